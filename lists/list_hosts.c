@@ -1,0 +1,312 @@
+/* list_hosts.c - parses plain-domain and hosts-format block lists. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "list_hosts.h"
+#include "log.h"
+#include "matcher.h"
+
+/* A field is copied here to be NUL-terminated: 253 characters, a trailing
+ * dot and the terminator fit; anything longer is not a domain or address. */
+#define FIELD_BUFFER_SIZE 256
+#define SHOWN_LINE_MAX 80
+
+/* Names every stock /etc/hosts carries (Debian, RHEL, macOS); hosts-format
+ * block lists are often built on one, so these are skipped, not blocked. */
+static const char *const boilerplate_names[] = {
+    "localhost",     "localhost.localdomain",
+    "localhost4",    "localhost4.localdomain4",
+    "localhost6",    "localhost6.localdomain6",
+    "local",         "broadcasthost",
+    "ip6-localhost", "ip6-loopback",
+    "ip6-localnet",  "ip6-mcastprefix",
+    "ip6-allnodes",  "ip6-allrouters",
+    "ip6-allhosts",  "0.0.0.0",
+};
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
+/* Compares as the matcher would: any case, one trailing dot ignored. */
+static int
+is_boilerplate(const char *name)
+{
+	size_t length = strlen(name), i;
+
+	if (length > 0 && name[length - 1] == '.')
+		length--;
+	for (i = 0; i < sizeof boilerplate_names / sizeof *boilerplate_names;
+	     i++) {
+		if (strlen(boilerplate_names[i]) == length &&
+		    strncasecmp(name, boilerplate_names[i], length) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* True for an IPv4 or IPv6 address; an IPv6 zone ("fe80::1%lo0", as in
+ * macOS's /etc/hosts) is allowed. */
+static int
+is_ip_address(const char *text)
+{
+	unsigned char bytes[sizeof(struct in6_addr)];
+	char address[FIELD_BUFFER_SIZE];
+	const char *percent;
+
+	if (inet_pton(AF_INET, text, bytes) == 1 ||
+	    inet_pton(AF_INET6, text, bytes) == 1)
+		return 1;
+	percent = strchr(text, '%');
+	if (percent == NULL || percent[1] == '\0' ||
+	    (size_t)(percent - text) >= sizeof address)
+		return 0;
+	memcpy(address, text, (size_t)(percent - text));
+	address[percent - text] = '\0';
+	return inet_pton(AF_INET6, address, bytes) == 1;
+}
+
+/* Finds the next whitespace-separated field at or after *cursor, before
+ * end. Returns its start and length, or NULL when there is none. */
+static const char *
+next_field(const char **cursor, const char *end, size_t *length)
+{
+	const char *p = *cursor, *start;
+
+	while (p < end && is_space(*p))
+		p++;
+	if (p == end)
+		return NULL;
+	start = p;
+	while (p < end && !is_space(*p))
+		p++;
+	*cursor = p;
+	*length = (size_t)(p - start);
+	return start;
+}
+
+/* Copies a field into buf (FIELD_BUFFER_SIZE bytes). Returns -1 when it
+ * cannot be a domain name or an address because of its length. */
+static int
+copy_field(const char *field, size_t length, char *buf)
+{
+	if (length >= FIELD_BUFFER_SIZE)
+		return -1;
+	memcpy(buf, field, length);
+	buf[length] = '\0';
+	return 0;
+}
+
+/* Adblock Plus / uBlock rules would be misread here (a cosmetic rule
+ * "example.com##.ad" looks like a domain and a comment), so they are
+ * recognised and refused rather than half-parsed. */
+static int
+is_adblock_syntax(const char *start, const char *end, const char *hash)
+{
+	const char *p;
+
+	if (*start == '|' || *start == '!' || *start == '[' || *start == '/' ||
+	    (end - start >= 2 && start[0] == '@' && start[1] == '@'))
+		return 1;
+	for (p = start; p < end; p++) {
+		if (*p == '^' || *p == '$')
+			return 1;
+	}
+	/* "##", "#@#", "#?#", "#$#", "#%#" glued to a domain. */
+	return hash != NULL && hash > start && !is_space(hash[-1]) &&
+	       hash[1] != '\0' && strchr("#@?$%", hash[1]) != NULL;
+}
+
+/* Checks the names of a hosts line (everything after the address) without
+ * adding any, so a bad line adds nothing. Returns the number of names that
+ * would be added, or -1 with *reason. */
+static int
+check_host_names(const char *cursor, const char *end, const char **reason)
+{
+	char buf[FIELD_BUFFER_SIZE];
+	const char *field;
+	size_t length;
+	int names = 0;
+
+	while ((field = next_field(&cursor, end, &length)) != NULL) {
+		if (copy_field(field, length, buf) < 0) {
+			*reason = "domain name longer than 253 characters";
+			return -1;
+		}
+		if (is_boilerplate(buf))
+			continue;
+		if (is_ip_address(buf)) {
+			*reason = "an IP address where a domain name was "
+			          "expected";
+			return -1;
+		}
+		if (matcher_check(buf, reason) < 0)
+			return -1;
+		names++;
+	}
+	return names;
+}
+
+static int
+add_host_names(struct matcher *m, const char *cursor, const char *end)
+{
+	char buf[FIELD_BUFFER_SIZE];
+	const char *field, *reason;
+	size_t length;
+	int added = 0;
+
+	while ((field = next_field(&cursor, end, &length)) != NULL) {
+		/* Already checked: cannot fail. */
+		copy_field(field, length, buf);
+		if (is_boilerplate(buf))
+			continue;
+		if (matcher_add(m, buf, &reason) == 1)
+			added++;
+	}
+	return added;
+}
+
+int
+list_hosts_add_line(struct matcher *m, const char *line, const char **reason)
+{
+	const char *hash = strchr(line, '#');
+	const char *start = line;
+	const char *end = hash != NULL ? hash : line + strlen(line);
+	const char *cursor, *field;
+	char first[FIELD_BUFFER_SIZE];
+	size_t length;
+	int is_hosts_line;
+
+	while (start < end && is_space(*start))
+		start++;
+	while (end > start && is_space(end[-1]))
+		end--;
+	if (start == end)
+		return 0;
+	if (is_adblock_syntax(start, end, hash)) {
+		*reason =
+		    "adblock syntax is not supported in a hosts/plain list";
+		return -1;
+	}
+
+	cursor = start;
+	field = next_field(&cursor, end, &length);
+	is_hosts_line =
+	    copy_field(field, length, first) == 0 && is_ip_address(first);
+	if (is_hosts_line) {
+		int names = check_host_names(cursor, end, reason);
+
+		if (names < 0)
+			return -1;
+		if (names == 0 && cursor == end) {
+			*reason = "an IP address without a domain name";
+			return -1;
+		}
+		return add_host_names(m, cursor, end);
+	}
+	if (cursor != end) {
+		*reason = "expected a domain or 'IP domain...'";
+		return -1;
+	}
+	if (length >= FIELD_BUFFER_SIZE) {
+		*reason = "domain name longer than 253 characters";
+		return -1;
+	}
+	if (is_boilerplate(first))
+		return 0;
+	return matcher_add(m, first, reason);
+}
+
+/* Copies up to SHOWN_LINE_MAX bytes of line for a log message, printable
+ * ASCII only, so a hostile list cannot write control sequences to a
+ * terminal or forge lines in the log. Returns "..." when the line was cut,
+ * else "". */
+static const char *
+shown_line(const char *line, size_t length, char *out)
+{
+	size_t i, n;
+
+	while (length > 0 && is_space(line[length - 1]))
+		length--;
+	n = length < SHOWN_LINE_MAX ? length : SHOWN_LINE_MAX;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return length > SHOWN_LINE_MAX ? "..." : "";
+}
+
+int
+list_hosts_load(struct matcher *m, const char *path, struct list_stats *stats)
+{
+	struct list_stats counts = {0, 0, 0};
+	char shown[SHOWN_LINE_MAX + 1];
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t length;
+	FILE *f;
+	int saved_errno, failed;
+
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	errno = 0;
+	while ((length = getline(&line, &size, f)) != -1) {
+		const char *text = line;
+		const char *reason, *cut;
+		int added;
+
+		counts.lines++;
+		if (length > 0 && line[length - 1] == '\n')
+			line[--length] = '\0';
+		/* Lists saved by Windows editors start with a UTF-8 BOM. */
+		if (counts.lines == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+			text += 3;
+		if (memchr(line, '\0', (size_t)length) != NULL) {
+			reason = "NUL byte in line (not a text file?)";
+			added = -1;
+		} else {
+			added = list_hosts_add_line(m, text, &reason);
+		}
+		if (added < 0) {
+			/* The first few, then a count: a list in the wrong
+			 * format must not flood the log on every reload. */
+			if (++counts.rejected <= LIST_MAX_LOGGED_ERRORS) {
+				cut = shown_line(line, (size_t)length, shown);
+				log_warn("%s:%zu: %s: '%s'%s", path,
+					 counts.lines, reason, shown, cut);
+			}
+			continue;
+		}
+		counts.added += (size_t)added;
+	}
+	if (counts.rejected > LIST_MAX_LOGGED_ERRORS)
+		log_warn("%s: %zu more malformed lines not shown (%zu in all)",
+			 path, counts.rejected - LIST_MAX_LOGGED_ERRORS,
+			 counts.rejected);
+	/* getline returns -1 both at the end and on a read error. */
+	failed = ferror(f) || !feof(f);
+	saved_errno = errno != 0 ? errno : EIO;
+	free(line);
+	fclose(f);
+	if (stats != NULL)
+		*stats = counts;
+	if (failed) {
+		errno = saved_errno;
+		return -1;
+	}
+	return 0;
+}

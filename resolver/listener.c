@@ -1,0 +1,360 @@
+/* listener.c - UDP and TCP DNS sockets on the loopback addresses. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "listener.h"
+#include "log.h"
+#include "message.h"
+#include "xmalloc.h"
+
+#define TCP_IDLE_SECONDS 10
+#define TCP_MAX_CONNECTIONS 256
+
+struct udp_socket {
+	struct listener *owner;
+	int fd;
+	struct event *ev;
+	struct sockaddr_storage local;
+};
+
+struct listener {
+	struct event_base *base;
+	listener_cb cb;
+	void *arg;
+	struct udp_socket udp[2];
+	size_t n_udp;
+	struct evconnlistener *tcp[2];
+	struct sockaddr_storage tcp_local[2];
+	size_t n_tcp;
+	size_t n_conns;
+	struct tcp_conn *conns; /* open connections */
+	uint8_t buf[DNS_MAX_UDP];
+};
+
+/* A TCP connection lives while the socket is open or a request holds it. */
+struct tcp_conn {
+	struct listener *owner;
+	struct bufferevent *bev;
+	struct sockaddr_storage client;
+	struct sockaddr_storage local;
+	unsigned refs;
+	struct tcp_conn *prev, *next; /* in owner->conns while open */
+};
+
+static void
+conn_release(struct tcp_conn *conn)
+{
+	if (--conn->refs > 0)
+		return;
+	free(conn);
+}
+
+static void
+conn_close(struct tcp_conn *conn)
+{
+	if (conn->bev == NULL)
+		return;
+	bufferevent_free(conn->bev);
+	conn->bev = NULL;
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		conn->owner->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	conn->owner->n_conns--;
+	conn->owner = NULL;
+	conn_release(conn);
+}
+
+static struct listener_request *
+request_new(struct listener *l, int protocol, const uint8_t *wire, size_t len)
+{
+	struct listener_request *req = xcalloc(1, sizeof *req);
+
+	req->protocol = protocol;
+	req->wire = xmalloc(len);
+	memcpy(req->wire, wire, len);
+	req->len = len;
+	req->owner = l;
+	req->udp_fd = -1;
+	return req;
+}
+
+static void
+request_free(struct listener_request *req)
+{
+	if (req->conn != NULL)
+		conn_release(req->conn);
+	free(req->wire);
+	free(req);
+}
+
+void
+listener_drop(struct listener_request *req)
+{
+	request_free(req);
+}
+
+static socklen_t
+sockaddr_length(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in);
+}
+
+void
+listener_reply(struct listener_request *req, const uint8_t *wire, size_t len)
+{
+	if (req->protocol == IPPROTO_UDP) {
+		if (req->owner != NULL && req->udp_fd >= 0 &&
+		    sendto(req->udp_fd, wire, len, 0,
+			   (const struct sockaddr *)&req->client,
+			   sockaddr_length(&req->client)) < 0) {
+			log_debug("cannot send the UDP answer: %s",
+				  strerror(errno));
+		}
+	} else if (req->conn != NULL && req->conn->bev != NULL && len <= 65535) {
+		uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+		struct evbuffer *out = bufferevent_get_output(req->conn->bev);
+
+		evbuffer_add(out, prefix, 2);
+		evbuffer_add(out, wire, len);
+	}
+	request_free(req);
+}
+
+static void
+on_udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_socket *u = arg;
+	struct listener *l = u->owner;
+	int i;
+
+	for (i = 0; i < 64; i++) { /* bounded: let TCP and timers run */
+		struct sockaddr_storage client;
+		socklen_t clen = sizeof client;
+		struct listener_request *req;
+		ssize_t n;
+
+		n = recvfrom(fd, l->buf, sizeof l->buf, MSG_DONTWAIT,
+			     (struct sockaddr *)&client, &clen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("UDP receive failed: %s",
+					 strerror(errno));
+			return;
+		}
+		req = request_new(l, IPPROTO_UDP, l->buf, (size_t)n);
+		req->client = client;
+		req->local = u->local;
+		req->udp_fd = u->fd;
+		l->cb(l->arg, req);
+	}
+}
+
+static void
+on_tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *conn = arg;
+	struct listener *l = conn->owner;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (conn->bev != NULL && l != NULL) {
+		uint8_t prefix[2];
+		size_t msglen;
+		struct listener_request *req;
+
+		if (evbuffer_copyout(in, prefix, 2) < 2)
+			return;
+		msglen = (size_t)prefix[0] << 8 | prefix[1];
+		if (evbuffer_get_length(in) < 2 + msglen)
+			return;
+		evbuffer_drain(in, 2);
+		if (evbuffer_remove(in, l->buf, msglen) != (int)msglen) {
+			conn_close(conn);
+			return;
+		}
+		req = request_new(l, IPPROTO_TCP, l->buf, msglen);
+		req->client = conn->client;
+		req->local = conn->local;
+		req->conn = conn;
+		conn->refs++;
+		l->cb(l->arg, req);
+	}
+}
+
+static void
+on_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	conn_close(arg);
+}
+
+static void
+on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
+	      struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+	struct tcp_conn *conn;
+	struct timeval idle = {TCP_IDLE_SECONDS, 0};
+	socklen_t llen;
+
+	if (l->n_conns >= TCP_MAX_CONNECTIONS) {
+		log_warn("%d DNS-over-TCP connections open: refusing another",
+			 TCP_MAX_CONNECTIONS);
+		close(fd);
+		return;
+	}
+	conn = xcalloc(1, sizeof *conn);
+	conn->owner = l;
+	memcpy(&conn->client, sa, (size_t)salen < sizeof conn->client
+					  ? (size_t)salen
+					  : sizeof conn->client);
+	llen = sizeof conn->local;
+	getsockname(fd, (struct sockaddr *)&conn->local, &llen);
+	conn->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	conn->refs = 1; /* the open socket */
+	conn->next = l->conns;
+	if (l->conns != NULL)
+		l->conns->prev = conn;
+	l->conns = conn;
+	l->n_conns++;
+	bufferevent_setcb(conn->bev, on_tcp_read, NULL, on_tcp_event, conn);
+	bufferevent_set_timeouts(conn->bev, &idle, &idle);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+}
+
+static void
+fill_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+	}
+}
+
+static int
+open_udp(struct listener *l, int family, uint16_t port)
+{
+	struct udp_socket *u = &l->udp[l->n_udp];
+	int fd, one = 1;
+
+	u->owner = l;
+	fill_loopback(family, port, &u->local);
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&u->local, sockaddr_length(&u->local)) <
+	    0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	u->fd = fd;
+	u->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, on_udp_readable,
+			  u);
+	event_add(u->ev, NULL);
+	l->n_udp++;
+	return 0;
+}
+
+static int
+open_tcp(struct listener *l, int family, uint16_t port)
+{
+	struct sockaddr_storage *ss = &l->tcp_local[l->n_tcp];
+	struct evconnlistener *evl;
+	int fd, one = 1;
+
+	fill_loopback(family, port, ss);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)ss, sockaddr_length(ss)) < 0 ||
+	    listen(fd, 64) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	evl = evconnlistener_new(l->base, on_tcp_accept, l,
+				 LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (evl == NULL) {
+		close(fd);
+		return -1;
+	}
+	l->tcp[l->n_tcp++] = evl;
+	return 0;
+}
+
+struct listener *
+listener_new(struct event_base *base, uint16_t port, listener_cb cb,
+	     void *arg, char *err, size_t errlen)
+{
+	struct listener *l = xcalloc(1, sizeof *l);
+
+	l->base = base;
+	l->cb = cb;
+	l->arg = arg;
+	if (open_udp(l, AF_INET, port) < 0 || open_tcp(l, AF_INET, port) < 0) {
+		snprintf(err, errlen,
+			 "cannot listen on 127.0.0.1 port %u: %s (is another "
+			 "DNS server using it? set listen-port)",
+			 port, strerror(errno));
+		listener_free(l);
+		return NULL;
+	}
+	if (open_udp(l, AF_INET6, port) < 0 || open_tcp(l, AF_INET6, port) < 0)
+		log_warn("not listening on [::1]:%u (%s): IPv6 DNS queries "
+			 "will go unanswered",
+			 port, strerror(errno));
+	return l;
+}
+
+void
+listener_free(struct listener *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n_udp; i++) {
+		event_free(l->udp[i].ev);
+		close(l->udp[i].fd);
+	}
+	for (i = 0; i < l->n_tcp; i++)
+		evconnlistener_free(l->tcp[i]);
+	while (l->conns != NULL)
+		conn_close(l->conns);
+	free(l);
+}

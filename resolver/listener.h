@@ -1,0 +1,50 @@
+/* listener.h - the client-facing sockets: UDP and TCP on 127.0.0.1 and
+ * ::1 at the configured port, where the redirect delivers every DNS query
+ * of the host. Each message becomes a request handed to one callback; the
+ * answer goes back on the transport it came from (TCP: two-byte length
+ * framing, several queries per connection, idle connections closed). */
+#ifndef DNSGATE_LISTENER_H
+#define DNSGATE_LISTENER_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct listener;
+struct tcp_conn;
+
+struct listener_request {
+	int protocol; /* IPPROTO_UDP or IPPROTO_TCP */
+	struct sockaddr_storage client;
+	struct sockaddr_storage local; /* the listening address */
+	uint8_t *wire;                 /* the query, owned by the request */
+	size_t len;
+	/* private to the listener */
+	struct listener *owner;
+	int udp_fd;
+	struct tcp_conn *conn;
+};
+
+typedef void (*listener_cb)(void *arg, struct listener_request *req);
+
+/* Binds UDP and TCP on 127.0.0.1:port and [::1]:port. An address family
+ * the host lacks (no ::1) is logged and skipped; failing to bind 127.0.0.1
+ * is fatal (NULL with a reason in err). */
+struct listener *listener_new(struct event_base *base, uint16_t port,
+			      listener_cb cb, void *arg, char *err,
+			      size_t errlen);
+
+/* Closes every socket; requests still out remain valid and their replies
+ * are dropped. */
+void listener_free(struct listener *l);
+
+/* Sends the answer to the request's client and frees the request. */
+void listener_reply(struct listener_request *req, const uint8_t *wire,
+		    size_t len);
+
+/* Frees the request without answering. */
+void listener_drop(struct listener_request *req);
+
+#endif

@@ -1,0 +1,99 @@
+/* message.h - DNS messages in and out: parsing a client's query, building
+ * the replies dnsgate makes itself (FORMERR, SERVFAIL, NXDOMAIN, REFUSED,
+ * truncated), and reading an upstream answer's address chain.
+ * Every length field from the network is checked against the buffer. */
+#ifndef DNSGATE_MESSAGE_H
+#define DNSGATE_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define DNS_HEADER_SIZE 12
+#define DNS_MAX_UDP 65535
+#define DNS_MAX_NAME 256
+
+enum {
+	DNS_RCODE_NOERROR = 0,
+	DNS_RCODE_FORMERR = 1,
+	DNS_RCODE_SERVFAIL = 2,
+	DNS_RCODE_NXDOMAIN = 3,
+	DNS_RCODE_NOTIMP = 4,
+	DNS_RCODE_REFUSED = 5,
+};
+
+struct dns_question {
+	uint16_t id;
+	char qname[DNS_MAX_NAME]; /* lower case, no trailing dot; "." = root */
+	uint16_t qtype;
+	uint16_t qclass;
+	uint16_t udp_size; /* the client's EDNS buffer, 512 without EDNS */
+	bool edns;
+	bool do_bit;
+	bool cd_bit;
+};
+
+enum message_verdict {
+	MESSAGE_QUERY_OK,  /* q filled */
+	MESSAGE_FORMERR,   /* header readable, message malformed: FORMERR */
+	MESSAGE_NOTIMP,    /* an opcode other than QUERY: NOTIMP */
+	MESSAGE_DROP,      /* not answerable (too short, or a response) */
+};
+
+/* Parses a client query. Returns the verdict; for anything but
+ * MESSAGE_QUERY_OK, *reason says why in words fit for a log line. */
+enum message_verdict message_parse_query(const uint8_t *wire, size_t len,
+					 struct dns_question *q,
+					 const char **reason);
+
+/* Writes into out a reply to query with rcode: the query's ID, opcode and
+ * RD, RA set, and the question copied when it can be read. Returns the
+ * length, or -1 when query is shorter than a header or out too small. */
+ssize_t message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
+			    uint8_t *out, size_t outlen);
+
+/* Writes a truncated copy of answer (header with TC set, question only)
+ * into out, for a UDP client whose buffer the answer exceeds. Returns the
+ * length or -1. */
+ssize_t message_truncate(const uint8_t *answer, size_t len, uint8_t *out,
+			 size_t outlen);
+
+/* Sets the message ID. */
+void message_set_id(uint8_t *wire, size_t len, uint16_t id);
+
+#define MESSAGE_MAX_ADDRS 64
+#define MESSAGE_MAX_CHAIN 16
+
+/* What an upstream answer says about the question's name. */
+struct answer_info {
+	uint8_t rcode;
+	bool truncated;
+	/* Names met following CNAMEs from the qname (not the qname). */
+	char chain[MESSAGE_MAX_CHAIN][DNS_MAX_NAME];
+	size_t n_chain;
+	/* A and AAAA records owned by the qname or a name of the chain. */
+	struct ip_addr addrs[MESSAGE_MAX_ADDRS];
+	uint32_t addr_ttls[MESSAGE_MAX_ADDRS];
+	size_t n_addrs;
+	bool addrs_cut; /* more than MESSAGE_MAX_ADDRS: the rest dropped */
+	uint32_t min_ttl; /* smallest TTL of any record, for caching */
+};
+
+/* Reads an upstream answer to the question qname. Returns 0, or -1 with
+ * *reason when the answer cannot be parsed. */
+int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
+			 struct answer_info *out, const char **reason);
+
+/* Lowers every TTL in the message (answer, authority, additional; not
+ * EDNS OPT) by elapsed seconds, not below 0. Returns 0 or -1 when the
+ * message is malformed (then it is left as it was). */
+int message_age_ttls(uint8_t *wire, size_t len, uint32_t elapsed);
+
+/* Smallest TTL of any record (not OPT); for negative answers, the SOA's
+ * TTL capped by its MINIMUM field, as RFC 2308 says. Returns 0 or -1. */
+int message_min_ttl(const uint8_t *wire, size_t len, uint32_t *ttl);
+
+#endif

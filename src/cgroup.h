@@ -1,0 +1,49 @@
+/* cgroup.h - the cgroup v2 hierarchy: where it is mounted, and the path
+ * and depth of a cgroup given its 64-bit id (the inode number of its
+ * directory, which is what SOCK_DIAG and nftables use). */
+#ifndef DNSGATE_CGROUP_H
+#define DNSGATE_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cgroup_tree;
+
+/* Finds the cgroup2 mount in /proc/self/mountinfo (it may be
+ * /sys/fs/cgroup or /sys/fs/cgroup/unified). A mount of the whole
+ * hierarchy is preferred to a bind-mounted subtree, and the last listed
+ * to earlier ones (a later mount may cover an earlier one). Returns NULL
+ * with a reason in err when there is none, or when the chosen path is
+ * not a cgroup2 file system. */
+struct cgroup_tree *cgroup_tree_open(char *err, size_t errlen);
+void cgroup_tree_free(struct cgroup_tree *tree);
+
+/* Same, from a given mountinfo file, without looking at the mount
+ * itself (for tests). */
+struct cgroup_tree *cgroup_tree_open_mountinfo(const char *mountinfo_path,
+					       char *err, size_t errlen);
+
+/* The mount point, e.g. "/sys/fs/cgroup". */
+const char *cgroup_tree_mount(const struct cgroup_tree *tree);
+
+/* Resolves id to its path relative to the mount ("/" for the root,
+ * "/user.slice/app.scope" below it) and its level (0 for the root, 1 for
+ * its children, ...). The level is the depth in the whole hierarchy, as
+ * in nftables' "socket cgroupv2 level N": when only a subtree is mounted
+ * its root is not level 0. Keeps a cache and rescans the tree on a miss
+ * (ids are never reused and cgroup2 cannot rename, so cached answers stay
+ * true; an id a rescan did not find is remembered as gone).
+ * Returns 0, -ENOENT when no cgroup has that id (any more), -ENAMETOOLONG
+ * when the path does not fit pathlen, or -errno when the tree cannot be
+ * read. */
+int cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path,
+		  size_t pathlen, unsigned *level);
+
+/* The id (directory inode) of the cgroup at relative path ("/a/b" or
+ * "a/b"), or 0 when there is no such directory. */
+uint64_t cgroup_id_of_path(const struct cgroup_tree *tree, const char *path);
+
+/* The deepest level of any cgroup that exists now (rescans the tree). */
+unsigned cgroup_max_level(struct cgroup_tree *tree);
+
+#endif

@@ -1,0 +1,418 @@
+/* config_file.c - the dnsgate.conf parser and printer. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_file.h"
+#include "xmalloc.h"
+
+/* One line being parsed, for error positions. */
+struct cursor {
+	const char *name;
+	unsigned line;
+	const char *start; /* first character of the line */
+	char *err;
+	size_t errlen;
+};
+
+static int
+parse_error(const struct cursor *c, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+parse_error(const struct cursor *c, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err, c->errlen, "%s:%u:%ld: ", c->name, c->line,
+		     (long)(at - c->start) + 1);
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+struct config *
+config_new_default(void)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+
+	cfg->listen_port = 5453;
+	cfg->resolv_conf = xstrdup("/etc/resolv.conf");
+	cfg->grant_ttl_min = 300;
+	cfg->grant_ttl_max = 86400;
+	cfg->set_size = 65536;
+	cfg->cache_size = 10000;
+	cfg->upstream_mark = 0x64676174; /* "dgat" */
+	cfg->upstream_timeout_ms = 2000;
+	cfg->upstream_tries = 2;
+	cfg->log_queries = true;
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_upstreams; i++)
+		free(cfg->upstreams[i]);
+	free(cfg->upstreams);
+	for (i = 0; i < cfg->n_blocklists; i++)
+		free(cfg->blocklists[i]);
+	free(cfg->blocklists);
+	free(cfg->exempt);
+	free(cfg->resolv_conf);
+	free(cfg->log_file);
+	free(cfg);
+}
+
+static void
+push_string(char ***list, size_t *n, const char *value)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = xstrdup(value);
+}
+
+static int
+parse_uint(const struct cursor *c, const char *value, unsigned long min,
+	   unsigned long max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	/* Decimal, or hex after 0x; never octal, never signs or blanks. */
+	if (value[0] < '0' || value[0] > '9') {
+		return parse_error(c, value,
+				   "expected a number from %lu to %lu, got '%s'",
+				   min, max, value);
+	}
+	if (value[0] == '0' && (value[1] == 'x' || value[1] == 'X'))
+		v = strtoul(value + 2, &end, 16);
+	else
+		v = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value || v < min || v > max) {
+		return parse_error(c, value,
+				   "expected a number from %lu to %lu, got '%s'",
+				   min, max, value);
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_bool(const struct cursor *c, const char *value, bool *out)
+{
+	if (strcmp(value, "yes") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(value, "no") == 0) {
+		*out = false;
+		return 0;
+	}
+	return parse_error(c, value, "expected yes or no, got '%s'", value);
+}
+
+/* "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:5353". */
+static int
+parse_upstream(const struct cursor *c, const char *value)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[16];
+	const char *port = NULL;
+	size_t hostlen;
+
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+
+		if (close == NULL)
+			return parse_error(c, value, "missing ']' in '%s'",
+					   value);
+		hostlen = (size_t)(close - value - 1);
+		if (hostlen >= sizeof host)
+			return parse_error(c, value, "not an IP address");
+		memcpy(host, value + 1, hostlen);
+		host[hostlen] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return parse_error(c, close + 1,
+					   "expected ':port' after ']'");
+		if (inet_pton(AF_INET6, host, buf) != 1)
+			return parse_error(c, value + 1,
+					   "'%s' is not an IPv6 address", host);
+	} else if (inet_pton(AF_INET6, value, buf) == 1) {
+		return 0;
+	} else {
+		const char *colon = strchr(value, ':');
+
+		hostlen = colon ? (size_t)(colon - value) : strlen(value);
+		if (hostlen >= sizeof host)
+			return parse_error(c, value, "not an IP address");
+		memcpy(host, value, hostlen);
+		host[hostlen] = '\0';
+		if (colon != NULL)
+			port = colon + 1;
+		if (inet_pton(AF_INET, host, buf) != 1) {
+			return parse_error(c, value,
+					   "'%s' is not an IP address (upstreams "
+					   "are addresses, not names)",
+					   host);
+		}
+	}
+	if (port != NULL) {
+		const char *d = port;
+		uint32_t p;
+
+		while (*d >= '0' && *d <= '9')
+			d++;
+		if (d == port || *d != '\0')
+			return parse_error(c, port,
+					   "expected a port number after ':', "
+					   "got '%s'",
+					   port);
+		if (parse_uint(c, port, 1, 65535, &p) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Splits "key value" in place; value may be missing (NULL). Returns
+ * pointers into line. */
+static void
+split_line(char *line, char **key, char **value)
+{
+	char *p = line, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*key = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p == '\0') {
+		*value = NULL;
+		return;
+	}
+	*p++ = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r'))
+		*--end = '\0';
+	*value = *p != '\0' ? p : NULL;
+}
+
+static int
+apply_line(struct config *cfg, const struct cursor *c, char *key,
+	   char *value)
+{
+	uint32_t n;
+
+	if (value == NULL)
+		return parse_error(c, key, "'%s' needs a value", key);
+	if (strcmp(key, "listen-port") == 0) {
+		if (parse_uint(c, value, 1, 65535, &n) < 0)
+			return -1;
+		if (n == 53) {
+			return parse_error(c, value,
+					   "listen-port 53 would be redirected "
+					   "to itself; pick another port");
+		}
+		cfg->listen_port = (uint16_t)n;
+	} else if (strcmp(key, "upstream") == 0) {
+		if (parse_upstream(c, value) < 0)
+			return -1;
+		push_string(&cfg->upstreams, &cfg->n_upstreams, value);
+	} else if (strcmp(key, "resolv-conf") == 0) {
+		free(cfg->resolv_conf);
+		cfg->resolv_conf = xstrdup(value);
+	} else if (strcmp(key, "blocklist") == 0) {
+		push_string(&cfg->blocklists, &cfg->n_blocklists, value);
+	} else if (strcmp(key, "exempt") == 0) {
+		struct ip_prefix p;
+		const char *reason;
+
+		if (ip_prefix_parse(value, &p, &reason) < 0)
+			return parse_error(c, value, "'%s': %s", value, reason);
+		cfg->exempt = xreallocarray(cfg->exempt, cfg->n_exempt + 1,
+					    sizeof *cfg->exempt);
+		cfg->exempt[cfg->n_exempt++] = p;
+	} else if (strcmp(key, "grant-ttl-min") == 0) {
+		return parse_uint(c, value, 1, 604800, &cfg->grant_ttl_min);
+	} else if (strcmp(key, "grant-ttl-max") == 0) {
+		return parse_uint(c, value, 1, 604800, &cfg->grant_ttl_max);
+	} else if (strcmp(key, "set-size") == 0) {
+		return parse_uint(c, value, 16, 16777216, &cfg->set_size);
+	} else if (strcmp(key, "cache-size") == 0) {
+		return parse_uint(c, value, 0, 10000000, &cfg->cache_size);
+	} else if (strcmp(key, "upstream-mark") == 0) {
+		return parse_uint(c, value, 1, 0xffffffffUL,
+				  &cfg->upstream_mark);
+	} else if (strcmp(key, "upstream-timeout") == 0) {
+		return parse_uint(c, value, 100, 30000,
+				  &cfg->upstream_timeout_ms);
+	} else if (strcmp(key, "upstream-tries") == 0) {
+		return parse_uint(c, value, 1, 10, &cfg->upstream_tries);
+	} else if (strcmp(key, "log-file") == 0) {
+		free(cfg->log_file);
+		cfg->log_file = xstrdup(value);
+	} else if (strcmp(key, "log-queries") == 0) {
+		return parse_bool(c, value, &cfg->log_queries);
+	} else {
+		return parse_error(c, key, "unknown setting '%s'", key);
+	}
+	return 0;
+}
+
+struct config *
+config_parse(const char *text, const char *name, char *err, size_t errlen)
+{
+	struct config *cfg = config_new_default();
+	struct cursor c = {name, 0, NULL, err, errlen};
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len), *hash, *key, *value;
+		int rc = 0;
+
+		c.line++;
+		c.start = line;
+		if (len > 0 && line[len - 1] == '\r')
+			line[len - 1] = '\0'; /* CRLF files */
+		hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		split_line(line, &key, &value);
+		if (*key != '\0')
+			rc = apply_line(cfg, &c, key, value);
+		free(line);
+		if (rc < 0) {
+			config_free(cfg);
+			return NULL;
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	if (cfg->grant_ttl_min > cfg->grant_ttl_max) {
+		snprintf(err, errlen,
+			 "%s: grant-ttl-min (%u) is above grant-ttl-max (%u)",
+			 name, cfg->grant_ttl_min, cfg->grant_ttl_max);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* A relative file name in the config is relative to the config's own
+ * directory, so a config and its lists can move together. */
+static void
+make_relative_to(const char *config_path, char **value)
+{
+	const char *slash = strrchr(config_path, '/');
+	size_t dirlen;
+	char *joined;
+
+	if ((*value)[0] == '/' || slash == NULL)
+		return;
+	dirlen = (size_t)(slash - config_path);
+	joined = xmalloc(dirlen + 1 + strlen(*value) + 1);
+	memcpy(joined, config_path, dirlen);
+	joined[dirlen] = '/';
+	strcpy(joined + dirlen + 1, *value);
+	free(*value);
+	*value = joined;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	struct config *cfg;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			text = xrealloc(text, cap);
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path,
+			 strerror(errno));
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte: not a text file",
+			 path);
+		free(text);
+		return NULL;
+	}
+	cfg = config_parse(text, path, err, errlen);
+	free(text);
+	if (cfg != NULL) {
+		size_t i;
+
+		for (i = 0; i < cfg->n_blocklists; i++)
+			make_relative_to(path, &cfg->blocklists[i]);
+		if (cfg->log_file != NULL)
+			make_relative_to(path, &cfg->log_file);
+		make_relative_to(path, &cfg->resolv_conf);
+	}
+	return cfg;
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	fprintf(out, "listen-port %u\n", cfg->listen_port);
+	for (i = 0; i < cfg->n_upstreams; i++)
+		fprintf(out, "upstream %s\n", cfg->upstreams[i]);
+	fprintf(out, "resolv-conf %s\n", cfg->resolv_conf);
+	for (i = 0; i < cfg->n_blocklists; i++)
+		fprintf(out, "blocklist %s\n", cfg->blocklists[i]);
+	for (i = 0; i < cfg->n_exempt; i++) {
+		fprintf(out, "exempt %s/%u\n",
+			ip_addr_format(&cfg->exempt[i].addr, buf, sizeof buf),
+			cfg->exempt[i].length);
+	}
+	fprintf(out, "grant-ttl-min %u\n", cfg->grant_ttl_min);
+	fprintf(out, "grant-ttl-max %u\n", cfg->grant_ttl_max);
+	fprintf(out, "set-size %u\n", cfg->set_size);
+	fprintf(out, "cache-size %u\n", cfg->cache_size);
+	fprintf(out, "upstream-mark 0x%x\n", cfg->upstream_mark);
+	fprintf(out, "upstream-timeout %u\n", cfg->upstream_timeout_ms);
+	fprintf(out, "upstream-tries %u\n", cfg->upstream_tries);
+	if (cfg->log_file != NULL)
+		fprintf(out, "log-file %s\n", cfg->log_file);
+	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");
+}

@@ -1,0 +1,327 @@
+/* dnsgated.c - the daemon: start-up, signals, shutdown.
+ * Start-up errors are fatal with one line saying what to do; the table is
+ * created only after the DNS sockets are listening, and removed before
+ * anything else on exit, so the host is never left redirecting DNS to a
+ * daemon that is not there (except after a crash: the next start, or
+ * `dnsgatectl remove-table`, clears it). */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ares.h>
+#include <event2/event.h>
+
+#include "attribution.h"
+#include "cache.h"
+#include "cgroup.h"
+#include "config_file.h"
+#include "listener.h"
+#include "log.h"
+#include "nft_gate.h"
+#include "policy.h"
+#include "query.h"
+#include "resolvconf.h"
+#include "sockdiag.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+struct daemon {
+	struct config *cfg;
+	const char *config_path;
+	struct event_base *base;
+	struct cgroup_tree *cgroups;
+	struct sockdiag *sockdiag;
+	struct attr_ctx *attr;
+	struct listener *listener;
+	struct upstream *upstream;
+	struct gate *gate;
+	struct query_engine engine;
+	char **upstreams; /* the servers in use, owned here */
+	size_t n_upstreams;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dnsgated [-dhnV] [-c config]\n"
+		"  -c FILE  configuration (default " CONFIG_DEFAULT_PATH ")\n"
+		"  -d       debug logging\n"
+		"  -n       check the configuration, print it and exit\n"
+		"  -V       print the version and exit\n");
+}
+
+static void
+fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	exit(1);
+}
+
+/* The configured upstreams, or else the host's from resolv.conf. */
+static void
+choose_upstreams(struct daemon *d)
+{
+	char skipped[256], err[512];
+	size_t i;
+	int n;
+
+	for (i = 0; i < d->cfg->n_upstreams; i++) {
+		d->upstreams = xreallocarray(d->upstreams, d->n_upstreams + 1,
+					     sizeof *d->upstreams);
+		d->upstreams[d->n_upstreams++] = xstrdup(d->cfg->upstreams[i]);
+	}
+	if (d->n_upstreams > 0)
+		return;
+	n = resolvconf_upstreams(d->cfg->resolv_conf,
+				 RESOLVCONF_SYSTEMD_UPSTREAMS, &d->upstreams,
+				 &d->n_upstreams, skipped, sizeof skipped, err,
+				 sizeof err);
+	if (n < 0)
+		fatal("no upstream DNS server: %s; set 'upstream' in %s", err,
+		      d->config_path);
+	if (n == 0)
+		fatal("no upstream DNS server: %s lists only %s (loopback ones "
+		      "would loop back to dnsgated); set 'upstream' in %s",
+		      d->cfg->resolv_conf, skipped[0] ? skipped : "nothing",
+		      d->config_path);
+	if (skipped[0] != '\0')
+		log_info("left out nameservers of %s (loopback, or link-local "
+			 "with a scope): %s",
+			 d->cfg->resolv_conf, skipped);
+}
+
+static void
+on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	log_info("%s: stopping", strsignal((int)sig));
+	event_base_loopbreak(d->base);
+}
+
+static void
+on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct policy *p;
+	char err[512];
+
+	log_info("SIGHUP: reloading the block lists");
+	p = policy_new(d->cfg, err, sizeof err);
+	if (p == NULL) {
+		log_error("reload failed, keeping the lists in use: %s", err);
+		return;
+	}
+	policy_free(d->engine.policy);
+	d->engine.policy = p;
+	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
+}
+
+static void
+start(struct daemon *d)
+{
+	struct upstream_options uo;
+	struct gate_options go;
+	char err[512];
+	size_t i;
+
+	choose_upstreams(d);
+	d->engine.policy = policy_new(d->cfg, err, sizeof err);
+	if (d->engine.policy == NULL)
+		fatal("%s", err);
+	d->cgroups = cgroup_tree_open(err, sizeof err);
+	if (d->cgroups == NULL)
+		fatal("%s: dnsgate keys its grants by cgroup v2 and needs it "
+		      "mounted",
+		      err);
+	d->sockdiag = sockdiag_open(err, sizeof err);
+	if (d->sockdiag == NULL)
+		fatal("%s", err);
+	d->attr = attr_new(d->sockdiag, d->cgroups);
+
+	d->base = event_base_new();
+	if (d->base == NULL)
+		fatal("cannot create the event loop");
+	d->engine.cfg = d->cfg;
+	d->engine.cache = cache_new(d->cfg->cache_size);
+	d->engine.attr = d->attr;
+
+	memset(&uo, 0, sizeof uo);
+	uo.servers = d->upstreams;
+	uo.n_servers = d->n_upstreams;
+	uo.mark = d->cfg->upstream_mark;
+	uo.timeout_ms = d->cfg->upstream_timeout_ms;
+	uo.tries = d->cfg->upstream_tries;
+	d->upstream = upstream_new(d->base, &uo, err, sizeof err);
+	if (d->upstream == NULL)
+		fatal("%s", err);
+	d->engine.upstream = d->upstream;
+
+	d->listener = listener_new(d->base, d->cfg->listen_port, query_handle,
+				   &d->engine, err, sizeof err);
+	if (d->listener == NULL)
+		fatal("%s", err);
+
+	memset(&go, 0, sizeof go);
+	go.dns_port = d->cfg->listen_port;
+	go.upstream_mark = d->cfg->upstream_mark;
+	go.exempt = d->cfg->exempt;
+	go.n_exempt = d->cfg->n_exempt;
+	go.set_size = d->cfg->set_size;
+	go.max_level = cgroup_max_level(d->cgroups);
+	if (go.max_level == 0)
+		go.max_level = 1;
+	d->gate = gate_open(&go, err, sizeof err);
+	if (d->gate == NULL)
+		fatal("cannot create the nftables table inet %s: %s",
+		      GATE_TABLE_NAME, err);
+	d->engine.gate = d->gate;
+
+	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
+		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
+		 PACKAGE_VERSION, d->cfg->listen_port,
+		 upstream_servers(d->upstream),
+		 policy_domain_count(d->engine.policy), go.max_level);
+	for (i = 0; i < d->cfg->n_exempt; i++) {
+		char a[64];
+
+		log_debug("exempt: %s/%u",
+			  ip_addr_format(&d->cfg->exempt[i].addr, a, sizeof a),
+			  d->cfg->exempt[i].length);
+	}
+}
+
+static void
+stop(struct daemon *d)
+{
+	const struct query_stats *st = &d->engine.stats;
+	size_t i;
+
+	/* The redirect goes first, so DNS works again at once. */
+	if (d->gate != NULL)
+		gate_close(d->gate, true);
+	d->engine.gate = NULL;
+	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
+	listener_free(d->listener);
+	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
+		 "failed, %llu malformed, %llu from cache, %llu grants; table "
+		 "inet %s removed",
+		 (unsigned long long)st->queries,
+		 (unsigned long long)st->allowed,
+		 (unsigned long long)st->blocked,
+		 (unsigned long long)st->failed,
+		 (unsigned long long)st->malformed,
+		 (unsigned long long)st->cache_hits,
+		 (unsigned long long)st->grants, GATE_TABLE_NAME);
+	cache_free(d->engine.cache);
+	policy_free(d->engine.policy);
+	attr_free(d->attr);
+	sockdiag_close(d->sockdiag);
+	cgroup_tree_free(d->cgroups);
+	event_base_free(d->base);
+	for (i = 0; i < d->n_upstreams; i++)
+		free(d->upstreams[i]);
+	free(d->upstreams);
+	config_free(d->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct event *sigint, *sigterm, *sighup;
+	sigset_t stop_signals;
+	bool check_only = false;
+	char err[1024];
+	int ch;
+
+	memset(&d, 0, sizeof d);
+	d.config_path = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "c:dhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'd':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'V':
+			printf("dnsgated %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	d.cfg = config_load(d.config_path, err, sizeof err);
+	if (d.cfg == NULL) {
+		fprintf(stderr, "dnsgated: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		config_print(d.cfg, stdout);
+		config_free(d.cfg);
+		return 0;
+	}
+	if (d.cfg->log_file != NULL && log_set_file(d.cfg->log_file) < 0) {
+		fprintf(stderr, "dnsgated: cannot open log-file %s: %s\n",
+			d.cfg->log_file, strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Held until the loop can handle them: a signal between creating the
+	 * table and handling it must not leave the table behind. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		fatal("cannot initialise c-ares");
+
+	start(&d);
+	sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
+	sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
+	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
+	evsignal_add(sigint, NULL);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sighup, NULL);
+	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+
+	event_base_dispatch(d.base);
+
+	event_free(sigint);
+	event_free(sigterm);
+	event_free(sighup);
+	stop(&d);
+	ares_library_cleanup();
+	log_set_file(NULL);
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* log.c - timestamped, levelled lines to stderr or a file. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static enum log_level current_level = LOG_LEVEL_INFO;
+static FILE *log_file;
+
+void
+log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return current_level;
+}
+
+int
+log_set_file(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL) {
+		if (log_file != NULL)
+			fclose(log_file);
+		log_file = NULL;
+		return 0;
+	}
+	f = fopen(path, "a");
+	if (f == NULL)
+		return -1;
+	setvbuf(f, NULL, _IOLBF, 0);
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = f;
+	return 0;
+}
+
+static void log_vwrite(const char *tag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void
+log_vwrite(const char *tag, const char *fmt, va_list ap)
+{
+	FILE *out = log_file != NULL ? log_file : stderr;
+	struct timespec now;
+	struct tm tm;
+	char stamp[32];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "%s.%03ldZ %s ", stamp, now.tv_nsec / 1000000L, tag);
+	vfprintf(out, fmt, ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+#define LOG_FUNCTION(name, level, tag)                                         \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		if (current_level < (level))                                   \
+			return;                                                \
+		va_start(ap, fmt);                                             \
+		log_vwrite(tag, fmt, ap);                                      \
+		va_end(ap);                                                    \
+	}
+
+LOG_FUNCTION(log_error, LOG_LEVEL_ERROR, "error:")
+LOG_FUNCTION(log_warn, LOG_LEVEL_WARN, "warning:")
+LOG_FUNCTION(log_info, LOG_LEVEL_INFO, "info:")
+LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG, "debug:")
+LOG_FUNCTION(log_query, LOG_LEVEL_ERROR, "query:")

@@ -1,0 +1,109 @@
+/* nft_gate.h - the daemon's nftables table "inet dnsgate", through
+ * netlink (libmnl + libnftnl), never by running nft.
+ *
+ * The table holds, as `nft list table inet dnsgate` prints it:
+ *   chain nat-output (type nat hook output priority -100):
+ *     meta mark != <upstream mark> meta l4proto { tcp, udp } th dport 53
+ *       redirect to :<dns port>
+ *   chain gate-output (type filter hook output priority filter, policy
+ *   accept; the last rule rejects):
+ *     ct state established,related accept
+ *     oif "lo" accept
+ *     meta mark <upstream mark> accept
+ *     icmpv6 type { mld-listener-report, nd-router-solicit,
+ *       nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report }
+ *       accept   (the kernel's own neighbour discovery has no app socket)
+ *     ip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport <dns port>
+ *       accept   (redirected DNS keeps its original oif: not "oif lo")
+ *     ip6 daddr ::1 meta l4proto { tcp, udp } th dport <dns port> accept
+ *     ip daddr @exempt4 accept
+ *     ip6 daddr @exempt6 accept
+ *     socket cgroupv2 level N . ip daddr @allow4 accept   for N = 1..max,
+ *     socket cgroupv2 level N . ip6 daddr @allow6 accept  level by level
+ *     counter reject with icmpx admin-prohibited
+ *   sets allow4 (type cgroupsv2 . ipv4_addr) and allow6 (cgroupsv2 .
+ *     ipv6_addr), flags timeout, size set_size: the key is the 8-byte
+ *     cgroup id (host byte order) then the address. A full set refuses the
+ *     grant, so a full set means deny, never allow;
+ *   sets exempt4/exempt6 (flags interval) with the exempt networks,
+ *     overlapping ones merged.
+ * Every change is one netlink batch whose ack is awaited. */
+#ifndef DNSGATE_NFT_GATE_H
+#define DNSGATE_NFT_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define GATE_TABLE_NAME "dnsgate"
+
+struct gate_options {
+	uint16_t dns_port;      /* where DNS is redirected to */
+	uint32_t upstream_mark; /* SO_MARK of the daemon's upstream sockets */
+	const struct ip_prefix *exempt;
+	size_t n_exempt;
+	uint32_t set_size;  /* maximum elements in allow4 and in allow6 */
+	unsigned max_level; /* create gate rules for levels 1..max_level */
+};
+
+struct gate;
+
+/* Creates the table in one batch: a table of the same name left by an
+ * earlier run is deleted in the same batch, other tables are untouched.
+ * Refuses options that would make no gate: dns_port 0, upstream_mark 0
+ * (every unmarked socket has mark 0), set_size 0, max_level above 255.
+ * Returns NULL with a reason in err (e.g. "netlink: changing the nftables
+ * ruleset: Operation not permitted: dnsgated needs CAP_NET_ADMIN"). */
+struct gate *gate_open(const struct gate_options *opts, char *err,
+		       size_t errlen);
+
+/* Deletes the table (when remove_table; a table already gone is no
+ * error) and frees the handle. Without remove_table the gate stays closed
+ * after the daemon has gone: grants expire, nothing new is allowed. */
+void gate_close(struct gate *g, bool remove_table);
+
+/* Makes sure gate rules exist for every level up to level (adds the
+ * missing ones, before the final reject). Returns 0 or -errno (-EINVAL
+ * above level 255, which the kernel cannot match). */
+int gate_ensure_level(struct gate *g, unsigned level);
+
+struct gate_grant {
+	struct ip_addr addr;
+	uint32_t timeout_sec; /* > 0 */
+};
+
+/* Adds (cgroup_id . addr) with its timeout for each grant, in one batch,
+ * and waits for the kernel's ack. An element already present gets the new
+ * timeout, longer or shorter, and does not count against a full set.
+ * Returns 0; -ENFILE when a set is full (nothing of the batch is applied);
+ * -EINVAL for a grant without address family or timeout; or another
+ * -errno, with a reason in err. Allocates nothing once warmed up. */
+int gate_allow(struct gate *g, uint64_t cgroup_id,
+	       const struct gate_grant *grants, size_t n, char *err,
+	       size_t errlen);
+
+/* Deletes the table named GATE_TABLE_NAME in the current network
+ * namespace if it exists (used by dnsgatectl and at start). Returns 0 when
+ * it was deleted or absent, -errno otherwise. */
+int gate_remove_table(char *err, size_t errlen);
+
+/* One element of allow4/allow6, as listed by gate_list_grants. */
+struct gate_element {
+	uint64_t cgroup_id;
+	struct ip_addr addr;
+	uint64_t expires_ms; /* remaining time */
+};
+
+/* Calls fn for each element of allow4 and allow6 in the current network
+ * namespace (expired elements are not listed). Returns the number of
+ * elements, or -errno (-ENOENT when the table does not exist). */
+int gate_list_grants(void (*fn)(const struct gate_element *, void *),
+		     void *arg, char *err, size_t errlen);
+
+/* Packets rejected by the gate so far (the reject rule's counter), or
+ * -errno (-ENOENT when the table does not exist). */
+int64_t gate_rejected_packets(char *err, size_t errlen);
+
+#endif

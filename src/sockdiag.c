@@ -1,0 +1,338 @@
+/* sockdiag.c - finds the owner of a local socket with NETLINK_SOCK_DIAG. */
+#include "config.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sockdiag.h"
+#include "xmalloc.h"
+
+/* Big enough for any dump datagram: the kernel sizes them by the largest
+ * buffer recvmsg was given, capped at 32 KiB. */
+#define SOCKDIAG_BUFFER_SIZE 32768
+
+/* Socket states, as bits of idiag_states (enum in include/net/tcp_states.h). */
+#define STATE_BIT(state) (1U << (state))
+#define STATE_TCP_TIME_WAIT 6
+#define STATE_TCP_LISTEN 10
+#define STATE_TCP_NEW_SYN_RECV 12
+
+struct sockdiag {
+	struct mnl_socket *nl;
+	unsigned portid;
+	unsigned seq;
+	/* Request and reply share this buffer: no allocation per lookup. */
+	char buf[SOCKDIAG_BUFFER_SIZE] __attribute__((aligned(8)));
+};
+
+/* What the dump callback looks for and the best socket it saw so far. */
+struct sockdiag_match {
+	int family;       /* of the dumped sockets */
+	uint16_t port_be; /* the client's port, network order */
+	uint8_t want[16]; /* the client's address as this family shows it */
+	size_t want_len;  /* 4 or 16 */
+	bool ipv4_client; /* an IPv6 socket must not be IPv6-only */
+	int rank;         /* 0 nothing, 1 wildcard, 2 exact */
+	struct sock_owner owner;
+};
+
+enum { RANK_NONE = 0, RANK_WILDCARD = 1, RANK_EXACT = 2 };
+
+static int
+sockdiag_connect(struct sockdiag *sd, char *err, size_t errlen)
+{
+	sd->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (sd->nl == NULL) {
+		int e = errno;
+
+		snprintf(err, errlen,
+		         "cannot open NETLINK_SOCK_DIAG socket: %s",
+		         strerror(e));
+		return -e;
+	}
+	if (mnl_socket_bind(sd->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen,
+		         "cannot bind NETLINK_SOCK_DIAG socket: %s",
+		         strerror(e));
+		mnl_socket_close(sd->nl);
+		sd->nl = NULL;
+		return -e;
+	}
+	sd->portid = mnl_socket_get_portid(sd->nl);
+	return 0;
+}
+
+struct sockdiag *
+sockdiag_open(char *err, size_t errlen)
+{
+	struct sockdiag *sd = xcalloc(1, sizeof *sd);
+
+	if (sockdiag_connect(sd, err, errlen) < 0) {
+		free(sd);
+		return NULL;
+	}
+	sd->seq = (unsigned)time(NULL);
+	return sd;
+}
+
+void
+sockdiag_close(struct sockdiag *sd)
+{
+	if (sd == NULL)
+		return;
+	if (sd->nl != NULL)
+		mnl_socket_close(sd->nl);
+	free(sd);
+}
+
+/* After a failed exchange the rest of a dump may still be queued; a fresh
+ * socket keeps it from being read as the answer to the next lookup. */
+static void
+sockdiag_reset(struct sockdiag *sd)
+{
+	char err[128];
+
+	if (sd->nl != NULL)
+		mnl_socket_close(sd->nl);
+	sd->nl = NULL;
+	(void)sockdiag_connect(sd, err, sizeof err);
+}
+
+static int
+attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, INET_DIAG_MAX) < 0)
+		return MNL_CB_OK; /* newer than our headers: ignore */
+	switch (type) {
+	case INET_DIAG_CGROUP_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+			return MNL_CB_OK;
+		break;
+	case INET_DIAG_SKV6ONLY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+			return MNL_CB_OK;
+		break;
+	default:
+		break;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static bool
+all_zero(const uint8_t *bytes, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (bytes[i] != 0)
+			return false;
+	}
+	return true;
+}
+
+static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
+                                            0, 0, 0, 0, 0xff, 0xff};
+
+/* How well a socket's local address fits the client's address. */
+static int
+address_rank(const struct sockdiag_match *m, const uint8_t *local)
+{
+	if (memcmp(local, m->want, m->want_len) == 0)
+		return RANK_EXACT;
+	if (all_zero(local, m->want_len))
+		return RANK_WILDCARD;
+	/* An IPv6 socket bound to ::ffff:0.0.0.0 takes any IPv4 source. */
+	if (m->ipv4_client && m->want_len == 16 &&
+	    memcmp(local, v4mapped_prefix, 12) == 0 && all_zero(local + 12, 4))
+		return RANK_WILDCARD;
+	return RANK_NONE;
+}
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sockdiag_match *m = data;
+	const struct inet_diag_msg *msg;
+	const struct nlattr *tb[INET_DIAG_MAX + 1] = {NULL};
+	uint8_t local[16];
+	int rank;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof *msg)
+		return MNL_CB_OK;
+	msg = mnl_nlmsg_get_payload(nlh);
+	/* The kernel filtered on the port already; check anyway, the rest of
+	 * this function must not depend on the bytecode being understood. */
+	if (msg->idiag_family != m->family || msg->id.idiag_sport != m->port_be)
+		return MNL_CB_OK;
+	memcpy(local, msg->id.idiag_src, sizeof local);
+	rank = address_rank(m, local);
+	if (rank <= m->rank)
+		return MNL_CB_OK; /* the first of equals wins */
+	if (mnl_attr_parse(nlh, sizeof *msg, attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	if (m->ipv4_client && m->family == AF_INET6 &&
+	    tb[INET_DIAG_SKV6ONLY] != NULL &&
+	    mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0)
+		return MNL_CB_OK; /* cannot have sent an IPv4 packet */
+	m->rank = rank;
+	m->owner.uid = msg->idiag_uid;
+	m->owner.inode = msg->idiag_inode;
+	m->owner.cgroup_id = tb[INET_DIAG_CGROUP_ID] != NULL
+	                         ? mnl_attr_get_u64(tb[INET_DIAG_CGROUP_ID])
+	                         : 0;
+	return MNL_CB_OK;
+}
+
+/* Dumps the sockets of one family and protocol whose local port is the
+ * client's and keeps the best fit in m. Returns 0 or -errno. */
+static int
+sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
+{
+	struct nlmsghdr *nlh;
+	struct inet_diag_req_v2 *req;
+	struct {
+		struct inet_diag_bc_op op;
+		struct inet_diag_hostcond cond;
+	} bc;
+	unsigned seq;
+	ssize_t n;
+	int ret;
+
+	if (sd->nl == NULL) {
+		sockdiag_reset(sd);
+		if (sd->nl == NULL)
+			return -ENOTCONN;
+	}
+
+	nlh = mnl_nlmsg_put_header(sd->buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = ++sd->seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
+	req->sdiag_family = (uint8_t)m->family;
+	req->sdiag_protocol = (uint8_t)protocol;
+	if (protocol == IPPROTO_TCP)
+		/* A client socket is never listening, and a time-wait or
+		 * request socket has no owner to report. */
+		req->idiag_states = ~(STATE_BIT(STATE_TCP_LISTEN) |
+		                      STATE_BIT(STATE_TCP_TIME_WAIT) |
+		                      STATE_BIT(STATE_TCP_NEW_SYN_RECV));
+	else
+		req->idiag_states = ~0U;
+
+	/* One condition: source (local) port == client's port. On a match
+	 * jump to the end (accept), else one op past it (reject). The
+	 * AF_UNSPEC host condition carries no address bytes. */
+	memset(&bc, 0, sizeof bc);
+	bc.op.code = INET_DIAG_BC_S_COND;
+	bc.op.yes = sizeof bc;
+	bc.op.no = sizeof bc + 4;
+	bc.cond.family = AF_UNSPEC;
+	bc.cond.prefix_len = 0;
+	bc.cond.port = ntohs(m->port_be);
+	mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, sizeof bc, &bc);
+
+	while (mnl_socket_sendto(sd->nl, nlh, nlh->nlmsg_len) < 0) {
+		if (errno == EINTR)
+			continue;
+		ret = -errno;
+		sockdiag_reset(sd);
+		return ret;
+	}
+
+	for (;;) {
+		n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof sd->buf);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		ret =
+		    mnl_cb_run(sd->buf, (size_t)n, seq, sd->portid, dump_cb, m);
+		if (ret == MNL_CB_STOP)
+			return 0;
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+	}
+	sockdiag_reset(sd);
+	return ret < 0 ? ret : -EIO;
+}
+
+int
+sockdiag_lookup(struct sockdiag *sd, int protocol,
+                const struct sockaddr *client, struct sock_owner *out)
+{
+	struct sockdiag_match m;
+	int ret;
+
+	memset(out, 0, sizeof *out);
+	if (protocol != IPPROTO_UDP && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	memset(&m, 0, sizeof m);
+	if (client->sa_family == AF_INET) {
+		const struct sockaddr_in *sin =
+		    (const struct sockaddr_in *)client;
+
+		m.ipv4_client = true;
+		m.port_be = sin->sin_port;
+		memcpy(m.want, &sin->sin_addr, 4);
+	} else if (client->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)client;
+
+		m.port_be = sin6->sin6_port;
+		/* A dual-stack listener shows an IPv4 client as ::ffff:a.b.c.d;
+		 * its socket may well be an AF_INET one. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			m.ipv4_client = true;
+			memcpy(m.want, &sin6->sin6_addr.s6_addr[12], 4);
+		} else {
+			memcpy(m.want, &sin6->sin6_addr, 16);
+		}
+	} else {
+		return -EAFNOSUPPORT;
+	}
+
+	if (m.ipv4_client) {
+		m.family = AF_INET;
+		m.want_len = 4;
+		ret = sockdiag_dump(sd, protocol, &m);
+		if (ret < 0)
+			return ret;
+		if (m.rank != RANK_NONE) {
+			*out = m.owner;
+			return 0;
+		}
+		/* An IPv6 socket that sent to an IPv4 address. */
+		memmove(m.want + 12, m.want, 4);
+		memcpy(m.want, v4mapped_prefix, 12);
+	}
+	m.family = AF_INET6;
+	m.want_len = 16;
+	ret = sockdiag_dump(sd, protocol, &m);
+	if (ret < 0)
+		return ret;
+	if (m.rank == RANK_NONE)
+		return -ENOENT;
+	*out = m.owner;
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* udp_query.c - a DNS client for the end-to-end tests, on a socket that
+ * is NOT connected (sendto/recvfrom), unlike dig and glibc, so both kinds
+ * of client socket are tested.
+ *   udp_query SERVER NAME TYPE     prints "rcode=X" then one address a line
+ *   udp_query --raw SERVER HEX     sends the bytes, prints what comes back
+ *                                  ("no answer" after 2 s) */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+static int
+server_address(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		*len = sizeof *sin;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(53);
+		*len = sizeof *sin6;
+		return 0;
+	}
+	return -1;
+}
+
+static ssize_t
+exchange(const struct sockaddr_storage *ss, socklen_t len,
+	 const uint8_t *query, size_t qlen, uint8_t *answer, size_t alen)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	struct pollfd pfd;
+	ssize_t n;
+
+	if (fd < 0 ||
+	    sendto(fd, query, qlen, 0, (const struct sockaddr *)ss, len) < 0) {
+		perror("udp_query: sendto");
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 2000) <= 0) {
+		close(fd);
+		return 0;
+	}
+	n = recvfrom(fd, answer, alen, 0, NULL, NULL);
+	close(fd);
+	return n;
+}
+
+static int
+raw_mode(const struct sockaddr_storage *ss, socklen_t len, const char *hex)
+{
+	uint8_t query[512], answer[4096];
+	size_t qlen = 0, i;
+	ssize_t n;
+
+	for (i = 0; hex[i] && hex[i + 1] && qlen < sizeof query; i += 2) {
+		unsigned byte;
+
+		if (sscanf(hex + i, "%2x", &byte) != 1)
+			return 3;
+		query[qlen++] = (uint8_t)byte;
+	}
+	n = exchange(ss, len, query, qlen, answer, sizeof answer);
+	if (n <= 0) {
+		printf("no answer\n");
+		return 1;
+	}
+	if (n >= 4)
+		printf("rcode=%s\n",
+		       ldns_lookup_by_id(ldns_rcodes, answer[3] & 0x0f)
+			       ? ldns_lookup_by_id(ldns_rcodes,
+						   answer[3] & 0x0f)->name
+			       : "?");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ldns_pkt *query = NULL, *reply = NULL;
+	uint8_t *wire = NULL, answer[65536];
+	size_t wlen, i;
+	ssize_t n;
+	ldns_rr_type type;
+	ldns_rr_list *rrs;
+
+	if (argc == 4 && strcmp(argv[1], "--raw") == 0) {
+		if (server_address(argv[2], &ss, &len) < 0)
+			return 3;
+		return raw_mode(&ss, len, argv[3]);
+	}
+	if (argc != 4 || server_address(argv[1], &ss, &len) < 0) {
+		fprintf(stderr, "usage: udp_query SERVER NAME TYPE\n"
+				"       udp_query --raw SERVER HEX\n");
+		return 3;
+	}
+	type = ldns_get_rr_type_by_name(argv[3]);
+	if (ldns_pkt_query_new_frm_str(&query, argv[2], type, LDNS_RR_CLASS_IN,
+				       LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK) {
+		fprintf(stderr, "udp_query: cannot build the query\n");
+		return 3;
+	}
+	n = exchange(&ss, len, wire, wlen, answer, sizeof answer);
+	free(wire);
+	ldns_pkt_free(query);
+	if (n <= 0) {
+		printf("no answer\n");
+		return 1;
+	}
+	if (ldns_wire2pkt(&reply, answer, (size_t)n) != LDNS_STATUS_OK) {
+		printf("malformed answer\n");
+		return 1;
+	}
+	printf("rcode=%s\n",
+	       ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(reply))->name);
+	rrs = ldns_pkt_answer(reply);
+	for (i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA) {
+			char *s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+
+			printf("%s\n", s);
+			free(s);
+		}
+	}
+	ldns_pkt_free(reply);
+	return 0;
+}

@@ -1,0 +1,454 @@
+/* test_attribution.c - from a socket to its process, with real cgroups. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attribution.h"
+#include "cgroup.h"
+#include "sockdiag.h"
+
+#include "check.h"
+
+#define SKIP 77
+
+/* What a child reports once its socket is open. */
+struct child_report {
+	int ok;
+	uint16_t port;
+	uint64_t inode;
+};
+
+struct child {
+	pid_t pid;
+	int hold; /* closing it lets the child exit */
+	struct child_report report;
+};
+
+/* The cgroups the test made, removed innermost (last) first. */
+static char made[8][PATH_MAX];
+static int made_count;
+static struct child children[4];
+static int child_count;
+
+static void
+test_parse_socket_link(void)
+{
+	uint64_t inode = 0;
+
+	CHECK_INT(attr_parse_socket_link("socket:[123]", &inode), 0);
+	CHECK_INT(inode, 123);
+	CHECK_INT(
+	    attr_parse_socket_link("socket:[18446744073709551615]", &inode), 0);
+	CHECK(inode == UINT64_MAX);
+	inode = 7;
+	CHECK_INT(
+	    attr_parse_socket_link("socket:[18446744073709551616]", &inode),
+	    -1);
+	CHECK_INT(attr_parse_socket_link("pipe:[1]", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("socket:[]", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("socket:[12x]", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("socket:[12]x", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("socket:[12", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("socket:", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("/dev/null", &inode), -1);
+	CHECK_INT(attr_parse_socket_link("", &inode), -1);
+	CHECK_INT(inode, 7);
+}
+
+static void
+test_read_cmdline(void)
+{
+	char buf[256];
+	char small[4];
+	struct timespec pause = {0, 1000 * 1000};
+	int sync[2], tries, status;
+	pid_t pid;
+
+	CHECK_INT(pipe2(sync, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(sync[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execlp("sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	close(sync[1]);
+	/* End of file once exec has closed the other end. */
+	CHECK_INT(read(sync[0], buf, 1), 0);
+	close(sync[0]);
+	if (pid < 0)
+		return;
+
+	/* The exec closes the pipe before it has set up the new arguments:
+	 * for a moment the command line reads empty. */
+	for (tries = 0; tries < 1000; tries++) {
+		if (attr_read_cmdline("/proc", pid, buf, sizeof buf) != 0 ||
+		    buf[0] != '\0')
+			break;
+		nanosleep(&pause, NULL);
+	}
+	CHECK_INT(attr_read_cmdline("/proc", pid, buf, sizeof buf), 0);
+	CHECK_STR(buf, "sleep 30");
+	CHECK_INT(attr_read_cmdline("/proc", pid, small, sizeof small), 0);
+	CHECK_STR(small, "sle");
+	CHECK_INT(attr_read_cmdline("/proc", pid, small, 0), -EINVAL);
+
+	kill(pid, SIGKILL);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	/* Gone, and reaped. */
+	CHECK(attr_read_cmdline("/proc", pid, buf, sizeof buf) < 0);
+	CHECK_STR(buf, "");
+}
+
+static int
+make_cgroup(const char *mount, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s%s", mount, rel);
+	if (mkdir(path, 0755) < 0) {
+		fprintf(stderr, "mkdir %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(made[made_count++], sizeof made[0], "%s", path);
+	return 0;
+}
+
+/* Kills and reaps every child, then removes the cgroups. A cgroup whose
+ * last task just exited may report EBUSY for a moment. */
+static void
+cleanup(void)
+{
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	int tries, status;
+
+	while (child_count > 0) {
+		struct child *c = &children[--child_count];
+
+		close(c->hold);
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &status, 0);
+	}
+	while (made_count > 0) {
+		made_count--;
+		for (tries = 0; tries < 100; tries++) {
+			if (rmdir(made[made_count]) == 0 || errno == ENOENT)
+				break;
+			if (errno != EBUSY) {
+				fprintf(stderr, "rmdir %s: %s\n",
+				        made[made_count], strerror(errno));
+				break;
+			}
+			nanosleep(&pause, NULL);
+		}
+	}
+}
+
+static int
+join_cgroup(const char *mount, const char *rel)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof path, "%s%s/cgroup.procs", mount, rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "0\n", 2) == 2;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Forks a child that joins cgroup first, opens a UDP socket on
+ * 127.0.0.1, joins cgroup then (when not NULL), reports its port and
+ * socket inode, and waits until the parent lets it go. */
+static struct child *
+start_child(const char *mount, const char *first, const char *then)
+{
+	struct child *c = &children[child_count];
+	int report[2], hold[2];
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return NULL;
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		close(report[0]);
+		close(report[1]);
+		return NULL;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		struct child_report r;
+		struct sockaddr_in sin;
+		socklen_t len = sizeof sin;
+		struct stat st;
+		char byte;
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(report[0]);
+		close(hold[1]);
+		memset(&r, 0, sizeof r); /* padding too: it goes down a pipe */
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (join_cgroup(mount, first) == 0 &&
+		    (fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0 &&
+		    bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&sin, &len) == 0 &&
+		    fstat(fd, &st) == 0 &&
+		    (then == NULL || join_cgroup(mount, then) == 0)) {
+			r.ok = 1;
+			r.port = ntohs(sin.sin_port);
+			r.inode = (uint64_t)st.st_ino;
+		}
+		if (write(report[1], &r, sizeof r) != sizeof r)
+			_exit(1);
+		(void)read(hold[0], &byte, 1);
+		_exit(0);
+	}
+	close(report[1]);
+	close(hold[0]);
+	if (c->pid < 0) {
+		close(report[0]);
+		close(hold[1]);
+		return NULL;
+	}
+	c->hold = hold[1];
+	child_count++;
+	if (read(report[0], &c->report, sizeof c->report) != sizeof c->report ||
+	    !c->report.ok) {
+		close(report[0]);
+		return NULL;
+	}
+	close(report[0]);
+	return c;
+}
+
+static struct sockaddr_in
+loopback(uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+static uint64_t
+inode_of(const char *mount, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s%s", mount, rel);
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* This process's own cgroup path, from the "0::PATH" line. */
+static void
+own_cgroup_path(char *buf, size_t buflen)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	buf[0] = '\0';
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, buflen, "%s", line + 3);
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+}
+
+/* A socket of this very process, in whatever cgroup the test runs. */
+static void
+test_self(struct attr_ctx *ctx)
+{
+	struct attribution *out = calloc(1, sizeof *out);
+	struct sockaddr_in client = loopback(0);
+	socklen_t len = sizeof client;
+	char path[1024], exe[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd, proc;
+
+	own_cgroup_path(path, sizeof path);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && out != NULL);
+	if (fd < 0 || out == NULL) {
+		free(out);
+		return;
+	}
+	CHECK_INT(bind(fd, (struct sockaddr *)&client, sizeof client), 0);
+	CHECK_INT(getsockname(fd, (struct sockaddr *)&client, &len), 0);
+	CHECK_INT(fstat(fd, &st), 0);
+	CHECK_INT(
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	CHECK_INT(out->inode, st.st_ino);
+	CHECK_INT(out->pid, getpid());
+	CHECK_STR(out->cgroup_path, path);
+	/* Through a directory descriptor: valgrind fakes readlink of
+	 * /proc/self/exe, not the kernel's answer. */
+	proc = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	n = readlinkat(proc, "exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	close(proc);
+	CHECK_STR(out->exe, exe);
+	close(fd);
+	free(out);
+}
+
+static void
+test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
+{
+	const char *mount = cgroup_tree_mount(tree);
+	char top[64], app[96], gone_a[96], gone_b[96], dir[PATH_MAX];
+	char link[64], exe[PATH_MAX], mine[256];
+	struct attribution *out = calloc(1, sizeof *out);
+	struct sockaddr_in client;
+	struct child *c;
+	ssize_t len;
+
+	snprintf(top, sizeof top, "/dnsgate-attr-%ld", (long)getpid());
+	snprintf(app, sizeof app, "%s/app", top);
+	snprintf(gone_a, sizeof gone_a, "%s/gone-a", top);
+	snprintf(gone_b, sizeof gone_b, "%s/gone-b", top);
+	if (out == NULL || make_cgroup(mount, top) < 0 ||
+	    make_cgroup(mount, app) < 0 || make_cgroup(mount, gone_a) < 0 ||
+	    make_cgroup(mount, gone_b) < 0) {
+		CHECK(!"cannot create the test cgroups");
+		goto out;
+	}
+
+	/* A process in its own cgroup holding the socket. */
+	c = start_child(mount, app, NULL);
+	CHECK(c != NULL);
+	if (c == NULL)
+		goto out;
+	client = loopback(c->report.port);
+	CHECK_INT(
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	CHECK(out->found);
+	CHECK_INT(out->pid, c->pid);
+	CHECK_INT(out->uid, 0);
+	CHECK_INT(out->inode, c->report.inode);
+	CHECK_INT(out->cgroup_id, inode_of(mount, app));
+	CHECK_STR(out->cgroup_path, app);
+	CHECK_INT(out->cgroup_level, 2);
+	snprintf(link, sizeof link, "/proc/%ld/exe", (long)c->pid);
+	len = readlink(link, exe, sizeof exe - 1);
+	CHECK(len > 0);
+	exe[len > 0 ? len : 0] = '\0';
+	CHECK_STR(out->exe, exe);
+	/* A fork: the same command line as this process. */
+	CHECK_INT(attr_read_cmdline("/proc", getpid(), mine, sizeof mine), 0);
+	CHECK(mine[0] != '\0');
+	CHECK_STR(out->cmdline, mine);
+
+	/* The same by the piece the lookup uses. */
+	snprintf(dir, sizeof dir, "%s%s", mount, app);
+	CHECK_INT(attr_find_pid(dir, c->report.inode, "/proc"), c->pid);
+	CHECK_INT(attr_find_pid(dir, 1, "/proc"), 0);
+	snprintf(dir, sizeof dir, "%s%s", mount, gone_b);
+	CHECK_INT(attr_find_pid(dir, c->report.inode, "/proc"), 0);
+	CHECK_INT(attr_find_pid("/nonexistent", 1, "/proc"), -ENOENT);
+	snprintf(dir, sizeof dir, "%s%s", mount, app);
+	CHECK_INT(attr_find_pid(dir, c->report.inode, "/nonexistent"), -ENOENT);
+
+	/* A socket that left with its process for another cgroup keeps the
+	 * cgroup it was made in; nobody there holds it: pid 0, not the
+	 * process that does hold it from elsewhere. */
+	c = start_child(mount, gone_a, gone_b);
+	CHECK(c != NULL);
+	if (c == NULL)
+		goto out;
+	client = loopback(c->report.port);
+	CHECK_INT(
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	CHECK(out->found);
+	CHECK_INT(out->inode, c->report.inode);
+	CHECK_INT(out->cgroup_id, inode_of(mount, gone_a));
+	CHECK_STR(out->cgroup_path, gone_a);
+	CHECK_INT(out->cgroup_level, 2);
+	CHECK_INT(out->pid, 0);
+	CHECK_STR(out->exe, "");
+	CHECK_STR(out->cmdline, "");
+
+	/* Its cgroup removed as well: the id stays, the path is unknown. */
+	snprintf(dir, sizeof dir, "%s%s", mount, gone_a);
+	CHECK_INT(rmdir(dir), 0);
+	(void)cgroup_max_level(tree); /* forget what was cached */
+	CHECK_INT(
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	CHECK(out->found);
+	CHECK(out->cgroup_id != 0);
+	CHECK_STR(out->cgroup_path, "?");
+	CHECK_INT(out->pid, 0);
+
+	/* No socket at all. */
+	cleanup();
+	CHECK_INT(
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out),
+	    -ENOENT);
+	CHECK(!out->found);
+out:
+	cleanup();
+	free(out);
+}
+
+int
+main(void)
+{
+	char err[256];
+	struct sockdiag *sd;
+	struct cgroup_tree *tree;
+	struct attr_ctx *ctx;
+
+	test_parse_socket_link();
+	test_read_cmdline();
+
+	if (getuid() != 0) {
+		fprintf(stderr, "not root: end-to-end cases skipped\n");
+		return check_exit() != 0 ? 1 : SKIP;
+	}
+	sd = sockdiag_open(err, sizeof err);
+	if (sd == NULL) {
+		fprintf(stderr, "%s: skipped\n", err);
+		return SKIP;
+	}
+	tree = cgroup_tree_open(err, sizeof err);
+	if (tree == NULL) {
+		fprintf(stderr, "%s: skipped\n", err);
+		sockdiag_close(sd);
+		return SKIP;
+	}
+	ctx = attr_new(sd, tree);
+	test_self(ctx);
+	test_end_to_end(ctx, tree);
+	attr_free(ctx);
+	cgroup_tree_free(tree);
+	sockdiag_close(sd);
+	return check_exit();
+}

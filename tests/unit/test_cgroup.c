@@ -1,0 +1,259 @@
+/* test_cgroup.c - finding the cgroup2 mount and resolving cgroup ids. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+#include "check.h"
+
+#define SKIP 77
+
+/* Parses text as a mountinfo file; returns the mount found or NULL. */
+static struct cgroup_tree *
+open_text(const char *text, char *err, size_t errlen)
+{
+	char path[] = "/tmp/dnsgate-mountinfo-XXXXXX";
+	struct cgroup_tree *tree;
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	tree = cgroup_tree_open_mountinfo(path, err, errlen);
+	unlink(path);
+	return tree;
+}
+
+static void
+expect_mount(const char *text, const char *mount)
+{
+	char err[256] = "";
+	struct cgroup_tree *tree = open_text(text, err, sizeof err);
+
+	CHECK(tree != NULL);
+	if (tree == NULL) {
+		fprintf(stderr, "  reason: %s\n", err);
+		return;
+	}
+	CHECK_STR(cgroup_tree_mount(tree), mount);
+	cgroup_tree_free(tree);
+}
+
+static void
+test_mountinfo(void)
+{
+	char err[256] = "";
+
+	/* A modern host: the unified hierarchy alone, with an optional field.
+	 */
+	expect_mount("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+	             "23 22 0:21 / /sys rw,nosuid shared:2 - sysfs sysfs rw\n"
+	             "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,"
+	             "relatime shared:4 - cgroup2 cgroup2 "
+	             "rw,nsdelegate,memory_recursiveprot\n",
+	             "/sys/fs/cgroup");
+
+	/* A hybrid host: v1 controllers on a tmpfs, cgroup2 below it. */
+	expect_mount(
+	    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs "
+	    "rw,mode=755\n"
+	    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup "
+	    "cgroup rw,cpu\n"
+	    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup "
+	    "cgroup rw,name=systemd\n"
+	    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 "
+	    "cgroup2 rw\n",
+	    "/sys/fs/cgroup/unified");
+
+	/* Several optional fields before the separator. */
+	expect_mount("41 31 0:38 / /sys/fs/cgroup/unified rw shared:9 "
+	             "master:3 propagate_from:2 - cgroup2 cgroup2 rw\n",
+	             "/sys/fs/cgroup/unified");
+
+	/* Escaped space, tab and backslash in the mount point. */
+	expect_mount("50 22 0:40 / /tmp/my\\040cgroup\\011x\\134y rw - "
+	             "cgroup2 none rw\n",
+	             "/tmp/my cgroup\tx\\y");
+
+	/* A subtree mount loses to a mount of the whole hierarchy, in
+	 * either order. */
+	expect_mount("60 22 0:38 /app /mnt/app rw - cgroup2 cgroup2 rw\n"
+	             "61 22 0:38 / /mnt/all rw - cgroup2 cgroup2 rw\n",
+	             "/mnt/all");
+	expect_mount("61 22 0:38 / /mnt/all rw - cgroup2 cgroup2 rw\n"
+	             "60 22 0:38 /app /mnt/app rw - cgroup2 cgroup2 rw\n",
+	             "/mnt/all");
+	expect_mount("60 22 0:38 /app /mnt/app rw - cgroup2 cgroup2 rw\n",
+	             "/mnt/app");
+
+	/* A later mount (e.g. one a test namespace made over the tmpfs)
+	 * covers an earlier one: the last wins. */
+	expect_mount("41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 "
+	             "cgroup2 rw\n"
+	             "90 31 0:38 / /sys/fs/cgroup rw - cgroup2 none rw\n",
+	             "/sys/fs/cgroup");
+
+	/* Only the file system type counts, not the source. */
+	err[0] = '\0';
+	CHECK(open_text("32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup2 "
+	                "rw,cpu\n"
+	                "33 31 0:29 / /cgroup2 rw shared:1\n"
+	                "garbage\n\n",
+	                err, sizeof err) == NULL);
+	CHECK(strstr(err, "no cgroup2") != NULL);
+
+	err[0] = '\0';
+	CHECK(cgroup_tree_open_mountinfo("/nonexistent/mountinfo", err,
+	                                 sizeof err) == NULL);
+	CHECK(strstr(err, "/nonexistent/mountinfo") != NULL);
+}
+
+/* The directories the real test makes, innermost first for removal. */
+static char made[4][PATH_MAX];
+static int made_count;
+
+static int
+make_dir(const char *mount, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s%s", mount, rel);
+	if (mkdir(path, 0755) < 0) {
+		fprintf(stderr, "mkdir %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(made[made_count++], sizeof made[0], "%s", path);
+	return 0;
+}
+
+static void
+remove_dirs(void)
+{
+	while (made_count > 0) {
+		made_count--;
+		if (rmdir(made[made_count]) < 0)
+			fprintf(stderr, "rmdir %s: %s\n", made[made_count],
+			        strerror(errno));
+	}
+}
+
+static uint64_t
+inode_of(const char *mount, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s%s", mount, rel);
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+static void
+test_real(void)
+{
+	char err[256], top[64], a[80], b[96], c[96], path[512];
+	struct cgroup_tree *tree;
+	const char *mount;
+	unsigned level = 99;
+	uint64_t id_b, id_c;
+
+	tree = cgroup_tree_open(err, sizeof err);
+	CHECK(tree != NULL);
+	if (tree == NULL) {
+		fprintf(stderr, "  reason: %s\n", err);
+		return;
+	}
+	mount = cgroup_tree_mount(tree);
+
+	/* The root. */
+	CHECK_INT(
+	    cgroup_lookup(tree, inode_of(mount, ""), path, sizeof path, &level),
+	    0);
+	CHECK_STR(path, "/");
+	CHECK_INT(level, 0);
+	CHECK_INT(cgroup_id_of_path(tree, "/"), inode_of(mount, ""));
+	CHECK_INT(cgroup_id_of_path(tree, "/dnsgate-no-such-cgroup"), 0);
+	CHECK_INT(cgroup_lookup(tree, 0, path, sizeof path, &level), -ENOENT);
+	/* Unknown ids, twice: the second answer comes from memory. */
+	CHECK_INT(
+	    cgroup_lookup(tree, UINT64_MAX - 7, path, sizeof path, &level),
+	    -ENOENT);
+	CHECK_INT(
+	    cgroup_lookup(tree, UINT64_MAX - 7, path, sizeof path, &level),
+	    -ENOENT);
+
+	if (getuid() != 0) {
+		fprintf(stderr, "not root: cgroup creation cases skipped\n");
+		cgroup_tree_free(tree);
+		return;
+	}
+	snprintf(top, sizeof top, "/dnsgate-unit-%ld", (long)getpid());
+	snprintf(a, sizeof a, "%s/a", top);
+	snprintf(b, sizeof b, "%s/b", a);
+	snprintf(c, sizeof c, "%s/c", top);
+	if (make_dir(mount, top) < 0 || make_dir(mount, a) < 0 ||
+	    make_dir(mount, b) < 0) {
+		CHECK(!"cannot create the test cgroups");
+		goto out;
+	}
+	id_b = inode_of(mount, b);
+	CHECK(id_b != 0);
+	CHECK_INT(cgroup_lookup(tree, id_b, path, sizeof path, &level), 0);
+	CHECK_STR(path, b);
+	CHECK_INT(level, 3);
+	CHECK_INT(
+	    cgroup_lookup(tree, inode_of(mount, a), path, sizeof path, &level),
+	    0);
+	CHECK_STR(path, a);
+	CHECK_INT(level, 2);
+	CHECK(cgroup_max_level(tree) >= 3);
+	CHECK_INT(cgroup_id_of_path(tree, b), id_b);
+	CHECK_INT(cgroup_id_of_path(tree, b + 1), id_b); /* no leading '/' */
+
+	/* A path that does not fit the caller's buffer. */
+	CHECK_INT(cgroup_lookup(tree, id_b, path, 4, &level), -ENAMETOOLONG);
+
+	/* A cgroup made after the cache was filled is found by a rescan. */
+	if (make_dir(mount, c) < 0) {
+		CHECK(!"cannot create the test cgroup c");
+		goto out;
+	}
+	id_c = inode_of(mount, c);
+	CHECK_INT(cgroup_lookup(tree, id_c, path, sizeof path, &level), 0);
+	CHECK_STR(path, c);
+	CHECK_INT(level, 2);
+out:
+	remove_dirs();
+	CHECK_INT(cgroup_id_of_path(tree, top), 0);
+	cgroup_tree_free(tree);
+}
+
+int
+main(void)
+{
+	char err[256];
+	struct cgroup_tree *tree;
+
+	test_mountinfo();
+	tree = cgroup_tree_open(err, sizeof err);
+	if (tree == NULL) {
+		fprintf(stderr, "%s: real hierarchy cases skipped\n", err);
+		return check_exit();
+	}
+	cgroup_tree_free(tree);
+	test_real();
+	return check_exit();
+}

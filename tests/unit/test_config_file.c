@@ -1,0 +1,934 @@
+/* test_config_file.c - unit tests for src/config_file.c. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config_file.h"
+
+#include "check.h"
+
+#define NAME "test.conf"
+
+static char err[512];
+
+/* Parses text that must be accepted. */
+static struct config *
+parse(const char *text)
+{
+	struct config *cfg;
+
+	err[0] = '\0';
+	cfg = config_parse(text, NAME, err, sizeof err);
+	if (cfg == NULL)
+		fprintf(stderr, "unexpected parse error: %s\n", err);
+	return cfg;
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Expects text to be refused with an error beginning with prefix (e.g.
+ * "test.conf:3:13: ") and, when given, containing word. */
+static void
+check_error_at(int line, const char *text, const char *prefix,
+	       const char *word)
+{
+	struct config *cfg;
+
+	memset(err, 0, sizeof err);
+	cfg = config_parse(text, NAME, err, sizeof err);
+	check_count++;
+	if (cfg != NULL) {
+		check_failures++;
+		fprintf(stderr, "%s:%d: accepted, expected error \"%s...\"\n",
+			__FILE__, line, prefix);
+		config_free(cfg);
+		return;
+	}
+	check_count++;
+	if (!starts_with(err, prefix)) {
+		check_failures++;
+		fprintf(stderr, "%s:%d: error is \"%s\", expected \"%s...\"\n",
+			__FILE__, line, err, prefix);
+	}
+	if (word != NULL) {
+		check_count++;
+		if (strstr(err, word) == NULL) {
+			check_failures++;
+			fprintf(stderr,
+				"%s:%d: error \"%s\" does not mention \"%s\"\n",
+				__FILE__, line, err, word);
+		}
+	}
+	/* An error is one log line: no control characters. */
+	{
+		const char *p;
+		int ctl = 0;
+
+		for (p = err; *p != '\0'; p++)
+			ctl |= (unsigned char)*p < 0x20;
+		check_count++;
+		if (ctl) {
+			check_failures++;
+			fprintf(stderr,
+				"%s:%d: error \"%s\" has a control character\n",
+				__FILE__, line, err);
+		}
+	}
+}
+
+#define CHECK_ERROR(text, prefix, word)                                        \
+	check_error_at(__LINE__, text, prefix, word)
+
+static int
+prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	return a->length == b->length && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
+}
+
+static int
+str_equal(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static int
+config_equal(const struct config *a, const struct config *b)
+{
+	size_t i;
+
+	if (a->listen_port != b->listen_port ||
+	    a->n_upstreams != b->n_upstreams ||
+	    a->n_blocklists != b->n_blocklists ||
+	    a->n_exempt != b->n_exempt ||
+	    a->grant_ttl_min != b->grant_ttl_min ||
+	    a->grant_ttl_max != b->grant_ttl_max ||
+	    a->set_size != b->set_size || a->cache_size != b->cache_size ||
+	    a->upstream_mark != b->upstream_mark ||
+	    a->upstream_timeout_ms != b->upstream_timeout_ms ||
+	    a->upstream_tries != b->upstream_tries ||
+	    a->log_queries != b->log_queries ||
+	    !str_equal(a->resolv_conf, b->resolv_conf) ||
+	    !str_equal(a->log_file, b->log_file))
+		return 0;
+	for (i = 0; i < a->n_upstreams; i++)
+		if (!str_equal(a->upstreams[i], b->upstreams[i]))
+			return 0;
+	for (i = 0; i < a->n_blocklists; i++)
+		if (!str_equal(a->blocklists[i], b->blocklists[i]))
+			return 0;
+	for (i = 0; i < a->n_exempt; i++)
+		if (!prefix_equal(&a->exempt[i], &b->exempt[i]))
+			return 0;
+	return 1;
+}
+
+static void
+check_defaults(const struct config *cfg)
+{
+	CHECK_INT(cfg->listen_port, 5453);
+	CHECK_INT(cfg->n_upstreams, 0);
+	CHECK_STR(cfg->resolv_conf, "/etc/resolv.conf");
+	CHECK_INT(cfg->n_blocklists, 0);
+	CHECK_INT(cfg->n_exempt, 0);
+	CHECK_INT(cfg->grant_ttl_min, 300);
+	CHECK_INT(cfg->grant_ttl_max, 86400);
+	CHECK_INT(cfg->set_size, 65536);
+	CHECK_INT(cfg->cache_size, 10000);
+	CHECK_INT(cfg->upstream_mark, 0x64676174);
+	CHECK_INT(cfg->upstream_timeout_ms, 2000);
+	CHECK_INT(cfg->upstream_tries, 2);
+	CHECK_STR(cfg->log_file, NULL);
+	CHECK(cfg->log_queries);
+}
+
+static void
+test_defaults(void)
+{
+	struct config *d = config_new_default();
+	struct config *cfg;
+
+	check_defaults(d);
+	CHECK(CONFIG_DEFAULT_PATH[0] == '/');
+	CHECK_STR(CONFIG_DEFAULT_PATH, SYSCONFDIR "/dnsgate/dnsgate.conf");
+
+	/* Empty text, blank lines and comments give exactly the defaults. */
+	cfg = parse("");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		check_defaults(cfg);
+		CHECK(config_equal(cfg, d));
+		config_free(cfg);
+	}
+	cfg = parse("\n\n   \n\t\n# only a comment\n   # indented comment\n"
+		    "#listen-port 9999\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK(config_equal(cfg, d));
+		config_free(cfg);
+	}
+	config_free(d);
+	config_free(NULL);
+}
+
+static void
+test_every_key(void)
+{
+	struct config *cfg;
+	struct ip_prefix p4, p6;
+	const char *reason;
+
+	cfg = parse("listen-port 5354\n"
+		    "upstream 192.0.2.1\n"
+		    "upstream [2001:db8::1]:5353\n"
+		    "resolv-conf /run/resolv.conf\n"
+		    "blocklist /etc/dnsgate/ads.txt\n"
+		    "blocklist /etc/dnsgate/malware.txt\n"
+		    "exempt 10.0.0.0/8\n"
+		    "exempt fe80::/10\n"
+		    "grant-ttl-min 60\n"
+		    "grant-ttl-max 3600\n"
+		    "set-size 1024\n"
+		    "cache-size 0\n"
+		    "upstream-mark 0x1234\n"
+		    "upstream-timeout 500\n"
+		    "upstream-tries 3\n"
+		    "log-file /var/log/dnsgate.log\n"
+		    "log-queries no\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->listen_port, 5354);
+	CHECK_INT(cfg->n_upstreams, 2);
+	if (cfg->n_upstreams == 2) {
+		CHECK_STR(cfg->upstreams[0], "192.0.2.1");
+		CHECK_STR(cfg->upstreams[1], "[2001:db8::1]:5353");
+	}
+	CHECK_STR(cfg->resolv_conf, "/run/resolv.conf");
+	CHECK_INT(cfg->n_blocklists, 2);
+	if (cfg->n_blocklists == 2) {
+		CHECK_STR(cfg->blocklists[0], "/etc/dnsgate/ads.txt");
+		CHECK_STR(cfg->blocklists[1], "/etc/dnsgate/malware.txt");
+	}
+	CHECK_INT(cfg->n_exempt, 2);
+	CHECK_INT(ip_prefix_parse("10.0.0.0/8", &p4, &reason), 0);
+	CHECK_INT(ip_prefix_parse("fe80::/10", &p6, &reason), 0);
+	if (cfg->n_exempt == 2) {
+		CHECK(prefix_equal(&cfg->exempt[0], &p4));
+		CHECK(prefix_equal(&cfg->exempt[1], &p6));
+	}
+	CHECK_INT(cfg->grant_ttl_min, 60);
+	CHECK_INT(cfg->grant_ttl_max, 3600);
+	CHECK_INT(cfg->set_size, 1024);
+	CHECK_INT(cfg->cache_size, 0);
+	CHECK_INT(cfg->upstream_mark, 0x1234);
+	CHECK_INT(cfg->upstream_timeout_ms, 500);
+	CHECK_INT(cfg->upstream_tries, 3);
+	CHECK_STR(cfg->log_file, "/var/log/dnsgate.log");
+	CHECK(!cfg->log_queries);
+	config_free(cfg);
+
+	cfg = parse("log-queries yes\n");
+	CHECK(cfg != NULL && cfg->log_queries);
+	config_free(cfg);
+	cfg = parse("log-queries no\nlog-queries yes\n");
+	CHECK(cfg != NULL && cfg->log_queries);
+	config_free(cfg);
+}
+
+static void
+test_ranges(void)
+{
+	struct config *cfg;
+
+	/* Bounds that are accepted. */
+	cfg = parse("listen-port 1\n");
+	CHECK(cfg != NULL && cfg->listen_port == 1);
+	config_free(cfg);
+	cfg = parse("listen-port 65535\n");
+	CHECK(cfg != NULL && cfg->listen_port == 65535);
+	config_free(cfg);
+	cfg = parse("listen-port 52\n");
+	CHECK(cfg != NULL && cfg->listen_port == 52);
+	config_free(cfg);
+	cfg = parse("grant-ttl-min 1\ngrant-ttl-max 604800\n");
+	CHECK(cfg != NULL && cfg->grant_ttl_min == 1 &&
+	      cfg->grant_ttl_max == 604800);
+	config_free(cfg);
+	cfg = parse("set-size 16\ncache-size 10000000\n");
+	CHECK(cfg != NULL && cfg->set_size == 16 &&
+	      cfg->cache_size == 10000000);
+	config_free(cfg);
+	cfg = parse("set-size 16777216\n");
+	CHECK(cfg != NULL && cfg->set_size == 16777216);
+	config_free(cfg);
+	cfg = parse("upstream-mark 1\n");
+	CHECK(cfg != NULL && cfg->upstream_mark == 1);
+	config_free(cfg);
+	cfg = parse("upstream-mark 0xffffffff\n");
+	CHECK(cfg != NULL && cfg->upstream_mark == 0xffffffffu);
+	config_free(cfg);
+	cfg = parse("upstream-mark 4294967295\n");
+	CHECK(cfg != NULL && cfg->upstream_mark == 0xffffffffu);
+	config_free(cfg);
+	cfg = parse("upstream-timeout 100\nupstream-tries 1\n");
+	CHECK(cfg != NULL && cfg->upstream_timeout_ms == 100 &&
+	      cfg->upstream_tries == 1);
+	config_free(cfg);
+	cfg = parse("upstream-timeout 30000\nupstream-tries 10\n");
+	CHECK(cfg != NULL && cfg->upstream_timeout_ms == 30000 &&
+	      cfg->upstream_tries == 10);
+	config_free(cfg);
+
+	/* Out of range: the error points at the value (column 13 after
+	 * "listen-port "). */
+	CHECK_ERROR("listen-port 0\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port 65536\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port -1\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port +5353\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port 5353x\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port x\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port 5353 5354\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port 4294972749\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("listen-port 99999999999999999999999\n", NAME ":1:13: ",
+		    NULL);
+	CHECK_ERROR("grant-ttl-min 0\n", NAME ":1:15: ", NULL);
+	CHECK_ERROR("grant-ttl-max 604801\n", NAME ":1:15: ", NULL);
+	CHECK_ERROR("set-size 15\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("set-size 16777217\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("cache-size 10000001\n", NAME ":1:12: ", NULL);
+	CHECK_ERROR("cache-size -1\n", NAME ":1:12: ", NULL);
+	CHECK_ERROR("upstream-mark 0\n", NAME ":1:15: ", NULL);
+	CHECK_ERROR("upstream-mark 0x100000000\n", NAME ":1:15: ", NULL);
+	CHECK_ERROR("upstream-timeout 99\n", NAME ":1:18: ", NULL);
+	CHECK_ERROR("upstream-timeout 30001\n", NAME ":1:18: ", NULL);
+	CHECK_ERROR("upstream-tries 0\n", NAME ":1:16: ", NULL);
+	CHECK_ERROR("upstream-tries 11\n", NAME ":1:16: ", NULL);
+	CHECK_ERROR("log-queries maybe\n", NAME ":1:13: ", "maybe");
+	CHECK_ERROR("log-queries YES\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("log-queries true\n", NAME ":1:13: ", NULL);
+	CHECK_ERROR("log-queries 1\n", NAME ":1:13: ", NULL);
+}
+
+/* A leading zero is not a different base: "0500" is 500 or an error,
+ * never 320 (octal). Hexadecimal stays possible (config_print writes
+ * upstream-mark that way). */
+static void
+test_number_bases(void)
+{
+	struct config *cfg;
+
+	cfg = config_parse("upstream-timeout 0500\n", NAME, err, sizeof err);
+	CHECK(cfg == NULL || cfg->upstream_timeout_ms == 500);
+	if (cfg != NULL && cfg->upstream_timeout_ms != 500)
+		fprintf(stderr, "  upstream-timeout 0500 read as %u\n",
+			cfg->upstream_timeout_ms);
+	config_free(cfg);
+	cfg = config_parse("listen-port 010\n", NAME, err, sizeof err);
+	CHECK(cfg == NULL || cfg->listen_port == 10);
+	config_free(cfg);
+	cfg = config_parse("grant-ttl-min 0600\n", NAME, err, sizeof err);
+	CHECK(cfg == NULL || cfg->grant_ttl_min == 600);
+	config_free(cfg);
+
+	cfg = parse("upstream-mark 0x10\n");
+	CHECK(cfg != NULL && cfg->upstream_mark == 16);
+	config_free(cfg);
+	cfg = parse("upstream-mark 0X1F\n");
+	CHECK(cfg != NULL && cfg->upstream_mark == 31);
+	config_free(cfg);
+	CHECK_ERROR("upstream-mark 0x\n", NAME ":1:15: ", NULL);
+}
+
+static void
+test_listen_port_53(void)
+{
+	CHECK_ERROR("listen-port 53\n", NAME ":1:13: ", "53");
+	CHECK_ERROR("# comment\nlisten-port    53\n", NAME ":2:16: ", "53");
+	/* The same number written another way is still 53. */
+	CHECK_ERROR("listen-port 0x35\n", NAME ":1:13: ", NULL);
+}
+
+static void
+test_comments_and_whitespace(void)
+{
+	struct config *cfg;
+
+	cfg = parse("# dnsgate.conf\n"
+		    "\n"
+		    "   listen-port    5400   # trailing comment\n"
+		    "\tcache-size\t\t77\t\n"
+		    "blocklist /lists/a b.txt\n"
+		    "log-file /var/log/x.log#comment right after\n"
+		    "upstream-tries 4#\n"
+		    "\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->listen_port, 5400);
+	CHECK_INT(cfg->cache_size, 77);
+	CHECK_INT(cfg->n_blocklists, 1);
+	if (cfg->n_blocklists == 1)
+		CHECK_STR(cfg->blocklists[0], "/lists/a b.txt");
+	CHECK_STR(cfg->log_file, "/var/log/x.log");
+	CHECK_INT(cfg->upstream_tries, 4);
+	config_free(cfg);
+
+	/* The last line needs no newline. */
+	cfg = parse("listen-port 5401");
+	CHECK(cfg != NULL && cfg->listen_port == 5401);
+	config_free(cfg);
+
+	/* A commented-out value is a missing value. */
+	CHECK_ERROR("listen-port #5353\n", NAME ":1:1: ", "listen-port");
+}
+
+static void
+test_crlf(void)
+{
+	struct config *cfg;
+
+	cfg = parse("# windows\r\n"
+		    "\r\n"
+		    "listen-port 5402\r\n"
+		    "upstream 192.0.2.1:5353\r\n"
+		    "blocklist /x/list.txt\r\n"
+		    "log-queries no\r\n"
+		    "log-file /tmp/l.log # c\r\n"
+		    "   \r\n"
+		    "exempt 192.168.0.0/16\r\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->listen_port, 5402);
+	CHECK_INT(cfg->n_upstreams, 1);
+	if (cfg->n_upstreams == 1)
+		CHECK_STR(cfg->upstreams[0], "192.0.2.1:5353");
+	CHECK_INT(cfg->n_blocklists, 1);
+	if (cfg->n_blocklists == 1)
+		CHECK_STR(cfg->blocklists[0], "/x/list.txt");
+	CHECK(!cfg->log_queries);
+	CHECK_STR(cfg->log_file, "/tmp/l.log");
+	CHECK_INT(cfg->n_exempt, 1);
+	config_free(cfg);
+
+	/* Errors in a CRLF file: same lines and columns, no '\r' in the
+	 * message. */
+	CHECK_ERROR("\r\n# c\r\nlisten-port 53\r\n", NAME ":3:13: ", NULL);
+	CHECK_ERROR("listen-port 5402\r\nbogus 1\r\n", NAME ":2:1: ",
+		    "'bogus'");
+	CHECK_ERROR("listen-port 5402\r\nbogus\r\n", NAME ":2:1: ", "'bogus'");
+	CHECK_ERROR("log-queries\r\n", NAME ":1:1: ", "'log-queries'");
+}
+
+static void
+test_repeated_keys(void)
+{
+	struct config *cfg;
+
+	cfg = parse("listen-port 5000\n"
+		    "listen-port 5001\n"
+		    "resolv-conf /a\n"
+		    "resolv-conf /b\n"
+		    "log-file /l1\n"
+		    "log-file /l2\n"
+		    "cache-size 5\n"
+		    "cache-size 6\n"
+		    "upstream 192.0.2.1\n"
+		    "upstream 192.0.2.2\n"
+		    "upstream 192.0.2.3\n"
+		    "blocklist /1\n"
+		    "blocklist /2\n"
+		    "exempt 10.0.0.0/8\n"
+		    "exempt 10.0.0.0/8\n"
+		    "exempt 192.0.2.0/24\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	/* A setting given twice: the last one counts. */
+	CHECK_INT(cfg->listen_port, 5001);
+	CHECK_STR(cfg->resolv_conf, "/b");
+	CHECK_STR(cfg->log_file, "/l2");
+	CHECK_INT(cfg->cache_size, 6);
+	/* Lists accumulate in order. */
+	CHECK_INT(cfg->n_upstreams, 3);
+	if (cfg->n_upstreams == 3) {
+		CHECK_STR(cfg->upstreams[0], "192.0.2.1");
+		CHECK_STR(cfg->upstreams[1], "192.0.2.2");
+		CHECK_STR(cfg->upstreams[2], "192.0.2.3");
+	}
+	CHECK_INT(cfg->n_blocklists, 2);
+	if (cfg->n_blocklists == 2) {
+		CHECK_STR(cfg->blocklists[0], "/1");
+		CHECK_STR(cfg->blocklists[1], "/2");
+	}
+	CHECK_INT(cfg->n_exempt, 3);
+	if (cfg->n_exempt == 3) {
+		CHECK_INT(cfg->exempt[2].length, 24);
+		CHECK_INT(cfg->exempt[2].addr.bytes[0], 192);
+	}
+	config_free(cfg);
+}
+
+static void
+test_error_positions(void)
+{
+	/* Unknown setting: at its column, naming it. */
+	CHECK_ERROR("bogus 1\n", NAME ":1:1: ", "bogus");
+	CHECK_ERROR("\n\n# x\nlisten-port 5400\nfrobnicate yes\n",
+		    NAME ":5:1: ", "frobnicate");
+	CHECK_ERROR("   bogus 1\n", NAME ":1:4: ", "bogus");
+	CHECK_ERROR("\tbogus 1\n", NAME ":1:2: ", "bogus");
+	CHECK_ERROR("Listen-Port 5400\n", NAME ":1:1: ", NULL);
+	CHECK_ERROR("listen-port=5400\n", NAME ":1:1: ", NULL);
+
+	/* A setting without a value: at the setting. */
+	CHECK_ERROR("listen-port\n", NAME ":1:1: ", "listen-port");
+	CHECK_ERROR("listen-port   \n", NAME ":1:1: ", "listen-port");
+	CHECK_ERROR("\n  upstream\n", NAME ":2:3: ", "upstream");
+	CHECK_ERROR("blocklist\n", NAME ":1:1: ", NULL);
+
+	/* A bad value: at the value. */
+	CHECK_ERROR("cache-size lots\n", NAME ":1:12: ", "lots");
+	CHECK_ERROR("x\n", NAME ":1:1: ", NULL);
+	CHECK_ERROR("listen-port 5400\n\n\nupstream-tries   99\n",
+		    NAME ":4:18: ", NULL);
+	CHECK_ERROR("  cache-size\t\tbad # c\n", NAME ":1:15: ", "bad");
+
+	/* The first error is reported, not a later one. */
+	CHECK_ERROR("bogus1 1\nbogus2 2\n", NAME ":1:1: ", "bogus1");
+
+	/* Another name is used as given. */
+	{
+		struct config *cfg =
+			config_parse("bogus 1\n", "/etc/x.conf", err,
+				     sizeof err);
+
+		CHECK(cfg == NULL);
+		CHECK(starts_with(err, "/etc/x.conf:1:1: "));
+	}
+}
+
+static void
+test_small_error_buffer(void)
+{
+	char small[12];
+	struct config *cfg;
+
+	memset(small, 'Z', sizeof small);
+	cfg = config_parse("\n\nlisten-port 53\n", NAME, small, 8);
+	CHECK(cfg == NULL);
+	CHECK(memchr(small, '\0', 8) != NULL); /* terminated within 8 */
+	CHECK(small[8] == 'Z' && small[11] == 'Z'); /* nothing past it */
+	config_free(cfg);
+
+	memset(small, 'Z', sizeof small);
+	cfg = config_parse("grant-ttl-min 500\ngrant-ttl-max 400\n", NAME,
+			   small, 8);
+	CHECK(cfg == NULL);
+	CHECK(memchr(small, '\0', 8) != NULL);
+	CHECK(small[8] == 'Z');
+	config_free(cfg);
+}
+
+static void
+test_upstreams(void)
+{
+	static const char *const good[] = {
+		"192.0.2.1",
+		"192.0.2.1:5353",
+		"192.0.2.1:1",
+		"192.0.2.1:65535",
+		"2001:db8::1",
+		"[2001:db8::1]:5353",
+		"[2001:db8::1]",
+		"::1",
+		"[::ffff:192.0.2.1]:53",
+	};
+	size_t i;
+	char text[128];
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct config *cfg;
+
+		snprintf(text, sizeof text, "upstream %s\n", good[i]);
+		cfg = parse(text);
+		CHECK(cfg != NULL);
+		if (cfg == NULL)
+			continue;
+		CHECK_INT(cfg->n_upstreams, 1);
+		if (cfg->n_upstreams == 1)
+			CHECK_STR(cfg->upstreams[0], good[i]);
+		config_free(cfg);
+	}
+
+	/* Names are refused: dnsgate must not resolve its own upstreams. */
+	CHECK_ERROR("upstream dns.example\n", NAME ":1:10: ", "dns.example");
+	CHECK_ERROR("upstream dns.example:53\n", NAME ":1:10: ",
+		    "dns.example");
+	CHECK_ERROR("upstream localhost\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("upstream [dns.example]:53\n", NAME ":1:", NULL);
+	/* Bad ports: the error points at the port. */
+	CHECK_ERROR("upstream 192.0.2.1:0\n", NAME ":1:20: ", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:65536\n", NAME ":1:20: ", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:\n", NAME ":1:20: ", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:-53\n", NAME ":1:20: ", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:53x\n", NAME ":1:20: ", NULL);
+	CHECK_ERROR("upstream [2001:db8::1]:0\n", NAME ":1:24: ", NULL);
+	CHECK_ERROR("upstream [2001:db8::1]:\n", NAME ":1:24: ", NULL);
+	/* Other malformed forms. */
+	CHECK_ERROR("upstream [2001:db8::1\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("upstream [2001:db8::1]x\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream [192.0.2.1]:53\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream []:53\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream 192.0.2\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:53:54\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream 192.0.2.1 5353\n", NAME ":1:10: ", NULL);
+	CHECK_ERROR("upstream fe80::1%eth0\n", NAME ":1:10: ", NULL);
+	/* A port with a blank inside, or a port not in decimal, is none of
+	 * the four forms (the string goes to c-ares as it is). */
+	CHECK_ERROR("upstream 192.0.2.1: 53\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream [2001:db8::1]: 53\n", NAME ":1:", NULL);
+	CHECK_ERROR("upstream 192.0.2.1:0x35\n", NAME ":1:", NULL);
+	/* Much longer than an address: refused, not overflowed. */
+	CHECK_ERROR("upstream "
+		    "1111111111111111111111111111111111111111111111111111111"
+		    "111111111111111111111:53\n",
+		    NAME ":1:10: ", NULL);
+	CHECK_ERROR("upstream "
+		    "[11111111111111111111111111111111111111111111111111111"
+		    "11111111111111111111111]:53\n",
+		    NAME ":1:10: ", NULL);
+
+	/* A refused upstream leaves nothing half applied (valgrind sees the
+	 * earlier ones freed). */
+	CHECK_ERROR("upstream 192.0.2.1\nblocklist /x\nexempt 10.0.0.0/8\n"
+		    "upstream nope\n",
+		    NAME ":4:10: ", NULL);
+}
+
+static void
+test_exempt(void)
+{
+	struct config *cfg;
+
+	cfg = parse("exempt 192.0.2.0/24\nexempt 2001:db8::/32\n"
+		    "exempt 198.51.100.7\nexempt ::/0\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->n_exempt, 4);
+	if (cfg->n_exempt == 4) {
+		CHECK_INT(cfg->exempt[0].addr.family, AF_INET);
+		CHECK_INT(cfg->exempt[0].length, 24);
+		CHECK_INT(cfg->exempt[1].addr.family, AF_INET6);
+		CHECK_INT(cfg->exempt[1].length, 32);
+		CHECK_INT(cfg->exempt[2].length, 32);
+		CHECK_INT(cfg->exempt[2].addr.bytes[3], 7);
+		CHECK_INT(cfg->exempt[3].length, 0);
+	}
+	config_free(cfg);
+
+	CHECK_ERROR("exempt 192.0.2.1/24\n", NAME ":1:8: ", "192.0.2.1/24");
+	CHECK_ERROR("exempt 192.0.2.0/33\n", NAME ":1:8: ", NULL);
+	CHECK_ERROR("exempt lan\n", NAME ":1:8: ", "lan");
+	CHECK_ERROR("\n exempt  2001:db8::1/64\n", NAME ":2:10: ", NULL);
+}
+
+static void
+test_grant_ttl_order(void)
+{
+	struct config *cfg;
+
+	CHECK_ERROR("grant-ttl-min 600\ngrant-ttl-max 599\n", NAME ":",
+		    "grant-ttl-min");
+	/* Against the default maximum (86400) too. */
+	CHECK_ERROR("grant-ttl-min 86401\n", NAME ":", "grant-ttl-min");
+	/* Against the default minimum (300). */
+	CHECK_ERROR("grant-ttl-max 299\n", NAME ":", "grant-ttl-max");
+
+	/* Equal is fine; so is the order in the file. */
+	cfg = parse("grant-ttl-max 600\ngrant-ttl-min 600\n");
+	CHECK(cfg != NULL && cfg->grant_ttl_min == 600 &&
+	      cfg->grant_ttl_max == 600);
+	config_free(cfg);
+	/* Only the final values count. */
+	cfg = parse("grant-ttl-max 10\ngrant-ttl-min 5\ngrant-ttl-max 20\n");
+	CHECK(cfg != NULL && cfg->grant_ttl_min == 5 &&
+	      cfg->grant_ttl_max == 20);
+	config_free(cfg);
+}
+
+/* Writes text to a new temporary file; returns its path in path. */
+static int
+write_temp(char *path, size_t pathlen, const char *data, size_t len)
+{
+	int fd;
+
+	snprintf(path, pathlen, "/tmp/dnsgate-test-conf-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+test_load(void)
+{
+	char path[64], prefix[96];
+	struct config *cfg;
+	const char *text = "listen-port 5405\n"
+			   "upstream 192.0.2.9\n"
+			   "blocklist /abs/list.txt\n";
+	char *big;
+	size_t i, used;
+
+	/* A missing file. */
+	memset(err, 0, sizeof err);
+	cfg = config_load("/nonexistent/dnsgate-test.conf", err, sizeof err);
+	CHECK(cfg == NULL);
+	CHECK(starts_with(err, "/nonexistent/dnsgate-test.conf"));
+	CHECK(strstr(err, strerror(ENOENT)) != NULL);
+	config_free(cfg);
+
+	/* A directory is not a config file. */
+	cfg = config_load("/tmp", err, sizeof err);
+	CHECK(cfg == NULL);
+	CHECK(starts_with(err, "/tmp"));
+	config_free(cfg);
+
+	/* A good file. */
+	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->listen_port, 5405);
+		CHECK_INT(cfg->n_upstreams, 1);
+		CHECK_INT(cfg->n_blocklists, 1);
+		if (cfg->n_blocklists == 1)
+			CHECK_STR(cfg->blocklists[0], "/abs/list.txt");
+		CHECK_INT(cfg->grant_ttl_max, 86400); /* a default */
+		config_free(cfg);
+	}
+	unlink(path);
+
+	/* An empty file gives the defaults. */
+	CHECK_INT(write_temp(path, sizeof path, "", 0), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		check_defaults(cfg);
+		config_free(cfg);
+	}
+	unlink(path);
+
+	/* An error names the file's path, line and column. */
+	text = "# x\nlisten-port 5405\nupstream dns.example\n";
+	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg == NULL);
+	snprintf(prefix, sizeof prefix, "%s:3:10: ", path);
+	CHECK(starts_with(err, prefix));
+	config_free(cfg);
+	unlink(path);
+
+	/* A NUL byte: not a text file. */
+	CHECK_INT(write_temp(path, sizeof path, "listen-port 5405\n\0x\n", 19),
+		  0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg == NULL);
+	CHECK(starts_with(err, path));
+	config_free(cfg);
+	unlink(path);
+
+	/* A file larger than any single read buffer, error on its last line:
+	 * line counting survives the buffer growth. */
+	big = malloc(40000);
+	CHECK(big != NULL);
+	if (big == NULL)
+		return;
+	used = 0;
+	for (i = 0; i < 1000; i++)
+		used += (size_t)snprintf(big + used, 40000 - used,
+					 "# comment line %04zu padding\n", i);
+	used += (size_t)snprintf(big + used, 40000 - used,
+				 "listen-port 5406\n  nonsense 1\n");
+	CHECK_INT(write_temp(path, sizeof path, big, used), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg == NULL);
+	snprintf(prefix, sizeof prefix, "%s:1002:3: ", path);
+	CHECK(starts_with(err, prefix));
+	if (!starts_with(err, prefix))
+		fprintf(stderr, "  error was \"%s\"\n", err);
+	config_free(cfg);
+	unlink(path);
+
+	/* The same without the bad line loads, with the last setting seen. */
+	used -= strlen("  nonsense 1\n");
+	CHECK_INT(write_temp(path, sizeof path, big, used), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg != NULL && cfg->listen_port == 5406);
+	config_free(cfg);
+	unlink(path);
+	free(big);
+}
+
+/* etc/dnsgate.conf, which ships with the daemon, says: "Relative file
+ * names are relative to the directory of this file", and lists
+ * "blocklist blocklist.txt". A config loaded from a file must honour
+ * that for every file name it holds. */
+static void
+test_load_relative_paths(void)
+{
+	char path[64], dir[64], expected[128];
+	struct config *cfg;
+	const char *text = "blocklist rel-list.txt\n"
+			   "blocklist /abs/list.txt\n"
+			   "blocklist sub/other.txt\n"
+			   "log-file dnsgate.log\n"
+			   "resolv-conf my-resolv.conf\n";
+
+	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->n_blocklists, 3);
+		if (cfg->n_blocklists == 3) {
+			snprintf(expected, sizeof expected, "%s/rel-list.txt",
+				 dir);
+			CHECK_STR(cfg->blocklists[0], expected);
+			CHECK_STR(cfg->blocklists[1], "/abs/list.txt");
+			snprintf(expected, sizeof expected, "%s/sub/other.txt",
+				 dir);
+			CHECK_STR(cfg->blocklists[2], expected);
+		}
+		snprintf(expected, sizeof expected, "%s/dnsgate.log", dir);
+		CHECK_STR(cfg->log_file, expected);
+		snprintf(expected, sizeof expected, "%s/my-resolv.conf", dir);
+		CHECK_STR(cfg->resolv_conf, expected);
+		config_free(cfg);
+	}
+	unlink(path);
+
+	/* The default resolv-conf stays what it is. */
+	CHECK_INT(write_temp(path, sizeof path, "", 0), 0);
+	cfg = config_load(path, err, sizeof err);
+	CHECK(cfg != NULL && strcmp(cfg->resolv_conf, "/etc/resolv.conf") == 0);
+	config_free(cfg);
+	unlink(path);
+
+	/* config_parse has no directory: names are kept as written. */
+	cfg = parse("blocklist rel.txt\n");
+	CHECK(cfg != NULL && cfg->n_blocklists == 1 &&
+	      strcmp(cfg->blocklists[0], "rel.txt") == 0);
+	config_free(cfg);
+}
+
+/* Prints cfg and parses the output back. */
+static struct config *
+reprint(const struct config *cfg)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct config *back;
+
+	if (f == NULL)
+		return NULL;
+	config_print(cfg, f);
+	fclose(f);
+	back = config_parse(buf, "printed", err, sizeof err);
+	if (back == NULL)
+		fprintf(stderr, "printed config does not parse: %s\n%s", err,
+			buf);
+	free(buf);
+	return back;
+}
+
+static void
+test_print_round_trip(void)
+{
+	struct config *cfg, *back;
+
+	cfg = config_new_default();
+	back = reprint(cfg);
+	CHECK(back != NULL);
+	if (back != NULL) {
+		CHECK(config_equal(cfg, back));
+		config_free(back);
+	}
+	config_free(cfg);
+
+	cfg = parse("listen-port 5354\n"
+		    "upstream 192.0.2.1\n"
+		    "upstream 192.0.2.2:5353\n"
+		    "upstream 2001:db8::1\n"
+		    "upstream [2001:db8::2]:5353\n"
+		    "resolv-conf /run/systemd/resolve/resolv.conf\n"
+		    "blocklist /etc/dnsgate/a list.txt\n"
+		    "blocklist /etc/dnsgate/b.txt\n"
+		    "exempt 10.0.0.0/8\n"
+		    "exempt 198.51.100.7\n"
+		    "exempt 2001:db8::/32\n"
+		    "exempt ::/0\n"
+		    "grant-ttl-min 1\n"
+		    "grant-ttl-max 604800\n"
+		    "set-size 16\n"
+		    "cache-size 0\n"
+		    "upstream-mark 0xfffffffe\n"
+		    "upstream-timeout 30000\n"
+		    "upstream-tries 10\n"
+		    "log-file /var/log/dnsgate.log\n"
+		    "log-queries no\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	back = reprint(cfg);
+	CHECK(back != NULL);
+	if (back != NULL) {
+		CHECK(config_equal(cfg, back));
+		config_free(back);
+	}
+	config_free(cfg);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_every_key();
+	test_ranges();
+	test_number_bases();
+	test_listen_port_53();
+	test_comments_and_whitespace();
+	test_crlf();
+	test_repeated_keys();
+	test_error_positions();
+	test_small_error_buffer();
+	test_upstreams();
+	test_exempt();
+	test_grant_ttl_order();
+	test_load();
+	test_load_relative_paths();
+	test_print_round_trip();
+	return check_exit();
+}

@@ -1,0 +1,328 @@
+/* test_matcher.c - unit tests for lists/matcher.c. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "matcher.h"
+
+static void
+test_empty(void)
+{
+	struct matcher *m = matcher_new();
+
+	CHECK_INT(matcher_count(m), 0);
+	CHECK_STR(matcher_match(m, "example.com"), NULL);
+	CHECK_STR(matcher_match(m, ""), NULL);
+	CHECK_STR(matcher_match(m, "."), NULL);
+	matcher_free(m);
+	matcher_free(NULL);
+}
+
+static void
+test_subdomains(void)
+{
+	struct matcher *m = matcher_new();
+	const char *reason = NULL;
+
+	CHECK_INT(matcher_add(m, "example.com", &reason), 1);
+	CHECK_STR(matcher_match(m, "example.com"), "example.com");
+	CHECK_STR(matcher_match(m, "www.example.com"), "example.com");
+	CHECK_STR(matcher_match(m, "a.b.c.www.example.com"), "example.com");
+
+	/* Only whole labels: no sibling, no parent, no lookalike. */
+	CHECK_STR(matcher_match(m, "notexample.com"), NULL);
+	CHECK_STR(matcher_match(m, "wwwexample.com"), NULL);
+	CHECK_STR(matcher_match(m, "com"), NULL);
+	CHECK_STR(matcher_match(m, "example.org"), NULL);
+	CHECK_STR(matcher_match(m, "example.com.evil.net"), NULL);
+	CHECK_STR(matcher_match(m, "example.co"), NULL);
+	CHECK_STR(matcher_match(m, "xample.com"), NULL);
+	CHECK_STR(matcher_match(m, ""), NULL);
+
+	/* A listed child does not cover its parent or its siblings. */
+	CHECK_INT(matcher_add(m, "ads.tracker.net", &reason), 1);
+	CHECK_STR(matcher_match(m, "x.ads.tracker.net"), "ads.tracker.net");
+	CHECK_STR(matcher_match(m, "tracker.net"), NULL);
+	CHECK_STR(matcher_match(m, "cdn.tracker.net"), NULL);
+	CHECK_STR(matcher_match(m, "net"), NULL);
+	matcher_free(m);
+}
+
+static void
+test_nearest_parent(void)
+{
+	struct matcher *m = matcher_new();
+	const char *reason = NULL;
+
+	CHECK_INT(matcher_add(m, "example.com", &reason), 1);
+	CHECK_INT(matcher_add(m, "ads.example.com", &reason), 1);
+	CHECK_STR(matcher_match(m, "x.ads.example.com"), "ads.example.com");
+	CHECK_STR(matcher_match(m, "ads.example.com"), "ads.example.com");
+	CHECK_STR(matcher_match(m, "cdn.example.com"), "example.com");
+
+	/* A listed top-level domain covers everything under it. */
+	CHECK_INT(matcher_add(m, "zip", &reason), 1);
+	CHECK_STR(matcher_match(m, "evil.zip"), "zip");
+	CHECK_STR(matcher_match(m, "zip"), "zip");
+	CHECK_STR(matcher_match(m, "zipp"), NULL);
+	matcher_free(m);
+}
+
+static void
+test_case_and_trailing_dot(void)
+{
+	struct matcher *m = matcher_new();
+	const char *reason = NULL;
+
+	CHECK_INT(matcher_add(m, "Tracker.EXAMPLE.com.", &reason), 1);
+	CHECK_INT(matcher_count(m), 1);
+	/* Stored normalised. */
+	CHECK_STR(matcher_match(m, "tracker.example.com"),
+	          "tracker.example.com");
+	CHECK_STR(matcher_match(m, "TRACKER.EXAMPLE.COM"),
+	          "tracker.example.com");
+	CHECK_STR(matcher_match(m, "tracker.example.com."),
+	          "tracker.example.com");
+	CHECK_STR(matcher_match(m, "WWW.Tracker.Example.Com."),
+	          "tracker.example.com");
+	/* Only one trailing dot is ignored. */
+	CHECK_STR(matcher_match(m, "tracker.example.com.."), NULL);
+	CHECK_STR(matcher_match(m, "example.com."), NULL);
+
+	/* The same name in other spellings is a duplicate. */
+	CHECK_INT(matcher_add(m, "tracker.example.com", &reason), 0);
+	CHECK_INT(matcher_add(m, "TRACKER.example.COM.", &reason), 0);
+	CHECK_INT(matcher_count(m), 1);
+
+	/* Underscores and hyphens are allowed. */
+	CHECK_INT(matcher_add(m, "_dmarc.x-y.example", &reason), 1);
+	CHECK_STR(matcher_match(m, "_DMARC.X-Y.EXAMPLE"), "_dmarc.x-y.example");
+	matcher_free(m);
+}
+
+static void
+expect_invalid(struct matcher *m, const char *domain, const char *reason)
+{
+	const char *got = NULL;
+
+	CHECK_INT(matcher_add(m, domain, &got), -1);
+	CHECK_STR(got, reason);
+	got = NULL;
+	CHECK_INT(matcher_check(domain, &got), -1);
+	CHECK_STR(got, reason);
+}
+
+static void
+test_invalid(void)
+{
+	struct matcher *m = matcher_new();
+	char name[300], label[70];
+	const char *reason = NULL;
+	const char *bad_char = "character other than letter, digit, '-' or "
+	                       "'_' in domain name";
+
+	expect_invalid(m, "", "empty domain name");
+	expect_invalid(m, ".", "empty domain name");
+	expect_invalid(m, "a..b", "empty label in domain name");
+	expect_invalid(m, ".example.com", "empty label in domain name");
+	expect_invalid(m, "example.com..", "empty label in domain name");
+	expect_invalid(m, "..", "empty label in domain name");
+	expect_invalid(m, "exa mple.com", bad_char);
+	expect_invalid(m, "ex*ample.com", bad_char);
+	expect_invalid(m, "*.example.com", bad_char);
+	expect_invalid(m, "example.com/", bad_char);
+	expect_invalid(m, "b\xc3\xbcro.example", bad_char);
+	expect_invalid(m, "example.com\t", bad_char);
+
+	/* Label limit: 63 is fine, 64 is not. */
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	snprintf(name, sizeof name, "%s.com", label);
+	CHECK_INT(matcher_check(name, &reason), 0);
+	CHECK_INT(matcher_add(m, name, &reason), 1);
+	CHECK_STR(matcher_match(m, name), name);
+	memset(label, 'b', 64);
+	label[64] = '\0';
+	snprintf(name, sizeof name, "%s.com", label);
+	expect_invalid(m, name, "label longer than 63 characters");
+	CHECK_STR(matcher_match(m, name), NULL);
+
+	/* Name limit: 253 characters, with or without a trailing dot. */
+	memset(name, 'a', sizeof name);
+	for (size_t i = 63; i < 253; i += 64)
+		name[i] = '.';
+	name[253] = '\0';
+	CHECK_INT(matcher_check(name, &reason), 0);
+	CHECK_INT(matcher_add(m, name, &reason), 1);
+	CHECK_STR(matcher_match(m, name), name);
+	name[253] = '.';
+	name[254] = '\0';
+	CHECK_INT(matcher_add(m, name, &reason), 0);
+	name[253] = '\0';
+	CHECK_STR(matcher_match(m, name), name);
+	name[253] = 'a';
+	name[254] = '\0';
+	expect_invalid(m, name, "domain name longer than 253 characters");
+	name[254] = 'a';
+	name[299] = '\0';
+	expect_invalid(m, name, "domain name longer than 253 characters");
+
+	/* Nothing invalid was added. */
+	CHECK_INT(matcher_count(m), 2);
+	matcher_free(m);
+}
+
+/* Writes prefix_length characters of "xxxxxxxxx.xxxxxxxxx.x..." and then
+ * suffix into name. */
+static void
+build_name(char *name, size_t prefix_length, const char *suffix)
+{
+	size_t i;
+
+	for (i = 0; i < prefix_length; i++)
+		name[i] = i % 10 == 9 ? '.' : 'x';
+	strcpy(name + prefix_length, suffix);
+}
+
+static void
+test_long_lookups(void)
+{
+	struct matcher *m = matcher_new();
+	char name[1200];
+	const char *reason = NULL;
+
+	CHECK_INT(matcher_add(m, "example.com", &reason), 1);
+
+	/* 253 characters ending in a listed domain: matches. */
+	build_name(name, 241, ".example.com");
+	CHECK_INT(strlen(name), 253);
+	CHECK_STR(matcher_match(m, name), "example.com");
+
+	/* 254 characters is one too many, even under a listed parent ... */
+	build_name(name, 242, ".example.com");
+	CHECK_INT(strlen(name), 254);
+	CHECK_STR(matcher_match(m, name), NULL);
+	build_name(name, 1000, ".example.com");
+	CHECK_STR(matcher_match(m, name), NULL);
+
+	/* ... unless the 254th character is the trailing dot. */
+	build_name(name, 241, ".example.com.");
+	CHECK_INT(strlen(name), 254);
+	CHECK_STR(matcher_match(m, name), "example.com");
+	build_name(name, 242, ".example.com.");
+	CHECK_STR(matcher_match(m, name), NULL);
+
+	/* 123 labels, near the most a name can have, still walk to it. */
+	for (size_t i = 0; i < 241; i++)
+		name[i] = i % 2 == 1 ? '.' : 'x';
+	strcpy(name + 241, ".example.com");
+	CHECK_STR(matcher_match(m, name), "example.com");
+	CHECK_STR(matcher_match(m, name + 1), "example.com");
+
+	/* Empty labels in a looked-up name do not break the walk. */
+	CHECK_STR(matcher_match(m, "a..example.com"), "example.com");
+	CHECK_STR(matcher_match(m, "..example.com"), "example.com");
+	CHECK_STR(matcher_match(m, ".example.com"), "example.com");
+	CHECK_STR(matcher_match(m, ".com"), NULL);
+	CHECK_STR(matcher_match(m, ".."), NULL);
+	matcher_free(m);
+}
+
+static void
+test_duplicates(void)
+{
+	struct matcher *m = matcher_new();
+	const char *reason = NULL;
+
+	CHECK_INT(matcher_add(m, "a.example", &reason), 1);
+	CHECK_INT(matcher_add(m, "b.example", &reason), 1);
+	CHECK_INT(matcher_add(m, "a.example", &reason), 0);
+	CHECK_INT(matcher_add(m, "a.example.", &reason), 0);
+	CHECK_INT(matcher_add(m, "example", &reason), 1);
+	CHECK_INT(matcher_count(m), 3);
+	matcher_free(m);
+}
+
+/* Well past the first few doublings, with names sharing long suffixes as
+ * real lists do. */
+static void
+test_growth(void)
+{
+	enum { COUNT = 200000 };
+	struct matcher *m = matcher_new();
+	const char *reason = NULL;
+	char name[80], expected[64];
+	int added = 0, matched = 0, missed = 0, wrong = 0, stray = 0;
+	unsigned i;
+
+	for (i = 0; i < COUNT; i++) {
+		snprintf(name, sizeof name, "host%u.zone%u.example", i, i % 97);
+		if (matcher_add(m, name, &reason) == 1)
+			added++;
+	}
+	CHECK_INT(added, COUNT);
+	CHECK_INT(matcher_count(m), COUNT);
+
+	/* Adding them all again changes nothing. */
+	added = 0;
+	for (i = 0; i < COUNT; i += 7) {
+		snprintf(name, sizeof name, "HOST%u.zone%u.example.", i,
+		         i % 97);
+		added += matcher_add(m, name, &reason);
+	}
+	CHECK_INT(added, 0);
+	CHECK_INT(matcher_count(m), COUNT);
+
+	for (i = 0; i < COUNT; i++) {
+		const char *hit;
+
+		snprintf(expected, sizeof expected, "host%u.zone%u.example", i,
+		         i % 97);
+		snprintf(name, sizeof name, "www.%s", expected);
+		hit = matcher_match(m, name);
+		if (hit == NULL)
+			missed++;
+		else if (strcmp(hit, expected) != 0)
+			wrong++;
+		else
+			matched++;
+		if (matcher_match(m, expected) == NULL)
+			missed++;
+	}
+	CHECK_INT(matched, COUNT);
+	CHECK_INT(missed, 0);
+	CHECK_INT(wrong, 0);
+
+	for (i = 0; i < COUNT; i++) {
+		snprintf(name, sizeof name, "host%u.zone%u.example", i,
+		         (i + 1) % 97);
+		if (matcher_match(m, name) != NULL)
+			stray++;
+		snprintf(name, sizeof name, "host%u.zone%u.example", i + COUNT,
+		         i % 97);
+		if (matcher_match(m, name) != NULL)
+			stray++;
+		snprintf(name, sizeof name, "zone%u.example", i % 97);
+		if (matcher_match(m, name) != NULL)
+			stray++;
+	}
+	CHECK_INT(stray, 0);
+	CHECK_STR(matcher_match(m, "example"), NULL);
+	matcher_free(m);
+}
+
+int
+main(void)
+{
+	test_empty();
+	test_subdomains();
+	test_nearest_parent();
+	test_case_and_trailing_dot();
+	test_invalid();
+	test_long_lookups();
+	test_duplicates();
+	test_growth();
+	return check_exit();
+}

@@ -1,0 +1,1420 @@
+/* test_message.c - unit tests for resolver/message.c: real DNS messages
+ * built with ldns, and malformed ones built by hand. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "message.h"
+
+#include "check.h"
+
+#define BUFSIZE 8192
+
+/* ----- building messages --------------------------------------------- */
+
+/* Writes pkt in wire format into buf and frees pkt; returns the length
+ * (0 when it does not fit). */
+static size_t
+pkt_to_buf(ldns_pkt *pkt, uint8_t *buf, size_t buflen)
+{
+	uint8_t *w = NULL;
+	size_t n = 0;
+
+	if (ldns_pkt2wire(&w, pkt, &n) != LDNS_STATUS_OK || n > buflen) {
+		fprintf(stderr, "ldns_pkt2wire failed\n");
+		n = 0;
+	} else {
+		memcpy(buf, w, n);
+	}
+	LDNS_FREE(w);
+	ldns_pkt_free(pkt);
+	return n;
+}
+
+struct qopts {
+	uint16_t id;
+	bool rd;
+	bool cd;
+	uint16_t edns_size; /* 0: no EDNS */
+	bool do_bit;
+};
+
+static size_t
+make_query(uint8_t *buf, size_t buflen, const char *name, ldns_rr_type type,
+	   const struct qopts *o)
+{
+	ldns_rdf *dname = ldns_dname_new_frm_str(name);
+	ldns_pkt *pkt;
+
+	if (dname == NULL) {
+		fprintf(stderr, "bad test name %s\n", name);
+		return 0;
+	}
+	pkt = ldns_pkt_query_new(dname, type, LDNS_RR_CLASS_IN,
+				 o->rd ? LDNS_RD : 0);
+	ldns_pkt_set_id(pkt, o->id);
+	ldns_pkt_set_cd(pkt, o->cd);
+	if (o->edns_size != 0) {
+		ldns_pkt_set_edns_udp_size(pkt, o->edns_size);
+		ldns_pkt_set_edns_do(pkt, o->do_bit);
+	}
+	return pkt_to_buf(pkt, buf, buflen);
+}
+
+/* A response to "qname qtype" with rcode, ID 0x1234, RD and RA set. */
+static ldns_pkt *
+answer_new(const char *question, uint8_t rcode)
+{
+	ldns_pkt *pkt = ldns_pkt_new();
+	ldns_rr *q = NULL;
+
+	ldns_pkt_set_id(pkt, 0x1234);
+	ldns_pkt_set_qr(pkt, true);
+	ldns_pkt_set_rd(pkt, true);
+	ldns_pkt_set_ra(pkt, true);
+	ldns_pkt_set_rcode(pkt, rcode);
+	if (ldns_rr_new_question_frm_str(&q, question, NULL, NULL) !=
+	    LDNS_STATUS_OK) {
+		fprintf(stderr, "bad test question %s\n", question);
+		return pkt;
+	}
+	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q);
+	return pkt;
+}
+
+static void
+add_rr(ldns_pkt *pkt, ldns_pkt_section section, const char *text)
+{
+	ldns_rr *rr = NULL;
+
+	if (ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) !=
+	    LDNS_STATUS_OK) {
+		fprintf(stderr, "bad test record %s\n", text);
+		return;
+	}
+	ldns_pkt_push_rr(pkt, section, rr);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static const char *
+fmt_addr(const struct ip_addr *a, char *buf, size_t len)
+{
+	return ip_addr_format(a, buf, len);
+}
+
+/* A hand-made query header: ID 0xabcd, RD, the given counts. */
+static size_t
+raw_header(uint8_t *buf, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
+{
+	const uint8_t h[12] = {0xab,	    0xcd,	  0x01,	     0x00,
+			       qd >> 8,	    qd & 0xff,	  an >> 8,   an & 0xff,
+			       ns >> 8,	    ns & 0xff,	  ar >> 8,   ar & 0xff};
+
+	memcpy(buf, h, sizeof h);
+	return sizeof h;
+}
+
+/* "www.example.com A IN" as wire bytes. */
+static const uint8_t www_question[] = {
+	3,   'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+	3,   'c', 'o', 'm', 0, 0,   1,   0,	  1};
+
+static size_t
+raw_www_query(uint8_t *buf)
+{
+	size_t n = raw_header(buf, 1, 0, 0, 0);
+
+	memcpy(buf + n, www_question, sizeof www_question);
+	return n + sizeof www_question;
+}
+
+/* ----- message_parse_query -------------------------------------------- */
+
+static void
+check_verdict_at(int line, const uint8_t *wire, size_t len,
+		 enum message_verdict expected)
+{
+	struct dns_question q;
+	const char *reason = NULL;
+	enum message_verdict v = message_parse_query(wire, len, &q, &reason);
+
+	check_count++;
+	if (v != expected) {
+		check_failures++;
+		fprintf(stderr, "%s:%d: verdict %d, expected %d (%s)\n",
+			__FILE__, line, (int)v, (int)expected,
+			reason ? reason : "no reason");
+	}
+	if (expected != MESSAGE_QUERY_OK) {
+		check_count++;
+		if (reason == NULL || reason[0] == '\0') {
+			check_failures++;
+			fprintf(stderr, "%s:%d: no reason given\n", __FILE__,
+				line);
+		}
+	}
+}
+
+#define CHECK_VERDICT(wire, len, expected)                                     \
+	check_verdict_at(__LINE__, wire, len, expected)
+
+static void
+test_query_normal(void)
+{
+	uint8_t buf[BUFSIZE];
+	struct qopts o = {.id = 0x4242, .rd = true};
+	struct dns_question q;
+	const char *reason = NULL;
+	size_t n;
+
+	n = make_query(buf, sizeof buf, "www.example.com.", LDNS_RR_TYPE_A,
+		       &o);
+	CHECK(n > 12);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.id, 0x4242);
+	CHECK_STR(q.qname, "www.example.com");
+	CHECK_INT(q.qtype, 1);
+	CHECK_INT(q.qclass, 1);
+	CHECK_INT(q.udp_size, 512);
+	CHECK(!q.edns);
+	CHECK(!q.do_bit);
+	CHECK(!q.cd_bit);
+
+	/* The hand-made equivalent. */
+	n = raw_www_query(buf);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.id, 0xabcd);
+	CHECK_STR(q.qname, "www.example.com");
+	CHECK_INT(q.qtype, 1);
+
+	/* Other types and classes come through as numbers. */
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_AAAA, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.qtype, 28);
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_HTTPS, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.qtype, 65);
+	n = raw_www_query(buf);
+	buf[n - 1] = 3; /* class CH */
+	buf[n - 3] = 16; /* type TXT */
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.qclass, 3);
+	CHECK_INT(q.qtype, 16);
+
+	/* CD. */
+	o.cd = true;
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK(q.cd_bit);
+}
+
+static void
+test_query_edns(void)
+{
+	uint8_t buf[BUFSIZE];
+	struct qopts o = {.id = 7, .rd = true, .edns_size = 4096,
+			  .do_bit = true};
+	struct dns_question q;
+	const char *reason = NULL;
+	size_t n;
+
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(get16(buf + 10), 1); /* an OPT record is there */
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK(q.edns);
+	CHECK(q.do_bit);
+	CHECK_INT(q.udp_size, 4096);
+	CHECK_STR(q.qname, "example.com");
+
+	o.edns_size = 1232;
+	o.do_bit = false;
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK(q.edns);
+	CHECK(!q.do_bit);
+	CHECK_INT(q.udp_size, 1232);
+
+	/* Below 512 counts as 512 (RFC 6891 6.2.5). */
+	o.edns_size = 100;
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK(q.edns);
+	CHECK_INT(q.udp_size, 512);
+
+	o.edns_size = 65535;
+	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_INT(q.udp_size, 65535);
+
+	/* A hand-made OPT: size 0, no flags. Still EDNS, still 512. */
+	{
+		static const uint8_t opt0[] = {0, 0, 41, 0, 0, 0, 0, 0, 0, 0, 0};
+		static const uint8_t opt_do[] = {0,    0, 41, 0x04, 0xd0, 0,
+						 0,    0x80, 0, 0,	0};
+
+		n = raw_www_query(buf);
+		buf[11] = 1;
+		memcpy(buf + n, opt0, sizeof opt0);
+		CHECK_INT(message_parse_query(buf, n + sizeof opt0, &q,
+					      &reason),
+			  MESSAGE_QUERY_OK);
+		CHECK(q.edns);
+		CHECK(!q.do_bit);
+		CHECK_INT(q.udp_size, 512);
+		CHECK_STR(q.qname, "www.example.com");
+
+		memcpy(buf + n, opt_do, sizeof opt_do);
+		CHECK_INT(message_parse_query(buf, n + sizeof opt_do, &q,
+					      &reason),
+			  MESSAGE_QUERY_OK);
+		CHECK(q.edns);
+		CHECK(q.do_bit);
+		CHECK_INT(q.udp_size, 1232);
+	}
+}
+
+static void
+test_query_names(void)
+{
+	uint8_t buf[BUFSIZE];
+	struct qopts o = {.id = 1};
+	struct dns_question q;
+	const char *reason = NULL;
+	size_t n;
+	char longname[300];
+	size_t i;
+
+	n = make_query(buf, sizeof buf, "WWW.Example.COM.", LDNS_RR_TYPE_A,
+		       &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, "www.example.com");
+
+	n = make_query(buf, sizeof buf, "a.B.c-D.e", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, "a.b.c-d.e");
+
+	/* A single-label name. */
+	n = make_query(buf, sizeof buf, "LOCALHOST.", LDNS_RR_TYPE_A, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, "localhost");
+
+	/* The root. */
+	n = make_query(buf, sizeof buf, ".", LDNS_RR_TYPE_NS, &o);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, ".");
+	CHECK_INT(q.qtype, 2);
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 0;
+	buf[n++] = 0;
+	buf[n++] = 2;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, ".");
+
+	/* The longest name there is (253 characters, 255 octets). */
+	longname[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		memset(longname + strlen(longname), 'A', 63);
+		longname[i * 64 + 63] = '.';
+		longname[i * 64 + 64] = '\0';
+	}
+	memset(longname + strlen(longname), 'b', 61);
+	longname[253] = '\0';
+	CHECK_INT(strlen(longname), 253);
+	n = make_query(buf, sizeof buf, longname, LDNS_RR_TYPE_A, &o);
+	CHECK(n > 0);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	for (i = 0; longname[i] != '\0'; i++)
+		longname[i] = (char)(longname[i] == 'A' ? 'a' : longname[i]);
+	CHECK_STR(q.qname, longname);
+}
+
+/* A name of 207 octets whose first labels hold bytes that print as
+ * "\DDD" escapes: its text form is far longer than qname[256]. The
+ * verdict may be FORMERR, but a qname that is accepted must be the
+ * question's name and must end with its real last labels: the policy
+ * matches on it and the cache keys on it. */
+static void
+test_query_escaped_name(void)
+{
+	uint8_t buf[BUFSIZE];
+	struct dns_question q;
+	const char *reason = NULL;
+	enum message_verdict v;
+	size_t n = raw_header(buf, 1, 0, 0, 0), i, qlen;
+	static const uint8_t tail[] = {4,   'e', 'v', 'i', 'l', 7,   'e',
+				       'x', 'a', 'm', 'p', 'l', 'e', 0,
+				       0,   1,	 0,   1};
+
+	for (i = 0; i < 3; i++) {
+		buf[n++] = 63;
+		memset(buf + n, 0x01, 63);
+		n += 63;
+	}
+	memcpy(buf + n, tail, sizeof tail);
+	n += sizeof tail;
+	v = message_parse_query(buf, n, &q, &reason);
+	CHECK(v == MESSAGE_QUERY_OK || v == MESSAGE_FORMERR);
+	if (v == MESSAGE_QUERY_OK) {
+		qlen = strlen(q.qname);
+		CHECK(qlen >= strlen(".evil.example") &&
+		      strcmp(q.qname + qlen - strlen(".evil.example"),
+			     ".evil.example") == 0);
+		if (!(qlen >= 13 &&
+		      strcmp(q.qname + qlen - 13, ".evil.example") == 0))
+			fprintf(stderr, "  qname (%zu chars) ends \"...%s\"\n",
+				qlen, qlen > 20 ? q.qname + qlen - 20 : q.qname);
+	}
+}
+
+static void
+test_query_drop(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n;
+
+	/* Shorter than a header: nothing to answer to. */
+	n = raw_www_query(buf);
+	CHECK_VERDICT(buf, 0, MESSAGE_DROP);
+	CHECK_VERDICT(buf, 1, MESSAGE_DROP);
+	CHECK_VERDICT(buf, 11, MESSAGE_DROP);
+
+	/* A response (QR set). */
+	n = raw_www_query(buf);
+	buf[2] |= 0x80;
+	CHECK_VERDICT(buf, n, MESSAGE_DROP);
+	/* ... even with an opcode we do not implement. */
+	buf[2] = 0x80 | (4 << 3);
+	CHECK_VERDICT(buf, n, MESSAGE_DROP);
+	/* ... even malformed. */
+	n = raw_header(buf, 0, 0, 0, 0);
+	buf[2] |= 0x80;
+	CHECK_VERDICT(buf, n, MESSAGE_DROP);
+
+	/* A real answer built by ldns. */
+	{
+		ldns_pkt *pkt = answer_new("example.com. IN A", 0);
+
+		add_rr(pkt, LDNS_SECTION_ANSWER, "example.com. 60 IN A 192.0.2.1");
+		n = pkt_to_buf(pkt, buf, sizeof buf);
+		CHECK_VERDICT(buf, n, MESSAGE_DROP);
+	}
+}
+
+static void
+test_query_formerr(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n, h;
+
+	/* No question. */
+	n = raw_header(buf, 0, 0, 0, 0);
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* Two questions. */
+	h = raw_header(buf, 2, 0, 0, 0);
+	memcpy(buf + h, www_question, sizeof www_question);
+	memcpy(buf + h + sizeof www_question, www_question,
+	       sizeof www_question);
+	CHECK_VERDICT(buf, h + 2 * sizeof www_question, MESSAGE_FORMERR);
+
+	/* A question count of one and nothing after the header. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* The question cut at every length. */
+	n = raw_www_query(buf);
+	for (h = 13; h < n; h++)
+		CHECK_VERDICT(buf, h, MESSAGE_FORMERR);
+
+	/* A label longer than what follows. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 63;
+	memcpy(buf + n, "abcde", 5);
+	n += 5;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+	buf[n++] = 0;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* A name without its terminating root label. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 3;
+	memcpy(buf + n, "www", 3);
+	n += 3;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* A compression pointer to itself. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 0xc0;
+	buf[n++] = 12;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* A loop through a label: "a" then back to the start. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 1;
+	buf[n++] = 'a';
+	buf[n++] = 0xc0;
+	buf[n++] = 12;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* A pointer past the end, and one cut in half. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 0xc0;
+	buf[n++] = 200;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 0xc0;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* Reserved label types 0x40 and 0x80. */
+	n = raw_header(buf, 1, 0, 0, 0);
+	buf[n++] = 0x41;
+	buf[n++] = 'a';
+	buf[n++] = 0;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+	buf[12] = 0x81;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* A name longer than 255 octets (five 63-octet labels). */
+	n = raw_header(buf, 1, 0, 0, 0);
+	for (h = 0; h < 5; h++) {
+		buf[n++] = 63;
+		memset(buf + n, 'a', 63);
+		n += 63;
+	}
+	buf[n++] = 0;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* An additional record announced but missing. */
+	n = raw_www_query(buf);
+	buf[11] = 1;
+	CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+
+	/* An OPT record whose RDLENGTH runs past the end. */
+	{
+		struct qopts o = {.id = 3, .edns_size = 1232};
+
+		n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A,
+			       &o);
+		buf[n - 2] = 0;
+		buf[n - 1] = 40;
+		CHECK_VERDICT(buf, n, MESSAGE_FORMERR);
+	}
+}
+
+static void
+test_query_notimp(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n;
+	unsigned opcode;
+
+	for (opcode = 1; opcode < 16; opcode++) {
+		n = raw_www_query(buf);
+		buf[2] = (uint8_t)(opcode << 3 | 0x01);
+		CHECK_VERDICT(buf, n, MESSAGE_NOTIMP);
+	}
+	/* NOTIFY without a readable question is still NOTIMP. */
+	n = raw_header(buf, 0, 0, 0, 0);
+	buf[2] = 4 << 3;
+	CHECK_VERDICT(buf, n, MESSAGE_NOTIMP);
+}
+
+/* Malformed input of every short length must not read out of bounds
+ * (valgrind watches); every verdict is one of the four. */
+static void
+test_query_fuzz_lengths(void)
+{
+	uint8_t *heap;
+	size_t n, cut;
+	uint8_t buf[BUFSIZE];
+	struct qopts o = {.id = 5, .rd = true, .edns_size = 1232,
+			  .do_bit = true};
+	int bad = 0;
+
+	n = make_query(buf, sizeof buf, "a.example.com", LDNS_RR_TYPE_AAAA,
+		       &o);
+	for (cut = 0; cut <= n; cut++) {
+		struct dns_question q;
+		const char *reason = NULL;
+		enum message_verdict v;
+
+		heap = malloc(cut ? cut : 1);
+		memcpy(heap, buf, cut);
+		v = message_parse_query(heap, cut, &q, &reason);
+		if (cut < 12)
+			bad |= v != MESSAGE_DROP;
+		else if (cut < n)
+			bad |= v != MESSAGE_FORMERR;
+		else
+			bad |= v != MESSAGE_QUERY_OK;
+		free(heap);
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* ----- message_reply_rcode / message_truncate / message_set_id --------- */
+
+static void
+test_reply_rcode(void)
+{
+	uint8_t query[BUFSIZE], out[BUFSIZE];
+	struct qopts o = {.id = 0xbeef, .rd = true, .cd = true,
+			  .edns_size = 4096, .do_bit = true};
+	size_t n, qlen;
+	ssize_t r;
+
+	n = make_query(query, sizeof query, "www.example.com", LDNS_RR_TYPE_A,
+		       &o);
+	qlen = sizeof www_question; /* same name, type and class */
+	CHECK(n > 12 + qlen);	    /* there is an OPT after it */
+	memset(out, 0xee, sizeof out);
+	r = message_reply_rcode(query, n, DNS_RCODE_NXDOMAIN, out, sizeof out);
+	CHECK_INT(r, (ssize_t)(12 + qlen));
+	CHECK_INT(get16(out), 0xbeef);
+	CHECK(out[2] & 0x80);		      /* QR */
+	CHECK_INT((out[2] >> 3) & 0x0f, 0); /* opcode QUERY */
+	CHECK(out[2] & 0x01);		      /* RD copied */
+	CHECK(!(out[2] & 0x04));	      /* not AA */
+	CHECK(!(out[2] & 0x02));	      /* not TC */
+	CHECK(out[3] & 0x80);		      /* RA */
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
+	CHECK_INT(get16(out + 4), 1);
+	CHECK_INT(get16(out + 6), 0);
+	CHECK_INT(get16(out + 8), 0);
+	CHECK_INT(get16(out + 10), 0);
+	CHECK(memcmp(out + 12, query + 12, qlen) == 0);
+	CHECK(memcmp(out + 12, www_question, qlen) == 0);
+	CHECK_INT(out[12 + qlen], 0xee); /* nothing written past it */
+
+	/* The reply is a well-formed message ldns reads back. */
+	{
+		ldns_pkt *pkt = NULL;
+
+		CHECK_INT(ldns_wire2pkt(&pkt, out, (size_t)r), LDNS_STATUS_OK);
+		if (pkt != NULL) {
+			CHECK(ldns_pkt_qr(pkt));
+			CHECK_INT(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NXDOMAIN);
+			CHECK_INT(ldns_pkt_qdcount(pkt), 1);
+			ldns_pkt_free(pkt);
+		}
+	}
+
+	/* RD clear stays clear; every rcode comes through. */
+	o.rd = false;
+	n = make_query(query, sizeof query, "www.example.com", LDNS_RR_TYPE_A,
+		       &o);
+	r = message_reply_rcode(query, n, DNS_RCODE_REFUSED, out, sizeof out);
+	CHECK_INT(r, (ssize_t)(12 + qlen));
+	CHECK(!(out[2] & 0x01));
+	CHECK(out[3] & 0x80);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_REFUSED);
+	r = message_reply_rcode(query, n, DNS_RCODE_SERVFAIL, out, sizeof out);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_SERVFAIL);
+	r = message_reply_rcode(query, n, DNS_RCODE_NOERROR, out, sizeof out);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NOERROR);
+
+	/* NOTIMP to another opcode keeps that opcode. */
+	n = raw_www_query(query);
+	query[2] = 4 << 3 | 0x01;
+	r = message_reply_rcode(query, n, DNS_RCODE_NOTIMP, out, sizeof out);
+	CHECK_INT(r, (ssize_t)n);
+	CHECK_INT((out[2] >> 3) & 0x0f, 4);
+	CHECK(out[2] & 0x80);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NOTIMP);
+	CHECK_INT(get16(out), 0xabcd);
+
+	/* Exactly enough room, and one byte less. */
+	n = raw_www_query(query);
+	r = message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, n);
+	CHECK_INT(r, (ssize_t)n);
+	CHECK_INT(message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, n - 1),
+		  -1);
+	CHECK_INT(message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, 11),
+		  -1);
+
+	/* Shorter than a header. */
+	CHECK_INT(message_reply_rcode(query, 11, DNS_RCODE_FORMERR, out,
+				      sizeof out),
+		  -1);
+	CHECK_INT(message_reply_rcode(query, 0, DNS_RCODE_FORMERR, out,
+				      sizeof out),
+		  -1);
+}
+
+static void
+test_reply_rcode_header_only(void)
+{
+	uint8_t query[BUFSIZE], out[BUFSIZE];
+	size_t n;
+	ssize_t r;
+
+	/* A bare header with no question. */
+	n = raw_header(query, 0, 0, 0, 0);
+	memset(out, 0xee, sizeof out);
+	r = message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, sizeof out);
+	CHECK_INT(r, 12);
+	CHECK_INT(get16(out), 0xabcd);
+	CHECK(out[2] & 0x80);
+	CHECK(out[2] & 0x01);
+	CHECK(out[3] & 0x80);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_FORMERR);
+	CHECK_INT(get16(out + 4), 0);
+	CHECK_INT(get16(out + 6), 0);
+	CHECK_INT(get16(out + 8), 0);
+	CHECK_INT(get16(out + 10), 0);
+	CHECK_INT(out[12], 0xee);
+	/* It fits a 12-byte buffer. */
+	CHECK_INT(message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, 12),
+		  12);
+
+	/* A question announced but unreadable: header only, count 0. */
+	n = raw_header(query, 1, 3, 0, 0);
+	query[n++] = 63;
+	query[n++] = 'a';
+	r = message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, sizeof out);
+	CHECK_INT(r, 12);
+	CHECK_INT(get16(out + 4), 0);
+	CHECK_INT(get16(out + 6), 0);
+
+	/* Question complete but its type and class cut off. */
+	n = raw_www_query(query);
+	r = message_reply_rcode(query, n - 2, DNS_RCODE_FORMERR, out,
+				sizeof out);
+	CHECK_INT(r, 12);
+	CHECK_INT(get16(out + 4), 0);
+}
+
+static void
+test_truncate(void)
+{
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	size_t n, qlen = sizeof www_question;
+	ssize_t r;
+	int i;
+
+	ldns_pkt_set_aa(pkt, true);
+	for (i = 1; i <= 40; i++) {
+		char rr[80];
+
+		snprintf(rr, sizeof rr, "www.example.com. 300 IN A 192.0.2.%d",
+			 i);
+		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 300 IN NS ns.example.com.");
+	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	       "ns.example.com. 300 IN A 192.0.2.53");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK(n > 512);
+
+	memset(out, 0xee, sizeof out);
+	r = message_truncate(wire, n, out, sizeof out);
+	CHECK_INT(r, (ssize_t)(12 + qlen));
+	CHECK_INT(get16(out), 0x1234);
+	CHECK(out[2] & 0x80); /* still a response */
+	CHECK(out[2] & 0x02); /* TC */
+	CHECK(out[2] & 0x04); /* AA as it was */
+	CHECK(out[2] & 0x01); /* RD as it was */
+	CHECK(out[3] & 0x80); /* RA as it was */
+	CHECK_INT(out[3] & 0x0f, 0);
+	CHECK_INT(get16(out + 4), 1);
+	CHECK_INT(get16(out + 6), 0);
+	CHECK_INT(get16(out + 8), 0);
+	CHECK_INT(get16(out + 10), 0);
+	CHECK(memcmp(out + 12, www_question, qlen) == 0);
+	CHECK_INT(out[12 + qlen], 0xee);
+	{
+		ldns_pkt *back = NULL;
+
+		CHECK_INT(ldns_wire2pkt(&back, out, (size_t)r), LDNS_STATUS_OK);
+		if (back != NULL) {
+			CHECK(ldns_pkt_tc(back));
+			CHECK_INT(ldns_pkt_ancount(back), 0);
+			ldns_pkt_free(back);
+		}
+	}
+
+	/* An NXDOMAIN keeps its rcode. */
+	pkt = answer_new("www.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 300 IN SOA ns.example.com. h.example.com. 1 2 3 "
+	       "4 5");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	r = message_truncate(wire, n, out, sizeof out);
+	CHECK_INT(r, (ssize_t)(12 + qlen));
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
+	CHECK(out[2] & 0x02);
+
+	/* Too small an output, too short an input. */
+	CHECK_INT(message_truncate(wire, n, out, 12 + qlen - 1), -1);
+	CHECK_INT(message_truncate(wire, n, out, 12 + qlen), (ssize_t)(12 + qlen));
+	CHECK_INT(message_truncate(wire, 11, out, sizeof out), -1);
+
+	/* No question: header only. */
+	n = raw_header(wire, 0, 2, 0, 0);
+	wire[2] |= 0x80;
+	r = message_truncate(wire, n, out, sizeof out);
+	CHECK_INT(r, 12);
+	CHECK(out[2] & 0x02);
+	CHECK_INT(get16(out + 6), 0);
+}
+
+static void
+test_set_id(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n = raw_www_query(buf);
+
+	message_set_id(buf, n, 0x0102);
+	CHECK_INT(buf[0], 0x01);
+	CHECK_INT(buf[1], 0x02);
+	CHECK(memcmp(buf + 12, www_question, sizeof www_question) == 0);
+	buf[0] = 0x77;
+	message_set_id(buf, 1, 0xffff); /* too short: untouched */
+	CHECK_INT(buf[0], 0x77);
+	message_set_id(buf, 2, 0xfffe);
+	CHECK_INT(buf[0], 0xff);
+	CHECK_INT(buf[1], 0xfe);
+}
+
+/* ----- message_parse_answer ------------------------------------------- */
+
+static int
+parse_answer_pkt(ldns_pkt *pkt, const char *qname, struct answer_info *info)
+{
+	static uint8_t wire[65536];
+	size_t n = pkt_to_buf(pkt, wire, sizeof wire);
+	const char *reason = NULL;
+	int rc = message_parse_answer(wire, n, qname, info, &reason);
+
+	if (rc < 0)
+		fprintf(stderr, "message_parse_answer: %s\n",
+			reason ? reason : "(no reason)");
+	return rc;
+}
+
+static bool
+has_addr(const struct answer_info *info, const char *text)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < info->n_addrs; i++) {
+		if (strcmp(fmt_addr(&info->addrs[i], buf, sizeof buf), text) ==
+		    0)
+			return true;
+	}
+	return false;
+}
+
+static void
+test_answer_addresses(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+	char buf[INET6_ADDRSTRLEN];
+
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 200 IN A 192.0.2.2");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 100 IN AAAA 2001:db8::1");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->rcode, 0);
+	CHECK(!info->truncated);
+	CHECK_INT(info->n_chain, 0);
+	CHECK_INT(info->n_addrs, 3);
+	CHECK(!info->addrs_cut);
+	if (info->n_addrs == 3) {
+		CHECK_INT(info->addrs[0].family, AF_INET);
+		CHECK_STR(fmt_addr(&info->addrs[0], buf, sizeof buf),
+			  "192.0.2.1");
+		CHECK_INT(info->addr_ttls[0], 300);
+		CHECK_STR(fmt_addr(&info->addrs[1], buf, sizeof buf),
+			  "192.0.2.2");
+		CHECK_INT(info->addr_ttls[1], 200);
+		CHECK_INT(info->addrs[2].family, AF_INET6);
+		CHECK_STR(fmt_addr(&info->addrs[2], buf, sizeof buf),
+			  "2001:db8::1");
+		CHECK_INT(info->addr_ttls[2], 100);
+	}
+	CHECK_INT(info->min_ttl, 100);
+
+	/* Owners in another case are the same name. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "WWW.Example.COM. 60 IN A 192.0.2.9");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_addrs, 1);
+	CHECK(has_addr(info, "192.0.2.9"));
+
+	/* The TC bit is reported. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	ldns_pkt_set_tc(pkt, true);
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK(info->truncated);
+	CHECK_INT(info->n_addrs, 0);
+	free(info);
+}
+
+static void
+test_answer_cname_chain(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+
+	/* In order. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 300 IN CNAME a.example.net.");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "a.example.net. 300 IN CNAME b.cdn.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "b.cdn.example. 30 IN A 192.0.2.7");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "b.cdn.example. 30 IN AAAA 2001:db8::7");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_chain, 2);
+	if (info->n_chain == 2) {
+		CHECK_STR(info->chain[0], "a.example.net");
+		CHECK_STR(info->chain[1], "b.cdn.example");
+	}
+	CHECK_INT(info->n_addrs, 2);
+	CHECK(has_addr(info, "192.0.2.7"));
+	CHECK(has_addr(info, "2001:db8::7"));
+	CHECK_INT(info->min_ttl, 30);
+
+	/* In reverse order, addresses first, names in mixed case. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "B.CDN.example. 30 IN A 192.0.2.7");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "a.example.net. 300 IN CNAME B.Cdn.Example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 300 IN CNAME A.Example.Net.");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_chain, 2);
+	if (info->n_chain == 2) {
+		CHECK_STR(info->chain[0], "a.example.net");
+		CHECK_STR(info->chain[1], "b.cdn.example");
+	}
+	CHECK_INT(info->n_addrs, 1);
+	CHECK(has_addr(info, "192.0.2.7"));
+
+	/* Shuffled: middle, address, first. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "a.example.net. 300 IN CNAME b.cdn.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "b.cdn.example. 30 IN A 192.0.2.8");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 300 IN CNAME a.example.net.");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_chain, 2);
+	CHECK_INT(info->n_addrs, 1);
+	CHECK(has_addr(info, "192.0.2.8"));
+
+	/* An address of an intermediate name counts too. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 300 IN CNAME a.example.net.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example.net. 30 IN A 192.0.2.10");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 30 IN A 192.0.2.11");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_addrs, 2);
+	CHECK(has_addr(info, "192.0.2.10"));
+	CHECK(has_addr(info, "192.0.2.11"));
+	free(info);
+}
+
+static void
+test_answer_unrelated(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
+	/* Records the question did not lead to. */
+	add_rr(pkt, LDNS_SECTION_ANSWER, "evil.example. 300 IN A 203.0.113.66");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "other.example. 300 IN CNAME evil2.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "evil2.example. 300 IN A 203.0.113.67");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "example.com. 300 IN A 203.0.113.68"); /* the parent */
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "x.www.example.com. 300 IN A 203.0.113.69"); /* a child */
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com.evil. 300 IN A 203.0.113.70");
+	/* Glue in the other sections is not an answer. */
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 300 IN NS www.example.com.");
+	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	       "www.example.com. 300 IN A 203.0.113.71");
+	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	       "www.example.com. 300 IN AAAA 2001:db8::71");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_chain, 0);
+	CHECK_INT(info->n_addrs, 1);
+	CHECK(has_addr(info, "192.0.2.1"));
+	CHECK(!has_addr(info, "203.0.113.66"));
+	CHECK(!has_addr(info, "203.0.113.67"));
+	CHECK(!has_addr(info, "203.0.113.71"));
+
+	/* A CNAME of an unrelated owner does not join the chain. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "other.example. 300 IN CNAME www.example.com.");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "other.example. 300 IN A 203.0.113.1");
+	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
+	CHECK_INT(info->n_chain, 0);
+	CHECK_INT(info->n_addrs, 0);
+	free(info);
+}
+
+static void
+test_answer_cname_loops(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+	char rr[128], name[64];
+	int i;
+
+	/* a -> b -> a. */
+	pkt = answer_new("a.example. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME b.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "b.example. 300 IN CNAME a.example.");
+	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
+	CHECK_INT(info->n_chain, 1);
+	if (info->n_chain >= 1)
+		CHECK_STR(info->chain[0], "b.example");
+	CHECK_INT(info->n_addrs, 0);
+
+	/* a -> a. */
+	pkt = answer_new("a.example. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME a.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN A 192.0.2.1");
+	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
+	CHECK_INT(info->n_chain, 0);
+	CHECK_INT(info->n_addrs, 1);
+
+	/* a -> b -> c -> b. */
+	pkt = answer_new("a.example. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "c.example. 300 IN CNAME b.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "b.example. 300 IN CNAME c.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME b.example.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "c.example. 300 IN A 192.0.2.3");
+	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
+	CHECK_INT(info->n_chain, 2);
+	CHECK(has_addr(info, "192.0.2.3"));
+
+	/* A chain longer than MESSAGE_MAX_CHAIN stops there. */
+	pkt = answer_new("c0.example. IN A", 0);
+	for (i = 0; i < 30; i++) {
+		snprintf(rr, sizeof rr, "c%d.example. 300 IN CNAME c%d.example.",
+			 i, i + 1);
+		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	add_rr(pkt, LDNS_SECTION_ANSWER, "c30.example. 300 IN A 192.0.2.30");
+	CHECK_INT(parse_answer_pkt(pkt, "c0.example", info), 0);
+	CHECK_INT(info->n_chain, MESSAGE_MAX_CHAIN);
+	for (i = 0; i < MESSAGE_MAX_CHAIN && (size_t)i < info->n_chain; i++) {
+		snprintf(name, sizeof name, "c%d.example", i + 1);
+		CHECK_STR(info->chain[i], name);
+	}
+	free(info);
+}
+
+static void
+test_answer_many_addresses(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+	char rr[128], buf[INET6_ADDRSTRLEN];
+	int i;
+
+	/* Exactly the maximum: nothing cut. */
+	pkt = answer_new("many.example. IN A", 0);
+	for (i = 1; i <= MESSAGE_MAX_ADDRS; i++) {
+		snprintf(rr, sizeof rr, "many.example. %d IN A 10.0.0.%d",
+			 1000 + i, i);
+		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	CHECK_INT(parse_answer_pkt(pkt, "many.example", info), 0);
+	CHECK_INT(info->n_addrs, MESSAGE_MAX_ADDRS);
+	CHECK(!info->addrs_cut);
+
+	/* Six more: the first 64 kept, the cut reported. */
+	pkt = answer_new("many.example. IN A", 0);
+	for (i = 1; i <= MESSAGE_MAX_ADDRS + 6; i++) {
+		snprintf(rr, sizeof rr, "many.example. %d IN A 10.0.0.%d",
+			 1000 + i, i);
+		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	CHECK_INT(parse_answer_pkt(pkt, "many.example", info), 0);
+	CHECK_INT(info->n_addrs, MESSAGE_MAX_ADDRS);
+	CHECK(info->addrs_cut);
+	CHECK_STR(fmt_addr(&info->addrs[0], buf, sizeof buf), "10.0.0.1");
+	CHECK_INT(info->addr_ttls[0], 1001);
+	CHECK_STR(fmt_addr(&info->addrs[MESSAGE_MAX_ADDRS - 1], buf,
+			   sizeof buf),
+		  "10.0.0.64");
+	CHECK_INT(info->addr_ttls[MESSAGE_MAX_ADDRS - 1], 1064);
+	CHECK_INT(info->min_ttl, 1001);
+
+	/* Unrelated records do not count towards the cut. */
+	pkt = answer_new("many.example. IN A", 0);
+	for (i = 1; i <= 100; i++) {
+		snprintf(rr, sizeof rr, "other.example. 60 IN A 10.1.0.%d", i);
+		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	add_rr(pkt, LDNS_SECTION_ANSWER, "many.example. 60 IN A 10.2.0.1");
+	CHECK_INT(parse_answer_pkt(pkt, "many.example", info), 0);
+	CHECK_INT(info->n_addrs, 1);
+	CHECK(!info->addrs_cut);
+	free(info);
+}
+
+static void
+test_answer_negative_and_bad(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	ldns_pkt *pkt;
+	uint8_t buf[BUFSIZE];
+	const char *reason = NULL;
+	size_t n, cut;
+
+	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	       "2024010101 7200 3600 1209600 60");
+	CHECK_INT(parse_answer_pkt(pkt, "nx.example.com", info), 0);
+	CHECK_INT(info->rcode, DNS_RCODE_NXDOMAIN);
+	CHECK_INT(info->n_addrs, 0);
+	CHECK_INT(info->n_chain, 0);
+	CHECK_INT(info->min_ttl, 60);
+
+	pkt = answer_new("x.example.com. IN A", LDNS_RCODE_SERVFAIL);
+	CHECK_INT(parse_answer_pkt(pkt, "x.example.com", info), 0);
+	CHECK_INT(info->rcode, DNS_RCODE_SERVFAIL);
+	CHECK_INT(info->n_addrs, 0);
+
+	/* Garbage and cut messages: -1 with a reason, never a crash. */
+	memset(buf, 0xff, 64);
+	reason = NULL;
+	CHECK_INT(message_parse_answer(buf, 64, "x", info, &reason), -1);
+	CHECK(reason != NULL);
+	reason = NULL;
+	CHECK_INT(message_parse_answer(buf, 5, "x", info, &reason), -1);
+	CHECK(reason != NULL);
+
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "www.example.com. 300 IN CNAME a.example.net.");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example.net. 30 IN A 192.0.2.7");
+	n = pkt_to_buf(pkt, buf, sizeof buf);
+	for (cut = 0; cut < n; cut++) {
+		uint8_t *heap = malloc(cut ? cut : 1);
+		int rc;
+
+		memcpy(heap, buf, cut);
+		reason = NULL;
+		rc = message_parse_answer(heap, cut, "www.example.com", info,
+					  &reason);
+		CHECK_INT(rc, -1);
+		free(heap);
+	}
+	free(info);
+}
+
+/* ----- message_age_ttls / message_min_ttl ----------------------------- */
+
+/* An answer with the given TTLs in answer, authority and additional, and
+ * an OPT record with DO set. */
+static size_t
+ttl_message(uint8_t *buf, size_t buflen, uint32_t a, uint32_t aaaa,
+	    uint32_t ns, uint32_t glue)
+{
+	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	char rr[160];
+
+	snprintf(rr, sizeof rr, "www.example.com. %u IN A 192.0.2.1", a);
+	add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	snprintf(rr, sizeof rr, "www.example.com. %u IN AAAA 2001:db8::1",
+		 aaaa);
+	add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	snprintf(rr, sizeof rr, "example.com. %u IN NS ns.example.com.", ns);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY, rr);
+	snprintf(rr, sizeof rr, "ns.example.com. %u IN A 192.0.2.53", glue);
+	add_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	ldns_pkt_set_edns_do(pkt, true);
+	return pkt_to_buf(pkt, buf, buflen);
+}
+
+static void
+test_age_ttls(void)
+{
+	uint8_t wire[BUFSIZE], expect[BUFSIZE], copy[BUFSIZE];
+	size_t n, m;
+	uint32_t ttl = 0;
+
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
+	CHECK_INT(get16(wire + 10), 2); /* glue and OPT */
+
+	/* Nothing elapsed: unchanged. */
+	memcpy(copy, wire, n);
+	CHECK_INT(message_age_ttls(wire, n, 0), 0);
+	CHECK(memcmp(copy, wire, n) == 0);
+
+	/* 60 seconds: every TTL lowered, none below 0, OPT untouched; the
+	 * message is otherwise byte for byte the same. */
+	CHECK_INT(message_age_ttls(wire, n, 60), 0);
+	m = ttl_message(expect, sizeof expect, 240, 40, 0, 0);
+	CHECK_INT(m, n);
+	CHECK(m == n && memcmp(expect, wire, n) == 0);
+	{
+		ldns_pkt *pkt = NULL;
+
+		CHECK_INT(ldns_wire2pkt(&pkt, wire, n), LDNS_STATUS_OK);
+		if (pkt != NULL) {
+			CHECK(ldns_pkt_edns_do(pkt));
+			CHECK_INT(ldns_pkt_edns_udp_size(pkt), 1232);
+			CHECK_INT(ldns_pkt_edns_extended_rcode(pkt), 0);
+			CHECK_INT(ldns_pkt_edns_version(pkt), 0);
+			CHECK_INT(ldns_rr_ttl(ldns_rr_list_rr(
+					  ldns_pkt_answer(pkt), 0)),
+				  240);
+			ldns_pkt_free(pkt);
+		}
+	}
+
+	/* Aging again goes on from there. */
+	CHECK_INT(message_age_ttls(wire, n, 40), 0);
+	m = ttl_message(expect, sizeof expect, 200, 0, 0, 0);
+	CHECK(m == n && memcmp(expect, wire, n) == 0);
+
+	/* A huge elapsed time: all zero, no wrap around. */
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
+	CHECK_INT(message_age_ttls(wire, n, 0xffffffffu), 0);
+	m = ttl_message(expect, sizeof expect, 0, 0, 0, 0);
+	CHECK(m == n && memcmp(expect, wire, n) == 0);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 0);
+
+	/* Exactly the TTL elapsed: 0. */
+	n = ttl_message(wire, sizeof wire, 300, 300, 300, 300);
+	CHECK_INT(message_age_ttls(wire, n, 300), 0);
+	m = ttl_message(expect, sizeof expect, 0, 0, 0, 0);
+	CHECK(m == n && memcmp(expect, wire, n) == 0);
+
+	/* A TTL using all 32 bits. */
+	n = ttl_message(wire, sizeof wire, 0xfffffff0u, 1, 1, 1);
+	CHECK_INT(message_age_ttls(wire, n, 0x10), 0);
+	m = ttl_message(expect, sizeof expect, 0xffffffe0u, 0, 0, 0);
+	CHECK(m == n && memcmp(expect, wire, n) == 0);
+}
+
+static void
+test_age_ttls_malformed(void)
+{
+	uint8_t wire[BUFSIZE], copy[BUFSIZE];
+	size_t n, cut;
+	int bad;
+
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
+
+	/* Every cut length: -1 and nothing changed, not even the records
+	 * before the cut. */
+	bad = 0;
+	for (cut = 0; cut < n; cut++) {
+		uint8_t *heap = malloc(cut ? cut : 1);
+
+		memcpy(heap, wire, cut);
+		if (message_age_ttls(heap, cut, 60) != -1 ||
+		    memcmp(heap, wire, cut) != 0) {
+			if (!bad)
+				fprintf(stderr, "  first bad cut: %zu of %zu\n",
+					cut, n);
+			bad = 1;
+		}
+		free(heap);
+	}
+	CHECK_INT(bad, 0);
+
+	/* One record more announced than present. */
+	memcpy(copy, wire, n);
+	copy[7] = 3;
+	CHECK_INT(message_age_ttls(copy, n, 60), -1);
+	CHECK(memcmp(copy + 12, wire + 12, n - 12) == 0);
+
+	/* The last RDLENGTH running past the end. */
+	memcpy(copy, wire, n);
+	copy[n - 2] = 0x7f; /* OPT RDLENGTH high byte */
+	CHECK_INT(message_age_ttls(copy, n, 60), -1);
+	CHECK(memcmp(copy, wire, n - 2) == 0);
+
+	/* A name label running past the end in the question. */
+	n = raw_header(copy, 1, 1, 0, 0);
+	copy[n++] = 60;
+	copy[n++] = 'a';
+	memcpy(wire, copy, n);
+	CHECK_INT(message_age_ttls(copy, n, 60), -1);
+	CHECK(memcmp(copy, wire, n) == 0);
+
+	/* A bare header is a valid empty message. */
+	n = raw_header(copy, 0, 0, 0, 0);
+	CHECK_INT(message_age_ttls(copy, n, 60), 0);
+	CHECK_INT(message_age_ttls(copy, 11, 60), -1);
+}
+
+static void
+test_min_ttl(void)
+{
+	uint8_t wire[BUFSIZE];
+	ldns_pkt *pkt;
+	size_t n;
+	uint32_t ttl;
+
+	/* The smallest over every section. */
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
+	ttl = 12345;
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 10);
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 400);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 50);
+	n = ttl_message(wire, sizeof wire, 7, 100, 50, 400);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 7);
+
+	/* OPT's TTL field (flags, here 0) is not a TTL. */
+	pkt = answer_new("www.example.com. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(get16(wire + 10), 1);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 300);
+
+	/* NXDOMAIN: the SOA's TTL capped by its MINIMUM. */
+	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	       "1 7200 3600 1209600 60");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 60);
+
+	/* ... or by its own TTL when that is lower. */
+	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 30 IN SOA ns.example.com. host.example.com. "
+	       "1 7200 3600 1209600 600");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 30);
+
+	/* NODATA (NOERROR, no answer) is negative too. */
+	pkt = answer_new("www.example.com. IN AAAA", 0);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 900 IN SOA ns.example.com. host.example.com. "
+	       "1 7200 3600 1209600 120");
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 120);
+
+	/* SOA names uncompressed and long: MINIMUM is still its last field. */
+	pkt = answer_new("nx.example.org. IN A", LDNS_RCODE_NXDOMAIN);
+	add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	       "example.com. 3600 IN SOA a.very.long.primary.name.invalid. "
+	       "another.long.mailbox.name.invalid. 1 2 3 4 77");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 77);
+
+	/* A positive answer to an SOA question is not negative: its TTL is
+	 * the record's own, MINIMUM does not apply. */
+	pkt = answer_new("example.com. IN SOA", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	       "1 7200 3600 1209600 60");
+	n = pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+	CHECK_INT(ttl, 3600);
+
+	/* A bare header: no records, no error. */
+	n = raw_header(wire, 0, 0, 0, 0);
+	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
+
+	/* Malformed: -1. */
+	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
+	CHECK_INT(message_min_ttl(wire, n - 1, &ttl), -1);
+	CHECK_INT(message_min_ttl(wire, 11, &ttl), -1);
+	CHECK_INT(message_min_ttl(wire, 40, &ttl), -1);
+}
+
+int
+main(void)
+{
+	test_query_normal();
+	test_query_edns();
+	test_query_names();
+	test_query_escaped_name();
+	test_query_drop();
+	test_query_formerr();
+	test_query_notimp();
+	test_query_fuzz_lengths();
+	test_reply_rcode();
+	test_reply_rcode_header_only();
+	test_truncate();
+	test_set_id();
+	test_answer_addresses();
+	test_answer_cname_chain();
+	test_answer_unrelated();
+	test_answer_cname_loops();
+	test_answer_many_addresses();
+	test_answer_negative_and_bad();
+	test_age_ttls();
+	test_age_ttls_malformed();
+	test_min_ttl();
+	return check_exit();
+}

@@ -1,0 +1,949 @@
+/* test_nft_gate.c - the nftables gate, in a private network namespace. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "check.h"
+#include "nft_gate.h"
+
+#define DNS_PORT 5453
+#define UPSTREAM_MARK 0x123
+#define SET_SIZE 4
+#define CGROUP_A 0x1122334455667788ULL
+#define CGROUP_B 42ULL
+
+/* Overlapping and adjacent networks on purpose: the gate merges them. */
+static const char *const exempt_texts[] = {
+	"198.51.100.0/24", "192.0.2.128/25",  "198.51.100.7",
+	"203.0.113.0/25",  "203.0.113.128/25", "2001:db8:ffff::/48",
+	"ff00::/8",
+};
+static struct ip_prefix exempt[sizeof exempt_texts / sizeof exempt_texts[0]];
+
+static bool have_nft;
+
+static struct gate_options
+test_options(void)
+{
+	struct gate_options opts;
+
+	memset(&opts, 0, sizeof opts);
+	opts.dns_port = DNS_PORT;
+	opts.upstream_mark = UPSTREAM_MARK;
+	opts.exempt = exempt;
+	opts.n_exempt = sizeof exempt / sizeof exempt[0];
+	opts.set_size = SET_SIZE;
+	opts.max_level = 2;
+	return opts;
+}
+
+/* --- the namespace ------------------------------------------------------- */
+
+static int
+set_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+/* ip link add name type veth peer name peer, through rtnetlink. */
+static int
+create_veth(const char *name, const char *peer)
+{
+	char buf[8192];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *linkinfo, *data, *peerinfo;
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t len;
+	int ret = -1;
+
+	if (nl == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	memset(buf, 0, sizeof buf);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL |
+			   NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peerinfo = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, peerinfo);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	len = mnl_socket_recvfrom(nl, buf, sizeof buf);
+	if (len > 0 && mnl_cb_run(buf, (size_t)len, seq,
+				  mnl_socket_get_portid(nl), NULL, NULL) >= 0)
+		ret = 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int
+add_ipv4_address(const char *ifname, const char *addr, const char *mask)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	ret = ioctl(fd, SIOCSIFADDR, &ifr);
+	inet_pton(AF_INET, mask, &sin->sin_addr);
+	if (ret == 0)
+		ret = ioctl(fd, SIOCSIFNETMASK, &ifr);
+	close(fd);
+	return ret;
+}
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h clashes with glibc's). */
+struct ipv6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static int
+add_ipv6_address(const char *ifname, const char *addr, unsigned prefixlen)
+{
+	char path[128];
+	/* As large as struct ifreq, which valgrind takes the argument for. */
+	union {
+		struct ipv6_ifreq req;
+		struct ifreq ifr;
+	} u;
+	int fd;
+	int ret;
+
+	/* No duplicate address detection: the address is usable at once. */
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_dad",
+		 ifname);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "0\n", 2) == 2 ? 0 : -1;
+	close(fd);
+	if (ret < 0)
+		return -1;
+	memset(&u, 0, sizeof u);
+	inet_pton(AF_INET6, addr, &u.req.addr);
+	u.req.prefixlen = prefixlen;
+	u.req.ifindex = (int)if_nametoindex(ifname);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCSIFADDR, &u);
+	close(fd);
+	return ret;
+}
+
+/* --- the nft command, for checking only ---------------------------------- */
+
+static char *
+capture(const char *command)
+{
+	FILE *p = popen(command, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[4096];
+
+	if (p == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			text = realloc(text, cap);
+			if (text == NULL)
+				abort();
+		}
+		memcpy(text + len, chunk, n);
+		len += n;
+	}
+	if (pclose(p) != 0) {
+		free(text);
+		return NULL;
+	}
+	if (text == NULL)
+		text = strdup("");
+	else
+		text[len] = '\0';
+	return text;
+}
+
+static int
+nft_run(const char *command)
+{
+	char line[512];
+
+	snprintf(line, sizeof line, "nft %s >/dev/null 2>&1", command);
+	return system(line);
+}
+
+static int
+nft_load(const char *text)
+{
+	FILE *p = popen("nft -f -", "w");
+
+	if (p == NULL)
+		return -1;
+	fputs(text, p);
+	return pclose(p);
+}
+
+/* What `nft -f` would be given for the gate of test_options() with rules
+ * for levels 1..levels, in a table of the given name. */
+static char *
+reference_ruleset(const char *table, unsigned levels)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	unsigned level;
+
+	if (f == NULL)
+		abort();
+	fprintf(f,
+		"table inet %s {\n"
+		"\tset allow4 {\n"
+		"\t\ttype cgroupsv2 . ipv4_addr\n"
+		"\t\tsize %d\n"
+		"\t\tflags timeout\n"
+		"\t}\n"
+		"\tset allow6 {\n"
+		"\t\ttype cgroupsv2 . ipv6_addr\n"
+		"\t\tsize %d\n"
+		"\t\tflags timeout\n"
+		"\t}\n"
+		"\tset exempt4 {\n"
+		"\t\ttype ipv4_addr\n"
+		"\t\tflags interval\n"
+		"\t\telements = { 192.0.2.128/25, 198.51.100.0/24, "
+		"203.0.113.0/24 }\n"
+		"\t}\n"
+		"\tset exempt6 {\n"
+		"\t\ttype ipv6_addr\n"
+		"\t\tflags interval\n"
+		"\t\telements = { 2001:db8:ffff::/48, ff00::/8 }\n"
+		"\t}\n"
+		"\tchain nat-output {\n"
+		"\t\ttype nat hook output priority -100; policy accept;\n"
+		"\t\tmeta mark != 0x%08x meta l4proto { tcp, udp } th dport 53 "
+		"redirect to :%d\n"
+		"\t}\n"
+		"\tchain gate-output {\n"
+		"\t\ttype filter hook output priority filter; policy accept;\n"
+		"\t\tct state established,related accept\n"
+		"\t\toif \"lo\" accept\n"
+		"\t\tmeta mark 0x%08x accept\n"
+		"\t\ticmpv6 type { mld-listener-report, nd-router-solicit, "
+		"nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report "
+		"} accept\n"
+		"\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport %d "
+		"accept\n"
+		"\t\tip6 daddr ::1 meta l4proto { tcp, udp } th dport %d "
+		"accept\n"
+		"\t\tip daddr @exempt4 accept\n"
+		"\t\tip6 daddr @exempt6 accept\n",
+		table, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
+		UPSTREAM_MARK, DNS_PORT, DNS_PORT);
+	for (level = 1; level <= levels; level++)
+		fprintf(f,
+			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
+			"accept\n"
+			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
+			"accept\n",
+			level, level);
+	fprintf(f, "\t\tcounter reject with icmpx admin-prohibited\n"
+		   "\t}\n"
+		   "}\n");
+	fclose(f);
+	return text;
+}
+
+/* nft's listing of the dnsgate table must be the listing of the same
+ * ruleset loaded from text by nft itself. */
+static void
+check_listing_matches_nft(unsigned levels)
+{
+	/* A name as long as "dnsgate", so the listings line up. */
+	char *reference = reference_ruleset("refgate", levels);
+	char *ours, *theirs, *p;
+
+	if (!have_nft) {
+		free(reference);
+		return;
+	}
+	CHECK_INT(nft_load(reference), 0);
+	ours = capture("nft list table inet dnsgate");
+	theirs = capture("nft list table inet refgate");
+	CHECK_INT(nft_run("delete table inet refgate"), 0);
+	CHECK(ours != NULL && theirs != NULL);
+	if (ours != NULL && theirs != NULL) {
+		p = strstr(theirs, "table inet refgate");
+		CHECK(p != NULL);
+		if (p != NULL)
+			memcpy(p, "table inet dnsgate",
+			       strlen("table inet dnsgate"));
+		CHECK_STR(ours, theirs);
+	}
+	if (ours != NULL) {
+		CHECK(strstr(ours, "meta mark != 0x00000123 meta l4proto "
+				   "{ tcp, udp } th dport 53 redirect to "
+				   ":5453\n") != NULL);
+		CHECK(strstr(ours, "socket cgroupv2 level 1 . ip daddr @allow4 "
+				   "accept\n") != NULL);
+		CHECK(strstr(ours, "counter packets 0 bytes 0 reject with "
+				   "icmpx admin-prohibited\n") != NULL);
+	}
+	free(reference);
+	free(ours);
+	free(theirs);
+}
+
+/* --- grants -------------------------------------------------------------- */
+
+#define MAX_LISTED 16
+
+struct listed {
+	size_t n;
+	struct gate_element e[MAX_LISTED];
+};
+
+static void
+collect(const struct gate_element *e, void *arg)
+{
+	struct listed *l = arg;
+
+	if (l->n < MAX_LISTED)
+		l->e[l->n] = *e;
+	l->n++;
+}
+
+static int
+list_grants(struct listed *l)
+{
+	char err[256];
+
+	memset(l, 0, sizeof *l);
+	return gate_list_grants(collect, l, err, sizeof err);
+}
+
+static struct gate_grant
+grant(const char *text, uint32_t timeout_sec)
+{
+	struct gate_grant g;
+	struct ip_prefix p;
+	const char *reason;
+
+	memset(&g, 0, sizeof g);
+	if (ip_prefix_parse(text, &p, &reason) == 0)
+		g.addr = p.addr;
+	g.timeout_sec = timeout_sec;
+	return g;
+}
+
+static const struct gate_element *
+find_element(const struct listed *l, uint64_t cgroup_id, const char *text)
+{
+	struct gate_grant wanted = grant(text, 1);
+	size_t i;
+
+	for (i = 0; i < l->n && i < MAX_LISTED; i++)
+		if (l->e[i].cgroup_id == cgroup_id &&
+		    l->e[i].addr.family == wanted.addr.family &&
+		    memcmp(l->e[i].addr.bytes, wanted.addr.bytes,
+			   ip_addr_length(&wanted.addr)) == 0)
+			return &l->e[i];
+	return NULL;
+}
+
+static size_t
+count_family(const struct listed *l, int family)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n && i < MAX_LISTED; i++)
+		if (l->e[i].addr.family == family)
+			n++;
+	return n;
+}
+
+static void
+test_bad_options(void)
+{
+	struct gate_options opts = test_options();
+	char err[256];
+
+	opts.upstream_mark = 0;
+	err[0] = '\0';
+	CHECK(gate_open(&opts, err, sizeof err) == NULL);
+	CHECK(strstr(err, "mark") != NULL);
+	opts = test_options();
+	opts.dns_port = 0;
+	CHECK(gate_open(&opts, err, sizeof err) == NULL);
+	opts = test_options();
+	opts.set_size = 0;
+	CHECK(gate_open(&opts, err, sizeof err) == NULL);
+	opts = test_options();
+	opts.max_level = 256;
+	CHECK(gate_open(&opts, err, sizeof err) == NULL);
+}
+
+static void
+test_absent_table(void)
+{
+	char err[256];
+	struct listed l;
+
+	CHECK_INT(gate_remove_table(err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), -ENOENT);
+	CHECK_INT(gate_rejected_packets(err, sizeof err), -ENOENT);
+}
+
+static void
+test_grants(struct gate *g)
+{
+	struct gate_grant grants[4];
+	const struct gate_element *e;
+	struct listed l;
+	char err[256];
+
+	grants[0] = grant("192.0.2.10", 60);
+	grants[1] = grant("2001:db8::10", 120);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 2);
+	e = find_element(&l, CGROUP_A, "192.0.2.10");
+	CHECK(e != NULL);
+	if (e != NULL)
+		CHECK(e->expires_ms > 50000 && e->expires_ms <= 60000);
+	e = find_element(&l, CGROUP_A, "2001:db8::10");
+	CHECK(e != NULL);
+	if (e != NULL)
+		CHECK(e->expires_ms > 110000 && e->expires_ms <= 120000);
+
+	/* A grant again refreshes the timeout, longer or shorter. */
+	grants[0] = grant("192.0.2.10", 3600);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 2);
+	e = find_element(&l, CGROUP_A, "192.0.2.10");
+	CHECK(e != NULL);
+	if (e != NULL)
+		CHECK(e->expires_ms > 3500000 && e->expires_ms <= 3600000);
+	grants[0] = grant("192.0.2.10", 30);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 2);
+	e = find_element(&l, CGROUP_A, "192.0.2.10");
+	CHECK(e != NULL);
+	if (e != NULL)
+		CHECK(e->expires_ms > 20000 && e->expires_ms <= 30000);
+
+	/* The same address for another cgroup is another element. */
+	grants[0] = grant("192.0.2.10", 60);
+	CHECK_INT(gate_allow(g, CGROUP_B, grants, 1, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 3);
+	CHECK(find_element(&l, CGROUP_B, "192.0.2.10") != NULL);
+
+	/* Bad grants are refused before anything is sent. */
+	grants[0] = grant("192.0.2.10", 0);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err),
+		  -EINVAL);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 0, err, sizeof err), 0);
+}
+
+static void
+test_full_set(struct gate *g)
+{
+	struct gate_grant grants[3];
+	struct listed l;
+	char err[256];
+
+	/* allow4 holds 2 elements: fill it to SET_SIZE. */
+	grants[0] = grant("192.0.2.11", 60);
+	grants[1] = grant("192.0.2.12", 60);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 5);
+	CHECK_INT(count_family(&l, AF_INET), SET_SIZE);
+
+	grants[0] = grant("192.0.2.13", 60);
+	err[0] = '\0';
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err),
+		  -ENFILE);
+	CHECK(strstr(err, "allow4") != NULL);
+	CHECK_INT(list_grants(&l), 5);
+	CHECK(find_element(&l, CGROUP_A, "192.0.2.13") == NULL);
+
+	/* One batch: the IPv6 grant that fits is not applied either. */
+	grants[0] = grant("2001:db8::11", 60);
+	grants[1] = grant("192.0.2.13", 60);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err),
+		  -ENFILE);
+	CHECK_INT(list_grants(&l), 5);
+	CHECK(find_element(&l, CGROUP_A, "2001:db8::11") == NULL);
+
+	/* Refreshing a present element in a full set still works. */
+	grants[0] = grant("192.0.2.11", 600);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 5);
+	CHECK(find_element(&l, CGROUP_A, "192.0.2.11") != NULL &&
+	      find_element(&l, CGROUP_A, "192.0.2.11")->expires_ms > 500000);
+}
+
+/* --- packets ------------------------------------------------------------- */
+
+static int
+udp_socket(int family)
+{
+	return socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/* Sends one datagram; returns 0 or the errno of sendto. */
+static int
+send_udp(int fd, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+		len = sizeof *sin6;
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		len = sizeof *sin;
+	}
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1)
+		return 0;
+	return errno;
+}
+
+static int
+send_once(const char *addr, uint16_t port)
+{
+	int fd = udp_socket(strchr(addr, ':') != NULL ? AF_INET6 : AF_INET);
+	int ret = send_udp(fd, addr, port);
+
+	close(fd);
+	return ret;
+}
+
+static int
+listen_udp(const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+		len = sizeof *sin6;
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		len = sizeof *sin;
+	}
+	fd = udp_socket(ss.ss_family);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static bool
+received(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char buf[16];
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return false;
+	return recv(fd, buf, sizeof buf, 0) > 0;
+}
+
+static int64_t
+rejected(void)
+{
+	char err[256];
+
+	return gate_rejected_packets(err, sizeof err);
+}
+
+/* Finds the cgroup2 mount and this process's cgroup in it. */
+static int
+own_cgroup(char *dir, size_t dirlen, unsigned *depth)
+{
+	char line[1024], mount[512] = "", path[512] = "";
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	const char *c;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *sep = strstr(line, " - cgroup2 ");
+		char point[512];
+
+		if (sep != NULL &&
+		    sscanf(line, "%*s %*s %*s %*s %511s", point) == 1) {
+			snprintf(mount, sizeof mount, "%s", point);
+			break;
+		}
+	}
+	fclose(f);
+	f = fopen("/proc/self/cgroup", "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "0::", 3) == 0)
+			sscanf(line + 3, "%511s", path);
+	fclose(f);
+	if (mount[0] == '\0' || path[0] != '/')
+		return -1;
+	*depth = 0;
+	for (c = path; *c != '\0'; c++)
+		if (*c == '/' && c[1] != '\0')
+			(*depth)++;
+	snprintf(dir, dirlen, "%s%s", mount,
+		 strcmp(path, "/") == 0 ? "" : path);
+	return 0;
+}
+
+/* A child in a fresh cgroup sends to a granted and to another address. */
+static void
+test_cgroup_grant(struct gate *g)
+{
+	char parent[600], dir[700], procs[720], err[256];
+	struct gate_grant grants[1];
+	struct stat st;
+	unsigned depth;
+	pid_t pid;
+	int status = 0;
+
+	if (own_cgroup(parent, sizeof parent, &depth) < 0) {
+		fprintf(stderr,
+			"note: no cgroup2 mount, grant check skipped\n");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/dnsgate-test-%ld", parent,
+		 (long)getpid());
+	if (mkdir(dir, 0755) < 0 || stat(dir, &st) < 0) {
+		fprintf(stderr, "note: cannot create %s, grant check skipped\n",
+			dir);
+		return;
+	}
+	CHECK_INT(gate_ensure_level(g, depth + 1), 0);
+	grants[0] = grant("192.0.2.2", 60);
+	CHECK_INT(gate_allow(g, (uint64_t)st.st_ino, grants, 1, err,
+			     sizeof err),
+		  0);
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY);
+		int code = 0;
+
+		if (fd < 0 || write(fd, "0\n", 2) != 2)
+			_exit(100);
+		close(fd);
+		if (send_once("192.0.2.2", 9) == 0)
+			code |= 1;
+		if (send_once("192.0.2.3", 9) == EPERM)
+			code |= 2;
+		_exit(code);
+	}
+	CHECK(pid > 0);
+	if (pid > 0) {
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status));
+		CHECK_INT(WEXITSTATUS(status), 3);
+	}
+	rmdir(dir);
+}
+
+static void
+test_packets(struct gate *g)
+{
+	int64_t before;
+	int dns4, dns6, fd;
+	int mark = UPSTREAM_MARK;
+
+	if (create_veth("dg0", "dg1") < 0 || set_up("dg0") < 0 ||
+	    set_up("dg1") < 0 ||
+	    add_ipv4_address("dg0", "192.0.2.1", "255.255.255.0") < 0) {
+		fprintf(stderr, "note: no veth, packet checks skipped\n");
+		return;
+	}
+	before = rejected();
+	CHECK(before >= 0);
+
+	/* Not granted: rejected at once, and counted. */
+	CHECK_INT(send_once("192.0.2.2", 9), EPERM);
+	CHECK_INT(rejected(), before + 1);
+	/* Exempt network. */
+	CHECK_INT(send_once("192.0.2.200", 9), 0);
+	CHECK_INT(rejected(), before + 1);
+
+	/* DNS to anywhere reaches the daemon port on loopback. */
+	dns4 = listen_udp("127.0.0.1", DNS_PORT);
+	CHECK(dns4 >= 0);
+	CHECK_INT(send_once("192.0.2.2", 53), 0);
+	CHECK(received(dns4, 1000));
+	/* ... except the daemon's own, marked, upstream query. */
+	fd = udp_socket(AF_INET);
+	CHECK_INT(setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark), 0);
+	CHECK_INT(send_udp(fd, "192.0.2.2", 53), 0);
+	close(fd);
+	CHECK(!received(dns4, 200));
+	close(dns4);
+
+	if (add_ipv6_address("dg0", "2001:db8::1", 64) == 0) {
+		dns6 = listen_udp("::1", DNS_PORT);
+		CHECK(dns6 >= 0);
+		CHECK_INT(send_once("2001:db8::2", 53), 0);
+		CHECK(received(dns6, 1000));
+		close(dns6);
+		CHECK_INT(send_once("2001:db8::2", 9), EPERM);
+		/* Neighbour discovery for 2001:db8::2 was let through: only
+		 * the two datagrams to port 9 were rejected. */
+		usleep(300000);
+		CHECK_INT(rejected(), before + 2);
+	} else {
+		fprintf(stderr, "note: no IPv6 address, IPv6 checks skipped\n");
+	}
+	test_cgroup_grant(g);
+}
+
+/* --- large batches ------------------------------------------------------ */
+
+#define LARGE_EXEMPT 1200
+#define LARGE_GRANTS 1500
+
+/* Every level, many exempt networks and thousands of grants in one call:
+ * element lists are split into several messages of one batch, and every
+ * ack still arrives. Then gate_remove_table removes the present table. */
+static void
+test_large(void)
+{
+	struct ip_prefix *many = calloc(LARGE_EXEMPT, sizeof *many);
+	struct gate_grant *grants = calloc(2 * LARGE_GRANTS, sizeof *grants);
+	struct gate_options opts = test_options();
+	struct gate *g;
+	struct listed l;
+	char err[256], text[64];
+	size_t i;
+
+	if (many == NULL || grants == NULL)
+		abort();
+	for (i = 0; i < LARGE_EXEMPT; i++) {
+		const char *reason;
+
+		/* Every other address, so that no two merge. */
+		snprintf(text, sizeof text, "2001:db8::%zx", 2 * i);
+		CHECK_INT(ip_prefix_parse(text, &many[i], &reason), 0);
+	}
+	for (i = 0; i < LARGE_GRANTS; i++) {
+		snprintf(text, sizeof text, "10.0.%zu.%zu", i / 256, i % 256);
+		grants[2 * i] = grant(text, 600);
+		snprintf(text, sizeof text, "2001:db8:1::%zx", i);
+		grants[2 * i + 1] = grant(text, 600);
+	}
+	opts.exempt = many;
+	opts.n_exempt = LARGE_EXEMPT;
+	opts.max_level = 255;
+	opts.set_size = 2 * LARGE_GRANTS;
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_open: %s\n", err);
+	} else {
+		CHECK_INT(gate_allow(g, CGROUP_A, grants, 2 * LARGE_GRANTS, err,
+				     sizeof err),
+			  0);
+		CHECK_INT(list_grants(&l), 2 * LARGE_GRANTS);
+		CHECK_INT(rejected(), 0);
+		if (have_nft) {
+			char *set = capture(
+				"nft list set inet dnsgate exempt6");
+
+			CHECK(set != NULL && strstr(set, "2001:db8::95e") !=
+						     NULL);
+			CHECK(set != NULL && strstr(set, "2001:db8::2,") !=
+						     NULL);
+			free(set);
+		}
+		CHECK_INT(gate_remove_table(err, sizeof err), 0);
+		CHECK_INT(list_grants(&l), -ENOENT);
+		gate_close(g, true);
+	}
+	free(many);
+	free(grants);
+}
+
+/* --- main ---------------------------------------------------------------- */
+
+static bool
+has_table(const char *family_and_name)
+{
+	char *tables = capture("nft list tables");
+	char line[128];
+	bool found;
+
+	snprintf(line, sizeof line, "table %s\n", family_and_name);
+	found = tables != NULL && strstr(tables, line) != NULL;
+	free(tables);
+	return found;
+}
+
+int
+main(void)
+{
+	struct gate_options opts;
+	struct gate *g, *stale;
+	struct listed l;
+	char err[256];
+	size_t i;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip: needs root for a network namespace\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "skip: unshare(CLONE_NEWNET): %s\n",
+			strerror(errno));
+		return 77;
+	}
+	CHECK_INT(set_up("lo"), 0);
+	for (i = 0; i < sizeof exempt / sizeof exempt[0]; i++) {
+		const char *reason;
+
+		CHECK_INT(ip_prefix_parse(exempt_texts[i], &exempt[i], &reason),
+			  0);
+	}
+	have_nft = system("nft --version >/dev/null 2>&1") == 0;
+	if (!have_nft)
+		fprintf(stderr,
+			"note: no nft command, listing checks skipped\n");
+	else
+		CHECK_INT(nft_run("add table ip other"), 0);
+
+	test_bad_options();
+	test_absent_table();
+
+	opts = test_options();
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_open: %s\n", err);
+		return check_exit();
+	}
+	CHECK_INT(list_grants(&l), 0);
+	CHECK_INT(rejected(), 0);
+	check_listing_matches_nft(2);
+	if (have_nft)
+		CHECK(has_table("ip other"));
+
+	CHECK_INT(gate_ensure_level(g, 2), 0);
+	CHECK_INT(gate_ensure_level(g, 3), 0);
+	CHECK_INT(gate_ensure_level(g, 256), -EINVAL);
+	check_listing_matches_nft(3);
+
+	test_grants(g);
+	test_full_set(g);
+
+	/* A table left by an earlier run is replaced, grants and all. */
+	stale = g;
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_open: %s\n", err);
+		return check_exit();
+	}
+	gate_close(stale, false);
+	CHECK_INT(list_grants(&l), 0);
+	check_listing_matches_nft(2);
+	if (have_nft)
+		CHECK(has_table("ip other"));
+
+	test_packets(g);
+
+	gate_close(g, true);
+	CHECK_INT(list_grants(&l), -ENOENT);
+	CHECK_INT(gate_remove_table(err, sizeof err), 0);
+	if (have_nft) {
+		CHECK(!has_table("inet dnsgate"));
+		CHECK(has_table("ip other"));
+	}
+
+	test_large();
+	if (have_nft)
+		CHECK(has_table("ip other"));
+	return check_exit();
+}
