@@ -109,9 +109,12 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	event_add(w->ev, NULL);
 }
 
-/* Marks each upstream socket so the redirect and the gate let it out. */
+/* Marks each upstream socket so the redirect and the gate let it out.
+ * It must be the configure callback, which c-ares calls before connect():
+ * its create callback comes after, when a TCP SYN has already left
+ * unmarked and been redirected back to dnsgated itself. */
 static int
-on_socket_created(ares_socket_t fd, int type, void *data)
+on_socket_configure(ares_socket_t fd, int type, void *data)
 {
 	struct upstream *up = data;
 	unsigned int mark = up->mark;
@@ -183,7 +186,7 @@ upstream_new(struct event_base *base, const struct upstream_options *opts,
 		free(up);
 		return NULL;
 	}
-	ares_set_socket_callback(up->channel, on_socket_created, up);
+	ares_set_socket_configure_callback(up->channel, on_socket_configure, up);
 	up->timer = evtimer_new(base, on_timer, up);
 	return up;
 }

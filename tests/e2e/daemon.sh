@@ -1,0 +1,200 @@
+#!/bin/sh
+# daemon.sh - the daemon around the gate: start-up errors, the shipped
+# configuration, exempt networks, grant timeouts from TTLs, the cache,
+# truncation and TCP fallback, SERVFAIL, and recovery after a crash.
+. "$(dirname "$0")/lib.sh"
+
+BIG=
+i=100
+while [ $i -lt 140 ]; do
+	BIG="$BIG
+big.app.test. 300 IN A 198.51.100.$i"
+	i=$((i + 1))
+done
+LOCAL_DATA="
+short.app.test. 30 IN A 198.51.100.40
+long.app.test. 3600 IN A 198.51.100.41
+cached.app.test. 300 IN A 198.51.100.42
+again.app.test. 300 IN A 198.51.100.43
+$BIG
+"
+
+e2e_setup
+for a in 198.51.100.40 198.51.100.42 198.51.100.43 203.0.113.10; do
+	add_server "$a"
+done
+start_unbound
+in_client nft add table ip other
+ruleset_before=$(in_client nft list ruleset)
+APP_A=$(new_app app-a)
+APP_B=$(new_app app-b)
+DIG=$(readlink -f "$(command -v dig)")
+
+# try_start CONFIG_TEXT: runs dnsgated expecting it to refuse to start.
+try_start() {
+	printf '%s\n' "$1" >"$E2E_TMP/bad.conf"
+	START_OUT=$(in_client timeout 10 "$DNSGATED" -c "$E2E_TMP/bad.conf" 2>&1)
+	START_STATUS=$?
+}
+
+# 1. Start-up errors: one clear line, exit 1, and no table left behind.
+try_start "listen-port 5453
+upstream 192.0.2.2
+bogus-setting 1"
+check "an unknown setting stops the start with file:line:column" \
+	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
+	grep -qF "$E2E_TMP/bad.conf:3:1: unknown setting 'bogus-setting'"
+printf 'nameserver 127.0.0.1\nnameserver ::1\n' >"$E2E_TMP/loop.resolv"
+try_start "resolv-conf $E2E_TMP/loop.resolv"
+check "only loopback nameservers: refuses to start and says what to set" \
+	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
+	grep -q "no upstream DNS server: .* lists only 127.0.0.1 ::1 .*set 'upstream'"
+try_start "upstream 192.0.2.2
+blocklist $E2E_TMP/missing.txt"
+check "a missing block list stops the start and names it" \
+	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
+	grep -q "blocklist $E2E_TMP/missing.txt: No such file"
+check "no table is left by a failed start" \
+	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
+
+# 2. The shipped configuration, as scripts/run uses it (its resolv.conf
+# replaced by one naming the test upstream, its relative list kept).
+mkdir "$E2E_TMP/shipped"
+cp "$top_srcdir/etc/blocklist.txt" "$E2E_TMP/shipped/"
+printf 'nameserver 192.0.2.2\n' >"$E2E_TMP/shipped/resolv.conf"
+sed 's|^resolv-conf .*|resolv-conf resolv.conf|' \
+	"$top_srcdir/etc/dnsgate.conf" >"$E2E_TMP/shipped/dnsgate.conf"
+out=$("$DNSGATED" -n -c "$E2E_TMP/shipped/dnsgate.conf")
+check "dnsgated -n prints the shipped config as understood" \
+	sh -c "echo '$out' | grep -qx 'exempt 192.168.0.0/16'"
+# Run in place (start_daemon would copy it away from its list).
+nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" \
+	-c "$E2E_TMP/shipped/dnsgate.conf" >"$E2E_TMP/shipped.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 100); do
+	in_client nft list table inet dnsgate >/dev/null 2>&1 && break
+	sleep 0.05
+done
+check "the shipped config loads its exempt networks" \
+	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list set inet dnsgate exempt4 | grep -q 192.168.0.0/16"
+status=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
+	@192.0.2.2 ads.doubleclick.net A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "the shipped block list blocks a listed tracker" [ "$status" = NXDOMAIN ]
+kill -INT "$DAEMON_PID"
+wait "$DAEMON_PID"
+check "Ctrl-C (SIGINT) stops it with status 0" [ $? = 0 ]
+DAEMON_PID=
+check "after Ctrl-C the ruleset is as before" \
+	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
+
+# 3. A daemon with a grant floor, an exempt network and a short upstream
+# timeout.
+CONF="listen-port 5453
+upstream 192.0.2.2
+exempt 203.0.113.0/24
+grant-ttl-min 600
+upstream-timeout 300
+upstream-tries 1
+log-file $E2E_TMP/query.log"
+start_daemon "$CONF"
+QLOG=$E2E_TMP/query.log
+
+dig_short() {
+	cg=$1
+	shift
+	as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=3 +tries=1 @192.0.2.2 "$@"
+}
+connect() { as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000; }
+
+out=$(connect "$APP_B" 203.0.113.10)
+check "an exempt network is reachable without resolving ($out)" \
+	[ "$out" = connected ]
+out=$(connect "$APP_B" 198.51.100.40)
+case $out in
+rejected*) ok "outside the exempt network, unresolved is rejected" ;;
+*) fail "an unresolved, non-exempt address was reachable: $out" ;;
+esac
+
+# Grant timeouts: the TTL, raised to grant-ttl-min.
+dig_short "$APP_A" short.app.test >/dev/null
+dig_short "$APP_A" long.app.test >/dev/null
+grants=$(in_client "$DNSGATECTL" grants)
+left=$(echo "$grants" | awk '$2 == "198.51.100.40" { sub("s", "", $3); print $3 }')
+check "a 30 s TTL is granted for grant-ttl-min 600 s (left: ${left}s)" \
+	[ -n "$left" ] && [ "$left" -gt 590 ] && [ "$left" -le 600 ]
+left=$(echo "$grants" | awk '$2 == "198.51.100.41" { sub("s", "", $3); print $3 }')
+check "a 3600 s TTL is granted for 3600 s (left: ${left}s)" \
+	[ -n "$left" ] && [ "$left" -gt 3590 ] && [ "$left" -le 3600 ]
+
+# The cache answers the second asker, and still grants to that asker.
+dig_short "$APP_A" cached.app.test >/dev/null
+ans=$(dig_short "$APP_B" cached.app.test)
+check "a cached answer is served to another app" [ "$ans" = 198.51.100.42 ]
+check "the second answer is logged as cached" \
+	sh -c "grep 'qname=cached.app.test ' '$QLOG' | grep 'app-b ' | grep -q ' cached'"
+out=$(connect "$APP_B" 198.51.100.42)
+check "a cached answer still grants to the app that asked ($out)" \
+	[ "$out" = connected ]
+
+# Truncation: 40 A records do not fit in 512 bytes. The daemon's upstream
+# query goes over TCP (c-ares retries on TC), the UDP client gets TC and
+# retries over TCP, and every address is granted.
+flags=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +noedns +ignore +time=3 \
+	+tries=1 @192.0.2.2 big.app.test A | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')
+case " $flags " in
+*" tc "*) ok "a UDP client without EDNS gets a truncated answer (flags: $flags)" ;;
+*) fail "no TC for an answer over 512 bytes (flags: $flags)" ;;
+esac
+n=$(dig_short "$APP_A" +noedns big.app.test A | grep -c '^198\.51\.100\.')
+check "dig retries over TCP and gets all 40 addresses ($n)" [ "$n" = 40 ]
+n=$(grep 'qname=big.app.test ' "$QLOG" | grep -m1 'proto=udp' |
+	grep -o '198\.51\.100\.[0-9]*' | wc -l)
+check "the daemon got all 40 from upstream for the UDP query ($n)" [ "$n" = 40 ]
+# Its own TCP retry upstream is marked, so it is not redirected to itself.
+if grep -q "exe=$(readlink -f "$DNSGATED") " "$QLOG"; then
+	fail "the daemon's own upstream query came back to it through the redirect"
+else
+	ok "the daemon's own upstream queries (UDP and TCP) are not redirected"
+fi
+n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.1[0-3][0-9] ')
+check "all 40 addresses are granted to the app ($n)" [ "$n" = 40 ]
+
+# 4. A crash (SIGKILL) leaves the table; the next start replaces it,
+# without the old grants and without touching the other table.
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+check "after SIGKILL the table is still there" \
+	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table inet dnsgate >/dev/null"
+start_daemon "$CONF"
+n=$(in_client "$DNSGATECTL" grants | wc -l)
+check "a restart replaces the stale table: no old grants ($n)" [ "$n" = 0 ]
+check "the other table survived crash and restart" \
+	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table ip other >/dev/null"
+ans=$(dig_short "$APP_A" again.app.test)
+out=$(connect "$APP_A" 198.51.100.43)
+check "after the restart the path works again ($ans, $out)" \
+	[ "$ans" = 198.51.100.43 ] && [ "$out" = connected ]
+
+# 5. Every upstream fails: SERVFAIL, logged with the reason.
+for pid in $BACKGROUND_PIDS; do
+	if grep -q unbound "/proc/$pid/cmdline" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+	fi
+done
+status=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +time=5 +tries=1 \
+	@192.0.2.2 gone.app.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "with the upstream down the client gets SERVFAIL" [ "$status" = SERVFAIL ]
+check "the SERVFAIL is logged with its reason" \
+	sh -c "grep 'qname=gone.app.test ' '$QLOG' | grep -q 'decision=servfail reason='"
+
+# 6. After another crash, dnsgatectl remove-table restores the ruleset.
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+in_client "$DNSGATECTL" remove-table
+check "dnsgatectl remove-table restores the ruleset after a crash" \
+	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
+
+e2e_finish
