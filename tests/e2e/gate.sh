@@ -24,9 +24,12 @@ for a in 198.51.100.10 198.51.100.11 198.51.100.12 198.51.100.13 \
 done
 start_unbound
 
-# Something else in the client's ruleset that dnsgate must not touch.
+# Something else in the client's ruleset that dnsgate must not touch,
+# with a nat output chain, as Docker hosts have (so the kernel's nat
+# hooks stay registered after dnsgate's table goes).
 in_client nft add table inet other
 in_client nft add chain inet other keep
+in_client nft add chain inet other nat "{ type nat hook output priority 100; }"
 ruleset_before=$(in_client nft list ruleset)
 
 printf '# a test block list\nads.test\n0.0.0.0 tracker.example\n' \
@@ -174,8 +177,21 @@ check "dnsgatectl lists app A's grant" \
 rejected=$(in_client "$DNSGATECTL" rejected)
 check "the gate counted rejected packets ($rejected)" [ "$rejected" -gt 0 ]
 
-# 10. After the daemon stops, the ruleset is as it was.
+# 10. After the daemon stops, the ruleset is as it was, and so is DNS: a
+# long-lived client socket whose flow conntrack has bound to the redirect
+# must reach its server again, not the daemon's dead port.
+as_app "$APP_A" "$E2E_TMP/rpid" "$UDP_QUERY" --repeat 16 150 192.0.2.2 \
+	other.app.test >"$E2E_TMP/repeat.out" &
+repeat_pid=$!
+sleep 1
 stop_daemon
+wait "$repeat_pid"
+first=$(head -n 3 "$E2E_TMP/repeat.out" | sort -u | tr '\n' ' ')
+check "a long-lived DNS socket is answered while dnsgated runs ($first)" \
+	[ "$first" = "answer " ]
+last=$(tail -n 4 "$E2E_TMP/repeat.out" | sort -u | tr '\n' ' ')
+check "a long-lived DNS socket is answered after the stop ($last)" \
+	[ "$last" = "answer " ]
 check "dnsgated exits 0 on SIGTERM" [ "$DAEMON_STATUS" = 0 ]
 ruleset_after=$(in_client nft list ruleset)
 check "the ruleset after stop is the ruleset before start" \

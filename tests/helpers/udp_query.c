@@ -3,10 +3,14 @@
  * of client socket are tested.
  *   udp_query SERVER NAME TYPE     prints "rcode=X" then one address a line
  *   udp_query --raw SERVER HEX     sends the bytes, prints what comes back
- *                                  ("no answer" after 2 s) */
+ *                                  ("no answer" after 2 s)
+ *   udp_query --repeat N MS SERVER NAME   N queries for NAME/A, MS apart,
+ *       all from ONE connected socket (a long-lived client, whose flow
+ *       conntrack keeps); prints "answer" or "no answer: <error>" each */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +94,47 @@ raw_mode(const struct sockaddr_storage *ss, socklen_t len, const char *hex)
 	return 0;
 }
 
+static int
+repeat_mode(int count, int interval_ms, const struct sockaddr_storage *ss,
+	    socklen_t len, const char *name)
+{
+	ldns_pkt *query = NULL;
+	uint8_t *wire = NULL, answer[4096];
+	size_t wlen;
+	int fd, i;
+
+	if (ldns_pkt_query_new_frm_str(&query, name, LDNS_RR_TYPE_A,
+				       LDNS_RR_CLASS_IN,
+				       LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK)
+		return 3;
+	ldns_pkt_free(query);
+	fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		perror("udp_query: connect");
+		return 3;
+	}
+	for (i = 0; i < count; i++) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (send(fd, wire, wlen, 0) < 0) {
+			printf("no answer: %s\n", strerror(errno));
+		} else if (poll(&pfd, 1, interval_ms) <= 0) {
+			printf("no answer: timeout\n");
+		} else if ((n = recv(fd, answer, sizeof answer, 0)) < 0) {
+			printf("no answer: %s\n", strerror(errno));
+		} else {
+			printf("answer\n");
+		}
+		fflush(stdout);
+		usleep((useconds_t)interval_ms * 1000);
+	}
+	free(wire);
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,6 +147,12 @@ main(int argc, char **argv)
 	ldns_rr_type type;
 	ldns_rr_list *rrs;
 
+	if (argc == 6 && strcmp(argv[1], "--repeat") == 0) {
+		if (server_address(argv[4], &ss, &len) < 0)
+			return 3;
+		return repeat_mode(atoi(argv[2]), atoi(argv[3]), &ss, len,
+				   argv[5]);
+	}
 	if (argc == 4 && strcmp(argv[1], "--raw") == 0) {
 		if (server_address(argv[2], &ss, &len) < 0)
 			return 3;
