@@ -211,17 +211,18 @@ question_length(const uint8_t *wire, size_t len)
 	return pos + 4 - DNS_HEADER_SIZE;
 }
 
-ssize_t
-message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
-		    uint8_t *out, size_t outlen)
+/* Copies the header and question of msg into out with every record count
+ * zeroed: the common start of every reply dnsgate writes itself. Returns
+ * the length, or -1. */
+static ssize_t
+copy_header_and_question(const uint8_t *msg, size_t len, uint8_t *out,
+			 size_t outlen)
 {
-	size_t qlen = question_length(query, len);
+	size_t qlen = question_length(msg, len);
 
 	if (len < DNS_HEADER_SIZE || outlen < DNS_HEADER_SIZE + qlen)
 		return -1;
-	memcpy(out, query, DNS_HEADER_SIZE + qlen);
-	out[2] = (uint8_t)(0x80 | (query[2] & 0x79)); /* QR, opcode, RD */
-	out[3] = (uint8_t)(0x80 | (rcode & 0x0f));    /* RA, rcode */
+	memcpy(out, msg, DNS_HEADER_SIZE + qlen);
 	put16(out + 4, qlen > 0 ? 1 : 0);
 	put16(out + 6, 0);
 	put16(out + 8, 0);
@@ -230,20 +231,28 @@ message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
 }
 
 ssize_t
+message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
+		    uint8_t *out, size_t outlen)
+{
+	ssize_t n = copy_header_and_question(query, len, out, outlen);
+
+	if (n < 0)
+		return -1;
+	out[2] = (uint8_t)(0x80 | (query[2] & 0x79)); /* QR, opcode, RD */
+	out[3] = (uint8_t)(0x80 | (rcode & 0x0f));    /* RA, rcode */
+	return n;
+}
+
+ssize_t
 message_truncate(const uint8_t *answer, size_t len, uint8_t *out,
 		 size_t outlen)
 {
-	size_t qlen = question_length(answer, len);
+	ssize_t n = copy_header_and_question(answer, len, out, outlen);
 
-	if (len < DNS_HEADER_SIZE || outlen < DNS_HEADER_SIZE + qlen)
+	if (n < 0)
 		return -1;
-	memcpy(out, answer, DNS_HEADER_SIZE + qlen);
 	out[2] |= 0x02; /* TC */
-	put16(out + 4, qlen > 0 ? 1 : 0);
-	put16(out + 6, 0);
-	put16(out + 8, 0);
-	put16(out + 10, 0);
-	return (ssize_t)(DNS_HEADER_SIZE + qlen);
+	return n;
 }
 
 void

@@ -1,0 +1,508 @@
+#!/bin/sh
+# run.sh - dnsgated against dnsmasq and unbound, side by side in the
+# end-to-end tests' topology (tests/e2e/lib.sh): throughput and latency on
+# cache hits and cache misses (dnsperf), daemon CPU per query, peak memory,
+# and the memory and start time of a 100,000-domain block list. As root:
+#   sudo bench/run.sh
+# Knobs (environment):
+#   ROUNDS       rounds of the whole comparison; the table gives medians (3)
+#   DURATION     seconds per dnsperf run (10)
+#   NAMES        distinct names of the cache-hit file (1000)
+#   MISS_NAMES   distinct names per daemon for a miss run (400000)
+#   BLOCK        block list size (100000)
+#   OUTSTANDING  dnsperf -q, queries in flight (100)
+#   BUSY_PROCS, BUSY_FILES  the busy cgroup of the extra hit run: that many
+#                more processes with that many open files each (10, 500)
+#   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
+#   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
+# Nothing runs in this machine's own network namespace: each daemon runs
+# in the client namespace lib.sh creates, one at a time (while dnsgated
+# runs, its table redirects every port-53 packet of that namespace to it),
+# and lib.sh's trap removes namespaces, cgroups and processes on exit, also
+# on failure.
+set -u
+
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+top_builddir=$top_srcdir
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+NAMES=${NAMES:-1000}
+MISS_NAMES=${MISS_NAMES:-400000}
+BLOCK=${BLOCK:-100000}
+OUTSTANDING=${OUTSTANDING:-100}
+BUSY_PROCS=${BUSY_PROCS:-10}
+BUSY_FILES=${BUSY_FILES:-500}
+BENCH_PERF=${BENCH_PERF:-0}
+BENCH_KEEP=${BENCH_KEEP:-}
+
+[ "$(id -u)" = 0 ] || { echo "run.sh needs root: sudo bench/run.sh" >&2; exit 1; }
+
+# Dependencies: the build and test ones (scripts/deps), then the
+# benchmark's own, each installed only when missing.
+"$top_srcdir/scripts/deps" test || exit 1
+wanted="dnsperf dnsmasq-base unbound"
+[ "$BENCH_PERF" = 1 ] && wanted="$wanted linux-perf"
+missing=
+for p in $wanted; do
+	# The dnsmasq service package brings dnsmasq-base; either will do.
+	[ "$p" = dnsmasq-base ] && command -v dnsmasq >/dev/null 2>&1 && continue
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing || exit 1
+fi
+"$top_srcdir/scripts/build" >/dev/null || exit 1
+
+. "$top_srcdir/tests/e2e/lib.sh"
+
+note() { echo "# $*" >&2; }
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# --- the data -----------------------------------------------------------
+
+# NAMES hit names h1..hN.bench.test, one A record each (500 distinct
+# addresses), and a wildcard under miss.test that answers any name, so a
+# miss run can ask names its daemon never saw.
+LOCAL_DATA=$(awk -v n="$NAMES" 'BEGIN {
+	for (i = 1; i <= n; i++) {
+		net = int((i - 1) / 250) % 2 ? "203.0.113" : "198.51.100"
+		printf "h%d.bench.test. 300 IN A %s.%d\n", i, net, (i - 1) % 250 + 1
+	}
+	print "*.miss.test. 300 IN A 192.0.2.200"
+}')
+
+e2e_setup
+# The forwarders listen on the client namespace's loopback.
+in_client ip addr add 127.0.0.2/32 dev lo
+in_client ip addr add 127.0.0.3/32 dev lo
+start_unbound
+APP=$(new_app bench-client)
+DATA=$E2E_TMP/data
+RAW=$E2E_TMP/raw
+mkdir "$DATA" "$RAW"
+
+awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "h%d.bench.test A\n", i }' \
+	>"$DATA/hits.txt"
+# Miss names, a prefix per daemon (and one for the profiling runs). Each
+# round starts every daemon afresh, with an empty cache, so a round may
+# ask the names an earlier round asked.
+for who in dnsgate dnsmasq unbound prof; do
+	awk -v n="$MISS_NAMES" -v p="$who" 'BEGIN {
+		for (i = 1; i <= n; i++) printf "%s-%d.miss.test A\n", p, i }' \
+		>"$DATA/miss-$who.txt"
+done
+
+# The block list: BLOCK distinct made-up domains (fixed seed: every run
+# loads the same list), 30% of them with a subdomain label, the last one
+# the probe that tells when a daemon serves with its list loaded; then the
+# same names in each daemon's form.
+PROBE=probe.bench-blocklist.example
+awk -v n="$BLOCK" -v probe="$PROBE" 'BEGIN {
+	srand(20261123)
+	split("com net org io info biz co de ru xyz online site", tld, " ")
+	split("ads track metrics pixel cdn stats tag", sub_, " ")
+	chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+	count = 0
+	while (count < n - 1) {
+		len = 5 + int(rand() * 10)
+		label = ""
+		for (j = 0; j < len; j++)
+			label = label substr(chars, 1 + int(rand() * 36), 1)
+		name = label "." tld[1 + int(rand() * 12)]
+		if (rand() < 0.3)
+			name = sub_[1 + int(rand() * 7)] "." name
+		if (name in seen)
+			continue
+		seen[name] = 1
+		print name
+		count++
+	}
+	print probe
+}' >"$DATA/block-full.dom"
+[ "$(wc -l <"$DATA/block-full.dom")" = "$BLOCK" ] || die "block list generation"
+printf '%s\n' "$PROBE" >"$DATA/block-one.dom"
+MIDDLE=$(sed -n "$((BLOCK / 2))p" "$DATA/block-full.dom")
+for size in one full; do
+	sed 's|.*|address=/&/|' "$DATA/block-$size.dom" >"$DATA/block-$size.dnsmasq"
+	sed 's|.*|local-zone: "&." always_nxdomain|' "$DATA/block-$size.dom" \
+		>"$DATA/block-$size.unbound"
+done
+
+# The busy cgroup: an app made of many processes, as a browser's scope is.
+# BUSY_PROCS idle processes, each holding BUSY_FILES open files, join it
+# before the asker (dnsperf) does.
+BUSY=$(new_app bench-busy)
+i=0
+while [ $i -lt "$BUSY_PROCS" ]; do
+	sh -c 'echo $$ >"$1/cgroup.procs" && n=$2 && exec bash -c "
+		for i in \$(seq $n); do exec {fd}</dev/null; done
+		exec sleep 3600"' sh "$BUSY" "$BUSY_FILES" &
+	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+	i=$((i + 1))
+done
+sleep 0.5
+BUSY_FDS=0
+while read -r pid; do
+	BUSY_FDS=$((BUSY_FDS + $(find "/proc/$pid/fd" -mindepth 1 | wc -l)))
+done <"$BUSY/cgroup.procs"
+note "busy cgroup: $(wc -l <"$BUSY/cgroup.procs") processes, $BUSY_FDS open descriptors"
+
+# --- the daemons --------------------------------------------------------
+
+without_pid() { echo "$BACKGROUND_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '; }
+
+# start_one DAEMON LIST(one|full): starts it in the client namespace and
+# waits until it answers the probe NXDOMAIN, i.e. serves with its list
+# loaded. Sets CUR_PID, SERVER, START_MS (launch to first answer), and
+# START_RSS, START_HWM (KiB).
+start_one() {
+	name=$1
+	list=$2
+	t0=$(date +%s%N)
+	case $name in
+	dnsgate)
+		conf=$RAW/dnsgate-$list.conf
+		cat >"$conf" <<EOF
+listen-port 5453
+upstream 192.0.2.2
+blocklist $DATA/block-$list.dom
+cache-size 10000
+set-size 65536
+log-queries no
+EOF
+		nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$conf" \
+			>>"$RAW/dnsgated-$list.log" 2>&1 &
+		CUR_PID=$!
+		DAEMON_PID=$CUR_PID # lib.sh's cleanup stops it with SIGTERM
+		SERVER=192.0.2.2 # as apps reach it: through the redirect
+		;;
+	dnsmasq)
+		conf=$RAW/dnsmasq-$list.conf
+		cat >"$conf" <<EOF
+port=53
+listen-address=127.0.0.2
+bind-interfaces
+no-resolv
+no-hosts
+server=192.0.2.2
+cache-size=10000
+pid-file=$E2E_TMP/dnsmasq.pid
+conf-file=$DATA/block-$list.dnsmasq
+EOF
+		nsenter --net=/run/netns/"$NS_CLIENT" dnsmasq -k -C "$conf" \
+			--log-facility=- >>"$RAW/dnsmasq-$list.log" 2>&1 &
+		CUR_PID=$!
+		BACKGROUND_PIDS="$BACKGROUND_PIDS $CUR_PID"
+		SERVER=127.0.0.2
+		;;
+	unbound)
+		conf=$RAW/unbound-$list.conf
+		cat >"$conf" <<EOF
+server:
+	interface: 127.0.0.3
+	port: 53
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$E2E_TMP"
+	pidfile: "$E2E_TMP/unbound-fwd.pid"
+	use-syslog: no
+	logfile: "$RAW/unbound-$list.log"
+	verbosity: 1
+	num-threads: 1
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+	local-zone: "test." nodefault
+	include: "$DATA/block-$list.unbound"
+forward-zone:
+	name: "."
+	forward-addr: 192.0.2.2
+remote-control:
+	control-enable: no
+EOF
+		nsenter --net=/run/netns/"$NS_CLIENT" unbound -d -c "$conf" \
+			>>"$RAW/unbound-$list.out" 2>&1 &
+		CUR_PID=$!
+		BACKGROUND_PIDS="$BACKGROUND_PIDS $CUR_PID"
+		SERVER=127.0.0.3
+		;;
+	esac
+	deadline=$(($(date +%s) + 120))
+	until [ "$(probe "$SERVER" "$PROBE")" = NXDOMAIN ]; do
+		if ! kill -0 "$CUR_PID" 2>/dev/null; then
+			cat "$RAW/$name"*"-$list".* >&2
+			die "$name did not start"
+		fi
+		[ "$(date +%s)" -lt "$deadline" ] || die "$name: no answer in 120 s"
+		sleep 0.01
+	done
+	t1=$(date +%s%N)
+	START_MS=$(((t1 - t0) / 1000000))
+	START_RSS=$(kib "$CUR_PID" VmRSS)
+	START_HWM=$(kib "$CUR_PID" VmHWM)
+}
+
+stop_one() {
+	kill -TERM "$CUR_PID"
+	wait "$CUR_PID" 2>/dev/null
+	if [ "$CUR_PID" = "$DAEMON_PID" ]; then
+		DAEMON_PID=
+		# Its redirect must be gone before the others are measured.
+		in_client nft list table inet dnsgate >/dev/null 2>&1 &&
+			die "dnsgated left its table after SIGTERM"
+	else
+		BACKGROUND_PIDS=$(without_pid "$CUR_PID")
+	fi
+	CUR_PID=
+}
+
+# probe SERVER NAME: the rcode of NAME/A asked by the benchmark's app.
+probe() {
+	as_app "$APP" "$E2E_TMP/probe.pid" dig +time=1 +tries=1 +retry=0 \
+		@"$1" "$2" A 2>/dev/null | sed -n 's/.*status: \([A-Z]*\).*/\1/p'
+}
+
+kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# cpu_ticks PID: user + system time so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICKS=$(getconf CLK_TCK)
+
+# perf_run OUT DNSPERF-ARGS...: dnsperf from the app's cgroup (or
+# $RUN_APP's) to $SERVER, each reply's latency reported (-v), output in
+# OUT. Sets QPS, AVG_MS, P99_MS, LOST, SENT, and CPU_US: the daemon's CPU
+# time (user + system) per completed query.
+perf_run() {
+	out=$1
+	shift
+	c0=$(cpu_ticks "$CUR_PID")
+	as_app "${RUN_APP:-$APP}" "$E2E_TMP/dnsperf.pid" dnsperf \
+		-s "$SERVER" -p 53 -q "$OUTSTANDING" -t 5 -v "$@" >"$out" 2>&1
+	c1=$(cpu_ticks "$CUR_PID")
+	SENT=$(awk '/Queries sent:/ { print $3 }' "$out")
+	COMPLETED=$(awk '/Queries completed:/ { print $3 }' "$out")
+	LOST=$(awk '/Queries lost:/ { print $3 }' "$out")
+	QPS=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
+	AVG_MS=$(awk '/Average Latency/ { printf "%.3f", $4 * 1000 }' "$out")
+	# Verbose lines: "> RCODE name type latency" ("T" for a timeout).
+	P99_MS=$(awk '$1 == ">" && $2 != "T" { print $NF }' "$out" | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "-"; exit }
+			i = int(NR * 0.99); if (i < NR * 0.99) i++
+			printf "%.3f", v[i] * 1000 }')
+	CPU_US=$(awk -v d=$((c1 - c0)) -v t="$TICKS" -v n="${COMPLETED:-0}" \
+		'BEGIN { if (n > 0) printf "%.1f", d / t * 1e6 / n; else print "-" }')
+	[ -n "$QPS" ] || { cat "$out" >&2; die "dnsperf failed"; }
+	note "  $QPS q/s, avg $AVG_MS ms, p99 $P99_MS ms, lost $LOST," \
+		"$CPU_US µs CPU/query, $(rcodes "$out")"
+}
+
+rcodes() { sed -n 's/.*Response codes: *//p' "$1"; }
+
+# Results: one line "daemon figure round value" each, in $RESULTS.
+RESULTS=$RAW/results.txt
+: >"$RESULTS"
+put() { echo "$1 $2 $ROUND $3" >>"$RESULTS"; }
+put_run() {
+	for f in QPS AVG_MS P99_MS LOST CPU_US; do
+		eval "put \"\$1\" \"\$2_$f\" \"\$$f\""
+	done
+}
+# median DAEMON FIGURE: the median over the rounds ("-" if none).
+median() {
+	awk -v d="$1" -v f="$2" '$1 == d && $2 == f { print $4 }' "$RESULTS" |
+		sort -g | awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "-"; exit }
+			if (NR % 2) print v[(NR + 1) / 2]
+			else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# profile_dnsgate: perf record of dnsgated (DWARF call graphs) during
+# extra hit, busy and miss runs, not counted in the table; reports in
+# $RAW/perf-*.txt.
+profile_dnsgate() {
+	command -v perf >/dev/null 2>&1 || { note "no perf: not profiled"; return; }
+	for kind in hit busy miss; do
+		note "dnsgate: profiling a $kind run (not counted)"
+		run_app=$APP
+		case $kind in
+		hit) set -- -d "$DATA/hits.txt" -l "$DURATION" ;;
+		busy) set -- -d "$DATA/hits.txt" -l "$DURATION"; run_app=$BUSY ;;
+		miss) set -- -d "$DATA/miss-prof.txt" -n 1 -l "$DURATION" ;;
+		esac
+		perf record -F 499 --call-graph dwarf,16384 -p "$CUR_PID" \
+			-o "$RAW/perf-$kind.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+		perf_pid=$!
+		BACKGROUND_PIDS="$BACKGROUND_PIDS $perf_pid"
+		RUN_APP=$run_app perf_run "$RAW/dnsgate-prof-$kind.txt" "$@"
+		wait "$perf_pid"
+		BACKGROUND_PIDS=$(without_pid "$perf_pid")
+		# dnsgated's and its libraries' functions with all they call
+		# (the kernel included), then the hottest symbols by self time.
+		perf report -i "$RAW/perf-$kind.data" --stdio --children \
+			--sort sym -g none --percent-limit 2 2>/dev/null |
+			grep '\[\.\]' | head -30 >"$RAW/perf-$kind-user.txt"
+		perf report -i "$RAW/perf-$kind.data" --stdio --no-children \
+			--sort sym -g none --percent-limit 1 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -15 >"$RAW/perf-$kind-self.txt"
+	done
+}
+
+bench_daemon() {
+	d=$1
+	note "round $ROUND, $d: start with a 1-domain block list"
+	start_one "$d" one
+	put "$d" start_ms "$START_MS"
+	put "$d" start_rss "$START_RSS"
+	pre=$RAW/r$ROUND-$d
+
+	perf_run "$pre-warm.txt" -d "$DATA/hits.txt" -n 1
+	if [ "$LOST" != 0 ] ||
+		[ "$(rcodes "$pre-warm.txt")" != "NOERROR $NAMES (100.00%)" ]; then
+		cat "$pre-warm.txt" >&2
+		die "$d: the warm pass did not answer every name"
+	fi
+
+	note "round $ROUND, $d: cache hits, $DURATION s"
+	perf_run "$pre-hit.txt" -d "$DATA/hits.txt" -l "$DURATION"
+	put_run "$d" hit
+
+	note "round $ROUND, $d: cache hits from the busy cgroup, $DURATION s"
+	RUN_APP=$BUSY perf_run "$pre-busy.txt" -d "$DATA/hits.txt" -l "$DURATION"
+	put_run "$d" busy
+
+	note "round $ROUND, $d: cache misses (names it never saw), at most $DURATION s"
+	perf_run "$pre-miss.txt" -d "$DATA/miss-$d.txt" -n 1 -l "$DURATION"
+	put_run "$d" miss
+	[ "$SENT" -lt "$MISS_NAMES" ] ||
+		note "$d: WARNING: the miss run used up all $MISS_NAMES names; raise MISS_NAMES"
+	put "$d" hwm "$(kib "$CUR_PID" VmHWM)"
+
+	[ "$d" = dnsgate ] && [ "$BENCH_PERF" = 1 ] && [ "$ROUND" = 1 ] &&
+		profile_dnsgate
+	stop_one
+
+	note "round $ROUND, $d: start with the $BLOCK-domain block list"
+	start_one "$d" full
+	note "  serving after $START_MS ms, RSS $START_RSS KiB"
+	put "$d" list_ms "$START_MS"
+	put "$d" list_rss "$START_RSS"
+	put "$d" list_hwm "$START_HWM"
+	for n in "x.$PROBE" "$MIDDLE"; do
+		[ "$(probe "$SERVER" "$n")" = NXDOMAIN ] || die "$d: $n is not blocked"
+	done
+	[ "$(probe "$SERVER" h1.bench.test)" = NOERROR ] ||
+		die "$d: h1.bench.test does not resolve with the list loaded"
+	stop_one
+}
+
+ROUND=1
+while [ "$ROUND" -le "$ROUNDS" ]; do
+	for d in dnsgate dnsmasq unbound; do
+		bench_daemon "$d"
+	done
+	ROUND=$((ROUND + 1))
+done
+
+# --- the report ---------------------------------------------------------
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
+		r = a / b
+		if (r >= 100) printf "%.0f", r
+		else if (r >= 0.1) printf "%.2f", r
+		else printf "%.2g", r }'
+}
+row() {
+	a=$(median dnsgate "$2")
+	b=$(median dnsmasq "$2")
+	c=$(median unbound "$2")
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$a" "$b" "$c" \
+		"$(ratio "$a" "$b")" "$(ratio "$a" "$c")"
+}
+ROUND=0
+for d in dnsgate dnsmasq unbound; do
+	put "$d" list_cost $(($(median "$d" list_rss) - $(median "$d" start_rss)))
+done
+# Queries lost: the sum of the hit, busy and miss runs' losses, per round.
+awk '$2 ~ /_LOST$/ { s[$1 " lost " $3] += $4 } END { for (k in s) print k, s[k] }' \
+	"$RESULTS" >"$RAW/lost.txt"
+cat "$RAW/lost.txt" >>"$RESULTS"
+
+{
+	echo
+	echo "dnsgate $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null)," \
+		"$(dnsmasq --version | head -1 | cut -d' ' -f1,3)," \
+		"unbound $(unbound -V | sed -n 's/^Version //p')," \
+		"dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p');" \
+		"$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, Linux $(uname -r)"
+	echo "Medians of $ROUNDS rounds. dnsperf: $DURATION s runs, $OUTSTANDING" \
+		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
+		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
+		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
+		"Misses: names the daemon never saw. Block list: $BLOCK domains."
+	echo
+	echo "| figure | dnsgate | dnsmasq | unbound | dnsgate/dnsmasq | dnsgate/unbound |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	row "cache hit: queries/s" hit_QPS
+	row "cache hit: average latency (ms)" hit_AVG_MS
+	row "cache hit: 99th percentile latency (ms)" hit_P99_MS
+	row "cache hit: daemon CPU per query (µs)" hit_CPU_US
+	row "busy cgroup, cache hit: queries/s" busy_QPS
+	row "busy cgroup, cache hit: average latency (ms)" busy_AVG_MS
+	row "busy cgroup, cache hit: 99th percentile latency (ms)" busy_P99_MS
+	row "busy cgroup, cache hit: daemon CPU per query (µs)" busy_CPU_US
+	row "cache miss: queries/s" miss_QPS
+	row "cache miss: average latency (ms)" miss_AVG_MS
+	row "cache miss: 99th percentile latency (ms)" miss_P99_MS
+	row "cache miss: daemon CPU per query (µs)" miss_CPU_US
+	row "queries lost (hit + busy + miss runs)" lost
+	row "peak RSS after the runs, VmHWM (KiB)" hwm
+	row "1-domain list: start to serving (ms)" start_ms
+	row "1-domain list: RSS after start (KiB)" start_rss
+	row "$BLOCK-domain list: start to serving (ms)" list_ms
+	row "$BLOCK-domain list: RSS after start (KiB)" list_rss
+	row "$BLOCK-domain list: peak RSS while loading, VmHWM (KiB)" list_hwm
+	row "RSS the list adds (KiB)" list_cost
+	echo
+	echo "Each round's values (daemon figure: round 1, 2, ...):"
+	echo
+	for d in dnsgate dnsmasq unbound; do
+		for f in hit_QPS hit_P99_MS busy_QPS miss_QPS miss_P99_MS list_ms list_rss; do
+			printf '    %s %s: %s\n' "$d" "$f" "$(awk -v d="$d" -v f="$f" \
+				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
+		done
+	done
+} | tee "$RAW/table.md"
+
+if [ "$BENCH_PERF" = 1 ]; then
+	for kind in hit busy miss; do
+		[ -f "$RAW/perf-$kind-self.txt" ] || continue
+		echo
+		echo "dnsgated under perf, $kind run: user-space functions, including" \
+			"what they call (children, >= 2%):"
+		echo
+		sed 's/^/    /' "$RAW/perf-$kind-user.txt"
+		echo
+		echo "hottest symbols, self time (>= 1%):"
+		echo
+		sed 's/^/    /' "$RAW/perf-$kind-self.txt"
+	done
+fi
+
+if [ -n "$BENCH_KEEP" ]; then
+	mkdir -p "$BENCH_KEEP"
+	cp -r "$RAW" "$BENCH_KEEP/"
+	note "raw outputs in $BENCH_KEEP/raw"
+fi
+exit 0
