@@ -36,6 +36,7 @@ BUSY_FILES=${BUSY_FILES:-500}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_KEEP=${BENCH_KEEP:-}
 
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 [ "$(id -u)" = 0 ] || { echo "run.sh needs root: sudo bench/run.sh" >&2; exit 1; }
 
 # Dependencies: the build and test ones (scripts/deps), then the
@@ -350,7 +351,8 @@ profile_dnsgate() {
 		# (the kernel included), then the hottest symbols by self time.
 		perf report -i "$RAW/perf-$kind.data" --stdio --children \
 			--sort sym -g none --percent-limit 2 2>/dev/null |
-			grep '\[\.\]' | head -30 >"$RAW/perf-$kind-user.txt"
+			grep '\[\.\]' | grep -v '\] 0x' | head -30 \
+			>"$RAW/perf-$kind-user.txt"
 		perf report -i "$RAW/perf-$kind.data" --stdio --no-children \
 			--sort sym -g none --percent-limit 1 2>/dev/null |
 			grep -v '^#' | grep -v '^$' | head -15 >"$RAW/perf-$kind-self.txt"
@@ -450,7 +452,9 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
 		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
 		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
-		"Misses: names the daemon never saw. Block list: $BLOCK domains."
+		"Misses: names the daemon never saw. Block list: $BLOCK domains." \
+		"Load average (1 min) at the start: $LOAD0; anything else running" \
+		"competes with the daemons for the cores."
 	echo
 	echo "| figure | dnsgate | dnsmasq | unbound | dnsgate/dnsmasq | dnsgate/unbound |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: |"

@@ -43,13 +43,20 @@ struct listener {
 	uint8_t buf[DNS_MAX_UDP];
 };
 
-/* A TCP connection lives while the socket is open or a request holds it. */
+/* A TCP connection lives while the socket is open or a request holds it.
+ * A client may half-close after its last query, and an answer may take
+ * longer than the idle timeout: the socket stays open while answers are
+ * owed, and closes once they are written. */
 struct tcp_conn {
 	struct listener *owner;
 	struct bufferevent *bev;
 	struct sockaddr_storage client;
 	struct sockaddr_storage local;
+	struct sockaddr_storage original_dst;
+	bool has_original_dst;
 	unsigned refs;
+	unsigned pending; /* requests not answered yet */
+	bool eof;         /* the client will send nothing more */
 	struct tcp_conn *prev, *next; /* in owner->conns while open */
 };
 
@@ -102,10 +109,31 @@ request_free(struct listener_request *req)
 	free(req);
 }
 
+/* A request of conn is answered or dropped: close when nothing more can
+ * come in and nothing more is owed, once the output is written. */
+static void
+conn_request_done(struct tcp_conn *conn)
+{
+	conn->pending--;
+	if (conn->bev == NULL || conn->pending > 0 || !conn->eof)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+		conn_close(conn);
+	/* else on_tcp_write closes it when the output drains */
+}
+
 void
 listener_drop(struct listener_request *req)
 {
+	struct tcp_conn *conn = req->conn;
+
+	if (conn != NULL)
+		conn->refs++; /* keep it while deciding */
 	request_free(req);
+	if (conn != NULL) {
+		conn_request_done(conn);
+		conn_release(conn);
+	}
 }
 
 static socklen_t
@@ -133,7 +161,7 @@ listener_reply(struct listener_request *req, const uint8_t *wire, size_t len)
 		evbuffer_add(out, prefix, 2);
 		evbuffer_add(out, wire, len);
 	}
-	request_free(req);
+	listener_drop(req);
 }
 
 static void
@@ -191,16 +219,63 @@ on_tcp_read(struct bufferevent *bev, void *arg)
 		req = request_new(l, IPPROTO_TCP, l->buf, msglen);
 		req->client = conn->client;
 		req->local = conn->local;
+		req->original_dst = conn->original_dst;
+		req->has_original_dst = conn->has_original_dst;
 		req->conn = conn;
 		conn->refs++;
+		conn->pending++;
 		l->cb(l->arg, req);
 	}
 }
 
 static void
+on_tcp_write(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *conn = arg;
+
+	if (conn->eof && conn->pending == 0)
+		conn_close(conn);
+}
+
+static void
 on_tcp_event(struct bufferevent *bev, short what, void *arg)
 {
-	conn_close(arg);
+	struct tcp_conn *conn = arg;
+
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_WRITING) &&
+	    (conn->pending > 0 ||
+	     evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+		conn->eof = true; /* half-closed: answer what was asked */
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    conn->pending > 0) {
+		bufferevent_enable(bev, EV_READ); /* not idle: still owed */
+		return;
+	}
+	conn_close(conn);
+}
+
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h */
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST 80 /* linux/netfilter_ipv6/ip6_tables.h */
+#endif
+
+/* Where the client meant to connect before the redirect, from conntrack:
+ * the client socket's peer, which tells it apart from other sockets
+ * sharing its local port. */
+static bool
+original_destination(int fd, int family, struct sockaddr_storage *out)
+{
+	socklen_t len = sizeof *out;
+
+	memset(out, 0, sizeof *out);
+	if (family == AF_INET)
+		return getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, &len) == 0;
+	return getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, out, &len) == 0;
 }
 
 static void
@@ -225,6 +300,8 @@ on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 					  : sizeof conn->client);
 	llen = sizeof conn->local;
 	getsockname(fd, (struct sockaddr *)&conn->local, &llen);
+	conn->has_original_dst =
+		original_destination(fd, sa->sa_family, &conn->original_dst);
 	conn->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	conn->refs = 1; /* the open socket */
 	conn->next = l->conns;
@@ -232,7 +309,8 @@ on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		l->conns->prev = conn;
 	l->conns = conn;
 	l->n_conns++;
-	bufferevent_setcb(conn->bev, on_tcp_read, NULL, on_tcp_event, conn);
+	bufferevent_setcb(conn->bev, on_tcp_read, on_tcp_write, on_tcp_event,
+			  conn);
 	bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }

@@ -7,6 +7,7 @@
 #define DNSGATE_LISTENER_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -19,6 +20,10 @@ struct listener_request {
 	int protocol; /* IPPROTO_UDP or IPPROTO_TCP */
 	struct sockaddr_storage client;
 	struct sockaddr_storage local; /* the listening address */
+	/* TCP: where the client connected before the redirect (its
+	 * socket's peer), from conntrack; UDP: not known. */
+	struct sockaddr_storage original_dst;
+	bool has_original_dst;
 	uint8_t *wire;                 /* the query, owned by the request */
 	size_t len;
 	/* private to the listener */

@@ -252,6 +252,7 @@ attr_read_cmdline(const char *proc_root, pid_t pid, char *buf, size_t buflen)
 
 int
 attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
+            const struct sockaddr *server,
             struct attribution *out)
 {
 	struct sock_owner owner;
@@ -271,7 +272,7 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 	out->exe[0] = '\0';
 	out->cmdline[0] = '\0';
 
-	ret = sockdiag_lookup(ctx->sd, protocol, client, &owner);
+	ret = sockdiag_lookup(ctx->sd, protocol, client, server, &owner);
 	if (ret < 0)
 		return ret;
 	out->found = true;

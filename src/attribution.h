@@ -34,7 +34,7 @@ struct attr_ctx;
 struct attr_ctx *attr_new(struct sockdiag *sd, struct cgroup_tree *tree);
 void attr_free(struct attr_ctx *ctx);
 
-/* Fills out for the client socket. Returns 0 when the socket was found
+/* Fills out for the client socket; server as for sockdiag_lookup. Returns 0 when the socket was found
  * (out->found true, pid possibly 0), -ENOENT when it was not (out->found
  * false), or -errno on a netlink failure. When the socket's cgroup is
  * unknown (removed since) cgroup_path is "?" and pid 0. exe and cmdline
@@ -42,7 +42,8 @@ void attr_free(struct attr_ctx *ctx);
  * meanwhile cannot lend them. No allocation unless the cgroup cache
  * must rescan. */
 int attr_lookup(struct attr_ctx *ctx, int protocol,
-		const struct sockaddr *client, struct attribution *out);
+		const struct sockaddr *client, const struct sockaddr *server,
+		struct attribution *out);
 
 /* Pieces with logic of their own, exposed for the unit tests. */
 

@@ -342,7 +342,11 @@ query_handle(void *arg, struct listener_request *req)
 
 	/* Now, while the client's socket is certainly still open. */
 	if (attr_lookup(e->attr, req->protocol,
-			(const struct sockaddr *)&req->client, &pq->who) < 0)
+			(const struct sockaddr *)&req->client,
+			(const struct sockaddr *)(req->has_original_dst
+							  ? &req->original_dst
+							  : &req->local),
+			&pq->who) < 0)
 		pq->who.found = false;
 
 	if (policy_check(e->policy, pq->q.qname, &v)) {

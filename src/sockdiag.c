@@ -44,6 +44,11 @@ struct sockdiag_match {
 	bool ipv4_client; /* an IPv6 socket must not be IPv6-only */
 	int rank;         /* 0 nothing, 1 wildcard, 2 exact */
 	struct sock_owner owner;
+	/* The remote end the client socket must have, when known. */
+	int protocol;
+	bool has_server;
+	uint16_t server_port_be;
+	uint8_t server[16]; /* as this family shows it, like want */
 };
 
 enum { RANK_NONE = 0, RANK_WILDCARD = 1, RANK_EXACT = 2 };
@@ -149,6 +154,25 @@ all_zero(const uint8_t *bytes, size_t len)
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
                                             0, 0, 0, 0, 0xff, 0xff};
 
+/* Whether a socket's remote end fits: for TCP it must be the server the
+ * client connected to (several connected sockets may share one local
+ * port); a UDP socket may also be unconnected, or connected to any port-53
+ * server (its original destination, which the redirect rewrote). */
+static bool
+peer_fits(const struct sockdiag_match *m, const struct inet_diag_msg *msg)
+{
+	const uint8_t *dst = (const uint8_t *)msg->id.idiag_dst;
+
+	if (!m->has_server)
+		return true;
+	if (msg->id.idiag_dport == m->server_port_be &&
+	    memcmp(dst, m->server, m->want_len) == 0)
+		return true;
+	if (m->protocol != IPPROTO_UDP)
+		return false;
+	return msg->id.idiag_dport == 0 || msg->id.idiag_dport == htons(53);
+}
+
 /* How well a socket's local address fits the client's address. */
 static int
 address_rank(const struct sockdiag_match *m, const uint8_t *local)
@@ -179,6 +203,8 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	/* The kernel filtered on the port already; check anyway, the rest of
 	 * this function must not depend on the bytecode being understood. */
 	if (msg->idiag_family != m->family || msg->id.idiag_sport != m->port_be)
+		return MNL_CB_OK;
+	if (!peer_fits(m, msg))
 		return MNL_CB_OK;
 	memcpy(local, msg->id.idiag_src, sizeof local);
 	rank = address_rank(m, local);
@@ -277,17 +303,53 @@ sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
 	return ret < 0 ? ret : -EIO;
 }
 
+/* Reads server into m as an IPv4 (4 bytes) or IPv6 (16 bytes) address;
+ * a v4-mapped IPv6 address counts as IPv4. */
+static int
+set_server(struct sockdiag_match *m, const struct sockaddr *server)
+{
+	if (server->sa_family == AF_INET) {
+		const struct sockaddr_in *sin =
+		    (const struct sockaddr_in *)server;
+
+		m->server_port_be = sin->sin_port;
+		memcpy(m->server, &sin->sin_addr, 4);
+		return AF_INET;
+	}
+	if (server->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)server;
+
+		m->server_port_be = sin6->sin6_port;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(m->server, &sin6->sin6_addr.s6_addr[12], 4);
+			return AF_INET;
+		}
+		memcpy(m->server, &sin6->sin6_addr, 16);
+		return AF_INET6;
+	}
+	return -1;
+}
+
 int
 sockdiag_lookup(struct sockdiag *sd, int protocol,
-                const struct sockaddr *client, struct sock_owner *out)
+                const struct sockaddr *client, const struct sockaddr *server,
+                struct sock_owner *out)
 {
 	struct sockdiag_match m;
-	int ret;
+	int ret, server_family = 0;
 
 	memset(out, 0, sizeof *out);
 	if (protocol != IPPROTO_UDP && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
 	memset(&m, 0, sizeof m);
+	m.protocol = protocol;
+	if (server != NULL) {
+		server_family = set_server(&m, server);
+		if (server_family < 0)
+			return -EAFNOSUPPORT;
+		m.has_server = true;
+	}
 	if (client->sa_family == AF_INET) {
 		const struct sockaddr_in *sin =
 		    (const struct sockaddr_in *)client;
@@ -325,6 +387,10 @@ sockdiag_lookup(struct sockdiag *sd, int protocol,
 		/* An IPv6 socket that sent to an IPv4 address. */
 		memmove(m.want + 12, m.want, 4);
 		memcpy(m.want, v4mapped_prefix, 12);
+	}
+	if (m.has_server && server_family == AF_INET) {
+		memmove(m.server + 12, m.server, 4);
+		memcpy(m.server, v4mapped_prefix, 12);
 	}
 	m.family = AF_INET6;
 	m.want_len = 16;

@@ -30,10 +30,17 @@ void sockdiag_close(struct sockdiag *sd);
  * fits (SO_REUSEPORT groups) the first the kernel reports wins. (The
  * daemon's own accepted TCP socket has the daemon's port as its local
  * port, so it is never mistaken for the client's.)
+ * server, when not NULL, is the client socket's remote end: for TCP the
+ * original destination of the redirected connection, which the socket's
+ * peer must be exactly (several connected sockets of different apps may
+ * share one local port); for UDP the address the query arrived at, and
+ * a socket also qualifies when unconnected or connected to any port-53
+ * server (the redirect rewrote the destination). NULL: any peer.
  * Returns 0, -ENOENT when no such socket exists (any more),
  * -EAFNOSUPPORT / -EPROTONOSUPPORT for another family or protocol, or
  * -errno from netlink (the handle stays usable). */
 int sockdiag_lookup(struct sockdiag *sd, int protocol,
-		    const struct sockaddr *client, struct sock_owner *out);
+		    const struct sockaddr *client, const struct sockaddr *server,
+		    struct sock_owner *out);
 
 #endif

@@ -147,22 +147,51 @@ rejected*) ok "app A is rejected from app B's TCP-resolved address" ;;
 *) fail "app A reached app B's address: $out" ;;
 esac
 
+# A TCP client may shut down its sending side right after its query (a
+# half-close): it must still get its answer.
+out=$(as_app "$APP_B" "$E2E_TMP/pid" "$DNS_CLIENT" --tcp-half-close \
+	192.0.2.2 tcp.app.test)
+check "a TCP client that half-closes after its query gets the answer ($out)" \
+	[ "$out" = rcode=NOERROR ]
+
+# Two apps' TCP sockets may share one local port (SO_REUSEADDR, or the
+# kernel reusing a port for different peers): app A holds a connection
+# from port P to its granted server while app B asks over TCP from P. The
+# query is B's, told apart by the peer (the redirect's original
+# destination), so the grant must go to B, never to A.
+for port in 40001 40002 40003 40004 40005 40006 40007 40008 40009 40010; do
+	as_app "$APP_A" "$E2E_TMP/hpid" "$TCP_PROBE" --hold 1 "$port" \
+		198.51.100.10 80 >"$E2E_TMP/hold.out" &
+	hold_pid=$!
+	sleep 0.2
+	out=$(as_app "$APP_B" "$E2E_TMP/pid" "$DNS_CLIENT" --tcp-half-close \
+		192.0.2.2 tcp.app.test "$port")
+	bpid=$(cat "$E2E_TMP/pid")
+	wait "$hold_pid"
+	check "app A holds a connection from port $port ($(cat "$E2E_TMP/hold.out"))" \
+		[ "$(cat "$E2E_TMP/hold.out")" = connected ]
+	check "app B's TCP query from A's port $port is answered ($out)" \
+		[ "$out" = rcode=NOERROR ]
+	check "a query from a shared local port ($port) is attributed to its app" \
+		logged "pid=$bpid " "cgroup=/dnsgate-e2e-$$/app-b "
+done
+
 # 7. An unconnected UDP client socket (sendto), not glibc/dig style.
-ans=$(as_app "$APP_A" "$E2E_TMP/upid" "$UDP_QUERY" 192.0.2.2 \
+ans=$(as_app "$APP_A" "$E2E_TMP/upid" "$DNS_CLIENT" 192.0.2.2 \
 	unconnected.app.test A)
 upid=$(cat "$E2E_TMP/upid")
 check "an unconnected client gets its answer" \
 	[ "$(echo "$ans" | tail -n 1)" = 198.51.100.30 ]
 check "the unconnected client is attributed to its pid and exe" \
-	logged "qname=unconnected.app.test " "pid=$upid exe=$(readlink -f "$UDP_QUERY") "
+	logged "qname=unconnected.app.test " "pid=$upid exe=$(readlink -f "$DNS_CLIENT") "
 out=$(connect "$APP_A" 198.51.100.30)
 check "the unconnected client's app can connect ($out)" [ "$out" = connected ]
 
 # 8. Bad input: a garbage datagram and a query with two questions. The
 # daemon answers or drops them, says why, and keeps serving.
-out=$(in_client "$UDP_QUERY" --raw 192.0.2.2 1234)
+out=$(in_client "$DNS_CLIENT" --raw 192.0.2.2 1234)
 check "a 2-byte datagram is dropped, not answered ($out)" [ "$out" = "no answer" ]
-out=$(in_client "$UDP_QUERY" --raw 192.0.2.2 \
+out=$(in_client "$DNS_CLIENT" --raw 192.0.2.2 \
 	123401000002000000000000017803746573740000010001017803746573740000010001)
 check "a query with two questions gets FORMERR ($out)" [ "$out" = rcode=FORMERR ]
 check "the bad messages are logged with a reason" \
@@ -180,7 +209,7 @@ check "the gate counted rejected packets ($rejected)" [ "$rejected" -gt 0 ]
 # 10. After the daemon stops, the ruleset is as it was, and so is DNS: a
 # long-lived client socket whose flow conntrack has bound to the redirect
 # must reach its server again, not the daemon's dead port.
-as_app "$APP_A" "$E2E_TMP/rpid" "$UDP_QUERY" --repeat 16 150 192.0.2.2 \
+as_app "$APP_A" "$E2E_TMP/rpid" "$DNS_CLIENT" --repeat 16 150 192.0.2.2 \
 	other.app.test >"$E2E_TMP/repeat.out" &
 repeat_pid=$!
 sleep 1

@@ -19,7 +19,7 @@ set -u
 DNSGATED=$top_builddir/dnsgated
 DNSGATECTL=$top_builddir/dnsgatectl
 TCP_PROBE=$top_builddir/tests/helpers/tcp_probe
-UDP_QUERY=$top_builddir/tests/helpers/udp_query
+DNS_CLIENT=$top_builddir/tests/helpers/dns_client
 
 E2E_ID=dg$$
 NS_CLIENT=${E2E_ID}-client

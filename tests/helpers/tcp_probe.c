@@ -1,7 +1,10 @@
 /* tcp_probe.c - the end-to-end tests' TCP client and server.
  *   tcp_probe ADDRESS PORT [TIMEOUT_MS]   connect once; prints and exits
  *       0 "connected", 1 "rejected: <error>", 2 "timeout"
- *   tcp_probe --listen ADDRESS PORT       accept and close, forever */
+ *   tcp_probe --listen ADDRESS PORT       accept and close, forever
+ *   tcp_probe --hold SECONDS LOCAL_PORT ADDRESS PORT   connect from
+ *       LOCAL_PORT (SO_REUSEADDR, so another app's socket may share it),
+ *       print "connected", keep the connection SECONDS, exit */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -58,6 +61,34 @@ serve(const struct sockaddr_storage *ss, socklen_t len)
 	}
 }
 
+static int
+hold(int seconds, const char *local_port, const struct sockaddr_storage *ss,
+     socklen_t len)
+{
+	struct sockaddr_storage local;
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0), one = 1;
+
+	memset(&local, 0, sizeof local);
+	local.ss_family = ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)&local)->sin_port =
+			htons((uint16_t)atoi(local_port));
+	else
+		((struct sockaddr_in6 *)&local)->sin6_port =
+			htons((uint16_t)atoi(local_port));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&local, len) < 0 ||
+	    connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		printf("rejected: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("connected\n");
+	fflush(stdout);
+	sleep((unsigned)seconds);
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -72,9 +103,16 @@ main(int argc, char **argv)
 			return 3;
 		return serve(&ss, len);
 	}
+	if (argc == 6 && strcmp(argv[1], "--hold") == 0) {
+		if (fill_address(argv[4], argv[5], &ss, &len) < 0)
+			return 3;
+		return hold(atoi(argv[2]), argv[3], &ss, len);
+	}
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: tcp_probe ADDRESS PORT [TIMEOUT_MS]\n"
-				"       tcp_probe --listen ADDRESS PORT\n");
+				"       tcp_probe --listen ADDRESS PORT\n"
+				"       tcp_probe --hold SECONDS LOCAL_PORT "
+				"ADDRESS PORT\n");
 		return 3;
 	}
 	if (argc == 4)

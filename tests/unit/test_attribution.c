@@ -305,7 +305,7 @@ test_self(struct attr_ctx *ctx)
 	CHECK_INT(getsockname(fd, (struct sockaddr *)&client, &len), 0);
 	CHECK_INT(fstat(fd, &st), 0);
 	CHECK_INT(
-	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK_INT(out->inode, st.st_ino);
 	CHECK_INT(out->pid, getpid());
 	CHECK_STR(out->cgroup_path, path);
@@ -349,7 +349,7 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 		goto out;
 	client = loopback(c->report.port);
 	CHECK_INT(
-	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK(out->found);
 	CHECK_INT(out->pid, c->pid);
 	CHECK_INT(out->uid, 0);
@@ -386,7 +386,7 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 		goto out;
 	client = loopback(c->report.port);
 	CHECK_INT(
-	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK(out->found);
 	CHECK_INT(out->inode, c->report.inode);
 	CHECK_INT(out->cgroup_id, inode_of(mount, gone_a));
@@ -401,7 +401,7 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK_INT(rmdir(dir), 0);
 	(void)cgroup_max_level(tree); /* forget what was cached */
 	CHECK_INT(
-	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out), 0);
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK(out->found);
 	CHECK(out->cgroup_id != 0);
 	CHECK_STR(out->cgroup_path, "?");
@@ -410,7 +410,7 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	/* No socket at all. */
 	cleanup();
 	CHECK_INT(
-	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, out),
+	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out),
 	    -ENOENT);
 	CHECK(!out->found);
 out:

@@ -121,7 +121,7 @@ static void
 expect_owner(int protocol, const void *client, int fd, int line)
 {
 	struct sock_owner owner;
-	int ret = sockdiag_lookup(sd, protocol, client, &owner);
+	int ret = sockdiag_lookup(sd, protocol, client, NULL, &owner);
 
 	if (ret != 0 || owner.inode != inode_of(fd) || owner.uid != getuid() ||
 	    owner.cgroup_id != own_cgroup_id)
@@ -143,7 +143,7 @@ expect_none(int protocol, const void *client)
 {
 	struct sock_owner owner;
 
-	CHECK_INT(sockdiag_lookup(sd, protocol, client, &owner), -ENOENT);
+	CHECK_INT(sockdiag_lookup(sd, protocol, client, NULL, &owner), -ENOENT);
 }
 
 static void
@@ -315,7 +315,7 @@ test_many(void)
 			sin.sin_port = htons(local_port(fds[0]));
 	}
 	CHECK_INT(
-	    sockdiag_lookup(sd, IPPROTO_UDP, (struct sockaddr *)&sin, &owner),
+	    sockdiag_lookup(sd, IPPROTO_UDP, (struct sockaddr *)&sin, NULL, &owner),
 	    0);
 	for (i = 0; i < COUNT; i++) {
 		if (owner.inode == inode_of(fds[i]))
@@ -363,7 +363,7 @@ test_other_uid(void)
 	CHECK(port != 0);
 	sin.sin_port = htons(port);
 	CHECK_INT(
-	    sockdiag_lookup(sd, IPPROTO_UDP, (struct sockaddr *)&sin, &owner),
+	    sockdiag_lookup(sd, IPPROTO_UDP, (struct sockaddr *)&sin, NULL, &owner),
 	    0);
 	CHECK_INT(owner.uid, 65534);
 	CHECK_INT(owner.cgroup_id, own_cgroup_id);
@@ -381,11 +381,11 @@ test_bad_arguments(void)
 	struct sock_owner owner;
 
 	CHECK_INT(
-	    sockdiag_lookup(sd, IPPROTO_ICMP, (struct sockaddr *)&sin, &owner),
+	    sockdiag_lookup(sd, IPPROTO_ICMP, (struct sockaddr *)&sin, NULL, &owner),
 	    -EPROTONOSUPPORT);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_family = AF_UNIX;
-	CHECK_INT(sockdiag_lookup(sd, IPPROTO_UDP, &sa, &owner), -EAFNOSUPPORT);
+	CHECK_INT(sockdiag_lookup(sd, IPPROTO_UDP, &sa, NULL, &owner), -EAFNOSUPPORT);
 }
 
 int

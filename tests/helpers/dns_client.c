@@ -1,12 +1,16 @@
-/* udp_query.c - a DNS client for the end-to-end tests, on a socket that
- * is NOT connected (sendto/recvfrom), unlike dig and glibc, so both kinds
- * of client socket are tested.
- *   udp_query SERVER NAME TYPE     prints "rcode=X" then one address a line
- *   udp_query --raw SERVER HEX     sends the bytes, prints what comes back
+/* dns_client.c - the end-to-end tests' DNS client, for the sockets dig
+ * does not make: an unconnected UDP socket (sendto/recvfrom, unlike dig
+ * and glibc), a long-lived connected one, and a TCP one half-closed after
+ * its query.
+ *   dns_client SERVER NAME TYPE     prints "rcode=X" then one address a line
+ *   dns_client --raw SERVER HEX     sends the bytes, prints what comes back
  *                                  ("no answer" after 2 s)
- *   udp_query --repeat N MS SERVER NAME   N queries for NAME/A, MS apart,
+ *   dns_client --repeat N MS SERVER NAME   N queries for NAME/A, MS apart,
  *       all from ONE connected socket (a long-lived client, whose flow
- *       conntrack keeps); prints "answer" or "no answer: <error>" each */
+ *       conntrack keeps); prints "answer" or "no answer: <error>" each
+ *   dns_client --tcp-half-close SERVER NAME [LOCAL_PORT]   sends the
+ *       query over TCP (from LOCAL_PORT with SO_REUSEADDR, if given),
+ *       shuts down its sending side, prints "rcode=X" of the answer */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -19,6 +23,8 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
+
+#define DNS_HEADER_BYTES 12
 
 static int
 server_address(const char *text, struct sockaddr_storage *ss, socklen_t *len)
@@ -52,7 +58,7 @@ exchange(const struct sockaddr_storage *ss, socklen_t len,
 
 	if (fd < 0 ||
 	    sendto(fd, query, qlen, 0, (const struct sockaddr *)ss, len) < 0) {
-		perror("udp_query: sendto");
+		perror("dns_client: sendto");
 		return -1;
 	}
 	pfd.fd = fd;
@@ -95,6 +101,71 @@ raw_mode(const struct sockaddr_storage *ss, socklen_t len, const char *hex)
 }
 
 static int
+tcp_half_close_mode(const struct sockaddr_storage *ss, socklen_t len,
+		    const char *name, const char *local_port)
+{
+	ldns_pkt *query = NULL;
+	uint8_t *wire = NULL, buf[4096];
+	size_t wlen, got = 0;
+	int fd;
+
+	if (ldns_pkt_query_new_frm_str(&query, name, LDNS_RR_TYPE_A,
+				       LDNS_RR_CLASS_IN,
+				       LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK)
+		return 3;
+	ldns_pkt_free(query);
+	fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	if (fd >= 0 && local_port != NULL) {
+		struct sockaddr_storage local;
+		int one = 1;
+
+		memset(&local, 0, sizeof local);
+		local.ss_family = ss->ss_family;
+		/* sin_port and sin6_port sit at the same offset */
+		((struct sockaddr_in *)&local)->sin_port =
+			htons((uint16_t)atoi(local_port));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&local, len) < 0) {
+			perror("dns_client: bind");
+			return 3;
+		}
+	}
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		perror("dns_client: connect");
+		return 3;
+	}
+	buf[0] = (uint8_t)(wlen >> 8);
+	buf[1] = (uint8_t)wlen;
+	memcpy(buf + 2, wire, wlen);
+	free(wire);
+	if (send(fd, buf, wlen + 2, 0) != (ssize_t)(wlen + 2) ||
+	    shutdown(fd, SHUT_WR) < 0) {
+		perror("dns_client: send");
+		return 3;
+	}
+	for (;;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 3000) <= 0)
+			break;
+		n = recv(fd, buf + got, sizeof buf - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got < 2 + DNS_HEADER_BYTES) {
+		printf("no answer\n");
+		return 1;
+	}
+	printf("rcode=%s\n",
+	       ldns_lookup_by_id(ldns_rcodes, buf[2 + 3] & 0x0f)->name);
+	return 0;
+}
+
+static int
 repeat_mode(int count, int interval_ms, const struct sockaddr_storage *ss,
 	    socklen_t len, const char *name)
 {
@@ -111,7 +182,7 @@ repeat_mode(int count, int interval_ms, const struct sockaddr_storage *ss,
 	ldns_pkt_free(query);
 	fd = socket(ss->ss_family, SOCK_DGRAM, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
-		perror("udp_query: connect");
+		perror("dns_client: connect");
 		return 3;
 	}
 	for (i = 0; i < count; i++) {
@@ -147,6 +218,13 @@ main(int argc, char **argv)
 	ldns_rr_type type;
 	ldns_rr_list *rrs;
 
+	if ((argc == 4 || argc == 5) &&
+	    strcmp(argv[1], "--tcp-half-close") == 0) {
+		if (server_address(argv[2], &ss, &len) < 0)
+			return 3;
+		return tcp_half_close_mode(&ss, len, argv[3],
+					   argc == 5 ? argv[4] : NULL);
+	}
 	if (argc == 6 && strcmp(argv[1], "--repeat") == 0) {
 		if (server_address(argv[4], &ss, &len) < 0)
 			return 3;
@@ -159,15 +237,19 @@ main(int argc, char **argv)
 		return raw_mode(&ss, len, argv[3]);
 	}
 	if (argc != 4 || server_address(argv[1], &ss, &len) < 0) {
-		fprintf(stderr, "usage: udp_query SERVER NAME TYPE\n"
-				"       udp_query --raw SERVER HEX\n");
+		fprintf(stderr,
+			"usage: dns_client SERVER NAME TYPE\n"
+			"       dns_client --raw SERVER HEX\n"
+			"       dns_client --repeat N MS SERVER NAME\n"
+			"       dns_client --tcp-half-close SERVER NAME "
+			"[LOCAL_PORT]\n");
 		return 3;
 	}
 	type = ldns_get_rr_type_by_name(argv[3]);
 	if (ldns_pkt_query_new_frm_str(&query, argv[2], type, LDNS_RR_CLASS_IN,
 				       LDNS_RD) != LDNS_STATUS_OK ||
 	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK) {
-		fprintf(stderr, "udp_query: cannot build the query\n");
+		fprintf(stderr, "dns_client: cannot build the query\n");
 		return 3;
 	}
 	n = exchange(&ss, len, wire, wlen, answer, sizeof answer);
