@@ -208,28 +208,36 @@ start(struct daemon *d)
 	}
 }
 
-static void
+/* Returns 0, or 1 when the table could not be removed. */
+static int
 stop(struct daemon *d)
 {
 	const struct query_stats *st = &d->engine.stats;
+	char err[256];
+	int status = 0;
 	size_t i;
 
 	/* The redirect goes first, so DNS works again at once. */
-	if (d->gate != NULL)
-		gate_close(d->gate, true);
-	d->engine.gate = NULL;
+	if (gate_close(d->gate, true, err, sizeof err) < 0) {
+		log_error("cannot remove the table inet %s: %s; until it is "
+			  "removed DNS and new connections fail: run "
+			  "'dnsgatectl remove-table'",
+			  GATE_TABLE_NAME, err);
+		status = 1;
+	}
+	d->gate = d->engine.gate = NULL;
 	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
 	listener_free(d->listener);
 	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
-		 "failed, %llu malformed, %llu from cache, %llu grants; table "
-		 "inet %s removed",
+		 "failed, %llu malformed, %llu from cache, %llu grants%s",
 		 (unsigned long long)st->queries,
 		 (unsigned long long)st->allowed,
 		 (unsigned long long)st->blocked,
 		 (unsigned long long)st->failed,
 		 (unsigned long long)st->malformed,
 		 (unsigned long long)st->cache_hits,
-		 (unsigned long long)st->grants, GATE_TABLE_NAME);
+		 (unsigned long long)st->grants,
+		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	cache_free(d->engine.cache);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);
@@ -240,6 +248,7 @@ stop(struct daemon *d)
 		free(d->upstreams[i]);
 	free(d->upstreams);
 	config_free(d->cfg);
+	return status;
 }
 
 int
@@ -250,7 +259,7 @@ main(int argc, char **argv)
 	sigset_t stop_signals;
 	bool check_only = false;
 	char err[1024];
-	int ch;
+	int ch, status;
 
 	memset(&d, 0, sizeof d);
 	d.config_path = CONFIG_DEFAULT_PATH;
@@ -317,11 +326,15 @@ main(int argc, char **argv)
 
 	event_base_dispatch(d.base);
 
+	/* Freeing the signal events restores the default actions: hold the
+	 * signals from here on, or a second Ctrl-C would kill the daemon
+	 * before it removes the table. */
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	event_free(sigint);
 	event_free(sigterm);
 	event_free(sighup);
-	stop(&d);
+	status = stop(&d);
 	ares_library_cleanup();
 	log_set_file(NULL);
-	return 0;
+	return status;
 }

@@ -1242,24 +1242,24 @@ gate_open(const struct gate_options *opts, char *err, size_t errlen)
 	return g;
 }
 
-void
-gate_close(struct gate *g, bool remove_table)
+int
+gate_close(struct gate *g, bool remove_table, char *err, size_t errlen)
 {
-	char err[256];
-	int ret;
+	int ret = 0;
 
 	if (g == NULL)
-		return;
+		return 0;
 	if (remove_table) {
 		batch_start(&g->nl, 0);
 		batch_table(&g->nl, NFT_MSG_DELTABLE, 0,
 			    "deleting table inet " GATE_TABLE_NAME);
-		ret = batch_send(&g->nl, err, sizeof err);
-		if (ret < 0 && ret != -ENOENT)
-			log_warn("nft gate: %s", err);
+		ret = batch_send(&g->nl, err, errlen);
+		if (ret == -ENOENT)
+			ret = 0; /* someone removed it already */
 	}
 	nl_close(&g->nl);
 	free(g);
+	return ret;
 }
 
 int

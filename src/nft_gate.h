@@ -61,8 +61,10 @@ struct gate *gate_open(const struct gate_options *opts, char *err,
 
 /* Deletes the table (when remove_table; a table already gone is no
  * error) and frees the handle. Without remove_table the gate stays closed
- * after the daemon has gone: grants expire, nothing new is allowed. */
-void gate_close(struct gate *g, bool remove_table);
+ * after the daemon has gone: grants expire, nothing new is allowed.
+ * Returns 0, or -errno with a reason in err when the table could not be
+ * deleted (the handle is freed all the same). */
+int gate_close(struct gate *g, bool remove_table, char *err, size_t errlen);
 
 /* Makes sure gate rules exist for every level up to level (adds the
  * missing ones, before the final reject). Returns 0 or -errno (-EINVAL

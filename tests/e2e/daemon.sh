@@ -159,6 +159,26 @@ fi
 n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.1[0-3][0-9] ')
 check "all 40 addresses are granted to the app ($n)" [ "$n" = 40 ]
 
+# A storm of SIGTERMs (an impatient Ctrl-C, a service manager) while it
+# stops: it still removes its table and exits 0.
+pid=$DAEMON_PID
+(
+	for _ in $(seq 300); do
+		kill -TERM "$pid" 2>/dev/null || break
+		sleep 0.001
+	done
+) &
+storm=$!
+wait "$pid"
+status=$?
+wait "$storm"
+DAEMON_PID=
+check "repeated SIGTERMs during the stop: exit 0 (status $status)" \
+	[ "$status" = 0 ]
+check "repeated SIGTERMs during the stop: the table is removed" \
+	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
+start_daemon "$CONF"
+
 # 4. A crash (SIGKILL) leaves the table; the next start replaces it,
 # without the old grants and without touching the other table.
 kill -KILL "$DAEMON_PID"
