@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "nft_gate.h"
+#include "nft_watch.h"
 #include "policy.h"
 #include "query.h"
 #include "resolvconf.h"
@@ -42,6 +43,11 @@ struct daemon {
 	struct listener *listener;
 	struct upstream *upstream;
 	struct gate *gate;
+	struct gate_options gate_options;
+	struct nft_watch *watch;
+	struct event *rebuild;   /* recreates the table, shortly after */
+	bool rebuild_if_missing; /* only notifications lost: check first */
+	int exit_status;
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
@@ -134,11 +140,68 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
 }
 
+/* Recreates the table someone else changed. Grants are lost with it:
+ * apps must resolve again, so say so. If it cannot be recreated, nothing
+ * is gated and DNS goes nowhere: stop, loudly, so the service manager can
+ * restart dnsgated (and the host's network works without it meanwhile). */
+static void
+on_rebuild(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct gate *g;
+	char err[512];
+
+	if (d->rebuild_if_missing) {
+		d->rebuild_if_missing = false;
+		if (gate_check(d->gate) == 0)
+			return;
+	}
+	d->gate_options.max_level = cgroup_max_level(d->cgroups);
+	if (d->gate_options.max_level == 0)
+		d->gate_options.max_level = 1;
+	g = gate_open(&d->gate_options, err, sizeof err);
+	if (g == NULL) {
+		log_error("another program changed the table inet %s and it "
+			  "cannot be recreated (%s): stopping, since nothing is "
+			  "gated without it",
+			  GATE_TABLE_NAME, err);
+		d->exit_status = 1;
+		event_base_loopbreak(d->base);
+		return;
+	}
+	gate_close(d->gate, false, err, sizeof err);
+	d->gate = d->engine.gate = g;
+	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
+	log_warn("another program changed or deleted the table inet %s (an "
+		 "'nft flush ruleset', a firewall reload?): recreated it; "
+		 "grants made so far are gone, apps connect again after their "
+		 "next lookup",
+		 GATE_TABLE_NAME);
+}
+
+static void
+on_table_event(void *arg, enum nft_watch_event what)
+{
+	struct daemon *d = arg;
+	struct timeval soon = {0, 50000}; /* one rebuild per burst */
+
+	if (what == NFT_WATCH_LOST) {
+		log_warn("nftables notifications were lost; checking the table "
+			 "inet %s",
+			 GATE_TABLE_NAME);
+		if (!evtimer_pending(d->rebuild, NULL))
+			d->rebuild_if_missing = true;
+	} else {
+		d->rebuild_if_missing = false;
+	}
+	evtimer_add(d->rebuild, &soon);
+}
+
 static void
 start(struct daemon *d)
 {
 	struct upstream_options uo;
-	struct gate_options go;
+	struct gate_options *go = &d->gate_options;
 	char err[512];
 	size_t i;
 
@@ -179,26 +242,32 @@ start(struct daemon *d)
 	if (d->listener == NULL)
 		fatal("%s", err);
 
-	memset(&go, 0, sizeof go);
-	go.dns_port = d->cfg->listen_port;
-	go.upstream_mark = d->cfg->upstream_mark;
-	go.exempt = d->cfg->exempt;
-	go.n_exempt = d->cfg->n_exempt;
-	go.set_size = d->cfg->set_size;
-	go.max_level = cgroup_max_level(d->cgroups);
-	if (go.max_level == 0)
-		go.max_level = 1;
-	d->gate = gate_open(&go, err, sizeof err);
+	/* Listen for changes before making the table: none is missed. */
+	d->watch = nft_watch_new(d->base, on_table_event, d, err, sizeof err);
+	if (d->watch == NULL)
+		fatal("%s", err);
+	d->rebuild = evtimer_new(d->base, on_rebuild, d);
+
+	go->dns_port = d->cfg->listen_port;
+	go->upstream_mark = d->cfg->upstream_mark;
+	go->exempt = d->cfg->exempt;
+	go->n_exempt = d->cfg->n_exempt;
+	go->set_size = d->cfg->set_size;
+	go->max_level = cgroup_max_level(d->cgroups);
+	if (go->max_level == 0)
+		go->max_level = 1;
+	d->gate = gate_open(go, err, sizeof err);
 	if (d->gate == NULL)
 		fatal("cannot create the nftables table inet %s: %s",
 		      GATE_TABLE_NAME, err);
 	d->engine.gate = d->gate;
+	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
 		 PACKAGE_VERSION, d->cfg->listen_port,
 		 upstream_servers(d->upstream),
-		 policy_domain_count(d->engine.policy), go.max_level);
+		 policy_domain_count(d->engine.policy), go->max_level);
 	for (i = 0; i < d->cfg->n_exempt; i++) {
 		char a[64];
 
@@ -214,10 +283,14 @@ stop(struct daemon *d)
 {
 	const struct query_stats *st = &d->engine.stats;
 	char err[256];
-	int status = 0;
+	int status = d->exit_status;
 	size_t i;
 
-	/* The redirect goes first, so DNS works again at once. */
+	/* The watcher first (the table's removal is our own doing), then the
+	 * redirect, so DNS works again at once. */
+	nft_watch_free(d->watch);
+	if (d->rebuild != NULL)
+		event_free(d->rebuild);
 	if (gate_close(d->gate, true, err, sizeof err) < 0) {
 		log_error("cannot remove the table inet %s: %s; until it is "
 			  "removed DNS and new connections fail: run "
@@ -226,6 +299,8 @@ stop(struct daemon *d)
 		status = 1;
 	}
 	d->gate = d->engine.gate = NULL;
+	if (d->exit_status != 0)
+		status = d->exit_status;
 	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
 	listener_free(d->listener);
 	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "

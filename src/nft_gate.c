@@ -1430,3 +1430,20 @@ gate_rejected_packets(char *err, size_t errlen)
 	}
 	return (int64_t)reject.packets;
 }
+
+uint32_t
+gate_netlink_portid(const struct gate *g)
+{
+	return g->nl.portid;
+}
+
+int
+gate_check(struct gate *g)
+{
+	struct reject_rule reject;
+	int ret = find_reject_rule(&g->nl, &reject);
+
+	if (ret == 0 && reject.handle != g->reject_handle)
+		return -ESTALE;
+	return ret;
+}

@@ -66,6 +66,15 @@ struct gate *gate_open(const struct gate_options *opts, char *err,
  * deleted (the handle is freed all the same). */
 int gate_close(struct gate *g, bool remove_table, char *err, size_t errlen);
 
+/* The netlink port id of the gate's socket: changes to the ruleset sent
+ * from it are the gate's own (see nft_watch.h). */
+uint32_t gate_netlink_portid(const struct gate *g);
+
+/* Checks that the table this gate made is still in place (its final
+ * reject rule, with the same handle). Returns 0, -ENOENT when the table or
+ * the rule is gone, -ESTALE when another took its place, or -errno. */
+int gate_check(struct gate *g);
+
 /* Makes sure gate rules exist for every level up to level (adds the
  * missing ones, before the final reject). Returns 0 or -errno (-EINVAL
  * above level 255, which the kernel cannot match). */

@@ -159,6 +159,50 @@ fi
 n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.1[0-3][0-9] ')
 check "all 40 addresses are granted to the app ($n)" [ "$n" = 40 ]
 
+# Another program changes the table: deletes it, slips an accept rule
+# into the gate, or flushes the whole ruleset (Debian's nftables.service
+# does on restart). Without the table nothing is gated, so the daemon
+# must put it back, at once, and say so.
+table_back() {
+	for _ in $(seq 60); do
+		if in_client nft list chain inet dnsgate gate-output 2>/dev/null |
+			grep -q reject; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+in_client nft delete table inet dnsgate
+check "a table deleted by another program is recreated" table_back
+out=$(connect "$APP_B" 198.51.100.40)
+case $out in
+rejected*) ok "after the recreation, unresolved is rejected again" ;;
+*) fail "after the table was deleted, an unresolved address was reachable: $out" ;;
+esac
+check "the recreation is logged with what to expect" \
+	grep -q "another program changed or deleted the table inet dnsgate.*recreated it" "$QLOG"
+in_client nft insert rule inet dnsgate gate-output accept
+sleep 0.3
+table_back
+if in_client nft list chain inet dnsgate gate-output | grep -qxE '[[:space:]]*accept'; then
+	fail "a foreign accept rule stays in the gate"
+else
+	ok "a foreign accept rule in the gate is undone"
+fi
+out=$(connect "$APP_B" 198.51.100.40)
+case $out in
+rejected*) ok "after the foreign rule, unresolved is rejected" ;;
+*) fail "a foreign accept rule opened the gate: $out" ;;
+esac
+in_client nft flush ruleset
+check "after 'nft flush ruleset' the table is back" table_back
+in_client nft add table ip other # the test's own table, flushed too
+ans=$(dig_short "$APP_B" short.app.test)
+out=$(connect "$APP_B" 198.51.100.40)
+check "after the recreation, resolving grants again ($ans, $out)" \
+	[ "$ans" = 198.51.100.40 ] && [ "$out" = connected ]
+
 # A storm of SIGTERMs (an impatient Ctrl-C, a service manager) while it
 # stops: it still removes its table and exits 0.
 pid=$DAEMON_PID
