@@ -26,6 +26,7 @@
 #include "log.h"
 #include "nft_gate.h"
 #include "nft_watch.h"
+#include "nsswitch.h"
 #include "policy.h"
 #include "query.h"
 #include "resolvconf.h"
@@ -268,6 +269,15 @@ start(struct daemon *d)
 		 PACKAGE_VERSION, d->cfg->listen_port,
 		 upstream_servers(d->upstream),
 		 policy_domain_count(d->engine.policy), go->max_level);
+	if (nsswitch_hosts_uses_resolve(NSSWITCH_PATH))
+		log_warn("%s has 'resolve' on its hosts line: apps ask "
+			 "systemd-resolved over a local socket, so their queries "
+			 "reach dnsgate as systemd-resolved's and they get no "
+			 "grants (their connections are rejected). Remove "
+			 "'resolve [!UNAVAIL=return]' from that line: apps then "
+			 "query resolved's stub 127.0.0.53 over DNS, which dnsgate "
+			 "attributes to them",
+			 NSSWITCH_PATH);
 	for (i = 0; i < d->cfg->n_exempt; i++) {
 		char a[64];
 
