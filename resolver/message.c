@@ -255,6 +255,35 @@ message_truncate(const uint8_t *answer, size_t len, uint8_t *out,
 	return n;
 }
 
+/* Same name bytes but for ASCII letter case (label lengths, at most 63,
+ * are never letters), then the same type and class exactly. */
+static bool
+same_question(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 4 < len; i++) {
+		if (tolower(a[i]) != tolower(b[i]))
+			return false;
+	}
+	return memcmp(a + len - 4, b + len - 4, 4) == 0;
+}
+
+int
+message_copy_question(uint8_t *answer, size_t alen, const uint8_t *query,
+		      size_t qlen)
+{
+	size_t a = question_length(answer, alen);
+	size_t q = question_length(query, qlen);
+
+	if (a == 0 || a != q ||
+	    !same_question(answer + DNS_HEADER_SIZE, query + DNS_HEADER_SIZE,
+			   a))
+		return -1;
+	memcpy(answer + DNS_HEADER_SIZE, query + DNS_HEADER_SIZE, a);
+	return 0;
+}
+
 void
 message_set_id(uint8_t *wire, size_t len, uint16_t id)
 {

@@ -61,6 +61,14 @@ ssize_t message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
 ssize_t message_truncate(const uint8_t *answer, size_t len, uint8_t *out,
 			 size_t outlen);
 
+/* Writes the question of query over the question of answer, when both
+ * hold one question of the same length naming the same name in another
+ * letter case: a cached answer then carries this asker's own spelling
+ * (clients using DNS 0x20 check it). Returns 0, or -1 when they do not
+ * match (answer is left as it was). */
+int message_copy_question(uint8_t *answer, size_t alen, const uint8_t *query,
+			  size_t qlen);
+
 /* Sets the message ID. */
 void message_set_id(uint8_t *wire, size_t len, uint16_t id);
 

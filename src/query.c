@@ -220,6 +220,8 @@ finish_with_answer(struct pending_query *pq, uint8_t *wire, size_t len,
 	size_t i;
 
 	message_set_id(wire, len, pq->q.id);
+	if (from_cache) /* the asker's own spelling of the name */
+		message_copy_question(wire, len, pq->req->wire, pq->req->len);
 	if (message_parse_answer(wire, len, pq->q.qname, &info, &reason) < 0) {
 		e->stats.failed++;
 		log_decision(pq, "servfail", "reason=malformed-upstream-answer");

@@ -1392,9 +1392,49 @@ test_min_ttl(void)
 	CHECK_INT(message_min_ttl(wire, 40, &ttl), -1);
 }
 
+/* A cached answer gets the asker's own spelling of the name (0x20). */
+static void
+test_copy_question(void)
+{
+	struct qopts o = {7, true, false, 0, false};
+	uint8_t query[512], answer[512], before[512];
+	size_t qn, an;
+	ldns_pkt *pkt;
+
+	pkt = answer_new("example.org. IN A", 0);
+	add_rr(pkt, LDNS_SECTION_ANSWER, "example.org. 60 IN A 192.0.2.7");
+	an = pkt_to_buf(pkt, answer, sizeof answer);
+	qn = make_query(query, sizeof query, "ExAmPlE.oRg.", LDNS_RR_TYPE_A,
+			&o);
+	CHECK(an > 0 && qn > 0);
+	CHECK_INT(message_copy_question(answer, an, query, qn), 0);
+	CHECK(memcmp(answer + 12, query + 12, qn - 12) == 0);
+	CHECK(answer[12] == 7 && memcmp(answer + 13, "ExAmPlE", 7) == 0);
+
+	/* Another name, type or class: left as it was. */
+	memcpy(before, answer, an);
+	qn = make_query(query, sizeof query, "example.net.", LDNS_RR_TYPE_A,
+			&o);
+	CHECK_INT(message_copy_question(answer, an, query, qn), -1);
+	qn = make_query(query, sizeof query, "example.org.",
+			LDNS_RR_TYPE_AAAA, &o);
+	CHECK_INT(message_copy_question(answer, an, query, qn), -1);
+	/* Type 65 (HTTPS, 0x0041 = 'A') must not match type 97 (0x0061). */
+	qn = make_query(query, sizeof query, "example.org.", (ldns_rr_type)65,
+			&o);
+	answer[12 + 13 + 1] = 0x61; /* the answer's type: 97 */
+	CHECK_INT(message_copy_question(answer, an, query, qn), -1);
+	answer[12 + 13 + 1] = 0x01;
+	CHECK(memcmp(before, answer, an) == 0);
+	/* A query with no question, or a header only. */
+	CHECK_INT(message_copy_question(answer, an, query, 12), -1);
+	CHECK_INT(message_copy_question(answer, 5, query, qn), -1);
+}
+
 int
 main(void)
 {
+	test_copy_question();
 	test_query_normal();
 	test_query_edns();
 	test_query_names();
