@@ -14,9 +14,30 @@
 #include "attribution.h"
 #include "xmalloc.h"
 
+/* At most this many /proc/PID/fd links are read for one query. A cgroup
+ * with more open files (a browser's scope, or an app opening files on
+ * purpose to slow everyone's DNS) gets pid=? for that query rather than
+ * stall the daemon, which has one thread for every app's DNS. */
+#define ATTR_LINK_BUDGET 4096
+
+/* The pids of one cgroup.procs read; a larger cgroup keeps its newest. */
+#define ATTR_MAX_PIDS 8192
+
+/* The last process found holding a DNS socket, per cgroup: an app's
+ * queries mostly come from one process (a browser's network process),
+ * which is then tried first. */
+#define ATTR_MEMO_SLOTS 256
+
+struct holder_memo {
+	uint64_t cgroup_id;
+	pid_t pid;
+};
+
 struct attr_ctx {
 	struct sockdiag *sd;
 	struct cgroup_tree *tree;
+	struct holder_memo memo[ATTR_MEMO_SLOTS];
+	pid_t pids[ATTR_MAX_PIDS];
 };
 
 struct attr_ctx *
@@ -63,7 +84,7 @@ attr_parse_socket_link(const char *target, uint64_t *inode)
 /* Whether the process whose /proc directory is piddir has a descriptor
  * for socket inode. A process that exits meanwhile simply has none. */
 static bool
-process_holds_socket(int piddir, uint64_t inode)
+process_holds_socket(int piddir, uint64_t inode, unsigned *budget)
 {
 	/* getdents64 into a fixed buffer: opendir would allocate. */
 	char buf[4096] __attribute__((aligned(8)));
@@ -87,6 +108,9 @@ process_holds_socket(int piddir, uint64_t inode)
 			off += de->d_reclen;
 			if (de->d_name[0] == '.')
 				continue;
+			if (*budget == 0)
+				goto out;
+			--*budget;
 			len = readlinkat(fddir, de->d_name, target,
 			                 sizeof target - 1);
 			if (len <= 0)
@@ -99,93 +123,180 @@ process_holds_socket(int piddir, uint64_t inode)
 			}
 		}
 	}
+out:
 	close(fddir);
 	return found;
 }
 
-/* The process in cgroup_dir holding inode, with its /proc directory open
- * in *piddir_out (the caller closes it). Reading exe and cmdline through
- * that descriptor cannot reach another process that reused the pid: once
- * the process is gone, lookups under it fail. */
-static pid_t
-find_holder(const char *cgroup_dir, uint64_t inode, const char *proc_root,
-            int *piddir_out)
+/* Reads the pids of cgroup_dir/cgroup.procs into pids (the newest
+ * ATTR_MAX_PIDS when there are more), oldest first. Returns how many, or
+ * -errno. */
+static int
+read_pids(const char *cgroup_dir, pid_t *pids)
 {
 	char path[PATH_MAX];
 	char buf[4096];
-	char name[12]; /* pid_max is at most 2^22: 7 digits */
-	size_t namelen = 0;
-	int procs, root;
+	size_t count = 0;
+	long value = 0;
+	bool digits = false, bad = false;
 	ssize_t n;
-	pid_t found = 0;
+	int procs;
 
-	*piddir_out = -1;
 	if (snprintf(path, sizeof path, "%s/cgroup.procs", cgroup_dir) >=
 	    (int)sizeof path)
 		return -ENAMETOOLONG;
 	procs = open(path, O_RDONLY | O_CLOEXEC);
 	if (procs < 0)
 		return -errno;
-	root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		int e = errno;
-
-		close(procs);
-		return -e;
-	}
-	/* One pid per line, each ended by a newline; a line may be split
-	 * between two reads. */
-	while (found == 0 && (n = read(procs, buf, sizeof buf)) > 0) {
+	/* One pid per line; a line may be split between two reads. */
+	while ((n = read(procs, buf, sizeof buf)) > 0) {
 		ssize_t i;
 
-		for (i = 0; i < n && found == 0; i++) {
-			int piddir;
+		for (i = 0; i < n; i++) {
+			char c = buf[i];
 
-			if (buf[i] != '\n') {
-				/* An overlong line stays invalid. */
-				if (namelen < sizeof name)
-					name[namelen++] = buf[i];
+			if (c != '\n') {
+				if (c < '0' || c > '9' || value > 99999999)
+					bad = true;
+				else
+					value = value * 10 + (c - '0');
+				digits = true;
 				continue;
 			}
-			if (namelen == 0 || namelen == sizeof name) {
-				namelen = 0;
-				continue;
-			}
-			name[namelen] = '\0';
-			namelen = 0;
-			if (name[0] == '0' ||
-			    name[strspn(name, "0123456789")] != '\0')
-				continue;
-			piddir = openat(root, name,
-			                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (piddir < 0)
-				continue; /* exited */
-			if (process_holds_socket(piddir, inode)) {
-				found = (pid_t)strtol(name, NULL, 10);
-				*piddir_out = piddir;
-			} else {
-				close(piddir);
-			}
+			if (digits && !bad && value > 0)
+				pids[count++ % ATTR_MAX_PIDS] = (pid_t)value;
+			value = 0;
+			digits = bad = false;
 		}
 	}
-	if (n < 0 && found == 0) {
+	if (n < 0) {
 		int e = errno;
 
-		close(root);
 		close(procs);
 		return -e;
 	}
-	close(root);
 	close(procs);
-	return found;
+	if (count > ATTR_MAX_PIDS) {
+		/* The ring wrapped: rotate the oldest kept to the front. */
+		size_t start = count % ATTR_MAX_PIDS;
+		pid_t *tmp = xmalloc(ATTR_MAX_PIDS * sizeof *tmp);
+		size_t k;
+
+		for (k = 0; k < ATTR_MAX_PIDS; k++)
+			tmp[k] = pids[(start + k) % ATTR_MAX_PIDS];
+		memcpy(pids, tmp, ATTR_MAX_PIDS * sizeof *tmp);
+		free(tmp);
+		count = ATTR_MAX_PIDS;
+	}
+	return (int)count;
+}
+
+/* Whether the process of piddir is in the cgroup at path (relative to the
+ * mount, "/" for the root), as its /proc/PID/cgroup line "0::PATH" says. */
+static bool
+process_in_cgroup(int piddir, const char *path)
+{
+	char buf[1024];
+	const char *line;
+	size_t len;
+	ssize_t n;
+	int fd = openat(piddir, "cgroup", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (line = buf; line != NULL && strncmp(line, "0::", 3) != 0;) {
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	if (line == NULL)
+		return false;
+	line += 3;
+	len = strlen(path);
+	return strncmp(line, path, len) == 0 &&
+	       (line[len] == '\n' || line[len] == '\0');
+}
+
+/* The /proc/PID directory of pid under root, open, if it holds inode
+ * (and, when cgroup_path is not NULL, is in that cgroup); else -1. */
+static int
+open_if_holder(int root, pid_t pid, uint64_t inode, const char *cgroup_path,
+               unsigned *budget)
+{
+	char name[16];
+	int piddir;
+
+	snprintf(name, sizeof name, "%ld", (long)pid);
+	piddir = openat(root, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (piddir < 0)
+		return -1; /* exited */
+	if ((cgroup_path == NULL || process_in_cgroup(piddir, cgroup_path)) &&
+	    process_holds_socket(piddir, inode, budget))
+		return piddir;
+	close(piddir);
+	return -1;
+}
+
+/* The process in the cgroup holding inode, with its /proc directory open
+ * in *piddir_out (the caller closes it). Reading exe and cmdline through
+ * that descriptor cannot reach another process that reused the pid: once
+ * the process is gone, lookups under it fail.
+ * first, when not 0, is tried before the others, if it is still in the
+ * cgroup at cgroup_path; then the cgroup's processes, newest first (a
+ * short-lived tool that just joined a long-lived scope is likelier to be
+ * asking than the scope's oldest members). At most ATTR_LINK_BUDGET fd
+ * links are read. Returns the pid, 0 when none was found, or -errno. */
+static pid_t
+find_holder(const char *cgroup_dir, const char *cgroup_path, uint64_t inode,
+            const char *proc_root, pid_t first, pid_t *pids, int *piddir_out)
+{
+	unsigned budget = ATTR_LINK_BUDGET;
+	int root, count, k;
+
+	*piddir_out = -1;
+	root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	if (first > 0) {
+		*piddir_out =
+		    open_if_holder(root, first, inode, cgroup_path, &budget);
+		if (*piddir_out >= 0) {
+			close(root);
+			return first;
+		}
+	}
+	count = read_pids(cgroup_dir, pids);
+	if (count < 0) {
+		close(root);
+		return count;
+	}
+	for (k = count - 1; k >= 0 && budget > 0; k--) {
+		if (pids[k] == first)
+			continue;
+		*piddir_out = open_if_holder(root, pids[k], inode, NULL, &budget);
+		if (*piddir_out >= 0) {
+			close(root);
+			return pids[k];
+		}
+	}
+	close(root);
+	return 0;
 }
 
 pid_t
 attr_find_pid(const char *cgroup_dir, uint64_t inode, const char *proc_root)
 {
+	pid_t *pids = xmalloc(ATTR_MAX_PIDS * sizeof *pids);
 	int piddir;
-	pid_t pid = find_holder(cgroup_dir, inode, proc_root, &piddir);
+	pid_t pid = find_holder(cgroup_dir, NULL, inode, proc_root, 0, pids,
+	                        &piddir);
 
+	free(pids);
 	if (piddir >= 0)
 		close(piddir);
 	return pid;
@@ -256,6 +367,7 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
             struct attribution *out)
 {
 	struct sock_owner owner;
+	struct holder_memo *memo;
 	char cgroup_dir[PATH_MAX];
 	const char *relative;
 	int ret, piddir;
@@ -293,9 +405,14 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 		return 0;
 	/* None of the processes in its cgroup holds it, or the cgroup went
 	 * away meanwhile: the socket is known, its process is not. */
-	pid = find_holder(cgroup_dir, owner.inode, "/proc", &piddir);
+	memo = &ctx->memo[owner.cgroup_id % ATTR_MEMO_SLOTS];
+	pid = find_holder(cgroup_dir, out->cgroup_path, owner.inode, "/proc",
+	                  memo->cgroup_id == owner.cgroup_id ? memo->pid : 0,
+	                  ctx->pids, &piddir);
 	if (pid <= 0)
 		return 0;
+	memo->cgroup_id = owner.cgroup_id;
+	memo->pid = pid;
 	out->pid = pid;
 	len = readlinkat(piddir, "exe", out->exe, sizeof out->exe - 1);
 	out->exe[len > 0 ? len : 0] = '\0';

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,7 +43,7 @@ struct child {
 /* The cgroups the test made, removed innermost (last) first. */
 static char made[8][PATH_MAX];
 static int made_count;
-static struct child children[4];
+static struct child children[16];
 static int child_count;
 
 static void
@@ -175,11 +176,13 @@ join_cgroup(const char *mount, const char *rel)
 	return ok ? 0 : -1;
 }
 
-/* Forks a child that joins cgroup first, opens a UDP socket on
- * 127.0.0.1, joins cgroup then (when not NULL), reports its port and
- * socket inode, and waits until the parent lets it go. */
+/* Forks a child that joins cgroup first, opens extra_fds descriptors
+ * (on /dev/null), then a UDP socket on 127.0.0.1, joins cgroup then (when
+ * not NULL), reports its port and socket inode, and waits until the
+ * parent lets it go. */
 static struct child *
-start_child(const char *mount, const char *first, const char *then)
+start_child_fds(const char *mount, const char *first, const char *then,
+		int extra_fds)
 {
 	struct child *c = &children[child_count];
 	int report[2], hold[2];
@@ -207,6 +210,17 @@ start_child(const char *mount, const char *first, const char *then)
 		memset(&sin, 0, sizeof sin);
 		sin.sin_family = AF_INET;
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (extra_fds > 0) {
+			struct rlimit rl;
+			int k, null = open("/dev/null", O_RDONLY);
+
+			rl.rlim_cur = rl.rlim_max = (rlim_t)extra_fds + 64;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			for (k = 1; k < extra_fds && null >= 0; k++) {
+				if (dup(null) < 0)
+					_exit(1);
+			}
+		}
 		if (join_cgroup(mount, first) == 0 &&
 		    (fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0 &&
 		    bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
@@ -238,6 +252,12 @@ start_child(const char *mount, const char *first, const char *then)
 	}
 	close(report[0]);
 	return c;
+}
+
+static struct child *
+start_child(const char *mount, const char *first, const char *then)
+{
+	return start_child_fds(mount, first, then, 0);
 }
 
 static struct sockaddr_in
@@ -418,6 +438,79 @@ out:
 	free(out);
 }
 
+/* The cost of finding the pid is bounded: a cgroup full of open files
+ * (a browser's, or one made to slow everyone's DNS) is scanned newest
+ * process first, at most a budget of fd links per query, and a miss says
+ * pid 0, never someone else. */
+static void
+test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
+{
+	const char *mount = cgroup_tree_mount(tree);
+	char top[64], busy[96], deep[96];
+	struct attribution *out = calloc(1, sizeof *out);
+	struct sockaddr_in client;
+	struct child *asker, *second, *hidden;
+	int k;
+
+	snprintf(top, sizeof top, "/dnsgate-attr-busy-%ld", (long)getpid());
+	snprintf(busy, sizeof busy, "%s/busy", top);
+	snprintf(deep, sizeof deep, "%s/deep", top);
+	if (out == NULL || make_cgroup(mount, top) < 0 ||
+	    make_cgroup(mount, busy) < 0 || make_cgroup(mount, deep) < 0) {
+		CHECK(!"cannot create the test cgroups");
+		goto out;
+	}
+	/* Three old members with 2000 files each (6000 links, over the
+	 * budget), then the app that asks. */
+	for (k = 0; k < 3; k++)
+		CHECK(start_child_fds(mount, busy, NULL, 2000) != NULL);
+	asker = start_child(mount, busy, NULL);
+	CHECK(asker != NULL);
+	if (asker == NULL)
+		goto out;
+	client = loopback(asker->report.port);
+	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
+			      NULL, out),
+		  0);
+	CHECK_INT(out->pid, asker->pid);
+	CHECK_STR(out->cgroup_path, busy);
+
+	/* Remembered for its cgroup, but never taken for another member. */
+	second = start_child(mount, busy, NULL);
+	CHECK(second != NULL);
+	if (second == NULL)
+		goto out;
+	client = loopback(second->report.port);
+	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
+			      NULL, out),
+		  0);
+	CHECK_INT(out->pid, second->pid);
+	client = loopback(asker->report.port);
+	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
+			      NULL, out),
+		  0);
+	CHECK_INT(out->pid, asker->pid);
+
+	/* A socket behind 4200 other descriptors: over the budget, so the
+	 * pid is unknown, while uid and cgroup are still the kernel's. */
+	hidden = start_child_fds(mount, deep, NULL, 4200);
+	CHECK(hidden != NULL);
+	if (hidden == NULL)
+		goto out;
+	client = loopback(hidden->report.port);
+	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
+			      NULL, out),
+		  0);
+	CHECK(out->found);
+	CHECK_INT(out->pid, 0);
+	CHECK_STR(out->exe, "");
+	CHECK_STR(out->cgroup_path, deep);
+	CHECK_INT(out->inode, hidden->report.inode);
+out:
+	cleanup();
+	free(out);
+}
+
 int
 main(void)
 {
@@ -447,6 +540,7 @@ main(void)
 	ctx = attr_new(sd, tree);
 	test_self(ctx);
 	test_end_to_end(ctx, tree);
+	test_busy_cgroup(ctx, tree);
 	attr_free(ctx);
 	cgroup_tree_free(tree);
 	sockdiag_close(sd);
