@@ -1,4 +1,14 @@
-/* upstream.c - c-ares driven by libevent, with marked sockets. */
+/* upstream.c - c-ares driven by libevent, with marked sockets and
+ * channels retired after a few queries.
+ *
+ * c-ares 1.18 (Debian 12) keeps one UDP socket per server for as long as
+ * any query is pending, so under steady load every query leaves from the
+ * same port and only the 16-bit ID stands between an off-path spoofer and
+ * an answer that dnsgate caches and turns into firewall grants (c-ares
+ * 1.20 added a per-socket query limit; 1.18 has none). So a channel takes
+ * UPSTREAM_QUERIES_PER_CHANNEL queries, then is retired: new queries go to
+ * a fresh channel (fresh sockets, fresh ports), the old one answers what
+ * it has and is destroyed once drained. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -16,73 +26,88 @@
 #include "upstream.h"
 #include "xmalloc.h"
 
+struct channel;
+
 struct watched_fd {
 	ares_socket_t fd;
 	struct event *ev;
-	struct upstream *up;
+	struct channel *ch;
 	struct watched_fd *next;
+};
+
+struct channel {
+	struct upstream *up;
+	ares_channel ares;
+	struct event *timer;
+	struct watched_fd *fds; /* the sockets c-ares asked us to watch */
+	unsigned sent;          /* queries given to this channel */
+	unsigned pending;       /* of those, not answered yet */
+	struct channel *next;   /* in up->retired */
 };
 
 struct upstream {
 	struct event_base *base;
-	ares_channel channel;
-	struct event *timer;
-	struct watched_fd *fds; /* the sockets c-ares asked us to watch */
+	struct channel *current;
+	struct channel *retired; /* draining; destroyed when empty */
+	struct event *reaper;    /* destroys drained channels, later */
+	struct upstream_options opts;
 	uint32_t mark;
 	bool mark_failed_logged;
+	unsigned channels_made;
 	char servers[1024];
 };
 
 struct pending {
+	struct channel *ch;
 	upstream_cb cb;
 	void *arg;
 };
 
-static void update_timer(struct upstream *up);
+static void update_timer(struct channel *ch);
 
 static void
 on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct watched_fd *w = arg;
-	struct upstream *up = w->up;
+	struct channel *ch = w->ch;
 
-	ares_process_fd(up->channel,
+	ares_process_fd(ch->ares,
 			(what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
 			(what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
-	update_timer(up);
+	update_timer(ch);
 }
 
 static void
 on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct upstream *up = arg;
+	struct channel *ch = arg;
 
-	ares_process_fd(up->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	update_timer(up);
+	ares_process_fd(ch->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	update_timer(ch);
 }
 
 static void
-update_timer(struct upstream *up)
+update_timer(struct channel *ch)
 {
 	struct timeval tv, *tvp;
 
-	tvp = ares_timeout(up->channel, NULL, &tv);
+	tvp = ares_timeout(ch->ares, NULL, &tv);
 	if (tvp == NULL) {
-		evtimer_del(up->timer);
+		evtimer_del(ch->timer);
 		return;
 	}
-	evtimer_add(up->timer, tvp);
+	evtimer_add(ch->timer, tvp);
 }
 
 /* c-ares tells which sockets to watch; libevent watches them. */
 static void
 on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct upstream *up = data;
+	struct channel *ch = data;
 	struct watched_fd **pp, *w;
 	short what;
 
-	for (pp = &up->fds; *pp != NULL; pp = &(*pp)->next) {
+	for (pp = &ch->fds; *pp != NULL; pp = &(*pp)->next) {
 		if ((*pp)->fd == fd)
 			break;
 	}
@@ -99,13 +124,13 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	if (w == NULL) {
 		w = xcalloc(1, sizeof *w);
 		w->fd = fd;
-		w->up = up;
-		w->next = up->fds;
-		up->fds = w;
+		w->ch = ch;
+		w->next = ch->fds;
+		ch->fds = w;
 	}
 	what = EV_PERSIST | (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
-	w->ev = event_new(up->base, (evutil_socket_t)fd, what, on_socket_event,
-			  w);
+	w->ev = event_new(ch->up->base, (evutil_socket_t)fd, what,
+			  on_socket_event, w);
 	event_add(w->ev, NULL);
 }
 
@@ -148,63 +173,114 @@ append_server(char *buf, size_t buflen, const char *server)
 		snprintf(buf + used, buflen - used, "%s%s", sep, server);
 }
 
+static struct channel *
+channel_new(struct upstream *up, char *err, size_t errlen)
+{
+	struct channel *ch = xcalloc(1, sizeof *ch);
+	struct ares_options ao;
+	int rc, mask;
+
+	ch->up = up;
+	memset(&ao, 0, sizeof ao);
+	ao.sock_state_cb = on_sock_state;
+	ao.sock_state_cb_data = ch;
+	ao.timeout = (int)up->opts.timeout_ms;
+	ao.tries = (int)up->opts.tries;
+	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+	rc = ares_init_options(&ch->ares, &ao, mask);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+		free(ch);
+		return NULL;
+	}
+	rc = ares_set_servers_ports_csv(ch->ares, up->servers);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares rejects the upstreams '%s': %s",
+			 up->servers, ares_strerror(rc));
+		ares_destroy(ch->ares);
+		free(ch);
+		return NULL;
+	}
+	ares_set_socket_configure_callback(ch->ares, on_socket_configure, up);
+	ch->timer = evtimer_new(up->base, on_timer, ch);
+	up->channels_made++;
+	return ch;
+}
+
+/* Pending queries get ARES_EDESTRUCTION; their callbacks run here. */
+static void
+channel_free(struct channel *ch)
+{
+	struct watched_fd *w, *next;
+
+	ares_destroy(ch->ares);
+	for (w = ch->fds; w != NULL; w = next) {
+		next = w->next;
+		event_free(w->ev);
+		free(w);
+	}
+	event_free(ch->timer);
+	free(ch);
+}
+
+/* Destroys the retired channels that have nothing pending. Runs from the
+ * loop, never inside a channel's own callback. */
+static void
+on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *up = arg;
+	struct channel **pp = &up->retired, *ch;
+
+	while ((ch = *pp) != NULL) {
+		if (ch->pending == 0) {
+			*pp = ch->next;
+			channel_free(ch);
+		} else {
+			pp = &ch->next;
+		}
+	}
+}
+
 struct upstream *
 upstream_new(struct event_base *base, const struct upstream_options *opts,
 	     char *err, size_t errlen)
 {
-	struct upstream *up = xcalloc(1, sizeof *up);
-	struct ares_options ao;
-	int rc, mask;
+	struct upstream *up;
 	size_t i;
 
 	if (opts->n_servers == 0) {
 		snprintf(err, errlen, "no upstream server");
-		free(up);
 		return NULL;
 	}
+	up = xcalloc(1, sizeof *up);
 	up->base = base;
 	up->mark = opts->mark;
-	memset(&ao, 0, sizeof ao);
-	ao.sock_state_cb = on_sock_state;
-	ao.sock_state_cb_data = up;
-	ao.timeout = (int)opts->timeout_ms;
-	ao.tries = (int)opts->tries;
-	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
-	rc = ares_init_options(&up->channel, &ao, mask);
-	if (rc != ARES_SUCCESS) {
-		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
-		free(up);
-		return NULL;
-	}
+	up->opts = *opts;
+	up->opts.servers = NULL; /* not kept: the csv below is */
 	for (i = 0; i < opts->n_servers; i++)
 		append_server(up->servers, sizeof up->servers, opts->servers[i]);
-	rc = ares_set_servers_ports_csv(up->channel, up->servers);
-	if (rc != ARES_SUCCESS) {
-		snprintf(err, errlen, "c-ares rejects the upstreams '%s': %s",
-			 up->servers, ares_strerror(rc));
-		ares_destroy(up->channel);
+	up->current = channel_new(up, err, errlen);
+	if (up->current == NULL) {
 		free(up);
 		return NULL;
 	}
-	ares_set_socket_configure_callback(up->channel, on_socket_configure, up);
-	up->timer = evtimer_new(base, on_timer, up);
+	up->reaper = event_new(base, -1, 0, on_reap, up);
 	return up;
 }
 
 void
 upstream_free(struct upstream *up)
 {
-	struct watched_fd *w, *next;
+	struct channel *ch;
 
 	if (up == NULL)
 		return;
-	ares_destroy(up->channel); /* runs pending callbacks */
-	for (w = up->fds; w != NULL; w = next) {
-		next = w->next;
-		event_free(w->ev);
-		free(w);
+	channel_free(up->current); /* runs pending callbacks */
+	while ((ch = up->retired) != NULL) {
+		up->retired = ch->next;
+		channel_free(ch);
 	}
-	event_free(up->timer);
+	event_free(up->reaper);
 	free(up);
 }
 
@@ -214,14 +290,23 @@ upstream_servers(const struct upstream *up)
 	return up->servers;
 }
 
+unsigned
+upstream_channels_made(const struct upstream *up)
+{
+	return up->channels_made;
+}
+
 static void
 on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct pending *p = arg;
+	struct channel *ch = p->ch;
 	upstream_cb cb = p->cb;
 	void *cb_arg = p->arg;
 
 	free(p);
+	if (--ch->pending == 0 && ch != ch->up->current)
+		event_active(ch->up->reaper, 0, 0);
 	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
 		cb(cb_arg, 0, abuf, (size_t)alen, NULL);
 		return;
@@ -241,14 +326,45 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		cb(cb_arg, -1, NULL, 0, ares_strerror(status));
 }
 
+/* Moves a channel that has taken its share of queries to the retired
+ * list and opens a fresh one. Keeps the old one if a new one cannot be
+ * made (then logs why). */
+static void
+rotate_channel(struct upstream *up)
+{
+	struct channel *fresh;
+	char err[256];
+
+	fresh = channel_new(up, err, sizeof err);
+	if (fresh == NULL) {
+		log_warn("cannot open a new upstream channel (%s): the current "
+			 "one goes on",
+			 err);
+		up->current->sent = 0;
+		return;
+	}
+	up->current->next = up->retired;
+	up->retired = up->current;
+	up->current = fresh;
+	if (up->retired->pending == 0)
+		event_active(up->reaper, 0, 0);
+}
+
 void
 upstream_send(struct upstream *up, const uint8_t *query, size_t len,
 	      upstream_cb cb, void *arg)
 {
 	struct pending *p = xmalloc(sizeof *p);
+	struct channel *ch;
 
+	if (up->current->sent >= UPSTREAM_QUERIES_PER_CHANNEL)
+		rotate_channel(up);
+	ch = up->current;
+	p->ch = ch;
 	p->cb = cb;
 	p->arg = arg;
-	ares_send(up->channel, query, (int)len, on_answer, p);
-	update_timer(up);
+	ch->sent++;
+	ch->pending++;
+	ares_send(ch->ares, query, (int)len, on_answer, p);
+	update_timer(ch);
 }

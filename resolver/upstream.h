@@ -2,12 +2,17 @@
  * on the daemon's libevent loop. c-ares does the retries, the move to the
  * next server on a timeout, SERVFAIL or REFUSED, and the TCP retry of a
  * truncated answer. Every socket it opens carries the upstream mark, so
- * the redirect lets the daemon's own queries out. */
+ * the redirect lets the daemon's own queries out. A c-ares channel serves
+ * UPSTREAM_QUERIES_PER_CHANNEL queries and is then replaced, so queries
+ * leave from ever new source ports (c-ares 1.18 would reuse one socket for
+ * as long as queries are pending). */
 #ifndef DNSGATE_UPSTREAM_H
 #define DNSGATE_UPSTREAM_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define UPSTREAM_QUERIES_PER_CHANNEL 16
 
 struct event_base;
 struct upstream;
@@ -40,5 +45,8 @@ void upstream_send(struct upstream *up, const uint8_t *query, size_t len,
 
 /* The comma-separated server list as c-ares was given it. */
 const char *upstream_servers(const struct upstream *up);
+
+/* How many c-ares channels were made so far (for the tests). */
+unsigned upstream_channels_made(const struct upstream *up);
 
 #endif
