@@ -8,7 +8,13 @@
  * 1.20 added a per-socket query limit; 1.18 has none). So a channel takes
  * UPSTREAM_QUERIES_PER_CHANNEL queries, then is retired: new queries go to
  * a fresh channel (fresh sockets, fresh ports), the old one answers what
- * it has and is destroyed once drained. */
+ * it has and is destroyed once drained.
+ *
+ * Each socket also takes a random source port above the kernel's
+ * ephemeral range: an app's query that happened to leave from a port the
+ * daemon had just used for the same server would match the daemon's
+ * conntrack entry and skip the redirect (the gate then rejects it; better
+ * it never happens). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <ares.h>
@@ -54,6 +61,7 @@ struct upstream {
 	uint32_t mark;
 	bool mark_failed_logged;
 	unsigned channels_made;
+	uint16_t port_min, port_max; /* 0: let the kernel choose */
 	char servers[1024];
 };
 
@@ -134,6 +142,71 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	event_add(w->ev, NULL);
 }
 
+/* The source ports for upstream sockets: above the ephemeral range of
+ * this network namespace, if that leaves at least 1024 ports. */
+static void
+choose_port_range(struct upstream *up)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo = 0, hi = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			hi = 0;
+		fclose(f);
+	}
+	if (hi == 0 || hi > 65535 - 1024) {
+		log_warn("the ephemeral port range ends at %u: no room above "
+			 "it for dnsgated's upstream ports, so an app's query "
+			 "may now and then share one and be rejected",
+			 hi);
+		return;
+	}
+	up->port_min = (uint16_t)(hi + 1);
+	up->port_max = 65535;
+}
+
+/* Binds fd to a random port of the range (a few tries: one may be
+ * taken). Leaves it to the kernel when that fails. */
+static void
+bind_source_port(const struct upstream *up, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int family = 0, tries;
+
+	if (up->port_min == 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+		return;
+	for (tries = 0; tries < 8; tries++) {
+		uint32_t r = 0;
+		uint16_t port;
+
+		if (getrandom(&r, sizeof r, 0) != sizeof r)
+			return;
+		port = (uint16_t)(up->port_min +
+				  r % ((uint32_t)up->port_max - up->port_min + 1));
+		memset(&ss, 0, sizeof ss);
+		if (family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(port);
+			len = sizeof *sin;
+		} else if (family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(port);
+			len = sizeof *sin6;
+		} else {
+			return;
+		}
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+			return;
+	}
+}
+
 /* Marks each upstream socket so the redirect and the gate let it out.
  * It must be the configure callback, which c-ares calls before connect():
  * its create callback comes after, when a TCP SYN has already left
@@ -154,6 +227,7 @@ on_socket_configure(ares_socket_t fd, int type, void *data)
 		}
 		return -1;
 	}
+	bind_source_port(up, fd);
 	return 0;
 }
 
@@ -259,6 +333,7 @@ upstream_new(struct event_base *base, const struct upstream_options *opts,
 	up->opts.servers = NULL; /* not kept: the csv below is */
 	for (i = 0; i < opts->n_servers; i++)
 		append_server(up->servers, sizeof up->servers, opts->servers[i]);
+	choose_port_range(up);
 	up->current = channel_new(up, err, errlen);
 	if (up->current == NULL) {
 		free(up);

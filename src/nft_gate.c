@@ -827,6 +827,43 @@ batch_redirect_rule(struct nl *nl, const struct gate *g)
 	batch_rule(nl, r, 0, "adding the DNS redirect rule");
 }
 
+/* meta l4proto { tcp, udp } th dport 53 meta mark != <upstream mark>
+ *	ct status & dnat == 0 counter reject with icmpx admin-prohibited
+ * DNS that is neither redirected nor the daemon's own must not leave. It
+ * happens when an app's query reuses the 4-tuple of a conntrack entry the
+ * daemon's upstream query made (same source port, same server): the
+ * entry is established and its NAT was decided, so the query would pass
+ * unredirected, past the block lists. First in the chain, before the
+ * established rule that would accept it. */
+static void
+batch_dns_bypass_rule(struct nl *nl, const struct gate *g)
+{
+	uint32_t set_id = batch_tcp_udp_set(nl);
+	struct nftnl_rule *r = rule_new(CHAIN_GATE);
+	uint32_t dnat = IPS_DST_NAT, zero = 0;
+	struct nftnl_expr *e;
+
+	match_tcp_udp_dport(r, set_id, 53);
+	load_meta(r, NFT_META_MARK);
+	compare(r, NFT_CMP_NEQ, &g->upstream_mark, sizeof g->upstream_mark);
+	e = rule_expr(r, "ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	e = rule_expr(r, "bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof dnat);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &dnat, sizeof dnat);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+	compare(r, NFT_CMP_EQ, &zero, sizeof zero);
+	rule_expr(r, "counter");
+	e = rule_expr(r, "reject");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	batch_rule(nl, r, 0, "adding the rule against unredirected DNS");
+}
+
 /* ct state established,related accept */
 static void
 batch_established_rule(struct nl *nl)
@@ -1216,6 +1253,7 @@ gate_open(const struct gate_options *opts, char *err, size_t errlen)
 
 	batch_redirect_rule(&g->nl, g);
 
+	batch_dns_bypass_rule(&g->nl, g);
 	batch_established_rule(&g->nl);
 	batch_loopback_rule(&g->nl);
 	batch_upstream_rule(&g->nl, g);

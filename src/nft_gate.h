@@ -7,6 +7,10 @@
  *       redirect to :<dns port>
  *   chain gate-output (type filter hook output priority filter, policy
  *   accept; the last rule rejects):
+ *     meta l4proto { tcp, udp } th dport 53 meta mark != <upstream mark>
+ *       ct status ! dnat counter reject with icmpx admin-prohibited
+ *              (DNS neither redirected nor the daemon's own: an app's
+ *              query sharing the 4-tuple of the daemon's upstream flow)
  *     ct state established,related accept
  *     oif "lo" accept
  *     meta mark <upstream mark> accept

@@ -16,6 +16,7 @@ short.app.test. 30 IN A 198.51.100.40
 long.app.test. 3600 IN A 198.51.100.41
 cached.app.test. 300 IN A 198.51.100.42
 again.app.test. 300 IN A 198.51.100.43
+tracker.ads.test. 300 IN A 198.51.100.44
 $BIG
 "
 
@@ -30,6 +31,16 @@ APP_A=$(new_app app-a)
 APP_B=$(new_app app-b)
 DIG=$(readlink -f "$(command -v dig)")
 
+# refused_with TEXT: the last try_start exited 1 saying TEXT.
+refused_with() {
+	[ "$START_STATUS" = 1 ] && printf '%s\n' "$START_OUT" | grep -qF -- "$1"
+}
+
+# between VALUE LOW HIGH: LOW < VALUE <= HIGH, VALUE a number.
+between() {
+	[ -n "$1" ] && [ "$1" -gt "$2" ] && [ "$1" -le "$3" ]
+}
+
 # try_start CONFIG_TEXT: runs dnsgated expecting it to refuse to start.
 try_start() {
 	printf '%s\n' "$1" >"$E2E_TMP/bad.conf"
@@ -42,18 +53,15 @@ try_start "listen-port 5453
 upstream 192.0.2.2
 bogus-setting 1"
 check "an unknown setting stops the start with file:line:column" \
-	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
-	grep -qF "$E2E_TMP/bad.conf:3:1: unknown setting 'bogus-setting'"
+	refused_with "$E2E_TMP/bad.conf:3:1: unknown setting 'bogus-setting'"
 printf 'nameserver 127.0.0.1\nnameserver ::1\n' >"$E2E_TMP/loop.resolv"
 try_start "resolv-conf $E2E_TMP/loop.resolv"
 check "only loopback nameservers: refuses to start and says what to set" \
-	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
-	grep -q "no upstream DNS server: .* lists only 127.0.0.1 ::1 .*set 'upstream'"
+	refused_with "lists only 127.0.0.1 ::1 (loopback ones would loop back to dnsgated); set 'upstream'"
 try_start "upstream 192.0.2.2
 blocklist $E2E_TMP/missing.txt"
 check "a missing block list stops the start and names it" \
-	[ "$START_STATUS" = 1 ] && echo "$START_OUT" |
-	grep -q "blocklist $E2E_TMP/missing.txt: No such file"
+	refused_with "blocklist $E2E_TMP/missing.txt: No such file"
 check "no table is left by a failed start" \
 	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
 
@@ -89,8 +97,10 @@ check "after Ctrl-C the ruleset is as before" \
 
 # 3. A daemon with a grant floor, an exempt network and a short upstream
 # timeout.
+printf 'ads.test\n' >"$E2E_TMP/block.txt"
 CONF="listen-port 5453
 upstream 192.0.2.2
+blocklist $E2E_TMP/block.txt
 exempt 203.0.113.0/24
 grant-ttl-min 600
 upstream-timeout 300
@@ -121,10 +131,10 @@ dig_short "$APP_A" long.app.test >/dev/null
 grants=$(in_client "$DNSGATECTL" grants)
 left=$(echo "$grants" | awk '$2 == "198.51.100.40" { sub("s", "", $3); print $3 }')
 check "a 30 s TTL is granted for grant-ttl-min 600 s (left: ${left}s)" \
-	[ -n "$left" ] && [ "$left" -gt 590 ] && [ "$left" -le 600 ]
+	between "$left" 590 600
 left=$(echo "$grants" | awk '$2 == "198.51.100.41" { sub("s", "", $3); print $3 }')
 check "a 3600 s TTL is granted for 3600 s (left: ${left}s)" \
-	[ -n "$left" ] && [ "$left" -gt 3590 ] && [ "$left" -le 3600 ]
+	between "$left" 3590 3600
 
 # The cache answers the second asker, and still grants to that asker.
 dig_short "$APP_A" cached.app.test >/dev/null
@@ -158,6 +168,32 @@ else
 fi
 n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.1[0-3][0-9] ')
 check "all 40 addresses are granted to the app ($n)" [ "$n" = 40 ]
+
+# The daemon's own upstream flows (UDP, and TCP for the retry above) leave
+# from ports above the ephemeral range, so an app's query never happens
+# to share one.
+range_hi=$(in_client cat /proc/sys/net/ipv4/ip_local_port_range | awk '{ print $2 }')
+ports=$(in_client cat /proc/net/nf_conntrack |
+	grep 'src=192.0.2.2 dst=192.0.2.1 sport=53 ' |
+	sed -n 's/.* sport=\([0-9]*\) dport=53 .*/\1/p' | sort -u)
+low=$(for p in $ports; do [ "$p" -le "$range_hi" ] && echo "$p"; done)
+check_that "upstream queries leave from ports above the ephemeral range ($(echo $ports | wc -w) flows, range ends at $range_hi)" \
+	'[ -n "$ports" ] && [ -z "$low" ]'
+tcp_upstream=$(in_client grep '^ipv4 .* tcp .*src=192.0.2.2 dst=192.0.2.1 sport=53 ' /proc/net/nf_conntrack |
+	sed -n 's/.* sport=\([0-9]*\) dport=53 .*/\1/p' | head -n 1)
+check "the TCP retry upstream does too ($tcp_upstream)" \
+	between "$tcp_upstream" "$range_hi" 65535
+
+# An app that takes one of those ports on purpose shares the daemon's
+# conntrack entry: its query is neither redirected nor the daemon's, and
+# must not reach the upstream past the block list.
+port=$(echo "$ports" | head -n 1)
+out=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" -b "192.0.2.1#$port" +time=2 \
+	+tries=1 @192.0.2.2 tracker.ads.test A 2>&1)
+case $out in
+*198.51.100.44*) fail "a query from the daemon's upstream port got past the block list" ;;
+*) ok "a query from the daemon's upstream port ($port) is not let past the block list" ;;
+esac
 
 # Another program changes the table: deletes it, slips an accept rule
 # into the gate, or flushes the whole ruleset (Debian's nftables.service
@@ -200,8 +236,8 @@ check "after 'nft flush ruleset' the table is back" table_back
 in_client nft add table ip other # the test's own table, flushed too
 ans=$(dig_short "$APP_B" short.app.test)
 out=$(connect "$APP_B" 198.51.100.40)
-check "after the recreation, resolving grants again ($ans, $out)" \
-	[ "$ans" = 198.51.100.40 ] && [ "$out" = connected ]
+check_that "after the recreation, resolving grants again ($ans, $out)" \
+	'[ "$ans" = 198.51.100.40 ] && [ "$out" = connected ]'
 
 # A storm of SIGTERMs (an impatient Ctrl-C, a service manager) while it
 # stops: it still removes its table and exits 0.
@@ -237,8 +273,8 @@ check "the other table survived crash and restart" \
 	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table ip other >/dev/null"
 ans=$(dig_short "$APP_A" again.app.test)
 out=$(connect "$APP_A" 198.51.100.43)
-check "after the restart the path works again ($ans, $out)" \
-	[ "$ans" = 198.51.100.43 ] && [ "$out" = connected ]
+check_that "after the restart the path works again ($ans, $out)" \
+	'[ "$ans" = 198.51.100.43 ] && [ "$out" = connected ]'
 
 # 5. Every upstream fails: SERVFAIL, logged with the reason.
 for pid in $BACKGROUND_PIDS; do

@@ -36,11 +36,18 @@ skip() { echo "SKIP: $*"; exit 77; }
 ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 
-# check DESCRIPTION COMMAND...: ok when the command succeeds.
+# check DESCRIPTION COMMAND...: ok when the one command succeeds.
 check() {
 	desc=$1
 	shift
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# check_that DESCRIPTION 'CONDITION': ok when the whole shell condition
+# holds. For conditions with && or |, which after `check` would be parsed
+# as the caller's own (only the first part asserted).
+check_that() {
+	if eval "$2"; then ok "$1"; else fail "$1"; fi
 }
 
 in_client() { nsenter --net=/run/netns/"$NS_CLIENT" "$@"; }

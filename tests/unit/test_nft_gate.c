@@ -285,6 +285,8 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t}\n"
 		"\tchain gate-output {\n"
 		"\t\ttype filter hook output priority filter; policy accept;\n"
+		"\t\tmeta l4proto { tcp, udp } th dport 53 meta mark != 0x%08x "
+		"ct status ! dnat counter reject with icmpx admin-prohibited\n"
 		"\t\tct state established,related accept\n"
 		"\t\toif \"lo\" accept\n"
 		"\t\tmeta mark 0x%08x accept\n"
@@ -298,7 +300,7 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\tip daddr @exempt4 accept\n"
 		"\t\tip6 daddr @exempt6 accept\n",
 		table, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
-		UPSTREAM_MARK, DNS_PORT, DNS_PORT);
+		UPSTREAM_MARK, UPSTREAM_MARK, DNS_PORT, DNS_PORT);
 	for (level = 1; level <= levels; level++)
 		fprintf(f,
 			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
