@@ -761,6 +761,26 @@ load_daddr(struct nftnl_rule *r, int family, uint32_t dreg)
 		load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, dreg);
 }
 
+/* ct <key> & <mask> != 0 (op NFT_CMP_NEQ: any of the bits set) or
+ * == 0 (op NFT_CMP_EQ: none set); key NFT_CT_STATE or NFT_CT_STATUS. */
+static void
+match_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask, uint32_t op)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *e;
+
+	e = rule_expr(r, "ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	e = rule_expr(r, "bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof mask);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+	compare(r, op, &zero, sizeof zero);
+}
+
 /* meta l4proto { tcp, udp } th dport <port> */
 static void
 match_tcp_udp_dport(struct nftnl_rule *r, uint32_t set_id, uint16_t port)
@@ -840,22 +860,12 @@ batch_dns_bypass_rule(struct nl *nl, const struct gate *g)
 {
 	uint32_t set_id = batch_tcp_udp_set(nl);
 	struct nftnl_rule *r = rule_new(CHAIN_GATE);
-	uint32_t dnat = IPS_DST_NAT, zero = 0;
 	struct nftnl_expr *e;
 
 	match_tcp_udp_dport(r, set_id, 53);
 	load_meta(r, NFT_META_MARK);
 	compare(r, NFT_CMP_NEQ, &g->upstream_mark, sizeof g->upstream_mark);
-	e = rule_expr(r, "ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e = rule_expr(r, "bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof dnat);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &dnat, sizeof dnat);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
-	compare(r, NFT_CMP_EQ, &zero, sizeof zero);
+	match_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_EQ);
 	rule_expr(r, "counter");
 	e = rule_expr(r, "reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
@@ -869,21 +879,11 @@ static void
 batch_established_rule(struct nl *nl)
 {
 	struct nftnl_rule *r = rule_new(CHAIN_GATE);
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-			NF_CT_STATE_BIT(IP_CT_RELATED);
-	uint32_t zero = 0;
-	struct nftnl_expr *e;
 
-	e = rule_expr(r, "ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e = rule_expr(r, "bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof mask);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
-	compare(r, NFT_CMP_NEQ, &zero, sizeof zero);
+	match_ct_bits(r, NFT_CT_STATE,
+		      NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+			      NF_CT_STATE_BIT(IP_CT_RELATED),
+		      NFT_CMP_NEQ);
 	accept_verdict(r);
 	batch_rule(nl, r, 0, "adding the established/related rule");
 }

@@ -26,6 +26,25 @@
 
 #define DNS_HEADER_BYTES 12
 
+/* The wire form of a recursive query for name/type; the caller frees it.
+ * NULL (after saying why) when name is not a domain name. */
+static uint8_t *
+build_query(const char *name, ldns_rr_type type, size_t *len)
+{
+	ldns_pkt *query = NULL;
+	uint8_t *wire = NULL;
+
+	if (ldns_pkt_query_new_frm_str(&query, name, type, LDNS_RR_CLASS_IN,
+				       LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_pkt2wire(&wire, query, len) != LDNS_STATUS_OK) {
+		fprintf(stderr, "dns_client: cannot build a query for %s\n",
+			name);
+		wire = NULL;
+	}
+	ldns_pkt_free(query);
+	return wire;
+}
+
 static int
 server_address(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -104,17 +123,13 @@ static int
 tcp_half_close_mode(const struct sockaddr_storage *ss, socklen_t len,
 		    const char *name, const char *local_port)
 {
-	ldns_pkt *query = NULL;
 	uint8_t *wire = NULL, buf[4096];
 	size_t wlen, got = 0;
 	int fd;
 
-	if (ldns_pkt_query_new_frm_str(&query, name, LDNS_RR_TYPE_A,
-				       LDNS_RR_CLASS_IN,
-				       LDNS_RD) != LDNS_STATUS_OK ||
-	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK)
+	wire = build_query(name, LDNS_RR_TYPE_A, &wlen);
+	if (wire == NULL)
 		return 3;
-	ldns_pkt_free(query);
 	fd = socket(ss->ss_family, SOCK_STREAM, 0);
 	if (fd >= 0 && local_port != NULL) {
 		struct sockaddr_storage local;
@@ -169,17 +184,13 @@ static int
 repeat_mode(int count, int interval_ms, const struct sockaddr_storage *ss,
 	    socklen_t len, const char *name)
 {
-	ldns_pkt *query = NULL;
 	uint8_t *wire = NULL, answer[4096];
 	size_t wlen;
 	int fd, i;
 
-	if (ldns_pkt_query_new_frm_str(&query, name, LDNS_RR_TYPE_A,
-				       LDNS_RR_CLASS_IN,
-				       LDNS_RD) != LDNS_STATUS_OK ||
-	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK)
+	wire = build_query(name, LDNS_RR_TYPE_A, &wlen);
+	if (wire == NULL)
 		return 3;
-	ldns_pkt_free(query);
 	fd = socket(ss->ss_family, SOCK_DGRAM, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
 		perror("dns_client: connect");
@@ -211,7 +222,7 @@ main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	ldns_pkt *query = NULL, *reply = NULL;
+	ldns_pkt *reply = NULL;
 	uint8_t *wire = NULL, answer[65536];
 	size_t wlen, i;
 	ssize_t n;
@@ -246,15 +257,11 @@ main(int argc, char **argv)
 		return 3;
 	}
 	type = ldns_get_rr_type_by_name(argv[3]);
-	if (ldns_pkt_query_new_frm_str(&query, argv[2], type, LDNS_RR_CLASS_IN,
-				       LDNS_RD) != LDNS_STATUS_OK ||
-	    ldns_pkt2wire(&wire, query, &wlen) != LDNS_STATUS_OK) {
-		fprintf(stderr, "dns_client: cannot build the query\n");
+	wire = build_query(argv[2], type, &wlen);
+	if (wire == NULL)
 		return 3;
-	}
 	n = exchange(&ss, len, wire, wlen, answer, sizeof answer);
 	free(wire);
-	ldns_pkt_free(query);
 	if (n <= 0) {
 		printf("no answer\n");
 		return 1;
