@@ -14,7 +14,8 @@
 #include "attribution.h"
 #include "xmalloc.h"
 
-/* At most this many /proc/PID/fd links are read for one query. A cgroup
+/* At most this many /proc/PID/fd links (and processes, one each) are
+ * read for one query. A cgroup
  * with more open files (a browser's scope, or an app opening files on
  * purpose to slow everyone's DNS) gets pid=? for that query rather than
  * stall the daemon, which has one thread for every app's DNS. */
@@ -231,6 +232,10 @@ open_if_holder(int root, pid_t pid, uint64_t inode, const char *cgroup_path,
 	char name[16];
 	int piddir;
 
+	/* Each process costs its opens too, whatever its descriptors. */
+	if (*budget == 0)
+		return -1;
+	--*budget;
 	snprintf(name, sizeof name, "%ld", (long)pid);
 	piddir = openat(root, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (piddir < 0)

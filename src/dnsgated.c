@@ -47,7 +47,6 @@ struct daemon {
 	struct gate_options gate_options;
 	struct nft_watch *watch;
 	struct event *rebuild;   /* recreates the table, shortly after */
-	bool rebuild_if_missing; /* only notifications lost: check first */
 	int exit_status;
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
@@ -152,11 +151,6 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	struct gate *g;
 	char err[512];
 
-	if (d->rebuild_if_missing) {
-		d->rebuild_if_missing = false;
-		if (gate_check(d->gate) == 0)
-			return;
-	}
 	d->gate_options.max_level = cgroup_max_level(d->cgroups);
 	if (d->gate_options.max_level == 0)
 		d->gate_options.max_level = 1;
@@ -180,22 +174,21 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 		 GATE_TABLE_NAME);
 }
 
+/* Lost notifications may have hidden any change: rebuild then too. The
+ * timer is not pushed back by later events, so a steady stream of them
+ * cannot postpone the rebuild. */
 static void
 on_table_event(void *arg, enum nft_watch_event what)
 {
 	struct daemon *d = arg;
 	struct timeval soon = {0, 50000}; /* one rebuild per burst */
 
-	if (what == NFT_WATCH_LOST) {
-		log_warn("nftables notifications were lost; checking the table "
-			 "inet %s",
+	if (what == NFT_WATCH_LOST)
+		log_warn("nftables notifications were lost: recreating the "
+			 "table inet %s to be sure of it",
 			 GATE_TABLE_NAME);
-		if (!evtimer_pending(d->rebuild, NULL))
-			d->rebuild_if_missing = true;
-	} else {
-		d->rebuild_if_missing = false;
-	}
-	evtimer_add(d->rebuild, &soon);
+	if (!evtimer_pending(d->rebuild, NULL))
+		evtimer_add(d->rebuild, &soon);
 }
 
 static void

@@ -848,7 +848,8 @@ batch_redirect_rule(struct nl *nl, const struct gate *g)
 }
 
 /* meta l4proto { tcp, udp } th dport 53 meta mark != <upstream mark>
- *	ct status & dnat == 0 counter reject with icmpx admin-prohibited
+ *	ct direction original ct status ! dnat
+ *	counter reject with icmpx admin-prohibited
  * DNS that is neither redirected nor the daemon's own must not leave. It
  * happens when an app's query reuses the 4-tuple of a conntrack entry the
  * daemon's upstream query made (same source port, same server): the
@@ -860,11 +861,18 @@ batch_dns_bypass_rule(struct nl *nl, const struct gate *g)
 {
 	uint32_t set_id = batch_tcp_udp_set(nl);
 	struct nftnl_rule *r = rule_new(CHAIN_GATE);
+	uint8_t original = IP_CT_DIR_ORIGINAL;
 	struct nftnl_expr *e;
 
 	match_tcp_udp_dport(r, set_id, 53);
 	load_meta(r, NFT_META_MARK);
 	compare(r, NFT_CMP_NEQ, &g->upstream_mark, sizeof g->upstream_mark);
+	/* Only queries: a local service's reply to a peer whose source port
+	 * is 53 has dport 53 too, and is none of our business. */
+	e = rule_expr(r, "ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	compare(r, NFT_CMP_EQ, &original, sizeof original);
 	match_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_EQ);
 	rule_expr(r, "counter");
 	e = rule_expr(r, "reject");
@@ -1473,15 +1481,4 @@ uint32_t
 gate_netlink_portid(const struct gate *g)
 {
 	return g->nl.portid;
-}
-
-int
-gate_check(struct gate *g)
-{
-	struct reject_rule reject;
-	int ret = find_reject_rule(&g->nl, &reject);
-
-	if (ret == 0 && reject.handle != g->reject_handle)
-		return -ESTALE;
-	return ret;
 }

@@ -8,7 +8,8 @@
  *   chain gate-output (type filter hook output priority filter, policy
  *   accept; the last rule rejects):
  *     meta l4proto { tcp, udp } th dport 53 meta mark != <upstream mark>
- *       ct status ! dnat counter reject with icmpx admin-prohibited
+ *       ct direction original ct status ! dnat counter reject with icmpx
+ *       admin-prohibited
  *              (DNS neither redirected nor the daemon's own: an app's
  *              query sharing the 4-tuple of the daemon's upstream flow)
  *     ct state established,related accept
@@ -73,11 +74,6 @@ int gate_close(struct gate *g, bool remove_table, char *err, size_t errlen);
 /* The netlink port id of the gate's socket: changes to the ruleset sent
  * from it are the gate's own (see nft_watch.h). */
 uint32_t gate_netlink_portid(const struct gate *g);
-
-/* Checks that the table this gate made is still in place (its final
- * reject rule, with the same handle). Returns 0, -ENOENT when the table or
- * the rule is gone, -ESTALE when another took its place, or -errno. */
-int gate_check(struct gate *g);
 
 /* Makes sure gate rules exist for every level up to level (adds the
  * missing ones, before the final reject). Returns 0 or -errno (-EINVAL

@@ -31,6 +31,7 @@ struct nft_watch {
 	nft_watch_cb cb;
 	void *arg;
 	uint32_t own_portid;
+	uint32_t previous_portid; /* of the gate before a rebuild */
 	char buf[32768] __attribute__((aligned(8)));
 };
 
@@ -39,8 +40,9 @@ struct change {
 	bool foreign;
 };
 
-/* NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE and NFTA_SET_TABLE
- * are all attribute 1: the name of the table the object belongs to. */
+/* NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE and
+ * NFTA_SET_ELEM_LIST_TABLE are all attribute 1: the name of the table the
+ * object belongs to. */
 #define ATTR_TABLE_NAME 1
 
 static int
@@ -75,10 +77,19 @@ on_message(const struct nlmsghdr *nlh, void *data)
 	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
 		break;
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		/* An element added by hand to exempt4 or allow4 opens the
+		 * gate as surely as a rule. Port id 0 is the kernel itself
+		 * (timeouts), not another program. */
+		if (nlh->nlmsg_pid == 0)
+			return MNL_CB_OK;
+		break;
 	default:
-		return MNL_CB_OK; /* elements, generations, objects */
+		return MNL_CB_OK; /* generations, objects */
 	}
 	if (nlh->nlmsg_pid == c->w->own_portid ||
+	    nlh->nlmsg_pid == c->w->previous_portid ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof *nfg)
 		return MNL_CB_OK;
 	nfg = mnl_nlmsg_get_payload(nlh);
@@ -160,5 +171,8 @@ nft_watch_free(struct nft_watch *w)
 void
 nft_watch_set_own_portid(struct nft_watch *w, uint32_t portid)
 {
+	/* Notifications of the old gate's last changes may still be queued:
+	 * they are ours too. */
+	w->previous_portid = w->own_portid;
 	w->own_portid = portid;
 }

@@ -5,8 +5,8 @@
  * accept rule in it, the gate is open. So the daemon must know at once:
  * the watcher listens to the nftables multicast group (NFNLGRP_NFTABLES)
  * on the libevent loop and calls back on any change to the table, its
- * chains, rules or sets made by anyone but the daemon's own gate socket.
- * Set elements are not watched (grants come and go all the time). */
+ * chains, rules, sets or set elements made by anyone but the daemon's own
+ * gate socket (and the kernel, whose timeouts remove grants). */
 #ifndef DNSGATE_NFT_WATCH_H
 #define DNSGATE_NFT_WATCH_H
 
@@ -27,7 +27,8 @@ struct nft_watch *nft_watch_new(struct event_base *base, nft_watch_cb cb,
 				void *arg, char *err, size_t errlen);
 void nft_watch_free(struct nft_watch *w);
 
-/* Changes sent from this netlink port id are the daemon's own. */
+/* Changes sent from this netlink port id are the daemon's own, and so are
+ * those of the port id set before (a replaced gate's last changes). */
 void nft_watch_set_own_portid(struct nft_watch *w, uint32_t portid);
 
 #endif

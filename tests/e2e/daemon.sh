@@ -231,6 +231,21 @@ case $out in
 rejected*) ok "after the foreign rule, unresolved is rejected" ;;
 *) fail "a foreign accept rule opened the gate: $out" ;;
 esac
+# An element slipped into a set opens the gate as surely as a rule.
+check "another program can add an exempt element (the test's own step)" \
+	in_client nft add element inet dnsgate exempt4 '{ 198.51.100.0/24 }'
+sleep 0.3
+table_back
+if in_client nft list set inet dnsgate exempt4 | grep -q '198.51.100.0/24'; then
+	fail "a foreign element in exempt4 stays"
+else
+	ok "a foreign element in exempt4 is undone"
+fi
+out=$(connect "$APP_B" 198.51.100.40)
+case $out in
+rejected*) ok "after the foreign element, unresolved is rejected" ;;
+*) fail "a foreign exempt element opened the gate: $out" ;;
+esac
 in_client nft flush ruleset
 check "after 'nft flush ruleset' the table is back" table_back
 in_client nft add table ip other # the test's own table, flushed too
