@@ -781,6 +781,20 @@ match_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask, uint32_t op)
 	compare(r, op, &zero, sizeof zero);
 }
 
+/* counter reject with icmpx admin-prohibited: the app sees "No route to
+ * host" at once, not a timeout. */
+static void
+counter_reject(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e;
+
+	rule_expr(r, "counter");
+	e = rule_expr(r, "reject");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+}
+
 /* meta l4proto { tcp, udp } th dport <port> */
 static void
 match_tcp_udp_dport(struct nftnl_rule *r, uint32_t set_id, uint16_t port)
@@ -874,11 +888,7 @@ batch_dns_bypass_rule(struct nl *nl, const struct gate *g)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	compare(r, NFT_CMP_EQ, &original, sizeof original);
 	match_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_EQ);
-	rule_expr(r, "counter");
-	e = rule_expr(r, "reject");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
-			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	counter_reject(r);
 	batch_rule(nl, r, 0, "adding the rule against unredirected DNS");
 }
 
@@ -1034,13 +1044,8 @@ static void
 batch_reject_rule(struct nl *nl)
 {
 	struct nftnl_rule *r = rule_new(CHAIN_GATE);
-	struct nftnl_expr *e;
 
-	rule_expr(r, "counter");
-	e = rule_expr(r, "reject");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
-			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	counter_reject(r);
 	batch_rule(nl, r, 0, "adding the reject rule");
 }
 
