@@ -140,6 +140,16 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
 }
 
+/* Creates the table for the cgroup levels the host has now. */
+static struct gate *
+open_gate(struct daemon *d, char *err, size_t errlen)
+{
+	d->gate_options.max_level = cgroup_max_level(d->cgroups);
+	if (d->gate_options.max_level == 0)
+		d->gate_options.max_level = 1;
+	return gate_open(&d->gate_options, err, errlen);
+}
+
 /* Recreates the table someone else changed. Grants are lost with it:
  * apps must resolve again, so say so. If it cannot be recreated, nothing
  * is gated and DNS goes nowhere: stop, loudly, so the service manager can
@@ -151,10 +161,7 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	struct gate *g;
 	char err[512];
 
-	d->gate_options.max_level = cgroup_max_level(d->cgroups);
-	if (d->gate_options.max_level == 0)
-		d->gate_options.max_level = 1;
-	g = gate_open(&d->gate_options, err, sizeof err);
+	g = open_gate(d, err, sizeof err);
 	if (g == NULL) {
 		log_error("another program changed the table inet %s and it "
 			  "cannot be recreated (%s): stopping, since nothing is "
@@ -247,10 +254,7 @@ start(struct daemon *d)
 	go->exempt = d->cfg->exempt;
 	go->n_exempt = d->cfg->n_exempt;
 	go->set_size = d->cfg->set_size;
-	go->max_level = cgroup_max_level(d->cgroups);
-	if (go->max_level == 0)
-		go->max_level = 1;
-	d->gate = gate_open(go, err, sizeof err);
+	d->gate = open_gate(d, err, sizeof err);
 	if (d->gate == NULL)
 		fatal("cannot create the nftables table inet %s: %s",
 		      GATE_TABLE_NAME, err);
@@ -280,7 +284,7 @@ start(struct daemon *d)
 	}
 }
 
-/* Returns 0, or 1 when the table could not be removed. */
+/* Returns 0, or 1 when the table could not be removed or recreated. */
 static int
 stop(struct daemon *d)
 {
@@ -302,8 +306,6 @@ stop(struct daemon *d)
 		status = 1;
 	}
 	d->gate = d->engine.gate = NULL;
-	if (d->exit_status != 0)
-		status = d->exit_status;
 	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
 	listener_free(d->listener);
 	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
