@@ -58,7 +58,6 @@ struct upstream {
 	struct channel *retired; /* draining; destroyed when empty */
 	struct event *reaper;    /* destroys drained channels, later */
 	struct upstream_options opts;
-	uint32_t mark;
 	bool mark_failed_logged;
 	unsigned channels_made;
 	uint16_t port_min, port_max; /* 0: let the kernel choose */
@@ -215,7 +214,7 @@ static int
 on_socket_configure(ares_socket_t fd, int type, void *data)
 {
 	struct upstream *up = data;
-	unsigned int mark = up->mark;
+	unsigned int mark = up->opts.mark;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
 		if (!up->mark_failed_logged) {
@@ -328,7 +327,6 @@ upstream_new(struct event_base *base, const struct upstream_options *opts,
 	}
 	up = xcalloc(1, sizeof *up);
 	up->base = base;
-	up->mark = opts->mark;
 	up->opts = *opts;
 	up->opts.servers = NULL; /* not kept: the csv below is */
 	for (i = 0; i < opts->n_servers; i++)
