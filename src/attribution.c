@@ -15,13 +15,14 @@
 #include "xmalloc.h"
 
 /* At most this many /proc/PID/fd links (and processes, one each) are
- * read for one query. A cgroup
- * with more open files (a browser's scope, or an app opening files on
- * purpose to slow everyone's DNS) gets pid=? for that query rather than
- * stall the daemon, which has one thread for every app's DNS. */
+ * read for one query. A cgroup with more open files (a browser's scope,
+ * or an app opening files on purpose to slow everyone's DNS) gets pid=?
+ * for that query rather than stall the daemon, which has one thread for
+ * every app's DNS. */
 #define ATTR_LINK_BUDGET 4096
 
-/* The pids of one cgroup.procs read; a larger cgroup keeps its newest. */
+/* The pids kept of one cgroup.procs read, a ring: a larger cgroup keeps
+ * its newest. */
 #define ATTR_MAX_PIDS 8192
 
 /* The last process found holding a DNS socket, per cgroup: an app's
@@ -129,9 +130,9 @@ out:
 	return found;
 }
 
-/* Reads the pids of cgroup_dir/cgroup.procs into pids (the newest
- * ATTR_MAX_PIDS when there are more), oldest first. Returns how many, or
- * -errno. */
+/* Reads the pids of cgroup_dir/cgroup.procs, in the order listed, into
+ * the ring pids: the i-th is at pids[i % ATTR_MAX_PIDS], so only the
+ * newest ATTR_MAX_PIDS survive. Returns how many were listed, or -errno. */
 static int
 read_pids(const char *cgroup_dir, pid_t *pids)
 {
@@ -177,19 +178,7 @@ read_pids(const char *cgroup_dir, pid_t *pids)
 		return -e;
 	}
 	close(procs);
-	if (count > ATTR_MAX_PIDS) {
-		/* The ring wrapped: rotate the oldest kept to the front. */
-		size_t start = count % ATTR_MAX_PIDS;
-		pid_t *tmp = xmalloc(ATTR_MAX_PIDS * sizeof *tmp);
-		size_t k;
-
-		for (k = 0; k < ATTR_MAX_PIDS; k++)
-			tmp[k] = pids[(start + k) % ATTR_MAX_PIDS];
-		memcpy(pids, tmp, ATTR_MAX_PIDS * sizeof *tmp);
-		free(tmp);
-		count = ATTR_MAX_PIDS;
-	}
-	return (int)count;
+	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
 /* Whether the process of piddir is in the cgroup at path (relative to the
@@ -261,7 +250,7 @@ find_holder(const char *cgroup_dir, const char *cgroup_path, uint64_t inode,
             const char *proc_root, pid_t first, pid_t *pids, int *piddir_out)
 {
 	unsigned budget = ATTR_LINK_BUDGET;
-	int root, count, k;
+	int root, count, kept, k;
 
 	*piddir_out = -1;
 	root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -280,13 +269,16 @@ find_holder(const char *cgroup_dir, const char *cgroup_path, uint64_t inode,
 		close(root);
 		return count;
 	}
-	for (k = count - 1; k >= 0 && budget > 0; k--) {
-		if (pids[k] == first)
+	kept = count < ATTR_MAX_PIDS ? count : ATTR_MAX_PIDS;
+	for (k = 1; k <= kept && budget > 0; k++) {
+		pid_t pid = pids[(count - k) % ATTR_MAX_PIDS]; /* newest first */
+
+		if (pid == first)
 			continue;
-		*piddir_out = open_if_holder(root, pids[k], inode, NULL, &budget);
+		*piddir_out = open_if_holder(root, pid, inode, NULL, &budget);
 		if (*piddir_out >= 0) {
 			close(root);
-			return pids[k];
+			return pid;
 		}
 	}
 	close(root);
