@@ -120,10 +120,7 @@ out=$(connect "$APP_B" 203.0.113.10)
 check "an exempt network is reachable without resolving ($out)" \
 	[ "$out" = connected ]
 out=$(connect "$APP_B" 198.51.100.40)
-case $out in
-rejected*) ok "outside the exempt network, unresolved is rejected" ;;
-*) fail "an unresolved, non-exempt address was reachable: $out" ;;
-esac
+check "outside the exempt network, unresolved is rejected ($out)" rejected "$out"
 
 # Grant timeouts: the TTL, raised to grant-ttl-min.
 dig_short "$APP_A" short.app.test >/dev/null
@@ -212,10 +209,7 @@ table_back() {
 in_client nft delete table inet dnsgate
 check "a table deleted by another program is recreated" table_back
 out=$(connect "$APP_B" 198.51.100.40)
-case $out in
-rejected*) ok "after the recreation, unresolved is rejected again" ;;
-*) fail "after the table was deleted, an unresolved address was reachable: $out" ;;
-esac
+check "after the recreation, unresolved is rejected again ($out)" rejected "$out"
 check "the recreation is logged with what to expect" \
 	grep -q "another program changed or deleted the table inet dnsgate.*recreated it" "$QLOG"
 in_client nft insert rule inet dnsgate gate-output accept
@@ -227,10 +221,7 @@ else
 	ok "a foreign accept rule in the gate is undone"
 fi
 out=$(connect "$APP_B" 198.51.100.40)
-case $out in
-rejected*) ok "after the foreign rule, unresolved is rejected" ;;
-*) fail "a foreign accept rule opened the gate: $out" ;;
-esac
+check "after the foreign rule, unresolved is rejected ($out)" rejected "$out"
 # An element slipped into a set opens the gate as surely as a rule.
 check "another program can add an exempt element (the test's own step)" \
 	in_client nft add element inet dnsgate exempt4 '{ 198.51.100.0/24 }'
@@ -242,10 +233,7 @@ else
 	ok "a foreign element in exempt4 is undone"
 fi
 out=$(connect "$APP_B" 198.51.100.40)
-case $out in
-rejected*) ok "after the foreign element, unresolved is rejected" ;;
-*) fail "a foreign exempt element opened the gate: $out" ;;
-esac
+check "after the foreign element, unresolved is rejected ($out)" rejected "$out"
 in_client nft flush ruleset
 check "after 'nft flush ruleset' the table is back" table_back
 in_client nft add table ip other # the test's own table, flushed too

@@ -43,6 +43,15 @@ check() {
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
 }
 
+# rejected OUTPUT: tcp_probe's output says the gate rejected the connect
+# (at once: not a timeout, not a connection).
+rejected() {
+	case $1 in
+	rejected*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # check_that DESCRIPTION 'CONDITION': ok when the whole shell condition
 # holds. For conditions with && or |, which after `check` would be parsed
 # as the caller's own (only the first part asserted).
