@@ -93,6 +93,22 @@ on_server(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Options for one upstream, 127.0.0.1:port, tried once; server is the
+ * caller's buffer for its text and servers its one-entry list. */
+static void
+one_server(struct upstream_options *o, char **servers, char *server,
+	   size_t serverlen, uint16_t port, unsigned timeout_ms)
+{
+	snprintf(server, serverlen, "127.0.0.1:%u", port);
+	servers[0] = server;
+	memset(o, 0, sizeof *o);
+	o->servers = servers;
+	o->n_servers = 1;
+	o->mark = 0x64676174;
+	o->timeout_ms = timeout_ms;
+	o->tries = 1;
+}
+
 static void
 run_until(struct event_base *base, int *counter, int want)
 {
@@ -123,13 +139,7 @@ test_ports_rotate(struct event_base *base)
 	CHECK(fd >= 0);
 	if (fd < 0)
 		return;
-	snprintf(server, sizeof server, "127.0.0.1:%u", port);
-	memset(&o, 0, sizeof o);
-	o.servers = servers;
-	o.n_servers = 1;
-	o.mark = 0x64676174;
-	o.timeout_ms = 5000;
-	o.tries = 1;
+	one_server(&o, servers, server, sizeof server, port, 5000);
 	up = upstream_new(base, &o, err, sizeof err);
 	CHECK(up != NULL);
 	if (up == NULL) {
@@ -195,13 +205,7 @@ test_failures(struct event_base *base)
 	if (fd < 0)
 		return;
 	close(fd); /* the port is now closed: ICMP port unreachable */
-	snprintf(server, sizeof server, "127.0.0.1:%u", port);
-	memset(&o, 0, sizeof o);
-	o.servers = servers;
-	o.n_servers = 1;
-	o.mark = 0x64676174;
-	o.timeout_ms = 300;
-	o.tries = 1;
+	one_server(&o, servers, server, sizeof server, port, 300);
 	up = upstream_new(base, &o, err, sizeof err);
 	CHECK(up != NULL);
 	if (up == NULL)
