@@ -166,6 +166,29 @@ fi
 n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.1[0-3][0-9] ')
 check "all 40 addresses are granted to the app ($n)" [ "$n" = 40 ]
 
+# SIGHUP reloads the block lists; a list that cannot be read then keeps
+# the lists in use.
+printf 'ads.test\nagain.app.test\n' >"$E2E_TMP/block.txt"
+kill -HUP "$DAEMON_PID"
+sleep 0.3
+status=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
+	@192.0.2.2 again.app.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "after SIGHUP a name added to the list is blocked ($status)" \
+	[ "$status" = NXDOMAIN ]
+mv "$E2E_TMP/block.txt" "$E2E_TMP/block.away"
+kill -HUP "$DAEMON_PID"
+sleep 0.3
+check "a reload that cannot read a list says so" \
+	grep -q "reload failed, keeping the lists in use" "$QLOG"
+status=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
+	@192.0.2.2 again.app.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "after a failed reload the lists in use still block ($status)" \
+	[ "$status" = NXDOMAIN ]
+mv "$E2E_TMP/block.away" "$E2E_TMP/block.txt"
+printf 'ads.test\n' >"$E2E_TMP/block.txt"
+kill -HUP "$DAEMON_PID"
+sleep 0.3
+
 # The daemon's own upstream flows (UDP, and TCP for the retry above) leave
 # from ports above the ephemeral range, so an app's query never happens
 # to share one.

@@ -184,6 +184,18 @@ check "the bad messages are logged with a reason" \
 resolve "$APP_A" other.app.test A @192.0.2.2
 check "the daemon still serves after bad input" [ "$ANSWER" = 198.51.100.11 ]
 
+# An app in the root cgroup gets its answer but no grant: the root cgroup
+# is every process, and a grant there would open the address to all.
+ROOT_CG=$(cgroup2_mount)
+ans=$(as_app "$ROOT_CG" "$E2E_TMP/pid" "$DIG" +short +time=2 +tries=1 \
+	@192.0.2.2 unconnected.app.test A)
+check "an app in the root cgroup gets its answer ($ans)" \
+	[ "$ans" = 198.51.100.30 ]
+check "and the log says nothing was granted, and why" \
+	logged "pid=$(cat "$E2E_TMP/pid") " "granted=none (app runs in the root cgroup"
+out=$(as_app "$ROOT_CG" "$E2E_TMP/cpid" "$TCP_PROBE" 198.51.100.30 80 2000)
+check "and it cannot connect to that address ($out)" rejected "$out"
+
 # 9. The grants, as dnsgatectl sees them.
 grants=$(in_client "$DNSGATECTL" grants)
 check "dnsgatectl lists app A's grant" \
