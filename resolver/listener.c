@@ -22,6 +22,12 @@
 #define TCP_IDLE_SECONDS 10
 #define TCP_MAX_CONNECTIONS 256
 
+/* The kernel's receive buffer of each UDP socket: room for a burst of
+ * LISTENER_BURST small queries (each costs about 2 KiB of skb memory, far
+ * more than its bytes) while the loop attributes the ones before. Set
+ * with SO_RCVBUFFORCE (root), so net.core.rmem_max does not cap it. */
+#define UDP_RECEIVE_BUFFER (8 * 1024 * 1024)
+
 struct udp_socket {
 	struct listener *owner;
 	int fd;
@@ -40,6 +46,8 @@ struct listener {
 	size_t n_tcp;
 	size_t n_conns;
 	struct tcp_conn *conns; /* open connections */
+	struct listener_request *requests; /* handed out, not yet done */
+	size_t n_requests;
 	uint8_t buf[DNS_MAX_UDP];
 };
 
@@ -97,12 +105,38 @@ request_new(struct listener *l, int protocol, const uint8_t *wire, size_t len)
 	req->len = len;
 	req->owner = l;
 	req->udp_fd = -1;
+	req->next = l->requests;
+	if (l->requests != NULL)
+		l->requests->prev = req;
+	l->requests = req;
+	l->n_requests++;
 	return req;
+}
+
+/* Leaves the listener's list; after listener_free the request is an
+ * orphan whose reply goes nowhere. */
+static void
+request_unlink(struct listener_request *req)
+{
+	struct listener *l = req->owner;
+
+	if (l == NULL)
+		return;
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		l->requests = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	l->n_requests--;
+	req->owner = NULL;
+	req->prev = req->next = NULL;
 }
 
 static void
 request_free(struct listener_request *req)
 {
+	request_unlink(req);
 	if (req->conn != NULL)
 		conn_release(req->conn);
 	free(req->wire);
@@ -164,6 +198,10 @@ listener_reply(struct listener_request *req, const uint8_t *wire, size_t len)
 	listener_drop(req);
 }
 
+/* Every datagram that is ready, then back to the loop: a burst of
+ * thousands of clients must not wait for one wakeup each while the kernel
+ * buffer overflows. LISTENER_UDP_DRAIN_MAX bounds one pass, so TCP and the
+ * timers still run under a steady flood. */
 static void
 on_udp_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -171,7 +209,7 @@ on_udp_readable(evutil_socket_t fd, short what, void *arg)
 	struct listener *l = u->owner;
 	int i;
 
-	for (i = 0; i < 64; i++) { /* bounded: let TCP and timers run */
+	for (i = 0; i < LISTENER_UDP_DRAIN_MAX; i++) {
 		struct sockaddr_storage client;
 		socklen_t clen = sizeof client;
 		struct listener_request *req;
@@ -334,6 +372,25 @@ fill_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 	}
 }
 
+/* Root may exceed net.core.rmem_max; anyone else gets what the sysctl
+ * allows, and a warning when that is far below the burst size. */
+static void
+set_receive_buffer(int fd)
+{
+	int size = UDP_RECEIVE_BUFFER, got = 0;
+	socklen_t len = sizeof got;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
+	    got < size / 4)
+		log_warn("the DNS socket's receive buffer is %d bytes "
+			 "(net.core.rmem_max): a burst of queries may be "
+			 "dropped; run dnsgated as root or raise that sysctl",
+			 got);
+}
+
 static int
 open_udp(struct listener *l, int family, uint16_t port)
 {
@@ -347,6 +404,7 @@ open_udp(struct listener *l, int family, uint16_t port)
 		return -1;
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	set_receive_buffer(fd);
 	if (bind(fd, (struct sockaddr *)&u->local, sockaddr_length(&u->local)) <
 	    0) {
 		int saved = errno;
@@ -426,6 +484,8 @@ listener_free(struct listener *l)
 
 	if (l == NULL)
 		return;
+	while (l->requests != NULL)
+		request_unlink(l->requests); /* orphans: replies go nowhere */
 	for (i = 0; i < l->n_udp; i++) {
 		event_free(l->udp[i].ev);
 		close(l->udp[i].fd);
@@ -435,4 +495,10 @@ listener_free(struct listener *l)
 	while (l->conns != NULL)
 		conn_close(l->conns);
 	free(l);
+}
+
+size_t
+listener_requests_out(const struct listener *l)
+{
+	return l->n_requests;
 }

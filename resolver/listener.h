@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Datagrams read per wakeup of a UDP socket, at most (a burst of 1,000
+ * clients is read in one pass). */
+#define LISTENER_UDP_DRAIN_MAX 4096
+
 struct event_base;
 struct listener;
 struct tcp_conn;
@@ -27,9 +31,10 @@ struct listener_request {
 	uint8_t *wire;                 /* the query, owned by the request */
 	size_t len;
 	/* private to the listener */
-	struct listener *owner;
+	struct listener *owner; /* NULL once the listener is freed */
 	int udp_fd;
 	struct tcp_conn *conn;
+	struct listener_request *prev, *next; /* in owner's requests */
 };
 
 typedef void (*listener_cb)(void *arg, struct listener_request *req);
@@ -41,9 +46,13 @@ struct listener *listener_new(struct event_base *base, uint16_t port,
 			      listener_cb cb, void *arg, char *err,
 			      size_t errlen);
 
-/* Closes every socket; requests still out remain valid and their replies
- * are dropped. */
+/* Closes every socket. Requests still out remain valid: each is an orphan
+ * whose reply is dropped, never sent on a closed (or reused) descriptor.
+ * The caller should answer them first (query_drain). */
 void listener_free(struct listener *l);
+
+/* Requests handed to the callback and not yet replied to or dropped. */
+size_t listener_requests_out(const struct listener *l);
 
 /* Sends the answer to the request's client and frees the request. */
 void listener_reply(struct listener_request *req, const uint8_t *wire,
