@@ -39,6 +39,9 @@ struct listener {
 	struct event_base *base;
 	listener_cb cb;
 	void *arg;
+	listener_tcp_open_cb tcp_open;
+	listener_tcp_close_cb tcp_close;
+	void *tcp_arg;
 	struct udp_socket udp[2];
 	size_t n_udp;
 	struct evconnlistener *tcp[2];
@@ -58,6 +61,8 @@ struct listener {
 struct tcp_conn {
 	struct listener *owner;
 	struct bufferevent *bev;
+	struct event *deadline; /* the next whole message is due by then */
+	uint64_t tag;           /* the open hook's name for its app */
 	struct sockaddr_storage client;
 	struct sockaddr_storage local;
 	struct sockaddr_storage original_dst;
@@ -79,10 +84,16 @@ conn_release(struct tcp_conn *conn)
 static void
 conn_close(struct tcp_conn *conn)
 {
+	struct listener *l = conn->owner;
+
 	if (conn->bev == NULL)
 		return;
 	bufferevent_free(conn->bev);
 	conn->bev = NULL;
+	event_free(conn->deadline);
+	conn->deadline = NULL;
+	if (l->tcp_close != NULL)
+		l->tcp_close(l->tcp_arg, conn->tag);
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
 	else
@@ -233,6 +244,30 @@ on_udp_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+conn_arm_deadline(struct tcp_conn *conn)
+{
+	struct timeval due = {TCP_IDLE_SECONDS, 0};
+
+	evtimer_add(conn->deadline, &due);
+}
+
+/* A client must send each whole message within TCP_IDLE_SECONDS of the
+ * last one (or of its connect): bytes trickled in one at a time do not
+ * keep a connection, and its app's share of connections, alive. A
+ * connection still owed answers is kept until they are written. */
+static void
+on_tcp_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *conn = arg;
+
+	if (conn->pending > 0) {
+		conn_arm_deadline(conn);
+		return;
+	}
+	conn_close(conn);
+}
+
+static void
 on_tcp_read(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *conn = arg;
@@ -262,6 +297,7 @@ on_tcp_read(struct bufferevent *bev, void *arg)
 		req->conn = conn;
 		conn->refs++;
 		conn->pending++;
+		conn_arm_deadline(conn);
 		l->cb(l->arg, req);
 	}
 }
@@ -285,11 +321,6 @@ on_tcp_event(struct bufferevent *bev, short what, void *arg)
 	     evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
 		conn->eof = true; /* half-closed: answer what was asked */
 		bufferevent_disable(bev, EV_READ);
-		return;
-	}
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
-	    conn->pending > 0) {
-		bufferevent_enable(bev, EV_READ); /* not idle: still owed */
 		return;
 	}
 	conn_close(conn);
@@ -332,7 +363,6 @@ on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	conn = xcalloc(1, sizeof *conn);
-	conn->owner = l;
 	memcpy(&conn->client, sa, (size_t)salen < sizeof conn->client
 					  ? (size_t)salen
 					  : sizeof conn->client);
@@ -340,7 +370,19 @@ on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	getsockname(fd, (struct sockaddr *)&conn->local, &llen);
 	conn->has_original_dst =
 		original_destination(fd, sa->sa_family, &conn->original_dst);
+	if (l->tcp_open != NULL &&
+	    l->tcp_open(l->tcp_arg, (struct sockaddr *)&conn->client,
+			conn->has_original_dst
+				? (struct sockaddr *)&conn->original_dst
+				: NULL,
+			&conn->tag) < 0) {
+		close(fd); /* the hook said why */
+		free(conn);
+		return;
+	}
+	conn->owner = l;
 	conn->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	conn->deadline = evtimer_new(l->base, on_tcp_deadline, conn);
 	conn->refs = 1; /* the open socket */
 	conn->next = l->conns;
 	if (l->conns != NULL)
@@ -349,8 +391,11 @@ on_tcp_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	l->n_conns++;
 	bufferevent_setcb(conn->bev, on_tcp_read, on_tcp_write, on_tcp_event,
 			  conn);
-	bufferevent_set_timeouts(conn->bev, &idle, &idle);
+	/* Reading is bounded by the message deadline; writing by this: a
+	 * client that does not read its answers is let go. */
+	bufferevent_set_timeouts(conn->bev, NULL, &idle);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	conn_arm_deadline(conn);
 }
 
 static void
@@ -501,4 +546,13 @@ size_t
 listener_requests_out(const struct listener *l)
 {
 	return l->n_requests;
+}
+
+void
+listener_set_tcp_hooks(struct listener *l, listener_tcp_open_cb open_cb,
+		       listener_tcp_close_cb close_cb, void *arg)
+{
+	l->tcp_open = open_cb;
+	l->tcp_close = close_cb;
+	l->tcp_arg = arg;
 }

@@ -2,7 +2,9 @@
  * ::1 at the configured port, where the redirect delivers every DNS query
  * of the host. Each message becomes a request handed to one callback; the
  * answer goes back on the transport it came from (TCP: two-byte length
- * framing, several queries per connection, idle connections closed). */
+ * framing, several queries per connection; a connection that does not
+ * deliver a whole message within 10 s of the last one is closed, however
+ * many bytes it trickles). */
 #ifndef DNSGATE_LISTENER_H
 #define DNSGATE_LISTENER_H
 
@@ -39,12 +41,25 @@ struct listener_request {
 
 typedef void (*listener_cb)(void *arg, struct listener_request *req);
 
+/* Asked for each accepted TCP connection before anything is read from
+ * it: return 0 to serve it, setting *tag to anything the close hook
+ * should be told, or -1 to close it at once. original_dst is NULL when
+ * conntrack does not know it. */
+typedef int (*listener_tcp_open_cb)(void *arg, const struct sockaddr *client,
+				    const struct sockaddr *original_dst,
+				    uint64_t *tag);
+/* Told when a connection the open hook admitted is closed. */
+typedef void (*listener_tcp_close_cb)(void *arg, uint64_t tag);
+
 /* Binds UDP and TCP on 127.0.0.1:port and [::1]:port. An address family
  * the host lacks (no ::1) is logged and skipped; failing to bind 127.0.0.1
  * is fatal (NULL with a reason in err). */
 struct listener *listener_new(struct event_base *base, uint16_t port,
 			      listener_cb cb, void *arg, char *err,
 			      size_t errlen);
+
+void listener_set_tcp_hooks(struct listener *l, listener_tcp_open_cb open_cb,
+			    listener_tcp_close_cb close_cb, void *arg);
 
 /* Closes every socket. Requests still out remain valid: each is an orphan
  * whose reply is dropped, never sent on a closed (or reused) descriptor.

@@ -359,17 +359,12 @@ attr_read_cmdline(const char *proc_root, pid_t pid, char *buf, size_t buflen)
 }
 
 int
-attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
-            const struct sockaddr *server,
-            struct attribution *out)
+attr_lookup_owner(struct attr_ctx *ctx, int protocol,
+		  const struct sockaddr *client, const struct sockaddr *server,
+		  struct attribution *out)
 {
 	struct sock_owner owner;
-	struct holder_memo *memo;
-	char cgroup_dir[PATH_MAX];
-	const char *relative;
-	int ret, piddir;
-	pid_t pid;
-	ssize_t len;
+	int ret;
 
 	out->found = false;
 	out->uid = 0;
@@ -388,13 +383,29 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 	out->uid = owner.uid;
 	out->inode = owner.inode;
 	out->cgroup_id = owner.cgroup_id;
-
 	if (cgroup_lookup(ctx->tree, owner.cgroup_id, out->cgroup_path,
 	                  sizeof out->cgroup_path, &out->cgroup_level) < 0) {
 		strcpy(out->cgroup_path, "?");
 		out->cgroup_level = 0;
-		return 0;
 	}
+	return 0;
+}
+
+int
+attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
+            const struct sockaddr *server,
+            struct attribution *out)
+{
+	struct holder_memo *memo;
+	char cgroup_dir[PATH_MAX];
+	const char *relative;
+	int ret, piddir;
+	pid_t pid;
+	ssize_t len;
+
+	ret = attr_lookup_owner(ctx, protocol, client, server, out);
+	if (ret < 0 || strcmp(out->cgroup_path, "?") == 0)
+		return ret;
 	relative = strcmp(out->cgroup_path, "/") == 0 ? "" : out->cgroup_path;
 	if (snprintf(cgroup_dir, sizeof cgroup_dir, "%s%s",
 	             cgroup_tree_mount(ctx->tree),
@@ -402,13 +413,13 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 		return 0;
 	/* None of the processes in its cgroup holds it, or the cgroup went
 	 * away meanwhile: the socket is known, its process is not. */
-	memo = &ctx->memo[owner.cgroup_id % ATTR_MEMO_SLOTS];
-	pid = find_holder(cgroup_dir, out->cgroup_path, owner.inode, "/proc",
-	                  memo->cgroup_id == owner.cgroup_id ? memo->pid : 0,
+	memo = &ctx->memo[out->cgroup_id % ATTR_MEMO_SLOTS];
+	pid = find_holder(cgroup_dir, out->cgroup_path, out->inode, "/proc",
+	                  memo->cgroup_id == out->cgroup_id ? memo->pid : 0,
 	                  ctx->pids, &piddir);
 	if (pid <= 0)
 		return 0;
-	memo->cgroup_id = owner.cgroup_id;
+	memo->cgroup_id = out->cgroup_id;
 	memo->pid = pid;
 	out->pid = pid;
 	len = readlinkat(piddir, "exe", out->exe, sizeof out->exe - 1);

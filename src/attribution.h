@@ -49,6 +49,13 @@ int attr_lookup(struct attr_ctx *ctx, int protocol,
 		const struct sockaddr *client, const struct sockaddr *server,
 		struct attribution *out);
 
+/* The kernel's part only: uid, inode and cgroup (found, cgroup_id,
+ * cgroup_path, cgroup_level), pid 0 and no exe. For the cheap questions
+ * (which app opened this TCP connection, sent this malformed packet). */
+int attr_lookup_owner(struct attr_ctx *ctx, int protocol,
+		      const struct sockaddr *client,
+		      const struct sockaddr *server, struct attribution *out);
+
 /* Pieces with logic of their own, exposed for the unit tests. */
 
 /* Parses a /proc/PID/fd/N link target "socket:[12345]". Returns 0 with

@@ -53,6 +53,9 @@ config_new_default(void)
 	cfg->upstream_mark = 0x64676174; /* "dgat" */
 	cfg->upstream_timeout_ms = 2000;
 	cfg->upstream_tries = 2;
+	cfg->app_grant_quota = cfg->set_size / 8;
+	cfg->app_pending_quota = 128;
+	cfg->app_tcp_quota = 16;
 	cfg->log_queries = true;
 	return cfg;
 }
@@ -265,6 +268,12 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 				  &cfg->upstream_timeout_ms);
 	} else if (strcmp(key, "upstream-tries") == 0) {
 		return parse_uint(c, value, 1, 10, &cfg->upstream_tries);
+	} else if (strcmp(key, "app-grant-quota") == 0) {
+		return parse_uint(c, value, 1, 33554432, &cfg->app_grant_quota);
+	} else if (strcmp(key, "app-pending-quota") == 0) {
+		return parse_uint(c, value, 1, 65535, &cfg->app_pending_quota);
+	} else if (strcmp(key, "app-tcp-quota") == 0) {
+		return parse_uint(c, value, 1, 256, &cfg->app_tcp_quota);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -283,6 +292,7 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 	struct cursor c = {name, 0, NULL, err, errlen};
 	const char *p = text;
 
+	cfg->app_grant_quota = 0; /* unless set: set-size / 8, once known */
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -315,6 +325,8 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 		config_free(cfg);
 		return NULL;
 	}
+	if (cfg->app_grant_quota == 0)
+		cfg->app_grant_quota = cfg->set_size / 8;
 	return cfg;
 }
 
@@ -412,6 +424,9 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "upstream-mark 0x%x\n", cfg->upstream_mark);
 	fprintf(out, "upstream-timeout %u\n", cfg->upstream_timeout_ms);
 	fprintf(out, "upstream-tries %u\n", cfg->upstream_tries);
+	fprintf(out, "app-grant-quota %u\n", cfg->app_grant_quota);
+	fprintf(out, "app-pending-quota %u\n", cfg->app_pending_quota);
+	fprintf(out, "app-tcp-quota %u\n", cfg->app_tcp_quota);
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");

@@ -30,6 +30,10 @@ struct config {
 	uint32_t upstream_mark;   /* upstream-mark: SO_MARK of upstream */
 	uint32_t upstream_timeout_ms; /* upstream-timeout */
 	uint32_t upstream_tries;  /* upstream-tries */
+	/* Each app's (cgroup's) share of what one app could exhaust. */
+	uint32_t app_grant_quota;   /* app-grant-quota: live grants */
+	uint32_t app_pending_quota; /* app-pending-quota: queries upstream */
+	uint32_t app_tcp_quota;     /* app-tcp-quota: TCP connections */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 };

@@ -173,6 +173,7 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	}
 	gate_close(d->gate, false, err, sizeof err);
 	d->gate = d->engine.gate = g;
+	query_engine_grants_lost(&d->engine);
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
 	log_warn("another program changed or deleted the table inet %s (an "
 		 "'nft flush ruleset', a firewall reload?): recreated it; "
@@ -226,6 +227,8 @@ start(struct daemon *d)
 	d->engine.cfg = d->cfg;
 	d->engine.cache = cache_new(d->cfg->cache_size);
 	d->engine.attr = d->attr;
+	d->engine.cgroups = d->cgroups;
+	query_engine_start(&d->engine, d->base);
 
 	memset(&uo, 0, sizeof uo);
 	uo.servers = d->upstreams;
@@ -242,6 +245,8 @@ start(struct daemon *d)
 				   &d->engine, err, sizeof err);
 	if (d->listener == NULL)
 		fatal("%s", err);
+	listener_set_tcp_hooks(d->listener, query_tcp_open, query_tcp_close,
+			       &d->engine);
 
 	/* Listen for changes before making the table: none is missed. */
 	d->watch = nft_watch_new(d->base, on_table_event, d, err, sizeof err);
@@ -306,10 +311,16 @@ stop(struct daemon *d)
 		status = 1;
 	}
 	d->gate = d->engine.gate = NULL;
-	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
+	/* Every query still out is answered, then the upstream callbacks
+	 * free their records, then the sockets close. */
+	query_engine_stop(&d->engine);
+	upstream_free(d->upstream);
 	listener_free(d->listener);
 	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
-		 "failed, %llu malformed, %llu from cache, %llu grants%s",
+		 "failed, %llu malformed, %llu from cache, %llu grants; "
+		 "refused over an app's share: %llu for grants, %llu for "
+		 "pending queries, %llu TCP connections; %llu log lines "
+		 "suppressed%s",
 		 (unsigned long long)st->queries,
 		 (unsigned long long)st->allowed,
 		 (unsigned long long)st->blocked,
@@ -317,7 +328,12 @@ stop(struct daemon *d)
 		 (unsigned long long)st->malformed,
 		 (unsigned long long)st->cache_hits,
 		 (unsigned long long)st->grants,
+		 (unsigned long long)st->refused[SHARE_GRANTS],
+		 (unsigned long long)st->refused[SHARE_PENDING],
+		 (unsigned long long)st->refused[SHARE_TCP],
+		 (unsigned long long)st->log_suppressed,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
+	query_engine_free(&d->engine);
 	cache_free(d->engine.cache);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);

@@ -8,11 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <ldns/ldns.h>
 
 #include "attribution.h"
 #include "cache.h"
+#include "cgroup.h"
 #include "config_file.h"
+#include "grant_table.h"
 #include "listener.h"
 #include "log.h"
 #include "message.h"
@@ -22,21 +25,86 @@
 #include "upstream.h"
 #include "xmalloc.h"
 
-/* A query waiting for its upstream answer. */
-struct pending_query {
+/* How often grants that ran out are given back to their apps' shares and
+ * suppressed log lines are reported. */
+#define SWEEP_SECONDS 5
+
+/* The share key of an asker that could not be attributed. */
+#define APP_UNKNOWN 0
+
+struct query {
+	uint64_t id;
+	enum query_state state;
 	struct query_engine *engine;
-	struct listener_request *req;
+	struct listener_request *req; /* NULL once answered */
 	struct dns_question q;
 	struct attribution who;
+	uint64_t app;       /* its share key: cgroup id, or APP_UNKNOWN */
+	bool holds_pending; /* took one of the app's pending shares */
+	struct query_verdict verdict;
+	char detail[512];   /* what the verdict's values cannot say */
+	struct query *prev, *next; /* in engine->live */
 };
 
-static time_t
-monotonic_seconds(void)
+static uint64_t
+monotonic_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+monotonic_seconds(void)
+{
+	return monotonic_ms() / 1000;
+}
+
+const char *
+query_decision_name(enum query_decision d)
+{
+	switch (d) {
+	case DECISION_NONE:
+		return "none";
+	case DECISION_ALLOW:
+		return "allow";
+	case DECISION_BLOCK:
+		return "block";
+	case DECISION_SERVFAIL:
+		return "servfail";
+	case DECISION_REFUSED:
+		return "refused";
+	}
+	return "?";
+}
+
+const char *
+query_reason_name(enum query_reason r)
+{
+	switch (r) {
+	case REASON_NONE:
+		return "none";
+	case REASON_LISTED:
+		return "listed";
+	case REASON_CNAME_LISTED:
+		return "cname-listed";
+	case REASON_UPSTREAM_FAILED:
+		return "upstream-failed";
+	case REASON_MALFORMED_ANSWER:
+		return "malformed-upstream-answer";
+	case REASON_SET_FULL:
+		return "allow-set-full";
+	case REASON_GATE_ERROR:
+		return "gate-error";
+	case REASON_APP_GRANT_QUOTA:
+		return "app-grant-quota";
+	case REASON_APP_PENDING_QUOTA:
+		return "app-pending-quota";
+	case REASON_SHUTTING_DOWN:
+		return "shutting-down";
+	}
+	return "?";
 }
 
 static const char *
@@ -84,42 +152,136 @@ format_app(const struct attribution *who, char *buf, size_t len)
 		 who->exe[0] ? who->exe : "?", who->uid, who->cgroup_path);
 }
 
-static void
-log_decision(const struct pending_query *pq, const char *decision,
-	     const char *detail)
+/* Whether a line about app may be written now; a denied line is counted,
+ * and an allowed one carries the count denied before it ("" if none). */
+static bool
+may_log(struct query_engine *e, uint64_t app, char *note, size_t notelen)
 {
-	char app[PATH_MAX + 700], tbuf[16];
+	uint32_t suppressed;
 
-	if (!pq->engine->cfg->log_queries)
+	note[0] = '\0';
+	if (!shares_may_log(e->shares, app, monotonic_ms(), &suppressed)) {
+		e->stats.log_suppressed++;
+		return false;
+	}
+	if (suppressed > 0)
+		snprintf(note, notelen,
+			 " (%u more lines like it about this app were "
+			 "suppressed)",
+			 suppressed);
+	return true;
+}
+
+/* The query's line: the app, the question, the verdict's values. Lines
+ * about refused queries count against the app's log budget: an app over
+ * its share would otherwise flood the log with them. */
+static void
+log_verdict(struct query *qr, const char *answer)
+{
+	struct query_engine *e = qr->engine;
+	const struct query_verdict *v = &qr->verdict;
+	char app[PATH_MAX + 700], tbuf[16], why[1024] = "", note[128] = "";
+
+	if (!e->cfg->log_queries)
 		return;
-	format_app(&pq->who, app, sizeof app);
-	log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s", app,
-		  pq->q.qname, type_name(pq->q.qtype, tbuf, sizeof tbuf),
-		  protocol_name(pq->req->protocol), decision,
-		  detail && *detail ? " " : "", detail ? detail : "");
+	if (v->decision == DECISION_REFUSED &&
+	    !may_log(e, qr->app, note, sizeof note))
+		return;
+	format_app(&qr->who, app, sizeof app);
+	switch (v->reason) {
+	case REASON_NONE:
+		break;
+	case REASON_LISTED:
+		snprintf(why, sizeof why, " list=%s rule=%s", v->list,
+			 v->entry);
+		break;
+	case REASON_CNAME_LISTED:
+		snprintf(why, sizeof why, " cname=%s list=%s rule=%s", v->cname,
+			 v->list, v->entry);
+		break;
+	default:
+		snprintf(why, sizeof why, " reason=%s",
+			 query_reason_name(v->reason));
+		break;
+	}
+	log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s", app,
+		  qr->q.qname, type_name(qr->q.qtype, tbuf, sizeof tbuf),
+		  protocol_name(qr->req->protocol),
+		  query_decision_name(v->decision), why, answer ? answer : "",
+		  qr->detail[0] ? " " : "", qr->detail, note);
+}
+
+/* --- the registry ---------------------------------------------------- */
+
+static struct query *
+query_new(struct query_engine *e, struct listener_request *req)
+{
+	struct query *qr = xcalloc(1, sizeof *qr);
+
+	qr->id = ++e->next_id;
+	qr->state = QUERY_RECEIVED;
+	qr->engine = e;
+	qr->req = req;
+	qr->next = e->live;
+	if (e->live != NULL)
+		e->live->prev = qr;
+	e->live = qr;
+	e->n_live++;
+	return qr;
 }
 
 static void
-reply_rcode(struct pending_query *pq, uint8_t rcode)
+query_free(struct query *qr)
+{
+	struct query_engine *e = qr->engine;
+
+	if (qr->req != NULL)
+		listener_drop(qr->req);
+	if (qr->holds_pending)
+		shares_give_back(e->shares, qr->app, SHARE_PENDING, 1);
+	if (qr->prev != NULL)
+		qr->prev->next = qr->next;
+	else
+		e->live = qr->next;
+	if (qr->next != NULL)
+		qr->next->prev = qr->prev;
+	e->n_live--;
+	free(qr);
+}
+
+static void
+reply_rcode(struct query *qr, uint8_t rcode)
 {
 	uint8_t out[DNS_HEADER_SIZE + DNS_MAX_NAME + 8];
-	ssize_t n = message_reply_rcode(pq->req->wire, pq->req->len, rcode, out,
+	ssize_t n = message_reply_rcode(qr->req->wire, qr->req->len, rcode, out,
 					sizeof out);
 
 	if (n > 0)
-		listener_reply(pq->req, out, (size_t)n);
+		listener_reply(qr->req, out, (size_t)n);
 	else
-		listener_drop(pq->req);
-	pq->req = NULL;
+		listener_drop(qr->req);
+	qr->req = NULL;
+	qr->state = QUERY_ANSWERED;
 }
 
+/* Sets the verdict, counts it, logs it and answers with rcode. */
 static void
-pending_free(struct pending_query *pq)
+finish_rcode(struct query *qr, enum query_decision d, enum query_reason r,
+	     uint8_t rcode)
 {
-	if (pq->req != NULL)
-		listener_drop(pq->req);
-	free(pq);
+	struct query_stats *st = &qr->engine->stats;
+
+	qr->verdict.decision = d;
+	qr->verdict.reason = r;
+	if (d == DECISION_BLOCK)
+		st->blocked++;
+	else
+		st->failed++;
+	log_verdict(qr, NULL);
+	reply_rcode(qr, rcode);
 }
+
+/* --- grants ------------------------------------------------------------ */
 
 static uint32_t
 grant_timeout(const struct config *cfg, uint32_t ttl)
@@ -131,57 +293,98 @@ grant_timeout(const struct config *cfg, uint32_t ttl)
 	return ttl;
 }
 
-/* Writes the answer's addresses for the asking cgroup. Returns 0 when the
- * answer may be sent, -1 when it must not (set full, netlink failure). */
-static int
-grant_addresses(struct pending_query *pq, const struct answer_info *info,
-		char *detail, size_t detaillen)
+static void
+on_grant_expired(uint64_t cgroup_id, void *arg)
 {
-	struct query_engine *e = pq->engine;
+	struct query_engine *e = arg;
+
+	shares_give_back(e->shares, cgroup_id, SHARE_GRANTS, 1);
+}
+
+/* Writes the answer's addresses for the asking cgroup, within its share
+ * of the set. Returns 0 when the answer may be sent, -1 when it must not
+ * (the verdict says why). */
+static int
+grant_addresses(struct query *qr, const struct answer_info *info)
+{
+	struct query_engine *e = qr->engine;
 	struct gate_grant grants[MESSAGE_MAX_ADDRS];
+	uint64_t now = monotonic_seconds();
+	uint64_t cgroup = qr->who.cgroup_id;
+	uint32_t fresh = 0;
 	char err[256];
 	size_t i;
 	int rc;
 
 	if (info->n_addrs == 0 || e->gate == NULL)
 		return 0;
-	if (!pq->who.found) {
-		snprintf(detail, detaillen,
+	if (!qr->who.found) {
+		snprintf(qr->detail, sizeof qr->detail,
 			 "granted=none (asking socket gone before it could be "
 			 "attributed)");
 		return 0;
 	}
-	if (pq->who.cgroup_level == 0) {
-		snprintf(detail, detaillen,
+	if (qr->who.cgroup_level == 0) {
+		snprintf(qr->detail, sizeof qr->detail,
 			 "granted=none (app runs in the root cgroup, which "
 			 "cannot be told apart from others: run it in a "
 			 "service or scope)");
 		return 0;
 	}
+	grant_table_expire(e->grants, now, on_grant_expired, e);
 	for (i = 0; i < info->n_addrs; i++) {
 		grants[i].addr = info->addrs[i];
 		grants[i].timeout_sec =
 			grant_timeout(e->cfg, info->addr_ttls[i]);
+		if (!grant_table_has(e->grants, cgroup, &info->addrs[i], now))
+			fresh++;
 	}
-	rc = gate_ensure_level(e->gate, pq->who.cgroup_level);
+	/* Only new elements cost: renewing what the app holds never fails
+	 * for quota, so its cached names keep working at its limit. */
+	if (fresh > 0 &&
+	    shares_held(e->shares, cgroup, SHARE_GRANTS) + (uint64_t)fresh >
+		    shares_limit(e->shares, SHARE_GRANTS)) {
+		e->stats.refused[SHARE_GRANTS]++;
+		qr->verdict.decision = DECISION_REFUSED;
+		qr->verdict.reason = REASON_APP_GRANT_QUOTA;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "held=%u new=%u (the app holds its share of the allow "
+			 "sets: raise app-grant-quota, or it gets new names once "
+			 "its grants expire)",
+			 shares_held(e->shares, cgroup, SHARE_GRANTS), fresh);
+		return -1;
+	}
+	rc = gate_ensure_level(e->gate, qr->who.cgroup_level);
 	if (rc == 0)
-		rc = gate_allow(e->gate, pq->who.cgroup_id, grants,
-				info->n_addrs, err, sizeof err);
+		rc = gate_allow(e->gate, cgroup, grants, info->n_addrs, err,
+				sizeof err);
 	else
 		snprintf(err, sizeof err, "cannot add the gate rule for cgroup "
-			 "level %u: %s", pq->who.cgroup_level, strerror(-rc));
+			 "level %u: %s", qr->who.cgroup_level, strerror(-rc));
 	if (rc == -ENFILE) {
-		log_error("the allow set is full (set-size %u): %s for %s was "
-			  "refused; raise set-size in dnsgate.conf",
-			  e->cfg->set_size, pq->q.qname, pq->who.cgroup_path);
-		snprintf(detail, detaillen, "reason=allow-set-full");
+		char note[128];
+
+		if (may_log(e, cgroup, note, sizeof note))
+			log_error("the allow set is full (set-size %u): %s for "
+				  "%s was refused; raise set-size in "
+				  "dnsgate.conf%s",
+				  e->cfg->set_size, qr->q.qname,
+				  qr->who.cgroup_path, note);
+		qr->verdict.decision = DECISION_SERVFAIL;
+		qr->verdict.reason = REASON_SET_FULL;
 		return -1;
 	}
 	if (rc < 0) {
-		log_error("cannot grant %s to %s: %s", pq->q.qname,
-			  pq->who.cgroup_path, err);
-		snprintf(detail, detaillen, "reason=gate-error");
+		log_error("cannot grant %s to %s: %s", qr->q.qname,
+			  qr->who.cgroup_path, err);
+		qr->verdict.decision = DECISION_SERVFAIL;
+		qr->verdict.reason = REASON_GATE_ERROR;
 		return -1;
+	}
+	for (i = 0; i < info->n_addrs; i++) {
+		if (grant_table_put(e->grants, cgroup, &grants[i].addr, now,
+				    grants[i].timeout_sec) == 1)
+			shares_add(e->shares, cgroup, SHARE_GRANTS, 1);
 	}
 	e->stats.grants += info->n_addrs;
 	return 0;
@@ -207,35 +410,37 @@ format_addresses(const struct answer_info *info, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* --- the path ---------------------------------------------------------- */
+
 /* The upstream's (or the cache's) answer in wire: decide, grant, send. */
 static void
-finish_with_answer(struct pending_query *pq, uint8_t *wire, size_t len,
+finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		   bool from_cache)
 {
-	struct query_engine *e = pq->engine;
+	struct query_engine *e = qr->engine;
 	struct answer_info info;
 	struct policy_verdict v;
 	const char *reason;
-	char detail[1400], addrs[1024], grant_detail[256] = "";
+	char addrs[1024], answer[1100];
 	size_t i;
 
-	message_set_id(wire, len, pq->q.id);
+	qr->state = QUERY_GRANTING;
+	message_set_id(wire, len, qr->q.id);
 	if (from_cache) /* the asker's own spelling of the name */
-		message_copy_question(wire, len, pq->req->wire, pq->req->len);
-	if (message_parse_answer(wire, len, pq->q.qname, &info, &reason) < 0) {
-		e->stats.failed++;
-		log_decision(pq, "servfail", "reason=malformed-upstream-answer");
-		reply_rcode(pq, DNS_RCODE_SERVFAIL);
+		message_copy_question(wire, len, qr->req->wire, qr->req->len);
+	if (message_parse_answer(wire, len, qr->q.qname, &info, &reason) < 0) {
+		snprintf(qr->detail, sizeof qr->detail, "(%s)", reason);
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_MALFORMED_ANSWER,
+			     DNS_RCODE_SERVFAIL);
 		return;
 	}
 	for (i = 0; i < info.n_chain; i++) {
 		if (policy_check(e->policy, info.chain[i], &v)) {
-			e->stats.blocked++;
-			snprintf(detail, sizeof detail,
-				 "cname=%s list=%s rule=%s", info.chain[i],
-				 v.list, v.rule);
-			log_decision(pq, "block", detail);
-			reply_rcode(pq, DNS_RCODE_NXDOMAIN);
+			qr->verdict.list = v.list;
+			qr->verdict.entry = v.rule;
+			qr->verdict.cname = info.chain[i];
+			finish_rcode(qr, DECISION_BLOCK, REASON_CNAME_LISTED,
+				     DNS_RCODE_NXDOMAIN);
 			return;
 		}
 	}
@@ -243,102 +448,131 @@ finish_with_answer(struct pending_query *pq, uint8_t *wire, size_t len,
 		uint32_t ttl = info.min_ttl;
 
 		if (!info.truncated)
-			cache_put(e->cache, &pq->q, wire, len, ttl,
-				  monotonic_seconds());
+			cache_put(e->cache, &qr->q, wire, len, ttl,
+				  (time_t)monotonic_seconds());
 	}
-	if (grant_addresses(pq, &info, grant_detail, sizeof grant_detail) <
-	    0) {
-		e->stats.failed++;
-		log_decision(pq, "servfail", grant_detail);
-		reply_rcode(pq, DNS_RCODE_SERVFAIL);
+	if (info.addrs_cut) {
+		e->stats.addresses_cut++;
+		log_warn("%s: the answer has more than %d addresses: only the "
+			 "first %d are granted to %s",
+			 qr->q.qname, MESSAGE_MAX_ADDRS, MESSAGE_MAX_ADDRS,
+			 qr->who.cgroup_path);
+	}
+	if (grant_addresses(qr, &info) < 0) {
+		finish_rcode(qr, qr->verdict.decision, qr->verdict.reason,
+			     DNS_RCODE_SERVFAIL);
 		return;
 	}
 	e->stats.allowed++;
+	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(&info, addrs, sizeof addrs);
-	snprintf(detail, sizeof detail, "rcode=%s answer=%s%s%s%s",
-		 rcode_name(info.rcode), addrs,
-		 from_cache ? " cached" : "", grant_detail[0] ? " " : "",
-		 grant_detail);
-	log_decision(pq, "allow", detail);
+	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s",
+		 rcode_name(info.rcode), addrs, from_cache ? " cached" : "");
+	log_verdict(qr, answer);
 
-	if (pq->req->protocol == IPPROTO_UDP && len > pq->q.udp_size) {
+	if (qr->req->protocol == IPPROTO_UDP && len > qr->q.udp_size) {
 		uint8_t tc[DNS_HEADER_SIZE + DNS_MAX_NAME + 8];
 		ssize_t n = message_truncate(wire, len, tc, sizeof tc);
 
 		if (n > 0)
-			listener_reply(pq->req, tc, (size_t)n);
+			listener_reply(qr->req, tc, (size_t)n);
 		else
-			listener_drop(pq->req);
+			listener_drop(qr->req);
 	} else {
-		listener_reply(pq->req, wire, len);
+		listener_reply(qr->req, wire, len);
 	}
-	pq->req = NULL;
+	qr->req = NULL;
+	qr->state = QUERY_ANSWERED;
 }
 
 static void
 on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 		   const char *reason)
 {
-	struct pending_query *pq = arg;
+	struct query *qr = arg;
 	uint8_t *copy;
 
+	if (qr->holds_pending) {
+		shares_give_back(qr->engine->shares, qr->app, SHARE_PENDING, 1);
+		qr->holds_pending = false;
+	}
+	if (qr->req == NULL) { /* answered already: drained at shutdown */
+		query_free(qr);
+		return;
+	}
 	if (status < 0) {
-		char detail[256];
-
-		pq->engine->stats.failed++;
-		snprintf(detail, sizeof detail, "reason=\"%s\"", reason);
-		log_decision(pq, "servfail", detail);
-		reply_rcode(pq, DNS_RCODE_SERVFAIL);
-		pending_free(pq);
+		snprintf(qr->detail, sizeof qr->detail, "upstream=\"%s\"",
+			 reason);
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_UPSTREAM_FAILED,
+			     DNS_RCODE_SERVFAIL);
+		query_free(qr);
 		return;
 	}
 	copy = xmalloc(len);
 	memcpy(copy, answer, len);
-	finish_with_answer(pq, copy, len, false);
+	finish_with_answer(qr, copy, len, false);
 	free(copy);
-	pending_free(pq);
+	query_free(qr);
+}
+
+static void
+log_malformed(struct query_engine *e, struct listener_request *req,
+	      enum message_verdict mv, const char *reason)
+{
+	struct attribution who;
+	struct ip_addr a;
+	char client[64], app[PATH_MAX + 700], note[128];
+	uint16_t port;
+
+	/* Only the kernel's part of who sent it: the log budget is per app,
+	 * and this costs no /proc scan. */
+	if (attr_lookup_owner(e->attr, req->protocol,
+			      (const struct sockaddr *)&req->client,
+			      (const struct sockaddr *)(req->has_original_dst
+								? &req->original_dst
+								: &req->local),
+			      &who) < 0)
+		who.found = false;
+	if (!may_log(e, who.found ? who.cgroup_id : APP_UNKNOWN, note,
+		     sizeof note))
+		return;
+	ip_addr_from_sockaddr((struct sockaddr *)&req->client, &a);
+	ip_addr_format(&a, client, sizeof client);
+	port = ntohs(req->client.ss_family == AF_INET6
+			     ? ((struct sockaddr_in6 *)&req->client)->sin6_port
+			     : ((struct sockaddr_in *)&req->client)->sin_port);
+	if (who.found)
+		snprintf(app, sizeof app, "uid=%u cgroup=%s", who.uid,
+			 who.cgroup_path);
+	else
+		snprintf(app, sizeof app, "(client socket already closed)");
+	log_warn("%s %s message from %s port %u, %s (%zu bytes): %s%s",
+		 mv == MESSAGE_DROP ? "dropped a" : "answered a bad",
+		 protocol_name(req->protocol), client, port, app, req->len,
+		 reason, note);
 }
 
 void
 query_handle(void *arg, struct listener_request *req)
 {
 	struct query_engine *e = arg;
-	struct pending_query *pq;
+	struct query *qr;
 	struct policy_verdict v;
 	enum message_verdict mv;
 	const char *reason = NULL;
-	char client[64], detail[600];
 	uint8_t cached[DNS_MAX_UDP];
 	size_t n;
 
 	e->stats.queries++;
-	pq = xcalloc(1, sizeof *pq);
-	pq->engine = e;
-	pq->req = req;
-	mv = message_parse_query(req->wire, req->len, &pq->q, &reason);
+	qr = query_new(e, req);
+	mv = message_parse_query(req->wire, req->len, &qr->q, &reason);
 	if (mv != MESSAGE_QUERY_OK) {
-		struct ip_addr a;
-		uint16_t port;
-
 		e->stats.malformed++;
-		ip_addr_from_sockaddr((struct sockaddr *)&req->client, &a);
-		ip_addr_format(&a, client, sizeof client);
-		port = ntohs(req->client.ss_family == AF_INET6
-				     ? ((struct sockaddr_in6 *)&req->client)
-					       ->sin6_port
-				     : ((struct sockaddr_in *)&req->client)
-					       ->sin_port);
-		log_warn("%s %s message from %s port %u (%zu bytes): %s",
-			 mv == MESSAGE_DROP ? "dropped a" : "answered a bad",
-			 protocol_name(req->protocol), client, port, req->len,
-			 reason);
-		if (mv == MESSAGE_DROP)
-			pending_free(pq);
-		else {
-			reply_rcode(pq, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
+		log_malformed(e, req, mv, reason);
+		if (mv != MESSAGE_DROP)
+			reply_rcode(qr, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
 							     : DNS_RCODE_FORMERR);
-			pending_free(pq);
-		}
+		query_free(qr);
 		return;
 	}
 
@@ -348,26 +582,153 @@ query_handle(void *arg, struct listener_request *req)
 			(const struct sockaddr *)(req->has_original_dst
 							  ? &req->original_dst
 							  : &req->local),
-			&pq->who) < 0)
-		pq->who.found = false;
+			&qr->who) < 0)
+		qr->who.found = false;
+	qr->app = qr->who.found ? qr->who.cgroup_id : APP_UNKNOWN;
+	qr->state = QUERY_DECIDING;
 
-	if (policy_check(e->policy, pq->q.qname, &v)) {
-		e->stats.blocked++;
-		snprintf(detail, sizeof detail, "list=%s rule=%s", v.list,
-			 v.rule);
-		log_decision(pq, "block", detail);
-		reply_rcode(pq, DNS_RCODE_NXDOMAIN);
-		pending_free(pq);
+	if (policy_check(e->policy, qr->q.qname, &v)) {
+		qr->verdict.list = v.list;
+		qr->verdict.entry = v.rule;
+		finish_rcode(qr, DECISION_BLOCK, REASON_LISTED,
+			     DNS_RCODE_NXDOMAIN);
+		query_free(qr);
 		return;
 	}
 
-	n = cache_get(e->cache, &pq->q, cached, sizeof cached,
-		      monotonic_seconds());
+	n = cache_get(e->cache, &qr->q, cached, sizeof cached,
+		      (time_t)monotonic_seconds());
 	if (n > 0) {
 		e->stats.cache_hits++;
-		finish_with_answer(pq, cached, n, true);
-		pending_free(pq);
+		finish_with_answer(qr, cached, n, true);
+		query_free(qr);
 		return;
 	}
-	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, pq);
+	if (shares_take(e->shares, qr->app, SHARE_PENDING, 1) < 0) {
+		e->stats.refused[SHARE_PENDING]++;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "pending=%u (the app has its share of queries waiting "
+			 "for upstream: raise app-pending-quota if it is not "
+			 "misbehaving)",
+			 shares_held(e->shares, qr->app, SHARE_PENDING));
+		finish_rcode(qr, DECISION_REFUSED, REASON_APP_PENDING_QUOTA,
+			     DNS_RCODE_SERVFAIL);
+		query_free(qr);
+		return;
+	}
+	qr->holds_pending = true;
+	qr->state = QUERY_RESOLVING;
+	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, qr);
+}
+
+/* --- TCP connections ------------------------------------------------- */
+
+int
+query_tcp_open(void *arg, const struct sockaddr *client,
+	       const struct sockaddr *original_dst, uint64_t *app)
+{
+	struct query_engine *e = arg;
+	struct attribution who;
+	char note[128];
+
+	if (attr_lookup_owner(e->attr, IPPROTO_TCP, client, original_dst,
+			      &who) < 0)
+		who.found = false;
+	*app = who.found ? who.cgroup_id : APP_UNKNOWN;
+	if (shares_take(e->shares, *app, SHARE_TCP, 1) == 0)
+		return 0;
+	e->stats.refused[SHARE_TCP]++;
+	if (may_log(e, *app, note, sizeof note))
+		log_warn("refused a DNS-over-TCP connection from uid=%u "
+			 "cgroup=%s: the app has %u open, its share "
+			 "(app-tcp-quota); other apps are not affected%s",
+			 who.uid, who.found ? who.cgroup_path : "?",
+			 shares_held(e->shares, *app, SHARE_TCP), note);
+	return -1;
+}
+
+void
+query_tcp_close(void *arg, uint64_t app)
+{
+	struct query_engine *e = arg;
+
+	shares_give_back(e->shares, app, SHARE_TCP, 1);
+}
+
+/* --- the engine -------------------------------------------------------- */
+
+static void
+report_suppressed(uint64_t app, uint32_t n, void *arg)
+{
+	struct query_engine *e = arg;
+	char path[512];
+	unsigned level;
+
+	if (app == APP_UNKNOWN ||
+	    cgroup_lookup(e->cgroups, app, path, sizeof path, &level) < 0)
+		snprintf(path, sizeof path, "%s",
+			 app == APP_UNKNOWN ? "(unattributed)" : "?");
+	log_warn("%u more log lines about cgroup=%s were suppressed in the "
+		 "last seconds (malformed or refused traffic; at most %d at "
+		 "once, then one a second, per app)",
+		 n, path, SHARES_LOG_BURST);
+}
+
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct query_engine *e = arg;
+
+	grant_table_expire(e->grants, monotonic_seconds(), on_grant_expired, e);
+	shares_report_suppressed(e->shares, monotonic_ms(), report_suppressed,
+				 e);
+}
+
+void
+query_engine_start(struct query_engine *e, struct event_base *base)
+{
+	uint32_t limits[SHARE_KINDS];
+	struct timeval every = {SWEEP_SECONDS, 0};
+
+	limits[SHARE_GRANTS] = e->cfg->app_grant_quota;
+	limits[SHARE_PENDING] = e->cfg->app_pending_quota;
+	limits[SHARE_TCP] = e->cfg->app_tcp_quota;
+	e->shares = shares_new(limits);
+	e->grants = grant_table_new();
+	e->sweep = event_new(base, -1, EV_PERSIST, on_sweep, e);
+	event_add(e->sweep, &every);
+}
+
+void
+query_engine_stop(struct query_engine *e)
+{
+	struct query *qr;
+
+	for (qr = e->live; qr != NULL; qr = qr->next) {
+		if (qr->req == NULL)
+			continue;
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_SHUTTING_DOWN,
+			     DNS_RCODE_SERVFAIL);
+	}
+	if (e->sweep != NULL)
+		event_free(e->sweep);
+	e->sweep = NULL;
+}
+
+void
+query_engine_free(struct query_engine *e)
+{
+	while (e->live != NULL)
+		query_free(e->live);
+	grant_table_free(e->grants);
+	shares_free(e->shares);
+	e->grants = NULL;
+	e->shares = NULL;
+}
+
+void
+query_engine_grants_lost(struct query_engine *e)
+{
+	grant_table_clear(e->grants);
+	shares_clear_kind(e->shares, SHARE_GRANTS);
 }

@@ -2,19 +2,77 @@
  * parse -> attribute (while the client socket is open) -> decide ->
  * resolve (cache, then upstream) -> decide on the CNAME chain -> grant the
  * answer's addresses to the asking cgroup (acked by the kernel) -> answer
- * -> one log line. The engine borrows every module; main owns them. */
+ * -> one log line.
+ * Each query is a registered record (an id, a state, the asker, the
+ * verdict as values) from arrival to answer, so the engine can count an
+ * app's queries in flight and drain them all at shutdown. Each app
+ * (cgroup) has shares of what is limited (shares.h): allow-set elements,
+ * pending upstream queries, DNS-over-TCP connections; an app over one of
+ * them is refused alone, never the others.
+ * The engine borrows every module given in its fields; main owns them. */
 #ifndef DNSGATE_QUERY_H
 #define DNSGATE_QUERY_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include "shares.h"
 
 struct attr_ctx;
 struct cache;
+struct cgroup_tree;
 struct config;
+struct event;
+struct event_base;
 struct gate;
+struct grant_table;
 struct listener_request;
 struct policy;
 struct upstream;
+
+/* Where a query is on its path. */
+enum query_state {
+	QUERY_RECEIVED,   /* parsed, not attributed yet */
+	QUERY_DECIDING,   /* attributed; the lists are asked */
+	QUERY_RESOLVING,  /* waiting for an upstream answer */
+	QUERY_GRANTING,   /* the answer's addresses go to the kernel */
+	QUERY_ANSWERED,   /* replied to (or dropped) */
+};
+
+/* What was decided, as a value (the log, the counters and later the
+ * history and the control socket show the same thing). */
+enum query_decision {
+	DECISION_NONE,
+	DECISION_ALLOW,    /* answered as upstream (or the cache) said */
+	DECISION_BLOCK,    /* NXDOMAIN: listed */
+	DECISION_SERVFAIL, /* could not be answered or granted */
+	DECISION_REFUSED,  /* the app is over one of its shares: SERVFAIL */
+};
+
+enum query_reason {
+	REASON_NONE,
+	REASON_LISTED,            /* the qname is on a list */
+	REASON_CNAME_LISTED,      /* a name of the CNAME chain is */
+	REASON_UPSTREAM_FAILED,   /* every upstream failed (detail says how) */
+	REASON_MALFORMED_ANSWER,  /* upstream's answer could not be read */
+	REASON_SET_FULL,          /* the allow set is full */
+	REASON_GATE_ERROR,        /* netlink refused the grant */
+	REASON_APP_GRANT_QUOTA,   /* the app holds its share of the set */
+	REASON_APP_PENDING_QUOTA, /* the app has its share of queries out */
+	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
+};
+
+struct query_verdict {
+	enum query_decision decision;
+	enum query_reason reason;
+	const char *list;  /* REASON_*LISTED: the list, owned by the policy */
+	const char *entry; /* the listed domain that matched */
+	const char *cname; /* REASON_CNAME_LISTED: the chain's name */
+};
+
+const char *query_decision_name(enum query_decision d);
+const char *query_reason_name(enum query_reason r);
 
 struct query_stats {
 	uint64_t queries;
@@ -24,20 +82,58 @@ struct query_stats {
 	uint64_t malformed; /* FORMERR, NOTIMP or dropped */
 	uint64_t cache_hits;
 	uint64_t grants;    /* (cgroup . address) elements written */
+	uint64_t refused[SHARE_KINDS]; /* over an app's share, by kind */
+	uint64_t log_suppressed; /* lines an app's log budget denied */
+	uint64_t addresses_cut;  /* answer addresses past what is read */
 };
 
+struct query;
+
 struct query_engine {
+	/* Set by the caller before query_engine_start. */
 	const struct config *cfg;
 	struct upstream *upstream;
 	struct cache *cache;
 	struct policy *policy;
 	struct attr_ctx *attr;
+	struct cgroup_tree *cgroups;
 	struct gate *gate; /* NULL: resolve and log, grant nothing */
+	/* Owned by the engine. */
+	struct shares *shares;
+	struct grant_table *grants;
+	struct event *sweep; /* expires grants, reports suppressed lines */
+	struct query *live;  /* every query not answered yet */
+	uint64_t n_live;
+	uint64_t next_id;
 	struct query_stats stats;
 };
+
+/* Creates what the engine owns, with the shares of cfg, and its sweep
+ * timer on base. */
+void query_engine_start(struct query_engine *e, struct event_base *base);
+
+/* Answers every live query SERVFAIL (shutting down) and stops the
+ * timer. Queries waiting for upstream are answered now; their upstream
+ * callbacks, which come when the upstream is freed, find them answered
+ * and free them. Call before upstream_free and listener_free. */
+void query_engine_stop(struct query_engine *e);
+
+/* Frees what the engine owns, and any query record left (after
+ * upstream_free, none is). */
+void query_engine_free(struct query_engine *e);
+
+/* The gate's sets were emptied (the table was recreated): every app's
+ * grants are gone, and so is its share of them. */
+void query_engine_grants_lost(struct query_engine *e);
 
 /* The listener callback: arg is the struct query_engine. Takes ownership
  * of req and answers or drops it exactly once. */
 void query_handle(void *arg, struct listener_request *req);
+
+/* The listener's TCP hooks (listener.h): a connection is admitted while
+ * its app holds fewer than its share of connections. */
+int query_tcp_open(void *arg, const struct sockaddr *client,
+		   const struct sockaddr *original_dst, uint64_t *app);
+void query_tcp_close(void *arg, uint64_t app);
 
 #endif

@@ -118,6 +118,9 @@ config_equal(const struct config *a, const struct config *b)
 	    a->upstream_mark != b->upstream_mark ||
 	    a->upstream_timeout_ms != b->upstream_timeout_ms ||
 	    a->upstream_tries != b->upstream_tries ||
+	    a->app_grant_quota != b->app_grant_quota ||
+	    a->app_pending_quota != b->app_pending_quota ||
+	    a->app_tcp_quota != b->app_tcp_quota ||
 	    a->log_queries != b->log_queries ||
 	    !str_equal(a->resolv_conf, b->resolv_conf) ||
 	    !str_equal(a->log_file, b->log_file))
@@ -149,6 +152,9 @@ check_defaults(const struct config *cfg)
 	CHECK_INT(cfg->upstream_mark, 0x64676174);
 	CHECK_INT(cfg->upstream_timeout_ms, 2000);
 	CHECK_INT(cfg->upstream_tries, 2);
+	CHECK_INT(cfg->app_grant_quota, 8192);
+	CHECK_INT(cfg->app_pending_quota, 128);
+	CHECK_INT(cfg->app_tcp_quota, 16);
 	CHECK_STR(cfg->log_file, NULL);
 	CHECK(cfg->log_queries);
 }
@@ -237,7 +243,22 @@ test_every_key(void)
 	CHECK_INT(cfg->upstream_tries, 3);
 	CHECK_STR(cfg->log_file, "/var/log/dnsgate.log");
 	CHECK(!cfg->log_queries);
+	/* Unless set, an app's share is an eighth of the set it was given. */
+	CHECK_INT(cfg->app_grant_quota, 128);
 	config_free(cfg);
+
+	cfg = parse("set-size 4096\napp-grant-quota 100\napp-pending-quota 7\n"
+		    "app-tcp-quota 3\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->app_grant_quota, 100);
+		CHECK_INT(cfg->app_pending_quota, 7);
+		CHECK_INT(cfg->app_tcp_quota, 3);
+	}
+	config_free(cfg);
+	CHECK(parse("app-grant-quota 0\n") == NULL);
+	CHECK(parse("app-tcp-quota 257\n") == NULL);
+	CHECK(parse("app-pending-quota 65536\n") == NULL);
 
 	cfg = parse("log-queries yes\n");
 	CHECK(cfg != NULL && cfg->log_queries);
