@@ -72,7 +72,9 @@ int message_copy_question(uint8_t *answer, size_t alen, const uint8_t *query,
 /* Sets the message ID. */
 void message_set_id(uint8_t *wire, size_t len, uint16_t id);
 
-#define MESSAGE_MAX_ADDRS 64
+/* A 65,535-byte answer holds at most 4,093 A records (16 bytes each with
+ * a compressed owner): every address of any answer fits. */
+#define MESSAGE_MAX_ADDRS 4096
 #define MESSAGE_MAX_CHAIN 16
 
 /* What an upstream answer says about the question's name. */

@@ -308,7 +308,7 @@ static int
 grant_addresses(struct query *qr, const struct answer_info *info)
 {
 	struct query_engine *e = qr->engine;
-	struct gate_grant grants[MESSAGE_MAX_ADDRS];
+	struct gate_grant *grants = e->grant_buf;
 	uint64_t now = monotonic_seconds();
 	uint64_t cgroup = qr->who.cgroup_id;
 	uint32_t fresh = 0;
@@ -418,7 +418,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		   bool from_cache)
 {
 	struct query_engine *e = qr->engine;
-	struct answer_info info;
+	struct answer_info *info = e->answer;
 	struct policy_verdict v;
 	const char *reason;
 	char addrs[1024], answer[1100];
@@ -428,46 +428,46 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	message_set_id(wire, len, qr->q.id);
 	if (from_cache) /* the asker's own spelling of the name */
 		message_copy_question(wire, len, qr->req->wire, qr->req->len);
-	if (message_parse_answer(wire, len, qr->q.qname, &info, &reason) < 0) {
+	if (message_parse_answer(wire, len, qr->q.qname, info, &reason) < 0) {
 		snprintf(qr->detail, sizeof qr->detail, "(%s)", reason);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_MALFORMED_ANSWER,
 			     DNS_RCODE_SERVFAIL);
 		return;
 	}
-	for (i = 0; i < info.n_chain; i++) {
-		if (policy_check(e->policy, info.chain[i], &v)) {
+	for (i = 0; i < info->n_chain; i++) {
+		if (policy_check(e->policy, info->chain[i], &v)) {
 			qr->verdict.list = v.list;
 			qr->verdict.entry = v.rule;
-			qr->verdict.cname = info.chain[i];
+			qr->verdict.cname = info->chain[i];
 			finish_rcode(qr, DECISION_BLOCK, REASON_CNAME_LISTED,
 				     DNS_RCODE_NXDOMAIN);
 			return;
 		}
 	}
-	if (!from_cache && info.rcode != DNS_RCODE_SERVFAIL) {
-		uint32_t ttl = info.min_ttl;
+	if (!from_cache && info->rcode != DNS_RCODE_SERVFAIL) {
+		uint32_t ttl = info->min_ttl;
 
-		if (!info.truncated)
+		if (!info->truncated)
 			cache_put(e->cache, &qr->q, wire, len, ttl,
 				  (time_t)monotonic_seconds());
 	}
-	if (info.addrs_cut) {
+	if (info->addrs_cut) {
 		e->stats.addresses_cut++;
 		log_warn("%s: the answer has more than %d addresses: only the "
 			 "first %d are granted to %s",
 			 qr->q.qname, MESSAGE_MAX_ADDRS, MESSAGE_MAX_ADDRS,
 			 qr->who.cgroup_path);
 	}
-	if (grant_addresses(qr, &info) < 0) {
+	if (grant_addresses(qr, info) < 0) {
 		finish_rcode(qr, qr->verdict.decision, qr->verdict.reason,
 			     DNS_RCODE_SERVFAIL);
 		return;
 	}
 	e->stats.allowed++;
 	qr->verdict.decision = DECISION_ALLOW;
-	format_addresses(&info, addrs, sizeof addrs);
+	format_addresses(info, addrs, sizeof addrs);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s",
-		 rcode_name(info.rcode), addrs, from_cache ? " cached" : "");
+		 rcode_name(info->rcode), addrs, from_cache ? " cached" : "");
 	log_verdict(qr, answer);
 
 	if (qr->req->protocol == IPPROTO_UDP && len > qr->q.udp_size) {
@@ -695,6 +695,8 @@ query_engine_start(struct query_engine *e, struct event_base *base)
 	limits[SHARE_TCP] = e->cfg->app_tcp_quota;
 	e->shares = shares_new(limits);
 	e->grants = grant_table_new();
+	e->answer = xmalloc(sizeof *e->answer);
+	e->grant_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->grant_buf);
 	e->sweep = event_new(base, -1, EV_PERSIST, on_sweep, e);
 	event_add(e->sweep, &every);
 }
@@ -722,6 +724,8 @@ query_engine_free(struct query_engine *e)
 		query_free(e->live);
 	grant_table_free(e->grants);
 	shares_free(e->shares);
+	free(e->answer);
+	free(e->grant_buf);
 	e->grants = NULL;
 	e->shares = NULL;
 }

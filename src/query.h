@@ -22,10 +22,12 @@
 struct attr_ctx;
 struct cache;
 struct cgroup_tree;
+struct answer_info;
 struct config;
 struct event;
 struct event_base;
 struct gate;
+struct gate_grant;
 struct grant_table;
 struct listener_request;
 struct policy;
@@ -103,6 +105,10 @@ struct query_engine {
 	struct grant_table *grants;
 	struct event *sweep; /* expires grants, reports suppressed lines */
 	struct query *live;  /* every query not answered yet */
+	/* Scratch for the answer being granted (one at a time: granting
+	 * does not return to the loop), too big for the stack. */
+	struct answer_info *answer;
+	struct gate_grant *grant_buf;
 	uint64_t n_live;
 	uint64_t next_id;
 	struct query_stats stats;

@@ -10,7 +10,15 @@
  *       conntrack keeps); prints "answer" or "no answer: <error>" each
  *   dns_client --tcp-half-close SERVER NAME [LOCAL_PORT]   sends the
  *       query over TCP (from LOCAL_PORT with SO_REUSEADDR, if given),
- *       shuts down its sending side, prints "rcode=X" of the answer */
+ *       shuts down its sending side, prints "rcode=X" of the answer
+ *   dns_client --burst N SERVER NAME   N UDP sockets, each connected (as
+ *       glibc's are), send one query each at once (NAME may hold one %d,
+ *       replaced by the socket's number), then wait up to 5 s; prints
+ *       "answered=A noerror=B servfail=C of N"
+ *   dns_client --tcp-hold N SECONDS SERVER   opens N TCP connections and
+ *       trickles a never-finished query into each, a byte every 2 s, for
+ *       SECONDS; prints "connected=C refused=R open=O" (R: closed by the
+ *       peer within the first second; O: still open at the end) */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -19,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -217,6 +227,162 @@ repeat_mode(int count, int interval_ms, const struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* Room for n descriptors and a few more. */
+static void
+raise_fd_limit(int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = (rlim_t)n + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static int
+burst_mode(int count, const struct sockaddr_storage *ss, socklen_t len,
+	   const char *pattern)
+{
+	struct pollfd *pfds = calloc((size_t)count, sizeof *pfds);
+	int i, answered = 0, noerror = 0, servfail = 0, waiting = count;
+	struct timespec start;
+
+	if (pfds == NULL || count <= 0)
+		return 3;
+	raise_fd_limit(count);
+	for (i = 0; i < count; i++) {
+		char name[300];
+		uint8_t *wire;
+		size_t wlen;
+
+		const char *mark = strstr(pattern, "%d");
+
+		if (mark != NULL) /* the test's own pattern: one %d at most */
+			snprintf(name, sizeof name, "%.*s%d%s",
+				 (int)(mark - pattern), pattern, i, mark + 2);
+		else
+			snprintf(name, sizeof name, "%s", pattern);
+		wire = build_query(name, LDNS_RR_TYPE_A, &wlen);
+		pfds[i].fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+		pfds[i].events = POLLIN;
+		if (wire == NULL || pfds[i].fd < 0 ||
+		    connect(pfds[i].fd, (const struct sockaddr *)ss, len) < 0 ||
+		    send(pfds[i].fd, wire, wlen, 0) < 0) {
+			perror("dns_client: burst");
+			return 3;
+		}
+		free(wire);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (waiting > 0 && elapsed_ms(&start) < 5000) {
+		if (poll(pfds, (nfds_t)count, 100) < 0)
+			break;
+		for (i = 0; i < count; i++) {
+			uint8_t answer[4096];
+			ssize_t n;
+
+			if (pfds[i].fd < 0 || !(pfds[i].revents & POLLIN))
+				continue;
+			n = recv(pfds[i].fd, answer, sizeof answer, 0);
+			close(pfds[i].fd);
+			pfds[i].fd = -1;
+			waiting--;
+			if (n < DNS_HEADER_BYTES)
+				continue;
+			answered++;
+			if ((answer[3] & 0x0f) == 0)
+				noerror++;
+			else if ((answer[3] & 0x0f) == 2)
+				servfail++;
+		}
+	}
+	printf("answered=%d noerror=%d servfail=%d of %d\n", answered, noerror,
+	       servfail, count);
+	return 0;
+}
+
+/* Whether the peer has closed fd (EOF or reset), without waiting. */
+static int
+peer_closed(int fd)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char byte;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	return recv(fd, &byte, 1, MSG_DONTWAIT) <= 0;
+}
+
+static int
+tcp_hold_mode(int count, int seconds, const struct sockaddr_storage *ss,
+	      socklen_t len)
+{
+	/* The length says 100 bytes; only ever a few come. */
+	static const uint8_t trickle[] = {0, 100, 0xab, 0xcd, 1, 0, 0, 1};
+	int *fds = calloc((size_t)count, sizeof *fds);
+	int i, connected = 0, refused = 0, open = 0;
+	size_t sent = 0;
+	struct timespec start;
+
+	if (fds == NULL || count <= 0)
+		return 3;
+	raise_fd_limit(count);
+	for (i = 0; i < count; i++) {
+		fds[i] = socket(ss->ss_family, SOCK_STREAM, 0);
+		if (fds[i] >= 0 &&
+		    connect(fds[i], (const struct sockaddr *)ss, len) == 0) {
+			connected++;
+			send(fds[i], trickle, 1, MSG_NOSIGNAL);
+		} else if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	sent = 1;
+	sleep(1);
+	for (i = 0; i < count; i++) {
+		if (fds[i] >= 0 && peer_closed(fds[i])) {
+			refused++;
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < (long)(seconds - 1) * 1000) {
+		sleep(2);
+		for (i = 0; i < count; i++) {
+			if (fds[i] < 0)
+				continue;
+			if (peer_closed(fds[i]) ||
+			    send(fds[i], trickle + sent % sizeof trickle, 1,
+				 MSG_NOSIGNAL) < 0) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		sent++;
+	}
+	for (i = 0; i < count; i++) {
+		if (fds[i] >= 0 && !peer_closed(fds[i]))
+			open++;
+	}
+	printf("connected=%d refused=%d open=%d\n", connected, refused, open);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,6 +408,16 @@ main(int argc, char **argv)
 		return repeat_mode(atoi(argv[2]), atoi(argv[3]), &ss, len,
 				   argv[5]);
 	}
+	if (argc == 5 && strcmp(argv[1], "--burst") == 0) {
+		if (server_address(argv[3], &ss, &len) < 0)
+			return 3;
+		return burst_mode(atoi(argv[2]), &ss, len, argv[4]);
+	}
+	if (argc == 5 && strcmp(argv[1], "--tcp-hold") == 0) {
+		if (server_address(argv[4], &ss, &len) < 0)
+			return 3;
+		return tcp_hold_mode(atoi(argv[2]), atoi(argv[3]), &ss, len);
+	}
 	if (argc == 4 && strcmp(argv[1], "--raw") == 0) {
 		if (server_address(argv[2], &ss, &len) < 0)
 			return 3;
@@ -253,7 +429,9 @@ main(int argc, char **argv)
 			"       dns_client --raw SERVER HEX\n"
 			"       dns_client --repeat N MS SERVER NAME\n"
 			"       dns_client --tcp-half-close SERVER NAME "
-			"[LOCAL_PORT]\n");
+			"[LOCAL_PORT]\n"
+			"       dns_client --burst N SERVER NAME\n"
+			"       dns_client --tcp-hold N SECONDS SERVER\n");
 		return 3;
 	}
 	type = ldns_get_rr_type_by_name(argv[3]);

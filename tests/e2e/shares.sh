@@ -1,0 +1,161 @@
+#!/bin/sh
+# shares.sh - hostile apps and bursts: one app's flood of addresses, of
+# DNS-over-TCP connections or of malformed packets costs that app alone;
+# a burst of 1,000 client sockets is answered in full; an answer with
+# more addresses than fit one grant batch is granted whole.
+. "$(dirname "$0")/lib.sh"
+
+FLOOD=
+i=1
+while [ $i -le 600 ]; do
+	FLOOD="$FLOOD
+h$i.flood.test. 300 IN AAAA 2001:db8:f::$i"
+	i=$((i + 1))
+done
+MANY=
+i=1
+while [ $i -le 100 ]; do
+	MANY="$MANY
+many.app.test. 300 IN A 203.0.113.$i"
+	i=$((i + 1))
+done
+LOCAL_DATA="
+good.app.test. 300 IN A 198.51.100.20
+good6.app.test. 300 IN AAAA 2001:db8:100::20
+cached.app.test. 300 IN A 198.51.100.21
+$FLOOD
+$MANY
+"
+
+e2e_setup
+add_server 198.51.100.20
+add_server 2001:db8:100::20
+start_unbound
+HOSTILE=$(new_app hostile)
+APP_B=$(new_app app-b)
+APP_C=$(new_app app-c)
+APP_D=$(new_app app-d)
+APP_E=$(new_app app-e)
+APP_M=$(new_app app-m)
+DIG=$(readlink -f "$(command -v dig)")
+
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+set-size 512
+app-grant-quota 150
+log-file $E2E_TMP/query.log"
+QLOG=$E2E_TMP/query.log
+
+dig_short() {
+	cg=$1
+	shift
+	as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=3 +tries=1 @192.0.2.2 "$@"
+}
+connect() { as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000; }
+# between_lines N LOW HIGH: LOW <= N <= HIGH.
+between_lines() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+grants_of() { in_client "$DNSGATECTL" grants | grep -c "/$1 "; }
+
+# 1. One app resolves 600 distinct addresses (its own zone is enough):
+# more than the whole allow6 set holds. It gets its share and no more;
+# every other app keeps resolving and connecting.
+args=
+i=1
+while [ $i -le 600 ]; do
+	args="$args h$i.flood.test AAAA"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+as_app "$HOSTILE" "$E2E_TMP/pid" "$DIG" +short +time=2 +tries=1 \
+	@192.0.2.2 $args >/dev/null 2>&1
+n=$(grants_of hostile)
+check "the flooding app holds exactly its share of the set (150: $n)" \
+	[ "$n" = 150 ]
+ans=$(dig_short "$APP_B" good6.app.test AAAA)
+out=$(connect "$APP_B" 2001:db8:100::20)
+check_that "another app still resolves and connects over IPv6 ($ans, $out)" \
+	'[ "$ans" = 2001:db8:100::20 ] && [ "$out" = connected ]'
+ans=$(dig_short "$APP_B" h1.flood.test AAAA)
+check "another app gets a name the flooder resolved ($ans)" \
+	[ "$ans" = 2001:db8:f::1 ]
+ans=$(dig_short "$HOSTILE" h1.flood.test AAAA)
+check "at its share, the flooder still renews what it holds ($ans)" \
+	[ "$ans" = 2001:db8:f::1 ]
+status=$(as_app "$HOSTILE" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
+	@192.0.2.2 h599.flood.test AAAA | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "past its share, its new names get SERVFAIL ($status)" \
+	[ "$status" = SERVFAIL ]
+n=$(grep -c 'cgroup=[^ ]*/hostile .*decision=refused reason=app-grant-quota' "$QLOG")
+check "its refusals are logged, rate-limited ($n lines for 451)" \
+	between_lines "$n" 1 30
+check "the suppressed ones are counted in the log" \
+	grep -q 'more lines like it about this app were suppressed\|more log lines about cgroup=[^ ]*/hostile were suppressed' "$QLOG"
+
+# 2. One app opens DNS-over-TCP connections and trickles a byte into
+# each every 2 s (which once defeated the idle timeout). It gets its
+# share of 16; the others are refused at once, and the 16 are closed
+# 10 s after they were opened, trickle or not.
+nsenter --net=/run/netns/"$NS_CLIENT" sh -c \
+	'echo $$ >"$1/cgroup.procs"; exec "$2" --tcp-hold 300 14 192.0.2.2 >"$3"' \
+	sh "$HOSTILE" "$DNS_CLIENT" "$E2E_TMP/hold.out" &
+HOLD=$!
+BACKGROUND_PIDS="$BACKGROUND_PIDS $HOLD"
+sleep 3
+ans=$(dig_short "$APP_B" +tcp good.app.test)
+out=$(connect "$APP_B" 198.51.100.20)
+check_that "while it holds them, another app resolves over TCP ($ans, $out)" \
+	'[ "$ans" = 198.51.100.20 ] && [ "$out" = connected ]'
+wait "$HOLD"
+hold=$(cat "$E2E_TMP/hold.out")
+check_that "the app got 16 connections, 284 were refused at once ($hold)" \
+	'[ "$hold" = "connected=300 refused=284 open=0" ]'
+check "the refused connections are logged with the app" \
+	grep -q 'refused a DNS-over-TCP connection from uid=0 cgroup=[^ ]*/hostile' "$QLOG"
+
+# 3. A burst of 1,000 client sockets, one query each: all answered, for
+# a cached name and for 1,000 names never asked before.
+# Warmed by the same client: its queries (no EDNS) have their own
+# cache entry.
+as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" 192.0.2.2 cached.app.test A \
+	>/dev/null
+out=$(as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" --burst 1000 192.0.2.2 \
+	cached.app.test)
+check "a burst of 1,000 queries for a cached name is answered in full ($out)" \
+	[ "$out" = "answered=1000 noerror=1000 servfail=0 of 1000" ]
+out=$(as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" --burst 1000 192.0.2.2 \
+	'b%d.burst.test')
+check_that "a burst of 1,000 new names is answered in full ($out)" \
+	'case "$out" in "answered=1000 "*) true ;; *) false ;; esac'
+
+# 4. Malformed packets: logged with the app, at most a burst of them,
+# with the count of the rest; another app's line still gets through.
+i=0
+while [ $i -lt 40 ]; do
+	as_app "$APP_D" "$E2E_TMP/pid" "$DNS_CLIENT" --raw 192.0.2.2 \
+		00010000000100000000000003 >/dev/null
+	i=$((i + 1))
+done
+as_app "$APP_E" "$E2E_TMP/pid" "$DNS_CLIENT" --raw 192.0.2.2 \
+	00020000000100000000000003 >/dev/null
+n=$(grep -c 'answered a bad udp message .*cgroup=[^ ]*/app-d ' "$QLOG")
+check "40 malformed packets from one app log at most a burst ($n)" \
+	between_lines "$n" 1 12
+check "another app's malformed packet is still logged" \
+	grep -q 'answered a bad udp message .*cgroup=[^ ]*/app-e ' "$QLOG"
+sleep 6
+check "the suppressed lines about the first app are reported" \
+	grep -q 'more log lines about cgroup=[^ ]*/app-d were suppressed' "$QLOG"
+
+# 5. An answer with 100 addresses (more than one batch of 64 once held)
+# is granted in full.
+n=$(dig_short "$APP_M" many.app.test | grep -c '^203\.0\.113\.')
+check "the app gets all 100 addresses ($n)" [ "$n" = 100 ]
+n=$(grants_of app-m)
+check "all 100 are granted to it ($n)" [ "$n" = 100 ]
+
+stop_daemon
+check "it stops cleanly" [ "$DAEMON_STATUS" = 0 ]
+check "the exit statistics count the refusals per share" \
+	grep -q 'refused over an app.s share: [1-9][0-9]* for grants, [0-9]* for pending queries, [1-9][0-9]* TCP connections' "$QLOG"
+
+e2e_finish
