@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_file.h"
+#include "control.h"
 #include "xmalloc.h"
 
 /* One line being parsed, for error positions. */
@@ -55,6 +56,7 @@ config_new_default(void)
 	cfg->upstream_tries = 2;
 	cfg->app_grant_quota = cfg->set_size / 8;
 	cfg->app_pending_quota = 128;
+	cfg->control_socket = xstrdup(CONTROL_DEFAULT_PATH);
 	cfg->app_tcp_quota = 16;
 	cfg->log_queries = true;
 	return cfg;
@@ -76,6 +78,7 @@ config_free(struct config *cfg)
 	free(cfg->exempt);
 	free(cfg->resolv_conf);
 	free(cfg->log_file);
+	free(cfg->control_socket);
 	free(cfg);
 }
 
@@ -274,6 +277,10 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		return parse_uint(c, value, 1, 65535, &cfg->app_pending_quota);
 	} else if (strcmp(key, "app-tcp-quota") == 0) {
 		return parse_uint(c, value, 1, 256, &cfg->app_tcp_quota);
+	} else if (strcmp(key, "control-socket") == 0) {
+		free(cfg->control_socket);
+		cfg->control_socket =
+			strcmp(value, "none") == 0 ? NULL : xstrdup(value);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -395,6 +402,8 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->blocklists[i]);
 		if (cfg->log_file != NULL)
 			make_relative_to(path, &cfg->log_file);
+		if (cfg->control_socket != NULL)
+			make_relative_to(path, &cfg->control_socket);
 		make_relative_to(path, &cfg->resolv_conf);
 	}
 	return cfg;
@@ -427,6 +436,8 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "app-grant-quota %u\n", cfg->app_grant_quota);
 	fprintf(out, "app-pending-quota %u\n", cfg->app_pending_quota);
 	fprintf(out, "app-tcp-quota %u\n", cfg->app_tcp_quota);
+	fprintf(out, "control-socket %s\n",
+		cfg->control_socket != NULL ? cfg->control_socket : "none");
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");

@@ -34,6 +34,7 @@ struct config {
 	uint32_t app_grant_quota;   /* app-grant-quota: live grants */
 	uint32_t app_pending_quota; /* app-pending-quota: queries upstream */
 	uint32_t app_tcp_quota;     /* app-tcp-quota: TCP connections */
+	char *control_socket;     /* control-socket: NULL = none */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -22,6 +23,7 @@
 #include "cache.h"
 #include "cgroup.h"
 #include "config_file.h"
+#include "control.h"
 #include "listener.h"
 #include "log.h"
 #include "nft_gate.h"
@@ -31,6 +33,7 @@
 #include "query.h"
 #include "resolvconf.h"
 #include "sockdiag.h"
+#include "status.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -46,12 +49,23 @@ struct daemon {
 	struct gate *gate;
 	struct gate_options gate_options;
 	struct nft_watch *watch;
+	struct control *control;
+	struct status_sources status;
 	struct event *rebuild;   /* recreates the table, shortly after */
 	int exit_status;
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 };
+
+static time_t
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static void
 usage(FILE *out)
@@ -138,6 +152,21 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	policy_free(d->engine.policy);
 	d->engine.policy = p;
 	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
+}
+
+/* The control socket's requests. */
+static int
+on_control(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(command, "status") == 0) {
+		status_json(&d->status, out);
+		return 0;
+	}
+	snprintf(err, errlen, "unknown command '%s' (known: status)", command);
+	return -1;
 }
 
 /* Creates the table for the cgroup levels the host has now. */
@@ -247,6 +276,14 @@ start(struct daemon *d)
 		fatal("%s", err);
 	listener_set_tcp_hooks(d->listener, query_tcp_open, query_tcp_close,
 			       &d->engine);
+	d->status.engine = &d->engine;
+	d->status.started = monotonic_seconds();
+	if (d->cfg->control_socket != NULL) {
+		d->control = control_new(d->base, d->cfg->control_socket,
+					 on_control, d, err, sizeof err);
+		if (d->control == NULL)
+			fatal("%s", err);
+	}
 
 	/* Listen for changes before making the table: none is missed. */
 	d->watch = nft_watch_new(d->base, on_table_event, d, err, sizeof err);
@@ -293,13 +330,13 @@ start(struct daemon *d)
 static int
 stop(struct daemon *d)
 {
-	const struct query_stats *st = &d->engine.stats;
 	char err[256];
 	int status = d->exit_status;
 	size_t i;
 
 	/* The watcher first (the table's removal is our own doing), then the
 	 * redirect, so DNS works again at once. */
+	control_free(d->control);
 	nft_watch_free(d->watch);
 	if (d->rebuild != NULL)
 		event_free(d->rebuild);
@@ -316,22 +353,9 @@ stop(struct daemon *d)
 	query_engine_stop(&d->engine);
 	upstream_free(d->upstream);
 	listener_free(d->listener);
-	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
-		 "failed, %llu malformed, %llu from cache, %llu grants; "
-		 "refused over an app's share: %llu for grants, %llu for "
-		 "pending queries, %llu TCP connections; %llu log lines "
-		 "suppressed%s",
-		 (unsigned long long)st->queries,
-		 (unsigned long long)st->allowed,
-		 (unsigned long long)st->blocked,
-		 (unsigned long long)st->failed,
-		 (unsigned long long)st->malformed,
-		 (unsigned long long)st->cache_hits,
-		 (unsigned long long)st->grants,
-		 (unsigned long long)st->refused[SHARE_GRANTS],
-		 (unsigned long long)st->refused[SHARE_PENDING],
-		 (unsigned long long)st->refused[SHARE_TCP],
-		 (unsigned long long)st->log_suppressed,
+	status_log(&d->status, "at exit");
+	log_info("stopped: %llu queries%s",
+		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
 	cache_free(d->engine.cache);

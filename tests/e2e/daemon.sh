@@ -72,6 +72,7 @@ cp "$top_srcdir/etc/blocklist.txt" "$E2E_TMP/shipped/"
 printf 'nameserver 192.0.2.2\n' >"$E2E_TMP/shipped/resolv.conf"
 sed 's|^resolv-conf .*|resolv-conf resolv.conf|' \
 	"$top_srcdir/etc/dnsgate.conf" >"$E2E_TMP/shipped/dnsgate.conf"
+echo "control-socket $E2E_TMP/shipped/control.sock" >>"$E2E_TMP/shipped/dnsgate.conf"
 out=$("$DNSGATED" -n -c "$E2E_TMP/shipped/dnsgate.conf")
 check "dnsgated -n prints the shipped config as understood" \
 	sh -c "echo '$out' | grep -qx 'exempt 192.168.0.0/16'"

@@ -20,6 +20,7 @@ DNSGATED=$top_builddir/dnsgated
 DNSGATECTL=$top_builddir/dnsgatectl
 TCP_PROBE=$top_builddir/tests/helpers/tcp_probe
 DNS_CLIENT=$top_builddir/tests/helpers/dns_client
+CONTROL_SEND=$top_builddir/tests/helpers/control_send
 
 E2E_ID=dg$$
 NS_CLIENT=${E2E_ID}-client
@@ -57,6 +58,18 @@ rejected() {
 # as the caller's own (only the first part asserted).
 check_that() {
 	if eval "$2"; then ok "$1"; else fail "$1"; fi
+}
+
+# within SECONDS COMMAND...: COMMAND succeeds, now or within SECONDS
+# (tried every 0.1 s): for what the daemon does on a timer.
+within() {
+	tries=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
 }
 
 in_client() { nsenter --net=/run/netns/"$NS_CLIENT" "$@"; }
@@ -189,11 +202,16 @@ UNBOUND
 }
 
 # start_daemon CONFIG_TEXT: dnsgated in the client namespace, logging to
-# $DAEMON_LOG; returns when the gate table exists.
+# $DAEMON_LOG; returns when the gate table exists. Its control socket is
+# $CONTROL_SOCKET (the test's own, never the host's /run/dnsgate) unless
+# the config names one.
 start_daemon() {
 	DAEMON_CONF=$E2E_TMP/dnsgate.conf
 	DAEMON_LOG=$E2E_TMP/dnsgated.log
+	CONTROL_SOCKET=$E2E_TMP/control.sock
 	printf '%s\n' "$1" >"$DAEMON_CONF"
+	grep -q '^control-socket' "$DAEMON_CONF" ||
+		printf 'control-socket %s\n' "$CONTROL_SOCKET" >>"$DAEMON_CONF"
 	nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$DAEMON_CONF" \
 		>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!

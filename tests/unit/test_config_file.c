@@ -123,7 +123,8 @@ config_equal(const struct config *a, const struct config *b)
 	    a->app_tcp_quota != b->app_tcp_quota ||
 	    a->log_queries != b->log_queries ||
 	    !str_equal(a->resolv_conf, b->resolv_conf) ||
-	    !str_equal(a->log_file, b->log_file))
+	    !str_equal(a->log_file, b->log_file) ||
+	    !str_equal(a->control_socket, b->control_socket))
 		return 0;
 	for (i = 0; i < a->n_upstreams; i++)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
@@ -155,6 +156,7 @@ check_defaults(const struct config *cfg)
 	CHECK_INT(cfg->app_grant_quota, 8192);
 	CHECK_INT(cfg->app_pending_quota, 128);
 	CHECK_INT(cfg->app_tcp_quota, 16);
+	CHECK_STR(cfg->control_socket, "/run/dnsgate/control.sock");
 	CHECK_STR(cfg->log_file, NULL);
 	CHECK(cfg->log_queries);
 }
@@ -257,6 +259,13 @@ test_every_key(void)
 	}
 	config_free(cfg);
 	CHECK(parse("app-grant-quota 0\n") == NULL);
+	cfg = parse("control-socket none\n");
+	CHECK(cfg != NULL && cfg->control_socket == NULL);
+	config_free(cfg);
+	cfg = parse("control-socket /tmp/x.sock\n");
+	CHECK(cfg != NULL && cfg->control_socket != NULL &&
+	      strcmp(cfg->control_socket, "/tmp/x.sock") == 0);
+	config_free(cfg);
 	CHECK(parse("app-tcp-quota 257\n") == NULL);
 	CHECK(parse("app-pending-quota 65536\n") == NULL);
 

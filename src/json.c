@@ -1,0 +1,548 @@
+/* json.c - a bounded JSON writer and a strict reader of flat objects. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+/* --- writing ----------------------------------------------------------- */
+
+static void
+put(struct json_out *j, const char *s, size_t n)
+{
+	if (j->overflow)
+		return;
+	if (j->len + n + 1 > j->size) {
+		j->overflow = true;
+		return;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void
+put_str(struct json_out *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+/* A comma before every value but the first of its container. A value
+ * after a key needs none: the key placed it. */
+static void
+separate(struct json_out *j, bool after_key)
+{
+	unsigned d = j->depth < 16 ? j->depth : 15;
+
+	if (!after_key && j->need_comma[d])
+		put(j, ",", 1);
+	j->need_comma[d] = true;
+}
+
+void
+json_out_init(struct json_out *j, char *buf, size_t size)
+{
+	memset(j, 0, sizeof *j);
+	j->buf = buf;
+	j->size = size;
+	if (size > 0)
+		buf[0] = '\0';
+	else
+		j->overflow = true;
+}
+
+/* Whether the value about to be written follows its key (then it needs
+ * no comma of its own). */
+static bool
+after_key_pending(struct json_out *j)
+{
+	bool k = j->after_key;
+
+	j->after_key = false;
+	return k;
+}
+
+static void
+open_container(struct json_out *j, const char *c)
+{
+	separate(j, after_key_pending(j));
+	put(j, c, 1);
+	j->depth++;
+	if (j->depth < 16)
+		j->need_comma[j->depth] = false;
+}
+
+static void
+close_container(struct json_out *j, const char *c)
+{
+	if (j->depth > 0)
+		j->depth--;
+	put(j, c, 1);
+}
+
+void
+json_object_begin(struct json_out *j)
+{
+	open_container(j, "{");
+}
+
+void
+json_object_end(struct json_out *j)
+{
+	close_container(j, "}");
+}
+
+void
+json_array_begin(struct json_out *j)
+{
+	open_container(j, "[");
+}
+
+void
+json_array_end(struct json_out *j)
+{
+	close_container(j, "]");
+}
+
+static void
+put_escaped(struct json_out *j, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	put(j, "\"", 1);
+	for (; *p != '\0'; p++) {
+		char esc[8];
+
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(j, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			put_str(j, esc);
+		} else {
+			put(j, (const char *)p, 1);
+		}
+	}
+	put(j, "\"", 1);
+}
+
+void
+json_key(struct json_out *j, const char *key)
+{
+	separate(j, false);
+	put_escaped(j, key);
+	put(j, ":", 1);
+	j->after_key = true;
+}
+
+void
+json_string(struct json_out *j, const char *value)
+{
+	separate(j, after_key_pending(j));
+	put_escaped(j, value);
+}
+
+void
+json_uint(struct json_out *j, uint64_t value)
+{
+	char num[24];
+
+	separate(j, after_key_pending(j));
+	snprintf(num, sizeof num, "%" PRIu64, value);
+	put_str(j, num);
+}
+
+void
+json_int(struct json_out *j, int64_t value)
+{
+	char num[24];
+
+	separate(j, after_key_pending(j));
+	snprintf(num, sizeof num, "%" PRId64, value);
+	put_str(j, num);
+}
+
+void
+json_bool(struct json_out *j, bool value)
+{
+	separate(j, after_key_pending(j));
+	put_str(j, value ? "true" : "false");
+}
+
+const char *
+json_out_text(const struct json_out *j)
+{
+	return j->size > 0 ? j->buf : "";
+}
+
+bool
+json_out_ok(const struct json_out *j)
+{
+	return !j->overflow;
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+struct cursor {
+	const char *p, *end;
+};
+
+static void
+skip_blanks(struct cursor *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+				 *c->p == '\r' || *c->p == '\n'))
+		c->p++;
+}
+
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Reads a string at c->p (which is at its quote), unescaping into out
+ * when out is not NULL. Returns its length, -1 when malformed, -2 when it
+ * does not fit out. */
+static long
+read_string(struct cursor *c, char *out, size_t outlen, const char **reason)
+{
+	size_t n = 0;
+	bool cut = false;
+
+	c->p++; /* the opening quote */
+	while (c->p < c->end && *c->p != '"') {
+		char ch = *c->p++;
+
+		if ((unsigned char)ch < 0x20) {
+			*reason = "a control character inside a string";
+			return -1;
+		}
+		if (ch == '\\') {
+			if (c->p >= c->end) {
+				*reason = "a string ends in a backslash";
+				return -1;
+			}
+			ch = *c->p++;
+			switch (ch) {
+			case '"': case '\\': case '/':
+				break;
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'u': {
+				int v = 0, k;
+
+				for (k = 0; k < 4; k++) {
+					int d = c->p < c->end ? hex_digit(*c->p)
+							      : -1;
+
+					if (d < 0) {
+						*reason = "a bad \\u escape";
+						return -1;
+					}
+					v = v * 16 + d;
+					c->p++;
+				}
+				if (v == 0 || v > 0x7f) {
+					*reason = "a \\u escape outside ASCII "
+						  "(or NUL)";
+					return -1;
+				}
+				ch = (char)v;
+				break;
+			}
+			default:
+				*reason = "an unknown escape in a string";
+				return -1;
+			}
+		}
+		if (out != NULL) {
+			if (n + 1 < outlen)
+				out[n] = ch;
+			else
+				cut = true;
+		}
+		n++;
+	}
+	if (c->p >= c->end) {
+		*reason = "a string is not closed";
+		return -1;
+	}
+	c->p++; /* the closing quote */
+	if (out != NULL && outlen > 0)
+		out[n < outlen ? n : outlen - 1] = '\0';
+	return cut ? -2 : (long)n;
+}
+
+static int
+read_scalar(struct cursor *c, const char **reason)
+{
+	static const char *const words[] = {"true", "false", "null"};
+	size_t i;
+
+	if (c->p < c->end && *c->p == '"')
+		return read_string(c, NULL, 0, reason) < 0 ? -1 : 0;
+	for (i = 0; i < 3; i++) {
+		size_t n = strlen(words[i]);
+
+		if ((size_t)(c->end - c->p) >= n &&
+		    memcmp(c->p, words[i], n) == 0) {
+			c->p += n;
+			return 0;
+		}
+	}
+	/* A number: -?digits(.digits)?([eE][+-]?digits)? */
+	{
+		const char *start = c->p;
+
+		if (c->p < c->end && *c->p == '-')
+			c->p++;
+		while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+			c->p++;
+		if (c->p < c->end && *c->p == '.') {
+			c->p++;
+			while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+				c->p++;
+		}
+		if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+			c->p++;
+			if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+				c->p++;
+			while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+				c->p++;
+		}
+		if (c->p == start || (c->p == start + 1 && *start == '-')) {
+			*reason = c->p < c->end && (*c->p == '{' || *c->p == '[')
+					  ? "a request holds only strings, "
+					    "numbers, true, false and null"
+					  : "expected a value";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Walks the object; calls visit for each member (key cursor at its
+ * quote, value cursor at its first character). */
+static int
+walk(const char *text, size_t len, const char **reason,
+     int (*visit)(struct cursor *key, struct cursor *value, void *arg),
+     void *arg)
+{
+	struct cursor c = {text, text + len};
+	bool first = true;
+
+	skip_blanks(&c);
+	if (c.p >= c.end || *c.p != '{') {
+		*reason = "a request is one JSON object, {...}";
+		return -1;
+	}
+	c.p++;
+	for (;;) {
+		struct cursor key, value;
+
+		skip_blanks(&c);
+		if (c.p < c.end && *c.p == '}' && first) {
+			c.p++;
+			break;
+		}
+		if (c.p >= c.end || *c.p != '"') {
+			*reason = "expected a quoted member name";
+			return -1;
+		}
+		key = c;
+		if (read_string(&c, NULL, 0, reason) < 0)
+			return -1;
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != ':') {
+			*reason = "expected ':' after a member name";
+			return -1;
+		}
+		c.p++;
+		skip_blanks(&c);
+		value = c;
+		if (read_scalar(&c, reason) < 0)
+			return -1;
+		if (visit != NULL && visit(&key, &value, arg) != 0)
+			return 1;
+		first = false;
+		skip_blanks(&c);
+		if (c.p < c.end && *c.p == ',') {
+			c.p++;
+			continue;
+		}
+		if (c.p < c.end && *c.p == '}') {
+			c.p++;
+			break;
+		}
+		*reason = "expected ',' or '}'";
+		return -1;
+	}
+	skip_blanks(&c);
+	if (c.p != c.end) {
+		*reason = "text after the object";
+		return -1;
+	}
+	return 0;
+}
+
+int
+json_flat_check(const char *text, size_t len, const char **reason)
+{
+	return walk(text, len, reason, NULL, NULL) == 0 ? 0 : -1;
+}
+
+struct lookup {
+	const char *key;
+	char *out;
+	size_t outlen;
+	int result;
+};
+
+static int
+visit_lookup(struct cursor *key, struct cursor *value, void *arg)
+{
+	struct lookup *l = arg;
+	char name[128];
+	const char *reason;
+
+	if (read_string(key, name, sizeof name, &reason) < 0 ||
+	    strcmp(name, l->key) != 0 || *value->p != '"')
+		return 0;
+	l->result = read_string(value, l->out, l->outlen, &reason) == -2 ? -2
+									  : 0;
+	return 1;
+}
+
+int
+json_flat_get_string(const char *text, size_t len, const char *key,
+		     char *out, size_t outlen)
+{
+	struct lookup l = {key, out, outlen, -1};
+	const char *reason;
+
+	if (walk(text, len, &reason, visit_lookup, &l) < 0)
+		return -1;
+	return l.result;
+}
+
+/* --- printing for people ------------------------------------------------- */
+
+static void
+indent(FILE *out, unsigned depth)
+{
+	unsigned i;
+
+	for (i = 0; i < depth; i++)
+		fputs("  ", out);
+}
+
+/* Prints the scalar at c->p (a string unquoted, the rest as they are). */
+static int
+print_scalar(FILE *out, struct cursor *c)
+{
+	const char *start = c->p, *reason;
+
+	if (*c->p == '"') {
+		char buf[1024];
+
+		if (read_string(c, buf, sizeof buf, &reason) == -1)
+			return -1;
+		fputs(buf, out);
+		return 0;
+	}
+	if (read_scalar(c, &reason) < 0)
+		return -1;
+	fwrite(start, 1, (size_t)(c->p - start), out);
+	return 0;
+}
+
+static int print_value(FILE *out, struct cursor *c, unsigned depth,
+		       bool in_array);
+
+/* An object's members or an array's elements, one a line. */
+static int
+print_container(FILE *out, struct cursor *c, unsigned depth, bool array)
+{
+	char close = array ? ']' : '}';
+	bool first = true;
+
+	c->p++;
+	for (;;) {
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == close && first) {
+			c->p++;
+			return 0;
+		}
+		if (array) {
+			indent(out, depth);
+			fputs("-", out);
+		} else {
+			char key[128];
+			const char *reason;
+
+			if (c->p >= c->end || *c->p != '"' ||
+			    read_string(c, key, sizeof key, &reason) == -1)
+				return -1;
+			skip_blanks(c);
+			if (c->p >= c->end || *c->p != ':')
+				return -1;
+			c->p++;
+			indent(out, depth);
+			fprintf(out, "%s:", key);
+		}
+		skip_blanks(c);
+		if (print_value(out, c, depth + 1, array) < 0)
+			return -1;
+		first = false;
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+print_value(FILE *out, struct cursor *c, unsigned depth, bool in_array)
+{
+	if (c->p >= c->end || depth > 32)
+		return -1;
+	if (*c->p == '{' || *c->p == '[') {
+		fputc('\n', out);
+		return print_container(out, c, depth, *c->p == '[');
+	}
+	fputc(' ', out);
+	if (print_scalar(out, c) < 0)
+		return -1;
+	fputc('\n', out);
+	return 0;
+}
+
+int
+json_print_pretty(FILE *out, const char *text)
+{
+	struct cursor c = {text, text + strlen(text)};
+
+	skip_blanks(&c);
+	if (c.p >= c.end || (*c.p != '{' && *c.p != '['))
+		return -1;
+	return print_container(out, &c, 0, *c.p == '[');
+}

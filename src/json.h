@@ -1,0 +1,57 @@
+/* json.h - the little JSON the control protocol needs: a writer that
+ * builds one object into a caller's buffer (escaping every string), and
+ * a strict reader of one flat request object ({"key": "string" | number
+ * | true | false | null, ...}). Nothing here allocates. */
+#ifndef DNSGATE_JSON_H
+#define DNSGATE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A writer into buf; once the buffer is too small it stops writing and
+ * json_out_ok() says false (the text is then cut, never overrun). Keys
+ * and values are separated by the writer: call json_key() before each
+ * member of an object, nothing before an array element. */
+struct json_out {
+	char *buf;
+	size_t size;
+	size_t len;
+	bool overflow;
+	unsigned depth;
+	bool need_comma[16]; /* per depth: a value was written there */
+	bool after_key;
+};
+
+void json_out_init(struct json_out *j, char *buf, size_t size);
+void json_object_begin(struct json_out *j);
+void json_object_end(struct json_out *j);
+void json_array_begin(struct json_out *j);
+void json_array_end(struct json_out *j);
+void json_key(struct json_out *j, const char *key);
+void json_string(struct json_out *j, const char *value);
+void json_uint(struct json_out *j, uint64_t value);
+void json_int(struct json_out *j, int64_t value);
+void json_bool(struct json_out *j, bool value);
+/* The text so far, NUL-terminated. */
+const char *json_out_text(const struct json_out *j);
+bool json_out_ok(const struct json_out *j);
+
+/* Checks that text (len bytes, no NUL needed) is exactly one flat JSON
+ * object, with only blanks around it. Returns 0, or -1 with *reason. */
+int json_flat_check(const char *text, size_t len, const char **reason);
+
+/* In a text json_flat_check accepted: copies the string member key into
+ * out (unescaped; \u escapes outside ASCII are refused). Returns 0, -1
+ * when there is no such string member, -2 when it does not fit out. */
+int json_flat_get_string(const char *text, size_t len, const char *key,
+			 char *out, size_t outlen);
+
+/* Writes a JSON text (as json_out makes it) for people: one "key: value"
+ * a line, nested objects and arrays indented two spaces, array elements
+ * marked "-". Returns 0, or -1 when text is not JSON it can follow
+ * (then nothing more is written). */
+int json_print_pretty(FILE *out, const char *text);
+
+#endif

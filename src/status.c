@@ -1,0 +1,114 @@
+/* status.c - the daemon's counters as JSON and as log lines. */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "grant_table.h"
+#include "log.h"
+#include "query.h"
+#include "shares.h"
+#include "status.h"
+
+static time_t
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void
+status_json(const struct status_sources *s, struct json_out *j)
+{
+	const struct query_engine *e = s->engine;
+	const struct query_stats *st = &e->stats;
+
+	json_key(j, "version");
+	json_string(j, PACKAGE_VERSION);
+	json_key(j, "pid");
+	json_uint(j, (uint64_t)getpid());
+	json_key(j, "uptime_seconds");
+	json_uint(j, (uint64_t)(now_seconds() - s->started));
+
+	json_key(j, "queries");
+	json_object_begin(j);
+	json_key(j, "total");
+	json_uint(j, st->queries);
+	json_key(j, "allowed");
+	json_uint(j, st->allowed);
+	json_key(j, "blocked");
+	json_uint(j, st->blocked);
+	json_key(j, "failed");
+	json_uint(j, st->failed);
+	json_key(j, "malformed");
+	json_uint(j, st->malformed);
+	json_key(j, "from_cache");
+	json_uint(j, st->cache_hits);
+	json_key(j, "in_flight");
+	json_uint(j, e->n_live);
+	json_object_end(j);
+
+	json_key(j, "grants");
+	json_object_begin(j);
+	json_key(j, "written");
+	json_uint(j, st->grants);
+	json_key(j, "live");
+	json_uint(j, e->grants != NULL ? grant_table_count(e->grants) : 0);
+	json_key(j, "answers_cut");
+	json_uint(j, st->addresses_cut);
+	json_object_end(j);
+
+	json_key(j, "refused_over_app_share");
+	json_object_begin(j);
+	json_key(j, "grants");
+	json_uint(j, st->refused[SHARE_GRANTS]);
+	json_key(j, "pending_queries");
+	json_uint(j, st->refused[SHARE_PENDING]);
+	json_key(j, "tcp_connections");
+	json_uint(j, st->refused[SHARE_TCP]);
+	json_object_end(j);
+
+	json_key(j, "app_shares");
+	json_object_begin(j);
+	json_key(j, "grants");
+	json_uint(j, shares_limit(e->shares, SHARE_GRANTS));
+	json_key(j, "pending_queries");
+	json_uint(j, shares_limit(e->shares, SHARE_PENDING));
+	json_key(j, "tcp_connections");
+	json_uint(j, shares_limit(e->shares, SHARE_TCP));
+	json_key(j, "apps_tracked");
+	json_uint(j, shares_app_count(e->shares));
+	json_object_end(j);
+
+	json_key(j, "log_lines_suppressed");
+	json_uint(j, st->log_suppressed);
+}
+
+void
+status_log(const struct status_sources *s, const char *what)
+{
+	const struct query_engine *e = s->engine;
+	const struct query_stats *st = &e->stats;
+
+	log_info("statistics %s: %llu queries, %llu allowed, %llu blocked, "
+		 "%llu failed, %llu malformed, %llu from cache, %llu in "
+		 "flight; %llu grants written, %zu live",
+		 what, (unsigned long long)st->queries,
+		 (unsigned long long)st->allowed,
+		 (unsigned long long)st->blocked,
+		 (unsigned long long)st->failed,
+		 (unsigned long long)st->malformed,
+		 (unsigned long long)st->cache_hits,
+		 (unsigned long long)e->n_live,
+		 (unsigned long long)st->grants,
+		 e->grants != NULL ? grant_table_count(e->grants) : 0);
+	log_info("statistics %s: refused over an app's share: %llu for "
+		 "grants, %llu for pending queries, %llu TCP connections; "
+		 "%llu log lines suppressed; %llu answers cut",
+		 what, (unsigned long long)st->refused[SHARE_GRANTS],
+		 (unsigned long long)st->refused[SHARE_PENDING],
+		 (unsigned long long)st->refused[SHARE_TCP],
+		 (unsigned long long)st->log_suppressed,
+		 (unsigned long long)st->addresses_cut);
+}

@@ -1,0 +1,149 @@
+/* test_json.c - the control protocol's JSON writer, reader and printer. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "json.h"
+
+static void
+test_writer(void)
+{
+	char buf[512];
+	struct json_out j;
+
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	json_key(&j, "a");
+	json_uint(&j, 18446744073709551615ULL);
+	json_key(&j, "b");
+	json_string(&j, "quote\" back\\ nl\n tab\t \x01 \x7f");
+	json_key(&j, "c");
+	json_array_begin(&j);
+	json_int(&j, -5);
+	json_bool(&j, true);
+	json_object_begin(&j);
+	json_key(&j, "d");
+	json_bool(&j, false);
+	json_object_end(&j);
+	json_array_begin(&j);
+	json_array_end(&j);
+	json_array_end(&j);
+	json_key(&j, "e");
+	json_object_begin(&j);
+	json_object_end(&j);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK_STR(json_out_text(&j),
+		  "{\"a\":18446744073709551615,"
+		  "\"b\":\"quote\\\" back\\\\ nl\\u000a tab\\u0009 \\u0001 "
+		  "\\u007f\","
+		  "\"c\":[-5,true,{\"d\":false},[]],\"e\":{}}");
+
+	/* Too small: cut, never overrun, and said so. */
+	memset(buf, 'Z', sizeof buf);
+	json_out_init(&j, buf, 8);
+	json_object_begin(&j);
+	json_key(&j, "longer than eight");
+	json_uint(&j, 1);
+	json_object_end(&j);
+	CHECK(!json_out_ok(&j));
+	CHECK(strlen(json_out_text(&j)) < 8);
+	CHECK(buf[8] == 'Z');
+	json_out_init(&j, buf, 0);
+	CHECK(!json_out_ok(&j));
+	CHECK_STR(json_out_text(&j), "");
+}
+
+static int
+flat(const char *text)
+{
+	const char *reason = NULL;
+	int rc = json_flat_check(text, strlen(text), &reason);
+
+	CHECK(rc == 0 || reason != NULL);
+	return rc;
+}
+
+static void
+test_reader(void)
+{
+	char out[32];
+	const char *req = " {\"command\" : \"status\", \"n\": -1.5e3, "
+			  "\"t\": true, \"f\": false, \"z\": null, "
+			  "\"esc\": \"a\\\"b\\\\c\\/d\\n\\u0041\"} \n";
+
+	CHECK_INT(flat(req), 0);
+	CHECK_INT(flat("{}"), 0);
+	CHECK_INT(json_flat_get_string(req, strlen(req), "command", out,
+				       sizeof out), 0);
+	CHECK_STR(out, "status");
+	CHECK_INT(json_flat_get_string(req, strlen(req), "esc", out,
+				       sizeof out), 0);
+	CHECK_STR(out, "a\"b\\c/d\nA");
+	/* Not a string, or not there. */
+	CHECK_INT(json_flat_get_string(req, strlen(req), "n", out, sizeof out),
+		  -1);
+	CHECK_INT(json_flat_get_string(req, strlen(req), "missing", out,
+				       sizeof out), -1);
+	/* Does not fit. */
+	CHECK_INT(json_flat_get_string(req, strlen(req), "command", out, 4),
+		  -2);
+	/* Only the given length is read: no NUL needed, none overrun. */
+	CHECK_INT(json_flat_check("{}garbage", 2, &(const char *){NULL}), 0);
+
+	/* Refused, each with a reason. */
+	CHECK_INT(flat(""), -1);
+	CHECK_INT(flat("status"), -1);
+	CHECK_INT(flat("{"), -1);
+	CHECK_INT(flat("{\"a\"}"), -1);
+	CHECK_INT(flat("{\"a\":}"), -1);
+	CHECK_INT(flat("{\"a\":1,}"), -1);
+	CHECK_INT(flat("{,}"), -1);
+	CHECK_INT(flat("{a:1}"), -1);
+	CHECK_INT(flat("{\"a\":1} {}"), -1);
+	CHECK_INT(flat("{\"a\":[1]}"), -1);
+	CHECK_INT(flat("{\"a\":{\"b\":1}}"), -1);
+	CHECK_INT(flat("{\"a\":\"x}"), -1);
+	CHECK_INT(flat("{\"a\":\"x\\q\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\\u00e9\"}"), -1); /* outside ASCII */
+	CHECK_INT(flat("{\"a\":\"\\u0000\"}"), -1);  /* NUL */
+	CHECK_INT(flat("{\"a\":\"\\u12\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"tab\there\"}"), -1); /* raw control char */
+	CHECK_INT(flat("{\"a\":-}"), -1);
+	CHECK_INT(flat("{\"a\":tru}"), -1);
+	CHECK_INT(flat("{\"a\":\"x\\"), -1);
+}
+
+static void
+test_pretty(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	CHECK_INT(json_print_pretty(f, "{\"a\":1,\"b\":{\"c\":\"x y\",\"d\":[1,"
+				       "{\"e\":true}]},\"f\":{}}"),
+		  0);
+	fclose(f);
+	CHECK_STR(text, "a: 1\nb:\n  c: x y\n  d:\n    - 1\n    -\n      e: "
+			"true\nf:\n");
+	free(text);
+	f = open_memstream(&text, &len);
+	CHECK_INT(json_print_pretty(f, "{\"a\":"), -1);
+	CHECK_INT(json_print_pretty(f, "nope"), -1);
+	CHECK_INT(json_print_pretty(f, "{\"a\" 1}"), -1);
+	fclose(f);
+	free(text);
+}
+
+int
+main(void)
+{
+	test_writer();
+	test_reader();
+	test_pretty();
+	return check_exit();
+}
