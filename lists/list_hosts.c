@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -128,34 +129,81 @@ is_adblock_syntax(const char *start, const char *end, const char *hash)
 	       hash[1] != '\0' && strchr("#@?$%", hash[1]) != NULL;
 }
 
+/* True when the line's comment (after '#') starts with the word that says
+ * a public suffix on it is meant. */
+static int
+says_public_suffix(const char *hash)
+{
+	size_t n = strlen(LIST_PUBLIC_SUFFIX_WORD);
+	const char *p;
+
+	if (hash == NULL)
+		return 0;
+	p = hash + 1;
+	while (is_space(*p))
+		p++;
+	return strncasecmp(p, LIST_PUBLIC_SUFFIX_WORD, n) == 0 &&
+	       (p[n] == '\0' || p[n] == ':' || is_space(p[n]));
+}
+
+/* Checks one valid name against the public suffixes: returns 1 when it is
+ * one, and the line is refused unless it says so (wanted). */
+static int
+check_suffix(const char *name, const struct public_suffix *suffixes, int wanted,
+             struct list_line_note *note)
+{
+	size_t length, i;
+
+	if (suffixes == NULL || !public_suffix_is_suffix(suffixes, name))
+		return 0;
+	if (wanted) {
+		note->wanted++;
+		return 0;
+	}
+	length = strlen(name);
+	if (length > 0 && name[length - 1] == '.')
+		length--;
+	for (i = 0; i < length; i++)
+		note->suffix[i] = (char)tolower((unsigned char)name[i]);
+	note->suffix[length] = '\0';
+	note->reason = "is a public suffix";
+	return 1;
+}
+
 /* Checks the names of a hosts line (everything after the address) without
  * adding any, so a bad line adds nothing. Returns the number of names that
- * would be added, or -1 with *reason. */
+ * would be added, or a LIST_LINE_ code with note->reason. */
 static int
-check_host_names(const char *cursor, const char *end, const char **reason)
+check_host_names(const char *cursor, const char *end,
+                 const struct public_suffix *suffixes, int wanted,
+                 struct list_line_note *note)
 {
 	char buf[FIELD_BUFFER_SIZE];
 	const char *field;
 	size_t length;
-	int names = 0;
+	int names = 0, refused = 0;
 
 	while ((field = next_field(&cursor, end, &length)) != NULL) {
 		if (copy_field(field, length, buf) < 0) {
-			*reason = "domain name longer than 253 characters";
-			return -1;
+			note->reason = "domain name longer than 253 characters";
+			return LIST_LINE_MALFORMED;
 		}
 		if (is_boilerplate(buf))
 			continue;
 		if (is_ip_address(buf)) {
-			*reason = "an IP address where a domain name was "
-			          "expected";
-			return -1;
+			note->reason = "an IP address where a domain name was "
+			               "expected";
+			return LIST_LINE_MALFORMED;
 		}
-		if (matcher_check(buf, reason) < 0)
-			return -1;
+		if (matcher_check(buf, &note->reason) < 0)
+			return LIST_LINE_MALFORMED;
+		/* A malformed name later on the line still wins: it is the
+		 * reason the list needs fixing. */
+		if (!refused)
+			refused = check_suffix(buf, suffixes, wanted, note);
 		names++;
 	}
-	return names;
+	return refused ? LIST_LINE_PUBLIC_SUFFIX : names;
 }
 
 static int
@@ -178,7 +226,8 @@ add_host_names(struct matcher *m, const char *cursor, const char *end)
 }
 
 int
-list_hosts_add_line(struct matcher *m, const char *line, const char **reason)
+list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
+                    const char *line, struct list_line_note *note)
 {
 	const char *hash = strchr(line, '#');
 	const char *start = line;
@@ -186,8 +235,11 @@ list_hosts_add_line(struct matcher *m, const char *line, const char **reason)
 	const char *cursor, *field;
 	char first[FIELD_BUFFER_SIZE];
 	size_t length;
-	int is_hosts_line;
+	int is_hosts_line, wanted = says_public_suffix(hash);
 
+	note->reason = NULL;
+	note->suffix[0] = '\0';
+	note->wanted = 0;
 	while (start < end && is_space(*start))
 		start++;
 	while (end > start && is_space(end[-1]))
@@ -195,9 +247,9 @@ list_hosts_add_line(struct matcher *m, const char *line, const char **reason)
 	if (start == end)
 		return 0;
 	if (is_adblock_syntax(start, end, hash)) {
-		*reason =
+		note->reason =
 		    "adblock syntax is not supported in a hosts/plain list";
-		return -1;
+		return LIST_LINE_MALFORMED;
 	}
 
 	cursor = start;
@@ -205,27 +257,32 @@ list_hosts_add_line(struct matcher *m, const char *line, const char **reason)
 	is_hosts_line =
 	    copy_field(field, length, first) == 0 && is_ip_address(first);
 	if (is_hosts_line) {
-		int names = check_host_names(cursor, end, reason);
+		int names =
+		    check_host_names(cursor, end, suffixes, wanted, note);
 
 		if (names < 0)
-			return -1;
+			return names;
 		if (names == 0 && cursor == end) {
-			*reason = "an IP address without a domain name";
-			return -1;
+			note->reason = "an IP address without a domain name";
+			return LIST_LINE_MALFORMED;
 		}
 		return add_host_names(m, cursor, end);
 	}
 	if (cursor != end) {
-		*reason = "expected a domain or 'IP domain...'";
-		return -1;
+		note->reason = "expected a domain or 'IP domain...'";
+		return LIST_LINE_MALFORMED;
 	}
 	if (length >= FIELD_BUFFER_SIZE) {
-		*reason = "domain name longer than 253 characters";
-		return -1;
+		note->reason = "domain name longer than 253 characters";
+		return LIST_LINE_MALFORMED;
 	}
 	if (is_boilerplate(first))
 		return 0;
-	return matcher_add(m, first, reason);
+	if (matcher_check(first, &note->reason) < 0)
+		return LIST_LINE_MALFORMED;
+	if (check_suffix(first, suffixes, wanted, note))
+		return LIST_LINE_PUBLIC_SUFFIX;
+	return matcher_add(m, first, &note->reason);
 }
 
 /* Copies up to SHOWN_LINE_MAX bytes of line for a log message, printable
@@ -249,13 +306,36 @@ shown_line(const char *line, size_t length, char *out)
 	return length > SHOWN_LINE_MAX ? "..." : "";
 }
 
-int
-list_hosts_load(struct matcher *m, const char *path, struct list_stats *stats)
+/* Logs one line that was not used, the first LIST_MAX_LOGGED_ERRORS of a
+ * file: a list in the wrong format must not flood the log on every
+ * reload. */
+static void
+log_unused_line(const char *path, size_t number, int code,
+                const struct list_line_note *note, const char *line,
+                size_t length)
 {
-	struct list_stats counts = {0, 0, 0};
 	char shown[SHOWN_LINE_MAX + 1];
+	const char *cut = shown_line(line, length, shown);
+
+	if (code == LIST_LINE_PUBLIC_SUFFIX)
+		log_warn("%s:%zu: %s is a public suffix (it would block every "
+		         "site under .%s): line skipped; to block it anyway, "
+		         "end the line with '# %s': '%s'%s",
+		         path, number, note->suffix, note->suffix,
+		         LIST_PUBLIC_SUFFIX_WORD, shown, cut);
+	else
+		log_warn("%s:%zu: %s: '%s'%s", path, number, note->reason,
+		         shown, cut);
+}
+
+int
+list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
+                const char *path, struct list_stats *stats)
+{
+	struct list_stats counts = {0, 0, 0, 0, 0};
+	struct list_line_note note;
 	char *line = NULL;
-	size_t size = 0;
+	size_t size = 0, unused;
 	ssize_t length;
 	FILE *f;
 	int saved_errno, failed;
@@ -266,7 +346,6 @@ list_hosts_load(struct matcher *m, const char *path, struct list_stats *stats)
 	errno = 0;
 	while ((length = getline(&line, &size, f)) != -1) {
 		const char *text = line;
-		const char *reason, *cut;
 		int added;
 
 		counts.lines++;
@@ -276,27 +355,31 @@ list_hosts_load(struct matcher *m, const char *path, struct list_stats *stats)
 		if (counts.lines == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
 			text += 3;
 		if (memchr(line, '\0', (size_t)length) != NULL) {
-			reason = "NUL byte in line (not a text file?)";
-			added = -1;
+			note.reason = "NUL byte in line (not a text file?)";
+			added = LIST_LINE_MALFORMED;
 		} else {
-			added = list_hosts_add_line(m, text, &reason);
+			added = list_hosts_add_line(m, suffixes, text, &note);
 		}
 		if (added < 0) {
-			/* The first few, then a count: a list in the wrong
-			 * format must not flood the log on every reload. */
-			if (++counts.rejected <= LIST_MAX_LOGGED_ERRORS) {
-				cut = shown_line(line, (size_t)length, shown);
-				log_warn("%s:%zu: %s: '%s'%s", path,
-					 counts.lines, reason, shown, cut);
-			}
+			if (added == LIST_LINE_PUBLIC_SUFFIX)
+				counts.suffixes++;
+			else
+				counts.rejected++;
+			if (counts.rejected + counts.suffixes <=
+			    LIST_MAX_LOGGED_ERRORS)
+				log_unused_line(path, counts.lines, added,
+				                &note, line, (size_t)length);
 			continue;
 		}
 		counts.added += (size_t)added;
+		counts.wanted += (size_t)note.wanted;
 	}
-	if (counts.rejected > LIST_MAX_LOGGED_ERRORS)
-		log_warn("%s: %zu more malformed lines not shown (%zu in all)",
-			 path, counts.rejected - LIST_MAX_LOGGED_ERRORS,
-			 counts.rejected);
+	unused = counts.rejected + counts.suffixes;
+	if (unused > LIST_MAX_LOGGED_ERRORS)
+		log_warn("%s: %zu more malformed or refused lines not shown "
+		         "(%zu malformed, %zu public suffixes in all)",
+		         path, unused - LIST_MAX_LOGGED_ERRORS, counts.rejected,
+		         counts.suffixes);
 	/* getline returns -1 both at the end and on a read error. */
 	failed = ferror(f) || !feof(f);
 	saved_errno = errno != 0 ? errno : EIO;

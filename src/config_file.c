@@ -3,12 +3,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_file.h"
 #include "control.h"
+#include "public_suffix.h"
 #include "xmalloc.h"
 
 /* One line being parsed, for error positions. */
@@ -59,6 +63,7 @@ config_new_default(void)
 	cfg->control_socket = xstrdup(CONTROL_DEFAULT_PATH);
 	cfg->app_tcp_quota = 16;
 	cfg->log_queries = true;
+	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	return cfg;
 }
 
@@ -77,6 +82,7 @@ config_free(struct config *cfg)
 	free(cfg->blocklists);
 	free(cfg->exempt);
 	free(cfg->resolv_conf);
+	free(cfg->public_suffix_list);
 	free(cfg->log_file);
 	free(cfg->control_socket);
 	free(cfg);
@@ -281,6 +287,11 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		free(cfg->control_socket);
 		cfg->control_socket =
 			strcmp(value, "none") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "public-suffix-list") == 0) {
+		free(cfg->public_suffix_list);
+		cfg->public_suffix_list =
+		    strcmp(value, "none") == 0 ? NULL : xstrdup(value);
+		cfg->public_suffix_list_set = true;
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -404,6 +415,8 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->log_file);
 		if (cfg->control_socket != NULL)
 			make_relative_to(path, &cfg->control_socket);
+		if (cfg->public_suffix_list != NULL)
+			make_relative_to(path, &cfg->public_suffix_list);
 		make_relative_to(path, &cfg->resolv_conf);
 	}
 	return cfg;
@@ -438,7 +451,136 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "app-tcp-quota %u\n", cfg->app_tcp_quota);
 	fprintf(out, "control-socket %s\n",
 		cfg->control_socket != NULL ? cfg->control_socket : "none");
+	fprintf(out, "public-suffix-list %s\n",
+		cfg->public_suffix_list ? cfg->public_suffix_list : "none");
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");
+}
+
+static void
+report_problem(config_problem_fn *report, void *arg, bool error,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+report_problem(config_problem_fn *report, void *arg, bool error,
+	       const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	report(arg, error, text);
+}
+
+/* Opens and reads a byte, as the daemon will: a directory opens for
+ * reading and fails only then. Returns 0, or -1 with errno. */
+static int
+check_readable(const char *path)
+{
+	char byte;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &byte, 1) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static size_t
+check_log_file(const char *path, config_problem_fn *report, void *arg)
+{
+	const char *slash = strrchr(path, '/'), *reason = NULL;
+	char *dir;
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY |
+				O_NONBLOCK);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		report_problem(report, arg, true,
+			       "log-file %s: cannot open it for appending: %s",
+			       path, strerror(errno));
+		return 1;
+	}
+	/* Not there: the daemon creates it, so its directory must take it. */
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) < 0)
+		reason = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		reason = strerror(ENOTDIR);
+	else if (access(dir, W_OK | X_OK) < 0)
+		reason = strerror(errno);
+	if (reason != NULL) {
+		report_problem(report, arg, true,
+			       "log-file %s: does not exist and cannot be "
+			       "created: directory %s: %s",
+			       path, dir, reason);
+		free(dir);
+		return 1;
+	}
+	free(dir);
+	return 0;
+}
+
+size_t
+config_check_files(const struct config *cfg, config_problem_fn *report,
+		   void *arg)
+{
+	struct public_suffix *ps;
+	size_t errors = 0, i;
+	char err[512];
+
+	for (i = 0; i < cfg->n_blocklists; i++) {
+		if (check_readable(cfg->blocklists[i]) < 0) {
+			report_problem(report, arg, true,
+				       "blocklist %s: cannot read it: %s",
+				       cfg->blocklists[i], strerror(errno));
+			errors++;
+		}
+	}
+	if (cfg->n_upstreams == 0 && check_readable(cfg->resolv_conf) < 0) {
+		report_problem(report, arg, true,
+			       "resolv-conf %s: cannot read it (and no "
+			       "'upstream' is set): %s",
+			       cfg->resolv_conf, strerror(errno));
+		errors++;
+	}
+	if (cfg->public_suffix_list != NULL) {
+		ps = public_suffix_load(cfg->public_suffix_list, err,
+					sizeof err);
+		if (ps == NULL && cfg->public_suffix_list_set) {
+			report_problem(report, arg, true,
+				       "public-suffix-list %s", err);
+			errors++;
+		} else if (ps == NULL) {
+			report_problem(report, arg, false,
+				       "public-suffix-list %s: dnsgated would "
+				       "run without the public-suffix check "
+				       "(install Debian's publicsuffix package, "
+				       "or set 'public-suffix-list none')",
+				       err);
+		}
+		public_suffix_free(ps);
+	}
+	if (cfg->log_file != NULL)
+		errors += check_log_file(cfg->log_file, report, arg);
+	return errors;
 }

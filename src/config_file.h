@@ -35,6 +35,9 @@ struct config {
 	uint32_t app_pending_quota; /* app-pending-quota: queries upstream */
 	uint32_t app_tcp_quota;     /* app-tcp-quota: TCP connections */
 	char *control_socket;     /* control-socket: NULL = none */
+	char *public_suffix_list; /* public-suffix-list: NULL = none (no
+				     public-suffix check on list lines) */
+	bool public_suffix_list_set; /* named in the file, not the default */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 };
@@ -53,5 +56,19 @@ void config_free(struct config *cfg);
 
 /* Writes the config back in its own syntax (dnsgated -n). */
 void config_print(const struct config *cfg, FILE *out);
+
+/* Told about one file the config names that dnsgated could not use: text
+ * is "setting path: what is wrong". error is false for what the daemon
+ * would only warn about (the default public-suffix-list missing). */
+typedef void config_problem_fn(void *arg, bool error, const char *text);
+
+/* Checks, without changing anything, that every file cfg names can be
+ * used (dnsgated -n): each blocklist and the public-suffix-list can be
+ * read (the latter is a list with rules), resolv-conf when there is no
+ * upstream, and log-file can be opened for appending (or, when it does
+ * not exist, be created in its directory: it is not created here).
+ * Calls report for each problem; returns the number of errors. */
+size_t config_check_files(const struct config *cfg, config_problem_fn *report,
+			  void *arg);
 
 #endif

@@ -136,22 +136,31 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* Each list is read again; one that cannot be read or looks broken keeps
+ * its copy in use (policy_reload says which, and why). */
 static void
 on_reload_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct policy_stats st;
 	struct policy *p;
 	char err[512];
 
 	log_info("SIGHUP: reloading the block lists");
-	p = policy_new(d->cfg, err, sizeof err);
+	p = policy_reload(d->engine.policy, d->cfg, err, sizeof err);
 	if (p == NULL) {
 		log_error("reload failed, keeping the lists in use: %s", err);
 		return;
 	}
 	policy_free(d->engine.policy);
 	d->engine.policy = p;
-	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
+	policy_get_stats(p, &st);
+	if (st.lists_kept > 0)
+		log_warn("block lists reloaded: %zu domains; %zu of %zu lists "
+			 "kept their copy in use (see above)",
+			 st.domains, st.lists_kept, st.lists);
+	else
+		log_info("block lists reloaded: %zu domains", st.domains);
 }
 
 /* The control socket's requests. */
@@ -371,6 +380,13 @@ stop(struct daemon *d)
 	return status;
 }
 
+/* dnsgated -n: one line per file that cannot be used. */
+static void
+report_config_problem(void *arg, bool error, const char *text)
+{
+	fprintf(stderr, "dnsgated: %s%s\n", error ? "" : "warning: ", text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -415,6 +431,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		size_t problems =
+		    config_check_files(d.cfg, report_config_problem, NULL);
+
+		if (problems > 0) {
+			fprintf(stderr,
+				"dnsgated: %s: %zu file%s named there cannot "
+				"be used\n",
+				d.config_path, problems, problems == 1 ? "" : "s");
+			config_free(d.cfg);
+			return 1;
+		}
 		config_print(d.cfg, stdout);
 		config_free(d.cfg);
 		return 0;

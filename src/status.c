@@ -5,6 +5,7 @@
 
 #include "grant_table.h"
 #include "log.h"
+#include "policy.h"
 #include "query.h"
 #include "shares.h"
 #include "status.h"
@@ -23,6 +24,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 {
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
+	struct policy_stats ps;
 
 	json_key(j, "version");
 	json_string(j, PACKAGE_VERSION);
@@ -83,6 +85,21 @@ status_json(const struct status_sources *s, struct json_out *j)
 
 	json_key(j, "log_lines_suppressed");
 	json_uint(j, st->log_suppressed);
+
+	policy_get_stats(e->policy, &ps);
+	json_key(j, "block_lists");
+	json_object_begin(j);
+	json_key(j, "lists");
+	json_uint(j, ps.lists);
+	json_key(j, "domains");
+	json_uint(j, ps.domains);
+	json_key(j, "kept_after_bad_reload");
+	json_uint(j, ps.lists_kept);
+	json_key(j, "public_suffix_lines_refused");
+	json_uint(j, ps.suffixes_refused);
+	json_key(j, "public_suffix_check");
+	json_bool(j, ps.public_suffix_check);
+	json_object_end(j);
 }
 
 void
@@ -90,6 +107,7 @@ status_log(const struct status_sources *s, const char *what)
 {
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
+	struct policy_stats ps;
 
 	log_info("statistics %s: %llu queries, %llu allowed, %llu blocked, "
 		 "%llu failed, %llu malformed, %llu from cache, %llu in "
@@ -111,4 +129,10 @@ status_log(const struct status_sources *s, const char *what)
 		 (unsigned long long)st->refused[SHARE_TCP],
 		 (unsigned long long)st->log_suppressed,
 		 (unsigned long long)st->addresses_cut);
+	policy_get_stats(e->policy, &ps);
+	log_info("statistics %s: %zu block lists, %zu domains, %zu kept on an "
+		 "older copy after a bad reload, %zu public-suffix lines "
+		 "refused",
+		 what, ps.lists, ps.domains, ps.lists_kept,
+		 ps.suffixes_refused);
 }

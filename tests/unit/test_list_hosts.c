@@ -23,8 +23,13 @@ static const char *const fields_reason = "expected a domain or 'IP domain...'";
 static int
 add(struct matcher *m, const char *line, const char **reason)
 {
-	*reason = NULL;
-	return list_hosts_add_line(m, line, reason);
+	struct list_line_note note;
+	int rc;
+
+	note.reason = "stale";
+	rc = list_hosts_add_line(m, NULL, line, &note);
+	*reason = note.reason;
+	return rc;
 }
 
 static void
@@ -344,7 +349,7 @@ test_load(void)
 	CHECK_INT(write_temp_file(log_path, "", 0), 0);
 	CHECK_INT(log_set_file(log_path), 0);
 	memset(&stats, 0xff, sizeof stats);
-	CHECK_INT(list_hosts_load(m, path, &stats), 0);
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(log_set_file(NULL), 0);
 
 	CHECK_INT(stats.lines, 16);
@@ -404,13 +409,13 @@ test_load(void)
 
 	/* Loading again adds nothing new and rejects the same lines. */
 	CHECK_INT(log_set_file(log_path), 0);
-	CHECK_INT(list_hosts_load(m, path, &stats), 0);
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.lines, 16);
 	CHECK_INT(stats.added, 0);
 	CHECK_INT(stats.rejected, 6);
 
 	/* Stats are optional. */
-	CHECK_INT(list_hosts_load(m, path, NULL), 0);
+	CHECK_INT(list_hosts_load(m, NULL, path, NULL), 0);
 	CHECK_INT(log_set_file(NULL), 0);
 	CHECK_INT(matcher_count(m), 2004);
 
@@ -430,7 +435,7 @@ test_load_edge_files(void)
 	/* Empty file: nothing read, nothing wrong. */
 	CHECK_INT(write_temp_file(path, "", 0), 0);
 	memset(&stats, 0xff, sizeof stats);
-	CHECK_INT(list_hosts_load(m, path, &stats), 0);
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.lines, 0);
 	CHECK_INT(stats.added, 0);
 	CHECK_INT(stats.rejected, 0);
@@ -438,7 +443,7 @@ test_load_edge_files(void)
 
 	/* Comments only. */
 	CHECK_INT(write_temp_file(path, "# a\n\n#b\n", 8), 0);
-	CHECK_INT(list_hosts_load(m, path, &stats), 0);
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.lines, 3);
 	CHECK_INT(stats.added, 0);
 	CHECK_INT(stats.rejected, 0);
@@ -446,16 +451,195 @@ test_load_edge_files(void)
 
 	/* The file is gone: -1 and the reason in errno. */
 	errno = 0;
-	CHECK_INT(list_hosts_load(m, path, &stats), -1);
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), -1);
 	CHECK_INT(errno, ENOENT);
 
 	/* A directory opens but cannot be read. */
 	errno = 0;
-	CHECK_INT(list_hosts_load(m, "/", &stats), -1);
+	CHECK_INT(list_hosts_load(m, NULL, "/", &stats), -1);
 	CHECK_INT(errno, EISDIR);
 
 	CHECK_INT(matcher_count(m), 0);
 	matcher_free(m);
+}
+
+/* A small public suffix list for the tests below. */
+static struct public_suffix *
+sample_suffixes(void)
+{
+	static const char text[] = "com\nuk\nco.uk\ntest\n*.ck\n!www.ck\n";
+	struct public_suffix *ps;
+	char path[64], err[256];
+
+	if (write_temp_file(path, text, sizeof text - 1) < 0)
+		return NULL;
+	ps = public_suffix_load(path, err, sizeof err);
+	unlink(path);
+	return ps;
+}
+
+/* Adds line with the suffix check; note is filled. */
+static int
+add_checked(struct matcher *m, const struct public_suffix *ps, const char *line,
+            struct list_line_note *note)
+{
+	memset(note, 0x55, sizeof *note);
+	return list_hosts_add_line(m, ps, line, note);
+}
+
+static void
+expect_suffix_refused(struct matcher *m, const struct public_suffix *ps,
+                      const char *line, const char *suffix)
+{
+	size_t before = matcher_count(m);
+	struct list_line_note note;
+
+	CHECK_INT(add_checked(m, ps, line, &note), LIST_LINE_PUBLIC_SUFFIX);
+	CHECK_STR(note.reason, "is a public suffix");
+	CHECK_STR(note.suffix, suffix);
+	CHECK_INT(matcher_count(m), before);
+}
+
+static void
+test_public_suffix_lines(void)
+{
+	struct public_suffix *ps = sample_suffixes();
+	struct matcher *m = matcher_new();
+	struct list_line_note note;
+
+	CHECK(ps != NULL);
+	if (ps == NULL)
+		return;
+	expect_suffix_refused(m, ps, "com", "com");
+	expect_suffix_refused(m, ps, "  CO.UK.  ", "co.uk");
+	expect_suffix_refused(m, ps, "foo.ck", "foo.ck");
+	expect_suffix_refused(m, ps, "test # an ordinary comment", "test");
+	/* A hosts line naming one adds none of its names. */
+	expect_suffix_refused(m, ps, "0.0.0.0 ads.example co.uk", "co.uk");
+	expect_suffix_refused(m, ps, "0.0.0.0 com uk", "com");
+	CHECK_STR(matcher_match(m, "ads.example"), NULL);
+	/* The word must be the comment's first, and whole. */
+	expect_suffix_refused(m, ps, "com # public-suffixes", "com");
+	expect_suffix_refused(m, ps, "com # not a public-suffix", "com");
+	CHECK_INT(add_checked(m, ps, "com public-suffix", &note),
+	          LIST_LINE_MALFORMED);
+	/* A malformed name on the line is what gets reported. */
+	CHECK_INT(add_checked(m, ps, "0.0.0.0 co.uk bad..example", &note),
+	          LIST_LINE_MALFORMED);
+	CHECK_STR(note.reason, "empty label in domain name");
+	CHECK_INT(matcher_count(m), 0);
+
+	/* Not suffixes: registered names, exceptions, deeper names. */
+	CHECK_INT(add_checked(m, ps, "example.com", &note), 1);
+	CHECK_INT(note.wanted, 0);
+	CHECK_INT(add_checked(m, ps, "www.ck", &note), 1);
+	CHECK_INT(add_checked(m, ps, "a.foo.ck", &note), 1);
+	CHECK_INT(add_checked(m, ps, "0.0.0.0 ads.co.uk ads.test", &note), 2);
+	CHECK_INT(matcher_count(m), 5);
+
+	/* Wanted: the line's comment says so. */
+	CHECK_INT(add_checked(m, ps, "com # public-suffix", &note), 1);
+	CHECK_INT(note.wanted, 1);
+	CHECK_STR(matcher_match(m, "anything.com"), "com");
+	CHECK_INT(
+	    add_checked(m, ps, "co.uk #Public-Suffix: UK companies", &note), 1);
+	CHECK_INT(note.wanted, 1);
+	CHECK_INT(add_checked(m, ps,
+	                      "0.0.0.0 test more.example\t#\tpublic-suffix\r",
+	                      &note),
+	          2);
+	CHECK_INT(note.wanted, 1);
+	CHECK_INT(add_checked(m, ps, "uk#public-suffix", &note), 1);
+	CHECK_STR(matcher_match(m, "x.uk"), "uk");
+	CHECK_INT(matcher_count(m), 10);
+
+	/* Without a list nothing is refused. */
+	CHECK_INT(list_hosts_add_line(m, NULL, "foo.ck", &note), 1);
+	CHECK_INT(note.wanted, 0);
+	matcher_free(m);
+	public_suffix_free(ps);
+}
+
+static void
+test_load_public_suffixes(void)
+{
+	struct public_suffix *ps = sample_suffixes();
+	struct matcher *m = matcher_new();
+	char path[64], log_path[64], expected[512], *logged;
+	struct list_stats stats;
+	char text[512];
+	size_t length = 0, i;
+
+	CHECK(ps != NULL);
+	if (ps == NULL)
+		return;
+	/* 12 suffixes and 2 malformed lines, mixed; the first 10 of them
+	 * logged in order, whatever their kind. */
+	length += (size_t)sprintf(text + length, "com\n");          /* 1 */
+	length += (size_t)sprintf(text + length, "bad..example\n"); /* 2 */
+	length += (size_t)sprintf(text + length, "0.0.0.0 a.example co.uk\n");
+	for (i = 0; i < 10; i++) /* 4-13 */
+		length += (size_t)sprintf(text + length, "x%zu.ck\n", i);
+	length +=
+	    (size_t)sprintf(text + length, "||adblock.example^\n"); /* 14 */
+	length += (size_t)sprintf(text + length, "test # public-suffix\n");
+	length += (size_t)sprintf(text + length, "ads.example\n"); /* 16 */
+	CHECK_INT(write_temp_file(path, text, length), 0);
+
+	strcpy(log_path, "/tmp/dnsgate-test-log-XXXXXX");
+	CHECK_INT(write_temp_file(log_path, "", 0), 0);
+	CHECK_INT(log_set_file(log_path), 0);
+	CHECK_INT(list_hosts_load(m, ps, path, &stats), 0);
+	CHECK_INT(log_set_file(NULL), 0);
+	CHECK_INT(stats.lines, 16);
+	CHECK_INT(stats.added, 2);
+	CHECK_INT(stats.rejected, 2);
+	CHECK_INT(stats.suffixes, 12);
+	CHECK_INT(stats.wanted, 1);
+	CHECK_STR(matcher_match(m, "www.test"), "test");
+	CHECK_STR(matcher_match(m, "ads.example"), "ads.example");
+	CHECK_STR(matcher_match(m, "a.example"), NULL);
+	CHECK_STR(matcher_match(m, "example.com"), NULL);
+
+	logged = read_file(log_path);
+	CHECK(logged != NULL);
+	snprintf(expected, sizeof expected,
+	         "%s:1: com is a public suffix (it would block every site "
+	         "under .com): line skipped; to block it anyway, end the line "
+	         "with '# public-suffix': 'com'\n",
+	         path);
+	CHECK(contains(logged, expected));
+	snprintf(expected, sizeof expected,
+	         "%s:2: empty label in domain name: 'bad..example'\n", path);
+	CHECK(contains(logged, expected));
+	snprintf(expected, sizeof expected,
+	         "%s:3: co.uk is a public suffix (it would block every site "
+	         "under .co.uk): line skipped; to block it anyway, end the "
+	         "line with '# public-suffix': '0.0.0.0 a.example co.uk'\n",
+	         path);
+	CHECK(contains(logged, expected));
+	for (i = 1; i <= 16; i++) {
+		snprintf(expected, sizeof expected, "%s:%zu: ", path, i);
+		CHECK_INT(contains(logged, expected), i <= 10);
+	}
+	snprintf(expected, sizeof expected,
+	         "%s: 4 more malformed or refused lines not shown (2 "
+	         "malformed, 12 public suffixes in all)\n",
+	         path);
+	CHECK(contains(logged, expected));
+	free(logged);
+
+	/* Without the list the same file blocks all of .com. */
+	matcher_free(m);
+	m = matcher_new();
+	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
+	CHECK_INT(stats.suffixes, 0);
+	CHECK_STR(matcher_match(m, "example.com"), "com");
+
+	CHECK_INT(unlink(path), 0);
+	CHECK_INT(unlink(log_path), 0);
+	matcher_free(m);
+	public_suffix_free(ps);
 }
 
 int
@@ -470,5 +654,7 @@ main(void)
 	test_adblock_rejected();
 	test_load();
 	test_load_edge_files();
+	test_public_suffix_lines();
+	test_load_public_suffixes();
 	return check_exit();
 }

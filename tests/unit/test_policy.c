@@ -1,0 +1,470 @@
+/* test_policy.c - unit tests for src/policy.c: loading, the public-suffix
+ * check, and reloads that keep a list's copy in use. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config_file.h"
+#include "log.h"
+#include "policy.h"
+
+static char dir[64];
+static char log_path[96];
+
+static void
+path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	path_of(path, sizeof path, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A list of n domains d0.name.test ... */
+static void
+write_domains(const char *name, size_t n)
+{
+	char path[128];
+	size_t i;
+	FILE *f;
+
+	path_of(path, sizeof path, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		fprintf(f, "d%zu.%s\n", i, name);
+	fclose(f);
+}
+
+static void
+remove_file(const char *name)
+{
+	char path[128];
+
+	path_of(path, sizeof path, name);
+	unlink(path);
+}
+
+/* The log since the last call, which empties it. */
+static char *
+take_log(void)
+{
+	FILE *f = fopen(log_path, "r");
+	char *text = calloc(1, 1 << 16);
+
+	if (f != NULL) {
+		text[fread(text, 1, (1 << 16) - 1, f)] = '\0';
+		fclose(f);
+	}
+	f = fopen(log_path, "w");
+	if (f != NULL)
+		fclose(f);
+	return text;
+}
+
+static int
+logged(const char *log, const char *needle)
+{
+	if (strstr(log, needle) != NULL)
+		return 1;
+	fprintf(stderr, "not in the log: %s\n--- log:\n%s---\n", needle, log);
+	return 0;
+}
+
+/* A config naming the lists (in dir) and the public-suffix list line. */
+static struct config *
+make_config(const char *suffix_line, const char *list1, const char *list2)
+{
+	char text[1024], err[256];
+	struct config *cfg;
+	int n;
+
+	n = snprintf(text, sizeof text, "%s\nblocklist %s/%s\n", suffix_line,
+	             dir, list1);
+	if (list2 != NULL)
+		snprintf(text + n, sizeof text - (size_t)n, "blocklist %s/%s\n",
+		         dir, list2);
+	cfg = config_parse(text, "test.conf", err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		fprintf(stderr, "config: %s\n", err);
+	return cfg;
+}
+
+static bool
+blocks(const struct policy *p, const char *name)
+{
+	struct policy_verdict v;
+
+	return policy_check(p, name, &v);
+}
+
+static void
+test_public_suffix_check(void)
+{
+	char suffix_line[160], path[128], expected[512], *log;
+	struct policy_stats st;
+	struct config *cfg;
+	struct policy *p;
+	char err[256];
+
+	write_file("psl.dat", "// ===BEGIN ICANN DOMAINS===\ntest\ncom\n"
+	                      "co.uk\n// ===END ICANN DOMAINS===\n");
+	write_file("ads.txt", "com\nads.test\n0.0.0.0 co.uk tracker.test\n"
+	                      "test # public-suffix\n");
+	snprintf(suffix_line, sizeof suffix_line,
+	         "public-suffix-list %s/psl.dat", dir);
+	cfg = make_config(suffix_line, "ads.txt", NULL);
+	if (cfg == NULL)
+		return;
+	free(take_log());
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	CHECK(!blocks(p, "example.com"));
+	CHECK(!blocks(p, "www.example.co.uk"));
+	CHECK(!blocks(p, "tracker.test.example"));
+	CHECK(blocks(p, "x.ads.test"));
+	/* Wanted by its line: all of .test. */
+	CHECK(blocks(p, "anything.test"));
+	policy_get_stats(p, &st);
+	CHECK_INT(st.lists, 1);
+	CHECK_INT(st.domains, 2);
+	CHECK_INT(st.suffixes_refused, 2);
+	CHECK_INT(st.lists_kept, 0);
+	CHECK(st.public_suffix_check);
+	log = take_log();
+	path_of(path, sizeof path, "ads.txt");
+	snprintf(expected, sizeof expected,
+	         "blocklist %s: 2 domains from 4 lines; 2 lines refused for "
+	         "naming a public suffix (see above); 1 public suffix blocked "
+	         "whole, as its line says '# public-suffix'",
+	         path);
+	CHECK(logged(log, expected));
+	snprintf(expected, sizeof expected, "%s:1: com is a public suffix",
+	         path);
+	CHECK(logged(log, expected));
+	CHECK(logged(log, "psl.dat: 3 suffixes; block list lines naming one "
+	                  "are refused"));
+	free(log);
+
+	/* The list is read once: a reload checks with it still. */
+	write_file("ads.txt", "com\nads.test\nnew.test\n");
+	{
+		struct policy *q = policy_reload(p, cfg, err, sizeof err);
+
+		CHECK(q != NULL);
+		if (q != NULL) {
+			policy_free(p);
+			p = q;
+		}
+	}
+	CHECK(!blocks(p, "example.com"));
+	CHECK(blocks(p, "x.new.test"));
+	CHECK(!blocks(p, "anything.test"));
+	policy_get_stats(p, &st);
+	CHECK_INT(st.suffixes_refused, 1);
+	CHECK(st.public_suffix_check);
+	free(take_log());
+	policy_free(p);
+	config_free(cfg);
+
+	/* The list is missing: one warning, and lines are not checked. */
+	cfg = make_config("public-suffix-list /nonexistent/psl.dat", "ads.txt",
+	                  NULL);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	log = take_log();
+	CHECK(logged(log, "public-suffix-list /nonexistent/psl.dat: cannot "
+	                  "read it: No such file or directory: the "
+	                  "public-suffix check is off, so a block list line "
+	                  "such as 'com' would block every site under it"));
+	if (p != NULL) {
+		CHECK(blocks(p, "example.com"));
+		policy_get_stats(p, &st);
+		CHECK(!st.public_suffix_check);
+		CHECK_INT(st.suffixes_refused, 0);
+	}
+	free(log);
+	policy_free(p);
+	config_free(cfg);
+
+	/* Turned off. */
+	cfg = make_config("public-suffix-list none", "ads.txt", NULL);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	log = take_log();
+	CHECK(logged(log, "public-suffix-list none: block list lines are not "
+	                  "checked"));
+	CHECK(strstr(log, "warning:") == NULL);
+	if (p != NULL)
+		CHECK(blocks(p, "example.com"));
+	free(log);
+	policy_free(p);
+	config_free(cfg);
+	remove_file("ads.txt");
+	remove_file("psl.dat");
+}
+
+static void
+test_unreadable_at_start(void)
+{
+	struct config *cfg =
+	    make_config("public-suffix-list none", "missing.txt", NULL);
+	char err[256], expected[256];
+
+	if (cfg == NULL)
+		return;
+	CHECK(policy_new(cfg, err, sizeof err) == NULL);
+	snprintf(expected, sizeof expected,
+	         "blocklist %s/missing.txt: No such file or directory", dir);
+	CHECK_STR(err, expected);
+	free(take_log());
+	config_free(cfg);
+}
+
+/* Reloads p in place (the old one freed), as dnsgated does. */
+static struct policy *
+reload(struct policy *p, const struct config *cfg)
+{
+	char err[256];
+	struct policy *q = policy_reload(p, cfg, err, sizeof err);
+
+	CHECK(q != NULL);
+	if (q == NULL) {
+		fprintf(stderr, "reload: %s\n", err);
+		return p;
+	}
+	policy_free(p);
+	return q;
+}
+
+static size_t
+kept(const struct policy *p)
+{
+	struct policy_stats st;
+
+	policy_get_stats(p, &st);
+	return st.lists_kept;
+}
+
+static void
+test_reload_keeps_broken_lists(void)
+{
+	struct config *cfg =
+	    make_config("public-suffix-list none", "big.test", "small.test");
+	char path[128], expected[640], *log;
+	struct policy *p, *q;
+	char err[256];
+
+	if (cfg == NULL)
+		return;
+	write_domains("big.test", 200);
+	write_domains("small.test", 5);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	CHECK_INT(policy_domain_count(p), 205);
+	free(take_log());
+	path_of(path, sizeof path, "big.test");
+
+	/* Shrinking by less than half is an update like any other. */
+	write_domains("big.test", 150);
+	p = reload(p, cfg);
+	CHECK_INT(policy_domain_count(p), 155);
+	CHECK_INT(kept(p), 0);
+	CHECK(!blocks(p, "d160.big.test"));
+	log = take_log();
+	snprintf(expected, sizeof expected,
+	         "blocklist %s: 150 domains from 150 lines (were 200)", path);
+	CHECK(logged(log, expected));
+	free(log);
+
+	/* Under half: the copy in use stays, the other list is updated. */
+	write_domains("big.test", 74);
+	write_domains("small.test", 6);
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 1);
+	CHECK(blocks(p, "d149.big.test"));
+	CHECK(blocks(p, "d5.small.test"));
+	CHECK_INT(policy_domain_count(p), 156);
+	log = take_log();
+	snprintf(expected, sizeof expected,
+	         "blocklist %s: the reload found 74 domains where the copy in "
+	         "use has 150 (fewer than half; 0 malformed or refused lines): "
+	         "keeping the copy in use (read ",
+	         path);
+	CHECK(logged(log, expected));
+	CHECK(logged(log, "If the file is broken (a failed download?), fix it "
+	                  "and send SIGHUP again; if the shorter list is "
+	                  "meant, restart dnsgated to load it as it is"));
+	free(log);
+
+	/* Emptied: kept, still measured against the copy in use. */
+	write_file("big.test", "");
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 1);
+	CHECK(blocks(p, "d149.big.test"));
+	free(take_log());
+
+	/* Exactly half is not under half. */
+	write_domains("big.test", 75);
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 0);
+	CHECK(!blocks(p, "d75.big.test"));
+	CHECK(blocks(p, "d74.big.test"));
+	free(take_log());
+
+	/* Cannot be read: kept, and the old policy stays whole meanwhile. */
+	remove_file("big.test");
+	q = policy_reload(p, cfg, err, sizeof err);
+	CHECK(q != NULL);
+	if (q == NULL)
+		return;
+	CHECK(blocks(p, "d74.big.test"));
+	CHECK(blocks(q, "d74.big.test"));
+	CHECK_INT(kept(q), 1);
+	CHECK_INT(kept(p), 0);
+	policy_free(p);
+	p = q;
+	CHECK(blocks(p, "d74.big.test")); /* the shared copy outlived p */
+	log = take_log();
+	snprintf(expected, sizeof expected,
+	         "blocklist %s: cannot read it on reload (No such file or "
+	         "directory): keeping the copy in use (75 domains, read ",
+	         path);
+	CHECK(logged(log, expected));
+	CHECK(logged(log, "restore the file and send SIGHUP again"));
+	free(log);
+	write_domains("big.test", 75);
+
+	/* A small list may be emptied at will. */
+	write_file("small.test", "# nothing blocked for now\n");
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 0);
+	CHECK(!blocks(p, "d0.small.test"));
+	free(take_log());
+
+	/* But one that turns into junk (an error page) is kept. */
+	write_domains("small.test", 5);
+	p = reload(p, cfg);
+	write_file("small.test",
+	           "<!DOCTYPE html>\n<html>\n<head><title>502 Bad "
+	           "Gateway</title></head>\n<body>\n<h1>502 Bad Gateway</h1>\n"
+	           "</body>\n</html>\n");
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 1);
+	CHECK(blocks(p, "d4.small.test"));
+	log = take_log();
+	path_of(path, sizeof path, "small.test");
+	snprintf(expected, sizeof expected,
+	         "blocklist %s: the reload found 0 domains where the copy in "
+	         "use has 5 (more malformed or refused lines than domains; 7 "
+	         "malformed or refused lines): keeping the copy in use",
+	         path);
+	CHECK(logged(log, expected));
+	free(log);
+
+	/* A small list that shrank but is well-formed is taken. */
+	write_domains("small.test", 2);
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 0);
+	CHECK(!blocks(p, "d2.small.test"));
+	free(take_log());
+
+	/* Malformed lines it always had do not make a shorter list junk. */
+	write_file("small.test", "a.small.test\nb.small.test\nc.small.test\n"
+	                         "bad..x\nbad..y\nbad..z\n");
+	p = reload(p, cfg);
+	write_file("small.test", "a.small.test\nbad..x\nbad..y\nbad..z\n");
+	p = reload(p, cfg);
+	CHECK_INT(kept(p), 0);
+	CHECK(!blocks(p, "b.small.test"));
+	free(take_log());
+
+	policy_free(p);
+	config_free(cfg);
+	remove_file("big.test");
+	remove_file("small.test");
+}
+
+static void
+test_reload_new_list(void)
+{
+	struct config *one =
+	    make_config("public-suffix-list none", "a.test", NULL);
+	struct config *two =
+	    make_config("public-suffix-list none", "a.test", "b.test");
+	struct policy *p, *q;
+	char err[256];
+
+	if (one == NULL || two == NULL)
+		return;
+	write_domains("a.test", 3);
+	p = policy_new(one, err, sizeof err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	/* A list the old policy did not have: nothing to keep, so it must
+	 * be readable, as at start. */
+	q = policy_reload(p, two, err, sizeof err);
+	CHECK(q == NULL);
+	CHECK(strstr(err, "b.test: No such file or directory") != NULL);
+	write_domains("b.test", 4);
+	q = policy_reload(p, two, err, sizeof err);
+	CHECK(q != NULL);
+	if (q != NULL) {
+		CHECK_INT(policy_domain_count(q), 7);
+		CHECK(blocks(q, "d3.b.test"));
+		policy_free(q);
+	}
+	policy_free(p);
+	free(take_log());
+	config_free(one);
+	config_free(two);
+	remove_file("a.test");
+	remove_file("b.test");
+}
+
+int
+main(void)
+{
+	strcpy(dir, "/tmp/dnsgate-test-policy-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	snprintf(log_path, sizeof log_path, "%s/log", dir);
+	if (log_set_file(log_path) < 0) {
+		perror(log_path);
+		return 99;
+	}
+	test_public_suffix_check();
+	test_unreadable_at_start();
+	test_reload_keeps_broken_lists();
+	test_reload_new_list();
+	log_set_file(NULL);
+	unlink(log_path);
+	rmdir(dir);
+	return check_exit();
+}
