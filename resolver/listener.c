@@ -23,7 +23,7 @@
 #define TCP_MAX_CONNECTIONS 256
 
 /* The kernel's receive buffer of each UDP socket: room for a burst of
- * LISTENER_BURST small queries (each costs about 2 KiB of skb memory, far
+ * thousands of small queries (each costs about 2 KiB of skb memory, far
  * more than its bytes) while the loop attributes the ones before. Set
  * with SO_RCVBUFFORCE (root), so net.core.rmem_max does not cap it. */
 #define UDP_RECEIVE_BUFFER (8 * 1024 * 1024)

@@ -63,7 +63,7 @@ void listener_set_tcp_hooks(struct listener *l, listener_tcp_open_cb open_cb,
 
 /* Closes every socket. Requests still out remain valid: each is an orphan
  * whose reply is dropped, never sent on a closed (or reused) descriptor.
- * The caller should answer them first (query_drain). */
+ * The caller should answer them first (query_engine_stop). */
 void listener_free(struct listener *l);
 
 /* Requests handed to the callback and not yet replied to or dropped. */

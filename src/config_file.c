@@ -62,6 +62,9 @@ config_new_default(void)
 	cfg->app_pending_quota = 128;
 	cfg->control_socket = xstrdup(CONTROL_DEFAULT_PATH);
 	cfg->app_tcp_quota = 16;
+	cfg->user_grant_quota = cfg->set_size / 2;
+	cfg->user_pending_quota = 512;
+	cfg->user_tcp_quota = 64;
 	cfg->log_queries = true;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	return cfg;
@@ -283,6 +286,12 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		return parse_uint(c, value, 1, 65535, &cfg->app_pending_quota);
 	} else if (strcmp(key, "app-tcp-quota") == 0) {
 		return parse_uint(c, value, 1, 256, &cfg->app_tcp_quota);
+	} else if (strcmp(key, "user-grant-quota") == 0) {
+		return parse_uint(c, value, 1, 33554432, &cfg->user_grant_quota);
+	} else if (strcmp(key, "user-pending-quota") == 0) {
+		return parse_uint(c, value, 1, 1000000, &cfg->user_pending_quota);
+	} else if (strcmp(key, "user-tcp-quota") == 0) {
+		return parse_uint(c, value, 1, 256, &cfg->user_tcp_quota);
 	} else if (strcmp(key, "control-socket") == 0) {
 		free(cfg->control_socket);
 		cfg->control_socket =
@@ -311,6 +320,7 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 	const char *p = text;
 
 	cfg->app_grant_quota = 0; /* unless set: set-size / 8, once known */
+	cfg->user_grant_quota = 0; /* unless set: set-size / 2 */
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -345,6 +355,8 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 	}
 	if (cfg->app_grant_quota == 0)
 		cfg->app_grant_quota = cfg->set_size / 8;
+	if (cfg->user_grant_quota == 0)
+		cfg->user_grant_quota = cfg->set_size / 2;
 	return cfg;
 }
 
@@ -449,6 +461,9 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "app-grant-quota %u\n", cfg->app_grant_quota);
 	fprintf(out, "app-pending-quota %u\n", cfg->app_pending_quota);
 	fprintf(out, "app-tcp-quota %u\n", cfg->app_tcp_quota);
+	fprintf(out, "user-grant-quota %u\n", cfg->user_grant_quota);
+	fprintf(out, "user-pending-quota %u\n", cfg->user_pending_quota);
+	fprintf(out, "user-tcp-quota %u\n", cfg->user_tcp_quota);
 	fprintf(out, "control-socket %s\n",
 		cfg->control_socket != NULL ? cfg->control_socket : "none");
 	fprintf(out, "public-suffix-list %s\n",

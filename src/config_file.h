@@ -34,6 +34,10 @@ struct config {
 	uint32_t app_grant_quota;   /* app-grant-quota: live grants */
 	uint32_t app_pending_quota; /* app-pending-quota: queries upstream */
 	uint32_t app_tcp_quota;     /* app-tcp-quota: TCP connections */
+	/* The same, for all the apps of one user but root. */
+	uint32_t user_grant_quota;   /* user-grant-quota */
+	uint32_t user_pending_quota; /* user-pending-quota */
+	uint32_t user_tcp_quota;     /* user-tcp-quota */
 	char *control_socket;     /* control-socket: NULL = none */
 	char *public_suffix_list; /* public-suffix-list: NULL = none (no
 				     public-suffix check on list lines) */

@@ -21,6 +21,10 @@
 
 #define CONTROL_IDLE_SECONDS 60
 
+/* A client that sends requests without reading the replies is not read
+ * from while this much output waits for it. */
+#define CONTROL_OUTPUT_HIGH (1024 * 1024)
+
 struct control_client;
 
 struct control {
@@ -126,7 +130,15 @@ on_client_read(struct bufferevent *bev, void *arg)
 
 	for (;;) {
 		size_t len;
-		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		char *line;
+
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CONTROL_OUTPUT_HIGH) {
+			/* Resumed by on_client_written once it drains. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > CONTROL_MAX_LINE) {
@@ -156,8 +168,14 @@ on_client_written(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 
-	if (cl->uid != 0) /* refused: the reason is written, now go */
+	if (cl->uid != 0) { /* refused: the reason is written, now go */
 		client_close(cl);
+		return;
+	}
+	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_enable(bev, EV_READ);
+		on_client_read(bev, cl); /* what waited in the input */
+	}
 }
 
 static void
@@ -209,10 +227,19 @@ static int
 clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 	    size_t errlen)
 {
+	struct stat st;
 	int fd;
 
-	if (access(path, F_OK) != 0)
+	if (lstat(path, &st) != 0)
 		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+			 "control socket %s: a file that is not a socket is "
+			 "there; dnsgated will not remove it (set "
+			 "control-socket to another path)",
+			 path);
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 &&
 	    connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0) {

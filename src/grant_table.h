@@ -23,18 +23,20 @@ void grant_table_free(struct grant_table *t);
 bool grant_table_has(const struct grant_table *t, uint64_t cgroup_id,
 		     const struct ip_addr *addr, uint64_t now);
 
-/* Records the grant until now + timeout. Returns 1 when it is new, 0 when
- * it renewed a live one (its expiry is then the new one, as in the
- * kernel's set). */
-int grant_table_put(struct grant_table *t, uint64_t cgroup_id,
+/* Records the grant until now + timeout, made for the user uid (whose
+ * share it is charged to). Returns 1 when it is new, 0 when it renewed a
+ * live one (its expiry is then the new one, as in the kernel's set; the
+ * user stays the first one's). */
+int grant_table_put(struct grant_table *t, uint64_t cgroup_id, uint32_t uid,
 		    const struct ip_addr *addr, uint64_t now,
 		    uint32_t timeout);
 
-/* Forgets the grants whose time is up, calling expired(cgroup_id, arg)
- * for each. Cheap when nothing is due: the table knows its earliest
+/* Forgets the grants whose time is up, calling expired(cgroup_id, uid,
+ * arg) for each. Cheap when nothing is due: the table knows its earliest
  * expiry, and sweeps at most once a second. */
 void grant_table_expire(struct grant_table *t, uint64_t now,
-			void (*expired)(uint64_t cgroup_id, void *arg),
+			void (*expired)(uint64_t cgroup_id, uint32_t uid,
+					void *arg),
 			void *arg);
 
 /* Forgets every grant (the sets were emptied). */

@@ -34,7 +34,7 @@ put_str(struct json_out *j, const char *s)
 static void
 separate(struct json_out *j, bool after_key)
 {
-	unsigned d = j->depth < 16 ? j->depth : 15;
+	unsigned d = j->depth < JSON_MAX_DEPTH ? j->depth : JSON_MAX_DEPTH - 1;
 
 	if (!after_key && j->need_comma[d])
 		put(j, ",", 1);
@@ -70,8 +70,11 @@ open_container(struct json_out *j, const char *c)
 	separate(j, after_key_pending(j));
 	put(j, c, 1);
 	j->depth++;
-	if (j->depth < 16)
-		j->need_comma[j->depth] = false;
+	if (j->depth >= JSON_MAX_DEPTH) { /* deeper than anything we write */
+		j->overflow = true;
+		return;
+	}
+	j->need_comma[j->depth] = false;
 }
 
 static void
@@ -303,33 +306,51 @@ read_scalar(struct cursor *c, const char **reason)
 			return 0;
 		}
 	}
-	/* A number: -?digits(.digits)?([eE][+-]?digits)? */
+	/* A number, as JSON has them: -?(0|[1-9][0-9]*)(.[0-9]+)?
+	 * ([eE][+-]?[0-9]+)? */
 	{
-		const char *start = c->p;
+		const char *p = c->p;
 
-		if (c->p < c->end && *c->p == '-')
-			c->p++;
-		while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-			c->p++;
-		if (c->p < c->end && *c->p == '.') {
-			c->p++;
-			while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-				c->p++;
-		}
-		if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
-			c->p++;
-			if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
-				c->p++;
-			while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-				c->p++;
-		}
-		if (c->p == start || (c->p == start + 1 && *start == '-')) {
-			*reason = c->p < c->end && (*c->p == '{' || *c->p == '[')
+		if (p < c->end && *p == '-')
+			p++;
+		if (p < c->end && *p == '0') {
+			p++;
+		} else if (p < c->end && *p >= '1' && *p <= '9') {
+			while (p < c->end && *p >= '0' && *p <= '9')
+				p++;
+		} else {
+			*reason = p < c->end && (*p == '{' || *p == '[')
 					  ? "a request holds only strings, "
 					    "numbers, true, false and null"
 					  : "expected a value";
 			return -1;
 		}
+		if (p < c->end && *p == '.') {
+			p++;
+			if (p >= c->end || *p < '0' || *p > '9') {
+				*reason = "a number with no digit after '.'";
+				return -1;
+			}
+			while (p < c->end && *p >= '0' && *p <= '9')
+				p++;
+		}
+		if (p < c->end && (*p == 'e' || *p == 'E')) {
+			p++;
+			if (p < c->end && (*p == '+' || *p == '-'))
+				p++;
+			if (p >= c->end || *p < '0' || *p > '9') {
+				*reason = "a number with no digit in its "
+					  "exponent";
+				return -1;
+			}
+			while (p < c->end && *p >= '0' && *p <= '9')
+				p++;
+		}
+		if (p < c->end && *p >= '0' && *p <= '9') {
+			*reason = "a number with a leading zero";
+			return -1;
+		}
+		c->p = p;
 	}
 	return 0;
 }
@@ -449,23 +470,56 @@ indent(FILE *out, unsigned depth)
 		fputs("  ", out);
 }
 
-/* Prints the scalar at c->p (a string unquoted, the rest as they are). */
+/* Prints the scalar at c->p: a string without its quotes, any length,
+ * with control characters shown as \uXXXX (never sent raw to a
+ * terminal); the rest as they are. */
 static int
 print_scalar(FILE *out, struct cursor *c)
 {
 	const char *start = c->p, *reason;
+	struct cursor probe = *c;
+	char one[2];
 
-	if (*c->p == '"') {
-		char buf[1024];
-
-		if (read_string(c, buf, sizeof buf, &reason) == -1)
+	if (*c->p != '"') {
+		if (read_scalar(c, &reason) < 0)
 			return -1;
-		fputs(buf, out);
+		fwrite(start, 1, (size_t)(c->p - start), out);
 		return 0;
 	}
-	if (read_scalar(c, &reason) < 0)
+	if (read_string(&probe, NULL, 0, &reason) < 0)
 		return -1;
-	fwrite(start, 1, (size_t)(c->p - start), out);
+	/* Valid: decode it a character at a time. */
+	c->p++;
+	while (*c->p != '"') {
+		const char *before = c->p;
+		unsigned char u;
+
+		/* An escape is decoded as a one-character string of its
+		 * own, by the same decoder. */
+		if (*c->p == '\\') {
+			char esc[8] = "\"", dec[4];
+			struct cursor e;
+			size_t n = c->p[1] == 'u' ? 6 : 2;
+
+			memcpy(esc + 1, c->p, n);
+			esc[1 + n] = '"';
+			e.p = esc;
+			e.end = esc + 2 + n;
+			if (read_string(&e, dec, sizeof dec, &reason) < 0)
+				return -1;
+			u = (unsigned char)dec[0];
+			c->p = before + n;
+		} else {
+			u = (unsigned char)*c->p++;
+		}
+		if (u < 0x20 || u == 0x7f) {
+			fprintf(out, "\\u%04x", u);
+		} else {
+			one[0] = (char)u;
+			fwrite(one, 1, 1, out);
+		}
+	}
+	c->p++;
 	return 0;
 }
 

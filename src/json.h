@@ -14,13 +14,15 @@
  * json_out_ok() says false (the text is then cut, never overrun). Keys
  * and values are separated by the writer: call json_key() before each
  * member of an object, nothing before an array element. */
+#define JSON_MAX_DEPTH 16 /* a deeper container is an overflow */
+
 struct json_out {
 	char *buf;
 	size_t size;
 	size_t len;
 	bool overflow;
 	unsigned depth;
-	bool need_comma[16]; /* per depth: a value was written there */
+	bool need_comma[JSON_MAX_DEPTH]; /* per depth: a value is there */
 	bool after_key;
 };
 

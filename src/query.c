@@ -32,6 +32,81 @@
 /* The share key of an asker that could not be attributed. */
 #define APP_UNKNOWN 0
 
+/* Whose shares an asker takes: its app's, and its user's ceiling over
+ * all its apps (user 0: none). Root (uid 0: the system's services, which
+ * could remove the gate anyway) and unattributed askers have no user
+ * ceiling. */
+struct charge {
+	uint64_t app;
+	uint64_t user;
+	uint32_t uid;
+};
+
+static struct charge
+charge_for(uint64_t cgroup_id, uint32_t uid)
+{
+	struct charge c;
+
+	c.app = cgroup_id;
+	c.uid = uid;
+	c.user = uid != 0 ? shares_user_key(uid) : 0;
+	return c;
+}
+
+static struct charge
+charge_of(const struct attribution *who)
+{
+	return who->found ? charge_for(who->cgroup_id, who->uid)
+			  : charge_for(APP_UNKNOWN, 0);
+}
+
+/* Whether n more of kind would take the charge past a limit; *by_user
+ * says whose. */
+static bool
+charge_over(const struct shares *s, const struct charge *c,
+	    enum share_kind kind, uint64_t n, bool *by_user)
+{
+	uint32_t limit = shares_limit(s, c->app, kind);
+
+	*by_user = false;
+	if (limit != 0 && shares_held(s, c->app, kind) + n > limit)
+		return true;
+	if (c->user == 0)
+		return false;
+	limit = shares_limit(s, c->user, kind);
+	*by_user = true;
+	return limit != 0 && shares_held(s, c->user, kind) + n > limit;
+}
+
+static void
+charge_add(struct shares *s, const struct charge *c, enum share_kind kind,
+	   uint32_t n)
+{
+	shares_add(s, c->app, kind, n);
+	if (c->user != 0)
+		shares_add(s, c->user, kind, n);
+}
+
+/* Takes n of kind under the app and the user, or nothing. */
+static int
+charge_take(struct shares *s, const struct charge *c, enum share_kind kind,
+	    uint32_t n, bool *by_user)
+{
+	if (charge_over(s, c, kind, n, by_user))
+		return -1;
+	charge_add(s, c, kind, n);
+	return 0;
+}
+
+static void
+charge_give_back(struct shares *s, const struct charge *c,
+		 enum share_kind kind, uint32_t n)
+{
+	shares_give_back(s, c->app, kind, n);
+	if (c->user != 0)
+		shares_give_back(s, c->user, kind, n);
+}
+
 struct query {
 	uint64_t id;
 	enum query_state state;
@@ -39,8 +114,8 @@ struct query {
 	struct listener_request *req; /* NULL once answered */
 	struct dns_question q;
 	struct attribution who;
-	uint64_t app;       /* its share key: cgroup id, or APP_UNKNOWN */
-	bool holds_pending; /* took one of the app's pending shares */
+	struct charge charge; /* whose shares it takes */
+	bool holds_pending;   /* took a pending share under charge */
 	struct query_verdict verdict;
 	char detail[512];   /* what the verdict's values cannot say */
 	struct query *prev, *next; /* in engine->live */
@@ -101,6 +176,10 @@ query_reason_name(enum query_reason r)
 		return "app-grant-quota";
 	case REASON_APP_PENDING_QUOTA:
 		return "app-pending-quota";
+	case REASON_USER_GRANT_QUOTA:
+		return "user-grant-quota";
+	case REASON_USER_PENDING_QUOTA:
+		return "user-pending-quota";
 	case REASON_SHUTTING_DOWN:
 		return "shutting-down";
 	}
@@ -185,7 +264,7 @@ log_verdict(struct query *qr, const char *answer)
 	if (!e->cfg->log_queries)
 		return;
 	if (v->decision == DECISION_REFUSED &&
-	    !may_log(e, qr->app, note, sizeof note))
+	    !may_log(e, qr->charge.app, note, sizeof note))
 		return;
 	format_app(&qr->who, app, sizeof app);
 	switch (v->reason) {
@@ -238,7 +317,7 @@ query_free(struct query *qr)
 	if (qr->req != NULL)
 		listener_drop(qr->req);
 	if (qr->holds_pending)
-		shares_give_back(e->shares, qr->app, SHARE_PENDING, 1);
+		charge_give_back(e->shares, &qr->charge, SHARE_PENDING, 1);
 	if (qr->prev != NULL)
 		qr->prev->next = qr->next;
 	else
@@ -275,7 +354,7 @@ finish_rcode(struct query *qr, enum query_decision d, enum query_reason r,
 	qr->verdict.reason = r;
 	if (d == DECISION_BLOCK)
 		st->blocked++;
-	else
+	else if (d != DECISION_REFUSED) /* those are counted by share */
 		st->failed++;
 	log_verdict(qr, NULL);
 	reply_rcode(qr, rcode);
@@ -294,11 +373,46 @@ grant_timeout(const struct config *cfg, uint32_t ttl)
 }
 
 static void
-on_grant_expired(uint64_t cgroup_id, void *arg)
+on_grant_expired(uint64_t cgroup_id, uint32_t uid, void *arg)
 {
 	struct query_engine *e = arg;
+	struct charge c = charge_for(cgroup_id, uid);
 
-	shares_give_back(e->shares, cgroup_id, SHARE_GRANTS, 1);
+	charge_give_back(e->shares, &c, SHARE_GRANTS, 1);
+}
+
+static int
+compare_addr(const void *a, const void *b)
+{
+	const struct ip_addr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->bytes, y->bytes, sizeof x->bytes);
+}
+
+/* The addresses of the answer the app does not hold, each counted once
+ * (an answer may repeat one through its CNAME chain). Sorting costs more
+ * than the plain count, so it is only done when the plain count is over
+ * a limit. */
+static uint32_t
+count_fresh_distinct(struct query_engine *e, const struct answer_info *info,
+		     uint64_t cgroup, uint64_t now)
+{
+	size_t i, n = 0;
+	uint32_t distinct = 0;
+
+	for (i = 0; i < info->n_addrs; i++) {
+		if (!grant_table_has(e->grants, cgroup, &info->addrs[i], now))
+			e->fresh_buf[n++] = info->addrs[i];
+	}
+	qsort(e->fresh_buf, n, sizeof *e->fresh_buf, compare_addr);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || compare_addr(&e->fresh_buf[i - 1],
+					   &e->fresh_buf[i]) != 0)
+			distinct++;
+	}
+	return distinct;
 }
 
 /* Writes the answer's addresses for the asking cgroup, within its share
@@ -312,6 +426,7 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 	uint64_t now = monotonic_seconds();
 	uint64_t cgroup = qr->who.cgroup_id;
 	uint32_t fresh = 0;
+	bool by_user;
 	char err[256];
 	size_t i;
 	int rc;
@@ -342,16 +457,24 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 	/* Only new elements cost: renewing what the app holds never fails
 	 * for quota, so its cached names keep working at its limit. */
 	if (fresh > 0 &&
-	    shares_held(e->shares, cgroup, SHARE_GRANTS) + (uint64_t)fresh >
-		    shares_limit(e->shares, SHARE_GRANTS)) {
+	    charge_over(e->shares, &qr->charge, SHARE_GRANTS, fresh, &by_user))
+		fresh = count_fresh_distinct(e, info, cgroup, now);
+	if (fresh > 0 &&
+	    charge_over(e->shares, &qr->charge, SHARE_GRANTS, fresh, &by_user)) {
+		uint64_t key = by_user ? qr->charge.user : qr->charge.app;
+
 		e->stats.refused[SHARE_GRANTS]++;
 		qr->verdict.decision = DECISION_REFUSED;
-		qr->verdict.reason = REASON_APP_GRANT_QUOTA;
+		qr->verdict.reason = by_user ? REASON_USER_GRANT_QUOTA
+					     : REASON_APP_GRANT_QUOTA;
 		snprintf(qr->detail, sizeof qr->detail,
-			 "held=%u new=%u (the app holds its share of the allow "
-			 "sets: raise app-grant-quota, or it gets new names once "
-			 "its grants expire)",
-			 shares_held(e->shares, cgroup, SHARE_GRANTS), fresh);
+			 "held=%u new=%u (%s: raise %s, or it gets new names "
+			 "once its grants expire)",
+			 shares_held(e->shares, key, SHARE_GRANTS), fresh,
+			 by_user ? "this user's apps hold the user's share of "
+				   "the allow sets"
+				 : "the app holds its share of the allow sets",
+			 by_user ? "user-grant-quota" : "app-grant-quota");
 		return -1;
 	}
 	rc = gate_ensure_level(e->gate, qr->who.cgroup_level);
@@ -382,9 +505,10 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 		return -1;
 	}
 	for (i = 0; i < info->n_addrs; i++) {
-		if (grant_table_put(e->grants, cgroup, &grants[i].addr, now,
+		if (grant_table_put(e->grants, cgroup, qr->charge.uid,
+				    &grants[i].addr, now,
 				    grants[i].timeout_sec) == 1)
-			shares_add(e->shares, cgroup, SHARE_GRANTS, 1);
+			charge_add(e->shares, &qr->charge, SHARE_GRANTS, 1);
 	}
 	e->stats.grants += info->n_addrs;
 	return 0;
@@ -493,7 +617,8 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 	uint8_t *copy;
 
 	if (qr->holds_pending) {
-		shares_give_back(qr->engine->shares, qr->app, SHARE_PENDING, 1);
+		charge_give_back(qr->engine->shares, &qr->charge, SHARE_PENDING,
+				 1);
 		qr->holds_pending = false;
 	}
 	if (qr->req == NULL) { /* answered already: drained at shutdown */
@@ -561,6 +686,7 @@ query_handle(void *arg, struct listener_request *req)
 	enum message_verdict mv;
 	const char *reason = NULL;
 	uint8_t cached[DNS_MAX_UDP];
+	bool by_user;
 	size_t n;
 
 	e->stats.queries++;
@@ -584,7 +710,7 @@ query_handle(void *arg, struct listener_request *req)
 							  : &req->local),
 			&qr->who) < 0)
 		qr->who.found = false;
-	qr->app = qr->who.found ? qr->who.cgroup_id : APP_UNKNOWN;
+	qr->charge = charge_of(&qr->who);
 	qr->state = QUERY_DECIDING;
 
 	if (policy_check(e->policy, qr->q.qname, &v)) {
@@ -604,14 +730,20 @@ query_handle(void *arg, struct listener_request *req)
 		query_free(qr);
 		return;
 	}
-	if (shares_take(e->shares, qr->app, SHARE_PENDING, 1) < 0) {
+	if (charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
+	    0) {
 		e->stats.refused[SHARE_PENDING]++;
 		snprintf(qr->detail, sizeof qr->detail,
-			 "pending=%u (the app has its share of queries waiting "
-			 "for upstream: raise app-pending-quota if it is not "
-			 "misbehaving)",
-			 shares_held(e->shares, qr->app, SHARE_PENDING));
-		finish_rcode(qr, DECISION_REFUSED, REASON_APP_PENDING_QUOTA,
+			 "pending=%u (%s its share of queries waiting for "
+			 "upstream: raise %s if it is not misbehaving)",
+			 shares_held(e->shares,
+				     by_user ? qr->charge.user : qr->charge.app,
+				     SHARE_PENDING),
+			 by_user ? "this user's apps have" : "the app has",
+			 by_user ? "user-pending-quota" : "app-pending-quota");
+		finish_rcode(qr, DECISION_REFUSED,
+			     by_user ? REASON_USER_PENDING_QUOTA
+				     : REASON_APP_PENDING_QUOTA,
 			     DNS_RCODE_SERVFAIL);
 		query_free(qr);
 		return;
@@ -625,34 +757,50 @@ query_handle(void *arg, struct listener_request *req)
 
 int
 query_tcp_open(void *arg, const struct sockaddr *client,
-	       const struct sockaddr *original_dst, uint64_t *app)
+	       const struct sockaddr *original_dst, uint64_t *tag)
 {
 	struct query_engine *e = arg;
 	struct attribution who;
-	char note[128];
+	struct charge c, *held;
+	char note[128], uid[16];
+	bool by_user;
 
 	if (attr_lookup_owner(e->attr, IPPROTO_TCP, client, original_dst,
 			      &who) < 0)
 		who.found = false;
-	*app = who.found ? who.cgroup_id : APP_UNKNOWN;
-	if (shares_take(e->shares, *app, SHARE_TCP, 1) == 0)
+	c = charge_of(&who);
+	if (charge_take(e->shares, &c, SHARE_TCP, 1, &by_user) == 0) {
+		held = xmalloc(sizeof *held);
+		*held = c;
+		*tag = (uint64_t)(uintptr_t)held;
 		return 0;
+	}
 	e->stats.refused[SHARE_TCP]++;
-	if (may_log(e, *app, note, sizeof note))
-		log_warn("refused a DNS-over-TCP connection from uid=%u "
-			 "cgroup=%s: the app has %u open, its share "
-			 "(app-tcp-quota); other apps are not affected%s",
-			 who.uid, who.found ? who.cgroup_path : "?",
-			 shares_held(e->shares, *app, SHARE_TCP), note);
+	if (who.found)
+		snprintf(uid, sizeof uid, "%u", who.uid);
+	else
+		snprintf(uid, sizeof uid, "?");
+	if (may_log(e, c.app, note, sizeof note))
+		log_warn("refused a DNS-over-TCP connection from uid=%s "
+			 "cgroup=%s: %s %u open, its share (%s); other %s are "
+			 "not affected%s",
+			 uid, who.found ? who.cgroup_path : "?",
+			 by_user ? "this user's apps have" : "the app has",
+			 shares_held(e->shares, by_user ? c.user : c.app,
+				     SHARE_TCP),
+			 by_user ? "user-tcp-quota" : "app-tcp-quota",
+			 by_user ? "users" : "apps", note);
 	return -1;
 }
 
 void
-query_tcp_close(void *arg, uint64_t app)
+query_tcp_close(void *arg, uint64_t tag)
 {
 	struct query_engine *e = arg;
+	struct charge *held = (struct charge *)(uintptr_t)tag;
 
-	shares_give_back(e->shares, app, SHARE_TCP, 1);
+	charge_give_back(e->shares, held, SHARE_TCP, 1);
+	free(held);
 }
 
 /* --- the engine -------------------------------------------------------- */
@@ -687,13 +835,17 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 void
 query_engine_start(struct query_engine *e, struct event_base *base)
 {
-	uint32_t limits[SHARE_KINDS];
+	uint32_t limits[SHARE_KINDS], user_limits[SHARE_KINDS];
 	struct timeval every = {SWEEP_SECONDS, 0};
 
+	user_limits[SHARE_GRANTS] = e->cfg->user_grant_quota;
+	user_limits[SHARE_PENDING] = e->cfg->user_pending_quota;
+	user_limits[SHARE_TCP] = e->cfg->user_tcp_quota;
 	limits[SHARE_GRANTS] = e->cfg->app_grant_quota;
 	limits[SHARE_PENDING] = e->cfg->app_pending_quota;
 	limits[SHARE_TCP] = e->cfg->app_tcp_quota;
-	e->shares = shares_new(limits);
+	e->shares = shares_new(limits, user_limits);
+	e->fresh_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->fresh_buf);
 	e->grants = grant_table_new();
 	e->answer = xmalloc(sizeof *e->answer);
 	e->grant_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->grant_buf);
@@ -726,6 +878,7 @@ query_engine_free(struct query_engine *e)
 	shares_free(e->shares);
 	free(e->answer);
 	free(e->grant_buf);
+	free(e->fresh_buf);
 	e->grants = NULL;
 	e->shares = NULL;
 }

@@ -7,8 +7,9 @@
  * verdict as values) from arrival to answer, so the engine can count an
  * app's queries in flight and drain them all at shutdown. Each app
  * (cgroup) has shares of what is limited (shares.h): allow-set elements,
- * pending upstream queries, DNS-over-TCP connections; an app over one of
- * them is refused alone, never the others.
+ * pending upstream queries, DNS-over-TCP connections, and each user but
+ * root a ceiling over all its apps; an app over one of them is refused
+ * alone, never the others.
  * The engine borrows every module given in its fields; main owns them. */
 #ifndef DNSGATE_QUERY_H
 #define DNSGATE_QUERY_H
@@ -23,6 +24,7 @@ struct attr_ctx;
 struct cache;
 struct cgroup_tree;
 struct answer_info;
+struct ip_addr;
 struct config;
 struct event;
 struct event_base;
@@ -62,6 +64,8 @@ enum query_reason {
 	REASON_GATE_ERROR,        /* netlink refused the grant */
 	REASON_APP_GRANT_QUOTA,   /* the app holds its share of the set */
 	REASON_APP_PENDING_QUOTA, /* the app has its share of queries out */
+	REASON_USER_GRANT_QUOTA,  /* its user's apps hold the user's share */
+	REASON_USER_PENDING_QUOTA, /* its user's apps have theirs out */
 	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
 };
 
@@ -109,6 +113,7 @@ struct query_engine {
 	 * does not return to the loop), too big for the stack. */
 	struct answer_info *answer;
 	struct gate_grant *grant_buf;
+	struct ip_addr *fresh_buf;
 	uint64_t n_live;
 	uint64_t next_id;
 	struct query_stats stats;
@@ -137,9 +142,9 @@ void query_engine_grants_lost(struct query_engine *e);
 void query_handle(void *arg, struct listener_request *req);
 
 /* The listener's TCP hooks (listener.h): a connection is admitted while
- * its app holds fewer than its share of connections. */
+ * its app (and its user) holds fewer than its share of connections. */
 int query_tcp_open(void *arg, const struct sockaddr *client,
-		   const struct sockaddr *original_dst, uint64_t *app);
-void query_tcp_close(void *arg, uint64_t app);
+		   const struct sockaddr *original_dst, uint64_t *tag);
+void query_tcp_close(void *arg, uint64_t tag);
 
 #endif

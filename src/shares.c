@@ -29,7 +29,8 @@ struct shares {
 	struct share_entry *slots;
 	size_t n_slots; /* a power of two */
 	size_t n_used;
-	uint32_t limits[SHARE_KINDS];
+	uint32_t app_limits[SHARE_KINDS];
+	uint32_t user_limits[SHARE_KINDS];
 };
 
 static size_t
@@ -104,13 +105,15 @@ get(struct shares *s, uint64_t app)
 }
 
 struct shares *
-shares_new(const uint32_t limits[SHARE_KINDS])
+shares_new(const uint32_t app_limits[SHARE_KINDS],
+	   const uint32_t user_limits[SHARE_KINDS])
 {
 	struct shares *s = xcalloc(1, sizeof *s);
 
 	s->n_slots = SHARES_MIN_SLOTS;
 	s->slots = xcalloc(s->n_slots, sizeof *s->slots);
-	shares_set_limits(s, limits);
+	memcpy(s->app_limits, app_limits, sizeof s->app_limits);
+	memcpy(s->user_limits, user_limits, sizeof s->user_limits);
 	return s;
 }
 
@@ -123,17 +126,11 @@ shares_free(struct shares *s)
 	free(s);
 }
 
-void
-shares_set_limits(struct shares *s, const uint32_t limits[SHARE_KINDS])
-{
-	memcpy(s->limits, limits, sizeof s->limits);
-}
-
 int
 shares_take(struct shares *s, uint64_t app, enum share_kind kind, uint32_t n)
 {
 	struct share_entry *e = get(s, app);
-	uint32_t limit = s->limits[kind];
+	uint32_t limit = shares_limit(s, app, kind);
 
 	if (limit != 0 && (e->held[kind] > limit || n > limit - e->held[kind]))
 		return -1;
@@ -179,9 +176,10 @@ shares_held(const struct shares *s, uint64_t app, enum share_kind kind)
 }
 
 uint32_t
-shares_limit(const struct shares *s, enum share_kind kind)
+shares_limit(const struct shares *s, uint64_t key, enum share_kind kind)
 {
-	return s->limits[kind];
+	return (key & SHARES_USER_BIT) ? s->user_limits[kind]
+				       : s->app_limits[kind];
 }
 
 static uint64_t

@@ -4,7 +4,11 @@
  * connections. Also each app's budget of log lines about its malformed or
  * refused traffic, with a count of the lines it was denied.
  * An app is a cgroup id; id 0 stands for every asker that could not be
- * attributed (its socket was gone), which then share one allowance. */
+ * attributed (its socket was gone), which then share one allowance.
+ * A user (a uid, as shares_user_key names it) has a ceiling over all its
+ * apps as well: a user may make as many cgroups as it likes (systemd
+ * delegates a subtree to each user), and must not multiply its share by
+ * making them. */
 #ifndef DNSGATE_SHARES_H
 #define DNSGATE_SHARES_H
 
@@ -26,13 +30,23 @@ enum share_kind {
 
 struct shares;
 
-/* limits[kind] is the most one app may hold of kind (0: no limit). */
-struct shares *shares_new(const uint32_t limits[SHARE_KINDS]);
-void shares_free(struct shares *s);
-void shares_set_limits(struct shares *s, const uint32_t limits[SHARE_KINDS]);
+/* The key of uid's ceiling; cgroup ids (inode numbers) never have the top
+ * bit set, so the two kinds of key never meet. */
+#define SHARES_USER_BIT (1ULL << 63)
+static inline uint64_t
+shares_user_key(uint32_t uid)
+{
+	return SHARES_USER_BIT | uid;
+}
 
-/* Takes n of kind for app when that keeps it within its limit: returns 0,
- * or -1 (nothing taken) when the app would go over it. */
+/* app_limits[kind] is the most one app may hold of kind, user_limits[kind]
+ * the most all of one user's apps may (0: no limit). */
+struct shares *shares_new(const uint32_t app_limits[SHARE_KINDS],
+			  const uint32_t user_limits[SHARE_KINDS]);
+void shares_free(struct shares *s);
+
+/* Takes n of kind for app (or user key) when that keeps it within its
+ * limit: returns 0, or -1 (nothing taken) when it would go over it. */
 int shares_take(struct shares *s, uint64_t app, enum share_kind kind,
 		uint32_t n);
 
@@ -49,7 +63,9 @@ void shares_clear_kind(struct shares *s, enum share_kind kind);
 
 uint32_t shares_held(const struct shares *s, uint64_t app,
 		     enum share_kind kind);
-uint32_t shares_limit(const struct shares *s, enum share_kind kind);
+/* The limit that applies to key (an app's or a user's). */
+uint32_t shares_limit(const struct shares *s, uint64_t key,
+		      enum share_kind kind);
 
 /* Whether a log line about app may be written at now_ms (a monotonic
  * clock in milliseconds). When it may, *suppressed is the number of lines

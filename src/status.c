@@ -61,7 +61,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->addresses_cut);
 	json_object_end(j);
 
-	json_key(j, "refused_over_app_share");
+	json_key(j, "refused_over_share");
 	json_object_begin(j);
 	json_key(j, "grants");
 	json_uint(j, st->refused[SHARE_GRANTS]);
@@ -74,13 +74,23 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_key(j, "app_shares");
 	json_object_begin(j);
 	json_key(j, "grants");
-	json_uint(j, shares_limit(e->shares, SHARE_GRANTS));
+	json_uint(j, shares_limit(e->shares, 1, SHARE_GRANTS));
 	json_key(j, "pending_queries");
-	json_uint(j, shares_limit(e->shares, SHARE_PENDING));
+	json_uint(j, shares_limit(e->shares, 1, SHARE_PENDING));
 	json_key(j, "tcp_connections");
-	json_uint(j, shares_limit(e->shares, SHARE_TCP));
-	json_key(j, "apps_tracked");
+	json_uint(j, shares_limit(e->shares, 1, SHARE_TCP));
+	json_key(j, "tracked");
 	json_uint(j, shares_app_count(e->shares));
+	json_object_end(j);
+
+	json_key(j, "user_shares");
+	json_object_begin(j);
+	json_key(j, "grants");
+	json_uint(j, shares_limit(e->shares, shares_user_key(1), SHARE_GRANTS));
+	json_key(j, "pending_queries");
+	json_uint(j, shares_limit(e->shares, shares_user_key(1), SHARE_PENDING));
+	json_key(j, "tcp_connections");
+	json_uint(j, shares_limit(e->shares, shares_user_key(1), SHARE_TCP));
 	json_object_end(j);
 
 	json_key(j, "log_lines_suppressed");
@@ -121,7 +131,7 @@ status_log(const struct status_sources *s, const char *what)
 		 (unsigned long long)e->n_live,
 		 (unsigned long long)st->grants,
 		 e->grants != NULL ? grant_table_count(e->grants) : 0);
-	log_info("statistics %s: refused over an app's share: %llu for "
+	log_info("statistics %s: refused over an app's or user's share: %llu for "
 		 "grants, %llu for pending queries, %llu TCP connections; "
 		 "%llu log lines suppressed; %llu answers cut",
 		 what, (unsigned long long)st->refused[SHARE_GRANTS],

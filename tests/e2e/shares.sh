@@ -37,12 +37,15 @@ APP_C=$(new_app app-c)
 APP_D=$(new_app app-d)
 APP_E=$(new_app app-e)
 APP_M=$(new_app app-m)
+USER_1=$(new_app user-1)
+USER_2=$(new_app user-2)
 DIG=$(readlink -f "$(command -v dig)")
 
 start_daemon "listen-port 5453
 upstream 192.0.2.2
 set-size 512
 app-grant-quota 150
+user-grant-quota 170
 log-file $E2E_TMP/query.log"
 QLOG=$E2E_TMP/query.log
 
@@ -91,6 +94,38 @@ check "its refusals are logged, rate-limited ($n lines for 451)" \
 check "the suppressed ones are counted in the log" within 7 \
 	grep -q 'more lines like it about this app were suppressed\|more log lines about cgroup=[^ ]*/hostile were suppressed' "$QLOG"
 
+# 1b. One user (not root) cannot multiply its share by making cgroups:
+# its apps together get the user's ceiling, and root's apps go on.
+args=
+i=1
+while [ $i -le 150 ]; do
+	args="$args h$i.flood.test AAAA"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+as_app "$USER_1" "$E2E_TMP/pid" setpriv --reuid=65534 --regid=65534 \
+	--clear-groups "$DIG" +short +time=2 +tries=1 @192.0.2.2 $args \
+	>/dev/null 2>&1
+args=
+i=151
+while [ $i -le 200 ]; do
+	args="$args h$i.flood.test AAAA"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+as_app "$USER_2" "$E2E_TMP/pid" setpriv --reuid=65534 --regid=65534 \
+	--clear-groups "$DIG" +short +time=2 +tries=1 @192.0.2.2 $args \
+	>/dev/null 2>&1
+n1=$(grants_of user-1)
+n2=$(grants_of user-2)
+check_that "a user's two apps hold its ceiling of 170 together ($n1 + $n2)" \
+	'[ "$n1" = 150 ] && [ "$n2" = 20 ]'
+check "the second app's refusals name the user's share" \
+	grep -q 'uid=65534 cgroup=[^ ]*/user-2 .*decision=refused reason=user-grant-quota' "$QLOG"
+ans=$(dig_short "$APP_B" good.app.test)
+check "root's apps are not under that user's ceiling ($ans)" \
+	[ "$ans" = 198.51.100.20 ]
+
 # 2. One app opens DNS-over-TCP connections and trickles a byte into
 # each every 2 s (which once defeated the idle timeout). It gets its
 # share of 16; the others are refused at once, and the 16 are closed
@@ -111,6 +146,9 @@ check_that "the app got 16 connections, 284 were refused at once ($hold)" \
 	'[ "$hold" = "connected=300 refused=284 open=0" ]'
 check "the refused connections are logged with the app" \
 	grep -q 'refused a DNS-over-TCP connection from uid=0 cgroup=[^ ]*/hostile' "$QLOG"
+ans=$(dig_short "$HOSTILE" +tcp h1.flood.test AAAA)
+check "once they are closed, the app has its TCP share back ($ans)" \
+	[ "$ans" = 2001:db8:f::1 ]
 
 # 3. A burst of 1,000 client sockets, one query each: all answered, for
 # a cached name and for 1,000 names never asked before.
@@ -124,8 +162,13 @@ check "a burst of 1,000 queries for a cached name is answered in full ($out)" \
 	[ "$out" = "answered=1000 noerror=1000 servfail=0 of 1000" ]
 out=$(as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" --burst 1000 192.0.2.2 \
 	'b%d.burst.test')
-check_that "a burst of 1,000 new names is answered in full ($out)" \
-	'case "$out" in "answered=1000 "*) true ;; *) false ;; esac'
+check_that "a burst of 1,000 new names from one app is answered in full, past its 128 pending queries with SERVFAIL ($out)" \
+	'case "$out" in "answered=1000 "*" servfail=0 "*) false ;; "answered=1000 "*) true ;; *) false ;; esac'
+check "those past its share are logged as such" \
+	grep -q 'cgroup=[^ ]*/app-c .*decision=refused reason=app-pending-quota' "$QLOG"
+out=$(as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" 192.0.2.2 good.app.test A | head -n 1)
+check "once answered, the app has its pending share back ($out)" \
+	[ "$out" = rcode=NOERROR ]
 
 # 4. Malformed packets: logged with the app, at most a burst of them,
 # with the count of the rest; another app's line still gets through.
@@ -152,11 +195,19 @@ check "the app gets all 100 addresses ($n)" [ "$n" = 100 ]
 n=$(grants_of app-m)
 check "all 100 are granted to it ($n)" [ "$n" = 100 ]
 
+# 5b. The table recreated after another program deleted it: every
+# grant is gone, and so is every app's share of them.
+in_client nft delete table inet dnsgate
+within 3 sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list chain inet dnsgate gate-output 2>/dev/null | grep -q reject"
+ans=$(dig_short "$HOSTILE" h599.flood.test AAAA)
+check "after the table is recreated, the flooder's share is free again ($ans)" \
+	[ "$ans" = 2001:db8:f::599 ]
+
 # 6. The counters, over the control socket; bad requests get a reason
 # and change nothing.
 st=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status)
 check_that "dnsgatectl status shows the refusals per share" \
-	'printf "%s\n" "$st" | grep -qx "  grants: 451" &&
+	'printf "%s\n" "$st" | grep -qx "  grants: 481" &&
 	 printf "%s\n" "$st" | grep -qx "  tcp_connections: 284"'
 check_that "and the suppressed log lines" \
 	'printf "%s\n" "$st" | grep -q "^log_lines_suppressed: [1-9]"'
@@ -177,12 +228,12 @@ out=$(as_app "$APP_B" "$E2E_TMP/pid" "$DNS_CLIENT" 192.0.2.2 good.app.test A | h
 check "after them the daemon still answers ($out)" [ "$out" = rcode=NOERROR ]
 json=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status --json)
 check_that "status --json is one JSON object with the counters" \
-	'case "$json" in "{\"version\":"*"\"refused_over_app_share\":{\"grants\":451,"*"}") true ;; *) false ;; esac'
+	'case "$json" in "{\"version\":"*"\"refused_over_share\":{\"grants\":481,"*"}") true ;; *) false ;; esac'
 
 stop_daemon
 check "it stops cleanly" [ "$DAEMON_STATUS" = 0 ]
 check "its control socket is removed" [ ! -e "$CONTROL_SOCKET" ]
 check "the exit statistics count the refusals per share" \
-	grep -q 'statistics at exit: refused over an app.s share: 451 for grants, [0-9]* for pending queries, 284 TCP connections' "$QLOG"
+	grep -q 'statistics at exit: refused over an app.s or user.s share: 481 for grants, [0-9]* for pending queries, 284 TCP connections' "$QLOG"
 
 e2e_finish

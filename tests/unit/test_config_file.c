@@ -121,6 +121,9 @@ config_equal(const struct config *a, const struct config *b)
 	    a->app_grant_quota != b->app_grant_quota ||
 	    a->app_pending_quota != b->app_pending_quota ||
 	    a->app_tcp_quota != b->app_tcp_quota ||
+	    a->user_grant_quota != b->user_grant_quota ||
+	    a->user_pending_quota != b->user_pending_quota ||
+	    a->user_tcp_quota != b->user_tcp_quota ||
 	    a->log_queries != b->log_queries ||
 	    !str_equal(a->resolv_conf, b->resolv_conf) ||
 	    !str_equal(a->log_file, b->log_file) ||
@@ -156,6 +159,9 @@ check_defaults(const struct config *cfg)
 	CHECK_INT(cfg->app_grant_quota, 8192);
 	CHECK_INT(cfg->app_pending_quota, 128);
 	CHECK_INT(cfg->app_tcp_quota, 16);
+	CHECK_INT(cfg->user_grant_quota, 32768);
+	CHECK_INT(cfg->user_pending_quota, 512);
+	CHECK_INT(cfg->user_tcp_quota, 64);
 	CHECK_STR(cfg->control_socket, "/run/dnsgate/control.sock");
 	CHECK_STR(cfg->log_file, NULL);
 	CHECK(cfg->log_queries);
@@ -245,8 +251,10 @@ test_every_key(void)
 	CHECK_INT(cfg->upstream_tries, 3);
 	CHECK_STR(cfg->log_file, "/var/log/dnsgate.log");
 	CHECK(!cfg->log_queries);
-	/* Unless set, an app's share is an eighth of the set it was given. */
+	/* Unless set, an app's share is an eighth of the set it was given,
+	 * a user's half of it. */
 	CHECK_INT(cfg->app_grant_quota, 128);
+	CHECK_INT(cfg->user_grant_quota, 512);
 	config_free(cfg);
 
 	cfg = parse("set-size 4096\napp-grant-quota 100\napp-pending-quota 7\n"
@@ -256,6 +264,14 @@ test_every_key(void)
 		CHECK_INT(cfg->app_grant_quota, 100);
 		CHECK_INT(cfg->app_pending_quota, 7);
 		CHECK_INT(cfg->app_tcp_quota, 3);
+	}
+	config_free(cfg);
+	cfg = parse("user-grant-quota 9\nuser-pending-quota 8\nuser-tcp-quota 7\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->user_grant_quota, 9);
+		CHECK_INT(cfg->user_pending_quota, 8);
+		CHECK_INT(cfg->user_tcp_quota, 7);
 	}
 	config_free(cfg);
 	CHECK(parse("app-grant-quota 0\n") == NULL);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,49 @@ test_requests(void)
 	CHECK(access(sock_path, F_OK) != 0);
 }
 
+/* A client that writes requests and never reads: the daemon stops
+ * reading from it while its replies wait, instead of growing without
+ * bound; once it reads, the rest is answered. */
+static void
+test_flood(void)
+{
+	static const char req[] = "{\"command\":\"status\"}\n";
+	char err[256], buf[65536];
+	struct control *c;
+	size_t sent = 0, replies = 0;
+	int fd, rounds, sndbuf = 4 << 20;
+
+	c = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	fd = connect_client();
+	CHECK(c != NULL && fd >= 0);
+	if (c == NULL || fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* 400,000 requests would be 4.4 MB of replies. */
+	for (rounds = 0; rounds < 20000 && sent < 400000; rounds++) {
+		while (sent < 400000 &&
+		       send(fd, req, sizeof req - 1, 0) == sizeof req - 1)
+			sent++;
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	CHECK(sent < 400000); /* it stopped reading: our sends blocked */
+	CHECK(handled < 200000);
+	/* Read everything: every request sent is answered. */
+	for (rounds = 0; rounds < 200000 && replies < sent; rounds++) {
+		ssize_t n;
+		ssize_t k;
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		n = recv(fd, buf, sizeof buf, 0);
+		for (k = 0; k < n; k++)
+			replies += buf[k] == '\n';
+	}
+	CHECK_INT(replies, sent);
+	close(fd);
+	control_free(c);
+}
+
 static void
 test_stale_file(void)
 {
@@ -209,6 +253,15 @@ test_stale_file(void)
 	CHECK(c != NULL);
 	control_free(c);
 
+	/* A file that is not a socket is never removed. */
+	fd = open(sock_path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	CHECK(control_new(base, sock_path, handler, NULL, err, sizeof err) ==
+	      NULL);
+	CHECK(strstr(err, "not a socket") != NULL);
+	CHECK(access(sock_path, F_OK) == 0);
+	unlink(sock_path);
+
 	CHECK(control_new(base, "/nonexistent-dir/x/y.sock", handler, NULL, err,
 			  sizeof err) == NULL);
 	CHECK(strstr(err, "cannot listen on the control socket") != NULL);
@@ -225,6 +278,8 @@ main(void)
 	chmod(dir, 0755);
 	base = event_base_new();
 	test_requests();
+	handled = 0;
+	test_flood();
 	test_stale_file();
 	event_base_free(base);
 	rmdir(dir);

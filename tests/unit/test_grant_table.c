@@ -9,12 +9,14 @@
 
 static int n_expired;
 static uint64_t last_expired;
+static uint32_t last_uid;
 
 static void
-on_expired(uint64_t cgroup_id, void *arg)
+on_expired(uint64_t cgroup_id, uint32_t uid, void *arg)
 {
 	n_expired++;
 	last_expired = cgroup_id;
+	last_uid = uid;
 }
 
 static struct ip_addr
@@ -38,11 +40,11 @@ test_put_has_expire(void)
 	memset(&c6, 0, sizeof c6);
 	c6.family = AF_INET6;
 	memcpy(c6.bytes, a.bytes, 4); /* same leading bytes, other family */
-	CHECK_INT(grant_table_put(t, 10, &a, 100, 30), 1);
-	CHECK_INT(grant_table_put(t, 10, &a, 105, 30), 0); /* renewal */
-	CHECK_INT(grant_table_put(t, 11, &a, 100, 30), 1); /* other app */
-	CHECK_INT(grant_table_put(t, 10, &c6, 100, 60), 1);
-	CHECK_INT(grant_table_put(t, 10, &b, 100, 10), 1);
+	CHECK_INT(grant_table_put(t, 10, 1000, &a, 100, 30), 1);
+	CHECK_INT(grant_table_put(t, 10, 1000, &a, 105, 30), 0); /* renewal */
+	CHECK_INT(grant_table_put(t, 11, 1000, &a, 100, 30), 1); /* other app */
+	CHECK_INT(grant_table_put(t, 10, 1000, &c6, 100, 60), 1);
+	CHECK_INT(grant_table_put(t, 10, 1001, &b, 100, 10), 1);
 	CHECK_INT(grant_table_count(t), 4);
 	CHECK(grant_table_has(t, 10, &a, 134));
 	CHECK(!grant_table_has(t, 10, &a, 135)); /* renewed to 135 */
@@ -54,6 +56,7 @@ test_put_has_expire(void)
 	grant_table_expire(t, 110, on_expired, NULL);
 	CHECK_INT(n_expired, 1);
 	CHECK_INT(last_expired, 10);
+	CHECK_INT(last_uid, 1001); /* b's, told back with its grant */
 	CHECK_INT(grant_table_count(t), 3);
 	grant_table_expire(t, 135, on_expired, NULL);
 	CHECK_INT(n_expired, 3); /* a for 10 (renewed to 135) and for 11 */
@@ -76,7 +79,7 @@ test_many(void)
 	for (i = 0; i < 50000; i++) {
 		struct ip_addr a = v4(0xc0000200 + i);
 
-		grant_table_put(t, i % 7, &a, 0, 1 + i % 2 * 100);
+		grant_table_put(t, i % 7, 1000, &a, 0, 1 + i % 2 * 100);
 	}
 	CHECK_INT(grant_table_count(t), 50000);
 	n_expired = 0;

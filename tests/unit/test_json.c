@@ -55,6 +55,28 @@ test_writer(void)
 	json_out_init(&j, buf, 0);
 	CHECK(!json_out_ok(&j));
 	CHECK_STR(json_out_text(&j), "");
+
+	/* Deeper than JSON_MAX_DEPTH is an overflow, never a bad comma. */
+	{
+		int d;
+
+		json_out_init(&j, buf, sizeof buf);
+		for (d = 0; d < JSON_MAX_DEPTH - 1; d++) {
+			json_object_begin(&j);
+			json_key(&j, "k");
+		}
+		json_uint(&j, 1);
+		for (d = 0; d < JSON_MAX_DEPTH - 1; d++)
+			json_object_end(&j);
+		CHECK(json_out_ok(&j));
+		json_out_init(&j, buf, sizeof buf);
+		for (d = 0; d < JSON_MAX_DEPTH + 2; d++) {
+			json_object_begin(&j);
+			json_key(&j, "k");
+		}
+		CHECK(!json_out_ok(&j));
+		CHECK(strstr(json_out_text(&j), "{,") == NULL);
+	}
 }
 
 static int
@@ -113,6 +135,13 @@ test_reader(void)
 	CHECK_INT(flat("{\"a\":\"\\u12\"}"), -1);
 	CHECK_INT(flat("{\"a\":\"tab\there\"}"), -1); /* raw control char */
 	CHECK_INT(flat("{\"a\":-}"), -1);
+	CHECK_INT(flat("{\"a\":.5}"), -1);
+	CHECK_INT(flat("{\"a\":-.e}"), -1);
+	CHECK_INT(flat("{\"a\":1.}"), -1);
+	CHECK_INT(flat("{\"a\":01}"), -1);
+	CHECK_INT(flat("{\"a\":1e}"), -1);
+	CHECK_INT(flat("{\"a\":1e+}"), -1);
+	CHECK_INT(flat("{\"a\":0, \"b\":-0.25E-7, \"c\":10e2}"), 0);
 	CHECK_INT(flat("{\"a\":tru}"), -1);
 	CHECK_INT(flat("{\"a\":\"x\\"), -1);
 }
@@ -131,6 +160,20 @@ test_pretty(void)
 	CHECK_STR(text, "a: 1\nb:\n  c: x y\n  d:\n    - 1\n    -\n      e: "
 			"true\nf:\n");
 	free(text);
+	/* Control characters are shown escaped, never sent raw to a
+	 * terminal; a long string is printed whole. */
+	{
+		static char in[5000], want[5000];
+
+		f = open_memstream(&text, &len);
+		snprintf(in, sizeof in, "{\"s\":\"esc\\u001b[2J\\n\\\"q\\\" %04000d\"}", 7);
+		CHECK_INT(json_print_pretty(f, in), 0);
+		fclose(f);
+		snprintf(want, sizeof want, "s: esc\\u001b[2J\\u000a\"q\" %04000d\n",
+			 7);
+		CHECK_STR(text, want);
+		free(text);
+	}
 	f = open_memstream(&text, &len);
 	CHECK_INT(json_print_pretty(f, "{\"a\":"), -1);
 	CHECK_INT(json_print_pretty(f, "nope"), -1);

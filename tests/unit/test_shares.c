@@ -20,7 +20,8 @@ static void
 test_limits(void)
 {
 	uint32_t limits[SHARE_KINDS] = {3, 2, 0};
-	struct shares *s = shares_new(limits);
+	uint32_t user[SHARE_KINDS] = {5, 0, 0};
+	struct shares *s = shares_new(limits, user);
 
 	CHECK_INT(shares_take(s, 7, SHARE_GRANTS, 2), 0);
 	CHECK_INT(shares_take(s, 7, SHARE_GRANTS, 2), -1); /* 4 > 3 */
@@ -47,11 +48,15 @@ test_limits(void)
 	shares_clear_kind(s, SHARE_GRANTS);
 	CHECK_INT(shares_held(s, 8, SHARE_GRANTS), 0);
 	CHECK_INT(shares_held(s, 7, SHARE_PENDING), 2);
-	/* A new limit applies to what is held. */
-	limits[SHARE_PENDING] = 1;
-	shares_set_limits(s, limits);
-	CHECK_INT(shares_take(s, 7, SHARE_PENDING, 1), -1);
-	CHECK_INT(shares_limit(s, SHARE_PENDING), 1);
+	CHECK_INT(shares_limit(s, 7, SHARE_PENDING), 2);
+	/* A user's key has the user's limits, apart from its apps'. */
+	CHECK_INT(shares_limit(s, shares_user_key(1000), SHARE_GRANTS), 5);
+	CHECK_INT(shares_take(s, shares_user_key(1000), SHARE_GRANTS, 5), 0);
+	CHECK_INT(shares_take(s, shares_user_key(1000), SHARE_GRANTS, 1), -1);
+	CHECK_INT(shares_take(s, shares_user_key(1001), SHARE_GRANTS, 1), 0);
+	CHECK_INT(shares_held(s, 1000, SHARE_GRANTS), 0); /* not the app 1000 */
+	CHECK_INT(shares_take(s, shares_user_key(1000), SHARE_PENDING, 99), 0);
+	CHECK(shares_user_key(0) != 0);
 	shares_free(s);
 }
 
@@ -59,7 +64,7 @@ static void
 test_many_apps(void)
 {
 	uint32_t limits[SHARE_KINDS] = {1, 1, 1};
-	struct shares *s = shares_new(limits);
+	struct shares *s = shares_new(limits, limits);
 	uint64_t app;
 	int bad = 0;
 
@@ -85,7 +90,7 @@ static void
 test_log_budget(void)
 {
 	uint32_t limits[SHARE_KINDS] = {0, 0, 0};
-	struct shares *s = shares_new(limits);
+	struct shares *s = shares_new(limits, limits);
 	uint32_t suppressed = 99;
 	int i, allowed = 0;
 
