@@ -53,6 +53,8 @@ config_new_default(void)
 	cfg->upstream_mark = 0x64676174; /* "dgat" */
 	cfg->upstream_timeout_ms = 2000;
 	cfg->upstream_tries = 2;
+	cfg->upstream_deadline_ms = 1800; /* RFC 8767's client timer */
+	cfg->max_stale = 86400;           /* RFC 8767: 1 to 3 days */
 	cfg->log_queries = true;
 	return cfg;
 }
@@ -265,6 +267,11 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 				  &cfg->upstream_timeout_ms);
 	} else if (strcmp(key, "upstream-tries") == 0) {
 		return parse_uint(c, value, 1, 10, &cfg->upstream_tries);
+	} else if (strcmp(key, "upstream-deadline") == 0) {
+		return parse_uint(c, value, 100, 30000,
+				  &cfg->upstream_deadline_ms);
+	} else if (strcmp(key, "max-stale") == 0) {
+		return parse_uint(c, value, 0, 604800, &cfg->max_stale);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -412,6 +419,8 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "upstream-mark 0x%x\n", cfg->upstream_mark);
 	fprintf(out, "upstream-timeout %u\n", cfg->upstream_timeout_ms);
 	fprintf(out, "upstream-tries %u\n", cfg->upstream_tries);
+	fprintf(out, "upstream-deadline %u\n", cfg->upstream_deadline_ms);
+	fprintf(out, "max-stale %u\n", cfg->max_stale);
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");

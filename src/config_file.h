@@ -28,8 +28,11 @@ struct config {
 	uint32_t set_size;        /* set-size: elements per allow set */
 	uint32_t cache_size;      /* cache-size: answers kept */
 	uint32_t upstream_mark;   /* upstream-mark: SO_MARK of upstream */
-	uint32_t upstream_timeout_ms; /* upstream-timeout */
-	uint32_t upstream_tries;  /* upstream-tries */
+	uint32_t upstream_timeout_ms; /* upstream-timeout: longest try */
+	uint32_t upstream_tries;  /* upstream-tries: per server and query */
+	uint32_t upstream_deadline_ms; /* upstream-deadline: per query */
+	uint32_t max_stale;       /* max-stale: seconds an expired answer
+				     may still be served (RFC 8767) */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 };

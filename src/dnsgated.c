@@ -198,6 +198,45 @@ on_table_event(void *arg, enum nft_watch_event what)
 		evtimer_add(d->rebuild, &soon);
 }
 
+/* Every upstream forwards back to dnsgated: nothing could be resolved,
+ * so stop (and remove the table) rather than serve SERVFAIL for ever. */
+static void
+on_loop_check(void *arg, size_t n_usable)
+{
+	struct daemon *d = arg;
+
+	if (n_usable > 0)
+		return;
+	log_error("every upstream loops back to dnsgated (see above): "
+		  "stopping; set 'upstream' in %s to a resolver that does not "
+		  "forward to this host",
+		  d->config_path);
+	d->exit_status = 1;
+	event_base_loopbreak(d->base);
+}
+
+/* One line per upstream server, for the exit log. */
+static void
+log_upstream_stats(const struct upstream *up)
+{
+	struct upstream_server_stats st;
+	size_t i;
+
+	for (i = 0; i < upstream_server_count(up); i++) {
+		upstream_server_stats(up, i, &st);
+		log_info("upstream %s: %llu queries, %llu answers, %llu "
+			 "timeouts, %llu SERVFAIL, %llu REFUSED, %llu errors, "
+			 "srtt %u ms, %s",
+			 st.address, (unsigned long long)st.queries,
+			 (unsigned long long)st.answers,
+			 (unsigned long long)st.timeouts,
+			 (unsigned long long)st.servfail,
+			 (unsigned long long)st.refused,
+			 (unsigned long long)st.errors, st.srtt_ms,
+			 st.loop ? "dropped (loop)" : st.up ? "up" : "down");
+	}
+}
+
 static void
 start(struct daemon *d)
 {
@@ -225,14 +264,17 @@ start(struct daemon *d)
 		fatal("cannot create the event loop");
 	d->engine.cfg = d->cfg;
 	d->engine.cache = cache_new(d->cfg->cache_size);
+	cache_set_max_stale(d->engine.cache, d->cfg->max_stale);
 	d->engine.attr = d->attr;
 
 	memset(&uo, 0, sizeof uo);
 	uo.servers = d->upstreams;
 	uo.n_servers = d->n_upstreams;
 	uo.mark = d->cfg->upstream_mark;
-	uo.timeout_ms = d->cfg->upstream_timeout_ms;
+	uo.deadline_ms = d->cfg->upstream_deadline_ms;
+	uo.try_max_ms = d->cfg->upstream_timeout_ms;
 	uo.tries = d->cfg->upstream_tries;
+	uo.listen_port = d->cfg->listen_port; /* itself: refused */
 	d->upstream = upstream_new(d->base, &uo, err, sizeof err);
 	if (d->upstream == NULL)
 		fatal("%s", err);
@@ -260,6 +302,9 @@ start(struct daemon *d)
 		      GATE_TABLE_NAME, err);
 	d->engine.gate = d->gate;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
+	/* With the redirect in place: a loop through another resolver on
+	 * this host shows only now. */
+	upstream_check_loops(d->upstream, on_loop_check, d);
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
@@ -306,16 +351,20 @@ stop(struct daemon *d)
 		status = 1;
 	}
 	d->gate = d->engine.gate = NULL;
+	if (d->upstream != NULL)
+		log_upstream_stats(d->upstream);
 	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
 	listener_free(d->listener);
 	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
-		 "failed, %llu malformed, %llu from cache, %llu grants%s",
+		 "failed, %llu malformed, %llu from cache, %llu stale, %llu "
+		 "grants%s",
 		 (unsigned long long)st->queries,
 		 (unsigned long long)st->allowed,
 		 (unsigned long long)st->blocked,
 		 (unsigned long long)st->failed,
 		 (unsigned long long)st->malformed,
 		 (unsigned long long)st->cache_hits,
+		 (unsigned long long)cache_stale_answers(d->engine.cache),
 		 (unsigned long long)st->grants,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	cache_free(d->engine.cache);

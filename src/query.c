@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -28,6 +29,8 @@ struct pending_query {
 	struct listener_request *req;
 	struct dns_question q;
 	struct attribution who;
+	const char *stale; /* answered from an expired cache entry (RFC
+			      8767): why upstream failed; else NULL */
 };
 
 static time_t
@@ -216,7 +219,8 @@ finish_with_answer(struct pending_query *pq, uint8_t *wire, size_t len,
 	struct answer_info info;
 	struct policy_verdict v;
 	const char *reason;
-	char detail[1400], addrs[1024], grant_detail[256] = "";
+	char detail[2600], addrs[1024], grant_detail[256] = "";
+	char stale_note[1200] = "";
 	size_t i;
 
 	message_set_id(wire, len, pq->q.id);
@@ -255,10 +259,13 @@ finish_with_answer(struct pending_query *pq, uint8_t *wire, size_t len,
 	}
 	e->stats.allowed++;
 	format_addresses(&info, addrs, sizeof addrs);
-	snprintf(detail, sizeof detail, "rcode=%s answer=%s%s%s%s",
+	if (pq->stale)
+		snprintf(stale_note, sizeof stale_note, " upstream=\"%s\"",
+			 pq->stale);
+	snprintf(detail, sizeof detail, "rcode=%s answer=%s%s%s%s%s",
 		 rcode_name(info.rcode), addrs,
-		 from_cache ? " cached" : "", grant_detail[0] ? " " : "",
-		 grant_detail);
+		 from_cache ? (pq->stale ? " stale" : " cached") : "",
+		 stale_note, grant_detail[0] ? " " : "", grant_detail);
 	log_decision(pq, "allow", detail);
 
 	if (pq->req->protocol == IPPROTO_UDP && len > pq->q.udp_size) {
@@ -283,9 +290,27 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 	uint8_t *copy;
 
 	if (status < 0) {
-		char detail[256];
+		struct query_engine *e = pq->engine;
+		uint8_t cached[DNS_MAX_UDP];
+		char detail[1400];
+		size_t n;
 
-		pq->engine->stats.failed++;
+		/* Every upstream failed, or the deadline passed: an answer
+		 * cached meanwhile, else a stale one (RFC 8767), else
+		 * SERVFAIL. */
+		n = cache_get(e->cache, &pq->q, cached, sizeof cached,
+			      monotonic_seconds());
+		if (n == 0) {
+			n = cache_get_stale(e->cache, &pq->q, cached,
+					    sizeof cached, monotonic_seconds());
+			pq->stale = n > 0 ? reason : NULL;
+		}
+		if (n > 0) {
+			finish_with_answer(pq, cached, n, true);
+			pending_free(pq);
+			return;
+		}
+		e->stats.failed++;
 		snprintf(detail, sizeof detail, "reason=\"%s\"", reason);
 		log_decision(pq, "servfail", detail);
 		reply_rcode(pq, DNS_RCODE_SERVFAIL);
@@ -341,6 +366,13 @@ query_handle(void *arg, struct listener_request *req)
 		}
 		return;
 	}
+	/* Our own loop probe, forwarded back by some resolver: never send
+	 * it on (that is the loop). */
+	if (upstream_is_loop_probe(e->upstream, pq->q.qname)) {
+		reply_rcode(pq, DNS_RCODE_REFUSED);
+		pending_free(pq);
+		return;
+	}
 
 	/* Now, while the client's socket is certainly still open. */
 	if (attr_lookup(e->attr, req->protocol,
@@ -350,6 +382,14 @@ query_handle(void *arg, struct listener_request *req)
 							  : &req->local),
 			&pq->who) < 0)
 		pq->who.found = false;
+	if (pq->who.found && pq->who.pid == getpid()) {
+		log_decision(pq, "refused",
+			     "reason=\"dnsgated's own query came back to it: a "
+			     "loop (is its upstream socket unmarked?)\"");
+		reply_rcode(pq, DNS_RCODE_REFUSED);
+		pending_free(pq);
+		return;
+	}
 
 	if (policy_check(e->policy, pq->q.qname, &v)) {
 		e->stats.blocked++;
