@@ -52,7 +52,9 @@
 #include "upstream.h"
 #include "xmalloc.h"
 
-#define LOOP_PROBE_SUFFIX ".dnsgate-loop.test"
+/* Under arpa., which resolvers forward (unlike test. or invalid., which
+ * unbound answers itself), and which the root answers NXDOMAIN. */
+#define LOOP_PROBE_SUFFIX ".dnsgate-loop.arpa"
 
 struct channel;
 struct server;
@@ -95,7 +97,7 @@ struct server {
 	bool probing;
 	bool loop;
 	bool loop_checking;
-	char probe_name[48];     /* "<hex>.dnsgate-loop.test" */
+	char probe_name[48];     /* "<hex>.dnsgate-loop.arpa" */
 	struct upstream_server_stats st;
 };
 
@@ -239,7 +241,7 @@ server_alive(struct server *s, int64_t now, int elapsed_ms)
 	s->learnt_at = now;
 }
 
-/* A timeout, a refused connection or a REFUSED answer of a try sent at
+/* A timeout or a refused connection of a try sent at
  * failure_epoch. Tries sent before the last failure was known fail
  * together (a burst of queries at one bad moment) and count once: "in a
  * row" means one failure after another was seen. what says how, for the
@@ -1071,11 +1073,15 @@ on_attempt_done(void *arg, int status, int timeouts, unsigned char *abuf,
 		snprintf(what, sizeof what, "SERVFAIL");
 		break;
 	case ARES_EREFUSED:
+		/* Alive: it may refuse only some names (a filtering
+		 * resolver), so the query moves on but the server stays. */
 		s->st.refused++;
+		alive = true;
 		snprintf(what, sizeof what, "REFUSED");
 		break;
 	case ARES_ENOTIMP:
 		s->st.errors++;
+		alive = true;
 		snprintf(what, sizeof what, "NOTIMP");
 		break;
 	case ARES_ECONNREFUSED:
@@ -1137,6 +1143,10 @@ on_attempt_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	if (!a->timed_out)
 		add_reason(uq, "%s: %s", s->address, what);
+	/* upstream-tries is for silence: a server that answered (or whose
+	 * port is closed) says the same again. */
+	if (status != ARES_ETIMEOUT)
+		uq->sends[s->index] = UINT8_MAX;
 	free(a);
 	if (up->closing)
 		finish(uq, -1, NULL, 0, "shutting down");

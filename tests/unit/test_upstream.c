@@ -794,7 +794,7 @@ test_loop_probe(void)
 		return;
 	loop_up = up;
 	CHECK(!upstream_is_loop_probe(up, "a.test"));
-	CHECK(!upstream_is_loop_probe(up, "x.dnsgate-loop.test"));
+	CHECK(!upstream_is_loop_probe(up, "x.dnsgate-loop.arpa"));
 	upstream_check_loops(up, on_loop_check, NULL);
 	run_until(&loop_done, 1, 2000);
 	CHECK_INT(loop_done, 1);
