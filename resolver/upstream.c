@@ -6,14 +6,13 @@
  * learns nothing, so a blackholed first server cost every query that
  * timeout. Here each try goes to the server this module chose, and waits
  * that server's own retransmit timeout (RTO: smoothed RTT plus four times
- * its variance, 50 ms to 120 s, doubled on each timeout, as unbound's
- * util/rtt.c keeps it). The best server (lowest RTO) gets the query; one
- * query in UPSTREAM_EXPLORE_EVERY goes to the least recently used other
- * server within UPSTREAM_RTT_BAND_MS of it, so a slower server keeps
- * being measured, and what was learnt of a server is forgotten after
- * UPSTREAM_RTT_TTL_MS without news, so one bad spell does not banish it
- * for good (unbound's infra-host-ttl). A try that times out stays open: a
- * late answer is still taken, and measured.
+ * its variance, doubled on each timeout: health.c). The best ranked
+ * server gets the query; one query in UPSTREAM_EXPLORE_EVERY goes to the
+ * least recently used other server within UPSTREAM_RTT_BAND_MS of it, so
+ * a slower server keeps being measured, and what was learnt of a server
+ * is forgotten after UPSTREAM_RTT_TTL_MS without news, so one bad spell
+ * does not banish it for good (unbound's infra-host-ttl). A try that
+ * times out stays open: a late answer is still taken, and measured.
  *
  * c-ares 1.18 keeps one UDP socket per server for as long as any query is
  * pending, so under steady load every query leaves from the same port and
@@ -48,6 +47,7 @@
 #include <ares.h>
 #include <event2/event.h>
 
+#include "health.h"
 #include "log.h"
 #include "upstream.h"
 #include "xmalloc.h"
@@ -85,16 +85,9 @@ struct server {
 	char ares_csv[64];   /* "192.0.2.1:53", "[2001:db8::1]:53" */
 	struct channel *current;
 	struct channel *retired; /* draining; destroyed when empty */
-	int srtt, rttvar, rto;   /* ms */
-	bool measured;           /* srtt comes from an answer */
-	int64_t learnt_at;       /* last answer or timeout, ms */
+	struct health h;
 	int64_t last_used;
-	unsigned failures_in_row;
-	unsigned failure_epoch;  /* counted failures so far */
-	bool down;
-	int64_t probe_at;        /* down: the next query probes it then */
-	unsigned probe_wait_ms;
-	bool probing;
+	bool probing;            /* a probe is out: no other until it ends */
 	bool loop;
 	bool loop_checking;
 	char probe_name[48];     /* "<hex>.dnsgate-loop.arpa" */
@@ -174,119 +167,34 @@ ms_to_timeval(unsigned ms)
 	return tv;
 }
 
-/* ---- Round-trip times and health ---- */
-
-static int
-calc_rto(const struct server *s)
-{
-	int rto = s->srtt + 4 * s->rttvar;
-
-	if (rto < UPSTREAM_RTO_MIN_MS)
-		rto = UPSTREAM_RTO_MIN_MS;
-	if (rto > UPSTREAM_RTO_MAX_MS)
-		rto = UPSTREAM_RTO_MAX_MS;
-	return rto;
-}
-
-static void
-rtt_forget(struct server *s)
-{
-	s->srtt = 0;
-	s->rttvar = UPSTREAM_RTO_UNKNOWN_MS / 4;
-	s->rto = calc_rto(s);
-	s->measured = false;
-}
-
-/* A sample: gains 1/8 for the mean and 1/4 for the deviation (Jacobson,
- * as TCP and unbound have it). An answer also undoes any backoff. */
-static void
-rtt_sample(struct server *s, int ms)
-{
-	int delta = ms - s->srtt;
-
-	/* The first sample is the mean (RFC 6298), so that servers rank by
-	 * what was measured at once; the deviation starts from the unknown
-	 * server's, so the timeout comes down only with more samples. */
-	s->srtt = s->measured ? s->srtt + delta / 8 : ms;
-	if (delta < 0)
-		delta = -delta;
-	s->rttvar += (delta - s->rttvar) / 4;
-	s->rto = calc_rto(s);
-	s->measured = true;
-}
-
-/* Doubles the RTO the try was sent with, not the current one: many
- * queries timing out together back off once, not once each. */
-static void
-rtt_backoff(struct server *s, int rto_at_send)
-{
-	int doubled = rto_at_send > UPSTREAM_RTO_MAX_MS / 2
-			      ? UPSTREAM_RTO_MAX_MS
-			      : rto_at_send * 2;
-
-	if (s->rto < doubled)
-		s->rto = doubled;
-}
+/* ---- Health, with the log lines a person reads ---- */
 
 static void
 server_alive(struct server *s, int64_t now, int elapsed_ms)
 {
-	if (s->down)
+	if (health_answered(&s->h, now, elapsed_ms))
 		log_info("upstream %s answers again (in %d ms): back in use",
 			 s->address, elapsed_ms);
-	s->down = false;
-	s->failures_in_row = 0;
-	s->probe_wait_ms = 0;
-	rtt_sample(s, elapsed_ms);
-	s->learnt_at = now;
 }
 
-/* A timeout or a refused connection of a try sent at
- * failure_epoch. Tries sent before the last failure was known fail
- * together (a burst of queries at one bad moment) and count once: "in a
- * row" means one failure after another was seen. what says how, for the
- * log line when it makes the server down. */
+/* A timeout or a refused connection; what says which, for the log line
+ * when it makes the server down. */
 static void
-server_failed(struct server *s, int64_t now, unsigned failure_epoch,
-	      const char *what)
+server_failed(struct server *s, int64_t now, unsigned epoch, const char *what)
 {
-	s->learnt_at = now;
-	if (failure_epoch != s->failure_epoch)
-		return;
-	s->failure_epoch++;
-	s->failures_in_row++;
-	if (s->down || s->failures_in_row < UPSTREAM_DOWN_AFTER)
-		return;
-	s->down = true;
-	s->probe_wait_ms = UPSTREAM_PROBE_FIRST_MS;
-	s->probe_at = now + s->probe_wait_ms;
-	log_warn("upstream %s is down: %u failures in a row (the last: %s); "
-		 "skipped, and probed again in %u ms",
-		 s->address, s->failures_in_row, what, s->probe_wait_ms);
+	if (health_failed(&s->h, now, epoch))
+		log_warn("upstream %s is down: %u failures in a row (the last: "
+			 "%s); skipped, and probed again in %u ms",
+			 s->address, s->h.failures_in_row, what,
+			 s->h.probe_wait_ms);
 }
 
 static void
 probe_failed(struct server *s, int64_t now, const char *what)
 {
-	s->probe_wait_ms = s->probe_wait_ms >= UPSTREAM_PROBE_MAX_MS / 2
-				   ? UPSTREAM_PROBE_MAX_MS
-				   : s->probe_wait_ms * 2;
-	s->probe_at = now + s->probe_wait_ms;
+	health_probe_failed(&s->h, now);
 	log_debug("upstream %s still down (%s): next probe in %u ms",
-		  s->address, what, s->probe_wait_ms);
-}
-
-/* What was learnt long ago is no longer true: start over (a down server
- * stays down: its probes decide). */
-static void
-server_refresh(struct server *s, int64_t now)
-{
-	if (s->down || s->learnt_at == 0 ||
-	    now - s->learnt_at <= (int64_t)s->up->opts.rtt_ttl_ms)
-		return;
-	rtt_forget(s);
-	s->failures_in_row = 0;
-	s->learnt_at = 0;
+		  s->address, what, s->h.probe_wait_ms);
 }
 
 /* ---- c-ares on libevent ---- */
@@ -730,7 +638,7 @@ upstream_new(struct event_base *base, const struct upstream_options *opts,
 		s->index = i;
 		s->address = xstrdup(opts->servers[i]);
 		s->st.address = s->address;
-		rtt_forget(s);
+		health_init(&s->h);
 		random_hex(s->probe_name, 8);
 		strcat(s->probe_name, LOOP_PROBE_SUFFIX);
 		textlen += strlen(s->address) + 1;
@@ -848,20 +756,10 @@ fail(struct up_query *uq, const char *prefix)
 	finish(uq, -1, NULL, 0, reason);
 }
 
-/* What a server is ranked by: its smoothed RTT, or its RTO while that is
- * backed off (it timed out), or the unknown server's RTO. */
-static int
-rank(const struct server *s)
-{
-	if (s->rto > calc_rto(s) || !s->measured)
-		return s->rto;
-	return s->srtt;
-}
-
 static bool
 usable(const struct server *s)
 {
-	return !s->down && !s->loop;
+	return !s->h.down && !s->loop;
 }
 
 /* The server for the query's next try: first those not yet tried, then
@@ -884,10 +782,10 @@ choose_server(struct up_query *uq, int64_t now)
 		for (i = 0; i < up->n_servers; i++) {
 			struct server *s = &up->servers[i];
 
-			server_refresh(s, now);
+			health_refresh(&s->h, now, up->opts.rtt_ttl_ms);
 			if (!usable(s) || uq->sends[i] >= limit)
 				continue;
-			if (best == NULL || rank(s) < rank(best))
+			if (best == NULL || health_rank(&s->h) < health_rank(&best->h))
 				best = s;
 		}
 		if (best == NULL || limit > 1 || uq->waiting > 0 ||
@@ -898,7 +796,7 @@ choose_server(struct up_query *uq, int64_t now)
 			struct server *s = &up->servers[i];
 
 			if (s == best || !usable(s) || uq->sends[i] > 0 ||
-			    rank(s) > rank(best) + UPSTREAM_RTT_BAND_MS)
+			    health_rank(&s->h) > health_rank(&best->h) + UPSTREAM_RTT_BAND_MS)
 				continue;
 			if (other == NULL || s->last_used < other->last_used)
 				other = s;
@@ -930,7 +828,7 @@ on_attempt_timer(evutil_socket_t fd, short what, void *arg)
 		 a->wait_ms);
 	/* Only a full RTO's wait says the RTO was too short. */
 	if ((int)a->wait_ms >= a->rto_at_send)
-		rtt_backoff(s, a->rto_at_send);
+		health_backoff(&s->h, a->rto_at_send);
 	server_failed(s, now, a->failure_epoch, what_text);
 	add_reason(uq, "%s: %s", s->address, what_text);
 	progress(uq);
@@ -950,8 +848,8 @@ send_attempt(struct up_query *uq, struct server *s, bool probe)
 	a->s = s;
 	a->probe = probe;
 	a->sent_at = now;
-	a->rto_at_send = s->rto;
-	a->failure_epoch = s->failure_epoch;
+	a->rto_at_send = s->h.rto;
+	a->failure_epoch = s->h.epoch;
 	a->next = uq->attempts;
 	uq->attempts = a;
 	uq->sends[s->index]++;
@@ -962,7 +860,7 @@ send_attempt(struct up_query *uq, struct server *s, bool probe)
 	} else {
 		struct timeval tv;
 
-		a->wait_ms = (unsigned)s->rto;
+		a->wait_ms = (unsigned)s->h.rto;
 		if (a->wait_ms > up->opts.try_max_ms)
 			a->wait_ms = up->opts.try_max_ms;
 		if (left < 1)
@@ -1110,12 +1008,12 @@ on_attempt_done(void *arg, int status, int timeouts, unsigned char *abuf,
 		/* counted when the timer fired */
 	} else {
 		if (status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED)
-			rtt_backoff(s, a->rto_at_send);
+			health_backoff(&s->h, a->rto_at_send);
 		server_failed(s, now, a->failure_epoch, what);
 	}
 	if (a->probe) {
 		s->probing = false;
-		if (!alive && s->down && status != ARES_EDESTRUCTION)
+		if (!alive && s->h.down && status != ARES_EDESTRUCTION)
 			probe_failed(s, now, what);
 	}
 
@@ -1201,8 +1099,8 @@ upstream_send(struct upstream *up, const uint8_t *query, size_t len,
 
 		if (usable(s))
 			any_usable = true;
-		else if (s->down && !s->loop && !s->probing &&
-			 now >= s->probe_at)
+		else if (!s->loop && !s->probing &&
+			 health_probe_due(&s->h, now))
 			send_attempt(uq, s, true);
 	}
 	if (!any_usable && uq->attempts == NULL) {
@@ -1217,9 +1115,10 @@ upstream_send(struct upstream *up, const uint8_t *query, size_t len,
 				add_reason(uq,
 					   "%s: down (%u failures in a row), "
 					   "next probe in %" PRId64 " ms",
-					   s->address, s->failures_in_row,
-					   s->probe_at > now ? s->probe_at - now
-							     : 0);
+					   s->address, s->h.failures_in_row,
+					   s->h.probe_at > now
+						   ? s->h.probe_at - now
+						   : 0);
 		}
 	}
 	uq->holds--;
@@ -1407,9 +1306,9 @@ upstream_server_stats(const struct upstream *up, size_t i,
 	const struct server *s = &up->servers[i];
 
 	*out = s->st;
-	out->srtt_ms = s->measured ? (unsigned)s->srtt : 0;
-	out->rto_ms = (unsigned)s->rto;
-	out->up = !s->down && !s->loop;
+	out->srtt_ms = s->h.measured ? (unsigned)s->h.srtt : 0;
+	out->rto_ms = (unsigned)s->h.rto;
+	out->up = !s->h.down && !s->loop;
 	out->loop = s->loop;
 }
 

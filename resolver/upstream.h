@@ -25,16 +25,10 @@
 
 #define UPSTREAM_QUERIES_PER_CHANNEL 16
 
-/* Server selection, as unbound's infrastructure cache does it. */
-#define UPSTREAM_RTO_UNKNOWN_MS 376 /* a server never measured */
-#define UPSTREAM_RTO_MIN_MS 50
-#define UPSTREAM_RTO_MAX_MS 120000
-#define UPSTREAM_RTT_BAND_MS 400    /* servers this close to the best... */
-#define UPSTREAM_EXPLORE_EVERY 8    /* ...get one query in this many */
-#define UPSTREAM_DOWN_AFTER 3       /* failures in a row */
-#define UPSTREAM_PROBE_FIRST_MS 1000 /* backoff of a down server, doubled */
-#define UPSTREAM_PROBE_MAX_MS 30000  /* on each failed probe up to this */
-#define UPSTREAM_RTT_TTL_MS 900000   /* RTT forgotten after 15 minutes */
+/* Server selection (each server's health is kept by health.c). */
+#define UPSTREAM_RTT_BAND_MS 400   /* servers this close to the best... */
+#define UPSTREAM_EXPLORE_EVERY 8   /* ...get one query in this many */
+#define UPSTREAM_RTT_TTL_MS 900000 /* what was learnt lasts 15 minutes */
 
 struct event_base;
 struct upstream;

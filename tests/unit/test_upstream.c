@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "check.h"
+#include "health.h"
 #include "upstream.h"
 
 #define N_QUERIES 48
@@ -450,7 +451,7 @@ test_blackhole(void)
 	}
 	stats(up, 0, &s);
 	CHECK(!s.up);
-	CHECK(s.timeouts >= UPSTREAM_DOWN_AFTER);
+	CHECK(s.timeouts >= HEALTH_DOWN_AFTER);
 	CHECK_INT(s.answers, 0);
 	reset_results();
 	took = ask(up, 10);
@@ -461,7 +462,7 @@ test_blackhole(void)
 
 	/* It comes back; after the backoff the next query probes it. */
 	f.mode = FAKE_ANSWER;
-	run_for(UPSTREAM_PROBE_FIRST_MS + 100);
+	run_for(HEALTH_PROBE_FIRST_MS + 100);
 	reset_results();
 	took = ask(up, 11);
 	CHECK_INT(answers_ok, 1);
