@@ -2,7 +2,8 @@
 # upstream.sh - what dnsgated does when an upstream fails: a blackholed
 # sole upstream, a dead first and a good second, REFUSED, stale answers
 # when every upstream is down, an upstream that is dnsgated itself, a loop
-# through another resolver on the host, and 100 upstreams.
+# through another resolver on the host, 100 upstreams, and dnsgated's own
+# query coming back to it.
 #
 # The blackhole is 192.0.2.3, an address on the net side whose packets
 # an nft rule in the test's own net namespace drops (nothing answers, not
@@ -222,5 +223,36 @@ check "the 100th answered" \
 	grep -Eq 'info: upstream 192.0.2.2: [0-9]+ queries, [1-9][0-9]* answers' "$QLOG"
 n=$(grep -c 'info: upstream ' "$QLOG")
 check "and no other server was used: 100 upstream lines at exit ($n)" [ "$n" = 100 ]
+
+# 8. dnsgated's own query coming back to it (here: another table in the
+# client namespace redirects even its marked upstream queries, once the
+# loop check is past): answered REFUSED at once, not sent on again.
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+log-file $E2E_TMP/self.log"
+QLOG=$E2E_TMP/self.log
+lookup before-self.wild.test >/dev/null # the loop check is done by now
+in_client nft add table ip selfloop
+in_client nft add chain ip selfloop out '{ type nat hook output priority -150; }'
+in_client nft add rule ip selfloop out udp dport 53 redirect to :5453
+# NAT is decided on a flow's first packet: if c-ares still held a socket
+# from before the table, a later query leaves from a fresh one (a channel
+# is replaced after 16 queries), so ask until one comes back.
+i=0
+while [ $i -lt 40 ]; do
+	i=$((i + 1))
+	lookup "self$i.wild.test" >/dev/null
+	[ "$STATUS" = NOERROR ] || break
+done
+in_client nft delete table ip selfloop
+check_that "a query from dnsgated itself is answered REFUSED, the client SERVFAIL (self$i: $STATUS in $MS ms)" \
+	'[ "$STATUS" = SERVFAIL ] && [ "$MS" -lt 2500 ]'
+check "the loop is logged as dnsgated's own query" \
+	grep -q "qname=self$i.wild.test .*decision=refused reason=\"dnsgated's own query came back to it" "$QLOG"
+check "and the upstream try is logged as REFUSED" \
+	grep -q "qname=self$i.wild.test .*decision=servfail reason=\"192.0.2.2: REFUSED\"" "$QLOG"
+n=$(grep -c "qname=self$i.wild.test .*decision=refused" "$QLOG")
+check "it came back once, not round and round ($n)" [ "$n" = 1 ]
+stop_daemon
 
 e2e_finish
