@@ -26,6 +26,8 @@ struct cache {
 	size_t n_buckets; /* a power of two */
 	size_t count, max_entries;
 	struct entry *lru_head, *lru_tail;
+	uint32_t max_stale;
+	uint64_t stale_answers;
 };
 
 static uint64_t
@@ -78,6 +80,18 @@ cache_free(struct cache *c)
 	}
 	free(c->buckets);
 	free(c);
+}
+
+void
+cache_set_max_stale(struct cache *c, uint32_t seconds)
+{
+	c->max_stale = seconds;
+}
+
+uint64_t
+cache_stale_answers(const struct cache *c)
+{
+	return c->stale_answers;
 }
 
 size_t
@@ -184,7 +198,8 @@ cache_get(struct cache *c, const struct dns_question *q, uint8_t *out,
 	if (e == NULL)
 		return 0;
 	if (now >= e->expires) {
-		remove_entry(c, e);
+		if (now >= e->expires + (time_t)c->max_stale)
+			remove_entry(c, e);
 		return 0;
 	}
 	if (e->len > outlen)
@@ -195,5 +210,30 @@ cache_get(struct cache *c, const struct dns_question *q, uint8_t *out,
 	message_set_id(out, e->len, q->id);
 	if (message_age_ttls(out, e->len, (uint32_t)(now - e->stored)) < 0)
 		return 0;
+	return e->len;
+}
+
+size_t
+cache_get_stale(struct cache *c, const struct dns_question *q, uint8_t *out,
+		size_t outlen, time_t now)
+{
+	uint64_t hash = key_hash(q);
+	struct entry *e = find(c, q, hash);
+
+	if (e == NULL || now < e->expires)
+		return 0;
+	if (now >= e->expires + (time_t)c->max_stale) {
+		remove_entry(c, e);
+		return 0;
+	}
+	if (e->len > outlen)
+		return 0;
+	lru_unlink(c, e);
+	lru_push_head(c, e);
+	memcpy(out, e->wire, e->len);
+	message_set_id(out, e->len, q->id);
+	if (message_set_ttls(out, e->len, CACHE_STALE_TTL) < 0)
+		return 0;
+	c->stale_answers++;
 	return e->len;
 }

@@ -556,3 +556,29 @@ listener_set_tcp_hooks(struct listener *l, listener_tcp_open_cb open_cb,
 	l->tcp_close = close_cb;
 	l->tcp_arg = arg;
 }
+
+void
+listener_pause(struct listener *l)
+{
+	struct tcp_conn *conn;
+	size_t i;
+
+	for (i = 0; i < l->n_udp; i++)
+		event_del(l->udp[i].ev);
+	for (i = 0; i < l->n_tcp; i++)
+		evconnlistener_disable(l->tcp[i]);
+	for (conn = l->conns; conn != NULL; conn = conn->next)
+		bufferevent_disable(conn->bev, EV_READ);
+}
+
+bool
+listener_output_pending(const struct listener *l)
+{
+	const struct tcp_conn *conn;
+
+	for (conn = l->conns; conn != NULL; conn = conn->next) {
+		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
+			return true;
+	}
+	return false;
+}

@@ -66,6 +66,13 @@ void listener_set_tcp_hooks(struct listener *l, listener_tcp_open_cb open_cb,
  * The caller should answer them first (query_engine_stop). */
 void listener_free(struct listener *l);
 
+/* Stops reading: no new query is taken (at shutdown, so the ones out can
+ * be answered while the redirect still brings the answers home). */
+void listener_pause(struct listener *l);
+
+/* Whether a TCP answer still waits to be written. */
+bool listener_output_pending(const struct listener *l);
+
 /* Requests handed to the callback and not yet replied to or dropped. */
 size_t listener_requests_out(const struct listener *l);
 

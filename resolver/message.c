@@ -421,6 +421,22 @@ message_age_ttls(uint8_t *wire, size_t len, uint32_t elapsed)
 	return walk_records(wire, len, age_record, &st);
 }
 
+static void
+set_record_ttl(const uint8_t *wire, enum section section, size_t ttl_offset,
+	       uint16_t type, size_t rdata, uint16_t rdlen, void *arg)
+{
+	if (type != DNS_TYPE_OPT)
+		put32((uint8_t *)wire + ttl_offset, *(const uint32_t *)arg);
+}
+
+int
+message_set_ttls(uint8_t *wire, size_t len, uint32_t ttl)
+{
+	if (walk_records(wire, len, NULL, NULL) < 0)
+		return -1;
+	return walk_records(wire, len, set_record_ttl, &ttl);
+}
+
 struct min_state {
 	uint32_t min;
 	bool any;

@@ -102,6 +102,11 @@ int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
  * message is malformed (then it is left as it was). */
 int message_age_ttls(uint8_t *wire, size_t len, uint32_t elapsed);
 
+/* Sets every TTL in the message (not EDNS OPT) to ttl: a stale answer's
+ * 30 s (RFC 8767). Returns 0, or -1 when the message is malformed (then
+ * it is left as it was). */
+int message_set_ttls(uint8_t *wire, size_t len, uint32_t ttl);
+
 /* Smallest TTL of any record (not OPT); for negative answers, the SOA's
  * TTL capped by its MINIMUM field, as RFC 2308 says. Returns 0 or -1. */
 int message_min_ttl(const uint8_t *wire, size_t len, uint32_t *ttl);

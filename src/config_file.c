@@ -65,6 +65,8 @@ config_new_default(void)
 	cfg->user_grant_quota = cfg->set_size / 2;
 	cfg->user_pending_quota = 512;
 	cfg->user_tcp_quota = 64;
+	cfg->upstream_deadline_ms = 1800; /* RFC 8767's client timer */
+	cfg->max_stale = 86400;           /* RFC 8767: 1 to 3 days */
 	cfg->log_queries = true;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	return cfg;
@@ -301,6 +303,11 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		cfg->public_suffix_list =
 		    strcmp(value, "none") == 0 ? NULL : xstrdup(value);
 		cfg->public_suffix_list_set = true;
+	} else if (strcmp(key, "upstream-deadline") == 0) {
+		return parse_uint(c, value, 100, 30000,
+				  &cfg->upstream_deadline_ms);
+	} else if (strcmp(key, "max-stale") == 0) {
+		return parse_uint(c, value, 0, 604800, &cfg->max_stale);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -468,6 +475,8 @@ config_print(const struct config *cfg, FILE *out)
 		cfg->control_socket != NULL ? cfg->control_socket : "none");
 	fprintf(out, "public-suffix-list %s\n",
 		cfg->public_suffix_list ? cfg->public_suffix_list : "none");
+	fprintf(out, "upstream-deadline %u\n", cfg->upstream_deadline_ms);
+	fprintf(out, "max-stale %u\n", cfg->max_stale);
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");

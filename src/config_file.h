@@ -28,8 +28,6 @@ struct config {
 	uint32_t set_size;        /* set-size: elements per allow set */
 	uint32_t cache_size;      /* cache-size: answers kept */
 	uint32_t upstream_mark;   /* upstream-mark: SO_MARK of upstream */
-	uint32_t upstream_timeout_ms; /* upstream-timeout */
-	uint32_t upstream_tries;  /* upstream-tries */
 	/* Each app's (cgroup's) share of what one app could exhaust. */
 	uint32_t app_grant_quota;   /* app-grant-quota: live grants */
 	uint32_t app_pending_quota; /* app-pending-quota: queries upstream */
@@ -42,6 +40,11 @@ struct config {
 	char *public_suffix_list; /* public-suffix-list: NULL = none (no
 				     public-suffix check on list lines) */
 	bool public_suffix_list_set; /* named in the file, not the default */
+	uint32_t upstream_timeout_ms; /* upstream-timeout: longest try */
+	uint32_t upstream_tries;  /* upstream-tries: per server and query */
+	uint32_t upstream_deadline_ms; /* upstream-deadline: per query */
+	uint32_t max_stale;       /* max-stale: seconds an expired answer
+				     may still be served (RFC 8767) */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 };

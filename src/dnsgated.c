@@ -67,6 +67,15 @@ monotonic_seconds(void)
 	return ts.tv_sec;
 }
 
+static time_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 usage(FILE *out)
 {
@@ -237,6 +246,24 @@ on_table_event(void *arg, enum nft_watch_event what)
 		evtimer_add(d->rebuild, &soon);
 }
 
+/* Every upstream forwards back to dnsgated: nothing could be resolved,
+ * so stop (and remove the table) rather than serve SERVFAIL for ever. */
+static void
+on_loop_check(void *arg, size_t n_usable)
+{
+	struct daemon *d = arg;
+
+	if (n_usable > 0)
+		return;
+	log_error("every upstream loops back to dnsgated (see above): "
+		  "stopping; set 'upstream' in %s to a resolver that does not "
+		  "forward to this host",
+		  d->config_path);
+	d->exit_status = 1;
+	event_base_loopbreak(d->base);
+}
+
+/* One line per upstream server, for the exit log. */
 static void
 start(struct daemon *d)
 {
@@ -264,6 +291,7 @@ start(struct daemon *d)
 		fatal("cannot create the event loop");
 	d->engine.cfg = d->cfg;
 	d->engine.cache = cache_new(d->cfg->cache_size);
+	cache_set_max_stale(d->engine.cache, d->cfg->max_stale);
 	d->engine.attr = d->attr;
 	d->engine.cgroups = d->cgroups;
 	query_engine_start(&d->engine, d->base);
@@ -272,8 +300,10 @@ start(struct daemon *d)
 	uo.servers = d->upstreams;
 	uo.n_servers = d->n_upstreams;
 	uo.mark = d->cfg->upstream_mark;
-	uo.timeout_ms = d->cfg->upstream_timeout_ms;
+	uo.deadline_ms = d->cfg->upstream_deadline_ms;
+	uo.try_max_ms = d->cfg->upstream_timeout_ms;
 	uo.tries = d->cfg->upstream_tries;
+	uo.listen_port = d->cfg->listen_port; /* itself: refused */
 	d->upstream = upstream_new(d->base, &uo, err, sizeof err);
 	if (d->upstream == NULL)
 		fatal("%s", err);
@@ -286,6 +316,7 @@ start(struct daemon *d)
 	listener_set_tcp_hooks(d->listener, query_tcp_open, query_tcp_close,
 			       &d->engine);
 	d->status.engine = &d->engine;
+	d->status.upstream = d->upstream;
 	d->status.started = monotonic_seconds();
 	if (d->cfg->control_socket != NULL) {
 		d->control = control_new(d->base, d->cfg->control_socket,
@@ -311,6 +342,9 @@ start(struct daemon *d)
 		      GATE_TABLE_NAME, err);
 	d->engine.gate = d->gate;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
+	/* With the redirect in place: a loop through another resolver on
+	 * this host shows only now. */
+	upstream_check_loops(d->upstream, on_loop_check, d);
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
@@ -335,6 +369,20 @@ start(struct daemon *d)
 	}
 }
 
+/* Runs the loop until every TCP answer is written, for at most 200 ms:
+ * a client that does not read is not waited for. */
+static void
+flush_answers(struct daemon *d)
+{
+	time_t start = monotonic_ms();
+
+	while (listener_output_pending(d->listener) &&
+	       monotonic_ms() - start < 200) {
+		event_base_loop(d->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
 /* Returns 0, or 1 when the table could not be removed or recreated. */
 static int
 stop(struct daemon *d)
@@ -343,9 +391,16 @@ stop(struct daemon *d)
 	int status = d->exit_status;
 	size_t i;
 
-	/* The watcher first (the table's removal is our own doing), then the
-	 * redirect, so DNS works again at once. */
+	/* No new query is taken; the ones out are answered (SERVFAIL) while
+	 * the redirect still exists, for their answers go back through its
+	 * NAT, and TCP answers get a moment to be written. Then the watcher
+	 * (the table's removal is our own doing) and the table, so DNS works
+	 * again at once. */
 	control_free(d->control);
+	listener_pause(d->listener);
+	query_engine_stop(&d->engine);
+	flush_answers(d);
+	status_log(&d->status, "at exit");
 	nft_watch_free(d->watch);
 	if (d->rebuild != NULL)
 		event_free(d->rebuild);
@@ -357,12 +412,11 @@ stop(struct daemon *d)
 		status = 1;
 	}
 	d->gate = d->engine.gate = NULL;
-	/* Every query still out is answered, then the upstream callbacks
-	 * free their records, then the sockets close. */
-	query_engine_stop(&d->engine);
+	/* The upstream callbacks free the records of the queries answered
+	 * above, then the sockets close. */
 	upstream_free(d->upstream);
+	d->status.upstream = NULL;
 	listener_free(d->listener);
-	status_log(&d->status, "at exit");
 	log_info("stopped: %llu queries%s",
 		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");

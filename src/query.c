@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <ldns/ldns.h>
@@ -117,6 +118,8 @@ struct query {
 	struct charge charge; /* whose shares it takes */
 	bool holds_pending;   /* took a pending share under charge */
 	struct query_verdict verdict;
+	const char *stale;  /* answered from an expired cache entry (RFC
+			       8767): why upstream failed; else NULL */
 	char detail[512];   /* what the verdict's values cannot say */
 	struct query *prev, *next; /* in engine->live */
 };
@@ -180,6 +183,8 @@ query_reason_name(enum query_reason r)
 		return "user-grant-quota";
 	case REASON_USER_PENDING_QUOTA:
 		return "user-pending-quota";
+	case REASON_LOOP:
+		return "loop";
 	case REASON_SHUTTING_DOWN:
 		return "shutting-down";
 	}
@@ -545,7 +550,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	struct answer_info *info = e->answer;
 	struct policy_verdict v;
 	const char *reason;
-	char addrs[1024], answer[1100];
+	char addrs[1024], answer[2300];
 	size_t i;
 
 	qr->state = QUERY_GRANTING;
@@ -590,8 +595,11 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	e->stats.allowed++;
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
-	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s",
-		 rcode_name(info->rcode), addrs, from_cache ? " cached" : "");
+	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
+		 rcode_name(info->rcode), addrs,
+		 from_cache ? (qr->stale ? " stale" : " cached") : "",
+		 qr->stale ? " upstream=\"" : "", qr->stale ? qr->stale : "",
+		 qr->stale ? "\"" : "");
 	log_verdict(qr, answer);
 
 	if (qr->req->protocol == IPPROTO_UDP && len > qr->q.udp_size) {
@@ -626,6 +634,26 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 		return;
 	}
 	if (status < 0) {
+		struct query_engine *e = qr->engine;
+		uint8_t cached[DNS_MAX_UDP];
+		size_t n;
+
+		/* Every upstream failed, or the deadline passed: an answer
+		 * cached meanwhile, else a stale one (RFC 8767), else
+		 * SERVFAIL. */
+		n = cache_get(e->cache, &qr->q, cached, sizeof cached,
+			      (time_t)monotonic_seconds());
+		if (n == 0) {
+			n = cache_get_stale(e->cache, &qr->q, cached,
+					    sizeof cached,
+					    (time_t)monotonic_seconds());
+			qr->stale = n > 0 ? reason : NULL;
+		}
+		if (n > 0) {
+			finish_with_answer(qr, cached, n, true);
+			query_free(qr);
+			return;
+		}
 		snprintf(qr->detail, sizeof qr->detail, "upstream=\"%s\"",
 			 reason);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_UPSTREAM_FAILED,
@@ -702,6 +730,15 @@ query_handle(void *arg, struct listener_request *req)
 		return;
 	}
 
+	/* Our own loop probe, forwarded back by some resolver: never send
+	 * it on (that is the loop). */
+	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
+		e->stats.failed++;
+		reply_rcode(qr, DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
+
 	/* Now, while the client's socket is certainly still open. */
 	if (attr_lookup(e->attr, req->protocol,
 			(const struct sockaddr *)&req->client,
@@ -712,6 +749,17 @@ query_handle(void *arg, struct listener_request *req)
 		qr->who.found = false;
 	qr->charge = charge_of(&qr->who);
 	qr->state = QUERY_DECIDING;
+	if (qr->who.found && qr->who.pid == getpid()) {
+		e->stats.failed++;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(dnsgated's own query came back to it: a loop; is its "
+			 "upstream socket unmarked, or another table "
+			 "redirecting it?)");
+		finish_rcode(qr, DECISION_REFUSED, REASON_LOOP,
+			     DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
 
 	if (policy_check(e->policy, qr->q.qname, &v)) {
 		qr->verdict.list = v.list;

@@ -51,7 +51,7 @@ enum query_decision {
 	DECISION_ALLOW,    /* answered as upstream (or the cache) said */
 	DECISION_BLOCK,    /* NXDOMAIN: listed */
 	DECISION_SERVFAIL, /* could not be answered or granted */
-	DECISION_REFUSED,  /* the app is over one of its shares: SERVFAIL */
+	DECISION_REFUSED,  /* over a share (SERVFAIL), or a loop (REFUSED) */
 };
 
 enum query_reason {
@@ -66,6 +66,7 @@ enum query_reason {
 	REASON_APP_PENDING_QUOTA, /* the app has its share of queries out */
 	REASON_USER_GRANT_QUOTA,  /* its user's apps hold the user's share */
 	REASON_USER_PENDING_QUOTA, /* its user's apps have theirs out */
+	REASON_LOOP,              /* dnsgated's own query came back to it */
 	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
 };
 

@@ -3,12 +3,14 @@
 
 #include <unistd.h>
 
+#include "cache.h"
 #include "grant_table.h"
 #include "log.h"
 #include "policy.h"
 #include "query.h"
 #include "shares.h"
 #include "status.h"
+#include "upstream.h"
 
 static time_t
 now_seconds(void)
@@ -25,6 +27,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
 	struct policy_stats ps;
+	size_t i;
 
 	json_key(j, "version");
 	json_string(j, PACKAGE_VERSION);
@@ -47,6 +50,8 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->malformed);
 	json_key(j, "from_cache");
 	json_uint(j, st->cache_hits);
+	json_key(j, "stale");
+	json_uint(j, cache_stale_answers(e->cache));
 	json_key(j, "in_flight");
 	json_uint(j, e->n_live);
 	json_object_end(j);
@@ -96,6 +101,38 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_key(j, "log_lines_suppressed");
 	json_uint(j, st->log_suppressed);
 
+	json_key(j, "upstreams");
+	json_array_begin(j);
+	for (i = 0; s->upstream != NULL && i < upstream_server_count(s->upstream);
+	     i++) {
+		struct upstream_server_stats us;
+
+		upstream_server_stats(s->upstream, i, &us);
+		json_object_begin(j);
+		json_key(j, "server");
+		json_string(j, us.address);
+		json_key(j, "state");
+		json_string(j, us.loop ? "dropped (loop)" : us.up ? "up" : "down");
+		json_key(j, "queries");
+		json_uint(j, us.queries);
+		json_key(j, "answers");
+		json_uint(j, us.answers);
+		json_key(j, "timeouts");
+		json_uint(j, us.timeouts);
+		json_key(j, "servfail");
+		json_uint(j, us.servfail);
+		json_key(j, "refused");
+		json_uint(j, us.refused);
+		json_key(j, "errors");
+		json_uint(j, us.errors);
+		json_key(j, "srtt_ms");
+		json_uint(j, us.srtt_ms);
+		json_key(j, "rto_ms");
+		json_uint(j, us.rto_ms);
+		json_object_end(j);
+	}
+	json_array_end(j);
+
 	policy_get_stats(e->policy, &ps);
 	json_key(j, "block_lists");
 	json_object_begin(j);
@@ -118,16 +155,18 @@ status_log(const struct status_sources *s, const char *what)
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
 	struct policy_stats ps;
+	size_t i;
 
 	log_info("statistics %s: %llu queries, %llu allowed, %llu blocked, "
-		 "%llu failed, %llu malformed, %llu from cache, %llu in "
-		 "flight; %llu grants written, %zu live",
+		 "%llu failed, %llu malformed, %llu from cache, %llu stale, "
+		 "%llu in flight; %llu grants written, %zu live",
 		 what, (unsigned long long)st->queries,
 		 (unsigned long long)st->allowed,
 		 (unsigned long long)st->blocked,
 		 (unsigned long long)st->failed,
 		 (unsigned long long)st->malformed,
 		 (unsigned long long)st->cache_hits,
+		 (unsigned long long)cache_stale_answers(e->cache),
 		 (unsigned long long)e->n_live,
 		 (unsigned long long)st->grants,
 		 e->grants != NULL ? grant_table_count(e->grants) : 0);
@@ -145,4 +184,20 @@ status_log(const struct status_sources *s, const char *what)
 		 "refused",
 		 what, ps.lists, ps.domains, ps.lists_kept,
 		 ps.suffixes_refused);
+	for (i = 0; s->upstream != NULL && i < upstream_server_count(s->upstream);
+	     i++) {
+		struct upstream_server_stats us;
+
+		upstream_server_stats(s->upstream, i, &us);
+		log_info("upstream %s: %llu queries, %llu answers, %llu "
+			 "timeouts, %llu SERVFAIL, %llu REFUSED, %llu errors, "
+			 "srtt %u ms, %s",
+			 us.address, (unsigned long long)us.queries,
+			 (unsigned long long)us.answers,
+			 (unsigned long long)us.timeouts,
+			 (unsigned long long)us.servfail,
+			 (unsigned long long)us.refused,
+			 (unsigned long long)us.errors, us.srtt_ms,
+			 us.loop ? "dropped (loop)" : us.up ? "up" : "down");
+	}
 }

@@ -10,9 +10,11 @@
 #include "json.h"
 
 struct query_engine;
+struct upstream;
 
 struct status_sources {
 	const struct query_engine *engine;
+	const struct upstream *upstream;
 	time_t started; /* CLOCK_MONOTONIC seconds at start */
 };
 

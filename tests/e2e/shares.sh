@@ -233,6 +233,31 @@ check_that "status --json is one JSON object with the counters" \
 stop_daemon
 check "it stops cleanly" [ "$DAEMON_STATUS" = 0 ]
 check "its control socket is removed" [ ! -e "$CONTROL_SOCKET" ]
+
+# 7. Queries still out when the daemon stops are answered, over UDP and
+# TCP, before the redirect goes (their answers go back through it). The
+# upstream, 192.0.2.3, is a host that is not there: nothing comes back.
+start_daemon "listen-port 5453
+upstream 192.0.2.3
+upstream-deadline 5000
+log-file $E2E_TMP/drain.log"
+as_app "$APP_C" "$E2E_TMP/pid" "$DNS_CLIENT" --burst 5 192.0.2.2 \
+	'drain%d.app.test' >"$E2E_TMP/drain.udp" &
+UDP_CLIENT=$!
+as_app "$APP_B" "$E2E_TMP/pid" "$DIG" +tcp +time=4 +tries=1 @192.0.2.2 \
+	drain-tcp.app.test >"$E2E_TMP/drain.tcp" 2>&1 &
+TCP_CLIENT=$!
+within 3 sh -c "[ \$(grep -c 'drain' '$E2E_TMP/drain.log') = 0 ] &&
+	nsenter --net=/run/netns/$NS_CLIENT $DNSGATECTL -s $CONTROL_SOCKET status |
+	grep -qx '  in_flight: 6'"
+stop_daemon
+wait "$UDP_CLIENT"
+wait "$TCP_CLIENT"
+check "the five UDP queries out at the stop get SERVFAIL ($(cat "$E2E_TMP/drain.udp"))" \
+	[ "$(cat "$E2E_TMP/drain.udp")" = "answered=5 noerror=0 servfail=5 of 5" ]
+check "so does the TCP one" grep -q 'status: SERVFAIL' "$E2E_TMP/drain.tcp"
+check "the stop still removes the table" \
+	sh -c "! nsenter --net=/run/netns/$NS_CLIENT nft list table inet dnsgate >/dev/null 2>&1"
 check "the exit statistics count the refusals per share" \
 	grep -q 'statistics at exit: refused over an app.s or user.s share: 481 for grants, [0-9]* for pending queries, 284 TCP connections' "$QLOG"
 

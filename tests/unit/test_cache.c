@@ -468,6 +468,73 @@ test_small_out(void)
 	cache_free(c);
 }
 
+/* RFC 8767: an expired entry is kept for max-stale and handed out only
+ * when asked for a stale answer, with every TTL 30. */
+static void
+test_stale(void)
+{
+	struct cache *c = cache_new(10);
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	struct dns_question q = question("stale.example", 1, 0x4242);
+	size_t n, got;
+	uint32_t a = 0, ns = 0;
+	bool do_bit = false;
+	char addr[64];
+
+	n = make_answer(wire, sizeof wire, "stale.example", 300, "192.0.2.11");
+
+	/* Without max-stale: dropped at expiry, never stale. */
+	cache_put(c, &q, wire, n, 300, T0);
+	CHECK_INT(cache_get_stale(c, &q, out, sizeof out, T0 + 300), 0);
+	CHECK_INT(cache_count(c), 0);
+	CHECK_INT(cache_stale_answers(c), 0);
+
+	cache_set_max_stale(c, 100);
+	cache_put(c, &q, wire, n, 300, T0);
+	/* A fresh entry is no stale answer: cache_get serves it. */
+	CHECK_INT(cache_get_stale(c, &q, out, sizeof out, T0 + 299), 0);
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 299), n);
+
+	/* Expired: a miss for cache_get, kept for cache_get_stale. */
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 300), 0);
+	CHECK_INT(cache_count(c), 1);
+	q.id = 0x7777;
+	memset(out, 0, sizeof out);
+	got = cache_get_stale(c, &q, out, sizeof out, T0 + 300);
+	CHECK_INT(got, n);
+	CHECK_INT(get16(out), 0x7777);
+	CHECK_INT(read_ttls(out, got, &a, &ns, &do_bit), 0);
+	CHECK_INT(a, CACHE_STALE_TTL);
+	CHECK_INT(ns, CACHE_STALE_TTL);
+	CHECK(do_bit); /* the OPT's flags are no TTL */
+	CHECK_STR(answer_addr(out, got, addr, sizeof addr), "192.0.2.11");
+	CHECK_INT(cache_stale_answers(c), 1);
+	/* Serving it stale does not make it fresh. */
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 301), 0);
+
+	/* Until the end of max-stale, then gone. */
+	CHECK_INT(cache_get_stale(c, &q, out, sizeof out, T0 + 399), n);
+	CHECK_INT(cache_stale_answers(c), 2);
+	CHECK_INT(cache_get_stale(c, &q, out, sizeof out, T0 + 400), 0);
+	CHECK_INT(cache_count(c), 0);
+	cache_put(c, &q, wire, n, 300, T0);
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 400), 0);
+	CHECK_INT(cache_count(c), 0); /* cache_get removes it past max-stale */
+
+	/* A new answer replaces the stale one: fresh again. */
+	cache_put(c, &q, wire, n, 300, T0);
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 350), 0);
+	cache_put(c, &q, wire, n, 300, T0 + 350);
+	CHECK_INT(cache_get(c, &q, out, sizeof out, T0 + 351), n);
+	CHECK_INT(cache_get_stale(c, &q, out, sizeof out, T0 + 351), 0);
+
+	/* Too small a buffer: nothing written, not counted. */
+	CHECK_INT(cache_get_stale(c, &q, out, n - 1, T0 + 650), 0);
+	CHECK_INT(cache_stale_answers(c), 2);
+
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -480,5 +547,6 @@ main(void)
 	test_many_entries();
 	test_stores_nothing();
 	test_small_out();
+	test_stale();
 	return check_exit();
 }

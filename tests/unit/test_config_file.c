@@ -957,6 +957,38 @@ test_print_round_trip(void)
 	config_free(cfg);
 }
 
+/* upstream-deadline and max-stale: defaults, ranges, printed back. */
+static void
+test_upstream_failure_settings(void)
+{
+	struct config *cfg, *back;
+
+	cfg = config_new_default();
+	CHECK_INT(cfg->upstream_deadline_ms, 1800);
+	CHECK_INT(cfg->max_stale, 86400);
+	config_free(cfg);
+
+	cfg = parse("upstream-deadline 100\nmax-stale 0\n");
+	CHECK(cfg != NULL && cfg->upstream_deadline_ms == 100 &&
+	      cfg->max_stale == 0);
+	config_free(cfg);
+	cfg = parse("upstream-deadline 30000\nmax-stale 604800\n"
+		    "upstream-timeout 300\nupstream-tries 1\n");
+	CHECK(cfg != NULL && cfg->upstream_deadline_ms == 30000 &&
+	      cfg->max_stale == 604800);
+	back = cfg != NULL ? reprint(cfg) : NULL;
+	CHECK(back != NULL && back->upstream_deadline_ms == 30000 &&
+	      back->max_stale == 604800 && back->upstream_timeout_ms == 300 &&
+	      back->upstream_tries == 1);
+	config_free(back);
+	config_free(cfg);
+
+	CHECK_ERROR("upstream-deadline 99\n", NAME ":1:19: ", NULL);
+	CHECK_ERROR("upstream-deadline 30001\n", NAME ":1:19: ", NULL);
+	CHECK_ERROR("max-stale 604801\n", NAME ":1:11: ", NULL);
+	CHECK_ERROR("max-stale -1\n", NAME ":1:11: ", NULL);
+}
+
 int
 main(void)
 {
@@ -976,5 +1008,6 @@ main(void)
 	test_load();
 	test_load_relative_paths();
 	test_print_round_trip();
+	test_upstream_failure_settings();
 	return check_exit();
 }
