@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "nft_dump.h"
 #include "nft_gate.h"
 
 static void
@@ -28,7 +29,7 @@ struct list_state {
 };
 
 static void
-print_grant(const struct gate_element *el, void *arg)
+print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
 	char path[512] = "?", addr[64];
@@ -50,7 +51,7 @@ cmd_grants(void)
 	int n;
 
 	st.tree = cgroup_tree_open(err, sizeof err);
-	n = gate_list_grants(print_grant, &st, err, sizeof err);
+	n = nft_dump_grants(print_grant, &st, err, sizeof err);
 	cgroup_tree_free(st.tree);
 	if (n == -ENOENT) {
 		fprintf(stderr, "dnsgatectl: no table inet %s here: is dnsgated "
@@ -68,7 +69,7 @@ static int
 cmd_rejected(void)
 {
 	char err[256];
-	int64_t n = gate_rejected_packets(err, sizeof err);
+	int64_t n = nft_dump_rejected_packets(err, sizeof err);
 
 	if (n < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);

@@ -1,5 +1,7 @@
 /* nft_gate.h - the daemon's nftables table "inet dnsgate", through
- * netlink (libmnl + libnftnl), never by running nft.
+ * netlink (libmnl + libnftnl), never by running nft: made, grown, granted
+ * into and removed here; nft_rules.c builds its objects, nft_batch.c
+ * sends them, nft_dump.h reads them back.
  *
  * The table holds, as `nft list table inet dnsgate` prints it:
  *   chain nat-output (type nat hook output priority -100):
@@ -41,8 +43,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "nft_table.h"
 
-#define GATE_TABLE_NAME "dnsgate"
+#define GATE_TABLE_NAME NFT_TABLE_NAME
 
 struct gate_options {
 	uint16_t dns_port;      /* where DNS is redirected to */
@@ -99,22 +102,5 @@ int gate_allow(struct gate *g, uint64_t cgroup_id,
  * namespace if it exists (used by dnsgatectl and at start). Returns 0 when
  * it was deleted or absent, -errno otherwise. */
 int gate_remove_table(char *err, size_t errlen);
-
-/* One element of allow4/allow6, as listed by gate_list_grants. */
-struct gate_element {
-	uint64_t cgroup_id;
-	struct ip_addr addr;
-	uint64_t expires_ms; /* remaining time */
-};
-
-/* Calls fn for each element of allow4 and allow6 in the current network
- * namespace (expired elements are not listed). Returns the number of
- * elements, or -errno (-ENOENT when the table does not exist). */
-int gate_list_grants(void (*fn)(const struct gate_element *, void *),
-		     void *arg, char *err, size_t errlen);
-
-/* Packets rejected by the gate so far (the reject rule's counter), or
- * -errno (-ENOENT when the table does not exist). */
-int64_t gate_rejected_packets(char *err, size_t errlen);
 
 #endif

@@ -17,7 +17,7 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "nft_gate.h"
+#include "nft_table.h"
 #include "nft_watch.h"
 #include "xmalloc.h"
 
@@ -96,7 +96,7 @@ on_message(const struct nlmsghdr *nlh, void *data)
 	if (nfg->nfgen_family != NFPROTO_INET)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof *nfg, table_attr_cb, &table);
-	if (table != NULL && strcmp(table, GATE_TABLE_NAME) == 0)
+	if (table != NULL && strcmp(table, NFT_TABLE_NAME) == 0)
 		c->foreign = true;
 	return MNL_CB_OK;
 }
