@@ -2,8 +2,8 @@
  * Start-up errors are fatal with one line saying what to do; the table is
  * created only after the DNS sockets are listening, and removed before
  * anything else on exit, so the host is never left redirecting DNS to a
- * daemon that is not there (except after a crash: the next start, or
- * `dnsgatectl remove-table`, clears it). */
+ * daemon that is not there (except after a crash: the next start adopts
+ * it with its grants, or `dnsgatectl remove-table` clears it). */
 #include "config.h"
 
 #include <errno.h>
@@ -47,6 +47,9 @@ struct daemon {
 	struct gate_options gate_options;
 	struct nft_watch *watch;
 	struct event *rebuild;   /* recreates the table, shortly after */
+	bool grants_untrusted;   /* since the last rebuild, another program
+				    wrote into the grant sets, or we may
+				    have missed it */
 	int exit_status;
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
@@ -140,28 +143,66 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
 }
 
-/* Creates the table for the cgroup levels the host has now. */
+/* Makes the table for the cgroup levels the host has now. With report,
+ * a table already there keeps its grants when it can (gate_adopt);
+ * without, it is replaced, grants and all. */
 static struct gate *
-open_gate(struct daemon *d, char *err, size_t errlen)
+open_gate(struct daemon *d, struct gate_adoption *report, char *err,
+	  size_t errlen)
 {
 	d->gate_options.max_level = cgroup_max_level(d->cgroups);
 	if (d->gate_options.max_level == 0)
 		d->gate_options.max_level = 1;
-	return gate_open(&d->gate_options, err, errlen);
+	d->gate_options.max_grant_sec = d->cfg->grant_ttl_max;
+	if (report == NULL)
+		return gate_open(&d->gate_options, err, errlen);
+	return gate_adopt(&d->gate_options, report, err, errlen);
 }
 
-/* Recreates the table someone else changed. Grants are lost with it:
- * apps must resolve again, so say so. If it cannot be recreated, nothing
- * is gated and DNS goes nowhere: stop, loudly, so the service manager can
- * restart dnsgated (and the host's network works without it meanwhile). */
+/* What happened to the grants of a table that was there before. */
+static void
+log_adoption(const struct gate_adoption *r, const char *whose)
+{
+	if (r->kept) {
+		log_info("adopted the table inet %s left by %s with %u live "
+			 "grants: apps keep connecting to what they resolved; "
+			 "its rules and exempt networks are renewed",
+			 GATE_TABLE_NAME, whose, r->grants);
+		if (r->n_distrusted > 0)
+			log_warn("deleted %zu elements of its grant sets that "
+				 "dnsgated cannot have written (without a "
+				 "timeout, or longer than grant-ttl-max): "
+				 "another program added them, or grant-ttl-max "
+				 "was lowered",
+				 r->n_distrusted);
+	} else if (r->found) {
+		log_warn("replaced the table inet %s left by %s: %s. Its %u "
+			 "grants are dropped: apps connect again after their "
+			 "next lookup (restart an app that seems stuck)",
+			 GATE_TABLE_NAME, whose, r->why_dropped, r->grants);
+	}
+}
+
+/* Recreates the table someone else changed. The grants are kept when the
+ * watcher saw no other program write into the grant sets (a rule slipped
+ * in, an exempt element added): they are then all our own. After a
+ * foreign write there, or lost notifications, nothing in the sets can be
+ * told from our own grants, so the table is replaced and apps must
+ * resolve again. If it cannot be recreated, nothing is gated and DNS goes
+ * nowhere: stop, loudly, so the service manager can restart dnsgated
+ * (and the host's network works without it meanwhile). */
 static void
 on_rebuild(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct gate_adoption report;
+	bool untrusted = d->grants_untrusted;
 	struct gate *g;
 	char err[512];
 
-	g = open_gate(d, err, sizeof err);
+	d->grants_untrusted = false;
+	memset(&report, 0, sizeof report);
+	g = open_gate(d, untrusted ? NULL : &report, err, sizeof err);
 	if (g == NULL) {
 		log_error("another program changed the table inet %s and it "
 			  "cannot be recreated (%s): stopping, since nothing is "
@@ -174,11 +215,25 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	gate_close(d->gate, false, err, sizeof err);
 	d->gate = d->engine.gate = g;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
+	if (report.kept) {
+		log_warn("another program changed the table inet %s (a rule or "
+			 "an exempt network added by hand?): renewed its rules "
+			 "and exempt networks around the %u grants, which it "
+			 "did not touch",
+			 GATE_TABLE_NAME, report.grants);
+		return;
+	}
 	log_warn("another program changed or deleted the table inet %s (an "
 		 "'nft flush ruleset', a firewall reload?): recreated it; "
-		 "grants made so far are gone, apps connect again after their "
-		 "next lookup",
-		 GATE_TABLE_NAME);
+		 "grants made so far are gone%s, apps connect again after "
+		 "their next lookup",
+		 GATE_TABLE_NAME,
+		 untrusted ? " (it wrote into the grant sets, or its changes "
+			     "were not all seen)"
+			   : "");
+	if (report.found)
+		log_warn("the changed table could not be kept: %s",
+			 report.why_dropped);
 }
 
 /* Lost notifications may have hidden any change: rebuild then too. The
@@ -194,6 +249,8 @@ on_table_event(void *arg, enum nft_watch_event what)
 		log_warn("nftables notifications were lost: recreating the "
 			 "table inet %s to be sure of it",
 			 GATE_TABLE_NAME);
+	if (what != NFT_WATCH_CHANGED)
+		d->grants_untrusted = true;
 	if (!evtimer_pending(d->rebuild, NULL))
 		evtimer_add(d->rebuild, &soon);
 }
@@ -203,6 +260,7 @@ start(struct daemon *d)
 {
 	struct upstream_options uo;
 	struct gate_options *go = &d->gate_options;
+	struct gate_adoption adoption;
 	char err[512];
 	size_t i;
 
@@ -254,12 +312,13 @@ start(struct daemon *d)
 	go->exempt = d->cfg->exempt;
 	go->n_exempt = d->cfg->n_exempt;
 	go->set_size = d->cfg->set_size;
-	d->gate = open_gate(d, err, sizeof err);
+	d->gate = open_gate(d, &adoption, err, sizeof err);
 	if (d->gate == NULL)
 		fatal("cannot create the nftables table inet %s: %s",
 		      GATE_TABLE_NAME, err);
 	d->engine.gate = d->gate;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
+	log_adoption(&adoption, "an earlier dnsgated");
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",

@@ -18,6 +18,7 @@
 #include <libmnl/libmnl.h>
 
 #include "log.h"
+#include "nft_adopt.h"
 #include "nft_batch.h"
 #include "nft_dump.h"
 #include "nft_gate.h"
@@ -60,12 +61,11 @@ check_options(const struct gate_options *opts, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-struct gate *
-gate_open(const struct gate_options *opts, char *err, size_t errlen)
+/* A gate whose socket is open and whose table is not made yet. */
+static struct gate *
+gate_new(const struct gate_options *opts, char *err, size_t errlen)
 {
 	struct gate *g;
-	struct nft_reject_rule reject;
-	int ret;
 
 	if (check_options(opts, err, errlen) < 0)
 		return NULL;
@@ -79,7 +79,25 @@ gate_open(const struct gate_options *opts, char *err, size_t errlen)
 		free(g);
 		return NULL;
 	}
+	return g;
+}
 
+/* The table's contents after its first message(s): chains, sets, rules.
+ * With allow_sets false the allow sets are the ones already there. */
+static void
+batch_contents(struct gate *g, const struct gate_options *opts, bool allow_sets)
+{
+	nft_rules_chains(g->batch);
+	if (allow_sets)
+		nft_rules_allow_sets(g->batch, opts->set_size);
+	nft_rules_exempt_sets(g->batch, opts->exempt, opts->n_exempt);
+	nft_rules_rules(g->batch, &g->params);
+}
+
+static int
+send_new_table(struct gate *g, const struct gate_options *opts, char *err,
+	       size_t errlen)
+{
 	nft_batch_start(g->batch,
 			nft_rules_table_bytes(opts->max_level, opts->n_exempt));
 	/* Add, delete, add: an old table of this name goes away with all it
@@ -91,25 +109,99 @@ gate_open(const struct gate_options *opts, char *err, size_t errlen)
 			" of an earlier run");
 	nft_rules_table(g->batch, NFT_MSG_NEWTABLE, NLM_F_CREATE,
 			"creating table inet " NFT_TABLE_NAME);
-	nft_rules_chains(g->batch);
-	nft_rules_allow_sets(g->batch, opts->set_size);
-	nft_rules_exempt_sets(g->batch, opts->exempt, opts->n_exempt);
-	nft_rules_rules(g->batch, &g->params);
+	batch_contents(g, opts, true);
+	return nft_batch_send(g->batch, err, errlen);
+}
 
-	ret = nft_batch_send(g->batch, err, errlen);
-	if (ret == 0) {
-		ret = nft_dump_reject_rule(g->batch, &reject);
-		if (ret < 0)
-			nft_batch_reason(err, errlen, "finding the reject rule",
-					 ret);
-	}
+static int
+send_adopted_table(struct gate *g, const struct gate_options *opts,
+		   const struct nft_adopt_plan *plan, char *err, size_t errlen)
+{
+	nft_batch_start(
+		g->batch,
+		nft_adopt_clear_bytes(plan) +
+			nft_rules_table_bytes(opts->max_level, opts->n_exempt));
+	nft_adopt_clear(g->batch, plan);
+	batch_contents(g, opts, false);
+	return nft_batch_send(g->batch, err, errlen);
+}
+
+static struct gate *
+gate_fail(struct gate *g)
+{
+	nft_batch_free(g->batch);
+	free(g);
+	return NULL;
+}
+
+/* Finds where new level rules go; frees g on an error. */
+static struct gate *
+gate_ready(struct gate *g, char *err, size_t errlen)
+{
+	struct nft_reject_rule reject;
+	int ret = nft_dump_reject_rule(g->batch, &reject);
+
 	if (ret < 0) {
-		nft_batch_free(g->batch);
-		free(g);
-		return NULL;
+		nft_batch_reason(err, errlen, "finding the reject rule", ret);
+		return gate_fail(g);
 	}
 	g->reject_handle = reject.handle;
 	return g;
+}
+
+struct gate *
+gate_open(const struct gate_options *opts, char *err, size_t errlen)
+{
+	struct gate *g = gate_new(opts, err, errlen);
+
+	if (g == NULL)
+		return NULL;
+	if (send_new_table(g, opts, err, errlen) < 0)
+		return gate_fail(g);
+	return gate_ready(g, err, errlen);
+}
+
+struct gate *
+gate_adopt(const struct gate_options *opts, struct gate_adoption *report,
+	   char *err, size_t errlen)
+{
+	struct gate *g = gate_new(opts, err, errlen);
+	struct nft_adopt_plan plan;
+	char adopt_err[256];
+	int ret;
+
+	memset(report, 0, sizeof *report);
+	if (g == NULL)
+		return NULL;
+	ret = nft_adopt_inspect(g->batch, opts->set_size, opts->max_grant_sec,
+				&plan, err, errlen);
+	if (ret < 0) {
+		nft_adopt_plan_free(&plan);
+		return gate_fail(g);
+	}
+	report->found = plan.found;
+	report->grants = plan.grants;
+	if (plan.keep) {
+		ret = send_adopted_table(g, opts, &plan, adopt_err,
+					 sizeof adopt_err);
+		if (ret == 0) {
+			report->kept = true;
+			report->n_distrusted = plan.n_distrusted;
+			nft_adopt_plan_free(&plan);
+			return gate_ready(g, err, errlen);
+		}
+		/* Changed by someone since we looked, say: start afresh. */
+		snprintf(report->why_dropped, sizeof report->why_dropped,
+			 "renewing its rules around the grants failed (%s)",
+			 adopt_err);
+	} else if (plan.found) {
+		snprintf(report->why_dropped, sizeof report->why_dropped, "%s",
+			 plan.why_not);
+	}
+	nft_adopt_plan_free(&plan);
+	if (send_new_table(g, opts, err, errlen) < 0)
+		return gate_fail(g);
+	return gate_ready(g, err, errlen);
 }
 
 int

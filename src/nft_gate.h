@@ -34,7 +34,9 @@
  *     grant, so a full set means deny, never allow;
  *   sets exempt4/exempt6 (flags interval) with the exempt networks,
  *     overlapping ones merged.
- * Every change is one netlink batch whose ack is awaited. */
+ * Every change is one netlink batch whose ack is awaited. A table left
+ * behind by a dnsgated that died is adopted with its grants
+ * (gate_adopt, nft_adopt.h). */
 #ifndef DNSGATE_NFT_GATE_H
 #define DNSGATE_NFT_GATE_H
 
@@ -52,20 +54,44 @@ struct gate_options {
 	uint32_t upstream_mark; /* SO_MARK of the daemon's upstream sockets */
 	const struct ip_prefix *exempt;
 	size_t n_exempt;
-	uint32_t set_size;  /* maximum elements in allow4 and in allow6 */
-	unsigned max_level; /* create gate rules for levels 1..max_level */
+	uint32_t set_size;      /* maximum elements in allow4 and in allow6 */
+	unsigned max_level;     /* create gate rules for levels 1..max_level */
+	uint32_t max_grant_sec; /* the longest grant (grant-ttl-max); 0: no
+				   limit. gate_adopt distrusts longer ones */
 };
 
 struct gate;
 
 /* Creates the table in one batch: a table of the same name left by an
- * earlier run is deleted in the same batch, other tables are untouched.
- * Refuses options that would make no gate: dns_port 0, upstream_mark 0
- * (every unmarked socket has mark 0), set_size 0, max_level above 255.
- * Returns NULL with a reason in err (e.g. "netlink: changing the nftables
- * ruleset: Operation not permitted: dnsgated needs CAP_NET_ADMIN"). */
+ * earlier run is deleted in the same batch, grants and all; other tables
+ * are untouched. Refuses options that would make no gate: dns_port 0,
+ * upstream_mark 0 (every unmarked socket has mark 0), set_size 0,
+ * max_level above 255. Returns NULL with a reason in err (e.g. "netlink:
+ * changing the nftables ruleset: Operation not permitted: dnsgated needs
+ * CAP_NET_ADMIN"). */
 struct gate *gate_open(const struct gate_options *opts, char *err,
 		       size_t errlen);
+
+/* What gate_adopt found and did. */
+struct gate_adoption {
+	bool found;            /* a table inet dnsgate was there */
+	bool kept;             /* its grants were kept */
+	unsigned grants;       /* its live grants: kept, or dropped with it */
+	size_t n_distrusted;   /* kept: elements deleted that dnsgated cannot
+				  have written (no timeout, or longer than
+				  max_grant_sec) */
+	char why_dropped[320]; /* found && !kept: the reason */
+};
+
+/* Like gate_open, but a table left by an earlier dnsgated (a crash, a
+ * kill -9) is taken over: its sets allow4 and allow6 are kept with their
+ * live elements and remaining timeouts, and everything else (chains,
+ * rules, exempt sets, anything another program added) is replaced, in
+ * one batch. When the sets differ from what opts would make (key, flags,
+ * set_size), the table is replaced as by gate_open and why_dropped says
+ * why. Fills *report (also on NULL, as far as it got). */
+struct gate *gate_adopt(const struct gate_options *opts,
+			struct gate_adoption *report, char *err, size_t errlen);
 
 /* Deletes the table (when remove_table; a table already gone is no
  * error) and frees the handle. Without remove_table the gate stays closed

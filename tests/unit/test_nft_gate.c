@@ -702,6 +702,197 @@ test_large(void)
 	free(grants);
 }
 
+/* --- adoption ----------------------------------------------------------- */
+
+/* A table left by a dnsgated that died, with things another program
+ * added meanwhile. */
+static struct gate *
+leave_table(const struct gate_options *opts)
+{
+	struct gate_grant grants[2];
+	struct gate *g;
+	char err[256];
+
+	g = gate_open(opts, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_open: %s\n", err);
+		return NULL;
+	}
+	grants[0] = grant("192.0.2.10", 60);
+	grants[1] = grant("2001:db8::10", 120);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err), 0);
+	return g;
+}
+
+static bool
+table_has(const char *text)
+{
+	char *table = capture("nft list table inet dnsgate");
+	bool found = table != NULL && strstr(table, text) != NULL;
+
+	free(table);
+	return found;
+}
+
+/* A crashed dnsgated's table is taken over: the grants stay with their
+ * timeouts running on, all the rest is what the new options make. */
+static void
+test_adopt_keeps_grants(void)
+{
+	static const char *const new_exempt_text = "198.51.100.0/24";
+	struct gate_options opts = test_options();
+	struct ip_prefix new_exempt;
+	struct gate_adoption report;
+	const struct nft_grant *e;
+	const char *reason;
+	struct listed l;
+	struct gate *g;
+	char err[256];
+
+	g = leave_table(&opts);
+	if (g == NULL)
+		return;
+	if (have_nft) {
+		/* No timeout, and a timeout beyond max_grant_sec: not
+		 * dnsgated's. */
+		CHECK_INT(nft_run("add element inet dnsgate allow4 "
+				  "'{ \"/\" . 192.0.2.98, \"/\" . 192.0.2.99 "
+				  "timeout 2d }'"),
+			  0);
+		CHECK_INT(nft_run("insert rule inet dnsgate gate-output accept"),
+			  0);
+		CHECK_INT(nft_run("add chain inet dnsgate extra '{ type filter "
+				  "hook output priority 10; }'"),
+			  0);
+		CHECK_INT(nft_run("add chain inet dnsgate target"), 0);
+		CHECK_INT(nft_run("add rule inet dnsgate extra jump target"), 0);
+		CHECK_INT(nft_run("add set inet dnsgate extra_set "
+				  "'{ type ipv4_addr; }'"),
+			  0);
+		CHECK_INT(nft_run("add rule inet dnsgate target ip daddr "
+				  "@extra_set accept"),
+			  0);
+	}
+	/* Gone without a word, as after kill -9. */
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), have_nft ? 4 : 2);
+
+	CHECK_INT(ip_prefix_parse(new_exempt_text, &new_exempt, &reason), 0);
+	opts.exempt = &new_exempt;
+	opts.n_exempt = 1;
+	opts.max_level = 3;
+	opts.max_grant_sec = 86400;
+	usleep(1100000);
+	g = gate_adopt(&opts, &report, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_adopt: %s\n", err);
+		return;
+	}
+	CHECK(report.found);
+	CHECK(report.kept);
+	CHECK_INT(report.grants, 2);
+	CHECK_INT(report.n_distrusted, have_nft ? 2 : 0);
+	CHECK_STR(report.why_dropped, "");
+
+	/* The grants, their timeouts still running down. */
+	CHECK_INT(list_grants(&l), 2);
+	e = find_element(&l, CGROUP_A, "192.0.2.10");
+	CHECK(e != NULL && e->expires_ms > 50000 && e->expires_ms <= 59000);
+	e = find_element(&l, CGROUP_A, "2001:db8::10");
+	CHECK(e != NULL && e->expires_ms > 110000 && e->expires_ms <= 119000);
+
+	/* Everything else renewed. */
+	check_level_rules(3);
+	if (have_nft) {
+		char *set = capture("nft list set inet dnsgate exempt4");
+
+		CHECK(set != NULL &&
+		      strstr(set, "elements = { 198.51.100.0/24 }") != NULL);
+		free(set);
+		CHECK(!table_has("extra"));
+		CHECK(!table_has("target"));
+		CHECK(!table_has("\t\taccept\n"));
+		CHECK(has_table("ip other"));
+	}
+	/* Levels are still added before the reject rule. */
+	CHECK_INT(gate_ensure_level(g, 4), 0);
+	check_level_rules(4);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
+/* Sets other than the configuration would make cannot be kept: the table
+ * is replaced, and the report says why and what was lost. */
+static void
+test_adopt_replaces(void)
+{
+	struct gate_options opts = test_options();
+	struct gate_adoption report;
+	struct listed l;
+	struct gate *g;
+	char err[256];
+
+	g = leave_table(&opts);
+	if (g == NULL)
+		return;
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	opts.set_size = 2 * SET_SIZE;
+	g = gate_adopt(&opts, &report, err, sizeof err);
+	CHECK(g != NULL);
+	CHECK(report.found);
+	CHECK(!report.kept);
+	CHECK_INT(report.grants, 2);
+	CHECK_STR(report.why_dropped, "its set allow4 holds at most 4 "
+				      "elements, and set-size is now 8");
+	CHECK_INT(list_grants(&l), 0);
+	if (have_nft)
+		CHECK(table_has("size 8\n"));
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+
+	if (have_nft) {
+		/* Another key in allow6. */
+		CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+		CHECK_INT(nft_load("table inet dnsgate {\n"
+				   " set allow4 { type cgroupsv2 . ipv4_addr;"
+				   " size 8; flags timeout; }\n"
+				   " set allow6 { type ipv6_addr; size 8;"
+				   " flags timeout; }\n"
+				   "}\n"),
+			  0);
+		g = gate_adopt(&opts, &report, err, sizeof err);
+		CHECK(g != NULL);
+		CHECK(report.found && !report.kept);
+		CHECK(strstr(report.why_dropped, "its set allow6 has another "
+						 "key") != NULL);
+		CHECK(table_has("type cgroupsv2 . ipv6_addr"));
+		CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	}
+
+	if (have_nft) {
+		/* Made dormant: no gate while it was so, not trusted. */
+		CHECK_INT(nft_run("add table inet dnsgate '{ flags dormant; }'"),
+			  0);
+		CHECK(table_has("flags dormant"));
+		g = gate_adopt(&opts, &report, err, sizeof err);
+		CHECK(g != NULL);
+		CHECK(report.found && !report.kept);
+		CHECK(strstr(report.why_dropped, "dormant") != NULL);
+		CHECK(!table_has("dormant"));
+		CHECK(table_has("counter packets 0 bytes 0 reject"));
+		CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	}
+
+	/* No table: nothing found, a new one made. */
+	CHECK_INT(gate_remove_table(err, sizeof err), 0);
+	g = gate_adopt(&opts, &report, err, sizeof err);
+	CHECK(g != NULL);
+	CHECK(!report.found && !report.kept);
+	CHECK_INT(report.grants, 0);
+	CHECK_INT(list_grants(&l), 0);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 int
@@ -775,6 +966,8 @@ main(void)
 	}
 
 	test_large();
+	test_adopt_keeps_grants();
+	test_adopt_replaces();
 	if (have_nft)
 		CHECK(has_table("ip other"));
 	return check_exit();
