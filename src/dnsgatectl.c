@@ -1,4 +1,5 @@
-/* dnsgatectl.c - looks at and clears the gate in the kernel.
+/* dnsgatectl.c - looks at and clears the gate in the kernel, and carries
+ * out the configured fail-mode after dnsgated stopped.
  * It talks netlink to nftables in the current network namespace, so it
  * works whether or not dnsgated is running (after a crash, too). */
 #include "config.h"
@@ -8,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
+#include "config_file.h"
+#include "nft_batch.h"
 #include "nft_dump.h"
 #include "nft_gate.h"
 
@@ -17,11 +21,17 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dnsgatectl COMMAND\n"
-		"  grants        list the (app cgroup, address) grants in force\n"
-		"  rejected      how many packets the gate has rejected\n"
-		"  remove-table  delete the table inet " GATE_TABLE_NAME
-		" (after a crash of dnsgated)\n");
+		"usage: dnsgatectl [-c config] COMMAND\n"
+		"  grants           list the (app cgroup, address) grants in "
+		"force\n"
+		"  rejected         how many packets the gate has rejected\n"
+		"  remove-table     delete the table inet " GATE_TABLE_NAME
+		" (after a crash of dnsgated)\n"
+		"  apply-fail-mode  after dnsgated has stopped: remove the "
+		"table\n"
+		"                   in fail-mode open, leave it in closed\n"
+		"  -c FILE          the configuration apply-fail-mode reads\n"
+		"                   (default " CONFIG_DEFAULT_PATH ")\n");
 }
 
 struct list_state {
@@ -91,24 +101,118 @@ cmd_remove_table(void)
 	return 0;
 }
 
+/* 1 when the table exists, 0 when not, or -errno with a reason in err. */
+static int
+table_exists(char *err, size_t errlen)
+{
+	struct nft_batch *b = nft_batch_new(err, errlen);
+	uint32_t flags;
+	int ret;
+
+	if (b == NULL)
+		return -errno;
+	ret = nft_dump_table_flags(b, &flags);
+	nft_batch_free(b);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "looking for the table", ret);
+		return ret;
+	}
+	return 1;
+}
+
+/* The service manager's step after dnsgated has stopped, for whatever
+ * reason (systemd's ExecStopPost). A clean stop has removed the table
+ * already; after a crash it is still there, and the config's fail-mode
+ * says whether the host stays gated until dnsgated is back. */
+static int
+cmd_apply_fail_mode(const char *config_path)
+{
+	char err[512];
+	struct config *cfg = config_load(config_path, err, sizeof err);
+	int exists, grants;
+
+	if (cfg == NULL) {
+		fprintf(stderr,
+			"dnsgatectl: %s; the table inet %s, if any, is left as "
+			"it is (fail-mode closed, the default): "
+			"'dnsgatectl remove-table' opens the host\n",
+			err, GATE_TABLE_NAME);
+		return 1;
+	}
+	exists = table_exists(err, sizeof err);
+	if (exists < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (!exists) {
+		printf("dnsgatectl: no table inet %s (dnsgated removed it "
+		       "on a clean stop, or never made it): nothing to do\n",
+		       GATE_TABLE_NAME);
+	} else if (cfg->fail_mode == CONFIG_FAIL_OPEN) {
+		if (gate_remove_table(err, sizeof err) < 0) {
+			fprintf(stderr, "dnsgatectl: fail-mode open: %s\n",
+				err);
+			config_free(cfg);
+			return 1;
+		}
+		printf("dnsgatectl: fail-mode open: removed the table inet %s "
+		       "that dnsgated left; DNS and connections work without "
+		       "it until dnsgated is back\n",
+		       GATE_TABLE_NAME);
+	} else {
+		grants = nft_dump_grants(NULL, NULL, err, sizeof err);
+		printf("dnsgatectl: fail-mode closed: left the table inet %s "
+		       "in place with %d live grants; until dnsgated is back "
+		       "nothing new gets through and DNS is refused; the next "
+		       "dnsgated adopts it, 'dnsgatectl remove-table' opens "
+		       "the host\n",
+		       GATE_TABLE_NAME, grants < 0 ? 0 : grants);
+	}
+	config_free(cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	if (argc != 2) {
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	const char *command;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "grants") == 0)
+	command = argv[optind];
+	if (strcmp(command, "grants") == 0)
 		return cmd_grants();
-	if (strcmp(argv[1], "rejected") == 0)
+	if (strcmp(command, "rejected") == 0)
 		return cmd_rejected();
-	if (strcmp(argv[1], "remove-table") == 0)
+	if (strcmp(command, "remove-table") == 0)
 		return cmd_remove_table();
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(command, "apply-fail-mode") == 0)
+		return cmd_apply_fail_mode(config_path);
+	if (strcmp(command, "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "dnsgatectl: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "dnsgatectl: unknown command '%s'\n", command);
 	usage(stderr);
 	return 2;
 }
