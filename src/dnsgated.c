@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -24,6 +25,7 @@
 #include "config_file.h"
 #include "listener.h"
 #include "log.h"
+#include "nft_dump.h"
 #include "nft_gate.h"
 #include "nft_watch.h"
 #include "nsswitch.h"
@@ -51,6 +53,8 @@ struct daemon {
 				    wrote into the grant sets, or we may
 				    have missed it */
 	int exit_status;
+	struct timespec started; /* CLOCK_MONOTONIC, for the uptime */
+	struct gate_failsafe *failsafe; /* fail-mode open: for faults */
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
@@ -116,6 +120,144 @@ choose_upstreams(struct daemon *d)
 			 d->cfg->resolv_conf, skipped);
 }
 
+/* --- statistics --------------------------------------------------------- */
+
+struct text {
+	char *buf;
+	size_t size;
+	size_t used;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Appends ", " and the formatted item; cuts at the end of buf. */
+static void
+text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->used > 0 && t->used + 2 < t->size) {
+		memcpy(t->buf + t->used, ", ", 3);
+		t->used += 2;
+	}
+	if (t->used >= t->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->used, t->size - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used += (size_t)n < t->size - t->used ? (size_t)n
+							 : t->size - t->used - 1;
+}
+
+/* Every counter the daemon keeps, as one line ("12 queries, 10 allowed,
+ * ..."): what SIGUSR1 logs and what the exit line says. A new counter
+ * goes here, and both show it. */
+static void
+format_statistics(const struct daemon *d, char *buf, size_t size)
+{
+	const struct query_stats *st = &d->engine.stats;
+	struct text t = {buf, size, 0};
+	struct timespec now;
+	long long up;
+	char err[256];
+	int64_t rejected;
+
+	buf[0] = '\0';
+	text_add(&t, "%llu queries", (unsigned long long)st->queries);
+	text_add(&t, "%llu allowed", (unsigned long long)st->allowed);
+	text_add(&t, "%llu blocked", (unsigned long long)st->blocked);
+	text_add(&t, "%llu failed", (unsigned long long)st->failed);
+	text_add(&t, "%llu malformed", (unsigned long long)st->malformed);
+	text_add(&t, "%llu from cache", (unsigned long long)st->cache_hits);
+	text_add(&t, "%llu grants", (unsigned long long)st->grants);
+	/* The kernel's counter, while the table is there. */
+	rejected = nft_dump_rejected_packets(err, sizeof err);
+	if (rejected >= 0)
+		text_add(&t, "%lld packets rejected", (long long)rejected);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	up = (long long)(now.tv_sec - d->started.tv_sec);
+	text_add(&t, "up %lldh%02lldm%02llds", up / 3600, up / 60 % 60,
+		 up % 60);
+}
+
+/* --- signals -------------------------------------------------------------
+ * Every signal that can be caught means something or is ignored
+ * (dnsgated(8), SIGNALS), so that none ends the daemon by its default
+ * action and leaves the host's DNS redirected to nobody. */
+
+/* Signals whose default would end or stop the daemon and which mean
+ * nothing to it; the real-time signals are ignored too. */
+static const int ignored_signals[] = {
+	SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,
+	SIGXFSZ, SIGXCPU, SIGSTKFLT, SIGTSTP, SIGTTIN, SIGTTOU,
+};
+
+/* Faults cannot be survived: the process dies of them. */
+static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+				    SIGABRT, SIGSYS, SIGTRAP};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+ignore_signals(void)
+{
+	size_t i;
+	int sig;
+
+	for (i = 0; i < N_OF(ignored_signals); i++)
+		signal(ignored_signals[i], SIG_IGN);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, SIG_IGN);
+}
+
+/* The handler of a fault can only use what was made before. */
+static const struct gate_failsafe *volatile fault_failsafe;
+
+/* fail-mode open: the table goes with the daemon (one sendto of a batch
+ * built at start), then the fault takes its course: the signal, raised
+ * again with its default action, ends the process with a core dump. */
+static void
+on_fault(int sig)
+{
+	gate_failsafe_fire(fault_failsafe);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* In fail-mode open only; in closed the table stays for the restart to
+ * adopt. On its own stack, so a stack overflow can still be handled. */
+static void
+arm_fault_failsafe(struct daemon *d)
+{
+	static char fault_stack[64 * 1024];
+	stack_t stack;
+	struct sigaction sa;
+	char err[256];
+	size_t i;
+
+	if (d->cfg->fail_mode != CONFIG_FAIL_OPEN)
+		return;
+	d->failsafe = gate_failsafe_new(err, sizeof err);
+	if (d->failsafe == NULL)
+		fatal("fail-mode open: cannot prepare the removal of the table "
+		      "for a crash: %s",
+		      err);
+	fault_failsafe = d->failsafe;
+	memset(&stack, 0, sizeof stack);
+	stack.ss_sp = fault_stack;
+	stack.ss_size = sizeof fault_stack;
+	sigaltstack(&stack, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < N_OF(fault_signals); i++)
+		sigaction(fault_signals[i], &sa, NULL);
+}
+
 static void
 on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -123,6 +265,34 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 	log_info("%s: stopping", strsignal((int)sig));
 	event_base_loopbreak(d->base);
+}
+
+/* dnsmasq's meaning of SIGUSR1. */
+static void
+on_statistics_signal(evutil_socket_t sig, short what, void *arg)
+{
+	char line[1024];
+
+	format_statistics(arg, line, sizeof line);
+	log_info("statistics (SIGUSR1): %s", line);
+}
+
+/* For logrotate: the file was moved away, write a new one. */
+static void
+on_reopen_signal(evutil_socket_t sig, short what, void *arg)
+{
+	if (log_file_path() == NULL) {
+		log_info("SIGUSR2: logging to standard error, no log-file to "
+			 "reopen");
+		return;
+	}
+	if (log_reopen() < 0) {
+		log_error("SIGUSR2: cannot reopen log-file %s: %s; still "
+			  "writing to the file opened before",
+			  log_file_path(), strerror(errno));
+		return;
+	}
+	log_info("SIGUSR2: reopened log-file %s", log_file_path());
 }
 
 static void
@@ -141,6 +311,30 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	policy_free(d->engine.policy);
 	d->engine.policy = p;
 	log_info("block lists reloaded: %zu domains", policy_domain_count(p));
+}
+
+/* The signals handled on the event loop, and what each does. They are
+ * held until the loop handles them. */
+static const struct {
+	int sig;
+	event_callback_fn fn;
+} loop_signals[] = {
+	{SIGTERM, on_stop_signal},
+	{SIGINT, on_stop_signal},
+	{SIGQUIT, on_stop_signal},
+	{SIGHUP, on_reload_signal},
+	{SIGUSR1, on_statistics_signal},
+	{SIGUSR2, on_reopen_signal},
+};
+
+static void
+loop_signal_set(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < N_OF(loop_signals); i++)
+		sigaddset(set, loop_signals[i].sig);
 }
 
 /* Makes the table for the cgroup levels the host has now. With report,
@@ -347,16 +541,17 @@ start(struct daemon *d)
 static int
 stop(struct daemon *d)
 {
-	const struct query_stats *st = &d->engine.stats;
-	char err[256];
+	char err[256], statistics[1024];
 	int status = d->exit_status;
 	size_t i;
 
 	/* The watcher first (the table's removal is our own doing), then the
-	 * redirect, so DNS works again at once. */
+	 * redirect, so DNS works again at once; the counters just before,
+	 * while the kernel's are there. */
 	nft_watch_free(d->watch);
 	if (d->rebuild != NULL)
 		event_free(d->rebuild);
+	format_statistics(d, statistics, sizeof statistics);
 	if (gate_close(d->gate, true, err, sizeof err) < 0) {
 		log_error("cannot remove the table inet %s: %s; until it is "
 			  "removed DNS and new connections fail: run "
@@ -367,15 +562,7 @@ stop(struct daemon *d)
 	d->gate = d->engine.gate = NULL;
 	upstream_free(d->upstream); /* answers pending queries SERVFAIL */
 	listener_free(d->listener);
-	log_info("stopped: %llu queries, %llu allowed, %llu blocked, %llu "
-		 "failed, %llu malformed, %llu from cache, %llu grants%s",
-		 (unsigned long long)st->queries,
-		 (unsigned long long)st->allowed,
-		 (unsigned long long)st->blocked,
-		 (unsigned long long)st->failed,
-		 (unsigned long long)st->malformed,
-		 (unsigned long long)st->cache_hits,
-		 (unsigned long long)st->grants,
+	log_info("stopped: %s%s", statistics,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	cache_free(d->engine.cache);
 	policy_free(d->engine.policy);
@@ -394,10 +581,11 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
-	struct event *sigint, *sigterm, *sighup;
-	sigset_t stop_signals;
+	struct event *signal_events[N_OF(loop_signals)];
+	sigset_t held;
 	bool check_only = false;
 	char err[1024];
+	size_t i;
 	int ch, status;
 
 	memset(&d, 0, sizeof d);
@@ -443,36 +631,36 @@ main(int argc, char **argv)
 			d.cfg->log_file, strerror(errno));
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	ignore_signals();
 	/* Held until the loop can handle them: a signal between creating the
 	 * table and handling it must not leave the table behind. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	loop_signal_set(&held);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	arm_fault_failsafe(&d);
+	clock_gettime(CLOCK_MONOTONIC, &d.started);
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		fatal("cannot initialise c-ares");
 
 	start(&d);
-	sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
-	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sighup, NULL);
-	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+	for (i = 0; i < N_OF(loop_signals); i++) {
+		signal_events[i] = evsignal_new(d.base, loop_signals[i].sig,
+						loop_signals[i].fn, &d);
+		evsignal_add(signal_events[i], NULL);
+	}
+	sigprocmask(SIG_UNBLOCK, &held, NULL);
 
 	event_base_dispatch(d.base);
 
 	/* Freeing the signal events restores the default actions: hold the
 	 * signals from here on, or a second Ctrl-C would kill the daemon
 	 * before it removes the table. */
-	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-	event_free(sigint);
-	event_free(sigterm);
-	event_free(sighup);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	for (i = 0; i < N_OF(loop_signals); i++)
+		event_free(signal_events[i]);
 	status = stop(&d);
+	/* The table is gone: a fault from here on has nothing to remove. */
+	fault_failsafe = NULL;
+	gate_failsafe_free(d.failsafe);
 	ares_library_cleanup();
 	log_set_file(NULL);
 	return status;

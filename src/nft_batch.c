@@ -14,6 +14,7 @@
 /* After netinet/in.h, which the kernel's headers defer to. */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -43,6 +44,10 @@ struct nft_batch {
 	const char **labels;
 	size_t n_labels;
 	size_t cap_labels;
+	/* A sealed batch, ready for nft_batch_send_sealed. */
+	int fd;
+	const void *sealed;
+	size_t sealed_len;
 };
 
 void *
@@ -115,6 +120,7 @@ nft_batch_new(char *err, size_t errlen)
 	mnl_socket_setsockopt(b->sock, NETLINK_CAP_ACK, &on, sizeof on);
 	b->portid = mnl_socket_get_portid(b->sock);
 	b->seq = (uint32_t)time(NULL);
+	b->fd = mnl_socket_get_fd(b->sock);
 	return b;
 }
 
@@ -194,6 +200,7 @@ nft_batch_start(struct nft_batch *b, size_t size)
 	}
 	b->used = 0;
 	b->overflow = false;
+	b->sealed = NULL;
 	b->n_labels = 0;
 	b->next_set_id = 1;
 	b->begin_seq = b->seq++;
@@ -290,11 +297,10 @@ batch_wait(struct nft_batch *b, char *err, size_t errlen)
 	return error;
 }
 
-int
-nft_batch_send(struct nft_batch *b, char *err, size_t errlen)
+/* Writes the end message. Returns 0 or -EMSGSIZE. */
+static int
+batch_end(struct nft_batch *b, char *err, size_t errlen)
 {
-	ssize_t sent;
-
 	nftnl_batch_end(mnl_nlmsg_batch_current(b->batch), b->seq++);
 	nft_batch_next(b);
 	if (b->overflow) {
@@ -303,6 +309,44 @@ nft_batch_send(struct nft_batch *b, char *err, size_t errlen)
 		return -EMSGSIZE;
 	}
 	b->used = mnl_nlmsg_batch_size(b->batch);
+	return 0;
+}
+
+int
+nft_batch_seal(struct nft_batch *b, char *err, size_t errlen)
+{
+	int ret = batch_end(b, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	b->sealed = mnl_nlmsg_batch_head(b->batch);
+	b->sealed_len = b->used;
+	return 0;
+}
+
+int
+nft_batch_send_sealed(const struct nft_batch *b)
+{
+	struct sockaddr_nl kernel;
+
+	if (b == NULL || b->sealed == NULL)
+		return -EINVAL;
+	memset(&kernel, 0, sizeof kernel);
+	kernel.nl_family = AF_NETLINK;
+	if (sendto(b->fd, b->sealed, b->sealed_len, 0,
+		   (const struct sockaddr *)&kernel, sizeof kernel) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+nft_batch_send(struct nft_batch *b, char *err, size_t errlen)
+{
+	ssize_t sent;
+	int ret = batch_end(b, err, errlen);
+
+	if (ret < 0)
+		return ret;
 	reserve_socket_buffers(b, b->used, b->n_labels);
 	sent = mnl_socket_sendto(b->sock, mnl_nlmsg_batch_head(b->batch),
 				 mnl_nlmsg_batch_size(b->batch));

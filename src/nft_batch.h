@@ -56,6 +56,17 @@ uint32_t nft_batch_new_set_id(struct nft_batch *b);
  * message's label in err. */
 int nft_batch_send(struct nft_batch *b, char *err, size_t errlen);
 
+/* Ends the batch without sending it, for nft_batch_send_sealed: a change
+ * prepared for a moment when nothing may be allocated or waited for (a
+ * handler of a fatal signal). Returns 0, or -EMSGSIZE with a reason in
+ * err. Starting another batch on b undoes it. */
+int nft_batch_seal(struct nft_batch *b, char *err, size_t errlen);
+
+/* Sends the sealed batch with one sendto(2) and reads no reply: the
+ * kernel has applied it (or refused it) when this returns. Only system
+ * calls: async-signal-safe. Returns 0 or -errno (-EINVAL: not sealed). */
+int nft_batch_send_sealed(const struct nft_batch *b);
+
 /* The sequence number for a dump request about to be built. */
 uint32_t nft_batch_dump_seq(struct nft_batch *b);
 

@@ -356,3 +356,42 @@ gate_netlink_portid(const struct gate *g)
 {
 	return nft_batch_portid(g->batch);
 }
+
+struct gate_failsafe {
+	struct nft_batch *batch;
+};
+
+struct gate_failsafe *
+gate_failsafe_new(char *err, size_t errlen)
+{
+	struct gate_failsafe *f = xcalloc(1, sizeof *f);
+
+	f->batch = nft_batch_new(err, errlen);
+	if (f->batch == NULL) {
+		free(f);
+		return NULL;
+	}
+	nft_batch_start(f->batch, 0);
+	nft_rules_table(f->batch, NFT_MSG_DELTABLE, 0,
+			"deleting table inet " NFT_TABLE_NAME);
+	if (nft_batch_seal(f->batch, err, errlen) < 0) {
+		gate_failsafe_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int
+gate_failsafe_fire(const struct gate_failsafe *f)
+{
+	return f == NULL ? -EINVAL : nft_batch_send_sealed(f->batch);
+}
+
+void
+gate_failsafe_free(struct gate_failsafe *f)
+{
+	if (f == NULL)
+		return;
+	nft_batch_free(f->batch);
+	free(f);
+}

@@ -129,4 +129,16 @@ int gate_allow(struct gate *g, uint64_t cgroup_id,
  * it was deleted or absent, -errno otherwise. */
 int gate_remove_table(char *err, size_t errlen);
 
+/* A deletion of the table built ahead, for a handler of a fatal signal
+ * (fail-mode open): gate_failsafe_fire sends it with one sendto(2), which
+ * is async-signal-safe, and waits for nothing, so a dnsgated dying of a
+ * fault does not leave the host without DNS. Its own netlink socket. */
+struct gate_failsafe;
+
+struct gate_failsafe *gate_failsafe_new(char *err, size_t errlen);
+/* Deletes the table now (or does nothing when there is none). Returns 0 or
+ * -errno; async-signal-safe. */
+int gate_failsafe_fire(const struct gate_failsafe *f);
+void gate_failsafe_free(struct gate_failsafe *f);
+
 #endif

@@ -105,6 +105,35 @@ test_many_acks(struct nft_batch *b)
 	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
 }
 
+/* A batch sealed ahead is sent later with one sendto, more than once if
+ * need be, and applied each time; starting a batch unseals it. */
+static void
+test_sealed(struct nft_batch *b)
+{
+	char err[256];
+
+	CHECK_INT(nft_batch_send_sealed(b), -EINVAL);
+	nft_batch_start(b, 0);
+	table_message(b, NFT_MSG_NEWTABLE, "kept", "creating kept");
+	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
+	nft_batch_start(b, 0);
+	table_message(b, NFT_MSG_DELTABLE, "kept", "deleting kept");
+	CHECK_INT(nft_batch_seal(b, err, sizeof err), 0);
+	if (have_nft)
+		CHECK(has_table("inet kept"));
+	CHECK_INT(nft_batch_send_sealed(b), 0);
+	if (have_nft)
+		CHECK(!has_table("inet kept"));
+	/* Again, with nothing to delete: sent, refused, no harm. */
+	CHECK_INT(nft_batch_send_sealed(b), 0);
+	nft_batch_start(b, 0);
+	CHECK_INT(nft_batch_send_sealed(b), -EINVAL);
+	table_message(b, NFT_MSG_NEWTABLE, "after", "creating after");
+	table_message(b, NFT_MSG_DELTABLE, "after", "deleting after");
+	/* The unread replies of the sealed batches do not confuse this. */
+	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
+}
+
 static void
 test_reason(void)
 {
@@ -140,6 +169,7 @@ main(void)
 	test_whole_or_nothing(b);
 	test_overflow(b);
 	test_many_acks(b);
+	test_sealed(b);
 	nft_batch_free(b);
 	return check_exit();
 }

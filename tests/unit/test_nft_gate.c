@@ -893,6 +893,37 @@ test_adopt_replaces(void)
 	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
 }
 
+/* The failsafe deletes the table with one send, as often as it is
+ * fired, and a gate made afterwards is not bothered by it. */
+static void
+test_failsafe(void)
+{
+	struct gate_options opts = test_options();
+	struct gate_failsafe *f;
+	struct gate *g;
+	struct listed l;
+	char err[256];
+
+	CHECK_INT(gate_failsafe_fire(NULL), -EINVAL);
+	f = gate_failsafe_new(err, sizeof err);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	CHECK_INT(list_grants(&l), 0);
+	CHECK_INT(gate_failsafe_fire(f), 0);
+	CHECK_INT(list_grants(&l), -ENOENT);
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	CHECK_INT(gate_failsafe_fire(f), 0);
+	CHECK_INT(list_grants(&l), -ENOENT);
+	CHECK_INT(gate_failsafe_fire(f), 0); /* nothing left: no harm */
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+	gate_failsafe_free(f);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 int
@@ -968,6 +999,7 @@ main(void)
 	test_large();
 	test_adopt_keeps_grants();
 	test_adopt_replaces();
+	test_failsafe();
 	if (have_nft)
 		CHECK(has_table("ip other"));
 	return check_exit();
