@@ -338,7 +338,8 @@ loop_signal_set(sigset_t *set)
 }
 
 /* Makes the table for the cgroup levels the host has now. With report,
- * a table already there keeps its grants when it can (gate_adopt);
+ * a table already there keeps its grants when it can (gate_adopt: at a
+ * rebuild the watcher vouches for them, at start they are checked);
  * without, it is replaced, grants and all. */
 static struct gate *
 open_gate(struct daemon *d, struct gate_adoption *report, char *err,
@@ -350,7 +351,8 @@ open_gate(struct daemon *d, struct gate_adoption *report, char *err,
 	d->gate_options.max_grant_sec = d->cfg->grant_ttl_max;
 	if (report == NULL)
 		return gate_open(&d->gate_options, err, errlen);
-	return gate_adopt(&d->gate_options, report, err, errlen);
+	return gate_adopt(&d->gate_options, d->gate != NULL, report, err,
+			  errlen);
 }
 
 /* What happened to the grants of a table that was there before. */
@@ -412,9 +414,9 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	if (report.kept) {
 		log_warn("another program changed the table inet %s (a rule or "
 			 "an exempt network added by hand?): renewed its rules "
-			 "and exempt networks around the %u grants, which it "
-			 "did not touch",
-			 GATE_TABLE_NAME, report.grants);
+			 "and exempt networks around the grants, which it did "
+			 "not touch",
+			 GATE_TABLE_NAME);
 		return;
 	}
 	log_warn("another program changed or deleted the table inet %s (an "

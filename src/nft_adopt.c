@@ -128,8 +128,8 @@ on_grant(const struct nft_grant *g, void *arg)
 
 int
 nft_adopt_inspect(struct nft_batch *b, uint32_t set_size,
-		  uint32_t max_timeout_sec, struct nft_adopt_plan *plan,
-		  char *err, size_t errlen)
+		  uint32_t max_timeout_sec, bool check_elements,
+		  struct nft_adopt_plan *plan, char *err, size_t errlen)
 {
 	struct found_sets found;
 	struct grant_check check = {plan, (uint64_t)max_timeout_sec * 1000};
@@ -174,9 +174,9 @@ nft_adopt_inspect(struct nft_batch *b, uint32_t set_size,
 			NFT_SET_ALLOW6, NFT_TYPE_ALLOW6, NFT_CGROUP_ID_LEN + 16,
 			set_size, plan->why_not, sizeof plan->why_not);
 	/* Counted either way: the log says how many grants go. */
-	if (found.have_allow4)
+	if (check_elements && found.have_allow4)
 		ret = nft_dump_set_grants(b, NFT_SET_ALLOW4, on_grant, &check);
-	if (ret >= 0 && found.have_allow6)
+	if (check_elements && ret >= 0 && found.have_allow6)
 		ret = nft_dump_set_grants(b, NFT_SET_ALLOW6, on_grant, &check);
 	if (why == NULL && ret < 0) {
 		nft_batch_reason(err, errlen,

@@ -35,13 +35,16 @@ struct nft_adopt_plan {
 };
 
 /* Looks at the table over the socket of b, for allow sets of set_size
- * elements and grants of at most max_timeout_sec (0: no limit). Returns 0
+ * elements and grants of at most max_timeout_sec (0: no limit). With
+ * check_elements false the elements are taken as they are, neither
+ * listed nor counted (grants stays 0): for a caller that saw every change
+ * made to them (nft_watch.h). Returns 0
  * with the plan filled in (found is false when there is no table), or
  * -errno with a reason in err. The caller frees the plan with
  * nft_adopt_plan_free, also after an error. */
 int nft_adopt_inspect(struct nft_batch *b, uint32_t set_size,
-		      uint32_t max_timeout_sec, struct nft_adopt_plan *plan,
-		      char *err, size_t errlen);
+		      uint32_t max_timeout_sec, bool check_elements,
+		      struct nft_adopt_plan *plan, char *err, size_t errlen);
 
 /* The size nft_adopt_clear needs, for nft_batch_start. */
 size_t nft_adopt_clear_bytes(const struct nft_adopt_plan *plan);

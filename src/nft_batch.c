@@ -23,6 +23,9 @@
 #include "xmalloc.h"
 
 #define RECV_BUFFER_SIZE 16384
+/* The most the kernel puts in one reply of a dump (32 KiB less the
+ * overhead): with less, a large set takes many more, slower, rounds. */
+#define DUMP_BUFFER_SIZE 32768
 #define BATCH_ACKS_PER_DEFAULT_RCVBUF 128
 #define BATCH_BYTES_PER_DEFAULT_SNDBUF 65536
 #define ACK_RCVBUF_BYTES 2048
@@ -371,7 +374,7 @@ int
 nft_batch_dump(struct nft_batch *b, struct nlmsghdr *nlh, mnl_cb_t cb,
 	       void *data)
 {
-	char buf[RECV_BUFFER_SIZE];
+	char buf[DUMP_BUFFER_SIZE];
 	uint32_t seq = nlh->nlmsg_seq;
 	int ret;
 

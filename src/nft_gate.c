@@ -162,8 +162,8 @@ gate_open(const struct gate_options *opts, char *err, size_t errlen)
 }
 
 struct gate *
-gate_adopt(const struct gate_options *opts, struct gate_adoption *report,
-	   char *err, size_t errlen)
+gate_adopt(const struct gate_options *opts, bool vouched,
+	   struct gate_adoption *report, char *err, size_t errlen)
 {
 	struct gate *g = gate_new(opts, err, errlen);
 	struct nft_adopt_plan plan;
@@ -174,7 +174,7 @@ gate_adopt(const struct gate_options *opts, struct gate_adoption *report,
 	if (g == NULL)
 		return NULL;
 	ret = nft_adopt_inspect(g->batch, opts->set_size, opts->max_grant_sec,
-				&plan, err, errlen);
+				!vouched, &plan, err, errlen);
 	if (ret < 0) {
 		nft_adopt_plan_free(&plan);
 		return gate_fail(g);

@@ -89,9 +89,14 @@ struct gate_adoption {
  * rules, exempt sets, anything another program added) is replaced, in
  * one batch. When the sets differ from what opts would make (key, flags,
  * set_size), the table is replaced as by gate_open and why_dropped says
- * why. Fills *report (also on NULL, as far as it got). */
-struct gate *gate_adopt(const struct gate_options *opts,
-			struct gate_adoption *report, char *err, size_t errlen);
+ * why. With vouched (every change to the sets since this process made
+ * them was watched, and none was another program's), the elements are
+ * taken as they are, not listed and checked, and report->grants stays 0:
+ * listing 60,000 takes about 0.2 s. Fills *report (also on NULL, as far
+ * as it got). */
+struct gate *gate_adopt(const struct gate_options *opts, bool vouched,
+			struct gate_adoption *report, char *err,
+			size_t errlen);
 
 /* Deletes the table (when remove_table; a table already gone is no
  * error) and frees the handle. Without remove_table the gate stays closed

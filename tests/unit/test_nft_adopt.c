@@ -78,12 +78,12 @@ test_inspect_and_clear(struct nft_batch *b)
 	struct nft_adopt_plan plan;
 	char err[256], *table;
 
-	CHECK_INT(nft_adopt_inspect(b, 8, 1800, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err), 0);
 	CHECK(!plan.found);
 	nft_adopt_plan_free(&plan);
 
 	CHECK_INT(nft_load(left_behind), 0);
-	CHECK_INT(nft_adopt_inspect(b, 8, 1800, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err), 0);
 	CHECK(plan.found);
 	CHECK(plan.keep);
 	/* 192.0.2.3 has no timeout, 192.0.2.2 more than 1800 s left. */
@@ -111,7 +111,7 @@ test_inspect_and_clear(struct nft_batch *b)
 	free(table);
 
 	/* Another size: judged, not kept; every grant counted as lost. */
-	CHECK_INT(nft_adopt_inspect(b, 16, 1800, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 16, 1800, true, &plan, err, sizeof err), 0);
 	CHECK(plan.found && !plan.keep);
 	CHECK_INT(plan.grants, 2);
 	CHECK_INT(plan.n_distrusted, 0);

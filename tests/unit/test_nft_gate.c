@@ -784,7 +784,7 @@ test_adopt_keeps_grants(void)
 	opts.max_level = 3;
 	opts.max_grant_sec = 86400;
 	usleep(1100000);
-	g = gate_adopt(&opts, &report, err, sizeof err);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
 	CHECK(g != NULL);
 	if (g == NULL) {
 		fprintf(stderr, "gate_adopt: %s\n", err);
@@ -822,6 +822,34 @@ test_adopt_keeps_grants(void)
 	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
 }
 
+/* Vouched for (the daemon watched every change), the elements are taken
+ * as they are: not listed, not counted, none deleted. */
+static void
+test_adopt_vouched(void)
+{
+	struct gate_options opts = test_options();
+	struct gate_adoption report;
+	struct listed l;
+	struct gate *g;
+	char err[256];
+
+	g = leave_table(&opts);
+	if (g == NULL)
+		return;
+	if (have_nft)
+		CHECK_INT(nft_run("add element inet dnsgate allow4 "
+				  "'{ \"/\" . 192.0.2.98 }'"),
+			  0);
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	g = gate_adopt(&opts, true, &report, err, sizeof err);
+	CHECK(g != NULL);
+	CHECK(report.found && report.kept);
+	CHECK_INT(report.grants, 0);
+	CHECK_INT(report.n_distrusted, 0);
+	CHECK_INT(list_grants(&l), have_nft ? 3 : 2);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
 /* Sets other than the configuration would make cannot be kept: the table
  * is replaced, and the report says why and what was lost. */
 static void
@@ -838,7 +866,7 @@ test_adopt_replaces(void)
 		return;
 	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
 	opts.set_size = 2 * SET_SIZE;
-	g = gate_adopt(&opts, &report, err, sizeof err);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
 	CHECK(g != NULL);
 	CHECK(report.found);
 	CHECK(!report.kept);
@@ -860,7 +888,7 @@ test_adopt_replaces(void)
 				   " flags timeout; }\n"
 				   "}\n"),
 			  0);
-		g = gate_adopt(&opts, &report, err, sizeof err);
+		g = gate_adopt(&opts, false, &report, err, sizeof err);
 		CHECK(g != NULL);
 		CHECK(report.found && !report.kept);
 		CHECK(strstr(report.why_dropped, "its set allow6 has another "
@@ -874,7 +902,7 @@ test_adopt_replaces(void)
 		CHECK_INT(nft_run("add table inet dnsgate '{ flags dormant; }'"),
 			  0);
 		CHECK(table_has("flags dormant"));
-		g = gate_adopt(&opts, &report, err, sizeof err);
+		g = gate_adopt(&opts, false, &report, err, sizeof err);
 		CHECK(g != NULL);
 		CHECK(report.found && !report.kept);
 		CHECK(strstr(report.why_dropped, "dormant") != NULL);
@@ -885,7 +913,7 @@ test_adopt_replaces(void)
 
 	/* No table: nothing found, a new one made. */
 	CHECK_INT(gate_remove_table(err, sizeof err), 0);
-	g = gate_adopt(&opts, &report, err, sizeof err);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
 	CHECK(g != NULL);
 	CHECK(!report.found && !report.kept);
 	CHECK_INT(report.grants, 0);
@@ -998,6 +1026,7 @@ main(void)
 
 	test_large();
 	test_adopt_keeps_grants();
+	test_adopt_vouched();
 	test_adopt_replaces();
 	test_failsafe();
 	if (have_nft)
