@@ -53,7 +53,7 @@ struct daemon {
 				    wrote into the grant sets, or we may
 				    have missed it */
 	int exit_status;
-	struct timespec started; /* CLOCK_MONOTONIC, for the uptime */
+	struct timespec started;        /* CLOCK_MONOTONIC, for the uptime */
 	struct gate_failsafe *failsafe; /* fail-mode open: for faults */
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
@@ -122,18 +122,18 @@ choose_upstreams(struct daemon *d)
 
 /* --- statistics --------------------------------------------------------- */
 
-struct text {
+struct stats_line {
 	char *buf;
 	size_t size;
 	size_t used;
 };
 
-static void text_add(struct text *t, const char *fmt, ...)
+static void stats_add(struct stats_line *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Appends ", " and the formatted item; cuts at the end of buf. */
 static void
-text_add(struct text *t, const char *fmt, ...)
+stats_add(struct stats_line *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -148,8 +148,9 @@ text_add(struct text *t, const char *fmt, ...)
 	n = vsnprintf(t->buf + t->used, t->size - t->used, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		t->used += (size_t)n < t->size - t->used ? (size_t)n
-							 : t->size - t->used - 1;
+		t->used += (size_t)n < t->size - t->used
+				   ? (size_t)n
+				   : t->size - t->used - 1;
 }
 
 /* Every counter the daemon keeps, as one line ("12 queries, 10 allowed,
@@ -159,28 +160,28 @@ static void
 format_statistics(const struct daemon *d, char *buf, size_t size)
 {
 	const struct query_stats *st = &d->engine.stats;
-	struct text t = {buf, size, 0};
+	struct stats_line t = {buf, size, 0};
 	struct timespec now;
 	long long up;
 	char err[256];
 	int64_t rejected;
 
 	buf[0] = '\0';
-	text_add(&t, "%llu queries", (unsigned long long)st->queries);
-	text_add(&t, "%llu allowed", (unsigned long long)st->allowed);
-	text_add(&t, "%llu blocked", (unsigned long long)st->blocked);
-	text_add(&t, "%llu failed", (unsigned long long)st->failed);
-	text_add(&t, "%llu malformed", (unsigned long long)st->malformed);
-	text_add(&t, "%llu from cache", (unsigned long long)st->cache_hits);
-	text_add(&t, "%llu grants", (unsigned long long)st->grants);
+	stats_add(&t, "%llu queries", (unsigned long long)st->queries);
+	stats_add(&t, "%llu allowed", (unsigned long long)st->allowed);
+	stats_add(&t, "%llu blocked", (unsigned long long)st->blocked);
+	stats_add(&t, "%llu failed", (unsigned long long)st->failed);
+	stats_add(&t, "%llu malformed", (unsigned long long)st->malformed);
+	stats_add(&t, "%llu from cache", (unsigned long long)st->cache_hits);
+	stats_add(&t, "%llu grants", (unsigned long long)st->grants);
 	/* The kernel's counter, while the table is there. */
 	rejected = nft_dump_rejected_packets(err, sizeof err);
 	if (rejected >= 0)
-		text_add(&t, "%lld packets rejected", (long long)rejected);
+		stats_add(&t, "%lld packets rejected", (long long)rejected);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	up = (long long)(now.tv_sec - d->started.tv_sec);
-	text_add(&t, "up %lldh%02lldm%02llds", up / 3600, up / 60 % 60,
-		 up % 60);
+	stats_add(&t, "up %lldh%02lldm%02llds", up / 3600, up / 60 % 60,
+		  up % 60);
 }
 
 /* --- signals -------------------------------------------------------------
