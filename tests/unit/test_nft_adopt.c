@@ -78,12 +78,14 @@ test_inspect_and_clear(struct nft_batch *b)
 	struct nft_adopt_plan plan;
 	char err[256], *table;
 
-	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err),
+		  0);
 	CHECK(!plan.found);
 	nft_adopt_plan_free(&plan);
 
 	CHECK_INT(nft_load(left_behind), 0);
-	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err),
+		  0);
 	CHECK(plan.found);
 	CHECK(plan.keep);
 	/* 192.0.2.3 has no timeout, 192.0.2.2 more than 1800 s left. */
@@ -110,8 +112,32 @@ test_inspect_and_clear(struct nft_batch *b)
 	}
 	free(table);
 
+	/* Changed between the look and the batch: the batch fails whole,
+	 * naming what failed, and the table is as it was. */
+	CHECK_INT(nft_run("add element inet dnsgate allow4 "
+			  "'{ \"/\" . 192.0.2.4 }'"),
+		  0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err),
+		  0);
+	CHECK_INT(plan.n_distrusted, 1);
+	CHECK_INT(nft_run("delete element inet dnsgate allow4 "
+			  "'{ \"/\" . 192.0.2.4 }'"),
+		  0);
+	CHECK_INT(nft_run("add chain inet dnsgate late"), 0);
+	nft_batch_start(b, nft_adopt_clear_bytes(&plan));
+	nft_adopt_clear(b, &plan);
+	err[0] = '\0';
+	CHECK_INT(nft_batch_send(b, err, sizeof err), -ENOENT);
+	CHECK_STR(err, "netlink: deleting an element dnsgated did not write: "
+		       "No such file or directory");
+	nft_adopt_plan_free(&plan);
+	table = capture("nft list table inet dnsgate");
+	CHECK(table != NULL && strstr(table, "chain late") != NULL);
+	free(table);
+
 	/* Another size: judged, not kept; every grant counted as lost. */
-	CHECK_INT(nft_adopt_inspect(b, 16, 1800, true, &plan, err, sizeof err), 0);
+	CHECK_INT(nft_adopt_inspect(b, 16, 1800, true, &plan, err, sizeof err),
+		  0);
 	CHECK(plan.found && !plan.keep);
 	CHECK_INT(plan.grants, 2);
 	CHECK_INT(plan.n_distrusted, 0);
