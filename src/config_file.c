@@ -141,6 +141,28 @@ parse_bool(const struct cursor *c, const char *value, bool *out)
 	return parse_error(c, value, "expected yes or no, got '%s'", value);
 }
 
+static int
+parse_fail_mode(const struct cursor *c, const char *value,
+		enum config_fail_mode *out)
+{
+	if (strcmp(value, "closed") == 0) {
+		*out = CONFIG_FAIL_CLOSED;
+		return 0;
+	}
+	if (strcmp(value, "open") == 0) {
+		*out = CONFIG_FAIL_OPEN;
+		return 0;
+	}
+	return parse_error(c, value, "expected closed or open, got '%s'",
+			   value);
+}
+
+const char *
+config_fail_mode_name(enum config_fail_mode mode)
+{
+	return mode == CONFIG_FAIL_OPEN ? "open" : "closed";
+}
+
 /* "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:5353". */
 static int
 parse_upstream(const struct cursor *c, const char *value)
@@ -313,6 +335,8 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		cfg->log_file = xstrdup(value);
 	} else if (strcmp(key, "log-queries") == 0) {
 		return parse_bool(c, value, &cfg->log_queries);
+	} else if (strcmp(key, "fail-mode") == 0) {
+		return parse_fail_mode(c, value, &cfg->fail_mode);
 	} else {
 		return parse_error(c, key, "unknown setting '%s'", key);
 	}
@@ -480,6 +504,7 @@ config_print(const struct config *cfg, FILE *out)
 	if (cfg->log_file != NULL)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");
+	fprintf(out, "fail-mode %s\n", config_fail_mode_name(cfg->fail_mode));
 }
 
 static void

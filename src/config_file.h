@@ -13,6 +13,13 @@
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
 
+/* fail-mode: what the host gets while dnsgated is down after dying. */
+enum config_fail_mode {
+	CONFIG_FAIL_CLOSED, /* the table stays: nothing new gets through */
+	CONFIG_FAIL_OPEN,   /* the table goes: DNS and connections as without
+			       dnsgate */
+};
+
 struct config {
 	uint16_t listen_port;     /* listen-port */
 	char **upstreams;         /* upstream: "ip" or "[ip]:port" */
@@ -47,6 +54,7 @@ struct config {
 				     may still be served (RFC 8767) */
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
+	enum config_fail_mode fail_mode; /* fail-mode */
 };
 
 /* A config with every default and no lists or upstreams. */
@@ -60,6 +68,9 @@ struct config *config_parse(const char *text, const char *name, char *err,
 			    size_t errlen);
 
 void config_free(struct config *cfg);
+
+/* "closed" or "open", as the setting is written. */
+const char *config_fail_mode_name(enum config_fail_mode mode);
 
 /* Writes the config back in its own syntax (dnsgated -n). */
 void config_print(const struct config *cfg, FILE *out);

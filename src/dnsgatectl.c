@@ -1,8 +1,9 @@
-/* dnsgatectl.c - looks at and clears the gate in the kernel, and asks the
- * daemon how it is doing. grants, rejected and remove-table talk netlink
- * to nftables in the current network namespace, so they work whether or
- * not dnsgated is running (after a crash, too); status asks dnsgated
- * over its control socket. */
+/* dnsgatectl.c - looks at and clears the gate in the kernel, carries out
+ * the configured fail-mode after dnsgated stopped, and asks the daemon
+ * how it is doing. grants, rejected, remove-table and apply-fail-mode
+ * talk netlink to nftables in the current network namespace, so they
+ * work whether or not dnsgated is running (after a crash, too); status
+ * asks dnsgated over its control socket. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,27 +12,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "config_file.h"
 #include "control.h"
 #include "control_client.h"
 #include "json.h"
+#include "nft_batch.h"
+#include "nft_dump.h"
 #include "nft_gate.h"
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dnsgatectl [-s control-socket] COMMAND\n"
-		"  status [--json]  the daemon's counters (over its control "
-		"socket,\n"
-		"                default " CONTROL_DEFAULT_PATH ")\n"
-		"  grants        list the (app cgroup, address) grants in force\n"
-		"  rejected      how many packets the gate has rejected\n"
-		"  remove-table  delete the table inet " GATE_TABLE_NAME
-		" (after a crash of dnsgated)\n");
+		"usage: dnsgatectl [-c config] [-s control-socket] COMMAND\n"
+		"  status [--json]  the daemon's counters, over its control "
+		"socket\n"
+		"                   (-s, or the config's control-socket, or\n"
+		"                   " CONTROL_DEFAULT_PATH ")\n"
+		"  grants           list the (app cgroup, address) grants in "
+		"force\n"
+		"  rejected         how many packets the gate has rejected\n"
+		"  remove-table     delete the table inet " GATE_TABLE_NAME
+		" (after a crash of dnsgated)\n"
+		"  apply-fail-mode  after dnsgated has stopped: remove the "
+		"table\n"
+		"                   in fail-mode open, leave it in closed\n"
+		"  -c FILE          the configuration apply-fail-mode and "
+		"status read\n"
+		"                   (default " CONFIG_DEFAULT_PATH ")\n");
 }
 
 struct list_state {
@@ -39,7 +50,7 @@ struct list_state {
 };
 
 static void
-print_grant(const struct gate_element *el, void *arg)
+print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
 	char path[512] = "?", addr[64];
@@ -61,7 +72,7 @@ cmd_grants(void)
 	int n;
 
 	st.tree = cgroup_tree_open(err, sizeof err);
-	n = gate_list_grants(print_grant, &st, err, sizeof err);
+	n = nft_dump_grants(print_grant, &st, err, sizeof err);
 	cgroup_tree_free(st.tree);
 	if (n == -ENOENT) {
 		fprintf(stderr, "dnsgatectl: no table inet %s here: is dnsgated "
@@ -79,7 +90,7 @@ static int
 cmd_rejected(void)
 {
 	char err[256];
-	int64_t n = gate_rejected_packets(err, sizeof err);
+	int64_t n = nft_dump_rejected_packets(err, sizeof err);
 
 	if (n < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
@@ -98,6 +109,80 @@ cmd_remove_table(void)
 		fprintf(stderr, "dnsgatectl: %s\n", err);
 		return 1;
 	}
+	return 0;
+}
+
+/* 1 when the table exists, 0 when not, or -errno with a reason in err. */
+static int
+table_exists(char *err, size_t errlen)
+{
+	struct nft_batch *b = nft_batch_new(err, errlen);
+	uint32_t flags;
+	int ret;
+
+	if (b == NULL)
+		return -errno;
+	ret = nft_dump_table_flags(b, &flags);
+	nft_batch_free(b);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "looking for the table", ret);
+		return ret;
+	}
+	return 1;
+}
+
+/* The service manager's step after dnsgated has stopped, for whatever
+ * reason (systemd's ExecStopPost). A clean stop has removed the table
+ * already; after a crash it is still there, and the config's fail-mode
+ * says whether the host stays gated until dnsgated is back. */
+static int
+cmd_apply_fail_mode(const char *config_path)
+{
+	char err[512];
+	struct config *cfg = config_load(config_path, err, sizeof err);
+	int exists, grants;
+
+	if (cfg == NULL) {
+		fprintf(stderr,
+			"dnsgatectl: %s; the table inet %s, if any, is left as "
+			"it is (fail-mode closed, the default): "
+			"'dnsgatectl remove-table' opens the host\n",
+			err, GATE_TABLE_NAME);
+		return 1;
+	}
+	exists = table_exists(err, sizeof err);
+	if (exists < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (!exists) {
+		printf("dnsgatectl: no table inet %s (dnsgated removed it "
+		       "on a clean stop, or never made it): nothing to do\n",
+		       GATE_TABLE_NAME);
+	} else if (cfg->fail_mode == CONFIG_FAIL_OPEN) {
+		if (gate_remove_table(err, sizeof err) < 0) {
+			fprintf(stderr, "dnsgatectl: fail-mode open: %s\n",
+				err);
+			config_free(cfg);
+			return 1;
+		}
+		printf("dnsgatectl: fail-mode open: removed the table inet %s "
+		       "that dnsgated left; DNS and connections work without "
+		       "it until dnsgated is back\n",
+		       GATE_TABLE_NAME);
+	} else {
+		grants = nft_dump_grants(NULL, NULL, err, sizeof err);
+		printf("dnsgatectl: fail-mode closed: left the table inet %s "
+		       "in place with %d live grants; until dnsgated is back "
+		       "nothing new gets through and DNS is refused; the next "
+		       "dnsgated adopts it, 'dnsgatectl remove-table' opens "
+		       "the host\n",
+		       GATE_TABLE_NAME, grants < 0 ? 0 : grants);
+	}
+	config_free(cfg);
 	return 0;
 }
 
@@ -129,14 +214,51 @@ cmd_status(const char *socket_path, bool json)
 	return 0;
 }
 
+/* -s, else the control-socket of the config given with -c, else the
+ * default. */
+static int
+status_command(const char *config_path, bool config_given,
+	       const char *socket_path, bool json)
+{
+	struct config *cfg;
+	char err[512];
+	int rc;
+
+	if (socket_path != NULL || !config_given)
+		return cmd_status(socket_path != NULL ? socket_path
+						      : CONTROL_DEFAULT_PATH,
+				  json);
+	cfg = config_load(config_path, err, sizeof err);
+	if (cfg == NULL) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return 1;
+	}
+	if (cfg->control_socket == NULL) {
+		fprintf(stderr, "dnsgatectl: %s sets control-socket none: "
+			"dnsgated has no control socket to ask\n",
+			config_path);
+		config_free(cfg);
+		return 1;
+	}
+	rc = cmd_status(cfg->control_socket, json);
+	config_free(cfg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *socket_path = CONTROL_DEFAULT_PATH;
+	const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
+	const char *command;
+	bool config_given = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+hs:")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:hs:")) != -1) {
 		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			config_given = true;
+			break;
 		case 's':
 			socket_path = optarg;
 			break;
@@ -148,31 +270,35 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	argc -= optind - 1;
-	argv += optind - 1;
-	if (argc >= 2 && strcmp(argv[1], "status") == 0) {
-		if (argc == 2)
-			return cmd_status(socket_path, false);
-		if (argc == 3 && strcmp(argv[2], "--json") == 0)
-			return cmd_status(socket_path, true);
+	if (optind < argc && strcmp(argv[optind], "status") == 0) {
+		if (optind == argc - 1)
+			return status_command(config_path, config_given,
+					      socket_path, false);
+		if (optind == argc - 2 &&
+		    strcmp(argv[optind + 1], "--json") == 0)
+			return status_command(config_path, config_given,
+					      socket_path, true);
 		usage(stderr);
 		return 2;
 	}
-	if (argc != 2) {
+	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "grants") == 0)
+	command = argv[optind];
+	if (strcmp(command, "grants") == 0)
 		return cmd_grants();
-	if (strcmp(argv[1], "rejected") == 0)
+	if (strcmp(command, "rejected") == 0)
 		return cmd_rejected();
-	if (strcmp(argv[1], "remove-table") == 0)
+	if (strcmp(command, "remove-table") == 0)
 		return cmd_remove_table();
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(command, "apply-fail-mode") == 0)
+		return cmd_apply_fail_mode(config_path);
+	if (strcmp(command, "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "dnsgatectl: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "dnsgatectl: unknown command '%s'\n", command);
 	usage(stderr);
 	return 2;
 }

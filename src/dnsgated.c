@@ -2,8 +2,8 @@
  * Start-up errors are fatal with one line saying what to do; the table is
  * created only after the DNS sockets are listening, and removed before
  * anything else on exit, so the host is never left redirecting DNS to a
- * daemon that is not there (except after a crash: the next start, or
- * `dnsgatectl remove-table`, clears it). */
+ * daemon that is not there (except after a crash: the next start adopts
+ * it with its grants, or `dnsgatectl remove-table` clears it). */
 #include "config.h"
 
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "control.h"
 #include "listener.h"
 #include "log.h"
+#include "nft_dump.h"
 #include "nft_gate.h"
 #include "nft_watch.h"
 #include "nsswitch.h"
@@ -52,7 +53,11 @@ struct daemon {
 	struct control *control;
 	struct status_sources status;
 	struct event *rebuild;   /* recreates the table, shortly after */
+	bool grants_untrusted;   /* since the last rebuild, another program
+				    wrote into the grant sets, or we may
+				    have missed it */
 	int exit_status;
+	struct gate_failsafe *failsafe; /* fail-mode open: for faults */
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
@@ -136,6 +141,81 @@ choose_upstreams(struct daemon *d)
 			 d->cfg->resolv_conf, skipped);
 }
 
+/* --- signals -------------------------------------------------------------
+ * Every signal that can be caught means something or is ignored
+ * (dnsgated(8), SIGNALS), so that none ends the daemon by its default
+ * action and leaves the host's DNS redirected to nobody. */
+
+/* Signals whose default would end or stop the daemon and which mean
+ * nothing to it; the real-time signals are ignored too. */
+static const int ignored_signals[] = {
+	SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,
+	SIGXFSZ, SIGXCPU, SIGSTKFLT, SIGTSTP, SIGTTIN, SIGTTOU,
+};
+
+/* Faults cannot be survived: the process dies of them. */
+static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+				    SIGABRT, SIGSYS, SIGTRAP};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+ignore_signals(void)
+{
+	size_t i;
+	int sig;
+
+	for (i = 0; i < N_OF(ignored_signals); i++)
+		signal(ignored_signals[i], SIG_IGN);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, SIG_IGN);
+}
+
+/* The handler of a fault can only use what was made before. */
+static const struct gate_failsafe *volatile fault_failsafe;
+
+/* fail-mode open: the table goes with the daemon (one sendto of a batch
+ * built at start), then the fault takes its course: the signal, raised
+ * again with its default action, ends the process with a core dump. */
+static void
+on_fault(int sig)
+{
+	gate_failsafe_fire(fault_failsafe);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* In fail-mode open only; in closed the table stays for the restart to
+ * adopt. On its own stack, so a stack overflow can still be handled. */
+static void
+arm_fault_failsafe(struct daemon *d)
+{
+	static char fault_stack[64 * 1024];
+	stack_t stack;
+	struct sigaction sa;
+	char err[256];
+	size_t i;
+
+	if (d->cfg->fail_mode != CONFIG_FAIL_OPEN)
+		return;
+	d->failsafe = gate_failsafe_new(err, sizeof err);
+	if (d->failsafe == NULL)
+		fatal("fail-mode open: cannot prepare the removal of the table "
+		      "for a crash: %s",
+		      err);
+	fault_failsafe = d->failsafe;
+	memset(&stack, 0, sizeof stack);
+	stack.ss_sp = fault_stack;
+	stack.ss_size = sizeof fault_stack;
+	sigaltstack(&stack, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < N_OF(fault_signals); i++)
+		sigaction(fault_signals[i], &sa, NULL);
+}
+
 static void
 on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -143,6 +223,33 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 	log_info("%s: stopping", strsignal((int)sig));
 	event_base_loopbreak(d->base);
+}
+
+/* dnsmasq's meaning of SIGUSR1. */
+static void
+on_statistics_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	status_log(&d->status, "(SIGUSR1)");
+}
+
+/* For logrotate: the file was moved away, write a new one. */
+static void
+on_reopen_signal(evutil_socket_t sig, short what, void *arg)
+{
+	if (log_file_path() == NULL) {
+		log_info("SIGUSR2: logging to standard error, no log-file to "
+			 "reopen");
+		return;
+	}
+	if (log_reopen() < 0) {
+		log_error("SIGUSR2: cannot reopen log-file %s: %s; still "
+			  "writing to the file opened before",
+			  log_file_path(), strerror(errno));
+		return;
+	}
+	log_info("SIGUSR2: reopened log-file %s", log_file_path());
 }
 
 /* Each list is read again; one that cannot be read or looks broken keeps
@@ -187,28 +294,92 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 	return -1;
 }
 
-/* Creates the table for the cgroup levels the host has now. */
+/* The signals handled on the event loop, and what each does. They are
+ * held until the loop handles them. */
+static const struct {
+	int sig;
+	event_callback_fn fn;
+} loop_signals[] = {
+	{SIGTERM, on_stop_signal},
+	{SIGINT, on_stop_signal},
+	{SIGQUIT, on_stop_signal},
+	{SIGHUP, on_reload_signal},
+	{SIGUSR1, on_statistics_signal},
+	{SIGUSR2, on_reopen_signal},
+};
+
+static void
+loop_signal_set(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < N_OF(loop_signals); i++)
+		sigaddset(set, loop_signals[i].sig);
+}
+
+/* Makes the table for the cgroup levels the host has now. With report,
+ * a table already there keeps its grants when it can (gate_adopt: at a
+ * rebuild the watcher vouches for them, at start they are checked);
+ * without, it is replaced, grants and all. */
 static struct gate *
-open_gate(struct daemon *d, char *err, size_t errlen)
+open_gate(struct daemon *d, struct gate_adoption *report, char *err,
+	  size_t errlen)
 {
 	d->gate_options.max_level = cgroup_max_level(d->cgroups);
 	if (d->gate_options.max_level == 0)
 		d->gate_options.max_level = 1;
-	return gate_open(&d->gate_options, err, errlen);
+	d->gate_options.max_grant_sec = d->cfg->grant_ttl_max;
+	if (report == NULL)
+		return gate_open(&d->gate_options, err, errlen);
+	return gate_adopt(&d->gate_options, d->gate != NULL, report, err,
+			  errlen);
 }
 
-/* Recreates the table someone else changed. Grants are lost with it:
- * apps must resolve again, so say so. If it cannot be recreated, nothing
- * is gated and DNS goes nowhere: stop, loudly, so the service manager can
- * restart dnsgated (and the host's network works without it meanwhile). */
+/* What happened to the grants of a table that was there before. */
+static void
+log_adoption(const struct gate_adoption *r, const char *whose)
+{
+	if (r->kept) {
+		log_info("adopted the table inet %s left by %s with %u live "
+			 "grants: apps keep connecting to what they resolved; "
+			 "its rules and exempt networks are renewed",
+			 GATE_TABLE_NAME, whose, r->grants);
+		if (r->n_distrusted > 0)
+			log_warn("deleted %zu elements of its grant sets that "
+				 "dnsgated cannot have written (without a "
+				 "timeout, or longer than grant-ttl-max): "
+				 "another program added them, or grant-ttl-max "
+				 "was lowered",
+				 r->n_distrusted);
+	} else if (r->found) {
+		log_warn("replaced the table inet %s left by %s: %s. Its %u "
+			 "grants are dropped: apps connect again after their "
+			 "next lookup (restart an app that seems stuck)",
+			 GATE_TABLE_NAME, whose, r->why_dropped, r->grants);
+	}
+}
+
+/* Recreates the table someone else changed. The grants are kept when the
+ * watcher saw no other program write into the grant sets (a rule slipped
+ * in, an exempt element added): they are then all our own. After a
+ * foreign write there, or lost notifications, nothing in the sets can be
+ * told from our own grants, so the table is replaced and apps must
+ * resolve again. If it cannot be recreated, nothing is gated and DNS goes
+ * nowhere: stop, loudly, so the service manager can restart dnsgated
+ * (and the host's network works without it meanwhile). */
 static void
 on_rebuild(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct gate_adoption report;
+	bool untrusted = d->grants_untrusted;
 	struct gate *g;
 	char err[512];
 
-	g = open_gate(d, err, sizeof err);
+	d->grants_untrusted = false;
+	memset(&report, 0, sizeof report);
+	g = open_gate(d, untrusted ? NULL : &report, err, sizeof err);
 	if (g == NULL) {
 		log_error("another program changed the table inet %s and it "
 			  "cannot be recreated (%s): stopping, since nothing is "
@@ -220,13 +391,27 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	}
 	gate_close(d->gate, false, err, sizeof err);
 	d->gate = d->engine.gate = g;
-	query_engine_grants_lost(&d->engine);
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
+	if (report.kept) {
+		log_warn("another program changed the table inet %s (a rule or "
+			 "an exempt network added by hand?): renewed its rules "
+			 "and exempt networks around the grants, which it did "
+			 "not touch",
+			 GATE_TABLE_NAME);
+		return;
+	}
+	query_engine_grants_lost(&d->engine);
 	log_warn("another program changed or deleted the table inet %s (an "
 		 "'nft flush ruleset', a firewall reload?): recreated it; "
-		 "grants made so far are gone, apps connect again after their "
-		 "next lookup",
-		 GATE_TABLE_NAME);
+		 "grants made so far are gone%s, apps connect again after "
+		 "their next lookup",
+		 GATE_TABLE_NAME,
+		 untrusted ? " (it wrote into the grant sets, or its changes "
+			     "were not all seen)"
+			   : "");
+	if (report.found)
+		log_warn("the changed table could not be kept: %s",
+			 report.why_dropped);
 }
 
 /* Lost notifications may have hidden any change: rebuild then too. The
@@ -242,6 +427,8 @@ on_table_event(void *arg, enum nft_watch_event what)
 		log_warn("nftables notifications were lost: recreating the "
 			 "table inet %s to be sure of it",
 			 GATE_TABLE_NAME);
+	if (what != NFT_WATCH_CHANGED)
+		d->grants_untrusted = true;
 	if (!evtimer_pending(d->rebuild, NULL))
 		evtimer_add(d->rebuild, &soon);
 }
@@ -269,6 +456,7 @@ start(struct daemon *d)
 {
 	struct upstream_options uo;
 	struct gate_options *go = &d->gate_options;
+	struct gate_adoption adoption;
 	char err[512];
 	size_t i;
 
@@ -336,12 +524,18 @@ start(struct daemon *d)
 	go->exempt = d->cfg->exempt;
 	go->n_exempt = d->cfg->n_exempt;
 	go->set_size = d->cfg->set_size;
-	d->gate = open_gate(d, err, sizeof err);
+	d->gate = open_gate(d, &adoption, err, sizeof err);
 	if (d->gate == NULL)
 		fatal("cannot create the nftables table inet %s: %s",
 		      GATE_TABLE_NAME, err);
 	d->engine.gate = d->gate;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
+	log_adoption(&adoption, "an earlier dnsgated");
+	if (adoption.kept &&
+	    query_engine_adopt_grants(&d->engine, err, sizeof err) < 0)
+		log_warn("cannot read the adopted grants back (%s): they are "
+			 "not counted against their apps' shares",
+			 err);
 	/* With the redirect in place: a loop through another resolver on
 	 * this host shows only now. */
 	upstream_check_loops(d->upstream, on_loop_check, d);
@@ -445,10 +639,11 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
-	struct event *sigint, *sigterm, *sighup;
-	sigset_t stop_signals;
+	struct event *signal_events[N_OF(loop_signals)];
+	sigset_t held;
 	bool check_only = false;
 	char err[1024];
+	size_t i;
 	int ch, status;
 
 	memset(&d, 0, sizeof d);
@@ -505,36 +700,35 @@ main(int argc, char **argv)
 			d.cfg->log_file, strerror(errno));
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	ignore_signals();
 	/* Held until the loop can handle them: a signal between creating the
 	 * table and handling it must not leave the table behind. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	loop_signal_set(&held);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	arm_fault_failsafe(&d);
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		fatal("cannot initialise c-ares");
 
 	start(&d);
-	sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
-	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sighup, NULL);
-	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+	for (i = 0; i < N_OF(loop_signals); i++) {
+		signal_events[i] = evsignal_new(d.base, loop_signals[i].sig,
+						loop_signals[i].fn, &d);
+		evsignal_add(signal_events[i], NULL);
+	}
+	sigprocmask(SIG_UNBLOCK, &held, NULL);
 
 	event_base_dispatch(d.base);
 
 	/* Freeing the signal events restores the default actions: hold the
 	 * signals from here on, or a second Ctrl-C would kill the daemon
 	 * before it removes the table. */
-	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-	event_free(sigint);
-	event_free(sigterm);
-	event_free(sighup);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	for (i = 0; i < N_OF(loop_signals); i++)
+		event_free(signal_events[i]);
 	status = stop(&d);
+	/* The table is gone: a fault from here on has nothing to remove. */
+	fault_failsafe = NULL;
+	gate_failsafe_free(d.failsafe);
 	ares_library_cleanup();
 	log_set_file(NULL);
 	return status;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static FILE *log_file;
+static char *log_path; /* log_file's path, for log_reopen */
 
 void
 log_set_level(enum log_level level)
@@ -27,21 +29,54 @@ int
 log_set_file(const char *path)
 {
 	FILE *f;
+	char *copy;
 
 	if (path == NULL) {
 		if (log_file != NULL)
 			fclose(log_file);
 		log_file = NULL;
+		free(log_path);
+		log_path = NULL;
 		return 0;
 	}
-	f = fopen(path, "a");
-	if (f == NULL)
+	copy = strdup(path);
+	if (copy == NULL)
 		return -1;
+	f = fopen(path, "a");
+	if (f == NULL) {
+		free(copy);
+		return -1;
+	}
 	setvbuf(f, NULL, _IOLBF, 0);
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = f;
+	free(log_path);
+	log_path = copy;
 	return 0;
+}
+
+const char *
+log_file_path(void)
+{
+	return log_path;
+}
+
+int
+log_reopen(void)
+{
+	char *path = log_path;
+	int ret;
+
+	if (path == NULL)
+		return 0;
+	log_path = NULL; /* log_set_file frees the old copy otherwise */
+	ret = log_set_file(path);
+	if (ret < 0)
+		log_path = path;
+	else
+		free(path);
+	return ret;
 }
 
 static void log_vwrite(const char *tag, const char *fmt, va_list ap)

@@ -21,6 +21,15 @@ enum log_level log_get_level(void);
  * stderr again. Returns 0, or -1 with errno set (logging stays as it was). */
 int log_set_file(const char *path);
 
+/* The file lines go to, or NULL for stderr. */
+const char *log_file_path(void);
+
+/* Opens the log file's path again, as a new file when logrotate moved the
+ * old one away, and writes there from now on. Returns 0 (also when
+ * logging to stderr: nothing to reopen), or -1 with errno set: the old
+ * file stays in use. */
+int log_reopen(void);
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,7 @@
 /* nft_gate.h - the daemon's nftables table "inet dnsgate", through
- * netlink (libmnl + libnftnl), never by running nft.
+ * netlink (libmnl + libnftnl), never by running nft: made, grown, granted
+ * into and removed here; nft_rules.c builds its objects, nft_batch.c
+ * sends them, nft_dump.h reads them back.
  *
  * The table holds, as `nft list table inet dnsgate` prints it:
  *   chain nat-output (type nat hook output priority -100):
@@ -32,7 +34,9 @@
  *     grant, so a full set means deny, never allow;
  *   sets exempt4/exempt6 (flags interval) with the exempt networks,
  *     overlapping ones merged.
- * Every change is one netlink batch whose ack is awaited. */
+ * Every change is one netlink batch whose ack is awaited. A table left
+ * behind by a dnsgated that died is adopted with its grants
+ * (gate_adopt, nft_adopt.h). */
 #ifndef DNSGATE_NFT_GATE_H
 #define DNSGATE_NFT_GATE_H
 
@@ -41,28 +45,58 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "nft_table.h"
 
-#define GATE_TABLE_NAME "dnsgate"
+#define GATE_TABLE_NAME NFT_TABLE_NAME
 
 struct gate_options {
 	uint16_t dns_port;      /* where DNS is redirected to */
 	uint32_t upstream_mark; /* SO_MARK of the daemon's upstream sockets */
 	const struct ip_prefix *exempt;
 	size_t n_exempt;
-	uint32_t set_size;  /* maximum elements in allow4 and in allow6 */
-	unsigned max_level; /* create gate rules for levels 1..max_level */
+	uint32_t set_size;      /* maximum elements in allow4 and in allow6 */
+	unsigned max_level;     /* create gate rules for levels 1..max_level */
+	uint32_t max_grant_sec; /* the longest grant (grant-ttl-max); 0: no
+				   limit. gate_adopt distrusts longer ones */
 };
 
 struct gate;
 
 /* Creates the table in one batch: a table of the same name left by an
- * earlier run is deleted in the same batch, other tables are untouched.
- * Refuses options that would make no gate: dns_port 0, upstream_mark 0
- * (every unmarked socket has mark 0), set_size 0, max_level above 255.
- * Returns NULL with a reason in err (e.g. "netlink: changing the nftables
- * ruleset: Operation not permitted: dnsgated needs CAP_NET_ADMIN"). */
+ * earlier run is deleted in the same batch, grants and all; other tables
+ * are untouched. Refuses options that would make no gate: dns_port 0,
+ * upstream_mark 0 (every unmarked socket has mark 0), set_size 0,
+ * max_level above 255. Returns NULL with a reason in err (e.g. "netlink:
+ * changing the nftables ruleset: Operation not permitted: dnsgated needs
+ * CAP_NET_ADMIN"). */
 struct gate *gate_open(const struct gate_options *opts, char *err,
 		       size_t errlen);
+
+/* What gate_adopt found and did. */
+struct gate_adoption {
+	bool found;            /* a table inet dnsgate was there */
+	bool kept;             /* its grants were kept */
+	unsigned grants;       /* its live grants: kept, or dropped with it */
+	size_t n_distrusted;   /* kept: elements deleted that dnsgated cannot
+				  have written (no timeout, or longer than
+				  max_grant_sec) */
+	char why_dropped[320]; /* found && !kept: the reason */
+};
+
+/* Like gate_open, but a table left by an earlier dnsgated (a crash, a
+ * kill -9) is taken over: its sets allow4 and allow6 are kept with their
+ * live elements and remaining timeouts, and everything else (chains,
+ * rules, exempt sets, anything another program added) is replaced, in
+ * one batch. When the sets differ from what opts would make (key, flags,
+ * set_size), the table is replaced as by gate_open and why_dropped says
+ * why. With vouched (every change to the sets since this process made
+ * them was watched, and none was another program's), the elements are
+ * taken as they are, not listed and checked, and report->grants stays 0:
+ * listing 60,000 takes about 0.2 s. Fills *report (also on NULL, as far
+ * as it got). */
+struct gate *gate_adopt(const struct gate_options *opts, bool vouched,
+			struct gate_adoption *report, char *err,
+			size_t errlen);
 
 /* Deletes the table (when remove_table; a table already gone is no
  * error) and frees the handle. Without remove_table the gate stays closed
@@ -100,21 +134,16 @@ int gate_allow(struct gate *g, uint64_t cgroup_id,
  * it was deleted or absent, -errno otherwise. */
 int gate_remove_table(char *err, size_t errlen);
 
-/* One element of allow4/allow6, as listed by gate_list_grants. */
-struct gate_element {
-	uint64_t cgroup_id;
-	struct ip_addr addr;
-	uint64_t expires_ms; /* remaining time */
-};
+/* A deletion of the table built ahead, for a handler of a fatal signal
+ * (fail-mode open): gate_failsafe_fire sends it with one sendto(2), which
+ * is async-signal-safe, and waits for nothing, so a dnsgated dying of a
+ * fault does not leave the host without DNS. Its own netlink socket. */
+struct gate_failsafe;
 
-/* Calls fn for each element of allow4 and allow6 in the current network
- * namespace (expired elements are not listed). Returns the number of
- * elements, or -errno (-ENOENT when the table does not exist). */
-int gate_list_grants(void (*fn)(const struct gate_element *, void *),
-		     void *arg, char *err, size_t errlen);
-
-/* Packets rejected by the gate so far (the reject rule's counter), or
- * -errno (-ENOENT when the table does not exist). */
-int64_t gate_rejected_packets(char *err, size_t errlen);
+struct gate_failsafe *gate_failsafe_new(char *err, size_t errlen);
+/* Deletes the table now (or does nothing when there is none). Returns 0 or
+ * -errno; async-signal-safe. */
+int gate_failsafe_fire(const struct gate_failsafe *f);
+void gate_failsafe_free(struct gate_failsafe *f);
 
 #endif

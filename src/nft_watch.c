@@ -17,7 +17,7 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "nft_gate.h"
+#include "nft_table.h"
 #include "nft_watch.h"
 #include "xmalloc.h"
 
@@ -38,22 +38,40 @@ struct nft_watch {
 struct change {
 	const struct nft_watch *w;
 	bool foreign;
+	bool grants; /* a foreign write into allow4/allow6 */
 };
 
 /* NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE and
  * NFTA_SET_ELEM_LIST_TABLE are all attribute 1: the name of the table the
- * object belongs to. */
+ * object belongs to; NFTA_SET_NAME and NFTA_SET_ELEM_LIST_SET are both
+ * attribute 2, the set's name. */
 #define ATTR_TABLE_NAME 1
+#define ATTR_SET_NAME 2
+
+struct names {
+	const char *table;
+	const char *set;
+};
 
 static int
-table_attr_cb(const struct nlattr *attr, void *data)
+names_attr_cb(const struct nlattr *attr, void *data)
 {
-	const char **name = data;
+	struct names *names = data;
 
-	if (mnl_attr_get_type(attr) == ATTR_TABLE_NAME &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-		*name = mnl_attr_get_str(attr);
+	if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	if (mnl_attr_get_type(attr) == ATTR_TABLE_NAME)
+		names->table = mnl_attr_get_str(attr);
+	else if (mnl_attr_get_type(attr) == ATTR_SET_NAME)
+		names->set = mnl_attr_get_str(attr);
 	return MNL_CB_OK;
+}
+
+static bool
+is_grant_set(const char *name)
+{
+	return name != NULL && (strcmp(name, NFT_SET_ALLOW4) == 0 ||
+				strcmp(name, NFT_SET_ALLOW6) == 0);
 }
 
 static int
@@ -61,7 +79,7 @@ on_message(const struct nlmsghdr *nlh, void *data)
 {
 	struct change *c = data;
 	const struct nfgenmsg *nfg;
-	const char *table = NULL;
+	struct names names = {NULL, NULL};
 	uint16_t type;
 
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
@@ -95,9 +113,16 @@ on_message(const struct nlmsghdr *nlh, void *data)
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nfg->nfgen_family != NFPROTO_INET)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof *nfg, table_attr_cb, &table);
-	if (table != NULL && strcmp(table, GATE_TABLE_NAME) == 0)
-		c->foreign = true;
+	mnl_attr_parse(nlh, sizeof *nfg, names_attr_cb, &names);
+	if (names.table == NULL || strcmp(names.table, NFT_TABLE_NAME) != 0)
+		return MNL_CB_OK;
+	c->foreign = true;
+	/* Deleting grants opens nothing; adding one, or a set made anew
+	 * under the name, puts in what the daemon did not grant. */
+	if ((type == NFT_MSG_NEWSETELEM || type == NFT_MSG_NEWSET ||
+	     type == NFT_MSG_DELSET) &&
+	    is_grant_set(names.set))
+		c->grants = true;
 	return MNL_CB_OK;
 }
 
@@ -105,7 +130,7 @@ static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct nft_watch *w = arg;
-	struct change c = {w, false};
+	struct change c = {w, false, false};
 	int i;
 
 	for (i = 0; i < 64; i++) { /* bounded: let queries run */
@@ -122,7 +147,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		mnl_cb_run(w->buf, (size_t)n, 0, 0, on_message, &c);
 	}
 	if (c.foreign)
-		w->cb(w->arg, NFT_WATCH_CHANGED);
+		w->cb(w->arg, c.grants ? NFT_WATCH_GRANTS_CHANGED
+				       : NFT_WATCH_CHANGED);
 }
 
 struct nft_watch *

@@ -6,7 +6,9 @@
  * the watcher listens to the nftables multicast group (NFNLGRP_NFTABLES)
  * on the libevent loop and calls back on any change to the table, its
  * chains, rules, sets or set elements made by anyone but the daemon's own
- * gate socket (and the kernel, whose timeouts remove grants). */
+ * gate socket (and the kernel, whose timeouts remove grants). It tells
+ * whether the grant sets were written to, so the table can be renewed
+ * around grants that are all the daemon's own. */
 #ifndef DNSGATE_NFT_WATCH_H
 #define DNSGATE_NFT_WATCH_H
 
@@ -17,8 +19,13 @@ struct event_base;
 struct nft_watch;
 
 enum nft_watch_event {
-	NFT_WATCH_CHANGED, /* another program changed the table */
-	NFT_WATCH_LOST,    /* notifications were lost: check the table */
+	NFT_WATCH_CHANGED, /* another program changed the table, but not
+			      what allow4 and allow6 hold */
+	NFT_WATCH_GRANTS_CHANGED, /* ... and added to allow4 or allow6, or
+				     made them anew: their contents are not
+				     all the daemon's any more */
+	NFT_WATCH_LOST, /* notifications were lost: check the table, and
+			   trust nothing in it */
 };
 
 typedef void (*nft_watch_cb)(void *arg, enum nft_watch_event what);

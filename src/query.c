@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "message.h"
+#include "nft_dump.h"
 #include "nft_gate.h"
 #include "policy.h"
 #include "query.h"
@@ -929,6 +930,25 @@ query_engine_free(struct query_engine *e)
 	free(e->fresh_buf);
 	e->grants = NULL;
 	e->shares = NULL;
+}
+
+static void
+adopt_grant(const struct nft_grant *g, void *arg)
+{
+	struct query_engine *e = arg;
+	uint64_t left = (g->expires_ms + 999) / 1000;
+
+	/* Who asked is not in the set: charged to the app alone. */
+	if (grant_table_put(e->grants, g->cgroup_id, 0, &g->addr,
+			    monotonic_seconds(),
+			    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left) == 1)
+		shares_add(e->shares, g->cgroup_id, SHARE_GRANTS, 1);
+}
+
+int
+query_engine_adopt_grants(struct query_engine *e, char *err, size_t errlen)
+{
+	return nft_dump_grants(adopt_grant, e, err, errlen);
 }
 
 void

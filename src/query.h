@@ -134,6 +134,13 @@ void query_engine_stop(struct query_engine *e);
  * upstream_free, none is). */
 void query_engine_free(struct query_engine *e);
 
+/* The grants of a table taken over from an earlier dnsgated: each counts
+ * against its app's share as if granted now (who asked is not in the
+ * kernel's set: no user's share is charged). Returns their number, or
+ * -errno with a reason in err. */
+int query_engine_adopt_grants(struct query_engine *e, char *err,
+			      size_t errlen);
+
 /* The gate's sets were emptied (the table was recreated): every app's
  * grants are gone, and so is its share of them. */
 void query_engine_grants_lost(struct query_engine *e);

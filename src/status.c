@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "grant_table.h"
 #include "log.h"
+#include "nft_dump.h"
 #include "policy.h"
 #include "query.h"
 #include "shares.h"
@@ -27,6 +28,8 @@ status_json(const struct status_sources *s, struct json_out *j)
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
 	struct policy_stats ps;
+	int64_t rejected;
+	char err[256];
 	size_t i;
 
 	json_key(j, "version");
@@ -35,6 +38,9 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, (uint64_t)getpid());
 	json_key(j, "uptime_seconds");
 	json_uint(j, (uint64_t)(now_seconds() - s->started));
+	rejected = nft_dump_rejected_packets(err, sizeof err);
+	json_key(j, "packets_rejected");
+	json_int(j, rejected >= 0 ? rejected : -1);
 
 	json_key(j, "queries");
 	json_object_begin(j);
@@ -155,11 +161,18 @@ status_log(const struct status_sources *s, const char *what)
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
 	struct policy_stats ps;
+	int64_t rejected;
+	char err[256];
+	long long up;
 	size_t i;
 
+	/* The kernel's counter, while the table is there. */
+	rejected = nft_dump_rejected_packets(err, sizeof err);
+	up = (long long)(now_seconds() - s->started);
 	log_info("statistics %s: %llu queries, %llu allowed, %llu blocked, "
 		 "%llu failed, %llu malformed, %llu from cache, %llu stale, "
-		 "%llu in flight; %llu grants written, %zu live",
+		 "%llu in flight, %llu grants written, %zu live, %lld packets "
+		 "rejected, up %lldh%02lldm%02llds",
 		 what, (unsigned long long)st->queries,
 		 (unsigned long long)st->allowed,
 		 (unsigned long long)st->blocked,
@@ -169,7 +182,8 @@ status_log(const struct status_sources *s, const char *what)
 		 (unsigned long long)cache_stale_answers(e->cache),
 		 (unsigned long long)e->n_live,
 		 (unsigned long long)st->grants,
-		 e->grants != NULL ? grant_table_count(e->grants) : 0);
+		 e->grants != NULL ? grant_table_count(e->grants) : 0,
+		 (long long)rejected, up / 3600, up / 60 % 60, up % 60);
 	log_info("statistics %s: refused over an app's or user's share: %llu for "
 		 "grants, %llu for pending queries, %llu TCP connections; "
 		 "%llu log lines suppressed; %llu answers cut",

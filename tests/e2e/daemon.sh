@@ -286,16 +286,20 @@ check "repeated SIGTERMs during the stop: the table is removed" \
 	[ "$(in_client nft list ruleset)" = "$ruleset_before" ]
 start_daemon "$CONF"
 
-# 4. A crash (SIGKILL) leaves the table; the next start replaces it,
-# without the old grants and without touching the other table.
+# 4. A crash (SIGKILL) leaves the table; the next start adopts it with
+# the grants made before (tests/e2e/restart.sh has the details), without
+# touching the other table.
+dig_short "$APP_A" cached.app.test >/dev/null
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
 check "after SIGKILL the table is still there" \
 	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table inet dnsgate >/dev/null"
 start_daemon "$CONF"
-n=$(in_client "$DNSGATECTL" grants | wc -l)
-check "a restart replaces the stale table: no old grants ($n)" [ "$n" = 0 ]
+n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.42 ')
+check "a restart adopts the stale table: the old grant is kept ($n)" [ "$n" = 1 ]
+check "the adoption is logged with the grants kept" \
+	grep -q "adopted the table inet dnsgate left by an earlier dnsgated with 1 live grants" "$QLOG"
 check "the other table survived crash and restart" \
 	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table ip other >/dev/null"
 ans=$(dig_short "$APP_A" again.app.test)

@@ -989,6 +989,37 @@ test_upstream_failure_settings(void)
 	CHECK_ERROR("max-stale -1\n", NAME ":1:11: ", NULL);
 }
 
+static void
+test_fail_mode(void)
+{
+	struct config *cfg = config_new_default();
+	char *printed = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK_INT(cfg->fail_mode, CONFIG_FAIL_CLOSED);
+	config_free(cfg);
+	cfg = parse("fail-mode open\n");
+	CHECK(cfg != NULL && cfg->fail_mode == CONFIG_FAIL_OPEN);
+	if (cfg != NULL) {
+		f = open_memstream(&printed, &len);
+		config_print(cfg, f);
+		fclose(f);
+		CHECK(strstr(printed, "\nfail-mode open\n") != NULL);
+		free(printed);
+	}
+	config_free(cfg);
+	cfg = parse("fail-mode open\nfail-mode closed\n");
+	CHECK(cfg != NULL && cfg->fail_mode == CONFIG_FAIL_CLOSED);
+	config_free(cfg);
+	check_error_at(__LINE__, "listen-port 5453\nfail-mode  opened\n",
+		       "test.conf:2:12: ", "expected closed or open");
+	check_error_at(__LINE__, "fail-mode\n", "test.conf:1:1: ",
+		       "needs a value");
+	CHECK_STR(config_fail_mode_name(CONFIG_FAIL_OPEN), "open");
+	CHECK_STR(config_fail_mode_name(CONFIG_FAIL_CLOSED), "closed");
+}
+
 int
 main(void)
 {
@@ -1009,5 +1040,6 @@ main(void)
 	test_load_relative_paths();
 	test_print_round_trip();
 	test_upstream_failure_settings();
+	test_fail_mode();
 	return check_exit();
 }

@@ -1,0 +1,351 @@
+/* nft_dump.c - GET requests on the table: grants and the reject rule. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+/* After netinet/in.h, which the kernel's headers defer to. */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "nft_dump.h"
+#include "nft_table.h"
+
+#define oom_check nft_batch_oom_check
+#define REQUEST_BUFFER_SIZE 1024
+
+/* --- the reject rule ----------------------------------------------------- */
+
+struct reject_search {
+	bool found;
+	struct nft_reject_rule rule;
+};
+
+static int
+reject_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct reject_search *rule = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "counter") == 0)
+		rule->rule.packets =
+			nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	else if (strcmp(name, "reject") == 0)
+		rule->found = true;
+	return 0;
+}
+
+static int
+reject_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reject_search *out = data;
+	struct nftnl_rule *r = oom_check(nftnl_rule_alloc());
+	struct reject_search rule = {0};
+
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+		nftnl_rule_free(r);
+		return MNL_CB_ERROR;
+	}
+	nftnl_expr_foreach(r, reject_expr_cb, &rule);
+	if (rule.found) {
+		rule.rule.handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		*out = rule;
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int
+nft_dump_reject_rule(struct nft_batch *b, struct nft_reject_rule *out)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_rule *r = oom_check(nftnl_rule_alloc());
+	struct reject_search search = {0};
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN_GATE);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+				    NLM_F_DUMP, nft_batch_dump_seq(b));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = nft_batch_dump(b, nlh, reject_rule_cb, &search);
+	if (ret == 0 && !search.found)
+		ret = -ENOENT;
+	*out = search.rule;
+	return ret;
+}
+
+int64_t
+nft_dump_rejected_packets(char *err, size_t errlen)
+{
+	struct nft_reject_rule reject;
+	struct nft_batch *b = nft_batch_new(err, errlen);
+	int ret;
+
+	if (b == NULL)
+		return -errno;
+	ret = nft_dump_reject_rule(b, &reject);
+	nft_batch_free(b);
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "reading the reject counter",
+				 ret);
+		return ret;
+	}
+	return (int64_t)reject.packets;
+}
+
+/* --- grants -------------------------------------------------------------- */
+
+struct grant_listing {
+	nft_grant_fn fn;
+	void *arg;
+	int count;
+	bool bad_key;
+};
+
+static int
+grant_element_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct grant_listing *listing = data;
+	struct nft_grant grant;
+	uint32_t len = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+	memset(&grant, 0, sizeof grant);
+	if (key == NULL ||
+	    (len != NFT_CGROUP_ID_LEN + 4 && len != NFT_CGROUP_ID_LEN + 16)) {
+		listing->bad_key = true;
+		return 0;
+	}
+	memcpy(&grant.cgroup_id, key, NFT_CGROUP_ID_LEN);
+	grant.addr.family = len == NFT_CGROUP_ID_LEN + 4 ? AF_INET : AF_INET6;
+	memcpy(grant.addr.bytes, key + NFT_CGROUP_ID_LEN,
+	       len - NFT_CGROUP_ID_LEN);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		grant.expires_ms =
+			nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+		grant.timeout_ms =
+			nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	listing->count++;
+	if (listing->fn != NULL)
+		listing->fn(&grant, listing->arg);
+	return 0;
+}
+
+static int
+grant_message_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	int ret = MNL_CB_OK;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
+		ret = MNL_CB_ERROR;
+	else
+		nftnl_set_elem_foreach(s, grant_element_cb, data);
+	nftnl_set_free(s);
+	return ret;
+}
+
+static int
+list_set(struct nft_batch *b, const char *name, struct grant_listing *listing)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+				    NLM_F_DUMP, nft_batch_dump_seq(b));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nft_batch_dump(b, nlh, grant_message_cb, listing);
+}
+
+int
+nft_dump_set_grants(struct nft_batch *b, const char *set, nft_grant_fn fn,
+		    void *arg)
+{
+	struct grant_listing listing = {fn, arg, 0, false};
+	int ret = list_set(b, set, &listing);
+
+	if (ret < 0)
+		return ret;
+	return listing.bad_key ? -EPROTO : listing.count;
+}
+
+int
+nft_dump_grants(nft_grant_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct grant_listing listing = {fn, arg, 0, false};
+	struct nft_batch *b = nft_batch_new(err, errlen);
+	int ret;
+
+	if (b == NULL)
+		return -errno;
+	ret = list_set(b, NFT_SET_ALLOW4, &listing);
+	if (ret == 0)
+		ret = list_set(b, NFT_SET_ALLOW6, &listing);
+	nft_batch_free(b);
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "listing the grants", ret);
+		return ret;
+	}
+	if (listing.bad_key) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen,
+				 "nft gate: a grant set holds a "
+				 "key of an unexpected length");
+		return -EPROTO;
+	}
+	return listing.count;
+}
+
+/* --- the table, its sets and chains -------------------------------------- */
+
+static int
+table_message_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint32_t *flags = data;
+	struct nftnl_table *t = oom_check(nftnl_table_alloc());
+
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		*flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+int
+nft_dump_table_flags(struct nft_batch *b, uint32_t *flags)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_table *t = oom_check(nftnl_table_alloc());
+	struct nlmsghdr *nlh;
+
+	*flags = 0;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+				    NLM_F_ACK, nft_batch_dump_seq(b));
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return nft_batch_dump(b, nlh, table_message_cb, flags);
+}
+
+struct set_listing {
+	void (*fn)(const struct nft_set_shape *, void *);
+	void *arg;
+};
+
+static uint32_t
+set_u32(const struct nftnl_set *s, uint16_t attr)
+{
+	return nftnl_set_is_set(s, attr) ? nftnl_set_get_u32(s, attr) : 0;
+}
+
+static int
+set_message_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct set_listing *listing = data;
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct nft_set_shape shape;
+
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	memset(&shape, 0, sizeof shape);
+	if (nftnl_set_is_set(s, NFTNL_SET_NAME))
+		snprintf(shape.name, sizeof shape.name, "%s",
+			 nftnl_set_get_str(s, NFTNL_SET_NAME));
+	shape.flags = set_u32(s, NFTNL_SET_FLAGS);
+	shape.key_type = set_u32(s, NFTNL_SET_KEY_TYPE);
+	shape.key_len = set_u32(s, NFTNL_SET_KEY_LEN);
+	shape.size = set_u32(s, NFTNL_SET_DESC_SIZE);
+	nftnl_set_free(s);
+	listing->fn(&shape, listing->arg);
+	return MNL_CB_OK;
+}
+
+int
+nft_dump_sets(struct nft_batch *b,
+	      void (*fn)(const struct nft_set_shape *, void *), void *arg)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct set_listing listing = {fn, arg};
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET,
+				    NLM_F_DUMP, nft_batch_dump_seq(b));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nft_batch_dump(b, nlh, set_message_cb, &listing);
+}
+
+struct chain_listing {
+	void (*fn)(const char *, void *);
+	void *arg;
+};
+
+static int
+chain_message_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct chain_listing *listing = data;
+	struct nftnl_chain *c = oom_check(nftnl_chain_alloc());
+
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return MNL_CB_ERROR;
+	}
+	/* Not every kernel filters a chain dump by its table. A binding
+	 * chain (the body of an anonymous "jump { ... }") belongs to its
+	 * rule and goes with it. */
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE) &&
+	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE_NAME) ==
+		    0 &&
+	    !(nftnl_chain_is_set(c, NFTNL_CHAIN_FLAGS) &&
+	      (nftnl_chain_get_u32(c, NFTNL_CHAIN_FLAGS) & NFT_CHAIN_BINDING)))
+		listing->fn(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+			    listing->arg);
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+int
+nft_dump_chains(struct nft_batch *b, void (*fn)(const char *, void *),
+		void *arg)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_chain *c = oom_check(nftnl_chain_alloc());
+	struct chain_listing listing = {fn, arg};
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET,
+				    NLM_F_DUMP, nft_batch_dump_seq(b));
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	return nft_batch_dump(b, nlh, chain_message_cb, &listing);
+}

@@ -1,0 +1,134 @@
+/* nft_test.h - what the nftables unit tests share: a private network
+ * namespace to work in, and the nft command to check the kernel's view
+ * with (never used by the code under test). */
+#ifndef DNSGATE_NFT_TEST_H
+#define DNSGATE_NFT_TEST_H
+
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static bool have_nft;
+
+static inline int
+set_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Moves the test into a network namespace of its own with loopback up,
+ * and finds out whether nft is there to check with. Returns 0, or 77
+ * (automake's skip) when that cannot be done here. */
+static inline int
+enter_test_namespace(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip: needs root for a network namespace\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "skip: unshare(CLONE_NEWNET): %s\n",
+			strerror(errno));
+		return 77;
+	}
+	if (set_up("lo") < 0) {
+		fprintf(stderr, "skip: cannot bring up lo: %s\n",
+			strerror(errno));
+		return 77;
+	}
+	have_nft = system("nft --version >/dev/null 2>&1") == 0;
+	if (!have_nft)
+		fprintf(stderr,
+			"note: no nft command, listing checks skipped\n");
+	return 0;
+}
+
+/* The output of command, or NULL when it failed. The caller frees it. */
+static inline char *
+capture(const char *command)
+{
+	FILE *p = popen(command, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[4096];
+
+	if (p == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			text = realloc(text, cap);
+			if (text == NULL)
+				abort();
+		}
+		memcpy(text + len, chunk, n);
+		len += n;
+	}
+	if (pclose(p) != 0) {
+		free(text);
+		return NULL;
+	}
+	if (text == NULL)
+		text = strdup("");
+	else
+		text[len] = '\0';
+	return text;
+}
+
+/* Runs "nft <command>" quietly; returns its exit status (0: done). */
+static inline int
+nft_run(const char *command)
+{
+	char line[512];
+
+	snprintf(line, sizeof line, "nft %s >/dev/null 2>&1", command);
+	return system(line);
+}
+
+/* Loads a ruleset with "nft -f -"; returns its exit status. */
+static inline int
+nft_load(const char *text)
+{
+	FILE *p = popen("nft -f -", "w");
+
+	if (p == NULL)
+		return -1;
+	fputs(text, p);
+	return pclose(p);
+}
+
+/* Whether `nft list tables` names "family name". */
+static inline bool
+has_table(const char *family_and_name)
+{
+	char *tables = capture("nft list tables");
+	char line[128];
+	bool found;
+
+	snprintf(line, sizeof line, "table %s\n", family_and_name);
+	found = tables != NULL && strstr(tables, line) != NULL;
+	free(tables);
+	return found;
+}
+
+#endif
