@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -11,6 +13,7 @@
 
 #define DNS_TYPE_SOA 6
 #define DNS_TYPE_OPT 41
+#define DNS_TYPE_TSIG 250
 
 static uint16_t
 get16(const uint8_t *p)
@@ -116,6 +119,90 @@ walk_records(const uint8_t *wire, size_t len,
 	return 0;
 }
 
+/* What the structure check counted, for its verdict. */
+struct record_census {
+	unsigned opt;
+	unsigned tsig;
+};
+
+static void
+census_record(const uint8_t *wire, enum section section, size_t ttl_offset,
+	      uint16_t type, size_t rdata, uint16_t rdlen, void *arg)
+{
+	struct record_census *census = arg;
+
+	if (type == DNS_TYPE_OPT)
+		census->opt++;
+	else if (type == DNS_TYPE_TSIG)
+		census->tsig++;
+}
+
+/* The reason of the last refusal with a count in it; the daemon is one
+ * thread, and a reason is logged before the next message is parsed. */
+static char refusal[128];
+
+static const char *refusal_reason(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static const char *
+refusal_reason(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(refusal, sizeof refusal, fmt, ap);
+	va_end(ap);
+	return refusal;
+}
+
+/* Walks the whole message by its header counts, every length checked,
+ * before ldns sees a byte of it. ldns 1.8.3's ldns_wire2pkt keeps only
+ * the last TSIG record of the additional section and leaks every one
+ * before it, also when the parse fails later: a 64 KB message holds
+ * thousands. So no message with more than one TSIG or more than one OPT
+ * reaches ldns, nor a query with other than one question or with answer
+ * or authority records (a stub sends none; a query is no place to hand
+ * ldns 64 KB of records to parse). Returns 0, or -1 with *reason. */
+static int
+check_structure(const uint8_t *wire, size_t len, bool is_query,
+		const char **reason)
+{
+	const char *what = is_query ? "query" : "answer";
+	const char *rule = is_query ? "a stub query has" : "an answer has";
+	struct record_census census = {0, 0};
+	unsigned qd = get16(wire + 4), an = get16(wire + 6),
+		 ns = get16(wire + 8);
+
+	if (is_query ? qd != 1 : qd > 1) {
+		*reason = refusal_reason("%s has %u questions; %s %s", what, qd,
+					 rule, is_query ? "one" : "at most one");
+		return -1;
+	}
+	if (is_query && (an > 0 || ns > 0)) {
+		unsigned n = an > 0 ? an : ns;
+
+		*reason = refusal_reason(
+			"query has %u %s record%s; a stub query has none", n,
+			an > 0 ? "answer" : "authority", n == 1 ? "" : "s");
+		return -1;
+	}
+	if (walk_records(wire, len, census_record, &census) < 0) {
+		*reason = refusal_reason(
+			"malformed %s: a name or record runs past the end of "
+			"the message",
+			is_query ? "message" : "answer from upstream");
+		return -1;
+	}
+	if (census.opt > 1 || census.tsig > 1) {
+		*reason = refusal_reason(
+			"%s has %u %s records; %s at most one", what,
+			census.opt > 1 ? census.opt : census.tsig,
+			census.opt > 1 ? "OPT" : "TSIG", rule);
+		return -1;
+	}
+	return 0;
+}
+
 /* Copies an ldns name into buf in lower case without the final dot.
  * Returns -1 when its presentation form (with \DDD escapes) does not fit:
  * a cut name must never be what the block lists are checked against. */
@@ -163,10 +250,8 @@ message_parse_query(const uint8_t *wire, size_t len, struct dns_question *q,
 		*reason = "opcode is not QUERY";
 		return MESSAGE_NOTIMP;
 	}
-	if (get16(wire + 4) != 1) {
-		*reason = "question count is not 1";
+	if (check_structure(wire, len, true, reason) < 0)
 		return MESSAGE_FORMERR;
-	}
 	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
 		*reason = "malformed message";
 		return MESSAGE_FORMERR;
@@ -316,6 +401,12 @@ message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 	bool followed;
 
 	memset(out, 0, sizeof *out);
+	if (len < DNS_HEADER_SIZE) {
+		*reason = "answer from upstream shorter than a DNS header";
+		return -1;
+	}
+	if (check_structure(wire, len, false, reason) < 0)
+		return -1;
 	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
 		*reason = "malformed answer from upstream";
 		return -1;

@@ -44,7 +44,11 @@ enum message_verdict {
 };
 
 /* Parses a client query. Returns the verdict; for anything but
- * MESSAGE_QUERY_OK, *reason says why in words fit for a log line. */
+ * MESSAGE_QUERY_OK, *reason says why in words fit for a log line (valid
+ * until the next call into this module). Before ldns parses it, the
+ * message is walked whole: a query with other than one question, with
+ * answer or authority records, or with more than one OPT or more than one
+ * TSIG record is FORMERR (ldns 1.8.3 leaks all TSIG records but one). */
 enum message_verdict message_parse_query(const uint8_t *wire, size_t len,
 					 struct dns_question *q,
 					 const char **reason);
@@ -91,7 +95,8 @@ struct answer_info {
 };
 
 /* Reads an upstream answer to the question qname. Returns 0, or -1 with
- * *reason when the answer cannot be parsed. */
+ * *reason when the answer cannot be parsed or, checked before ldns sees
+ * it, has more than one question, OPT or TSIG record. */
 int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 			 struct answer_info *out, const char **reason);
 
