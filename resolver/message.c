@@ -156,9 +156,9 @@ refusal_reason(const char *fmt, ...)
 }
 
 /* Walks the whole message by its header counts, every length checked,
- * before ldns sees a byte of it. ldns 1.8.3's ldns_wire2pkt keeps only
- * the last TSIG record of the additional section and leaks every one
- * before it, also when the parse fails later: a 64 KB message holds
+ * before ldns sees a byte of it. ldns 1.8.3's ldns_wire2pkt stores each
+ * TSIG record of the additional section over the one before, which it
+ * never frees, also when the parse fails later: a 64 KB message holds
  * thousands. So no message with more than one TSIG or more than one OPT
  * reaches ldns, nor a query with other than one question or with answer
  * or authority records (a stub sends none; a query is no place to hand
