@@ -749,6 +749,64 @@ test_query_tsig_stuffing_does_not_leak(void)
 	CHECK(after <= before + 4096);
 }
 
+/* Appends to the additional section of the message in buf (n bytes) one
+ * TSIG record whose RDLENGTH also covers six more whole TSIG records
+ * after its own fields, then seven records of a private type with no
+ * data: by RDLENGTH, one TSIG among eight records. ldns_wire2pkt does not
+ * resume at RDLENGTH but after the fields it knows, and so reads the
+ * hidden ones as records of their own; fuzz_query found this. */
+static size_t
+add_hidden_tsigs(uint8_t *buf, size_t n)
+{
+	static const uint8_t filler[] = {0, 0xff, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	size_t fields = sizeof tsig_record - 15, rdlen, i;
+	unsigned ar = get16(buf + 10) + 8;
+
+	buf[10] = (uint8_t)(ar >> 8);
+	buf[11] = (uint8_t)ar;
+	memcpy(buf + n, tsig_record, 15); /* owner .. RDLENGTH */
+	rdlen = fields + 6 * sizeof tsig_record;
+	buf[n + 13] = (uint8_t)(rdlen >> 8);
+	buf[n + 14] = (uint8_t)rdlen;
+	n += 15;
+	memcpy(buf + n, tsig_record + 15, fields);
+	n += fields;
+	for (i = 0; i < 6; i++) {
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+	}
+	for (i = 0; i < 7; i++) {
+		memcpy(buf + n, filler, sizeof filler);
+		n += sizeof filler;
+	}
+	return n;
+}
+
+static void
+test_query_hidden_tsigs_do_not_leak(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n = add_hidden_tsigs(buf, raw_www_query(buf)), before, after;
+	struct dns_question q;
+	const char *reason = NULL;
+	int i, ok = 0;
+
+	/* One TSIG by its header: a fine query. */
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, "www.example.com");
+	message_parse_query(buf, n, &q, &reason);
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++)
+		ok += message_parse_query(buf, n, &q, &reason) ==
+		      MESSAGE_QUERY_OK;
+	after = heap_in_use();
+	CHECK_INT(ok, 1000);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 queries\n",
+			after - before);
+	CHECK(after <= before + 4096);
+}
+
 /* ----- message_reply_rcode / message_truncate / message_set_id --------- */
 
 static void
@@ -1413,6 +1471,57 @@ test_answer_structure(void)
 		  -1);
 	CHECK_STR(reason, "malformed answer from upstream: a name or record "
 			  "runs past the end of the message");
+
+	/* The records dnsgate reads hold what their type says, no more. */
+	n = answer_with_tsigs(buf, sizeof buf, 0);
+	buf[n - 5] = 5; /* the A record's RDLENGTH */
+	buf[n++] = 0;
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  -1);
+	CHECK_STR(reason, "malformed answer from upstream: an A record with 5 "
+			  "bytes of data");
+	{
+		ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+
+		add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN CNAME a.example.net.");
+		n = pkt_to_buf(pkt, buf, sizeof buf);
+		buf[n - 16] = 16; /* RDLENGTH one more than the name */
+		buf[n++] = 0;
+		CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+					       &reason),
+			  -1);
+		CHECK_STR(reason, "malformed answer from upstream: a CNAME "
+				  "whose name is not its whole data");
+	}
+	free(info);
+}
+
+static void
+test_answer_hidden_tsigs_do_not_leak(void)
+{
+	static uint8_t buf[BUFSIZE];
+	struct answer_info *info = malloc(sizeof *info);
+	size_t n = add_hidden_tsigs(buf, answer_with_tsigs(buf, sizeof buf, 0));
+	size_t before, after;
+	const char *reason = NULL;
+	int i, parsed = 0;
+
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  0);
+	CHECK_INT(info->n_addrs, 1);
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++)
+		parsed += message_parse_answer(buf, n, "www.example.com", info,
+					       &reason) == 0;
+	after = heap_in_use();
+	CHECK_INT(parsed, 1000);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 answers\n",
+			after - before);
+	CHECK(after <= before + 4096);
 	free(info);
 }
 
@@ -1728,6 +1837,7 @@ main(void)
 	test_query_fuzz_lengths();
 	test_query_structure();
 	test_query_tsig_stuffing_does_not_leak();
+	test_query_hidden_tsigs_do_not_leak();
 	test_reply_rcode();
 	test_reply_rcode_header_only();
 	test_truncate();
@@ -1740,6 +1850,7 @@ main(void)
 	test_answer_negative_and_bad();
 	test_answer_structure();
 	test_answer_tsig_stuffing_does_not_leak();
+	test_answer_hidden_tsigs_do_not_leak();
 	test_age_ttls();
 	test_age_ttls_malformed();
 	test_min_ttl();
