@@ -41,6 +41,19 @@ def tsig(owner=name("key.example")):
     return rr(owner, 250, rdata, ttl=0, rclass=255)
 
 
+def hidden_tsigs(message):
+    """Appends to message's additional section one TSIG whose RDLENGTH also
+    covers six more TSIG records, then seven empty private-type records:
+    ldns_wire2pkt reads the hidden ones as records (fuzz_query found it)."""
+    outer = tsig()
+    fields = outer[len(name("key.example")) + 10:]
+    rdata = fields + tsig(name("")) * 6
+    record = name("key.example") + struct.pack(">HHIH", 250, 255, 0, len(rdata)) + rdata
+    filler = b"\0" + struct.pack(">HHIH", 0xff00, 1, 0, 0)
+    ar = struct.unpack(">H", message[10:12])[0] + 8
+    return message[:10] + struct.pack(">H", ar) + message[12:] + record + filler * 7
+
+
 def question(qname, qtype=1, qclass=1):
     return name(qname) + struct.pack(">HH", qtype, qclass)
 
@@ -68,6 +81,7 @@ def queries():
     q["two-tsig"] = header(18, RD, ar=2) + question("x.example") + tsig() + tsig()
     # ldns 1.8.3 leaks from three on (it counts each TSIG off ARCOUNT).
     q["three-tsig"] = header(32, RD, ar=3) + question("x.example") + tsig() * 3
+    q["hidden-tsigs"] = hidden_tsigs(header(33, RD, ar=0) + question("x.example"))
     q["many-tsig"] = header(19, RD, ar=40) + question("x.example") + tsig() * 40
     q["two-opt"] = header(20, RD, ar=2) + question("x.example") + opt() + opt()
     q["answer-in-query"] = (header(21, RD, an=1) + question("x.example") +
@@ -131,6 +145,7 @@ def answers():
                        [rr(ptr, A, bytes([192, 0, 2, 1])), tsig()], ar=1)
     a["two-tsig"] = answer(17, "www.example.com", A,
                            [rr(ptr, A, bytes([192, 0, 2, 1])), tsig(), tsig()], ar=2)
+    a["hidden-tsigs"] = hidden_tsigs(a["a"])
     a["no-question"] = header(18, QR | RA | 1, qd=0)
     a["a-bad-rdlength"] = answer(19, "www.example.com", A, [rr(ptr, A, bytes([192, 0, 2]))])
     a["cut"] = a["cname-chain"][:-3]
