@@ -16,7 +16,9 @@
 
 #include "listener.h"
 #include "log.h"
+#include "addr.h"
 #include "message.h"
+#include "tcp_framing.h"
 #include "xmalloc.h"
 
 #define TCP_IDLE_SECONDS 10
@@ -275,21 +277,36 @@ on_tcp_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	while (conn->bev != NULL && l != NULL) {
-		uint8_t prefix[2];
-		size_t msglen;
+		uint8_t prefix[TCP_FRAMING_PREFIX];
+		struct tcp_frame frame;
 		struct listener_request *req;
+		enum tcp_frame_status status;
 
-		if (evbuffer_copyout(in, prefix, 2) < 2)
+		evbuffer_copyout(in, prefix, sizeof prefix);
+		status = tcp_framing_next(prefix, evbuffer_get_length(in),
+					  &frame);
+		if (status == TCP_FRAME_NEED_MORE)
 			return;
-		msglen = (size_t)prefix[0] << 8 | prefix[1];
-		if (evbuffer_get_length(in) < 2 + msglen)
-			return;
-		evbuffer_drain(in, 2);
-		if (evbuffer_remove(in, l->buf, msglen) != (int)msglen) {
+		if (status == TCP_FRAME_BAD) {
+			struct ip_addr a = {0};
+			char client[64];
+
+			ip_addr_from_sockaddr((struct sockaddr *)&conn->client,
+					      &a);
+			log_warn("closed the DNS-over-TCP connection from %s: "
+				 "%s",
+				 ip_addr_format(&a, client, sizeof client),
+				 frame.reason);
 			conn_close(conn);
 			return;
 		}
-		req = request_new(l, IPPROTO_TCP, l->buf, msglen);
+		evbuffer_drain(in, frame.offset);
+		if (evbuffer_remove(in, l->buf, frame.length) !=
+		    (int)frame.length) {
+			conn_close(conn);
+			return;
+		}
+		req = request_new(l, IPPROTO_TCP, l->buf, frame.length);
 		req->client = conn->client;
 		req->local = conn->local;
 		req->original_dst = conn->original_dst;

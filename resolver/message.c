@@ -1,16 +1,23 @@
-/* message.c - DNS message parsing (ldns) and the replies dnsgate builds. */
+/* message.c - DNS messages walked by hand (ldns reads single names) and
+ * the replies dnsgate builds. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
 
 #include "message.h"
 
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
 #define DNS_TYPE_SOA 6
+#define DNS_TYPE_AAAA 28
 #define DNS_TYPE_OPT 41
+#define DNS_TYPE_TSIG 250
 
 static uint16_t
 get16(const uint8_t *p)
@@ -70,48 +77,188 @@ skip_name(const uint8_t *wire, size_t len, size_t *pos)
 	}
 }
 
+/* The reason of the last refusal with a count in it; the daemon is one
+ * thread, and a reason is logged before the next message is parsed. */
+static char refusal[128];
+
+static const char *refusal_reason(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static const char *
+refusal_reason(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(refusal, sizeof refusal, fmt, ap);
+	va_end(ap);
+	return refusal;
+}
+
 enum section { SECTION_ANSWER, SECTION_AUTHORITY, SECTION_ADDITIONAL };
 
-/* Calls fn for every resource record after the question, with its section
- * and the offset of its TTL field. Returns 0, or -1 when a length runs
- * past the end. */
+/* One resource record where walk_records found it: offsets into wire. */
+struct record {
+	enum section section;
+	size_t owner; /* its owner name */
+	uint16_t type;
+	uint16_t rclass;
+	size_t ttl; /* its TTL field */
+	size_t rdata;
+	uint16_t rdlen;
+};
+
+/* Called for each record; returns 0 to go on, 1 to stop the walk. */
+typedef int (*record_fn)(const uint8_t *wire, const struct record *rr,
+			 void *arg);
+
+/* Calls fn (when not NULL) for every resource record after the question,
+ * in order. Returns 0, 1 when fn stopped the walk, or -1 when a name or
+ * a length runs past the end. */
 static int
-walk_records(const uint8_t *wire, size_t len,
-	     void (*fn)(const uint8_t *wire, enum section section,
-			size_t ttl_offset, uint16_t type, size_t rdata,
-			uint16_t rdlen, void *arg),
-	     void *arg)
+walk_records(const uint8_t *wire, size_t len, record_fn fn, void *arg)
 {
 	size_t pos = DNS_HEADER_SIZE;
-	unsigned qd, an, ns, rr, i;
+	unsigned qd, an, ns, n_records, i;
 
 	if (len < DNS_HEADER_SIZE)
 		return -1;
 	qd = get16(wire + 4);
 	an = get16(wire + 6);
 	ns = get16(wire + 8);
-	rr = an + ns + get16(wire + 10);
+	n_records = an + ns + get16(wire + 10);
 	for (i = 0; i < qd; i++) {
 		if (skip_name(wire, len, &pos) < 0 || pos + 4 > len)
 			return -1;
 		pos += 4;
 	}
-	for (i = 0; i < rr; i++) {
-		uint16_t type, rdlen;
+	for (i = 0; i < n_records; i++) {
+		struct record rr;
 
+		rr.owner = pos;
 		if (skip_name(wire, len, &pos) < 0 || pos + 10 > len)
 			return -1;
-		type = get16(wire + pos);
-		rdlen = get16(wire + pos + 8);
-		if (pos + 10 + rdlen > len)
+		rr.section = i < an	       ? SECTION_ANSWER
+			     : i < an + ns ? SECTION_AUTHORITY
+					   : SECTION_ADDITIONAL;
+		rr.type = get16(wire + pos);
+		rr.rclass = get16(wire + pos + 2);
+		rr.ttl = pos + 4;
+		rr.rdlen = get16(wire + pos + 8);
+		rr.rdata = pos + 10;
+		if (rr.rdata + rr.rdlen > len)
 			return -1;
-		if (fn != NULL)
-			fn(wire,
-			   i < an	   ? SECTION_ANSWER
-			   : i < an + ns ? SECTION_AUTHORITY
-					 : SECTION_ADDITIONAL,
-			   pos + 4, type, pos + 10, rdlen, arg);
-		pos += 10 + (size_t)rdlen;
+		if (fn != NULL && fn(wire, &rr, arg) != 0)
+			return 1;
+		pos = rr.rdata + rr.rdlen;
+	}
+	return 0;
+}
+
+/* What the structure check found, for its verdict and for the caller. */
+struct record_census {
+	bool is_query;
+	unsigned opt;
+	unsigned tsig;
+	uint16_t opt_class; /* of the OPT record: the EDNS buffer size */
+	uint32_t opt_ttl;   /* its extended RCODE, version and flags */
+	const char *bad;    /* a record dnsgate reads is malformed */
+};
+
+/* The answer records dnsgate reads (A, AAAA, CNAME) must hold exactly
+ * what their type says: their RDLENGTH is what the walk trusts. */
+static const char *
+bad_answer_record(const uint8_t *wire, const struct record *rr)
+{
+	size_t end = rr->rdata + rr->rdlen, pos = rr->rdata;
+
+	if (rr->type == DNS_TYPE_A && rr->rdlen != 4)
+		return refusal_reason("malformed answer from upstream: an A "
+				      "record with %u bytes of data",
+				      rr->rdlen);
+	if (rr->type == DNS_TYPE_AAAA && rr->rdlen != 16)
+		return refusal_reason("malformed answer from upstream: an AAAA "
+				      "record with %u bytes of data",
+				      rr->rdlen);
+	if (rr->type == DNS_TYPE_CNAME &&
+	    (skip_name(wire, end, &pos) < 0 || pos != end))
+		return "malformed answer from upstream: a CNAME whose name is "
+		       "not its whole data";
+	return NULL;
+}
+
+static int
+census_record(const uint8_t *wire, const struct record *rr, void *arg)
+{
+	struct record_census *census = arg;
+
+	if (rr->type == DNS_TYPE_OPT && census->opt++ == 0) {
+		census->opt_class = rr->rclass;
+		census->opt_ttl = get32(wire + rr->ttl);
+	} else if (rr->type == DNS_TYPE_TSIG) {
+		census->tsig++;
+	}
+	if (!census->is_query && rr->section == SECTION_ANSWER) {
+		census->bad = bad_answer_record(wire, rr);
+		if (census->bad != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Walks the whole message by its header counts, every length checked.
+ * ldns then reads names only, one at a time (ldns_wire2dname), never a
+ * whole message: ldns 1.8.3's ldns_wire2pkt stores each TSIG record of
+ * the additional section over the one before and never frees it, also
+ * when the parse fails later (a 64 KB message holds thousands), and it
+ * does not resume at a record's RDLENGTH, so its idea of where records
+ * lie can part from this walk's. Refused as well: more than one TSIG or
+ * OPT, and a query with other than one question or with answer or
+ * authority records (a stub sends none). Returns 0 with *census filled,
+ * or -1 with *reason. */
+static int
+check_structure(const uint8_t *wire, size_t len, bool is_query,
+		struct record_census *census, const char **reason)
+{
+	const char *what = is_query ? "query" : "answer";
+	const char *rule = is_query ? "a stub query has" : "an answer has";
+	unsigned qd = get16(wire + 4), an = get16(wire + 6),
+		 ns = get16(wire + 8);
+	int walked;
+
+	memset(census, 0, sizeof *census);
+	census->is_query = is_query;
+	if (is_query ? qd != 1 : qd > 1) {
+		*reason = refusal_reason("%s has %u questions; %s %s", what, qd,
+					 rule, is_query ? "one" : "at most one");
+		return -1;
+	}
+	if (is_query && (an > 0 || ns > 0)) {
+		unsigned n = an > 0 ? an : ns;
+
+		*reason = refusal_reason(
+			"query has %u %s record%s; a stub query has none", n,
+			an > 0 ? "answer" : "authority", n == 1 ? "" : "s");
+		return -1;
+	}
+	walked = walk_records(wire, len, census_record, census);
+	if (walked < 0) {
+		*reason = refusal_reason(
+			"malformed %s: a name or record runs past the end of "
+			"the message",
+			is_query ? "message" : "answer from upstream");
+		return -1;
+	}
+	if (walked > 0) {
+		*reason = census->bad;
+		return -1;
+	}
+	if (census->opt > 1 || census->tsig > 1) {
+		*reason = refusal_reason(
+			"%s has %u %s records; %s at most one", what,
+			census->opt > 1 ? census->opt : census->tsig,
+			census->opt > 1 ? "OPT" : "TSIG", rule);
+		return -1;
 	}
 	return 0;
 }
@@ -140,12 +287,28 @@ name_to_string(const ldns_rdf *name, char *buf, size_t buflen)
 	return 0;
 }
 
+/* The name at offset pos, as name_to_string writes it. Returns 0, or -1
+ * when it is malformed (a pointer loop, over 255 octets) or too long. */
+static int
+read_name(const uint8_t *wire, size_t len, size_t pos, char *buf,
+	  size_t buflen)
+{
+	ldns_rdf *name = NULL;
+	int rc;
+
+	if (ldns_wire2dname(&name, wire, len, &pos) != LDNS_STATUS_OK)
+		return -1;
+	rc = name_to_string(name, buf, buflen);
+	ldns_rdf_deep_free(name);
+	return rc;
+}
+
 enum message_verdict
 message_parse_query(const uint8_t *wire, size_t len, struct dns_question *q,
 		    const char **reason)
 {
-	ldns_pkt *pkt = NULL;
-	ldns_rr *question;
+	struct record_census census;
+	size_t pos = DNS_HEADER_SIZE;
 	unsigned opcode;
 
 	memset(q, 0, sizeof *q);
@@ -163,37 +326,28 @@ message_parse_query(const uint8_t *wire, size_t len, struct dns_question *q,
 		*reason = "opcode is not QUERY";
 		return MESSAGE_NOTIMP;
 	}
-	if (get16(wire + 4) != 1) {
-		*reason = "question count is not 1";
+	if (check_structure(wire, len, true, &census, reason) < 0)
+		return MESSAGE_FORMERR;
+	if (read_name(wire, len, pos, q->qname, sizeof q->qname) < 0) {
+		*reason = "malformed question name, or too long in "
+			  "presentation form";
 		return MESSAGE_FORMERR;
 	}
-	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
-		*reason = "malformed message";
-		return MESSAGE_FORMERR;
-	}
-	question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-	if (question == NULL || ldns_rr_owner(question) == NULL) {
-		ldns_pkt_free(pkt);
+	/* The walk checked the question's type and class are there. */
+	if (skip_name(wire, len, &pos) < 0 || pos + 4 > len) {
 		*reason = "malformed question";
 		return MESSAGE_FORMERR;
 	}
-	if (name_to_string(ldns_rr_owner(question), q->qname,
-			   sizeof q->qname) < 0) {
-		ldns_pkt_free(pkt);
-		*reason = "question name too long in presentation form";
-		return MESSAGE_FORMERR;
-	}
-	q->qtype = (uint16_t)ldns_rr_get_type(question);
-	q->qclass = (uint16_t)ldns_rr_get_class(question);
-	q->cd_bit = ldns_pkt_cd(pkt);
+	q->qtype = get16(wire + pos);
+	q->qclass = get16(wire + pos + 2);
+	q->cd_bit = (wire[3] & 0x10) != 0;
 	q->udp_size = 512;
-	if (ldns_pkt_edns(pkt)) {
+	if (census.opt == 1) {
 		q->edns = true;
-		q->do_bit = ldns_pkt_edns_do(pkt);
-		if (ldns_pkt_edns_udp_size(pkt) > 512)
-			q->udp_size = ldns_pkt_edns_udp_size(pkt);
+		q->do_bit = (census.opt_ttl & 0x8000) != 0;
+		if (census.opt_class > 512)
+			q->udp_size = census.opt_class;
 	}
-	ldns_pkt_free(pkt);
 	return MESSAGE_QUERY_OK;
 }
 
@@ -305,91 +459,104 @@ in_chain(const struct answer_info *info, const char *qname, const char *name)
 	return false;
 }
 
+/* Finds the first CNAME of the answer section owned by current. */
+struct cname_search {
+	const char *current;
+	char target[DNS_MAX_NAME];
+	bool found;
+};
+
+static int
+find_cname(const uint8_t *wire, const struct record *rr, void *arg)
+{
+	struct cname_search *search = arg;
+	char owner[DNS_MAX_NAME];
+	size_t end = rr->rdata + rr->rdlen;
+
+	if (rr->section != SECTION_ANSWER || rr->type != DNS_TYPE_CNAME)
+		return 0;
+	if (read_name(wire, end, rr->owner, owner, sizeof owner) < 0 ||
+	    strcmp(owner, search->current) != 0)
+		return 0;
+	/* The first one owned by the name decides; an unreadable target
+	 * ends the chain. */
+	search->found =
+		read_name(wire, end, rr->rdata, search->target,
+			  sizeof search->target) == 0;
+	return 1;
+}
+
+struct address_search {
+	struct answer_info *out;
+	const char *qname;
+};
+
+static int
+collect_address(const uint8_t *wire, const struct record *rr, void *arg)
+{
+	struct address_search *search = arg;
+	struct answer_info *out = search->out;
+	char owner[DNS_MAX_NAME];
+	struct ip_addr *addr;
+
+	if (rr->section != SECTION_ANSWER ||
+	    (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA))
+		return 0;
+	if (read_name(wire, rr->rdata, rr->owner, owner, sizeof owner) < 0 ||
+	    !in_chain(out, search->qname, owner))
+		return 0;
+	if (out->n_addrs == MESSAGE_MAX_ADDRS) {
+		out->addrs_cut = true;
+		return 0;
+	}
+	addr = &out->addrs[out->n_addrs];
+	memset(addr, 0, sizeof *addr);
+	addr->family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
+	memcpy(addr->bytes, wire + rr->rdata, rr->rdlen); /* 4 or 16: checked */
+	out->addr_ttls[out->n_addrs++] = get32(wire + rr->ttl);
+	return 0;
+}
+
 int
 message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 		     struct answer_info *out, const char **reason)
 {
-	ldns_pkt *pkt = NULL;
-	ldns_rr_list *answers;
-	char owner[DNS_MAX_NAME], current[DNS_MAX_NAME];
-	size_t i, count;
-	bool followed;
+	struct record_census census;
+	struct address_search addresses = {out, qname};
+	char current[DNS_MAX_NAME];
 
-	memset(out, 0, sizeof *out);
-	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
-		*reason = "malformed answer from upstream";
+	/* Not the whole struct: its arrays are 100 KB, and every element
+	 * used is written below. This runs for every answer, cached too. */
+	out->rcode = 0;
+	out->truncated = false;
+	out->n_chain = 0;
+	out->n_addrs = 0;
+	out->addrs_cut = false;
+	out->min_ttl = 0;
+	if (len < DNS_HEADER_SIZE) {
+		*reason = "answer from upstream shorter than a DNS header";
 		return -1;
 	}
-	out->rcode = (uint8_t)ldns_pkt_get_rcode(pkt);
-	out->truncated = ldns_pkt_tc(pkt);
+	if (check_structure(wire, len, false, &census, reason) < 0)
+		return -1;
+	out->rcode = wire[3] & 0x0f;
+	out->truncated = (wire[2] & 0x02) != 0;
 	if (message_min_ttl(wire, len, &out->min_ttl) < 0)
 		out->min_ttl = 0;
-	answers = ldns_pkt_answer(pkt);
-	count = ldns_rr_list_rr_count(answers);
 
 	/* Follow the CNAME chain from the qname, in any record order. */
 	snprintf(current, sizeof current, "%s", qname);
-	do {
-		followed = false;
-		for (i = 0; i < count && out->n_chain < MESSAGE_MAX_CHAIN;
-		     i++) {
-			ldns_rr *rr = ldns_rr_list_rr(answers, i);
-			char target[DNS_MAX_NAME];
+	while (out->n_chain < MESSAGE_MAX_CHAIN) {
+		struct cname_search search = {.current = current};
 
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
-			    ldns_rr_rd_count(rr) < 1)
-				continue;
-			if (name_to_string(ldns_rr_owner(rr), owner,
-					   sizeof owner) < 0 ||
-			    strcmp(owner, current) != 0)
-				continue;
-			if (name_to_string(ldns_rr_rdf(rr, 0), target,
-					   sizeof target) < 0)
-				break; /* unreadable target: the chain ends */
-			if (in_chain(out, qname, target))
-				break; /* a loop: stop following */
-			snprintf(out->chain[out->n_chain++], DNS_MAX_NAME,
-				 "%s", target);
-			snprintf(current, sizeof current, "%s", target);
-			followed = true;
-			break;
-		}
-	} while (followed);
-
-	for (i = 0; i < count; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(answers, i);
-		ldns_rr_type type = ldns_rr_get_type(rr);
-		const ldns_rdf *rd;
-		struct ip_addr *addr;
-
-		if (type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA)
-			continue;
-		rd = ldns_rr_rdf(rr, 0);
-		if (rd == NULL)
-			continue;
-		if (name_to_string(ldns_rr_owner(rr), owner, sizeof owner) < 0 ||
-		    !in_chain(out, qname, owner))
-			continue;
-		if (out->n_addrs == MESSAGE_MAX_ADDRS) {
-			out->addrs_cut = true;
-			continue;
-		}
-		addr = &out->addrs[out->n_addrs];
-		memset(addr, 0, sizeof *addr);
-		if (type == LDNS_RR_TYPE_A &&
-		    ldns_rdf_size(rd) == 4) {
-			addr->family = AF_INET;
-			memcpy(addr->bytes, ldns_rdf_data(rd), 4);
-		} else if (type == LDNS_RR_TYPE_AAAA &&
-			   ldns_rdf_size(rd) == 16) {
-			addr->family = AF_INET6;
-			memcpy(addr->bytes, ldns_rdf_data(rd), 16);
-		} else {
-			continue;
-		}
-		out->addr_ttls[out->n_addrs++] = ldns_rr_ttl(rr);
+		walk_records(wire, len, find_cname, &search);
+		if (!search.found || in_chain(out, qname, search.target))
+			break; /* the end, or a loop: stop following */
+		snprintf(out->chain[out->n_chain++], DNS_MAX_NAME, "%s",
+			 search.target);
+		snprintf(current, sizeof current, "%s", search.target);
 	}
-	ldns_pkt_free(pkt);
+	walk_records(wire, len, collect_address, &addresses);
 	return 0;
 }
 
@@ -397,18 +564,18 @@ struct age_state {
 	uint32_t elapsed;
 };
 
-static void
-age_record(const uint8_t *wire, enum section section, size_t ttl_offset,
-	   uint16_t type, size_t rdata, uint16_t rdlen, void *arg)
+static int
+age_record(const uint8_t *wire, const struct record *rr, void *arg)
 {
 	struct age_state *st = arg;
-	uint8_t *p = (uint8_t *)wire + ttl_offset;
+	uint8_t *p = (uint8_t *)wire + rr->ttl;
 	uint32_t ttl;
 
-	if (type == DNS_TYPE_OPT)
-		return; /* its "TTL" carries EDNS flags */
+	if (rr->type == DNS_TYPE_OPT)
+		return 0; /* its "TTL" carries EDNS flags */
 	ttl = get32(p);
 	put32(p, ttl > st->elapsed ? ttl - st->elapsed : 0);
+	return 0;
 }
 
 int
@@ -421,12 +588,12 @@ message_age_ttls(uint8_t *wire, size_t len, uint32_t elapsed)
 	return walk_records(wire, len, age_record, &st);
 }
 
-static void
-set_record_ttl(const uint8_t *wire, enum section section, size_t ttl_offset,
-	       uint16_t type, size_t rdata, uint16_t rdlen, void *arg)
+static int
+set_record_ttl(const uint8_t *wire, const struct record *rr, void *arg)
 {
-	if (type != DNS_TYPE_OPT)
-		put32((uint8_t *)wire + ttl_offset, *(const uint32_t *)arg);
+	if (rr->type != DNS_TYPE_OPT)
+		put32((uint8_t *)wire + rr->ttl, *(const uint32_t *)arg);
+	return 0;
 }
 
 int
@@ -442,21 +609,20 @@ struct min_state {
 	bool any;
 };
 
-static void
-min_record(const uint8_t *wire, enum section section, size_t ttl_offset,
-	   uint16_t type, size_t rdata, uint16_t rdlen, void *arg)
+static int
+min_record(const uint8_t *wire, const struct record *rr, void *arg)
 {
 	struct min_state *st = arg;
 	uint32_t ttl;
 
-	if (type == DNS_TYPE_OPT)
-		return;
-	ttl = get32(wire + ttl_offset);
+	if (rr->type == DNS_TYPE_OPT)
+		return 0;
+	ttl = get32(wire + rr->ttl);
 	/* In a negative answer, the SOA's MINIMUM (its last 4 bytes of
 	 * RDATA) caps how long the answer may be kept (RFC 2308). */
-	if (type == DNS_TYPE_SOA && section == SECTION_AUTHORITY &&
-	    rdlen >= 22) {
-		uint32_t minimum = get32(wire + rdata + rdlen - 4);
+	if (rr->type == DNS_TYPE_SOA && rr->section == SECTION_AUTHORITY &&
+	    rr->rdlen >= 22) {
+		uint32_t minimum = get32(wire + rr->rdata + rr->rdlen - 4);
 
 		if (minimum < ttl)
 			ttl = minimum;
@@ -464,6 +630,7 @@ min_record(const uint8_t *wire, enum section section, size_t ttl_offset,
 	if (!st->any || ttl < st->min)
 		st->min = ttl;
 	st->any = true;
+	return 0;
 }
 
 int

@@ -1,7 +1,9 @@
 /* message.h - DNS messages in and out: parsing a client's query, building
  * the replies dnsgate makes itself (FORMERR, SERVFAIL, NXDOMAIN, REFUSED,
  * truncated), and reading an upstream answer's address chain.
- * Every length field from the network is checked against the buffer. */
+ * Every length field from the network is checked against the buffer.
+ * Messages are walked here by hand; ldns reads single names, never a
+ * whole message (ldns_wire2pkt leaks TSIG records in ldns 1.8.3). */
 #ifndef DNSGATE_MESSAGE_H
 #define DNSGATE_MESSAGE_H
 
@@ -44,7 +46,11 @@ enum message_verdict {
 };
 
 /* Parses a client query. Returns the verdict; for anything but
- * MESSAGE_QUERY_OK, *reason says why in words fit for a log line. */
+ * MESSAGE_QUERY_OK, *reason says why in words fit for a log line (valid
+ * until the next call into this module). The message is walked whole by
+ * its header counts and RDLENGTHs (ldns only reads the name): a query with
+ * other than one question, with answer or authority records, or with more
+ * than one OPT or more than one TSIG record is FORMERR. */
 enum message_verdict message_parse_query(const uint8_t *wire, size_t len,
 					 struct dns_question *q,
 					 const char **reason);
@@ -93,7 +99,9 @@ struct answer_info {
 };
 
 /* Reads an upstream answer to the question qname. Returns 0, or -1 with
- * *reason when the answer cannot be parsed. */
+ * *reason when the answer cannot be walked, has more than one question,
+ * OPT or TSIG record, or an A, AAAA or CNAME answer record whose data is
+ * not what its type holds. */
 int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 			 struct answer_info *out, const char **reason);
 

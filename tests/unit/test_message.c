@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+
 #include <ldns/ldns.h>
 
 #include "message.h"
@@ -590,6 +592,221 @@ test_query_fuzz_lengths(void)
 	CHECK_INT(bad, 0);
 }
 
+/* ----- the structure check before ldns -------------------------------- */
+
+/* A TSIG record owned by "key." with an empty MAC: 32 octets that ldns
+ * parses whole. */
+static const uint8_t tsig_record[] = {
+	3,    'k', 'e', 'y', 0,	   /* owner */
+	0,    250, 0,	0xff,	   /* TSIG, class ANY */
+	0,    0,   0,	0,	   /* TTL */
+	0,    17,		   /* RDLENGTH */
+	0,			   /* algorithm: the root, for brevity */
+	0,    0,   0x65, 0x5f, 0x00, 0x00, /* time signed */
+	1,    0x2c,		   /* fudge */
+	0,    0,		   /* MAC size */
+	0xab, 0xcd,		   /* original ID */
+	0,    0,		   /* error */
+	0,    0};		   /* other length */
+
+/* An OPT record: 1232-octet buffer, no options. */
+static const uint8_t opt_record[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+
+/* The www query with n_opt OPT then n_tsig TSIG records in additional. */
+static size_t
+query_with_extras(uint8_t *buf, size_t buflen, unsigned n_opt,
+		  unsigned n_tsig)
+{
+	size_t n = raw_www_query(buf);
+	unsigned i;
+
+	buf[10] = (uint8_t)((n_opt + n_tsig) >> 8);
+	buf[11] = (uint8_t)(n_opt + n_tsig);
+	for (i = 0; i < n_opt && n + sizeof opt_record <= buflen; i++) {
+		memcpy(buf + n, opt_record, sizeof opt_record);
+		n += sizeof opt_record;
+	}
+	for (i = 0; i < n_tsig && n + sizeof tsig_record <= buflen; i++) {
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+	}
+	return n;
+}
+
+static void
+check_refusal_at(int line, const uint8_t *wire, size_t len,
+		 const char *expected)
+{
+	struct dns_question q;
+	const char *reason = NULL;
+
+	check_count++;
+	if (message_parse_query(wire, len, &q, &reason) != MESSAGE_FORMERR ||
+	    reason == NULL || strcmp(reason, expected) != 0) {
+		check_failures++;
+		fprintf(stderr, "%s:%d: reason \"%s\", expected FORMERR \"%s\"\n",
+			__FILE__, line, reason ? reason : "(none)", expected);
+	}
+}
+
+#define CHECK_REFUSAL(wire, len, expected)                                     \
+	check_refusal_at(__LINE__, wire, len, expected)
+
+static void
+test_query_structure(void)
+{
+	uint8_t buf[BUFSIZE];
+	struct dns_question q;
+	const char *reason = NULL;
+	size_t n, h;
+
+	/* One OPT and one TSIG: a signed EDNS query, as it should be. */
+	n = query_with_extras(buf, sizeof buf, 1, 1);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK(q.edns);
+	CHECK_INT(q.udp_size, 1232);
+	CHECK_STR(q.qname, "www.example.com");
+	n = query_with_extras(buf, sizeof buf, 0, 1);
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+
+	n = query_with_extras(buf, sizeof buf, 0, 2);
+	CHECK_REFUSAL(buf, n, "query has 2 TSIG records; a stub query has at "
+			      "most one");
+	n = query_with_extras(buf, sizeof buf, 1, 3);
+	CHECK_REFUSAL(buf, n, "query has 3 TSIG records; a stub query has at "
+			      "most one");
+	n = query_with_extras(buf, sizeof buf, 2, 0);
+	CHECK_REFUSAL(buf, n, "query has 2 OPT records; a stub query has at "
+			      "most one");
+
+	/* The counts are the header's: TSIG records announced but cut. */
+	n = query_with_extras(buf, sizeof buf, 0, 3);
+	CHECK_REFUSAL(buf, n - 1, "malformed message: a name or record runs "
+				  "past the end of the message");
+	/* An RDLENGTH that runs one octet past the end. */
+	n = query_with_extras(buf, sizeof buf, 0, 1);
+	buf[n - 17 - 1] = 18;
+	CHECK_REFUSAL(buf, n, "malformed message: a name or record runs past "
+			      "the end of the message");
+
+	/* Answer and authority records have no place in a stub's query,
+	 * a TSIG there no more than elsewhere. */
+	h = raw_www_query(buf);
+	memcpy(buf + h, tsig_record, sizeof tsig_record);
+	n = h + sizeof tsig_record;
+	buf[7] = 1;
+	CHECK_REFUSAL(buf, n, "query has 1 answer record; a stub query has "
+			      "none");
+	buf[7] = 0;
+	buf[9] = 1;
+	CHECK_REFUSAL(buf, n, "query has 1 authority record; a stub query has "
+			      "none");
+
+	/* The question count, in words with the number. */
+	n = raw_header(buf, 0, 0, 0, 0);
+	CHECK_REFUSAL(buf, n, "query has 0 questions; a stub query has one");
+	n = raw_header(buf, 3, 0, 0, 0);
+	CHECK_REFUSAL(buf, n, "query has 3 questions; a stub query has one");
+}
+
+/* How much the heap holds now, in bytes. */
+static size_t
+heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/* ldns 1.8.3 leaks every TSIG of the additional section but the last one
+ * it keeps: without the structure check, 1,000 of these queries leak
+ * megabytes (each TSIG record costs a few hundred bytes of ldns heap). */
+static void
+test_query_tsig_stuffing_does_not_leak(void)
+{
+	static uint8_t buf[DNS_MAX_UDP];
+	size_t n = query_with_extras(buf, sizeof buf, 0, 64), before, after;
+	int i, not_formerr = 0;
+
+	/* Warm up whatever the first call allocates for good. */
+	for (i = 0; i < 10; i++) {
+		struct dns_question q;
+		const char *reason;
+
+		message_parse_query(buf, n, &q, &reason);
+	}
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++) {
+		struct dns_question q;
+		const char *reason;
+
+		not_formerr += message_parse_query(buf, n, &q, &reason) !=
+			       MESSAGE_FORMERR;
+	}
+	after = heap_in_use();
+	CHECK_INT(not_formerr, 0);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 queries\n",
+			after - before);
+	CHECK(after <= before + 4096);
+}
+
+/* Appends to the additional section of the message in buf (n bytes) one
+ * TSIG record whose RDLENGTH also covers six more whole TSIG records
+ * after its own fields, then seven records of a private type with no
+ * data: by RDLENGTH, one TSIG among eight records. ldns_wire2pkt does not
+ * resume at RDLENGTH but after the fields it knows, and so reads the
+ * hidden ones as records of their own; fuzz_query found this. */
+static size_t
+add_hidden_tsigs(uint8_t *buf, size_t n)
+{
+	static const uint8_t filler[] = {0, 0xff, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	size_t fields = sizeof tsig_record - 15, rdlen, i;
+	unsigned ar = get16(buf + 10) + 8;
+
+	buf[10] = (uint8_t)(ar >> 8);
+	buf[11] = (uint8_t)ar;
+	memcpy(buf + n, tsig_record, 15); /* owner .. RDLENGTH */
+	rdlen = fields + 6 * sizeof tsig_record;
+	buf[n + 13] = (uint8_t)(rdlen >> 8);
+	buf[n + 14] = (uint8_t)rdlen;
+	n += 15;
+	memcpy(buf + n, tsig_record + 15, fields);
+	n += fields;
+	for (i = 0; i < 6; i++) {
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+	}
+	for (i = 0; i < 7; i++) {
+		memcpy(buf + n, filler, sizeof filler);
+		n += sizeof filler;
+	}
+	return n;
+}
+
+static void
+test_query_hidden_tsigs_do_not_leak(void)
+{
+	uint8_t buf[BUFSIZE];
+	size_t n = add_hidden_tsigs(buf, raw_www_query(buf)), before, after;
+	struct dns_question q;
+	const char *reason = NULL;
+	int i, ok = 0;
+
+	/* One TSIG by its header: a fine query. */
+	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
+	CHECK_STR(q.qname, "www.example.com");
+	message_parse_query(buf, n, &q, &reason);
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++)
+		ok += message_parse_query(buf, n, &q, &reason) ==
+		      MESSAGE_QUERY_OK;
+	after = heap_in_use();
+	CHECK_INT(ok, 1000);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 queries\n",
+			after - before);
+	CHECK(after <= before + 4096);
+}
+
 /* ----- message_reply_rcode / message_truncate / message_set_id --------- */
 
 static void
@@ -1152,6 +1369,181 @@ test_answer_negative_and_bad(void)
 	free(info);
 }
 
+/* A real answer for www.example.com with an A record, then n_tsig TSIG
+ * records appended to its additional section. */
+static size_t
+answer_with_tsigs(uint8_t *buf, size_t buflen, unsigned n_tsig)
+{
+	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	size_t n;
+	unsigned i, ar;
+
+	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 60 IN A 192.0.2.9");
+	n = pkt_to_buf(pkt, buf, buflen);
+	ar = get16(buf + 10) + n_tsig;
+	buf[10] = (uint8_t)(ar >> 8);
+	buf[11] = (uint8_t)ar;
+	for (i = 0; i < n_tsig && n + sizeof tsig_record <= buflen; i++) {
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+	}
+	return n;
+}
+
+static void
+test_answer_structure(void)
+{
+	struct answer_info *info = malloc(sizeof *info);
+	uint8_t buf[BUFSIZE];
+	const char *reason = NULL;
+	size_t n;
+
+	n = answer_with_tsigs(buf, sizeof buf, 1);
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  0);
+	CHECK_INT(info->n_addrs, 1);
+
+	n = answer_with_tsigs(buf, sizeof buf, 2);
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  -1);
+	CHECK_STR(reason, "answer has 2 TSIG records; an answer has at most "
+			  "one");
+
+	/* Counted in every section: one in the answer, one in additional. */
+	{
+		ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+		size_t h;
+
+		n = pkt_to_buf(pkt, buf, sizeof buf);
+		h = n;
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+		memcpy(buf + n, tsig_record, sizeof tsig_record);
+		n += sizeof tsig_record;
+		buf[7] = 1;
+		buf[11] = 1;
+		CHECK(h > DNS_HEADER_SIZE);
+		CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+					       &reason),
+			  -1);
+		CHECK_STR(reason, "answer has 2 TSIG records; an answer has at "
+				  "most one");
+	}
+
+	/* Two OPT records. */
+	n = answer_with_tsigs(buf, sizeof buf, 0);
+	buf[11] = 2;
+	memcpy(buf + n, opt_record, sizeof opt_record);
+	memcpy(buf + n + sizeof opt_record, opt_record, sizeof opt_record);
+	CHECK_INT(message_parse_answer(buf, n + 2 * sizeof opt_record,
+				       "www.example.com", info, &reason),
+		  -1);
+	CHECK_STR(reason, "answer has 2 OPT records; an answer has at most "
+			  "one");
+
+	/* Two questions. */
+	n = answer_with_tsigs(buf, sizeof buf, 0);
+	buf[5] = 2;
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  -1);
+	CHECK_STR(reason, "answer has 2 questions; an answer has at most one");
+
+	/* A record count past what the message holds. */
+	n = answer_with_tsigs(buf, sizeof buf, 0);
+	buf[7] = 2;
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  -1);
+	CHECK_STR(reason, "malformed answer from upstream: a name or record "
+			  "runs past the end of the message");
+
+	/* The records dnsgate reads hold what their type says, no more. */
+	n = answer_with_tsigs(buf, sizeof buf, 0);
+	buf[n - 5] = 5; /* the A record's RDLENGTH */
+	buf[n++] = 0;
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  -1);
+	CHECK_STR(reason, "malformed answer from upstream: an A record with 5 "
+			  "bytes of data");
+	{
+		ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+
+		add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN CNAME a.example.net.");
+		n = pkt_to_buf(pkt, buf, sizeof buf);
+		buf[n - 16] = 16; /* RDLENGTH one more than the name */
+		buf[n++] = 0;
+		CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+					       &reason),
+			  -1);
+		CHECK_STR(reason, "malformed answer from upstream: a CNAME "
+				  "whose name is not its whole data");
+	}
+	free(info);
+}
+
+static void
+test_answer_hidden_tsigs_do_not_leak(void)
+{
+	static uint8_t buf[BUFSIZE];
+	struct answer_info *info = malloc(sizeof *info);
+	size_t n = add_hidden_tsigs(buf, answer_with_tsigs(buf, sizeof buf, 0));
+	size_t before, after;
+	const char *reason = NULL;
+	int i, parsed = 0;
+
+	CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
+				       &reason),
+		  0);
+	CHECK_INT(info->n_addrs, 1);
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++)
+		parsed += message_parse_answer(buf, n, "www.example.com", info,
+					       &reason) == 0;
+	after = heap_in_use();
+	CHECK_INT(parsed, 1000);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 answers\n",
+			after - before);
+	CHECK(after <= before + 4096);
+	free(info);
+}
+
+/* An upstream can stuff TSIG records into answers as a stub can into
+ * queries: 1,000 such answers leave the heap as it was. */
+static void
+test_answer_tsig_stuffing_does_not_leak(void)
+{
+	static uint8_t buf[DNS_MAX_UDP];
+	struct answer_info *info = malloc(sizeof *info);
+	size_t n = answer_with_tsigs(buf, sizeof buf, 64), before, after;
+	int i, parsed = 0;
+
+	for (i = 0; i < 10; i++) {
+		const char *reason;
+
+		message_parse_answer(buf, n, "www.example.com", info, &reason);
+	}
+	before = heap_in_use();
+	for (i = 0; i < 1000; i++) {
+		const char *reason;
+
+		parsed += message_parse_answer(buf, n, "www.example.com", info,
+					       &reason) == 0;
+	}
+	after = heap_in_use();
+	CHECK_INT(parsed, 0);
+	if (after > before + 4096)
+		fprintf(stderr, "  heap grew by %zu bytes over 1,000 answers\n",
+			after - before);
+	CHECK(after <= before + 4096);
+	free(info);
+}
+
 /* ----- message_age_ttls / message_min_ttl ----------------------------- */
 
 /* An answer with the given TTLs in answer, authority and additional, and
@@ -1431,6 +1823,9 @@ main(void)
 	test_query_formerr();
 	test_query_notimp();
 	test_query_fuzz_lengths();
+	test_query_structure();
+	test_query_tsig_stuffing_does_not_leak();
+	test_query_hidden_tsigs_do_not_leak();
 	test_reply_rcode();
 	test_reply_rcode_header_only();
 	test_truncate();
@@ -1441,6 +1836,9 @@ main(void)
 	test_answer_cname_loops();
 	test_answer_many_addresses();
 	test_answer_negative_and_bad();
+	test_answer_structure();
+	test_answer_tsig_stuffing_does_not_leak();
+	test_answer_hidden_tsigs_do_not_leak();
 	test_age_ttls();
 	test_age_ttls_malformed();
 	test_min_ttl();

@@ -1,0 +1,48 @@
+/* fuzz_query.c - libFuzzer harness: a client's query, as the listener
+ * hands it over, through message_parse_query and the replies dnsgate
+ * writes itself (FORMERR, NOTIMP, REFUSED ...). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t out[DNS_MAX_UDP];
+	struct dns_question q;
+	const char *reason = NULL;
+	enum message_verdict v;
+	ssize_t n;
+	size_t i;
+
+	v = message_parse_query(data, size, &q, &reason);
+	if (v != MESSAGE_QUERY_OK) {
+		if (reason == NULL || reason[0] == '\0')
+			abort(); /* every refusal says why */
+	} else {
+		/* The name the policy matches on: terminated, lower case. */
+		size_t len = strnlen(q.qname, sizeof q.qname);
+
+		if (len == 0 || len == sizeof q.qname)
+			abort();
+		for (i = 0; i < len; i++) {
+			if (isupper((unsigned char)q.qname[i]))
+				abort();
+		}
+	}
+	n = message_reply_rcode(data, size, DNS_RCODE_FORMERR, out,
+				sizeof out);
+	if (n >= 0 && (size_t)n > size)
+		abort(); /* a reply is never longer than the query */
+	/* And into buffers too small for it, at every short size. */
+	for (i = 0; i < DNS_HEADER_SIZE + 8 && i < sizeof out; i++)
+		message_reply_rcode(data, size, DNS_RCODE_REFUSED, out, i);
+	return 0;
+}
