@@ -15,6 +15,9 @@
  *       glibc's are), send one query each at once (NAME may hold one %d,
  *       replaced by the socket's number), then wait up to 5 s; prints
  *       "answered=A noerror=B servfail=C of N"
+ *   dns_client --tsig-flood N SERVER   sends N queries of about 64 KB
+ *       over one TCP connection, each stuffed with TSIG records (ldns
+ *       1.8.3 leaks all but one of them); prints "answered=A of N"
  *   dns_client --tcp-hold N SECONDS SERVER   opens N TCP connections and
  *       trickles a never-finished query into each, a byte every 2 s, for
  *       SECONDS; prints "connected=C refused=R open=O" (R: closed by the
@@ -314,6 +317,82 @@ burst_mode(int count, const struct sockaddr_storage *ss, socklen_t len,
 	return 0;
 }
 
+/* A query for "x." whose additional section is as many minimal TSIG
+ * records (root owner, algorithm ".", no MAC) as fit 64 KB. */
+static size_t
+build_tsig_query(uint8_t *buf, size_t size, uint16_t id)
+{
+	static const uint8_t header[] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+					 1, 'x', 0, 0, 1, 0, 1};
+	static const uint8_t tsig[] = {
+		0,          /* owner: the root */
+		0, 250,     /* TSIG */
+		0, 255,     /* class ANY */
+		0, 0, 0, 0, /* TTL */
+		0, 17,      /* RDLENGTH */
+		0,          /* algorithm: the root */
+		0, 0, 0, 0, 0, 0, /* time signed */
+		1, 44,      /* fudge */
+		0, 0,       /* MAC size, no MAC */
+		0, 0,       /* original ID */
+		0, 0,       /* error */
+		0, 0,       /* other length */
+	};
+	size_t len = sizeof header, n = 0;
+
+	memcpy(buf, header, sizeof header);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	while (len + sizeof tsig <= size && n < 65535) {
+		memcpy(buf + len, tsig, sizeof tsig);
+		len += sizeof tsig;
+		n++;
+	}
+	buf[10] = (uint8_t)(n >> 8);
+	buf[11] = (uint8_t)n;
+	return len;
+}
+
+static int
+tsig_flood_mode(int count, const struct sockaddr_storage *ss, socklen_t len)
+{
+	static uint8_t msg[2 + 65535], answer[2 + 65535];
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0), i, answered = 0;
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		perror("dns_client: connect");
+		return 3;
+	}
+	for (i = 0; i < count; i++) {
+		size_t qlen = build_tsig_query(msg + 2, 65535, (uint16_t)i);
+		size_t got = 0, want = 2;
+
+		msg[0] = (uint8_t)(qlen >> 8);
+		msg[1] = (uint8_t)qlen;
+		if (send(fd, msg, qlen + 2, MSG_NOSIGNAL) != (ssize_t)(qlen + 2))
+			break;
+		while (got < want) {
+			struct pollfd pfd = {fd, POLLIN, 0};
+			ssize_t n;
+
+			if (poll(&pfd, 1, 3000) <= 0)
+				break;
+			n = recv(fd, answer + got, sizeof answer - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			if (got >= 2)
+				want = 2 + ((size_t)answer[0] << 8 | answer[1]);
+		}
+		if (got < want || got < 2 + DNS_HEADER_BYTES)
+			break;
+		answered++;
+	}
+	close(fd);
+	printf("answered=%d of %d\n", answered, count);
+	return 0;
+}
+
 /* Whether the peer has closed fd (EOF or reset), without waiting. */
 static int
 peer_closed(int fd)
@@ -413,6 +492,11 @@ main(int argc, char **argv)
 			return 3;
 		return burst_mode(atoi(argv[2]), &ss, len, argv[4]);
 	}
+	if (argc == 4 && strcmp(argv[1], "--tsig-flood") == 0) {
+		if (server_address(argv[3], &ss, &len) < 0)
+			return 3;
+		return tsig_flood_mode(atoi(argv[2]), &ss, len);
+	}
 	if (argc == 5 && strcmp(argv[1], "--tcp-hold") == 0) {
 		if (server_address(argv[4], &ss, &len) < 0)
 			return 3;
@@ -431,7 +515,8 @@ main(int argc, char **argv)
 			"       dns_client --tcp-half-close SERVER NAME "
 			"[LOCAL_PORT]\n"
 			"       dns_client --burst N SERVER NAME\n"
-			"       dns_client --tcp-hold N SECONDS SERVER\n");
+			"       dns_client --tcp-hold N SECONDS SERVER\n"
+			"       dns_client --tsig-flood N SERVER\n");
 		return 3;
 	}
 	type = ldns_get_rr_type_by_name(argv[3]);
