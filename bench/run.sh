@@ -355,23 +355,31 @@ median() {
 }
 
 # profile_dnsgate: perf record of dnsgated (DWARF call graphs) during
-# extra hit, busy and miss runs, not counted in the table; reports in
-# $RAW/perf-*.txt.
+# extra hit, busy and miss runs and back-to-back bursts, not counted in
+# the table; reports in $RAW/perf-*.txt.
 profile_dnsgate() {
 	command -v perf >/dev/null 2>&1 || { note "no perf: not profiled"; return; }
-	for kind in hit busy miss; do
+	for kind in hit busy miss burst; do
 		note "dnsgate: profiling a $kind run (not counted)"
 		run_app=$APP
 		case $kind in
 		hit) set -- -d "$DATA/hits.txt" -l "$DURATION" ;;
 		busy) set -- -d "$DATA/hits.txt" -l "$DURATION"; run_app=$BUSY ;;
 		miss) set -- -d "$DATA/miss-prof.txt" -n 1 -l "$DURATION" ;;
+		burst) ;;
 		esac
 		perf record -F 499 --call-graph dwarf,16384 -p "$CUR_PID" \
 			-o "$RAW/perf-$kind.data" -- sleep "$DURATION" >/dev/null 2>&1 &
 		perf_pid=$!
 		BACKGROUND_PIDS="$BACKGROUND_PIDS $perf_pid"
-		RUN_APP=$run_app perf_run "$RAW/dnsgate-prof-$kind.txt" "$@"
+		if [ "$kind" = burst ]; then
+			# One burst after the other for those DURATION seconds.
+			while kill -0 "$perf_pid" 2>/dev/null; do
+				burst_run "$RAW/dnsgate-prof-burst.txt"
+			done
+		else
+			RUN_APP=$run_app perf_run "$RAW/dnsgate-prof-$kind.txt" "$@"
+		fi
 		wait "$perf_pid"
 		BACKGROUND_PIDS=$(without_pid "$perf_pid")
 		# dnsgated's and its libraries' functions with all they call
@@ -527,7 +535,7 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 } | tee "$RAW/table.md"
 
 if [ "$BENCH_PERF" = 1 ]; then
-	for kind in hit busy miss; do
+	for kind in hit busy miss burst; do
 		[ -f "$RAW/perf-$kind-self.txt" ] || continue
 		echo
 		echo "dnsgated under perf, $kind run: user-space functions, including" \
