@@ -1,8 +1,9 @@
 #!/bin/sh
 # run.sh - dnsgated against dnsmasq and unbound, side by side in the
 # end-to-end tests' topology (tests/e2e/lib.sh): throughput and latency on
-# cache hits and cache misses (dnsperf), daemon CPU per query, peak memory,
-# and the memory and start time of a 100,000-domain block list. As root:
+# cache hits and cache misses (dnsperf), daemon CPU per query, a burst of
+# 1,000 client sockets, peak memory, and the memory and start time of a
+# 100,000-domain block list. As root:
 #   sudo bench/run.sh
 # Knobs (environment):
 #   ROUNDS       rounds of the whole comparison; the table gives medians (3)
@@ -11,6 +12,7 @@
 #   MISS_NAMES   distinct names per daemon for a miss run (400000)
 #   BLOCK        block list size (100000)
 #   OUTSTANDING  dnsperf -q, queries in flight (100)
+#   BURST        client sockets of the burst, one query each (1000)
 #   BUSY_PROCS, BUSY_FILES  the busy cgroup of the extra hit run: that many
 #                more processes with that many open files each (10, 500)
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
@@ -31,6 +33,7 @@ NAMES=${NAMES:-1000}
 MISS_NAMES=${MISS_NAMES:-400000}
 BLOCK=${BLOCK:-100000}
 OUTSTANDING=${OUTSTANDING:-100}
+BURST=${BURST:-1000}
 BUSY_PROCS=${BUSY_PROCS:-10}
 BUSY_FILES=${BUSY_FILES:-500}
 BENCH_PERF=${BENCH_PERF:-0}
@@ -59,6 +62,9 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing || exit 1
 fi
 "$top_srcdir/scripts/build" >/dev/null || exit 1
+# The e2e tests' DNS client, for the burst (a check program, which plain
+# make does not build).
+make -C "$top_builddir" tests/helpers/dns_client >/dev/null || exit 1
 
 . "$top_srcdir/tests/e2e/lib.sh"
 
@@ -309,6 +315,27 @@ perf_run() {
 
 rcodes() { sed -n 's/.*Response codes: *//p' "$1"; }
 
+# burst_run OUT: BURST connected UDP sockets of the app (as glibc makes
+# them), one query each for h1.bench.test, sent back to back (the e2e
+# tests' dns_client --burst-timed), after one query for it from the same
+# client (dnsgated's cache key holds the EDNS flags, and dnsperf's queries
+# differ from dns_client's). Sets BURST_ANSWERED (within 5 s) and
+# BURST_MS (first query sent to last answer received).
+burst_run() {
+	out=$1
+	as_app "$APP" "$E2E_TMP/burst.pid" "$DNS_CLIENT" "$SERVER" h1.bench.test A \
+		>"$out.warm" 2>&1
+	grep -qx rcode=NOERROR "$out.warm" ||
+		{ cat "$out.warm" >&2; die "the burst's warm-up query failed"; }
+	as_app "$APP" "$E2E_TMP/burst.pid" "$DNS_CLIENT" --burst-timed "$BURST" \
+		"$SERVER" h1.bench.test >"$out" 2>&1
+	BURST_ANSWERED=$(sed -n 's/^answered=\([0-9]*\) .*/\1/p' "$out")
+	BURST_MS=$(sed -n 's/^last_answer_ms=//p' "$out")
+	[ -n "$BURST_ANSWERED" ] && [ -n "$BURST_MS" ] ||
+		{ cat "$out" >&2; die "the burst failed"; }
+	note "  $(head -n 1 "$out"), the last after $BURST_MS ms"
+}
+
 # Results: one line "daemon figure round value" each, in $RESULTS.
 RESULTS=$RAW/results.txt
 : >"$RESULTS"
@@ -328,23 +355,31 @@ median() {
 }
 
 # profile_dnsgate: perf record of dnsgated (DWARF call graphs) during
-# extra hit, busy and miss runs, not counted in the table; reports in
-# $RAW/perf-*.txt.
+# extra hit, busy and miss runs and back-to-back bursts, not counted in
+# the table; reports in $RAW/perf-*.txt.
 profile_dnsgate() {
 	command -v perf >/dev/null 2>&1 || { note "no perf: not profiled"; return; }
-	for kind in hit busy miss; do
+	for kind in hit busy miss burst; do
 		note "dnsgate: profiling a $kind run (not counted)"
 		run_app=$APP
 		case $kind in
 		hit) set -- -d "$DATA/hits.txt" -l "$DURATION" ;;
 		busy) set -- -d "$DATA/hits.txt" -l "$DURATION"; run_app=$BUSY ;;
 		miss) set -- -d "$DATA/miss-prof.txt" -n 1 -l "$DURATION" ;;
+		burst) ;;
 		esac
 		perf record -F 499 --call-graph dwarf,16384 -p "$CUR_PID" \
 			-o "$RAW/perf-$kind.data" -- sleep "$DURATION" >/dev/null 2>&1 &
 		perf_pid=$!
 		BACKGROUND_PIDS="$BACKGROUND_PIDS $perf_pid"
-		RUN_APP=$run_app perf_run "$RAW/dnsgate-prof-$kind.txt" "$@"
+		if [ "$kind" = burst ]; then
+			# One burst after the other for those DURATION seconds.
+			while kill -0 "$perf_pid" 2>/dev/null; do
+				burst_run "$RAW/dnsgate-prof-burst.txt"
+			done
+		else
+			RUN_APP=$run_app perf_run "$RAW/dnsgate-prof-$kind.txt" "$@"
+		fi
 		wait "$perf_pid"
 		BACKGROUND_PIDS=$(without_pid "$perf_pid")
 		# dnsgated's and its libraries' functions with all they call
@@ -381,6 +416,11 @@ bench_daemon() {
 	note "round $ROUND, $d: cache hits from the busy cgroup, $DURATION s"
 	RUN_APP=$BUSY perf_run "$pre-busy.txt" -d "$DATA/hits.txt" -l "$DURATION"
 	put_run "$d" busy
+
+	note "round $ROUND, $d: a burst of $BURST client sockets, one cached name"
+	burst_run "$pre-burst.txt"
+	put "$d" burst_answered "$BURST_ANSWERED"
+	put "$d" burst_ms "$BURST_MS"
 
 	note "round $ROUND, $d: cache misses (names it never saw), at most $DURATION s"
 	perf_run "$pre-miss.txt" -d "$DATA/miss-$d.txt" -n 1 -l "$DURATION"
@@ -452,7 +492,9 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
 		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
 		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
-		"Misses: names the daemon never saw. Block list: $BLOCK domains." \
+		"Misses: names the daemon never saw. Burst: $BURST connected UDP" \
+		"sockets, one query each for one cached name, sent back to back." \
+		"Block list: $BLOCK domains." \
 		"Load average (1 min) at the start: $LOAD0; anything else running" \
 		"competes with the daemons for the cores."
 	echo
@@ -471,6 +513,8 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 	row "cache miss: 99th percentile latency (ms)" miss_P99_MS
 	row "cache miss: daemon CPU per query (µs)" miss_CPU_US
 	row "queries lost (hit + busy + miss runs)" lost
+	row "burst of $BURST sockets, cached name: answered within 5 s" burst_answered
+	row "burst of $BURST sockets: first query to last answer (ms)" burst_ms
 	row "peak RSS after the runs, VmHWM (KiB)" hwm
 	row "1-domain list: start to serving (ms)" start_ms
 	row "1-domain list: RSS after start (KiB)" start_rss
@@ -482,7 +526,8 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 	echo "Each round's values (daemon figure: round 1, 2, ...):"
 	echo
 	for d in dnsgate dnsmasq unbound; do
-		for f in hit_QPS hit_P99_MS busy_QPS miss_QPS miss_P99_MS list_ms list_rss; do
+		for f in hit_QPS hit_P99_MS busy_QPS burst_answered burst_ms miss_QPS \
+			miss_P99_MS list_ms list_rss; do
 			printf '    %s %s: %s\n' "$d" "$f" "$(awk -v d="$d" -v f="$f" \
 				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
 		done
@@ -490,7 +535,7 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 } | tee "$RAW/table.md"
 
 if [ "$BENCH_PERF" = 1 ]; then
-	for kind in hit busy miss; do
+	for kind in hit busy miss burst; do
 		[ -f "$RAW/perf-$kind-self.txt" ] || continue
 		echo
 		echo "dnsgated under perf, $kind run: user-space functions, including" \

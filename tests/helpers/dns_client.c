@@ -15,6 +15,10 @@
  *       glibc's are), send one query each at once (NAME may hold one %d,
  *       replaced by the socket's number), then wait up to 5 s; prints
  *       "answered=A noerror=B servfail=C of N"
+ *   dns_client --burst-timed N SERVER NAME   the same, but every socket
+ *       is made first and the N queries then leave back to back; and a
+ *       second line "last_answer_ms=T": from the first query sent to the
+ *       last answer received (bench/run.sh's burst figure)
  *   dns_client --tsig-flood N SERVER   sends N queries of about 64 KB
  *       over one TCP connection, each stuffed with TSIG records (ldns
  *       1.8.3 leaks all but one of them); prints "answered=A of N"
@@ -255,39 +259,67 @@ elapsed_ms(const struct timespec *since)
 	       (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* The burst's query number i: for pattern, with its %d (one at most, the
+ * test's own pattern) replaced by i. */
+static uint8_t *
+burst_query(const char *pattern, int i, size_t *wlen)
+{
+	const char *mark = strstr(pattern, "%d");
+	char name[300];
+
+	if (mark != NULL)
+		snprintf(name, sizeof name, "%.*s%d%s", (int)(mark - pattern),
+			 pattern, i, mark + 2);
+	else
+		snprintf(name, sizeof name, "%s", pattern);
+	return build_query(name, LDNS_RR_TYPE_A, wlen);
+}
+
+static double
+since_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+/* Untimed (--burst), each socket sends as soon as it is made. Timed
+ * (--burst-timed), every socket is made and connected and every query
+ * built first, then the N queries leave back to back, and a second line
+ * gives the time from the first send to the last answer. */
 static int
 burst_mode(int count, const struct sockaddr_storage *ss, socklen_t len,
-	   const char *pattern)
+	   const char *pattern, int timed)
 {
 	struct pollfd *pfds = calloc((size_t)count, sizeof *pfds);
+	uint8_t **wires = calloc((size_t)count, sizeof *wires);
+	size_t *wlens = calloc((size_t)count, sizeof *wlens);
 	int i, answered = 0, noerror = 0, servfail = 0, waiting = count;
-	struct timespec start;
+	struct timespec start, first_sent;
+	double last_ms = 0;
 
-	if (pfds == NULL || count <= 0)
+	if (pfds == NULL || wires == NULL || wlens == NULL || count <= 0)
 		return 3;
 	raise_fd_limit(count);
 	for (i = 0; i < count; i++) {
-		char name[300];
-		uint8_t *wire;
-		size_t wlen;
-
-		const char *mark = strstr(pattern, "%d");
-
-		if (mark != NULL) /* the test's own pattern: one %d at most */
-			snprintf(name, sizeof name, "%.*s%d%s",
-				 (int)(mark - pattern), pattern, i, mark + 2);
-		else
-			snprintf(name, sizeof name, "%s", pattern);
-		wire = build_query(name, LDNS_RR_TYPE_A, &wlen);
+		wires[i] = burst_query(pattern, i, &wlens[i]);
 		pfds[i].fd = socket(ss->ss_family, SOCK_DGRAM, 0);
 		pfds[i].events = POLLIN;
-		if (wire == NULL || pfds[i].fd < 0 ||
+		if (wires[i] == NULL || pfds[i].fd < 0 ||
 		    connect(pfds[i].fd, (const struct sockaddr *)ss, len) < 0 ||
-		    send(pfds[i].fd, wire, wlen, 0) < 0) {
+		    (!timed && send(pfds[i].fd, wires[i], wlens[i], 0) < 0)) {
 			perror("dns_client: burst");
 			return 3;
 		}
-		free(wire);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &first_sent);
+	for (i = 0; timed && i < count; i++) {
+		if (send(pfds[i].fd, wires[i], wlens[i], 0) < 0) {
+			perror("dns_client: burst");
+			return 3;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (waiting > 0 && elapsed_ms(&start) < 5000) {
@@ -305,6 +337,7 @@ burst_mode(int count, const struct sockaddr_storage *ss, socklen_t len,
 			waiting--;
 			if (n < DNS_HEADER_BYTES)
 				continue;
+			last_ms = since_ms(&first_sent);
 			answered++;
 			if ((answer[3] & 0x0f) == 0)
 				noerror++;
@@ -314,6 +347,13 @@ burst_mode(int count, const struct sockaddr_storage *ss, socklen_t len,
 	}
 	printf("answered=%d noerror=%d servfail=%d of %d\n", answered, noerror,
 	       servfail, count);
+	if (timed)
+		printf("last_answer_ms=%.1f\n", last_ms);
+	for (i = 0; i < count; i++)
+		free(wires[i]);
+	free(wires);
+	free(wlens);
+	free(pfds);
 	return 0;
 }
 
@@ -487,10 +527,12 @@ main(int argc, char **argv)
 		return repeat_mode(atoi(argv[2]), atoi(argv[3]), &ss, len,
 				   argv[5]);
 	}
-	if (argc == 5 && strcmp(argv[1], "--burst") == 0) {
+	if (argc == 5 && (strcmp(argv[1], "--burst") == 0 ||
+			  strcmp(argv[1], "--burst-timed") == 0)) {
 		if (server_address(argv[3], &ss, &len) < 0)
 			return 3;
-		return burst_mode(atoi(argv[2]), &ss, len, argv[4]);
+		return burst_mode(atoi(argv[2]), &ss, len, argv[4],
+				  strcmp(argv[1], "--burst-timed") == 0);
 	}
 	if (argc == 4 && strcmp(argv[1], "--tsig-flood") == 0) {
 		if (server_address(argv[3], &ss, &len) < 0)
@@ -515,6 +557,7 @@ main(int argc, char **argv)
 			"       dns_client --tcp-half-close SERVER NAME "
 			"[LOCAL_PORT]\n"
 			"       dns_client --burst N SERVER NAME\n"
+			"       dns_client --burst-timed N SERVER NAME\n"
 			"       dns_client --tcp-hold N SECONDS SERVER\n"
 			"       dns_client --tsig-flood N SERVER\n");
 		return 3;
