@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matcher.h"
-#include "xmalloc.h"
+#include "lists/matcher.h"
+#include "src/xmalloc.h"
 
 #define NAME_MAX_LENGTH 253
 #define LABEL_MAX_LENGTH 63

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "public_suffix.h"
-#include "xmalloc.h"
+#include "lists/public_suffix.h"
+#include "src/xmalloc.h"
 
 #define NAME_MAX_LENGTH 253
 #define LABEL_MAX_LENGTH 63

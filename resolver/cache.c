@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "xmalloc.h"
+#include "resolver/cache.h"
+#include "src/xmalloc.h"
 
 struct entry {
 	struct entry *hash_next;

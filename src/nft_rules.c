@@ -22,9 +22,9 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
-#include "nft_exempt.h"
-#include "nft_rules.h"
-#include "nft_table.h"
+#include "src/nft_exempt.h"
+#include "src/nft_rules.h"
+#include "src/nft_table.h"
 
 #define oom_check nft_batch_oom_check
 

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "config_file.h"
-#include "list_hosts.h"
-#include "log.h"
-#include "matcher.h"
-#include "policy.h"
-#include "public_suffix.h"
-#include "xmalloc.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
+#include "lists/public_suffix.h"
+#include "src/config_file.h"
+#include "src/log.h"
+#include "src/policy.h"
+#include "src/xmalloc.h"
 
 /* One reading of one list; a copy kept on reload is shared by the old and
  * the new policy, so it is counted. */

@@ -3,15 +3,15 @@
 
 #include <unistd.h>
 
-#include "cache.h"
-#include "grant_table.h"
-#include "log.h"
-#include "nft_dump.h"
-#include "policy.h"
-#include "query.h"
-#include "shares.h"
-#include "status.h"
-#include "upstream.h"
+#include "resolver/cache.h"
+#include "resolver/upstream.h"
+#include "src/grant_table.h"
+#include "src/log.h"
+#include "src/nft_dump.h"
+#include "src/policy.h"
+#include "src/query.h"
+#include "src/shares.h"
+#include "src/status.h"
 
 static time_t
 now_seconds(void)

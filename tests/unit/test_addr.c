@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 /* Parses text and expects success; returns 1 when it parsed. */
 static int

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attribution.h"
-#include "cgroup.h"
-#include "sockdiag.h"
+#include "src/attribution.h"
+#include "src/cgroup.h"
+#include "src/sockdiag.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define SKIP 77
 

@@ -10,10 +10,10 @@
 
 #include <ldns/ldns.h>
 
-#include "cache.h"
-#include "message.h"
+#include "resolver/cache.h"
+#include "resolver/message.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define BUFSIZE 4096
 #define T0 ((time_t)100000)

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "src/cgroup.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define SKIP 77
 

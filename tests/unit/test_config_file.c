@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config_file.h"
+#include "src/config_file.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define NAME "test.conf"
 

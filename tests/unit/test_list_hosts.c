@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "list_hosts.h"
-#include "log.h"
-#include "matcher.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
+#include "src/log.h"
+#include "tests/unit/check.h"
 
 static const char *const bad_char_reason =
     "character other than letter, digit, '-' or '_' in domain name";

@@ -15,8 +15,8 @@
 
 #include <event2/event.h>
 
-#include "check.h"
-#include "listener.h"
+#include "resolver/listener.h"
+#include "tests/unit/check.h"
 
 #define BURST 1000
 

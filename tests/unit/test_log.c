@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "log.h"
+#include "src/log.h"
+#include "tests/unit/check.h"
 
 static char *
 slurp(const char *path)

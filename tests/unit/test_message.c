@@ -13,9 +13,9 @@
 
 #include <ldns/ldns.h>
 
-#include "message.h"
+#include "resolver/message.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define BUFSIZE 8192
 

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
-#include "nft_dump.h"
-#include "nft_test.h"
+#include "src/nft_dump.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 #define MAX_LISTED 8
 

@@ -28,10 +28,10 @@
 
 #include <libmnl/libmnl.h>
 
-#include "check.h"
-#include "nft_dump.h"
-#include "nft_gate.h"
-#include "nft_test.h"
+#include "src/nft_dump.h"
+#include "src/nft_gate.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 #define DNS_PORT 5453
 #define UPSTREAM_MARK 0x123

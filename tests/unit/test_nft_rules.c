@@ -13,12 +13,12 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#include "check.h"
-#include "nft_batch.h"
-#include "nft_dump.h"
-#include "nft_rules.h"
-#include "nft_table.h"
-#include "nft_test.h"
+#include "src/nft_batch.h"
+#include "src/nft_dump.h"
+#include "src/nft_rules.h"
+#include "src/nft_table.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 #define DNS_PORT 5453
 #define UPSTREAM_MARK 0x123

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "config_file.h"
-#include "log.h"
-#include "policy.h"
+#include "src/config_file.h"
+#include "src/log.h"
+#include "src/policy.h"
+#include "tests/unit/check.h"
 
 static char dir[64];
 static char log_path[96];

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "public_suffix.h"
+#include "lists/public_suffix.h"
+#include "tests/unit/check.h"
 
 static int
 write_temp_file(char *path, const char *text, size_t length)

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resolvconf.h"
+#include "resolver/resolvconf.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define MAX_TEMP 8
 

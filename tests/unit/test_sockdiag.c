@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "sockdiag.h"
+#include "src/cgroup.h"
+#include "src/sockdiag.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define SKIP 77
 

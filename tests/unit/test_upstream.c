@@ -19,9 +19,9 @@
 #include <ares.h>
 #include <event2/event.h>
 
-#include "check.h"
-#include "health.h"
-#include "upstream.h"
+#include "resolver/health.h"
+#include "resolver/upstream.h"
+#include "tests/unit/check.h"
 
 #define N_QUERIES 48
 #define MAX_FAKES 100
