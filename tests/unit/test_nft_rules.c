@@ -41,7 +41,6 @@ reference_ruleset(const char *table, unsigned levels)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	unsigned level;
 
 	if (f == NULL)
 		abort();
@@ -93,13 +92,7 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\tip6 daddr @exempt6 accept\n",
 		table, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
 		UPSTREAM_MARK, UPSTREAM_MARK, DNS_PORT, DNS_PORT);
-	for (level = 1; level <= levels; level++)
-		fprintf(f,
-			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
-			"accept\n"
-			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
-			"accept\n",
-			level, level);
+	print_level_rules(f, levels);
 	fprintf(f, "\t\tcounter reject with icmpx admin-prohibited\n"
 		   "\t}\n"
 		   "}\n");

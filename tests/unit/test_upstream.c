@@ -22,6 +22,7 @@
 #include "resolver/health.h"
 #include "resolver/upstream.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define N_QUERIES 48
 #define MAX_FAKES 100
@@ -200,19 +201,14 @@ on_fake(evutil_socket_t fd, short what, void *arg)
 static int
 fake_open(struct fake *f, enum fake_mode mode)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	struct sockaddr_in sin = fixture_loopback(0);
 
 	memset(f, 0, sizeof *f);
 	f->mode = mode;
 	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-	    getsockname(f->fd, (struct sockaddr *)&sin, &len) < 0)
+	    (f->port = fixture_local_port(f->fd)) == 0)
 		return -1;
-	f->port = ntohs(sin.sin_port);
 	f->ev = event_new(base, f->fd, EV_READ | EV_PERSIST, on_fake, f);
 	event_add(f->ev, NULL);
 	return 0;
@@ -227,20 +223,6 @@ fake_close(struct fake *f)
 		close(f->fd);
 	f->ev = NULL;
 	f->fd = -1;
-}
-
-/* A port nobody listens on: ICMP port unreachable. */
-static uint16_t
-closed_port(void)
-{
-	struct fake f;
-	uint16_t port;
-
-	if (fake_open(&f, FAKE_HOLD) < 0)
-		return 1;
-	port = f.port;
-	fake_close(&f);
-	return port;
 }
 
 struct setup {
@@ -383,7 +365,7 @@ test_failures(void)
 	struct upstream *up;
 	char err[256], want[128];
 	uint8_t q[64];
-	uint16_t port = closed_port();
+	uint16_t port = fixture_free_port(); /* ICMP port unreachable */
 
 	options(&st, &port, 1, 1800);
 	up = upstream_new(base, &st.o, err, sizeof err);
@@ -692,7 +674,7 @@ test_hundred_servers(void)
 
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
 	for (i = 0; i < MAX_FAKES - 1; i++)
-		ports[i] = closed_port();
+		ports[i] = fixture_free_port(); /* nobody listens */
 	ports[MAX_FAKES - 1] = good.port;
 	options(&st, ports, MAX_FAKES, 1800);
 	up = upstream_new(base, &st.o, err, sizeof err);
