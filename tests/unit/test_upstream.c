@@ -252,6 +252,19 @@ options(struct setup *st, const uint16_t *ports, size_t n,
 	st->o.listen_port = 5453;
 }
 
+/* A new upstream for st, checked, with the results of earlier queries
+ * forgotten; NULL when it could not be made. */
+static struct upstream *
+new_upstream(struct setup *st)
+{
+	char err[256];
+	struct upstream *up = upstream_new(base, &st->o, err, sizeof err);
+
+	CHECK(up != NULL);
+	reset_results();
+	return up;
+}
+
 static void
 run_until(int *counter, int want, int max_ms)
 {
@@ -310,17 +323,14 @@ test_ports_rotate(void)
 	struct setup st;
 	struct fake f;
 	struct upstream *up;
-	char err[256];
 	uint16_t ports[N_QUERIES];
 	int i, j, distinct = 0;
 
 	CHECK(fake_open(&f, FAKE_HOLD) == 0);
 	options(&st, &f.port, 1, 5000);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	for (i = 0; i < N_QUERIES; i++) {
 		uint8_t q[64];
 
@@ -368,11 +378,9 @@ test_failures(void)
 	uint16_t port = fixture_free_port(); /* ICMP port unreachable */
 
 	options(&st, &port, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 7) < 200);
 	CHECK_INT(answers_failed, 1);
 	snprintf(want, sizeof want,
@@ -402,17 +410,14 @@ test_blackhole(void)
 	struct fake f;
 	struct upstream *up;
 	struct upstream_server_stats s;
-	char err[256];
 	int64_t took;
 	int i;
 
 	CHECK(fake_open(&f, FAKE_HOLD) == 0);
 	options(&st, &f.port, 1, 1000);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	fprintf(stderr, "blackholed sole server: failed after %lld ms: %s\n",
 		(long long)took, last_reason);
@@ -466,7 +471,6 @@ test_dead_first(void)
 	struct upstream *up;
 	struct upstream_server_stats s0, s1;
 	uint16_t ports[2];
-	char err[256];
 	int64_t took, slowest = 0;
 	int i;
 
@@ -475,11 +479,9 @@ test_dead_first(void)
 	ports[0] = dead.port;
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	CHECK_INT(answers_ok, 1);
 	CHECK(took >= 370 && took < 600); /* the unknown server's RTO */
@@ -515,7 +517,7 @@ test_refused_servfail(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[3];
-	char err[256], want[256];
+	char want[256];
 
 	CHECK(fake_open(&refusing, FAKE_REFUSED) == 0);
 	CHECK(fake_open(&failing, FAKE_SERVFAIL) == 0);
@@ -524,11 +526,9 @@ test_refused_servfail(void)
 	ports[1] = failing.port;
 	options(&st, ports, 2, 1800);
 	st.o.tries = 1;
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 1) < 100);
 	CHECK_INT(answers_failed, 1);
 	snprintf(want, sizeof want, "127.0.0.1:%u: REFUSED; 127.0.0.1:%u: "
@@ -543,11 +543,9 @@ test_refused_servfail(void)
 
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 2) < 100);
 	CHECK_INT(answers_ok, 1);
 	CHECK_INT(refusing.received, 2);
@@ -566,17 +564,14 @@ test_late_answer(void)
 	struct fake slow;
 	struct upstream *up;
 	struct upstream_server_stats s;
-	char err[256];
 	int64_t took;
 
 	CHECK(fake_open(&slow, FAKE_ANSWER) == 0);
 	slow.delay_ms = 600; /* past the first RTO (376) */
 	options(&st, &slow.port, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	CHECK_INT(answers_ok, 1);
 	CHECK(took >= 590 && took < 900);
@@ -599,7 +594,6 @@ test_slower_not_starved(void)
 	struct fake fast, slower;
 	struct upstream *up;
 	uint16_t ports[2];
-	char err[256];
 	int i;
 
 	CHECK(fake_open(&fast, FAKE_ANSWER) == 0);
@@ -608,11 +602,9 @@ test_slower_not_starved(void)
 	ports[0] = slower.port; /* first: a tie would favour it */
 	ports[1] = fast.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	for (i = 0; i < 64; i++)
 		ask(up, (uint16_t)i);
 	fprintf(stderr, "64 queries: %d to the faster, %d to the slower\n",
@@ -634,7 +626,6 @@ test_rtt_forgotten(void)
 	struct fake once_dead, good;
 	struct upstream *up;
 	uint16_t ports[2];
-	char err[256];
 
 	CHECK(fake_open(&once_dead, FAKE_HOLD) == 0);
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
@@ -642,11 +633,9 @@ test_rtt_forgotten(void)
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
 	st.o.rtt_ttl_ms = 300;
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	ask(up, 1);
 	CHECK_INT(once_dead.received, 1);
 	once_dead.mode = FAKE_ANSWER;
@@ -669,7 +658,6 @@ test_hundred_servers(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[MAX_FAKES];
-	char err[256];
 	size_t i, used = 0;
 
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
@@ -677,8 +665,7 @@ test_hundred_servers(void)
 		ports[i] = fixture_free_port(); /* nobody listens */
 	ports[MAX_FAKES - 1] = good.port;
 	options(&st, ports, MAX_FAKES, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	CHECK_INT(upstream_server_count(up), MAX_FAKES);
@@ -764,15 +751,13 @@ test_loop_probe(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[2];
-	char err[256];
 
 	CHECK(fake_open(&looping, FAKE_LOOP) == 0);
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
 	ports[0] = looping.port;
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	loop_up = up;
@@ -795,8 +780,7 @@ test_loop_probe(void)
 
 	/* The only server loops: none is left. */
 	options(&st, ports, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	loop_up = up;
