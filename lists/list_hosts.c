@@ -11,9 +11,9 @@
 #include <strings.h>
 #include <sys/types.h>
 
-#include "list_hosts.h"
-#include "log.h"
-#include "matcher.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
+#include "src/log.h"
 
 /* A field is copied here to be NUL-terminated: 253 characters, a trailing
  * dot and the terminator fit; anything longer is not a domain or address. */

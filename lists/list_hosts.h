@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "matcher.h"
-#include "public_suffix.h"
+#include "lists/matcher.h"
+#include "lists/public_suffix.h"
 
 /* Malformed and refused lines logged one by one per file; the rest are
  * counted. */

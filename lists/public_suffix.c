@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "public_suffix.h"
-#include "xmalloc.h"
+#include "lists/matcher.h"
+#include "lists/name_table.h"
+#include "lists/public_suffix.h"
+#include "src/xmalloc.h"
 
 #define NAME_MAX_LENGTH 253
 #define LABEL_MAX_LENGTH 63
@@ -20,36 +22,10 @@
 #define KIND_WILDCARD_BASE 2u
 #define KIND_EXCEPTION 4u
 
-/* offset 0 marks an empty slot: the arena's first byte is never a name. */
-struct slot {
-	uint32_t offset;
-	uint32_t hash;
-	uint16_t length;
-	uint8_t kinds;
-};
-
 struct public_suffix {
-	struct slot *slots;
-	size_t capacity; /* a power of two, at least twice the names */
-	size_t names;
-	char *arena; /* the names, NUL-separated */
-	size_t arena_used, arena_size;
+	struct name_table *names; /* entry flags: the KIND_s of the name */
 	size_t rules, skipped;
 };
-
-#define FNV_OFFSET_BASIS UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
-
-static uint32_t
-hash_name(const char *name, size_t length)
-{
-	uint64_t h = FNV_OFFSET_BASIS;
-	size_t i;
-
-	for (i = 0; i < length; i++)
-		h = (h ^ (unsigned char)name[i]) * FNV_PRIME;
-	return (uint32_t)(h ^ (h >> 32));
-}
 
 static char
 ascii_lower(char c)
@@ -57,80 +33,25 @@ ascii_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static struct slot *
-find_slot(const struct public_suffix *ps, const char *name, size_t length,
-          uint32_t hash)
-{
-	size_t mask = ps->capacity - 1, i = hash & mask;
-
-	for (;;) {
-		struct slot *s = &ps->slots[i];
-
-		if (s->offset == 0 ||
-		    (s->hash == hash && s->length == length &&
-		     memcmp(ps->arena + s->offset, name, length) == 0))
-			return s;
-		i = (i + 1) & mask;
-	}
-}
-
-static void
-grow(struct public_suffix *ps)
-{
-	struct slot *old = ps->slots;
-	size_t old_capacity = ps->capacity, i;
-
-	ps->capacity *= 2;
-	ps->slots = xcalloc(ps->capacity, sizeof *ps->slots);
-	for (i = 0; i < old_capacity; i++) {
-		size_t j;
-
-		if (old[i].offset == 0)
-			continue;
-		j = old[i].hash & (ps->capacity - 1);
-		while (ps->slots[j].offset != 0)
-			j = (j + 1) & (ps->capacity - 1);
-		ps->slots[j] = old[i];
-	}
-	free(old);
-}
-
 static void
 insert(struct public_suffix *ps, const char *name, size_t length,
        unsigned kinds)
 {
-	uint32_t hash = hash_name(name, length);
-	struct slot *s = find_slot(ps, name, length, hash);
+	struct name_table_entry *e;
+	bool added;
 
-	if (s->offset != 0) {
-		s->kinds |= (uint8_t)kinds;
-		return;
-	}
-	if ((ps->names + 1) * 2 > ps->capacity) {
-		grow(ps);
-		s = find_slot(ps, name, length, hash);
-	}
-	if (ps->arena_size - ps->arena_used < length + 1) {
-		ps->arena_size = ps->arena_size * 2 + length + 1;
-		ps->arena = xrealloc(ps->arena, ps->arena_size);
-	}
-	memcpy(ps->arena + ps->arena_used, name, length);
-	ps->arena[ps->arena_used + length] = '\0';
-	s->offset = (uint32_t)ps->arena_used;
-	s->hash = hash;
-	s->length = (uint16_t)length;
-	s->kinds = (uint8_t)kinds;
-	ps->arena_used += length + 1;
-	ps->names++;
+	e = name_table_add(ps->names, name, length,
+	                   name_table_hash(name, length), &added);
+	e->flags |= (uint16_t)kinds;
 }
 
 static unsigned
 kinds_of(const struct public_suffix *ps, const char *name, size_t length)
 {
-	const struct slot *s =
-	    find_slot(ps, name, length, hash_name(name, length));
+	const struct name_table_entry *e = name_table_find(
+	    ps->names, name, length, name_table_hash(name, length));
 
-	return s->offset != 0 ? s->kinds : 0;
+	return e != NULL ? e->flags : 0;
 }
 
 /* Decodes one UTF-8 character at *p (before end). Returns the code point,
@@ -301,32 +222,6 @@ public_suffix_to_ascii(const char *name, char *out, size_t outlen)
 	return (int)used;
 }
 
-/* The names a rule may hold once in ASCII: what matcher.c accepts. */
-static int
-is_valid_name(const char *name, size_t length)
-{
-	size_t i, label = 0;
-
-	if (length == 0 || length > NAME_MAX_LENGTH)
-		return 0;
-	for (i = 0; i < length; i++) {
-		char c = name[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		           c == '-' || c == '_') {
-			if (++label > LABEL_MAX_LENGTH)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return label > 0;
-}
-
 /* Adds the rule at the start of line (read up to the first blank, as the
  * list's format says). */
 static void
@@ -335,6 +230,7 @@ add_rule(struct public_suffix *ps, char *line)
 	char ascii[NAME_MAX_LENGTH + 2];
 	unsigned kinds = KIND_RULE;
 	char *rule = line;
+	const char *reason;
 	int length;
 
 	rule[strcspn(rule, " \t\r\n")] = '\0';
@@ -347,8 +243,11 @@ add_rule(struct public_suffix *ps, char *line)
 		kinds = KIND_WILDCARD_BASE;
 		rule += 2;
 	}
+	/* A rule must be a name the block lists could hold (no trailing dot
+	 * either: a list's "com." is "com"). */
 	length = public_suffix_to_ascii(rule, ascii, sizeof ascii);
-	if (length < 0 || !is_valid_name(ascii, (size_t)length)) {
+	if (length <= 0 || ascii[length - 1] == '.' ||
+	    matcher_check(ascii, &reason) < 0) {
 		ps->skipped++;
 		return;
 	}
@@ -372,11 +271,7 @@ public_suffix_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	ps = xcalloc(1, sizeof *ps);
-	ps->capacity = INITIAL_CAPACITY;
-	ps->slots = xcalloc(ps->capacity, sizeof *ps->slots);
-	ps->arena_size = 65536;
-	ps->arena = xmalloc(ps->arena_size);
-	ps->arena_used = 1;
+	ps->names = name_table_new(INITIAL_CAPACITY);
 	errno = 0;
 	while ((length = getline(&line, &size, f)) != -1) {
 		char *p = line;
@@ -426,8 +321,7 @@ public_suffix_free(struct public_suffix *ps)
 {
 	if (ps == NULL)
 		return;
-	free(ps->slots);
-	free(ps->arena);
+	name_table_free(ps->names);
 	free(ps);
 }
 

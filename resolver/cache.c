@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "xmalloc.h"
+#include "resolver/cache.h"
+#include "src/xmalloc.h"
 
 struct entry {
 	struct entry *hash_next;
@@ -188,12 +188,28 @@ cache_put(struct cache *c, const struct dns_question *q, const uint8_t *wire,
 	c->count++;
 }
 
+/* Copies e into out with the asker's id and makes it the most recently
+ * used. Returns its length, or 0 when out is too small. */
+static size_t
+copy_out(struct cache *c, struct entry *e, const struct dns_question *q,
+	 uint8_t *out, size_t outlen)
+{
+	if (e->len > outlen)
+		return 0;
+	lru_unlink(c, e);
+	lru_push_head(c, e);
+	memcpy(out, e->wire, e->len);
+	message_set_id(out, e->len, q->id);
+	return e->len;
+}
+
 size_t
 cache_get(struct cache *c, const struct dns_question *q, uint8_t *out,
 	  size_t outlen, time_t now)
 {
 	uint64_t hash = key_hash(q);
 	struct entry *e = find(c, q, hash);
+	size_t n;
 
 	if (e == NULL)
 		return 0;
@@ -202,15 +218,10 @@ cache_get(struct cache *c, const struct dns_question *q, uint8_t *out,
 			remove_entry(c, e);
 		return 0;
 	}
-	if (e->len > outlen)
+	n = copy_out(c, e, q, out, outlen);
+	if (n == 0 || message_age_ttls(out, n, (uint32_t)(now - e->stored)) < 0)
 		return 0;
-	lru_unlink(c, e);
-	lru_push_head(c, e);
-	memcpy(out, e->wire, e->len);
-	message_set_id(out, e->len, q->id);
-	if (message_age_ttls(out, e->len, (uint32_t)(now - e->stored)) < 0)
-		return 0;
-	return e->len;
+	return n;
 }
 
 size_t
@@ -219,6 +230,7 @@ cache_get_stale(struct cache *c, const struct dns_question *q, uint8_t *out,
 {
 	uint64_t hash = key_hash(q);
 	struct entry *e = find(c, q, hash);
+	size_t n;
 
 	if (e == NULL || now < e->expires)
 		return 0;
@@ -226,14 +238,9 @@ cache_get_stale(struct cache *c, const struct dns_question *q, uint8_t *out,
 		remove_entry(c, e);
 		return 0;
 	}
-	if (e->len > outlen)
-		return 0;
-	lru_unlink(c, e);
-	lru_push_head(c, e);
-	memcpy(out, e->wire, e->len);
-	message_set_id(out, e->len, q->id);
-	if (message_set_ttls(out, e->len, CACHE_STALE_TTL) < 0)
+	n = copy_out(c, e, q, out, outlen);
+	if (n == 0 || message_set_ttls(out, n, CACHE_STALE_TTL) < 0)
 		return 0;
 	c->stale_answers++;
-	return e->len;
+	return n;
 }

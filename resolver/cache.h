@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "message.h"
+#include "resolver/message.h"
 
 #define CACHE_MAX_TTL 86400
 #define CACHE_STALE_TTL 30 /* RFC 8767's stale-answer TTL */

@@ -1,7 +1,7 @@
 /* health.c - one server's RTT estimate, backoff and down state. */
 #include "config.h"
 
-#include "health.h"
+#include "resolver/health.h"
 
 static int
 calc_rto(const struct health *h)

@@ -14,12 +14,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "listener.h"
-#include "log.h"
-#include "addr.h"
-#include "message.h"
-#include "tcp_framing.h"
-#include "xmalloc.h"
+#include "resolver/listener.h"
+#include "resolver/message.h"
+#include "resolver/tcp_framing.h"
+#include "src/addr.h"
+#include "src/log.h"
+#include "src/xmalloc.h"
 
 #define TCP_IDLE_SECONDS 10
 #define TCP_MAX_CONNECTIONS 256

@@ -10,7 +10,7 @@
 
 #include <ldns/ldns.h>
 
-#include "message.h"
+#include "resolver/message.h"
 
 #define DNS_TYPE_A 1
 #define DNS_TYPE_CNAME 5

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
 #define DNS_HEADER_SIZE 12
 #define DNS_MAX_UDP 65535

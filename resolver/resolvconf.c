@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolvconf.h"
-#include "xmalloc.h"
+#include "resolver/resolvconf.h"
+#include "src/xmalloc.h"
 
 static bool
 is_loopback(const char *addr)

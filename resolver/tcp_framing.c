@@ -1,7 +1,7 @@
 /* tcp_framing.c - the two-byte length prefix of DNS over TCP. */
 #include "config.h"
 
-#include "tcp_framing.h"
+#include "resolver/tcp_framing.h"
 
 enum tcp_frame_status
 tcp_framing_next(const uint8_t *buf, size_t buffered, struct tcp_frame *frame)

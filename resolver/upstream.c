@@ -47,10 +47,10 @@
 #include <ares.h>
 #include <event2/event.h>
 
-#include "health.h"
-#include "log.h"
-#include "upstream.h"
-#include "xmalloc.h"
+#include "resolver/health.h"
+#include "resolver/upstream.h"
+#include "src/log.h"
+#include "src/xmalloc.h"
 
 /* Under arpa., which resolvers forward (unlike test. or invalid., which
  * unbound answers itself), and which the root answers NXDOMAIN. */

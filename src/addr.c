@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
 size_t
 ip_addr_length(const struct ip_addr *addr)

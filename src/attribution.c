@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attribution.h"
-#include "xmalloc.h"
+#include "src/attribution.h"
+#include "src/xmalloc.h"
 
 /* At most this many /proc/PID/fd links (and processes, one each) are
  * read for one query. A cgroup with more open files (a browser's scope,

@@ -17,8 +17,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "cgroup.h"
-#include "sockdiag.h"
+#include "src/cgroup.h"
+#include "src/sockdiag.h"
 
 struct attribution {
 	bool found;         /* the socket was found; the rest is valid */

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_file.h"
-#include "control.h"
-#include "public_suffix.h"
-#include "xmalloc.h"
+#include "lists/public_suffix.h"
+#include "src/config_file.h"
+#include "src/control.h"
+#include "src/xmalloc.h"
 
 /* One line being parsed, for error positions. */
 struct cursor {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
 

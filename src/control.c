@@ -15,9 +15,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "control.h"
-#include "log.h"
-#include "xmalloc.h"
+#include "src/control.h"
+#include "src/log.h"
+#include "src/xmalloc.h"
 
 #define CONTROL_IDLE_SECONDS 60
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "json.h"
+#include "src/json.h"
 
 #define CONTROL_DEFAULT_PATH "/run/dnsgate/control.sock"
 #define CONTROL_MAX_LINE 4096  /* bytes of one request */

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control_client.h"
+#include "src/control_client.h"
 
 int
 control_call(const char *path, const char *request, char *reply,

@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "config_file.h"
-#include "control.h"
-#include "control_client.h"
-#include "json.h"
-#include "nft_batch.h"
-#include "nft_dump.h"
-#include "nft_gate.h"
+#include "src/cgroup.h"
+#include "src/config_file.h"
+#include "src/control.h"
+#include "src/control_client.h"
+#include "src/json.h"
+#include "src/nft_batch.h"
+#include "src/nft_dump.h"
+#include "src/nft_gate.h"
 
 static void
 usage(FILE *out)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grant_table.h"
-#include "siphash.h"
-#include "xmalloc.h"
+#include "src/grant_table.h"
+#include "src/siphash.h"
+#include "src/xmalloc.h"
 
 #define GRANT_TABLE_MIN_SLOTS 1024
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "src/json.h"
 
 /* --- writing ----------------------------------------------------------- */
 
@@ -148,14 +148,21 @@ json_string(struct json_out *j, const char *value)
 	put_escaped(j, value);
 }
 
+/* A number or literal: after its key, or after a comma in an array. */
+static void
+put_scalar(struct json_out *j, const char *text)
+{
+	separate(j, after_key_pending(j));
+	put_str(j, text);
+}
+
 void
 json_uint(struct json_out *j, uint64_t value)
 {
 	char num[24];
 
-	separate(j, after_key_pending(j));
 	snprintf(num, sizeof num, "%" PRIu64, value);
-	put_str(j, num);
+	put_scalar(j, num);
 }
 
 void
@@ -163,16 +170,14 @@ json_int(struct json_out *j, int64_t value)
 {
 	char num[24];
 
-	separate(j, after_key_pending(j));
 	snprintf(num, sizeof num, "%" PRId64, value);
-	put_str(j, num);
+	put_scalar(j, num);
 }
 
 void
 json_bool(struct json_out *j, bool value)
 {
-	separate(j, after_key_pending(j));
-	put_str(j, value ? "true" : "false");
+	put_scalar(j, value ? "true" : "false");
 }
 
 const char *

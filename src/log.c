@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "src/log.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static FILE *log_file;

@@ -19,10 +19,10 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
-#include "nft_adopt.h"
-#include "nft_rules.h"
-#include "nft_table.h"
-#include "xmalloc.h"
+#include "src/nft_adopt.h"
+#include "src/nft_rules.h"
+#include "src/nft_table.h"
+#include "src/xmalloc.h"
 
 #define oom_check nft_batch_oom_check
 /* A deletion message is small: a table, a name, a key. */

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nft_batch.h"
-#include "nft_dump.h"
+#include "src/nft_batch.h"
+#include "src/nft_dump.h"
 
 struct nft_adopt_plan {
 	bool found;          /* the table exists */

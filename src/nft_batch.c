@@ -19,8 +19,8 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 
-#include "nft_batch.h"
-#include "xmalloc.h"
+#include "src/nft_batch.h"
+#include "src/xmalloc.h"
 
 #define RECV_BUFFER_SIZE 16384
 /* The most the kernel puts in one reply of a dump (32 KiB less the

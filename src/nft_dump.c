@@ -20,8 +20,8 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include "nft_dump.h"
-#include "nft_table.h"
+#include "src/nft_dump.h"
+#include "src/nft_table.h"
 
 #define oom_check nft_batch_oom_check
 #define REQUEST_BUFFER_SIZE 1024

@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "addr.h"
-#include "nft_batch.h"
+#include "src/addr.h"
+#include "src/nft_batch.h"
 
 /* One element of allow4/allow6 as the kernel lists it. */
 struct nft_grant {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nft_exempt.h"
-#include "xmalloc.h"
+#include "src/nft_exempt.h"
+#include "src/xmalloc.h"
 
 /* One address range, both ends included, in network byte order (IPv4
  * uses bytes 0..3 and leaves the rest zero). */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
 /* One element of an interval set. */
 struct nft_interval_element {

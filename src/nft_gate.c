@@ -17,13 +17,13 @@
 
 #include <libmnl/libmnl.h>
 
-#include "log.h"
-#include "nft_adopt.h"
-#include "nft_batch.h"
-#include "nft_dump.h"
-#include "nft_gate.h"
-#include "nft_rules.h"
-#include "xmalloc.h"
+#include "src/log.h"
+#include "src/nft_adopt.h"
+#include "src/nft_batch.h"
+#include "src/nft_dump.h"
+#include "src/nft_gate.h"
+#include "src/nft_rules.h"
+#include "src/xmalloc.h"
 
 struct gate {
 	struct nft_batch *batch;

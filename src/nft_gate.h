@@ -44,8 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "nft_table.h"
+#include "src/addr.h"
+#include "src/nft_table.h"
 
 #define GATE_TABLE_NAME NFT_TABLE_NAME
 

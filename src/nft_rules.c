@@ -22,9 +22,9 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
-#include "nft_exempt.h"
-#include "nft_rules.h"
-#include "nft_table.h"
+#include "src/nft_exempt.h"
+#include "src/nft_rules.h"
+#include "src/nft_table.h"
 
 #define oom_check nft_batch_oom_check
 
@@ -210,28 +210,41 @@ nft_rules_allow_sets(struct nft_batch *b, uint32_t set_size)
 	batch_allow_set(b, NFT_SET_ALLOW6, NFT_TYPE_ALLOW6, 16, set_size);
 }
 
-/* Anonymous constant set { tcp, udp }, looked up by the rule that follows
- * it in the batch. Returns its set id. */
+/* An anonymous constant set of n one-byte values of key_type, looked up
+ * by the rule that follows it in the batch; creating and filling label
+ * its messages. Returns its set id. */
+static uint32_t
+batch_byte_set(struct nft_batch *b, uint32_t key_type, uint32_t byteorder,
+	       const uint8_t *values, size_t n, const char *creating,
+	       const char *filling)
+{
+	struct nftnl_set *s =
+		set_new(b, SET_ANONYMOUS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+			key_type, 1);
+	uint32_t id = nftnl_set_get_u32(s, NFTNL_SET_ID);
+	struct element_writer w = {b, s, filling, NULL, 0};
+	size_t i;
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)n);
+	set_key_byteorder(s, byteorder);
+	batch_set(b, s, creating);
+	for (i = 0; i < n; i++)
+		elements_add(&w, &values[i], 1, 0, false);
+	elements_flush(&w);
+	nftnl_set_free(s);
+	return id;
+}
+
+/* Anonymous constant set { tcp, udp }. Returns its set id. */
 static uint32_t
 batch_tcp_udp_set(struct nft_batch *b)
 {
 	static const uint8_t protocols[] = {IPPROTO_TCP, IPPROTO_UDP};
-	struct nftnl_set *s =
-		set_new(b, SET_ANONYMOUS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
-			NFT_TYPE_INET_PROTOCOL, 1);
-	uint32_t id = nftnl_set_get_u32(s, NFTNL_SET_ID);
-	struct element_writer w = {b, s, "filling the set { tcp, udp }", NULL,
-				   0};
-	size_t i;
 
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sizeof protocols);
-	set_key_byteorder(s, NFT_BYTEORDER_HOST);
-	batch_set(b, s, "creating the set { tcp, udp }");
-	for (i = 0; i < sizeof protocols; i++)
-		elements_add(&w, &protocols[i], 1, 0, false);
-	elements_flush(&w);
-	nftnl_set_free(s);
-	return id;
+	return batch_byte_set(b, NFT_TYPE_INET_PROTOCOL, NFT_BYTEORDER_HOST,
+			      protocols, sizeof protocols,
+			      "creating the set { tcp, udp }",
+			      "filling the set { tcp, udp }");
 }
 
 static void
@@ -530,23 +543,12 @@ batch_neighbour_discovery_rule(struct nft_batch *b)
 		MLD_LISTENER_REPORT, ND_ROUTER_SOLICIT, ND_NEIGHBOR_SOLICIT,
 		ND_NEIGHBOR_ADVERT, 143 /* MLDv2 listener report */
 	};
-	struct nftnl_set *s =
-		set_new(b, SET_ANONYMOUS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
-			NFT_TYPE_ICMPV6_TYPE, 1);
-	uint32_t set_id = nftnl_set_get_u32(s, NFTNL_SET_ID);
-	struct element_writer w = {
-		b, s, "filling the set of neighbour discovery types", NULL, 0};
+	uint32_t set_id = batch_byte_set(
+		b, NFT_TYPE_ICMPV6_TYPE, NFT_BYTEORDER_BIG, types, sizeof types,
+		"creating the set of neighbour discovery types",
+		"filling the set of neighbour discovery types");
 	struct nftnl_rule *r = rule_new(NFT_CHAIN_GATE);
 	uint8_t icmpv6 = IPPROTO_ICMPV6;
-	size_t i;
-
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sizeof types);
-	set_key_byteorder(s, NFT_BYTEORDER_BIG);
-	batch_set(b, s, "creating the set of neighbour discovery types");
-	for (i = 0; i < sizeof types; i++)
-		elements_add(&w, &types[i], 1, 0, false);
-	elements_flush(&w);
-	nftnl_set_free(s);
 
 	match_nfproto(r, AF_INET6);
 	load_meta(r, NFT_META_L4PROTO);

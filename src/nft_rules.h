@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "nft_batch.h"
+#include "src/addr.h"
+#include "src/nft_batch.h"
 
 /* What the rules depend on. */
 struct nft_rules_params {

@@ -16,10 +16,10 @@
 
 #include <event2/event.h>
 
-#include "log.h"
-#include "nft_table.h"
-#include "nft_watch.h"
-#include "xmalloc.h"
+#include "src/log.h"
+#include "src/nft_table.h"
+#include "src/nft_watch.h"
+#include "src/xmalloc.h"
 
 /* Our own grants are notified to this socket too: a deep buffer keeps a
  * busy moment from losing the notifications that matter. */

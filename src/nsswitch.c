@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsswitch.h"
+#include "src/nsswitch.h"
 
 bool
 nsswitch_hosts_uses_resolve(const char *path)

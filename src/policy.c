@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "config_file.h"
-#include "list_hosts.h"
-#include "log.h"
-#include "matcher.h"
-#include "policy.h"
-#include "public_suffix.h"
-#include "xmalloc.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
+#include "lists/public_suffix.h"
+#include "src/config_file.h"
+#include "src/log.h"
+#include "src/policy.h"
+#include "src/xmalloc.h"
 
 /* One reading of one list; a copy kept on reload is shared by the old and
  * the new policy, so it is counted. */
@@ -127,11 +127,29 @@ load_suffixes(struct policy *p, const struct config *cfg)
 	         cfg->public_suffix_list, public_suffix_count(list));
 }
 
+/* Reads a list for the first time (at start, or new in the config on a
+ * reload) into bl. Returns 0, or -1 with err set. */
+static int
+load_list(struct policy *p, struct blocklist *bl, char *err, size_t errlen)
+{
+	char notes[256];
+
+	bl->copy = copy_load(bl->path, p);
+	if (bl->copy == NULL) {
+		snprintf(err, errlen, "blocklist %s: %s", bl->path,
+		         strerror(errno));
+		return -1;
+	}
+	log_info("blocklist %s: %zu domains from %zu lines%s", bl->path,
+	         matcher_count(bl->copy->matcher), bl->copy->stats.lines,
+	         describe_unused(&bl->copy->stats, notes, sizeof notes));
+	return 0;
+}
+
 struct policy *
 policy_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct policy *p = xcalloc(1, sizeof *p);
-	char notes[256];
 	size_t i;
 
 	load_suffixes(p, cfg);
@@ -141,17 +159,10 @@ policy_new(const struct config *cfg, char *err, size_t errlen)
 
 		bl->path = xstrdup(cfg->blocklists[i]);
 		p->n_lists++;
-		bl->copy = copy_load(bl->path, p);
-		if (bl->copy == NULL) {
-			snprintf(err, errlen, "blocklist %s: %s", bl->path,
-			         strerror(errno));
+		if (load_list(p, bl, err, errlen) < 0) {
 			policy_free(p);
 			return NULL;
 		}
-		log_info(
-		    "blocklist %s: %zu domains from %zu lines%s", bl->path,
-		    matcher_count(bl->copy->matcher), bl->copy->stats.lines,
-		    describe_unused(&bl->copy->stats, notes, sizeof notes));
 	}
 	return p;
 }
@@ -243,7 +254,6 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
               size_t errlen)
 {
 	struct policy *p = xcalloc(1, sizeof *p);
-	char notes[256];
 	size_t i;
 
 	p->suffixes = old->suffixes;
@@ -262,17 +272,10 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 			continue;
 		}
 		/* New in the config: nothing to keep, as at start. */
-		bl->copy = copy_load(bl->path, p);
-		if (bl->copy == NULL) {
-			snprintf(err, errlen, "blocklist %s: %s", bl->path,
-			         strerror(errno));
+		if (load_list(p, bl, err, errlen) < 0) {
 			policy_free(p);
 			return NULL;
 		}
-		log_info(
-		    "blocklist %s: %zu domains from %zu lines%s", bl->path,
-		    matcher_count(bl->copy->matcher), bl->copy->stats.lines,
-		    describe_unused(&bl->copy->stats, notes, sizeof notes));
 	}
 	return p;
 }

@@ -12,20 +12,20 @@
 #include <event2/event.h>
 #include <ldns/ldns.h>
 
-#include "attribution.h"
-#include "cache.h"
-#include "cgroup.h"
-#include "config_file.h"
-#include "grant_table.h"
-#include "listener.h"
-#include "log.h"
-#include "message.h"
-#include "nft_dump.h"
-#include "nft_gate.h"
-#include "policy.h"
-#include "query.h"
-#include "upstream.h"
-#include "xmalloc.h"
+#include "resolver/cache.h"
+#include "resolver/listener.h"
+#include "resolver/message.h"
+#include "resolver/upstream.h"
+#include "src/attribution.h"
+#include "src/cgroup.h"
+#include "src/config_file.h"
+#include "src/grant_table.h"
+#include "src/log.h"
+#include "src/nft_dump.h"
+#include "src/nft_gate.h"
+#include "src/policy.h"
+#include "src/query.h"
+#include "src/xmalloc.h"
 
 /* How often grants that ran out are given back to their apps' shares and
  * suppressed log lines are reported. */

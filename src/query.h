@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "shares.h"
+#include "src/shares.h"
 
 struct attr_ctx;
 struct cache;

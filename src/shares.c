@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shares.h"
-#include "xmalloc.h"
+#include "src/shares.h"
+#include "src/xmalloc.h"
 
 #define SHARES_MIN_SLOTS 64
 

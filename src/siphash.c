@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "siphash.h"
+#include "src/siphash.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sockdiag.h"
-#include "xmalloc.h"
+#include "src/sockdiag.h"
+#include "src/xmalloc.h"
 
 /* Big enough for any dump datagram: the kernel sizes them by the largest
  * buffer recvmsg was given, capped at 32 KiB. */

@@ -3,15 +3,15 @@
 
 #include <unistd.h>
 
-#include "cache.h"
-#include "grant_table.h"
-#include "log.h"
-#include "nft_dump.h"
-#include "policy.h"
-#include "query.h"
-#include "shares.h"
-#include "status.h"
-#include "upstream.h"
+#include "resolver/cache.h"
+#include "resolver/upstream.h"
+#include "src/grant_table.h"
+#include "src/log.h"
+#include "src/nft_dump.h"
+#include "src/policy.h"
+#include "src/query.h"
+#include "src/shares.h"
+#include "src/status.h"
 
 static time_t
 now_seconds(void)
@@ -22,25 +22,61 @@ now_seconds(void)
 	return ts.tv_sec;
 }
 
+/* The counters that are not in query_stats, read in one place for the
+ * JSON and the log lines alike. */
+struct status_reading {
+	uint64_t stale;
+	uint64_t in_flight;
+	size_t live_grants;
+	int64_t rejected; /* the kernel's counter; negative: no table */
+	long long uptime;
+	struct policy_stats policy;
+};
+
+static void
+status_read(const struct status_sources *s, struct status_reading *r)
+{
+	const struct query_engine *e = s->engine;
+	char err[256];
+
+	r->stale = cache_stale_answers(e->cache);
+	r->in_flight = e->n_live;
+	r->live_grants = e->grants != NULL ? grant_table_count(e->grants) : 0;
+	r->rejected = nft_dump_rejected_packets(err, sizeof err);
+	r->uptime = (long long)(now_seconds() - s->started);
+	policy_get_stats(e->policy, &r->policy);
+}
+
+/* How many upstream servers there are to report on. */
+static size_t
+server_count(const struct status_sources *s)
+{
+	return s->upstream != NULL ? upstream_server_count(s->upstream) : 0;
+}
+
+static const char *
+server_state(const struct upstream_server_stats *us)
+{
+	return us->loop ? "dropped (loop)" : us->up ? "up" : "down";
+}
+
 void
 status_json(const struct status_sources *s, struct json_out *j)
 {
 	const struct query_engine *e = s->engine;
 	const struct query_stats *st = &e->stats;
-	struct policy_stats ps;
-	int64_t rejected;
-	char err[256];
+	struct status_reading r;
 	size_t i;
 
+	status_read(s, &r);
 	json_key(j, "version");
 	json_string(j, PACKAGE_VERSION);
 	json_key(j, "pid");
 	json_uint(j, (uint64_t)getpid());
 	json_key(j, "uptime_seconds");
-	json_uint(j, (uint64_t)(now_seconds() - s->started));
-	rejected = nft_dump_rejected_packets(err, sizeof err);
+	json_uint(j, (uint64_t)r.uptime);
 	json_key(j, "packets_rejected");
-	json_int(j, rejected >= 0 ? rejected : -1);
+	json_int(j, r.rejected >= 0 ? r.rejected : -1);
 
 	json_key(j, "queries");
 	json_object_begin(j);
@@ -57,9 +93,9 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_key(j, "from_cache");
 	json_uint(j, st->cache_hits);
 	json_key(j, "stale");
-	json_uint(j, cache_stale_answers(e->cache));
+	json_uint(j, r.stale);
 	json_key(j, "in_flight");
-	json_uint(j, e->n_live);
+	json_uint(j, r.in_flight);
 	json_object_end(j);
 
 	json_key(j, "grants");
@@ -67,7 +103,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_key(j, "written");
 	json_uint(j, st->grants);
 	json_key(j, "live");
-	json_uint(j, e->grants != NULL ? grant_table_count(e->grants) : 0);
+	json_uint(j, r.live_grants);
 	json_key(j, "answers_cut");
 	json_uint(j, st->addresses_cut);
 	json_object_end(j);
@@ -109,8 +145,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 
 	json_key(j, "upstreams");
 	json_array_begin(j);
-	for (i = 0; s->upstream != NULL && i < upstream_server_count(s->upstream);
-	     i++) {
+	for (i = 0; i < server_count(s); i++) {
 		struct upstream_server_stats us;
 
 		upstream_server_stats(s->upstream, i, &us);
@@ -118,7 +153,7 @@ status_json(const struct status_sources *s, struct json_out *j)
 		json_key(j, "server");
 		json_string(j, us.address);
 		json_key(j, "state");
-		json_string(j, us.loop ? "dropped (loop)" : us.up ? "up" : "down");
+		json_string(j, server_state(&us));
 		json_key(j, "queries");
 		json_uint(j, us.queries);
 		json_key(j, "answers");
@@ -139,36 +174,31 @@ status_json(const struct status_sources *s, struct json_out *j)
 	}
 	json_array_end(j);
 
-	policy_get_stats(e->policy, &ps);
 	json_key(j, "block_lists");
 	json_object_begin(j);
 	json_key(j, "lists");
-	json_uint(j, ps.lists);
+	json_uint(j, r.policy.lists);
 	json_key(j, "domains");
-	json_uint(j, ps.domains);
+	json_uint(j, r.policy.domains);
 	json_key(j, "kept_after_bad_reload");
-	json_uint(j, ps.lists_kept);
+	json_uint(j, r.policy.lists_kept);
 	json_key(j, "public_suffix_lines_refused");
-	json_uint(j, ps.suffixes_refused);
+	json_uint(j, r.policy.suffixes_refused);
 	json_key(j, "public_suffix_check");
-	json_bool(j, ps.public_suffix_check);
+	json_bool(j, r.policy.public_suffix_check);
 	json_object_end(j);
 }
 
 void
 status_log(const struct status_sources *s, const char *what)
 {
-	const struct query_engine *e = s->engine;
-	const struct query_stats *st = &e->stats;
-	struct policy_stats ps;
-	int64_t rejected;
-	char err[256];
+	const struct query_stats *st = &s->engine->stats;
+	struct status_reading r;
 	long long up;
 	size_t i;
 
-	/* The kernel's counter, while the table is there. */
-	rejected = nft_dump_rejected_packets(err, sizeof err);
-	up = (long long)(now_seconds() - s->started);
+	status_read(s, &r);
+	up = r.uptime;
 	log_info("statistics %s: %llu queries, %llu allowed, %llu blocked, "
 		 "%llu failed, %llu malformed, %llu from cache, %llu stale, "
 		 "%llu in flight, %llu grants written, %zu live, %lld packets "
@@ -179,11 +209,9 @@ status_log(const struct status_sources *s, const char *what)
 		 (unsigned long long)st->failed,
 		 (unsigned long long)st->malformed,
 		 (unsigned long long)st->cache_hits,
-		 (unsigned long long)cache_stale_answers(e->cache),
-		 (unsigned long long)e->n_live,
-		 (unsigned long long)st->grants,
-		 e->grants != NULL ? grant_table_count(e->grants) : 0,
-		 (long long)rejected, up / 3600, up / 60 % 60, up % 60);
+		 (unsigned long long)r.stale, (unsigned long long)r.in_flight,
+		 (unsigned long long)st->grants, r.live_grants,
+		 (long long)r.rejected, up / 3600, up / 60 % 60, up % 60);
 	log_info("statistics %s: refused over an app's or user's share: %llu for "
 		 "grants, %llu for pending queries, %llu TCP connections; "
 		 "%llu log lines suppressed; %llu answers cut",
@@ -192,14 +220,12 @@ status_log(const struct status_sources *s, const char *what)
 		 (unsigned long long)st->refused[SHARE_TCP],
 		 (unsigned long long)st->log_suppressed,
 		 (unsigned long long)st->addresses_cut);
-	policy_get_stats(e->policy, &ps);
 	log_info("statistics %s: %zu block lists, %zu domains, %zu kept on an "
 		 "older copy after a bad reload, %zu public-suffix lines "
 		 "refused",
-		 what, ps.lists, ps.domains, ps.lists_kept,
-		 ps.suffixes_refused);
-	for (i = 0; s->upstream != NULL && i < upstream_server_count(s->upstream);
-	     i++) {
+		 what, r.policy.lists, r.policy.domains, r.policy.lists_kept,
+		 r.policy.suffixes_refused);
+	for (i = 0; i < server_count(s); i++) {
 		struct upstream_server_stats us;
 
 		upstream_server_stats(s->upstream, i, &us);
@@ -212,6 +238,6 @@ status_log(const struct status_sources *s, const char *what)
 			 (unsigned long long)us.servfail,
 			 (unsigned long long)us.refused,
 			 (unsigned long long)us.errors, us.srtt_ms,
-			 us.loop ? "dropped (loop)" : us.up ? "up" : "down");
+			 server_state(&us));
 	}
 }

@@ -7,7 +7,7 @@
 
 #include <time.h>
 
-#include "json.h"
+#include "src/json.h"
 
 struct query_engine;
 struct upstream;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmalloc.h"
+#include "src/xmalloc.h"
 
 static void
 out_of_memory(size_t size)

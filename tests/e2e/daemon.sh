@@ -4,13 +4,7 @@
 # truncation and TCP fallback, SERVFAIL, and recovery after a crash.
 . "$(dirname "$0")/lib.sh"
 
-BIG=
-i=100
-while [ $i -lt 140 ]; do
-	BIG="$BIG
-big.app.test. 300 IN A 198.51.100.$i"
-	i=$((i + 1))
-done
+BIG=$(numbered 100 139 'big.app.test. 300 IN A 198.51.100.&')
 LOCAL_DATA="
 short.app.test. 30 IN A 198.51.100.40
 long.app.test. 3600 IN A 198.51.100.41
@@ -29,23 +23,10 @@ in_client nft add table ip other
 ruleset_before=$(in_client nft list ruleset)
 APP_A=$(new_app app-a)
 APP_B=$(new_app app-b)
-DIG=$(readlink -f "$(command -v dig)")
-
-# refused_with TEXT: the last try_start exited 1 saying TEXT.
-refused_with() {
-	[ "$START_STATUS" = 1 ] && printf '%s\n' "$START_OUT" | grep -qF -- "$1"
-}
 
 # between VALUE LOW HIGH: LOW < VALUE <= HIGH, VALUE a number.
 between() {
 	[ -n "$1" ] && [ "$1" -gt "$2" ] && [ "$1" -le "$3" ]
-}
-
-# try_start CONFIG_TEXT: runs dnsgated expecting it to refuse to start.
-try_start() {
-	printf '%s\n' "$1" >"$E2E_TMP/bad.conf"
-	START_OUT=$(in_client timeout 10 "$DNSGATED" -c "$E2E_TMP/bad.conf" 2>&1)
-	START_STATUS=$?
 }
 
 # 1. Start-up errors: one clear line, exit 1, and no table left behind.
@@ -109,13 +90,6 @@ upstream-tries 1
 log-file $E2E_TMP/query.log"
 start_daemon "$CONF"
 QLOG=$E2E_TMP/query.log
-
-dig_short() {
-	cg=$1
-	shift
-	as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=3 +tries=1 @192.0.2.2 "$@"
-}
-connect() { as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000; }
 
 out=$(connect "$APP_B" 203.0.113.10)
 check "an exempt network is reachable without resolving ($out)" \

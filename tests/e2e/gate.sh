@@ -42,7 +42,6 @@ QLOG=$E2E_TMP/query.log
 
 APP_A=$(new_app app-a)
 APP_B=$(new_app app-b)
-DIG=$(readlink -f "$(command -v dig)")
 
 # resolve CGROUP NAME TYPE [dig options]: dig as that app, through the
 # redirect (dig asks the upstream's own address; nft sends it to us).
@@ -53,11 +52,6 @@ resolve() {
 	ANSWER=$(as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=2 +tries=1 \
 		"$@" "$name" "$type")
 	DIG_PID=$(cat "$E2E_TMP/pid")
-}
-
-# connect CGROUP ADDRESS: a TCP connect to port 80 as that app.
-connect() {
-	as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000
 }
 
 logged() { grep -F -- "$1" "$QLOG" | grep -qF -- "$2"; }

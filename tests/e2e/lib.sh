@@ -109,6 +109,8 @@ e2e_setup() {
 			skip "needs $tool (see README: scripts/check installs it)"
 	done
 	[ -x "$DNSGATED" ] || { echo "no $DNSGATED: build first"; exit 99; }
+	# The binary itself, as the query log names it (exe=).
+	DIG=$(readlink -f "$(command -v dig)")
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
 	E2E_TMP=$(mktemp -d /tmp/dnsgate-e2e.XXXXXX)
@@ -146,6 +148,20 @@ add_server() {
 	# would be the subshell, not the server.
 	nsenter --net=/run/netns/"$NS_NET" "$TCP_PROBE" --listen "$1" 80 &
 	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+}
+
+# run_unbound NAMESPACE NAME DIG_ARGS...: unbound in NAMESPACE with the
+# config $E2E_TMP/NAME.conf (output in NAME.out), in the background until
+# cleanup; returns 0 as soon as `dig DIG_ARGS` is answered there, 1 when
+# it is not within 5 s.
+run_unbound() {
+	nsenter --net=/run/netns/"$1" unbound -d -c "$E2E_TMP/$2.conf" \
+		>"$E2E_TMP/$2.out" 2>&1 &
+	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+	unbound_ns=$1
+	shift 2
+	within 5 nsenter --net=/run/netns/"$unbound_ns" \
+		dig +time=1 +tries=1 "$@" >/dev/null 2>&1
 }
 
 # start_unbound: the upstream, authoritative for the zone "test." made of
@@ -188,30 +204,29 @@ auth-zone:
 remote-control:
 	control-enable: no
 UNBOUND
-	nsenter --net=/run/netns/"$NS_NET" unbound -d -c "$conf" \
-		>"$E2E_TMP/unbound.out" 2>&1 &
-	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
-	for _ in $(seq 50); do
-		in_net dig +time=1 +tries=1 @192.0.2.2 ns.test >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
+	run_unbound "$NS_NET" unbound @192.0.2.2 ns.test && return 0
 	echo "unbound did not start:"
 	cat "$E2E_TMP/unbound.out" "$E2E_TMP/unbound.log" 2>/dev/null
 	exit 99
 }
 
+# write_conf CONFIG_TEXT FILE SOCKET: a config for a dnsgated of the
+# test, whose control socket is SOCKET (the test's own, never the host's
+# /run/dnsgate) unless the config names one.
+write_conf() {
+	printf '%s\n' "$1" >"$2"
+	grep -q '^control-socket' "$2" ||
+		printf 'control-socket %s\n' "$3" >>"$2"
+}
+
 # start_daemon CONFIG_TEXT: dnsgated in the client namespace, logging to
 # $DAEMON_LOG; returns when the gate table exists. Its control socket is
-# $CONTROL_SOCKET (the test's own, never the host's /run/dnsgate) unless
-# the config names one.
+# $CONTROL_SOCKET unless the config names one.
 start_daemon() {
 	DAEMON_CONF=$E2E_TMP/dnsgate.conf
 	DAEMON_LOG=$E2E_TMP/dnsgated.log
 	CONTROL_SOCKET=$E2E_TMP/control.sock
-	printf '%s\n' "$1" >"$DAEMON_CONF"
-	grep -q '^control-socket' "$DAEMON_CONF" ||
-		printf 'control-socket %s\n' "$CONTROL_SOCKET" >>"$DAEMON_CONF"
+	write_conf "$1" "$DAEMON_CONF" "$CONTROL_SOCKET"
 	nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$DAEMON_CONF" \
 		>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
@@ -225,6 +240,20 @@ start_daemon() {
 	echo "dnsgated did not start:"
 	cat "$DAEMON_LOG"
 	exit 99
+}
+
+# try_start CONFIG_TEXT: runs dnsgated (config $E2E_TMP/bad.conf) in the
+# foreground, expecting it to stop by itself; sets START_OUT (what it
+# said) and START_STATUS.
+try_start() {
+	write_conf "$1" "$E2E_TMP/bad.conf" "$E2E_TMP/bad.sock"
+	START_OUT=$(in_client timeout 20 "$DNSGATED" -c "$E2E_TMP/bad.conf" 2>&1)
+	START_STATUS=$?
+}
+
+# refused_with TEXT: the last try_start exited 1 saying TEXT.
+refused_with() {
+	[ "$START_STATUS" = 1 ] && printf '%s\n' "$START_OUT" | grep -qF -- "$1"
 }
 
 stop_daemon() {
@@ -251,6 +280,22 @@ as_app() {
 		shift 3 && exec nsenter --net="$ns" "$@"' \
 		sh "$cg" "$pidfile" /run/netns/"$NS_CLIENT" "$@"
 }
+
+# dig_short CGROUP_DIR DIG_ARGS...: dig +short as that app, through the
+# redirect (it asks the upstream's address; nft sends it to dnsgated).
+dig_short() {
+	cg=$1
+	shift
+	as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=3 +tries=1 @192.0.2.2 "$@"
+}
+
+# connect CGROUP_DIR ADDRESS: a TCP connect to port 80 as that app;
+# prints what tcp_probe says.
+connect() { as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000; }
+
+# numbered FROM TO TEMPLATE: TEMPLATE once for each number FROM..TO, one
+# a line, with every & in it replaced by the number.
+numbered() { seq "$1" "$2" | sed "s/.*/$3/"; }
 
 e2e_finish() {
 	if [ "$FAILED" != 0 ]; then

@@ -18,7 +18,6 @@ y.cdn.test. 300 IN A 198.51.100.56
 e2e_setup
 start_unbound
 APP=$(new_app app)
-DIG=$(readlink -f "$(command -v dig)")
 
 # status NAME: the rcode an app gets for NAME through the daemon.
 status() {
@@ -53,11 +52,7 @@ printf '// ===BEGIN ICANN DOMAINS===\ntest\nco.test\nshop.test\n// ===END ICANN 
 LIST=$E2E_TMP/block.txt
 BULK=$E2E_TMP/bulk.txt
 printf 'test\n0.0.0.0 co.test\nads.test\nshop.test # public-suffix\ncdn.test\n' >"$LIST"
-i=0
-while [ $i -lt 150 ]; do
-	echo "d$i.bulk.test"
-	i=$((i + 1))
-done >"$BULK"
+numbered 0 149 'd&.bulk.test' >"$BULK"
 CONF="listen-port 5453
 upstream 192.0.2.2
 public-suffix-list $PSL
@@ -150,11 +145,7 @@ check "and the daemon is still serving other names ($(answer ok.app.test))" \
 
 # Fixed files are taken again.
 printf 'ads.test\n' >"$LIST"
-i=0
-while [ $i -lt 100 ]; do
-	echo "d$i.bulk.test"
-	i=$((i + 1))
-done >"$BULK"
+numbered 0 99 'd&.bulk.test' >"$BULK"
 reload
 check "once fixed, both lists are read again (again.app.test: $(status again.app.test))" \
 	[ "$(status again.app.test)" = NOERROR ]

@@ -20,7 +20,6 @@ for a in 198.51.100.50 198.51.100.51 198.51.100.52 198.51.100.60 \
 done
 start_unbound
 APP=$(new_app app)
-DIG=$(readlink -f "$(command -v dig)")
 LOG=$E2E_TMP/log-file.log # not $DAEMON_LOG, which each start empties
 UNIT=$top_srcdir/etc/dnsgated.service
 QLOG=$LOG # e2e_finish shows it on a failure

@@ -5,20 +5,8 @@
 # more addresses than fit one grant batch is granted whole.
 . "$(dirname "$0")/lib.sh"
 
-FLOOD=
-i=1
-while [ $i -le 600 ]; do
-	FLOOD="$FLOOD
-h$i.flood.test. 300 IN AAAA 2001:db8:f::$i"
-	i=$((i + 1))
-done
-MANY=
-i=1
-while [ $i -le 100 ]; do
-	MANY="$MANY
-many.app.test. 300 IN A 203.0.113.$i"
-	i=$((i + 1))
-done
+FLOOD=$(numbered 1 600 'h&.flood.test. 300 IN AAAA 2001:db8:f::&')
+MANY=$(numbered 1 100 'many.app.test. 300 IN A 203.0.113.&')
 LOCAL_DATA="
 good.app.test. 300 IN A 198.51.100.20
 good6.app.test. 300 IN AAAA 2001:db8:100::20
@@ -39,7 +27,6 @@ APP_E=$(new_app app-e)
 APP_M=$(new_app app-m)
 USER_1=$(new_app user-1)
 USER_2=$(new_app user-2)
-DIG=$(readlink -f "$(command -v dig)")
 
 start_daemon "listen-port 5453
 upstream 192.0.2.2
@@ -49,12 +36,6 @@ user-grant-quota 170
 log-file $E2E_TMP/query.log"
 QLOG=$E2E_TMP/query.log
 
-dig_short() {
-	cg=$1
-	shift
-	as_app "$cg" "$E2E_TMP/pid" "$DIG" +short +time=3 +tries=1 @192.0.2.2 "$@"
-}
-connect() { as_app "$1" "$E2E_TMP/cpid" "$TCP_PROBE" "$2" 80 2000; }
 # between_lines N LOW HIGH: LOW <= N <= HIGH.
 between_lines() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 grants_of() { in_client "$DNSGATECTL" grants | grep -c "/$1 "; }
@@ -62,12 +43,7 @@ grants_of() { in_client "$DNSGATECTL" grants | grep -c "/$1 "; }
 # 1. One app resolves 600 distinct addresses (its own zone is enough):
 # more than the whole allow6 set holds. It gets its share and no more;
 # every other app keeps resolving and connecting.
-args=
-i=1
-while [ $i -le 600 ]; do
-	args="$args h$i.flood.test AAAA"
-	i=$((i + 1))
-done
+args=$(numbered 1 600 'h&.flood.test AAAA')
 # shellcheck disable=SC2086
 as_app "$HOSTILE" "$E2E_TMP/pid" "$DIG" +short +time=2 +tries=1 \
 	@192.0.2.2 $args >/dev/null 2>&1
@@ -96,22 +72,12 @@ check "the suppressed ones are counted in the log" within 7 \
 
 # 1b. One user (not root) cannot multiply its share by making cgroups:
 # its apps together get the user's ceiling, and root's apps go on.
-args=
-i=1
-while [ $i -le 150 ]; do
-	args="$args h$i.flood.test AAAA"
-	i=$((i + 1))
-done
+args=$(numbered 1 150 'h&.flood.test AAAA')
 # shellcheck disable=SC2086
 as_app "$USER_1" "$E2E_TMP/pid" setpriv --reuid=65534 --regid=65534 \
 	--clear-groups "$DIG" +short +time=2 +tries=1 @192.0.2.2 $args \
 	>/dev/null 2>&1
-args=
-i=151
-while [ $i -le 200 ]; do
-	args="$args h$i.flood.test AAAA"
-	i=$((i + 1))
-done
+args=$(numbered 151 200 'h&.flood.test AAAA')
 # shellcheck disable=SC2086
 as_app "$USER_2" "$E2E_TMP/pid" setpriv --reuid=65534 --regid=65534 \
 	--clear-groups "$DIG" +short +time=2 +tries=1 @192.0.2.2 $args \

@@ -23,7 +23,6 @@ in_net nft add table inet blackhole
 in_net nft add chain inet blackhole input '{ type filter hook input priority 0; }'
 in_net nft add rule inet blackhole input ip daddr 192.0.2.3 drop
 APP=$(new_app app)
-DIG=$(readlink -f "$(command -v dig)")
 ruleset_before=$(in_client nft list ruleset)
 
 # lookup NAME: dig as the app, one try of 5 s as glibc would wait; sets
@@ -38,14 +37,6 @@ lookup() {
 	TTL=$(printf '%s\n' "$out" | awk '$1 !~ /^;/ && $4 == "A" { print $2; exit }')
 	ADDR=$(printf '%s\n' "$out" | awk '$1 !~ /^;/ && $4 == "A" { print $5; exit }')
 	echo "# $1: ${STATUS:-no answer} in $MS ms${TTL:+ (TTL $TTL)}"
-}
-
-# try_start CONFIG_TEXT: runs dnsgated in the foreground (it should stop
-# by itself); sets START_OUT and START_STATUS.
-try_start() {
-	printf '%s\n' "$1" >"$E2E_TMP/try.conf"
-	START_OUT=$(in_client timeout 20 "$DNSGATED" -c "$E2E_TMP/try.conf" 2>&1)
-	START_STATUS=$?
 }
 
 # 1. An upstream that is dnsgated itself: refused at start, no table.
@@ -162,14 +153,7 @@ forward-zone:
 remote-control:
 	control-enable: no
 UNBOUND
-nsenter --net=/run/netns/"$NS_CLIENT" unbound -d -c "$E2E_TMP/forwarder.conf" \
-	>"$E2E_TMP/forwarder.out" 2>&1 &
-BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
-for _ in $(seq 50); do
-	in_client dig +time=1 +tries=1 @127.0.0.1 -p 5300 ns.test >/dev/null 2>&1 &&
-		break
-	sleep 0.1
-done
+run_unbound "$NS_CLIENT" forwarder @127.0.0.1 -p 5300 ns.test
 try_start "listen-port 5453
 upstream 127.0.0.1:5300"
 check_that "an upstream that forwards back to dnsgated: it stops (status $START_STATUS)" \

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "message.h"
+#include "resolver/cache.h"
+#include "resolver/message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

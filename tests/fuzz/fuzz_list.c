@@ -7,8 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fuzz_list.h"
-#include "log.h"
+#include "src/log.h"
+#include "tests/fuzz/fuzz_list.h"
 
 /* Each line through add_line; every name a line added must then match. */
 static void

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "list_hosts.h"
-#include "matcher.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
 
 typedef int (*fuzz_list_add_line)(struct matcher *m, const char *line,
 				  const char **reason);

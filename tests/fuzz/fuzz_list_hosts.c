@@ -2,8 +2,8 @@
  * lists (lists/list_hosts.c). */
 #include "config.h"
 
-#include "fuzz_list.h"
-#include "list_hosts.h"
+#include "lists/list_hosts.h"
+#include "tests/fuzz/fuzz_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

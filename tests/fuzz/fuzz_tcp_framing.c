@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp_framing.h"
+#include "resolver/tcp_framing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "control_client.h"
+#include "src/control_client.h"
 
 int
 main(int argc, char **argv)

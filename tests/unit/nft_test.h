@@ -1,6 +1,7 @@
 /* nft_test.h - what the nftables unit tests share: a private network
- * namespace to work in, and the nft command to check the kernel's view
- * with (never used by the code under test). */
+ * namespace to work in, the nft command to check the kernel's view with
+ * (never used by the code under test), the grants listed back and the
+ * level rules as nft lists them. */
 #ifndef DNSGATE_NFT_TEST_H
 #define DNSGATE_NFT_TEST_H
 
@@ -14,6 +15,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "src/nft_dump.h"
 
 static bool have_nft;
 
@@ -129,6 +132,49 @@ has_table(const char *family_and_name)
 	found = tables != NULL && strstr(tables, line) != NULL;
 	free(tables);
 	return found;
+}
+
+/* What list_grants found: the count, and the first MAX_LISTED grants. */
+#define MAX_LISTED 16
+
+struct listed {
+	size_t n;
+	struct nft_grant g[MAX_LISTED];
+};
+
+static inline void
+collect(const struct nft_grant *g, void *arg)
+{
+	struct listed *l = arg;
+
+	if (l->n < MAX_LISTED)
+		l->g[l->n] = *g;
+	l->n++;
+}
+
+/* Lists the dnsgate table's grants into l; returns nft_dump_grants'. */
+static inline int
+list_grants(struct listed *l)
+{
+	char err[256];
+
+	memset(l, 0, sizeof *l);
+	return nft_dump_grants(collect, l, err, sizeof err);
+}
+
+/* The level rules 1..levels of gate-output, as nft lists them. */
+static inline void
+print_level_rules(FILE *f, unsigned levels)
+{
+	unsigned level;
+
+	for (level = 1; level <= levels; level++)
+		fprintf(f,
+			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
+			"accept\n"
+			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
+			"accept\n",
+			level, level);
 }
 
 #endif

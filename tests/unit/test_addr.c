@@ -9,9 +9,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "addr.h"
+#include "src/addr.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 /* Parses text and expects success; returns 1 when it parsed. */
 static int
@@ -294,10 +295,7 @@ test_from_sockaddr(void)
 	size_t i;
 	int nonzero = 0;
 
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(53);
-	inet_pton(AF_INET, "203.0.113.9", &sin.sin_addr);
+	sin = fixture_ipv4("203.0.113.9", 53);
 	memset(&a, 0xa5, sizeof a);
 	CHECK_INT(ip_addr_from_sockaddr((const struct sockaddr *)&sin, &a), 0);
 	CHECK_INT(a.family, AF_INET);
@@ -306,11 +304,8 @@ test_from_sockaddr(void)
 		nonzero |= a.bytes[i];
 	CHECK_INT(nonzero, 0); /* no stale bytes after the IPv4 address */
 
-	memset(&sin6, 0, sizeof sin6);
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(5353);
+	sin6 = fixture_ipv6("2001:db8::53", 5353);
 	sin6.sin6_scope_id = 3;
-	inet_pton(AF_INET6, "2001:db8::53", &sin6.sin6_addr);
 	CHECK_INT(ip_addr_from_sockaddr((const struct sockaddr *)&sin6, &a), 0);
 	CHECK_INT(a.family, AF_INET6);
 	CHECK_STR(ip_addr_format(&a, buf, sizeof buf), "2001:db8::53");

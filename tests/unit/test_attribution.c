@@ -19,11 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attribution.h"
-#include "cgroup.h"
-#include "sockdiag.h"
+#include "src/attribution.h"
+#include "src/cgroup.h"
+#include "src/sockdiag.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define SKIP 77
 
@@ -40,9 +41,6 @@ struct child {
 	struct child_report report;
 };
 
-/* The cgroups the test made, removed innermost (last) first. */
-static char made[8][PATH_MAX];
-static int made_count;
 static struct child children[16];
 static int child_count;
 
@@ -117,27 +115,11 @@ test_read_cmdline(void)
 	CHECK_STR(buf, "");
 }
 
-static int
-make_cgroup(const char *mount, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof path, "%s%s", mount, rel);
-	if (mkdir(path, 0755) < 0) {
-		fprintf(stderr, "mkdir %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	snprintf(made[made_count++], sizeof made[0], "%s", path);
-	return 0;
-}
-
-/* Kills and reaps every child, then removes the cgroups. A cgroup whose
- * last task just exited may report EBUSY for a moment. */
+/* Kills and reaps every child, then removes the cgroups. */
 static void
 cleanup(void)
 {
-	struct timespec pause = {0, 10 * 1000 * 1000};
-	int tries, status;
+	int status;
 
 	while (child_count > 0) {
 		struct child *c = &children[--child_count];
@@ -146,19 +128,7 @@ cleanup(void)
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &status, 0);
 	}
-	while (made_count > 0) {
-		made_count--;
-		for (tries = 0; tries < 100; tries++) {
-			if (rmdir(made[made_count]) == 0 || errno == ENOENT)
-				break;
-			if (errno != EBUSY) {
-				fprintf(stderr, "rmdir %s: %s\n",
-				        made[made_count], strerror(errno));
-				break;
-			}
-			nanosleep(&pause, NULL);
-		}
-	}
+	fixture_cgroups_remove();
 }
 
 static int
@@ -197,8 +167,7 @@ start_child_fds(const char *mount, const char *first, const char *then,
 	c->pid = fork();
 	if (c->pid == 0) {
 		struct child_report r;
-		struct sockaddr_in sin;
-		socklen_t len = sizeof sin;
+		struct sockaddr_in sin = fixture_loopback(0);
 		struct stat st;
 		char byte;
 		int fd;
@@ -207,9 +176,6 @@ start_child_fds(const char *mount, const char *first, const char *then,
 		close(report[0]);
 		close(hold[1]);
 		memset(&r, 0, sizeof r); /* padding too: it goes down a pipe */
-		memset(&sin, 0, sizeof sin);
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		if (extra_fds > 0) {
 			struct rlimit rl;
 			int k, null = open("/dev/null", O_RDONLY);
@@ -224,11 +190,10 @@ start_child_fds(const char *mount, const char *first, const char *then,
 		if (join_cgroup(mount, first) == 0 &&
 		    (fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0 &&
 		    bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-		    getsockname(fd, (struct sockaddr *)&sin, &len) == 0 &&
+		    (r.port = fixture_local_port(fd)) != 0 &&
 		    fstat(fd, &st) == 0 &&
 		    (then == NULL || join_cgroup(mount, then) == 0)) {
 			r.ok = 1;
-			r.port = ntohs(sin.sin_port);
 			r.inode = (uint64_t)st.st_ino;
 		}
 		if (write(report[1], &r, sizeof r) != sizeof r)
@@ -260,61 +225,19 @@ start_child(const char *mount, const char *first, const char *then)
 	return start_child_fds(mount, first, then, 0);
 }
 
-static struct sockaddr_in
-loopback(uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
-static uint64_t
-inode_of(const char *mount, const char *rel)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof path, "%s%s", mount, rel);
-	if (stat(path, &st) < 0)
-		return 0;
-	return (uint64_t)st.st_ino;
-}
-
-/* This process's own cgroup path, from the "0::PATH" line. */
-static void
-own_cgroup_path(char *buf, size_t buflen)
-{
-	char line[1024];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-
-	buf[0] = '\0';
-	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, buflen, "%s", line + 3);
-		}
-	}
-	if (f != NULL)
-		fclose(f);
-}
-
 /* A socket of this very process, in whatever cgroup the test runs. */
 static void
 test_self(struct attr_ctx *ctx)
 {
 	struct attribution *out = calloc(1, sizeof *out);
-	struct sockaddr_in client = loopback(0);
+	struct sockaddr_in client = fixture_loopback(0);
 	socklen_t len = sizeof client;
 	char path[1024], exe[PATH_MAX];
 	struct stat st;
 	ssize_t n;
 	int fd, proc;
 
-	own_cgroup_path(path, sizeof path);
+	fixture_own_cgroup_path(path, sizeof path);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	CHECK(fd >= 0 && out != NULL);
 	if (fd < 0 || out == NULL) {
@@ -355,9 +278,10 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	snprintf(app, sizeof app, "%s/app", top);
 	snprintf(gone_a, sizeof gone_a, "%s/gone-a", top);
 	snprintf(gone_b, sizeof gone_b, "%s/gone-b", top);
-	if (out == NULL || make_cgroup(mount, top) < 0 ||
-	    make_cgroup(mount, app) < 0 || make_cgroup(mount, gone_a) < 0 ||
-	    make_cgroup(mount, gone_b) < 0) {
+	if (out == NULL || fixture_cgroup_make(mount, top) < 0 ||
+	    fixture_cgroup_make(mount, app) < 0 ||
+	    fixture_cgroup_make(mount, gone_a) < 0 ||
+	    fixture_cgroup_make(mount, gone_b) < 0) {
 		CHECK(!"cannot create the test cgroups");
 		goto out;
 	}
@@ -367,14 +291,14 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(c != NULL);
 	if (c == NULL)
 		goto out;
-	client = loopback(c->report.port);
+	client = fixture_loopback(c->report.port);
 	CHECK_INT(
 	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK(out->found);
 	CHECK_INT(out->pid, c->pid);
 	CHECK_INT(out->uid, 0);
 	CHECK_INT(out->inode, c->report.inode);
-	CHECK_INT(out->cgroup_id, inode_of(mount, app));
+	CHECK_INT(out->cgroup_id, fixture_cgroup_id(mount, app));
 	CHECK_STR(out->cgroup_path, app);
 	CHECK_INT(out->cgroup_level, 2);
 	snprintf(link, sizeof link, "/proc/%ld/exe", (long)c->pid);
@@ -404,12 +328,12 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(c != NULL);
 	if (c == NULL)
 		goto out;
-	client = loopback(c->report.port);
+	client = fixture_loopback(c->report.port);
 	CHECK_INT(
 	    attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client, NULL, out), 0);
 	CHECK(out->found);
 	CHECK_INT(out->inode, c->report.inode);
-	CHECK_INT(out->cgroup_id, inode_of(mount, gone_a));
+	CHECK_INT(out->cgroup_id, fixture_cgroup_id(mount, gone_a));
 	CHECK_STR(out->cgroup_path, gone_a);
 	CHECK_INT(out->cgroup_level, 2);
 	CHECK_INT(out->pid, 0);
@@ -455,8 +379,9 @@ test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	snprintf(top, sizeof top, "/dnsgate-attr-busy-%ld", (long)getpid());
 	snprintf(busy, sizeof busy, "%s/busy", top);
 	snprintf(deep, sizeof deep, "%s/deep", top);
-	if (out == NULL || make_cgroup(mount, top) < 0 ||
-	    make_cgroup(mount, busy) < 0 || make_cgroup(mount, deep) < 0) {
+	if (out == NULL || fixture_cgroup_make(mount, top) < 0 ||
+	    fixture_cgroup_make(mount, busy) < 0 ||
+	    fixture_cgroup_make(mount, deep) < 0) {
 		CHECK(!"cannot create the test cgroups");
 		goto out;
 	}
@@ -468,7 +393,7 @@ test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(asker != NULL);
 	if (asker == NULL)
 		goto out;
-	client = loopback(asker->report.port);
+	client = fixture_loopback(asker->report.port);
 	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
 			      NULL, out),
 		  0);
@@ -480,12 +405,12 @@ test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(second != NULL);
 	if (second == NULL)
 		goto out;
-	client = loopback(second->report.port);
+	client = fixture_loopback(second->report.port);
 	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
 			      NULL, out),
 		  0);
 	CHECK_INT(out->pid, second->pid);
-	client = loopback(asker->report.port);
+	client = fixture_loopback(asker->report.port);
 	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
 			      NULL, out),
 		  0);
@@ -497,7 +422,7 @@ test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(hidden != NULL);
 	if (hidden == NULL)
 		goto out;
-	client = loopback(hidden->report.port);
+	client = fixture_loopback(hidden->report.port);
 	CHECK_INT(attr_lookup(ctx, IPPROTO_UDP, (struct sockaddr *)&client,
 			      NULL, out),
 		  0);

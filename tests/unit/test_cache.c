@@ -10,19 +10,14 @@
 
 #include <ldns/ldns.h>
 
-#include "cache.h"
-#include "message.h"
+#include "resolver/cache.h"
+#include "resolver/message.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define BUFSIZE 4096
 #define T0 ((time_t)100000)
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* An answer to "name A IN" with ID 0x1234: one A record (ttl, addr), an
  * NS with ttl + 100 and an OPT. Returns its length in buf. */
@@ -30,38 +25,19 @@ static size_t
 make_answer(uint8_t *buf, size_t buflen, const char *name, uint32_t ttl,
 	    const char *addr)
 {
-	ldns_pkt *pkt = ldns_pkt_new();
-	ldns_rr *rr = NULL;
 	char text[256];
-	uint8_t *w = NULL;
-	size_t n = 0;
+	ldns_pkt *pkt;
 
-	ldns_pkt_set_id(pkt, 0x1234);
-	ldns_pkt_set_qr(pkt, true);
-	ldns_pkt_set_rd(pkt, true);
-	ldns_pkt_set_ra(pkt, true);
 	snprintf(text, sizeof text, "%s. IN A", name);
-	if (ldns_rr_new_question_frm_str(&rr, text, NULL, NULL) ==
-	    LDNS_STATUS_OK)
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, rr);
+	pkt = fixture_answer_new(text, LDNS_RCODE_NOERROR);
 	snprintf(text, sizeof text, "%s. %u IN A %s", name, ttl, addr);
-	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK)
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, text);
 	snprintf(text, sizeof text, "%s. %u IN NS ns.example.", name,
 		 ttl + 100);
-	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK)
-		ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY, text);
 	ldns_pkt_set_edns_udp_size(pkt, 1232);
 	ldns_pkt_set_edns_do(pkt, true);
-	if (ldns_pkt2wire(&w, pkt, &n) != LDNS_STATUS_OK || n > buflen) {
-		fprintf(stderr, "cannot build the test answer\n");
-		n = 0;
-	} else {
-		memcpy(buf, w, n);
-	}
-	LDNS_FREE(w);
-	ldns_pkt_free(pkt);
-	return n;
+	return fixture_pkt_to_buf(pkt, buf, buflen);
 }
 
 static struct dns_question
@@ -137,7 +113,7 @@ test_put_get(void)
 	memset(out, 0, sizeof out);
 	got = cache_get(c, &q, out, sizeof out, T0);
 	CHECK_INT(got, n);
-	CHECK_INT(get16(out), 0xa1b2);
+	CHECK_INT(fixture_get16(out), 0xa1b2);
 	CHECK(memcmp(out + 2, wire + 2, n - 2) == 0);
 
 	/* The stored copy is a copy: changing the caller's buffer later
@@ -154,7 +130,7 @@ test_put_get(void)
 	q.id = 7;
 	got = cache_get(c, &q, out, sizeof out, T0 + 1);
 	CHECK_INT(got, n);
-	CHECK_INT(get16(out), 7);
+	CHECK_INT(fixture_get16(out), 7);
 
 	CHECK_INT(cache_count(c), 1);
 	cache_free(c);
@@ -502,7 +478,7 @@ test_stale(void)
 	memset(out, 0, sizeof out);
 	got = cache_get_stale(c, &q, out, sizeof out, T0 + 300);
 	CHECK_INT(got, n);
-	CHECK_INT(get16(out), 0x7777);
+	CHECK_INT(fixture_get16(out), 0x7777);
 	CHECK_INT(read_ttls(out, got, &a, &ns, &do_bit), 0);
 	CHECK_INT(a, CACHE_STALE_TTL);
 	CHECK_INT(ns, CACHE_STALE_TTL);

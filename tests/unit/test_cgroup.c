@@ -10,9 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "src/cgroup.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define SKIP 77
 
@@ -20,17 +21,11 @@
 static struct cgroup_tree *
 open_text(const char *text, char *err, size_t errlen)
 {
-	char path[] = "/tmp/dnsgate-mountinfo-XXXXXX";
+	char path[64];
 	struct cgroup_tree *tree;
-	int fd = mkstemp(path);
-	size_t len = strlen(text);
 
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
-		if (fd >= 0)
-			close(fd);
+	if (fixture_temp_file(path, sizeof path, text, strlen(text)) < 0)
 		return NULL;
-	}
-	close(fd);
 	tree = cgroup_tree_open_mountinfo(path, err, errlen);
 	unlink(path);
 	return tree;
@@ -120,47 +115,6 @@ test_mountinfo(void)
 	CHECK(strstr(err, "/nonexistent/mountinfo") != NULL);
 }
 
-/* The directories the real test makes, innermost first for removal. */
-static char made[4][PATH_MAX];
-static int made_count;
-
-static int
-make_dir(const char *mount, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof path, "%s%s", mount, rel);
-	if (mkdir(path, 0755) < 0) {
-		fprintf(stderr, "mkdir %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	snprintf(made[made_count++], sizeof made[0], "%s", path);
-	return 0;
-}
-
-static void
-remove_dirs(void)
-{
-	while (made_count > 0) {
-		made_count--;
-		if (rmdir(made[made_count]) < 0)
-			fprintf(stderr, "rmdir %s: %s\n", made[made_count],
-			        strerror(errno));
-	}
-}
-
-static uint64_t
-inode_of(const char *mount, const char *rel)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof path, "%s%s", mount, rel);
-	if (stat(path, &st) < 0)
-		return 0;
-	return (uint64_t)st.st_ino;
-}
-
 static void
 test_real(void)
 {
@@ -179,12 +133,12 @@ test_real(void)
 	mount = cgroup_tree_mount(tree);
 
 	/* The root. */
-	CHECK_INT(
-	    cgroup_lookup(tree, inode_of(mount, ""), path, sizeof path, &level),
-	    0);
+	CHECK_INT(cgroup_lookup(tree, fixture_cgroup_id(mount, ""), path,
+	                        sizeof path, &level),
+	          0);
 	CHECK_STR(path, "/");
 	CHECK_INT(level, 0);
-	CHECK_INT(cgroup_id_of_path(tree, "/"), inode_of(mount, ""));
+	CHECK_INT(cgroup_id_of_path(tree, "/"), fixture_cgroup_id(mount, ""));
 	CHECK_INT(cgroup_id_of_path(tree, "/dnsgate-no-such-cgroup"), 0);
 	CHECK_INT(cgroup_lookup(tree, 0, path, sizeof path, &level), -ENOENT);
 	/* Unknown ids, twice: the second answer comes from memory. */
@@ -204,19 +158,20 @@ test_real(void)
 	snprintf(a, sizeof a, "%s/a", top);
 	snprintf(b, sizeof b, "%s/b", a);
 	snprintf(c, sizeof c, "%s/c", top);
-	if (make_dir(mount, top) < 0 || make_dir(mount, a) < 0 ||
-	    make_dir(mount, b) < 0) {
+	if (fixture_cgroup_make(mount, top) < 0 ||
+	    fixture_cgroup_make(mount, a) < 0 ||
+	    fixture_cgroup_make(mount, b) < 0) {
 		CHECK(!"cannot create the test cgroups");
 		goto out;
 	}
-	id_b = inode_of(mount, b);
+	id_b = fixture_cgroup_id(mount, b);
 	CHECK(id_b != 0);
 	CHECK_INT(cgroup_lookup(tree, id_b, path, sizeof path, &level), 0);
 	CHECK_STR(path, b);
 	CHECK_INT(level, 3);
-	CHECK_INT(
-	    cgroup_lookup(tree, inode_of(mount, a), path, sizeof path, &level),
-	    0);
+	CHECK_INT(cgroup_lookup(tree, fixture_cgroup_id(mount, a), path,
+	                        sizeof path, &level),
+	          0);
 	CHECK_STR(path, a);
 	CHECK_INT(level, 2);
 	CHECK(cgroup_max_level(tree) >= 3);
@@ -227,16 +182,16 @@ test_real(void)
 	CHECK_INT(cgroup_lookup(tree, id_b, path, 4, &level), -ENAMETOOLONG);
 
 	/* A cgroup made after the cache was filled is found by a rescan. */
-	if (make_dir(mount, c) < 0) {
+	if (fixture_cgroup_make(mount, c) < 0) {
 		CHECK(!"cannot create the test cgroup c");
 		goto out;
 	}
-	id_c = inode_of(mount, c);
+	id_c = fixture_cgroup_id(mount, c);
 	CHECK_INT(cgroup_lookup(tree, id_c, path, sizeof path, &level), 0);
 	CHECK_STR(path, c);
 	CHECK_INT(level, 2);
 out:
-	remove_dirs();
+	fixture_cgroups_remove();
 	CHECK_INT(cgroup_id_of_path(tree, top), 0);
 	cgroup_tree_free(tree);
 }

@@ -10,9 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config_file.h"
+#include "src/config_file.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define NAME "test.conf"
 
@@ -716,25 +717,6 @@ test_grant_ttl_order(void)
 	config_free(cfg);
 }
 
-/* Writes text to a new temporary file; returns its path in path. */
-static int
-write_temp(char *path, size_t pathlen, const char *data, size_t len)
-{
-	int fd;
-
-	snprintf(path, pathlen, "/tmp/dnsgate-test-conf-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	if (write(fd, data, len) != (ssize_t)len) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static void
 test_load(void)
 {
@@ -761,7 +743,7 @@ test_load(void)
 	config_free(cfg);
 
 	/* A good file. */
-	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, text, strlen(text)), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg != NULL);
 	if (cfg != NULL) {
@@ -776,7 +758,7 @@ test_load(void)
 	unlink(path);
 
 	/* An empty file gives the defaults. */
-	CHECK_INT(write_temp(path, sizeof path, "", 0), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "", 0), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg != NULL);
 	if (cfg != NULL) {
@@ -787,7 +769,7 @@ test_load(void)
 
 	/* An error names the file's path, line and column. */
 	text = "# x\nlisten-port 5405\nupstream dns.example\n";
-	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, text, strlen(text)), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg == NULL);
 	snprintf(prefix, sizeof prefix, "%s:3:10: ", path);
@@ -796,8 +778,9 @@ test_load(void)
 	unlink(path);
 
 	/* A NUL byte: not a text file. */
-	CHECK_INT(write_temp(path, sizeof path, "listen-port 5405\n\0x\n", 19),
-		  0);
+	CHECK_INT(
+	    fixture_temp_file(path, sizeof path, "listen-port 5405\n\0x\n", 19),
+	    0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg == NULL);
 	CHECK(starts_with(err, path));
@@ -816,7 +799,7 @@ test_load(void)
 					 "# comment line %04zu padding\n", i);
 	used += (size_t)snprintf(big + used, 40000 - used,
 				 "listen-port 5406\n  nonsense 1\n");
-	CHECK_INT(write_temp(path, sizeof path, big, used), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, big, used), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg == NULL);
 	snprintf(prefix, sizeof prefix, "%s:1002:3: ", path);
@@ -828,7 +811,7 @@ test_load(void)
 
 	/* The same without the bad line loads, with the last setting seen. */
 	used -= strlen("  nonsense 1\n");
-	CHECK_INT(write_temp(path, sizeof path, big, used), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, big, used), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg != NULL && cfg->listen_port == 5406);
 	config_free(cfg);
@@ -851,7 +834,7 @@ test_load_relative_paths(void)
 			   "log-file dnsgate.log\n"
 			   "resolv-conf my-resolv.conf\n";
 
-	CHECK_INT(write_temp(path, sizeof path, text, strlen(text)), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, text, strlen(text)), 0);
 	snprintf(dir, sizeof dir, "%s", path);
 	*strrchr(dir, '/') = '\0';
 	cfg = config_load(path, err, sizeof err);
@@ -876,7 +859,7 @@ test_load_relative_paths(void)
 	unlink(path);
 
 	/* The default resolv-conf stays what it is. */
-	CHECK_INT(write_temp(path, sizeof path, "", 0), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "", 0), 0);
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg != NULL && strcmp(cfg->resolv_conf, "/etc/resolv.conf") == 0);
 	config_free(cfg);

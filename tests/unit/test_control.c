@@ -17,8 +17,8 @@
 
 #include <event2/event.h>
 
-#include "check.h"
-#include "control.h"
+#include "src/control.h"
+#include "tests/unit/check.h"
 
 static struct event_base *base;
 static char sock_path[108];

@@ -4,8 +4,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "check.h"
-#include "grant_table.h"
+#include "src/grant_table.h"
+#include "tests/unit/check.h"
 
 static int n_expired;
 static uint64_t last_expired;

@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "check.h"
-#include "health.h"
+#include "resolver/health.h"
+#include "tests/unit/check.h"
 
 #define T0 ((int64_t)1000000)
 

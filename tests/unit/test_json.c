@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "json.h"
+#include "src/json.h"
+#include "tests/unit/check.h"
 
 static void
 test_writer(void)

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "list_hosts.h"
-#include "log.h"
-#include "matcher.h"
+#include "lists/list_hosts.h"
+#include "lists/matcher.h"
+#include "src/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 static const char *const bad_char_reason =
     "character other than letter, digit, '-' or '_' in domain name";
@@ -259,46 +260,6 @@ test_adblock_rejected(void)
 	matcher_free(m);
 }
 
-/* Writes text (length bytes, may hold NULs) to a new temporary file whose
- * name is left in path. */
-static int
-write_temp_file(char *path, const char *text, size_t length)
-{
-	int fd;
-
-	strcpy(path, "/tmp/dnsgate-test-list-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	if (write(fd, text, length) != (ssize_t)length) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return close(fd);
-}
-
-/* Returns the whole file as a string, or NULL; the caller frees it. */
-static char *
-read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	text = malloc((size_t)size + 1);
-	if (text != NULL) {
-		text[fread(text, 1, (size_t)size, f)] = '\0';
-	}
-	fclose(f);
-	return text;
-}
-
 static int
 contains(const char *haystack, const char *needle)
 {
@@ -342,11 +303,10 @@ test_load(void)
 	for (i = 0; i < 200; i++)
 		text[length++] = 'x';
 	length += (size_t)sprintf(text + length, "\nlast.example");
-	CHECK_INT(write_temp_file(path, text, length), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, text, length), 0);
 	free(text);
 
-	strcpy(log_path, "/tmp/dnsgate-test-log-XXXXXX");
-	CHECK_INT(write_temp_file(log_path, "", 0), 0);
+	CHECK_INT(fixture_temp_file(log_path, sizeof log_path, "", 0), 0);
 	CHECK_INT(log_set_file(log_path), 0);
 	memset(&stats, 0xff, sizeof stats);
 	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
@@ -372,7 +332,7 @@ test_load(void)
 	CHECK_STR(matcher_match(m, "adblock.example"), NULL);
 
 	/* One warning per bad line: path:line: reason: 'line'. */
-	logged = read_file(log_path);
+	logged = fixture_read_file(log_path);
 	CHECK(logged != NULL);
 	snprintf(expected, sizeof expected, "%s:7: %s: '%s'\n", path,
 	         fields_reason, "example.com other.example");
@@ -433,7 +393,7 @@ test_load_edge_files(void)
 	char path[64];
 
 	/* Empty file: nothing read, nothing wrong. */
-	CHECK_INT(write_temp_file(path, "", 0), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "", 0), 0);
 	memset(&stats, 0xff, sizeof stats);
 	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.lines, 0);
@@ -442,7 +402,7 @@ test_load_edge_files(void)
 	CHECK_INT(unlink(path), 0);
 
 	/* Comments only. */
-	CHECK_INT(write_temp_file(path, "# a\n\n#b\n", 8), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "# a\n\n#b\n", 8), 0);
 	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.lines, 3);
 	CHECK_INT(stats.added, 0);
@@ -471,7 +431,7 @@ sample_suffixes(void)
 	struct public_suffix *ps;
 	char path[64], err[256];
 
-	if (write_temp_file(path, text, sizeof text - 1) < 0)
+	if (fixture_temp_file(path, sizeof path, text, sizeof text - 1) < 0)
 		return NULL;
 	ps = public_suffix_load(path, err, sizeof err);
 	unlink(path);
@@ -584,10 +544,9 @@ test_load_public_suffixes(void)
 	    (size_t)sprintf(text + length, "||adblock.example^\n"); /* 14 */
 	length += (size_t)sprintf(text + length, "test # public-suffix\n");
 	length += (size_t)sprintf(text + length, "ads.example\n"); /* 16 */
-	CHECK_INT(write_temp_file(path, text, length), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, text, length), 0);
 
-	strcpy(log_path, "/tmp/dnsgate-test-log-XXXXXX");
-	CHECK_INT(write_temp_file(log_path, "", 0), 0);
+	CHECK_INT(fixture_temp_file(log_path, sizeof log_path, "", 0), 0);
 	CHECK_INT(log_set_file(log_path), 0);
 	CHECK_INT(list_hosts_load(m, ps, path, &stats), 0);
 	CHECK_INT(log_set_file(NULL), 0);
@@ -601,7 +560,7 @@ test_load_public_suffixes(void)
 	CHECK_STR(matcher_match(m, "a.example"), NULL);
 	CHECK_STR(matcher_match(m, "example.com"), NULL);
 
-	logged = read_file(log_path);
+	logged = fixture_read_file(log_path);
 	CHECK(logged != NULL);
 	snprintf(expected, sizeof expected,
 	         "%s:1: com is a public suffix (it would block every site "

@@ -15,8 +15,9 @@
 
 #include <event2/event.h>
 
-#include "check.h"
-#include "listener.h"
+#include "resolver/listener.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define BURST 1000
 
@@ -53,38 +54,10 @@ on_close(void *arg, uint64_t tag)
 		closed++;
 }
 
-static struct sockaddr_in
-loopback(uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
-/* A port nobody uses now on 127.0.0.1, UDP and TCP. */
-static uint16_t
-free_port(void)
-{
-	struct sockaddr_in sin = loopback(0);
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	uint16_t port;
-
-	bind(fd, (struct sockaddr *)&sin, sizeof sin);
-	getsockname(fd, (struct sockaddr *)&sin, &len);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 static void
 test_burst_and_orphans(struct event_base *base, uint16_t port)
 {
-	struct sockaddr_in to = loopback(port);
+	struct sockaddr_in to = fixture_loopback(port);
 	uint8_t query[17] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
 			     0, 0, 1, 0, 1};
 	char err[256], buf[64];
@@ -128,7 +101,7 @@ test_burst_and_orphans(struct event_base *base, uint16_t port)
 static void
 test_tcp_hooks(struct event_base *base, uint16_t port)
 {
-	struct sockaddr_in to = loopback(port);
+	struct sockaddr_in to = fixture_loopback(port);
 	char err[256], byte;
 	struct listener *l;
 	struct pollfd pfd;
@@ -181,7 +154,7 @@ int
 main(void)
 {
 	struct event_base *base = event_base_new();
-	uint16_t port = free_port();
+	uint16_t port = fixture_free_port();
 
 	test_burst_and_orphans(base, port);
 	test_tcp_hooks(base, port);

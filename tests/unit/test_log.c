@@ -8,30 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "log.h"
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	static char buf[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#include "src/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 static void
 test_reopen(void)
 {
 	char dir[] = "/tmp/dnsgate-test-log.XXXXXX";
 	char path[128], moved[128];
-	const char *text;
+	char *text;
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof path, "%s/dnsgated.log", dir);
@@ -50,13 +36,15 @@ test_reopen(void)
 	CHECK_STR(log_file_path(), path);
 	log_info("after the rotation");
 
-	text = slurp(moved);
+	text = fixture_read_file(moved);
 	CHECK(text != NULL && strstr(text, "info: before the rotation\n"));
 	CHECK(text != NULL && strstr(text, "info: still to the moved file\n"));
 	CHECK(text != NULL && strstr(text, "after the rotation") == NULL);
-	text = slurp(path);
+	free(text);
+	text = fixture_read_file(path);
 	CHECK(text != NULL && strstr(text, "info: after the rotation\n"));
 	CHECK(text != NULL && strstr(text, "before") == NULL);
+	free(text);
 
 	/* A directory that went away: the file in use stays in use. */
 	CHECK_INT(unlink(moved), 0);

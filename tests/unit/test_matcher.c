@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
-#include "matcher.h"
+#include "lists/matcher.h"
+#include "tests/unit/check.h"
 
 static void
 test_empty(void)

@@ -13,32 +13,14 @@
 
 #include <ldns/ldns.h>
 
-#include "message.h"
+#include "resolver/message.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define BUFSIZE 8192
 
 /* ----- building messages --------------------------------------------- */
-
-/* Writes pkt in wire format into buf and frees pkt; returns the length
- * (0 when it does not fit). */
-static size_t
-pkt_to_buf(ldns_pkt *pkt, uint8_t *buf, size_t buflen)
-{
-	uint8_t *w = NULL;
-	size_t n = 0;
-
-	if (ldns_pkt2wire(&w, pkt, &n) != LDNS_STATUS_OK || n > buflen) {
-		fprintf(stderr, "ldns_pkt2wire failed\n");
-		n = 0;
-	} else {
-		memcpy(buf, w, n);
-	}
-	LDNS_FREE(w);
-	ldns_pkt_free(pkt);
-	return n;
-}
 
 struct qopts {
 	uint16_t id;
@@ -67,47 +49,7 @@ make_query(uint8_t *buf, size_t buflen, const char *name, ldns_rr_type type,
 		ldns_pkt_set_edns_udp_size(pkt, o->edns_size);
 		ldns_pkt_set_edns_do(pkt, o->do_bit);
 	}
-	return pkt_to_buf(pkt, buf, buflen);
-}
-
-/* A response to "qname qtype" with rcode, ID 0x1234, RD and RA set. */
-static ldns_pkt *
-answer_new(const char *question, uint8_t rcode)
-{
-	ldns_pkt *pkt = ldns_pkt_new();
-	ldns_rr *q = NULL;
-
-	ldns_pkt_set_id(pkt, 0x1234);
-	ldns_pkt_set_qr(pkt, true);
-	ldns_pkt_set_rd(pkt, true);
-	ldns_pkt_set_ra(pkt, true);
-	ldns_pkt_set_rcode(pkt, rcode);
-	if (ldns_rr_new_question_frm_str(&q, question, NULL, NULL) !=
-	    LDNS_STATUS_OK) {
-		fprintf(stderr, "bad test question %s\n", question);
-		return pkt;
-	}
-	ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q);
-	return pkt;
-}
-
-static void
-add_rr(ldns_pkt *pkt, ldns_pkt_section section, const char *text)
-{
-	ldns_rr *rr = NULL;
-
-	if (ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) !=
-	    LDNS_STATUS_OK) {
-		fprintf(stderr, "bad test record %s\n", text);
-		return;
-	}
-	ldns_pkt_push_rr(pkt, section, rr);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
+	return fixture_pkt_to_buf(pkt, buf, buflen);
 }
 
 static const char *
@@ -233,7 +175,7 @@ test_query_edns(void)
 	size_t n;
 
 	n = make_query(buf, sizeof buf, "example.com", LDNS_RR_TYPE_A, &o);
-	CHECK_INT(get16(buf + 10), 1); /* an OPT record is there */
+	CHECK_INT(fixture_get16(buf + 10), 1); /* an OPT record is there */
 	CHECK_INT(message_parse_query(buf, n, &q, &reason), MESSAGE_QUERY_OK);
 	CHECK(q.edns);
 	CHECK(q.do_bit);
@@ -408,10 +350,11 @@ test_query_drop(void)
 
 	/* A real answer built by ldns. */
 	{
-		ldns_pkt *pkt = answer_new("example.com. IN A", 0);
+		ldns_pkt *pkt = fixture_answer_new("example.com. IN A", 0);
 
-		add_rr(pkt, LDNS_SECTION_ANSWER, "example.com. 60 IN A 192.0.2.1");
-		n = pkt_to_buf(pkt, buf, sizeof buf);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		               "example.com. 60 IN A 192.0.2.1");
+		n = fixture_pkt_to_buf(pkt, buf, sizeof buf);
 		CHECK_VERDICT(buf, n, MESSAGE_DROP);
 	}
 }
@@ -760,7 +703,7 @@ add_hidden_tsigs(uint8_t *buf, size_t n)
 {
 	static const uint8_t filler[] = {0, 0xff, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
 	size_t fields = sizeof tsig_record - 15, rdlen, i;
-	unsigned ar = get16(buf + 10) + 8;
+	unsigned ar = fixture_get16(buf + 10) + 8;
 
 	buf[10] = (uint8_t)(ar >> 8);
 	buf[11] = (uint8_t)ar;
@@ -825,7 +768,7 @@ test_reply_rcode(void)
 	memset(out, 0xee, sizeof out);
 	r = message_reply_rcode(query, n, DNS_RCODE_NXDOMAIN, out, sizeof out);
 	CHECK_INT(r, (ssize_t)(12 + qlen));
-	CHECK_INT(get16(out), 0xbeef);
+	CHECK_INT(fixture_get16(out), 0xbeef);
 	CHECK(out[2] & 0x80);		      /* QR */
 	CHECK_INT((out[2] >> 3) & 0x0f, 0); /* opcode QUERY */
 	CHECK(out[2] & 0x01);		      /* RD copied */
@@ -833,10 +776,10 @@ test_reply_rcode(void)
 	CHECK(!(out[2] & 0x02));	      /* not TC */
 	CHECK(out[3] & 0x80);		      /* RA */
 	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
-	CHECK_INT(get16(out + 4), 1);
-	CHECK_INT(get16(out + 6), 0);
-	CHECK_INT(get16(out + 8), 0);
-	CHECK_INT(get16(out + 10), 0);
+	CHECK_INT(fixture_get16(out + 4), 1);
+	CHECK_INT(fixture_get16(out + 6), 0);
+	CHECK_INT(fixture_get16(out + 8), 0);
+	CHECK_INT(fixture_get16(out + 10), 0);
 	CHECK(memcmp(out + 12, query + 12, qlen) == 0);
 	CHECK(memcmp(out + 12, www_question, qlen) == 0);
 	CHECK_INT(out[12 + qlen], 0xee); /* nothing written past it */
@@ -876,7 +819,7 @@ test_reply_rcode(void)
 	CHECK_INT((out[2] >> 3) & 0x0f, 4);
 	CHECK(out[2] & 0x80);
 	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NOTIMP);
-	CHECK_INT(get16(out), 0xabcd);
+	CHECK_INT(fixture_get16(out), 0xabcd);
 
 	/* Exactly enough room, and one byte less. */
 	n = raw_www_query(query);
@@ -908,15 +851,15 @@ test_reply_rcode_header_only(void)
 	memset(out, 0xee, sizeof out);
 	r = message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, sizeof out);
 	CHECK_INT(r, 12);
-	CHECK_INT(get16(out), 0xabcd);
+	CHECK_INT(fixture_get16(out), 0xabcd);
 	CHECK(out[2] & 0x80);
 	CHECK(out[2] & 0x01);
 	CHECK(out[3] & 0x80);
 	CHECK_INT(out[3] & 0x0f, DNS_RCODE_FORMERR);
-	CHECK_INT(get16(out + 4), 0);
-	CHECK_INT(get16(out + 6), 0);
-	CHECK_INT(get16(out + 8), 0);
-	CHECK_INT(get16(out + 10), 0);
+	CHECK_INT(fixture_get16(out + 4), 0);
+	CHECK_INT(fixture_get16(out + 6), 0);
+	CHECK_INT(fixture_get16(out + 8), 0);
+	CHECK_INT(fixture_get16(out + 10), 0);
 	CHECK_INT(out[12], 0xee);
 	/* It fits a 12-byte buffer. */
 	CHECK_INT(message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, 12),
@@ -928,22 +871,22 @@ test_reply_rcode_header_only(void)
 	query[n++] = 'a';
 	r = message_reply_rcode(query, n, DNS_RCODE_FORMERR, out, sizeof out);
 	CHECK_INT(r, 12);
-	CHECK_INT(get16(out + 4), 0);
-	CHECK_INT(get16(out + 6), 0);
+	CHECK_INT(fixture_get16(out + 4), 0);
+	CHECK_INT(fixture_get16(out + 6), 0);
 
 	/* Question complete but its type and class cut off. */
 	n = raw_www_query(query);
 	r = message_reply_rcode(query, n - 2, DNS_RCODE_FORMERR, out,
 				sizeof out);
 	CHECK_INT(r, 12);
-	CHECK_INT(get16(out + 4), 0);
+	CHECK_INT(fixture_get16(out + 4), 0);
 }
 
 static void
 test_truncate(void)
 {
 	uint8_t wire[BUFSIZE], out[BUFSIZE];
-	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	ldns_pkt *pkt = fixture_answer_new("www.example.com. IN A", 0);
 	size_t n, qlen = sizeof www_question;
 	ssize_t r;
 	int i;
@@ -954,29 +897,29 @@ test_truncate(void)
 
 		snprintf(rr, sizeof rr, "www.example.com. 300 IN A 192.0.2.%d",
 			 i);
-		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	}
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 300 IN NS ns.example.com.");
-	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
-	       "ns.example.com. 300 IN A 192.0.2.53");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	               "example.com. 300 IN NS ns.example.com.");
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	               "ns.example.com. 300 IN A 192.0.2.53");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK(n > 512);
 
 	memset(out, 0xee, sizeof out);
 	r = message_truncate(wire, n, out, sizeof out);
 	CHECK_INT(r, (ssize_t)(12 + qlen));
-	CHECK_INT(get16(out), 0x1234);
+	CHECK_INT(fixture_get16(out), 0x1234);
 	CHECK(out[2] & 0x80); /* still a response */
 	CHECK(out[2] & 0x02); /* TC */
 	CHECK(out[2] & 0x04); /* AA as it was */
 	CHECK(out[2] & 0x01); /* RD as it was */
 	CHECK(out[3] & 0x80); /* RA as it was */
 	CHECK_INT(out[3] & 0x0f, 0);
-	CHECK_INT(get16(out + 4), 1);
-	CHECK_INT(get16(out + 6), 0);
-	CHECK_INT(get16(out + 8), 0);
-	CHECK_INT(get16(out + 10), 0);
+	CHECK_INT(fixture_get16(out + 4), 1);
+	CHECK_INT(fixture_get16(out + 6), 0);
+	CHECK_INT(fixture_get16(out + 8), 0);
+	CHECK_INT(fixture_get16(out + 10), 0);
 	CHECK(memcmp(out + 12, www_question, qlen) == 0);
 	CHECK_INT(out[12 + qlen], 0xee);
 	{
@@ -991,11 +934,12 @@ test_truncate(void)
 	}
 
 	/* An NXDOMAIN keeps its rcode. */
-	pkt = answer_new("www.example.com. IN A", LDNS_RCODE_NXDOMAIN);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 300 IN SOA ns.example.com. h.example.com. 1 2 3 "
-	       "4 5");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	pkt = fixture_answer_new("www.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 300 IN SOA ns.example.com. h.example.com. 1 2 3 "
+	    "4 5");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	r = message_truncate(wire, n, out, sizeof out);
 	CHECK_INT(r, (ssize_t)(12 + qlen));
 	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
@@ -1012,7 +956,7 @@ test_truncate(void)
 	r = message_truncate(wire, n, out, sizeof out);
 	CHECK_INT(r, 12);
 	CHECK(out[2] & 0x02);
-	CHECK_INT(get16(out + 6), 0);
+	CHECK_INT(fixture_get16(out + 6), 0);
 }
 
 static void
@@ -1039,7 +983,7 @@ static int
 parse_answer_pkt(ldns_pkt *pkt, const char *qname, struct answer_info *info)
 {
 	static uint8_t wire[65536];
-	size_t n = pkt_to_buf(pkt, wire, sizeof wire);
+	size_t n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	const char *reason = NULL;
 	int rc = message_parse_answer(wire, n, qname, info, &reason);
 
@@ -1070,11 +1014,13 @@ test_answer_addresses(void)
 	ldns_pkt *pkt;
 	char buf[INET6_ADDRSTRLEN];
 
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 200 IN A 192.0.2.2");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 100 IN AAAA 2001:db8::1");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN A 192.0.2.1");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 200 IN A 192.0.2.2");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 100 IN AAAA 2001:db8::1");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->rcode, 0);
 	CHECK(!info->truncated);
@@ -1097,14 +1043,15 @@ test_answer_addresses(void)
 	CHECK_INT(info->min_ttl, 100);
 
 	/* Owners in another case are the same name. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "WWW.Example.COM. 60 IN A 192.0.2.9");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "WWW.Example.COM. 60 IN A 192.0.2.9");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_addrs, 1);
 	CHECK(has_addr(info, "192.0.2.9"));
 
 	/* The TC bit is reported. */
-	pkt = answer_new("www.example.com. IN A", 0);
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
 	ldns_pkt_set_tc(pkt, true);
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK(info->truncated);
@@ -1119,14 +1066,15 @@ test_answer_cname_chain(void)
 	ldns_pkt *pkt;
 
 	/* In order. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 300 IN CNAME a.example.net.");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "a.example.net. 300 IN CNAME b.cdn.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "b.cdn.example. 30 IN A 192.0.2.7");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "b.cdn.example. 30 IN AAAA 2001:db8::7");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN CNAME a.example.net.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example.net. 300 IN CNAME b.cdn.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "b.cdn.example. 30 IN A 192.0.2.7");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "b.cdn.example. 30 IN AAAA 2001:db8::7");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_chain, 2);
 	if (info->n_chain == 2) {
@@ -1139,12 +1087,13 @@ test_answer_cname_chain(void)
 	CHECK_INT(info->min_ttl, 30);
 
 	/* In reverse order, addresses first, names in mixed case. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "B.CDN.example. 30 IN A 192.0.2.7");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "a.example.net. 300 IN CNAME B.Cdn.Example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 300 IN CNAME A.Example.Net.");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "B.CDN.example. 30 IN A 192.0.2.7");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example.net. 300 IN CNAME B.Cdn.Example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN CNAME A.Example.Net.");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_chain, 2);
 	if (info->n_chain == 2) {
@@ -1155,23 +1104,26 @@ test_answer_cname_chain(void)
 	CHECK(has_addr(info, "192.0.2.7"));
 
 	/* Shuffled: middle, address, first. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "a.example.net. 300 IN CNAME b.cdn.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "b.cdn.example. 30 IN A 192.0.2.8");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 300 IN CNAME a.example.net.");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example.net. 300 IN CNAME b.cdn.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "b.cdn.example. 30 IN A 192.0.2.8");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN CNAME a.example.net.");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_chain, 2);
 	CHECK_INT(info->n_addrs, 1);
 	CHECK(has_addr(info, "192.0.2.8"));
 
 	/* An address of an intermediate name counts too. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 300 IN CNAME a.example.net.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example.net. 30 IN A 192.0.2.10");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 30 IN A 192.0.2.11");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN CNAME a.example.net.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example.net. 30 IN A 192.0.2.10");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 30 IN A 192.0.2.11");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_addrs, 2);
 	CHECK(has_addr(info, "192.0.2.10"));
@@ -1185,27 +1137,30 @@ test_answer_unrelated(void)
 	struct answer_info *info = malloc(sizeof *info);
 	ldns_pkt *pkt;
 
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN A 192.0.2.1");
 	/* Records the question did not lead to. */
-	add_rr(pkt, LDNS_SECTION_ANSWER, "evil.example. 300 IN A 203.0.113.66");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "other.example. 300 IN CNAME evil2.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "evil2.example. 300 IN A 203.0.113.67");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "example.com. 300 IN A 203.0.113.68"); /* the parent */
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "x.www.example.com. 300 IN A 203.0.113.69"); /* a child */
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com.evil. 300 IN A 203.0.113.70");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "evil.example. 300 IN A 203.0.113.66");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "other.example. 300 IN CNAME evil2.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "evil2.example. 300 IN A 203.0.113.67");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "example.com. 300 IN A 203.0.113.68"); /* the parent */
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_ANSWER,
+	    "x.www.example.com. 300 IN A 203.0.113.69"); /* a child */
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com.evil. 300 IN A 203.0.113.70");
 	/* Glue in the other sections is not an answer. */
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 300 IN NS www.example.com.");
-	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
-	       "www.example.com. 300 IN A 203.0.113.71");
-	add_rr(pkt, LDNS_SECTION_ADDITIONAL,
-	       "www.example.com. 300 IN AAAA 2001:db8::71");
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY,
+	               "example.com. 300 IN NS www.example.com.");
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	               "www.example.com. 300 IN A 203.0.113.71");
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+	               "www.example.com. 300 IN AAAA 2001:db8::71");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_chain, 0);
 	CHECK_INT(info->n_addrs, 1);
@@ -1215,11 +1170,11 @@ test_answer_unrelated(void)
 	CHECK(!has_addr(info, "203.0.113.71"));
 
 	/* A CNAME of an unrelated owner does not join the chain. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "other.example. 300 IN CNAME www.example.com.");
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "other.example. 300 IN A 203.0.113.1");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "other.example. 300 IN CNAME www.example.com.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "other.example. 300 IN A 203.0.113.1");
 	CHECK_INT(parse_answer_pkt(pkt, "www.example.com", info), 0);
 	CHECK_INT(info->n_chain, 0);
 	CHECK_INT(info->n_addrs, 0);
@@ -1235,9 +1190,11 @@ test_answer_cname_loops(void)
 	int i;
 
 	/* a -> b -> a. */
-	pkt = answer_new("a.example. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME b.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "b.example. 300 IN CNAME a.example.");
+	pkt = fixture_answer_new("a.example. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example. 300 IN CNAME b.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "b.example. 300 IN CNAME a.example.");
 	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
 	CHECK_INT(info->n_chain, 1);
 	if (info->n_chain >= 1)
@@ -1245,31 +1202,38 @@ test_answer_cname_loops(void)
 	CHECK_INT(info->n_addrs, 0);
 
 	/* a -> a. */
-	pkt = answer_new("a.example. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME a.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN A 192.0.2.1");
+	pkt = fixture_answer_new("a.example. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example. 300 IN CNAME a.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example. 300 IN A 192.0.2.1");
 	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
 	CHECK_INT(info->n_chain, 0);
 	CHECK_INT(info->n_addrs, 1);
 
 	/* a -> b -> c -> b. */
-	pkt = answer_new("a.example. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "c.example. 300 IN CNAME b.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "b.example. 300 IN CNAME c.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example. 300 IN CNAME b.example.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "c.example. 300 IN A 192.0.2.3");
+	pkt = fixture_answer_new("a.example. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "c.example. 300 IN CNAME b.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "b.example. 300 IN CNAME c.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example. 300 IN CNAME b.example.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "c.example. 300 IN A 192.0.2.3");
 	CHECK_INT(parse_answer_pkt(pkt, "a.example", info), 0);
 	CHECK_INT(info->n_chain, 2);
 	CHECK(has_addr(info, "192.0.2.3"));
 
 	/* A chain longer than MESSAGE_MAX_CHAIN stops there. */
-	pkt = answer_new("c0.example. IN A", 0);
+	pkt = fixture_answer_new("c0.example. IN A", 0);
 	for (i = 0; i < 30; i++) {
 		snprintf(rr, sizeof rr, "c%d.example. 300 IN CNAME c%d.example.",
 			 i, i + 1);
-		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	}
-	add_rr(pkt, LDNS_SECTION_ANSWER, "c30.example. 300 IN A 192.0.2.30");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "c30.example. 300 IN A 192.0.2.30");
 	CHECK_INT(parse_answer_pkt(pkt, "c0.example", info), 0);
 	CHECK_INT(info->n_chain, MESSAGE_MAX_CHAIN);
 	for (i = 0; i < MESSAGE_MAX_CHAIN && (size_t)i < info->n_chain; i++) {
@@ -1289,11 +1253,11 @@ test_answer_many_addresses(void)
 
 	/* The most a 65,535-byte answer can hold (4,093 A records with
 	 * compressed owners): all of them are read, nothing is cut. */
-	pkt = answer_new("m.example. IN A", 0);
+	pkt = fixture_answer_new("m.example. IN A", 0);
 	for (i = 1; i <= 4093; i++) {
 		snprintf(rr, sizeof rr, "m.example. %d IN A 10.0.%d.%d",
 			 1000 + i, i / 256, i % 256);
-		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	}
 	CHECK_INT(parse_answer_pkt(pkt, "m.example", info), 0);
 	CHECK_INT(info->n_addrs, 4093);
@@ -1305,12 +1269,13 @@ test_answer_many_addresses(void)
 	CHECK_INT(info->min_ttl, 1001);
 
 	/* Unrelated records do not count towards the cut. */
-	pkt = answer_new("many.example. IN A", 0);
+	pkt = fixture_answer_new("many.example. IN A", 0);
 	for (i = 1; i <= 100; i++) {
 		snprintf(rr, sizeof rr, "other.example. 60 IN A 10.1.0.%d", i);
-		add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	}
-	add_rr(pkt, LDNS_SECTION_ANSWER, "many.example. 60 IN A 10.2.0.1");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "many.example. 60 IN A 10.2.0.1");
 	CHECK_INT(parse_answer_pkt(pkt, "many.example", info), 0);
 	CHECK_INT(info->n_addrs, 1);
 	CHECK(!info->addrs_cut);
@@ -1326,17 +1291,18 @@ test_answer_negative_and_bad(void)
 	const char *reason = NULL;
 	size_t n, cut;
 
-	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
-	       "2024010101 7200 3600 1209600 60");
+	pkt = fixture_answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	    "2024010101 7200 3600 1209600 60");
 	CHECK_INT(parse_answer_pkt(pkt, "nx.example.com", info), 0);
 	CHECK_INT(info->rcode, DNS_RCODE_NXDOMAIN);
 	CHECK_INT(info->n_addrs, 0);
 	CHECK_INT(info->n_chain, 0);
 	CHECK_INT(info->min_ttl, 60);
 
-	pkt = answer_new("x.example.com. IN A", LDNS_RCODE_SERVFAIL);
+	pkt = fixture_answer_new("x.example.com. IN A", LDNS_RCODE_SERVFAIL);
 	CHECK_INT(parse_answer_pkt(pkt, "x.example.com", info), 0);
 	CHECK_INT(info->rcode, DNS_RCODE_SERVFAIL);
 	CHECK_INT(info->n_addrs, 0);
@@ -1350,11 +1316,12 @@ test_answer_negative_and_bad(void)
 	CHECK_INT(message_parse_answer(buf, 5, "x", info, &reason), -1);
 	CHECK(reason != NULL);
 
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "www.example.com. 300 IN CNAME a.example.net.");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "a.example.net. 30 IN A 192.0.2.7");
-	n = pkt_to_buf(pkt, buf, sizeof buf);
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN CNAME a.example.net.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "a.example.net. 30 IN A 192.0.2.7");
+	n = fixture_pkt_to_buf(pkt, buf, sizeof buf);
 	for (cut = 0; cut < n; cut++) {
 		uint8_t *heap = malloc(cut ? cut : 1);
 		int rc;
@@ -1374,13 +1341,14 @@ test_answer_negative_and_bad(void)
 static size_t
 answer_with_tsigs(uint8_t *buf, size_t buflen, unsigned n_tsig)
 {
-	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	ldns_pkt *pkt = fixture_answer_new("www.example.com. IN A", 0);
 	size_t n;
 	unsigned i, ar;
 
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 60 IN A 192.0.2.9");
-	n = pkt_to_buf(pkt, buf, buflen);
-	ar = get16(buf + 10) + n_tsig;
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 60 IN A 192.0.2.9");
+	n = fixture_pkt_to_buf(pkt, buf, buflen);
+	ar = fixture_get16(buf + 10) + n_tsig;
 	buf[10] = (uint8_t)(ar >> 8);
 	buf[11] = (uint8_t)ar;
 	for (i = 0; i < n_tsig && n + sizeof tsig_record <= buflen; i++) {
@@ -1413,10 +1381,10 @@ test_answer_structure(void)
 
 	/* Counted in every section: one in the answer, one in additional. */
 	{
-		ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+		ldns_pkt *pkt = fixture_answer_new("www.example.com. IN A", 0);
 		size_t h;
 
-		n = pkt_to_buf(pkt, buf, sizeof buf);
+		n = fixture_pkt_to_buf(pkt, buf, sizeof buf);
 		h = n;
 		memcpy(buf + n, tsig_record, sizeof tsig_record);
 		n += sizeof tsig_record;
@@ -1470,11 +1438,11 @@ test_answer_structure(void)
 	CHECK_STR(reason, "malformed answer from upstream: an A record with 5 "
 			  "bytes of data");
 	{
-		ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+		ldns_pkt *pkt = fixture_answer_new("www.example.com. IN A", 0);
 
-		add_rr(pkt, LDNS_SECTION_ANSWER,
-		       "www.example.com. 60 IN CNAME a.example.net.");
-		n = pkt_to_buf(pkt, buf, sizeof buf);
+		fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		               "www.example.com. 60 IN CNAME a.example.net.");
+		n = fixture_pkt_to_buf(pkt, buf, sizeof buf);
 		buf[n - 16] = 16; /* RDLENGTH one more than the name */
 		buf[n++] = 0;
 		CHECK_INT(message_parse_answer(buf, n, "www.example.com", info,
@@ -1552,21 +1520,21 @@ static size_t
 ttl_message(uint8_t *buf, size_t buflen, uint32_t a, uint32_t aaaa,
 	    uint32_t ns, uint32_t glue)
 {
-	ldns_pkt *pkt = answer_new("www.example.com. IN A", 0);
+	ldns_pkt *pkt = fixture_answer_new("www.example.com. IN A", 0);
 	char rr[160];
 
 	snprintf(rr, sizeof rr, "www.example.com. %u IN A 192.0.2.1", a);
-	add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	snprintf(rr, sizeof rr, "www.example.com. %u IN AAAA 2001:db8::1",
 		 aaaa);
-	add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
 	snprintf(rr, sizeof rr, "example.com. %u IN NS ns.example.com.", ns);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY, rr);
 	snprintf(rr, sizeof rr, "ns.example.com. %u IN A 192.0.2.53", glue);
-	add_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
 	ldns_pkt_set_edns_udp_size(pkt, 1232);
 	ldns_pkt_set_edns_do(pkt, true);
-	return pkt_to_buf(pkt, buf, buflen);
+	return fixture_pkt_to_buf(pkt, buf, buflen);
 }
 
 static void
@@ -1577,7 +1545,7 @@ test_age_ttls(void)
 	uint32_t ttl = 0;
 
 	n = ttl_message(wire, sizeof wire, 300, 100, 50, 10);
-	CHECK_INT(get16(wire + 10), 2); /* glue and OPT */
+	CHECK_INT(fixture_get16(wire + 10), 2); /* glue and OPT */
 
 	/* Nothing elapsed: unchanged. */
 	memcpy(copy, wire, n);
@@ -1706,58 +1674,64 @@ test_min_ttl(void)
 	CHECK_INT(ttl, 7);
 
 	/* OPT's TTL field (flags, here 0) is not a TTL. */
-	pkt = answer_new("www.example.com. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "www.example.com. 300 IN A 192.0.2.1");
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "www.example.com. 300 IN A 192.0.2.1");
 	ldns_pkt_set_edns_udp_size(pkt, 1232);
-	n = pkt_to_buf(pkt, wire, sizeof wire);
-	CHECK_INT(get16(wire + 10), 1);
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(fixture_get16(wire + 10), 1);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 300);
 
 	/* NXDOMAIN: the SOA's TTL capped by its MINIMUM. */
-	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
-	       "1 7200 3600 1209600 60");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	pkt = fixture_answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	    "1 7200 3600 1209600 60");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 60);
 
 	/* ... or by its own TTL when that is lower. */
-	pkt = answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 30 IN SOA ns.example.com. host.example.com. "
-	       "1 7200 3600 1209600 600");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	pkt = fixture_answer_new("nx.example.com. IN A", LDNS_RCODE_NXDOMAIN);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 30 IN SOA ns.example.com. host.example.com. "
+	    "1 7200 3600 1209600 600");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 30);
 
 	/* NODATA (NOERROR, no answer) is negative too. */
-	pkt = answer_new("www.example.com. IN AAAA", 0);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 900 IN SOA ns.example.com. host.example.com. "
-	       "1 7200 3600 1209600 120");
+	pkt = fixture_answer_new("www.example.com. IN AAAA", 0);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 900 IN SOA ns.example.com. host.example.com. "
+	    "1 7200 3600 1209600 120");
 	ldns_pkt_set_edns_udp_size(pkt, 1232);
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 120);
 
 	/* SOA names uncompressed and long: MINIMUM is still its last field. */
-	pkt = answer_new("nx.example.org. IN A", LDNS_RCODE_NXDOMAIN);
-	add_rr(pkt, LDNS_SECTION_AUTHORITY,
-	       "example.com. 3600 IN SOA a.very.long.primary.name.invalid. "
-	       "another.long.mailbox.name.invalid. 1 2 3 4 77");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	pkt = fixture_answer_new("nx.example.org. IN A", LDNS_RCODE_NXDOMAIN);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_AUTHORITY,
+	    "example.com. 3600 IN SOA a.very.long.primary.name.invalid. "
+	    "another.long.mailbox.name.invalid. 1 2 3 4 77");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 77);
 
 	/* A positive answer to an SOA question is not negative: its TTL is
 	 * the record's own, MINIMUM does not apply. */
-	pkt = answer_new("example.com. IN SOA", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER,
-	       "example.com. 3600 IN SOA ns.example.com. host.example.com. "
-	       "1 7200 3600 1209600 60");
-	n = pkt_to_buf(pkt, wire, sizeof wire);
+	pkt = fixture_answer_new("example.com. IN SOA", 0);
+	fixture_add_rr(
+	    pkt, LDNS_SECTION_ANSWER,
+	    "example.com. 3600 IN SOA ns.example.com. host.example.com. "
+	    "1 7200 3600 1209600 60");
+	n = fixture_pkt_to_buf(pkt, wire, sizeof wire);
 	CHECK_INT(message_min_ttl(wire, n, &ttl), 0);
 	CHECK_INT(ttl, 3600);
 
@@ -1781,9 +1755,10 @@ test_copy_question(void)
 	size_t qn, an;
 	ldns_pkt *pkt;
 
-	pkt = answer_new("example.org. IN A", 0);
-	add_rr(pkt, LDNS_SECTION_ANSWER, "example.org. 60 IN A 192.0.2.7");
-	an = pkt_to_buf(pkt, answer, sizeof answer);
+	pkt = fixture_answer_new("example.org. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+	               "example.org. 60 IN A 192.0.2.7");
+	an = fixture_pkt_to_buf(pkt, answer, sizeof answer);
 	qn = make_query(query, sizeof query, "ExAmPlE.oRg.", LDNS_RR_TYPE_A,
 			&o);
 	CHECK(an > 0 && qn > 0);

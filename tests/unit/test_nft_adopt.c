@@ -12,11 +12,11 @@
 
 #include <linux/netfilter/nf_tables.h>
 
-#include "check.h"
-#include "nft_adopt.h"
-#include "nft_batch.h"
-#include "nft_table.h"
-#include "nft_test.h"
+#include "src/nft_adopt.h"
+#include "src/nft_batch.h"
+#include "src/nft_table.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 static void
 test_mismatch(void)

@@ -15,9 +15,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#include "check.h"
-#include "nft_batch.h"
-#include "nft_test.h"
+#include "src/nft_batch.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 /* One table message for "inet name". */
 static void

@@ -11,26 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
-#include "nft_dump.h"
-#include "nft_test.h"
-
-#define MAX_LISTED 8
-
-struct listed {
-	size_t n;
-	struct nft_grant g[MAX_LISTED];
-};
-
-static void
-collect(const struct nft_grant *g, void *arg)
-{
-	struct listed *l = arg;
-
-	if (l->n < MAX_LISTED)
-		l->g[l->n] = *g;
-	l->n++;
-}
+#include "src/nft_dump.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 static const struct nft_grant *
 find(const struct listed *l, const char *text)
@@ -86,8 +69,7 @@ test_written_by_nft(void)
 			   "add element inet dnsgate allow6 { \"/\" . "
 			   "2001:db8::1 timeout 90s, \"/\" . 2001:db8::2 }\n"),
 		  0);
-	memset(&l, 0, sizeof l);
-	CHECK_INT(nft_dump_grants(collect, &l, err, sizeof err), 4);
+	CHECK_INT(list_grants(&l), 4);
 	CHECK_INT(l.n, 4);
 	g = find(&l, "192.0.2.1");
 	CHECK(g != NULL && g->cgroup_id == (uint64_t)st.st_ino);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "check.h"
-#include "nft_exempt.h"
+#include "src/nft_exempt.h"
+#include "tests/unit/check.h"
 
 #define MAX_PREFIXES 8
 

@@ -28,10 +28,11 @@
 
 #include <libmnl/libmnl.h>
 
-#include "check.h"
-#include "nft_dump.h"
-#include "nft_gate.h"
-#include "nft_test.h"
+#include "src/nft_dump.h"
+#include "src/nft_gate.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
+#include "tests/unit/nft_test.h"
 
 #define DNS_PORT 5453
 #define UPSTREAM_MARK 0x123
@@ -181,18 +182,11 @@ check_level_rules(unsigned levels)
 	char *chain, *expected = NULL, *p;
 	size_t len = 0;
 	FILE *f = open_memstream(&expected, &len);
-	unsigned level;
 
 	if (f == NULL)
 		abort();
 	fprintf(f, "ip6 daddr @exempt6 accept\n");
-	for (level = 1; level <= levels; level++)
-		fprintf(f,
-			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
-			"accept\n"
-			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
-			"accept\n",
-			level, level);
+	print_level_rules(f, levels);
 	fprintf(f, "\t\tcounter packets ");
 	fclose(f);
 	if (have_nft) {
@@ -208,32 +202,6 @@ check_level_rules(unsigned levels)
 }
 
 /* --- grants -------------------------------------------------------------- */
-
-#define MAX_LISTED 16
-
-struct listed {
-	size_t n;
-	struct nft_grant e[MAX_LISTED];
-};
-
-static void
-collect(const struct nft_grant *e, void *arg)
-{
-	struct listed *l = arg;
-
-	if (l->n < MAX_LISTED)
-		l->e[l->n] = *e;
-	l->n++;
-}
-
-static int
-list_grants(struct listed *l)
-{
-	char err[256];
-
-	memset(l, 0, sizeof *l);
-	return nft_dump_grants(collect, l, err, sizeof err);
-}
 
 static struct gate_grant
 grant(const char *text, uint32_t timeout_sec)
@@ -256,11 +224,11 @@ find_element(const struct listed *l, uint64_t cgroup_id, const char *text)
 	size_t i;
 
 	for (i = 0; i < l->n && i < MAX_LISTED; i++)
-		if (l->e[i].cgroup_id == cgroup_id &&
-		    l->e[i].addr.family == wanted.addr.family &&
-		    memcmp(l->e[i].addr.bytes, wanted.addr.bytes,
+		if (l->g[i].cgroup_id == cgroup_id &&
+		    l->g[i].addr.family == wanted.addr.family &&
+		    memcmp(l->g[i].addr.bytes, wanted.addr.bytes,
 			   ip_addr_length(&wanted.addr)) == 0)
-			return &l->e[i];
+			return &l->g[i];
 	return NULL;
 }
 
@@ -270,7 +238,7 @@ count_family(const struct listed *l, int family)
 	size_t i, n = 0;
 
 	for (i = 0; i < l->n && i < MAX_LISTED; i++)
-		if (l->e[i].addr.family == family)
+		if (l->g[i].addr.family == family)
 			n++;
 	return n;
 }
@@ -408,24 +376,8 @@ static int
 send_udp(int fd, const char *addr, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = fixture_sockaddr(addr, port, &ss);
 
-	memset(&ss, 0, sizeof ss);
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
-		len = sizeof *sin6;
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &sin->sin_addr);
-		len = sizeof *sin;
-	}
 	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1)
 		return 0;
 	return errno;
@@ -445,25 +397,9 @@ static int
 listen_udp(const char *addr, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = fixture_sockaddr(addr, port, &ss);
 	int fd;
 
-	memset(&ss, 0, sizeof ss);
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
-		len = sizeof *sin6;
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &sin->sin_addr);
-		len = sizeof *sin;
-	}
 	fd = udp_socket(ss.ss_family);
 	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		close(fd);
@@ -512,13 +448,7 @@ own_cgroup(char *dir, size_t dirlen, unsigned *depth)
 		}
 	}
 	fclose(f);
-	f = fopen("/proc/self/cgroup", "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "0::", 3) == 0)
-			sscanf(line + 3, "%511s", path);
-	fclose(f);
+	fixture_own_cgroup_path(path, sizeof path);
 	if (mount[0] == '\0' || path[0] != '/')
 		return -1;
 	*depth = 0;

@@ -13,12 +13,12 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#include "check.h"
-#include "nft_batch.h"
-#include "nft_dump.h"
-#include "nft_rules.h"
-#include "nft_table.h"
-#include "nft_test.h"
+#include "src/nft_batch.h"
+#include "src/nft_dump.h"
+#include "src/nft_rules.h"
+#include "src/nft_table.h"
+#include "tests/unit/check.h"
+#include "tests/unit/nft_test.h"
 
 #define DNS_PORT 5453
 #define UPSTREAM_MARK 0x123
@@ -41,7 +41,6 @@ reference_ruleset(const char *table, unsigned levels)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	unsigned level;
 
 	if (f == NULL)
 		abort();
@@ -93,13 +92,7 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\tip6 daddr @exempt6 accept\n",
 		table, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
 		UPSTREAM_MARK, UPSTREAM_MARK, DNS_PORT, DNS_PORT);
-	for (level = 1; level <= levels; level++)
-		fprintf(f,
-			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
-			"accept\n"
-			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
-			"accept\n",
-			level, level);
+	print_level_rules(f, levels);
 	fprintf(f, "\t\tcounter reject with icmpx admin-prohibited\n"
 		   "\t}\n"
 		   "}\n");

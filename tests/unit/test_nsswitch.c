@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "nsswitch.h"
+#include "src/nsswitch.h"
+#include "tests/unit/check.h"
 
 static char path[] = "/tmp/dnsgate-nsswitch-XXXXXX";
 

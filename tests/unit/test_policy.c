@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "config_file.h"
-#include "log.h"
-#include "policy.h"
+#include "src/config_file.h"
+#include "src/log.h"
+#include "src/policy.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 static char dir[64];
 static char log_path[96];
@@ -67,13 +68,11 @@ remove_file(const char *name)
 static char *
 take_log(void)
 {
-	FILE *f = fopen(log_path, "r");
-	char *text = calloc(1, 1 << 16);
+	char *text = fixture_read_file(log_path);
+	FILE *f;
 
-	if (f != NULL) {
-		text[fread(text, 1, (1 << 16) - 1, f)] = '\0';
-		fclose(f);
-	}
+	if (text == NULL)
+		text = calloc(1, 1);
 	f = fopen(log_path, "w");
 	if (f != NULL)
 		fclose(f);

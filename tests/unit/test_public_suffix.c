@@ -8,25 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "public_suffix.h"
-
-static int
-write_temp_file(char *path, const char *text, size_t length)
-{
-	int fd;
-
-	strcpy(path, "/tmp/dnsgate-test-psl-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	if (write(fd, text, length) != (ssize_t)length) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return close(fd);
-}
+#include "lists/public_suffix.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 static void
 expect_ascii(const char *utf8, const char *ascii)
@@ -103,7 +87,8 @@ test_sample(void)
 	char path[64], err[256], long_name[300];
 	struct public_suffix *ps;
 
-	CHECK_INT(write_temp_file(path, sample, sizeof sample - 1), 0);
+	CHECK_INT(
+	    fixture_temp_file(path, sizeof path, sample, sizeof sample - 1), 0);
 	ps = public_suffix_load(path, err, sizeof err);
 	CHECK(ps != NULL);
 	if (ps == NULL)
@@ -164,7 +149,8 @@ test_without_sections(void)
 	struct public_suffix *ps;
 
 	/* A hand-made list without the section markers: every rule counts. */
-	CHECK_INT(write_temp_file(path, "test\nco.test\n", 13), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "test\nco.test\n", 13),
+	          0);
 	ps = public_suffix_load(path, err, sizeof err);
 	CHECK(ps != NULL);
 	if (ps != NULL) {
@@ -191,7 +177,8 @@ test_errors(void)
 	CHECK_STR(err, "/: cannot read it: Is a directory");
 
 	/* Comments only, or only the private part: not a list to trust. */
-	CHECK_INT(write_temp_file(path, "// nothing\n\n", 12), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "// nothing\n\n", 12),
+	          0);
 	CHECK(public_suffix_load(path, err, sizeof err) == NULL);
 	snprintf(expected, sizeof expected,
 	         "%s: no rule in it: not a public suffix list", path);
@@ -199,7 +186,8 @@ test_errors(void)
 	CHECK_INT(unlink(path), 0);
 
 	/* The binary DAFSA Debian ships beside the list. */
-	CHECK_INT(write_temp_file(path, "com\n\0\x01\x02\n", 8), 0);
+	CHECK_INT(fixture_temp_file(path, sizeof path, "com\n\0\x01\x02\n", 8),
+	          0);
 	CHECK(public_suffix_load(path, err, sizeof err) == NULL);
 	snprintf(expected, sizeof expected,
 	         "%s: NUL byte in it: not a public suffix list", path);

@@ -8,9 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resolvconf.h"
+#include "resolver/resolvconf.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define MAX_TEMP 8
 
@@ -23,19 +24,13 @@ static const char *
 temp_file(const char *text)
 {
 	char *path;
-	int fd;
-	size_t len = strlen(text);
 
 	if (n_temp == MAX_TEMP)
 		return "/nonexistent/too-many-temps";
 	path = temp_paths[n_temp];
-	snprintf(path, sizeof temp_paths[0], "/tmp/dnsgate-test-resolv-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
+	if (fixture_temp_file(path, sizeof temp_paths[0], text,
+			      strlen(text)) < 0)
 		return "/nonexistent/mkstemp-failed";
-	if (write(fd, text, len) != (ssize_t)len)
-		fprintf(stderr, "short write to %s\n", path);
-	close(fd);
 	n_temp++;
 	return path;
 }

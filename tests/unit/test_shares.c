@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "check.h"
-#include "shares.h"
+#include "src/shares.h"
+#include "tests/unit/check.h"
 
 static uint32_t reported_total;
 static uint64_t reported_app;

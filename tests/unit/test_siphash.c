@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "check.h"
-#include "siphash.h"
+#include "src/siphash.h"
+#include "tests/unit/check.h"
 
 int
 main(void)

@@ -15,52 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "sockdiag.h"
+#include "src/cgroup.h"
+#include "src/sockdiag.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define SKIP 77
 
 static struct sockdiag *sd;
 static uint64_t own_cgroup_id;
-
-static struct sockaddr_in
-ipv4(const char *text, uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	inet_pton(AF_INET, text, &sin.sin_addr);
-	return sin;
-}
-
-static struct sockaddr_in6
-ipv6(const char *text, uint16_t port)
-{
-	struct sockaddr_in6 sin6;
-
-	memset(&sin6, 0, sizeof sin6);
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(port);
-	inet_pton(AF_INET6, text, &sin6.sin6_addr);
-	return sin6;
-}
-
-static uint16_t
-local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
 
 static uint64_t
 inode_of(int fd)
@@ -91,27 +55,16 @@ bound_socket(int family, int type, const void *addr, socklen_t len)
 static uint64_t
 cgroup_id_of_self(void)
 {
-	char line[1024], err[256], full[2048];
+	char path[1024], err[256];
 	struct cgroup_tree *tree;
-	struct stat st;
 	uint64_t id = 0;
-	FILE *f;
 
 	tree = cgroup_tree_open(err, sizeof err);
 	if (tree == NULL)
 		return 0;
-	f = fopen("/proc/self/cgroup", "r");
-	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(full, sizeof full, "%s%s", cgroup_tree_mount(tree),
-		         line + 3);
-		if (stat(full, &st) == 0)
-			id = (uint64_t)st.st_ino;
-	}
-	if (f != NULL)
-		fclose(f);
+	fixture_own_cgroup_path(path, sizeof path);
+	if (path[0] != '\0')
+		id = fixture_cgroup_id(cgroup_tree_mount(tree), path);
 	cgroup_tree_free(tree);
 	return id;
 }
@@ -149,16 +102,16 @@ expect_none(int protocol, const void *client)
 static void
 test_udp_unconnected(void)
 {
-	struct sockaddr_in sin = ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 0);
 	int fd = bound_socket(AF_INET, SOCK_DGRAM, &sin, sizeof sin);
 
 	CHECK(fd >= 0);
-	sin.sin_port = htons(local_port(fd));
+	sin.sin_port = htons(fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
 	/* Same port, but TCP: not this socket. */
 	expect_none(IPPROTO_TCP, &sin);
 	/* Same port, another local address: not this socket either. */
-	sin = ipv4("127.0.0.2", local_port(fd));
+	sin = fixture_ipv4("127.0.0.2", fixture_local_port(fd));
 	expect_none(IPPROTO_UDP, &sin);
 	close(fd);
 }
@@ -166,13 +119,13 @@ test_udp_unconnected(void)
 static void
 test_udp_connected(void)
 {
-	struct sockaddr_in peer = ipv4("127.0.0.1", 9);
+	struct sockaddr_in peer = fixture_ipv4("127.0.0.1", 9);
 	struct sockaddr_in sin;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	CHECK(fd >= 0);
 	CHECK_INT(connect(fd, (struct sockaddr *)&peer, sizeof peer), 0);
-	sin = ipv4("127.0.0.1", local_port(fd));
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
 	close(fd);
 }
@@ -180,7 +133,7 @@ test_udp_connected(void)
 static void
 test_udp_wildcard(void)
 {
-	struct sockaddr_in any = ipv4("0.0.0.0", 0);
+	struct sockaddr_in any = fixture_ipv4("0.0.0.0", 0);
 	struct sockaddr_in sin;
 	int wild, exact, one = 1;
 	uint16_t port;
@@ -189,8 +142,8 @@ test_udp_wildcard(void)
 	CHECK(wild >= 0);
 	setsockopt(wild, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	CHECK_INT(bind(wild, (struct sockaddr *)&any, sizeof any), 0);
-	port = local_port(wild);
-	sin = ipv4("127.0.0.1", port);
+	port = fixture_local_port(wild);
+	sin = fixture_ipv4("127.0.0.1", port);
 	expect_owner(IPPROTO_UDP, &sin, wild, __LINE__);
 
 	/* A socket on the exact address wins over the wildcard one. */
@@ -199,7 +152,7 @@ test_udp_wildcard(void)
 	setsockopt(exact, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	CHECK_INT(bind(exact, (struct sockaddr *)&sin, sizeof sin), 0);
 	expect_owner(IPPROTO_UDP, &sin, exact, __LINE__);
-	sin = ipv4("127.0.0.2", port);
+	sin = fixture_ipv4("127.0.0.2", port);
 	expect_owner(IPPROTO_UDP, &sin, wild, __LINE__);
 	close(exact);
 	close(wild);
@@ -208,11 +161,11 @@ test_udp_wildcard(void)
 static void
 test_gone(void)
 {
-	struct sockaddr_in sin = ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 0);
 	int fd = bound_socket(AF_INET, SOCK_DGRAM, &sin, sizeof sin);
 
 	CHECK(fd >= 0);
-	sin.sin_port = htons(local_port(fd));
+	sin.sin_port = htons(fixture_local_port(fd));
 	close(fd);
 	expect_none(IPPROTO_UDP, &sin);
 }
@@ -220,19 +173,19 @@ test_gone(void)
 static void
 test_tcp(void)
 {
-	struct sockaddr_in sin = ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 0);
 	struct sockaddr_in client;
 	int listener, fd, accepted;
 
 	listener = bound_socket(AF_INET, SOCK_STREAM, &sin, sizeof sin);
 	CHECK(listener >= 0);
 	CHECK_INT(listen(listener, 4), 0);
-	sin.sin_port = htons(local_port(listener));
+	sin.sin_port = htons(fixture_local_port(listener));
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_INT(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
 	accepted = accept(listener, NULL, NULL);
 	CHECK(accepted >= 0);
-	client = ipv4("127.0.0.1", local_port(fd));
+	client = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_owner(IPPROTO_TCP, &client, fd, __LINE__);
 	expect_none(IPPROTO_UDP, &client);
 	close(accepted);
@@ -243,9 +196,9 @@ test_tcp(void)
 static void
 test_ipv6(void)
 {
-	struct sockaddr_in6 loop6 = ipv6("::1", 0);
-	struct sockaddr_in6 any6 = ipv6("::", 0);
-	struct sockaddr_in6 peer6 = ipv6("::ffff:127.0.0.1", 9);
+	struct sockaddr_in6 loop6 = fixture_ipv6("::1", 0);
+	struct sockaddr_in6 any6 = fixture_ipv6("::", 0);
+	struct sockaddr_in6 peer6 = fixture_ipv6("::ffff:127.0.0.1", 9);
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 	int fd, off = 0, on = 1;
@@ -255,9 +208,9 @@ test_ipv6(void)
 		fprintf(stderr, "no IPv6 loopback here: IPv6 cases skipped\n");
 		return;
 	}
-	sin6 = ipv6("::1", local_port(fd));
+	sin6 = fixture_ipv6("::1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin6, fd, __LINE__);
-	sin = ipv4("127.0.0.1", local_port(fd));
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_none(IPPROTO_UDP, &sin);
 	close(fd);
 
@@ -266,10 +219,10 @@ test_ipv6(void)
 	CHECK(fd >= 0);
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
 	CHECK_INT(connect(fd, (struct sockaddr *)&peer6, sizeof peer6), 0);
-	sin = ipv4("127.0.0.1", local_port(fd));
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
 	/* The same client as a dual-stack listener would report it. */
-	sin6 = ipv6("::ffff:127.0.0.1", local_port(fd));
+	sin6 = fixture_ipv6("::ffff:127.0.0.1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin6, fd, __LINE__);
 	close(fd);
 
@@ -277,9 +230,9 @@ test_ipv6(void)
 	fd = bound_socket(AF_INET6, SOCK_DGRAM, &any6, sizeof any6);
 	CHECK(fd >= 0);
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-	peer6 = ipv6("::ffff:127.0.0.1", 9);
+	peer6 = fixture_ipv6("::ffff:127.0.0.1", 9);
 	(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&peer6, sizeof peer6);
-	sin = ipv4("127.0.0.1", local_port(fd));
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
 	close(fd);
 
@@ -288,9 +241,9 @@ test_ipv6(void)
 	CHECK(fd >= 0);
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
 	CHECK_INT(bind(fd, (struct sockaddr *)&any6, sizeof any6), 0);
-	sin = ipv4("127.0.0.1", local_port(fd));
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
 	expect_none(IPPROTO_UDP, &sin);
-	sin6 = ipv6("::1", local_port(fd));
+	sin6 = fixture_ipv6("::1", fixture_local_port(fd));
 	expect_owner(IPPROTO_UDP, &sin6, fd, __LINE__);
 	close(fd);
 }
@@ -302,7 +255,7 @@ test_many(void)
 {
 	enum { COUNT = 400 };
 	static int fds[COUNT];
-	struct sockaddr_in sin = ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 0);
 	struct sock_owner owner;
 	int i, one = 1, hit = 0;
 
@@ -312,7 +265,7 @@ test_many(void)
 		setsockopt(fds[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 		CHECK_INT(bind(fds[i], (struct sockaddr *)&sin, sizeof sin), 0);
 		if (i == 0)
-			sin.sin_port = htons(local_port(fds[0]));
+			sin.sin_port = htons(fixture_local_port(fds[0]));
 	}
 	CHECK_INT(
 	    sockdiag_lookup(sd, IPPROTO_UDP, (struct sockaddr *)&sin, NULL, &owner),
@@ -331,7 +284,7 @@ test_many(void)
 static void
 test_other_uid(void)
 {
-	struct sockaddr_in sin = ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 0);
 	struct sock_owner owner;
 	int report[2], hold[2];
 	uint16_t port = 0;
@@ -350,7 +303,7 @@ test_other_uid(void)
 		if (setuid(65534) < 0)
 			_exit(1);
 		fd = bound_socket(AF_INET, SOCK_DGRAM, &sin, sizeof sin);
-		port = fd >= 0 ? local_port(fd) : 0;
+		port = fd >= 0 ? fixture_local_port(fd) : 0;
 		if (write(report[1], &port, sizeof port) != sizeof port)
 			_exit(1);
 		(void)read(hold[0], &port, 1); /* until the parent closes */
@@ -376,7 +329,7 @@ test_other_uid(void)
 static void
 test_bad_arguments(void)
 {
-	struct sockaddr_in sin = ipv4("127.0.0.1", 53);
+	struct sockaddr_in sin = fixture_ipv4("127.0.0.1", 53);
 	struct sockaddr sa;
 	struct sock_owner owner;
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp_framing.h"
+#include "resolver/tcp_framing.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 static void
 test_need_more(void)

@@ -19,9 +19,10 @@
 #include <ares.h>
 #include <event2/event.h>
 
-#include "check.h"
-#include "health.h"
-#include "upstream.h"
+#include "resolver/health.h"
+#include "resolver/upstream.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
 #define N_QUERIES 48
 #define MAX_FAKES 100
@@ -200,19 +201,14 @@ on_fake(evutil_socket_t fd, short what, void *arg)
 static int
 fake_open(struct fake *f, enum fake_mode mode)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	struct sockaddr_in sin = fixture_loopback(0);
 
 	memset(f, 0, sizeof *f);
 	f->mode = mode;
 	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-	    getsockname(f->fd, (struct sockaddr *)&sin, &len) < 0)
+	    (f->port = fixture_local_port(f->fd)) == 0)
 		return -1;
-	f->port = ntohs(sin.sin_port);
 	f->ev = event_new(base, f->fd, EV_READ | EV_PERSIST, on_fake, f);
 	event_add(f->ev, NULL);
 	return 0;
@@ -227,20 +223,6 @@ fake_close(struct fake *f)
 		close(f->fd);
 	f->ev = NULL;
 	f->fd = -1;
-}
-
-/* A port nobody listens on: ICMP port unreachable. */
-static uint16_t
-closed_port(void)
-{
-	struct fake f;
-	uint16_t port;
-
-	if (fake_open(&f, FAKE_HOLD) < 0)
-		return 1;
-	port = f.port;
-	fake_close(&f);
-	return port;
 }
 
 struct setup {
@@ -268,6 +250,19 @@ options(struct setup *st, const uint16_t *ports, size_t n,
 	st->o.try_max_ms = deadline_ms;
 	st->o.tries = 2;
 	st->o.listen_port = 5453;
+}
+
+/* A new upstream for st, checked, with the results of earlier queries
+ * forgotten; NULL when it could not be made. */
+static struct upstream *
+new_upstream(struct setup *st)
+{
+	char err[256];
+	struct upstream *up = upstream_new(base, &st->o, err, sizeof err);
+
+	CHECK(up != NULL);
+	reset_results();
+	return up;
 }
 
 static void
@@ -328,17 +323,14 @@ test_ports_rotate(void)
 	struct setup st;
 	struct fake f;
 	struct upstream *up;
-	char err[256];
 	uint16_t ports[N_QUERIES];
 	int i, j, distinct = 0;
 
 	CHECK(fake_open(&f, FAKE_HOLD) == 0);
 	options(&st, &f.port, 1, 5000);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	for (i = 0; i < N_QUERIES; i++) {
 		uint8_t q[64];
 
@@ -383,14 +375,12 @@ test_failures(void)
 	struct upstream *up;
 	char err[256], want[128];
 	uint8_t q[64];
-	uint16_t port = closed_port();
+	uint16_t port = fixture_free_port(); /* ICMP port unreachable */
 
 	options(&st, &port, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 7) < 200);
 	CHECK_INT(answers_failed, 1);
 	snprintf(want, sizeof want,
@@ -420,17 +410,14 @@ test_blackhole(void)
 	struct fake f;
 	struct upstream *up;
 	struct upstream_server_stats s;
-	char err[256];
 	int64_t took;
 	int i;
 
 	CHECK(fake_open(&f, FAKE_HOLD) == 0);
 	options(&st, &f.port, 1, 1000);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	fprintf(stderr, "blackholed sole server: failed after %lld ms: %s\n",
 		(long long)took, last_reason);
@@ -484,7 +471,6 @@ test_dead_first(void)
 	struct upstream *up;
 	struct upstream_server_stats s0, s1;
 	uint16_t ports[2];
-	char err[256];
 	int64_t took, slowest = 0;
 	int i;
 
@@ -493,11 +479,9 @@ test_dead_first(void)
 	ports[0] = dead.port;
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	CHECK_INT(answers_ok, 1);
 	CHECK(took >= 370 && took < 600); /* the unknown server's RTO */
@@ -533,7 +517,7 @@ test_refused_servfail(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[3];
-	char err[256], want[256];
+	char want[256];
 
 	CHECK(fake_open(&refusing, FAKE_REFUSED) == 0);
 	CHECK(fake_open(&failing, FAKE_SERVFAIL) == 0);
@@ -542,11 +526,9 @@ test_refused_servfail(void)
 	ports[1] = failing.port;
 	options(&st, ports, 2, 1800);
 	st.o.tries = 1;
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 1) < 100);
 	CHECK_INT(answers_failed, 1);
 	snprintf(want, sizeof want, "127.0.0.1:%u: REFUSED; 127.0.0.1:%u: "
@@ -561,11 +543,9 @@ test_refused_servfail(void)
 
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	CHECK(ask(up, 2) < 100);
 	CHECK_INT(answers_ok, 1);
 	CHECK_INT(refusing.received, 2);
@@ -584,17 +564,14 @@ test_late_answer(void)
 	struct fake slow;
 	struct upstream *up;
 	struct upstream_server_stats s;
-	char err[256];
 	int64_t took;
 
 	CHECK(fake_open(&slow, FAKE_ANSWER) == 0);
 	slow.delay_ms = 600; /* past the first RTO (376) */
 	options(&st, &slow.port, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	took = ask(up, 1);
 	CHECK_INT(answers_ok, 1);
 	CHECK(took >= 590 && took < 900);
@@ -617,7 +594,6 @@ test_slower_not_starved(void)
 	struct fake fast, slower;
 	struct upstream *up;
 	uint16_t ports[2];
-	char err[256];
 	int i;
 
 	CHECK(fake_open(&fast, FAKE_ANSWER) == 0);
@@ -626,11 +602,9 @@ test_slower_not_starved(void)
 	ports[0] = slower.port; /* first: a tie would favour it */
 	ports[1] = fast.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	for (i = 0; i < 64; i++)
 		ask(up, (uint16_t)i);
 	fprintf(stderr, "64 queries: %d to the faster, %d to the slower\n",
@@ -652,7 +626,6 @@ test_rtt_forgotten(void)
 	struct fake once_dead, good;
 	struct upstream *up;
 	uint16_t ports[2];
-	char err[256];
 
 	CHECK(fake_open(&once_dead, FAKE_HOLD) == 0);
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
@@ -660,11 +633,9 @@ test_rtt_forgotten(void)
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
 	st.o.rtt_ttl_ms = 300;
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
-	reset_results();
 	ask(up, 1);
 	CHECK_INT(once_dead.received, 1);
 	once_dead.mode = FAKE_ANSWER;
@@ -687,16 +658,14 @@ test_hundred_servers(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[MAX_FAKES];
-	char err[256];
 	size_t i, used = 0;
 
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
 	for (i = 0; i < MAX_FAKES - 1; i++)
-		ports[i] = closed_port();
+		ports[i] = fixture_free_port(); /* nobody listens */
 	ports[MAX_FAKES - 1] = good.port;
 	options(&st, ports, MAX_FAKES, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	CHECK_INT(upstream_server_count(up), MAX_FAKES);
@@ -782,15 +751,13 @@ test_loop_probe(void)
 	struct upstream *up;
 	struct upstream_server_stats s;
 	uint16_t ports[2];
-	char err[256];
 
 	CHECK(fake_open(&looping, FAKE_LOOP) == 0);
 	CHECK(fake_open(&good, FAKE_ANSWER) == 0);
 	ports[0] = looping.port;
 	ports[1] = good.port;
 	options(&st, ports, 2, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	loop_up = up;
@@ -813,8 +780,7 @@ test_loop_probe(void)
 
 	/* The only server loops: none is left. */
 	options(&st, ports, 1, 1800);
-	up = upstream_new(base, &st.o, err, sizeof err);
-	CHECK(up != NULL);
+	up = new_upstream(&st);
 	if (up == NULL)
 		return;
 	loop_up = up;
