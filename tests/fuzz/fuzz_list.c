@@ -11,6 +11,8 @@
 #include "tests/fuzz/fuzz_list.h"
 
 /* Each line through add_line; every name a line added must then match. */
+static const struct public_suffix *suffixes;
+
 static void
 lines_one_by_one(const uint8_t *data, size_t size,
 		 fuzz_list_add_line add_line)
@@ -21,16 +23,20 @@ lines_one_by_one(const uint8_t *data, size_t size,
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (line = text; line != NULL; line = next) {
-		const char *reason = NULL;
+		struct list_line_note note;
 		size_t before = matcher_count(m);
 		int added;
 
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		added = add_line(m, line, &reason);
-		if (added < 0 && (reason == NULL || reason[0] == '\0'))
-			abort(); /* a malformed line says why */
+		memset(&note, 0, sizeof note);
+		added = add_line(m, suffixes, line, &note);
+		if (added < 0 && (note.reason == NULL || note.reason[0] == '\0'))
+			abort(); /* a line not used says why */
+		if (added == LIST_LINE_PUBLIC_SUFFIX &&
+		    (suffixes == NULL || note.suffix[0] == '\0'))
+			abort(); /* and a suffix refused names it */
 		if (added < 0 && matcher_count(m) != before)
 			abort(); /* and adds nothing */
 		if (added >= 0 && matcher_count(m) != before + (size_t)added)
@@ -57,9 +63,10 @@ as_a_file(const uint8_t *data, size_t size, fuzz_list_load load)
 		abort();
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	m = matcher_new();
-	if (load(m, path, &stats) < 0)
+	if (load(m, suffixes, path, &stats) < 0)
 		abort(); /* the file is there: only a read error fails */
-	if (stats.added != matcher_count(m) || stats.rejected > stats.lines)
+	if (stats.added != matcher_count(m) ||
+	    stats.rejected + stats.suffixes > stats.lines)
 		abort();
 	matcher_free(m);
 }
@@ -71,7 +78,11 @@ fuzz_list_format(const uint8_t *data, size_t size,
 	static int quiet;
 
 	if (!quiet) {
+		char err[256];
+
 		log_set_level(LOG_LEVEL_ERROR); /* the malformed-line warnings */
+		suffixes = public_suffix_load(PUBLIC_SUFFIX_DEFAULT_PATH, err,
+					      sizeof err);
 		quiet = 1;
 	}
 	lines_one_by_one(data, size, add_line);

@@ -10,11 +10,18 @@
 
 #include "lists/list_hosts.h"
 #include "lists/matcher.h"
+#include "lists/public_suffix.h"
 
-typedef int (*fuzz_list_add_line)(struct matcher *m, const char *line,
-				  const char **reason);
-typedef int (*fuzz_list_load)(struct matcher *m, const char *path,
-			      struct list_stats *stats);
+/* A format's functions, as list_hosts has them: with the public suffixes
+ * that lines are checked against (the harness passes Debian's list when
+ * the machine has it, so the refusal path is fuzzed too). */
+typedef int (*fuzz_list_add_line)(struct matcher *m,
+				  const struct public_suffix *suffixes,
+				  const char *line,
+				  struct list_line_note *note);
+typedef int (*fuzz_list_load)(struct matcher *m,
+			      const struct public_suffix *suffixes,
+			      const char *path, struct list_stats *stats);
 
 /* Returns 0; aborts (a finding) when the format breaks its contract. */
 int fuzz_list_format(const uint8_t *data, size_t size,
