@@ -136,7 +136,8 @@ copy_span(char *dst, size_t cap, struct span s)
 {
 	size_t n = s.n < cap - 1 ? s.n : cap - 1;
 
-	memcpy(dst, s.p, n);
+	if (n)
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 	return n == s.n;
 }
