@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app_identity.h"
+#include "src/app_identity.h"
 
 /* A piece of a borrowed string: cgroup components and arguments are read
  * in place, never copied to be parsed. */

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app_identity.h"
+#include "src/app_identity.h"
 
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define HEX64 "4f2a9c1e8b7d6a5f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a09"
 #define UUID "6b8f7b7e-3c0e-4a4e-9d2c-1f5a8f3f6c0a"
