@@ -299,13 +299,15 @@ attr_find_pid(const char *cgroup_dir, uint64_t inode, const char *proc_root)
 	return pid;
 }
 
+/* Reads cmdline raw (NUL-separated) into buf, cut to fit; *lenp gets
+ * the length. */
 static int
-read_cmdline_at(int piddir, char *buf, size_t buflen)
+read_argv_at(int piddir, char *buf, size_t buflen, size_t *lenp)
 {
 	size_t len = 0;
-	size_t i;
 	int fd;
 
+	*lenp = 0;
 	if (buflen == 0)
 		return -EINVAL;
 	fd = openat(piddir, "cmdline", O_RDONLY | O_CLOEXEC);
@@ -328,6 +330,19 @@ read_cmdline_at(int piddir, char *buf, size_t buflen)
 		len += (size_t)n;
 	}
 	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return 0;
+}
+
+static int
+read_cmdline_at(int piddir, char *buf, size_t buflen)
+{
+	size_t len, i;
+	int ret = read_argv_at(piddir, buf, buflen, &len);
+
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < len; i++) {
 		if (buf[i] == '\0')
 			buf[i] = ' ';
@@ -374,7 +389,8 @@ attr_lookup_owner(struct attr_ctx *ctx, int protocol,
 	out->cgroup_path[0] = '\0';
 	out->pid = 0;
 	out->exe[0] = '\0';
-	out->cmdline[0] = '\0';
+	out->argv[0] = '\0';
+	out->argv_len = 0;
 
 	ret = sockdiag_lookup(ctx->sd, protocol, client, server, &owner);
 	if (ret < 0)
@@ -424,7 +440,8 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 	out->pid = pid;
 	len = readlinkat(piddir, "exe", out->exe, sizeof out->exe - 1);
 	out->exe[len > 0 ? len : 0] = '\0';
-	(void)read_cmdline_at(piddir, out->cmdline, sizeof out->cmdline);
+	(void)read_argv_at(piddir, out->argv, sizeof out->argv,
+			   &out->argv_len);
 	close(piddir);
 	return 0;
 }

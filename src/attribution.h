@@ -29,7 +29,9 @@ struct attribution {
 	char cgroup_path[512]; /* relative to the cgroup2 mount, "/" root */
 	pid_t pid;             /* 0 when no process holds the socket */
 	char exe[PATH_MAX];    /* "" when unknown */
-	char cmdline[256];     /* argv joined by spaces, cut to fit */
+	char argv[1024];       /* /proc/PID/cmdline as read: arguments each
+				  ended by a NUL, cut to fit */
+	size_t argv_len;
 };
 
 /* Borrows sd and tree; both must outlive the returned handle. */

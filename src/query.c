@@ -16,6 +16,7 @@
 #include "resolver/listener.h"
 #include "resolver/message.h"
 #include "resolver/upstream.h"
+#include "src/app_identity.h"
 #include "src/attribution.h"
 #include "src/cgroup.h"
 #include "src/config_file.h"
@@ -116,6 +117,7 @@ struct query {
 	struct listener_request *req; /* NULL once answered */
 	struct dns_question q;
 	struct attribution who;
+	char app_key[APP_IDENTITY_KEY_MAX]; /* who the app is, for people */
 	struct charge charge; /* whose shares it takes */
 	bool holds_pending;   /* took a pending share under charge */
 	struct query_verdict verdict;
@@ -218,23 +220,49 @@ protocol_name(int protocol)
 	return protocol == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-/* "pid=1234 exe=/usr/bin/curl uid=1000 cgroup=/user.slice/app.scope" */
+/* "app=flatpak:org.mozilla.firefox pid=1234 exe=/app/lib/firefox/firefox
+ * uid=1000 cgroup=/user.slice/..." */
 static void
-format_app(const struct attribution *who, char *buf, size_t len)
+format_app(const struct attribution *who, const char *key, char *buf,
+	   size_t len)
 {
 	if (!who->found) {
 		snprintf(buf, len,
-			 "pid=? exe=? uid=? cgroup=? (client socket already "
-			 "closed)");
+			 "app=? pid=? exe=? uid=? cgroup=? (client socket "
+			 "already closed)");
 		return;
 	}
 	if (who->pid == 0) {
-		snprintf(buf, len, "pid=? exe=? uid=%u cgroup=%s", who->uid,
-			 who->cgroup_path);
+		snprintf(buf, len, "app=%s pid=? exe=? uid=%u cgroup=%s", key,
+			 who->uid, who->cgroup_path);
 		return;
 	}
-	snprintf(buf, len, "pid=%ld exe=%s uid=%u cgroup=%s", (long)who->pid,
-		 who->exe[0] ? who->exe : "?", who->uid, who->cgroup_path);
+	snprintf(buf, len, "app=%s pid=%ld exe=%s uid=%u cgroup=%s", key,
+		 (long)who->pid, who->exe[0] ? who->exe : "?", who->uid,
+		 who->cgroup_path);
+}
+
+/* The app key of who asked (app_identity.h), "?" when nobody is known. */
+static void
+identify(const struct attribution *who, char *key, size_t keylen)
+{
+	struct app_identity_source src;
+	struct app_identity id;
+	char err[128];
+
+	if (!who->found) {
+		snprintf(key, keylen, "?");
+		return;
+	}
+	src.cgroup_path = who->cgroup_path;
+	src.pid = who->pid;
+	src.uid = who->uid;
+	src.exe = who->exe;
+	src.argv = who->argv;
+	src.argv_len = who->argv_len;
+	(void)app_identity_from(&src, &id, err, sizeof err); /* filled even
+								 when cut */
+	snprintf(key, keylen, "%s", id.key);
 }
 
 /* Whether a line about app may be written now; a denied line is counted,
@@ -265,14 +293,15 @@ log_verdict(struct query *qr, const char *answer)
 {
 	struct query_engine *e = qr->engine;
 	const struct query_verdict *v = &qr->verdict;
-	char app[PATH_MAX + 700], tbuf[16], why[1024] = "", note[128] = "";
+	char app[PATH_MAX + APP_IDENTITY_KEY_MAX + 700], tbuf[16];
+	char why[1024] = "", note[128] = "";
 
 	if (!e->cfg->log_queries)
 		return;
 	if (v->decision == DECISION_REFUSED &&
 	    !may_log(e, qr->charge.app, note, sizeof note))
 		return;
-	format_app(&qr->who, app, sizeof app);
+	format_app(&qr->who, qr->app_key, app, sizeof app);
 	switch (v->reason) {
 	case REASON_NONE:
 		break;
@@ -749,6 +778,7 @@ query_handle(void *arg, struct listener_request *req)
 			&qr->who) < 0)
 		qr->who.found = false;
 	qr->charge = charge_of(&qr->who);
+	identify(&qr->who, qr->app_key, sizeof qr->app_key);
 	qr->state = QUERY_DECIDING;
 	if (qr->who.found && qr->who.pid == getpid()) {
 		e->stats.failed++;

@@ -183,6 +183,15 @@ ans=$(dig_short "$HOSTILE" h599.flood.test AAAA)
 check "after the table is recreated, the flooder's share is free again ($ans)" \
 	[ "$ans" = 2001:db8:f::599 ]
 
+# 5c. Every query line names the app by its key (README, "Who the
+# app is"): from the cgroup's unit name, with no random suffix.
+VIEWER=$(new_app app.slice/app-flatpak-org.example.Viewer-4242.scope)
+dig_short "$VIEWER" good.app.test >/dev/null
+check "a Flatpak app's line names it by its app key" \
+	grep -q 'query: app=flatpak:org.example.Viewer pid=[0-9]* .*qname=good.app.test ' "$QLOG"
+check "a cgroup systemd did not make is named by its path" \
+	grep -q "query: app=cgroup:/dnsgate-e2e-$$/app-b pid=" "$QLOG"
+
 # 6. The counters, over the control socket; bad requests get a reason
 # and change nothing.
 st=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status)

@@ -306,10 +306,22 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK(len > 0);
 	exe[len > 0 ? len : 0] = '\0';
 	CHECK_STR(out->exe, exe);
-	/* A fork: the same command line as this process. */
+	/* A fork: the same command line as this process, raw: each argument
+	 * ended by a NUL, as app_identity reads it. */
 	CHECK_INT(attr_read_cmdline("/proc", getpid(), mine, sizeof mine), 0);
 	CHECK(mine[0] != '\0');
-	CHECK_STR(out->cmdline, mine);
+	CHECK(out->argv_len > 0 && out->argv[out->argv_len - 1] == '\0');
+	{
+		char joined[sizeof out->argv];
+		size_t k;
+
+		memcpy(joined, out->argv, out->argv_len);
+		for (k = 0; k + 1 < out->argv_len; k++)
+			if (joined[k] == '\0')
+				joined[k] = ' ';
+		joined[out->argv_len - 1] = '\0';
+		CHECK_STR(joined, mine);
+	}
 
 	/* The same by the piece the lookup uses. */
 	snprintf(dir, sizeof dir, "%s%s", mount, app);
@@ -338,7 +350,7 @@ test_end_to_end(struct attr_ctx *ctx, struct cgroup_tree *tree)
 	CHECK_INT(out->cgroup_level, 2);
 	CHECK_INT(out->pid, 0);
 	CHECK_STR(out->exe, "");
-	CHECK_STR(out->cmdline, "");
+	CHECK_INT(out->argv_len, 0);
 
 	/* Its cgroup removed as well: the id stays, the path is unknown. */
 	snprintf(dir, sizeof dir, "%s%s", mount, gone_a);
