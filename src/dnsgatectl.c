@@ -214,8 +214,8 @@ cmd_status(const char *socket_path, bool json)
 	return 0;
 }
 
-/* -s, else the control-socket of the config given with -c, else the
- * default. */
+/* -s, else the control-socket of the config (given with -c, or the
+ * default one when it is there), else the default socket. */
 static int
 status_command(const char *config_path, bool config_given,
 	       const char *socket_path, bool json)
@@ -224,10 +224,10 @@ status_command(const char *config_path, bool config_given,
 	char err[512];
 	int rc;
 
-	if (socket_path != NULL || !config_given)
-		return cmd_status(socket_path != NULL ? socket_path
-						      : CONTROL_DEFAULT_PATH,
-				  json);
+	if (socket_path != NULL)
+		return cmd_status(socket_path, json);
+	if (!config_given && access(config_path, R_OK) != 0)
+		return cmd_status(CONTROL_DEFAULT_PATH, json);
 	cfg = config_load(config_path, err, sizeof err);
 	if (cfg == NULL) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);

@@ -393,6 +393,13 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	d->gate = d->engine.gate = g;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
 	if (report.kept) {
+		/* It may have deleted grants (nft flush set): count what the
+		 * kernel holds now, not what the mirror remembers. */
+		query_engine_grants_lost(&d->engine);
+		if (query_engine_adopt_grants(&d->engine, err, sizeof err) < 0)
+			log_warn("cannot read the grants back (%s): they are "
+				 "not counted against their apps' shares",
+				 err);
 		log_warn("another program changed the table inet %s (a rule or "
 			 "an exempt network added by hand?): renewed its rules "
 			 "and exempt networks around the grants, which it did "

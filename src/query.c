@@ -763,7 +763,10 @@ query_handle(void *arg, struct listener_request *req)
 	/* Our own loop probe, forwarded back by some resolver: never send
 	 * it on (that is the loop). */
 	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
-		e->stats.failed++;
+		e->stats.loops++;
+		log_debug("dnsgated's loop probe %s came back to it: answered "
+			  "REFUSED (the upstream check logs which server)",
+			  qr->q.qname);
 		reply_rcode(qr, DNS_RCODE_REFUSED);
 		query_free(qr);
 		return;
@@ -781,7 +784,7 @@ query_handle(void *arg, struct listener_request *req)
 	identify(&qr->who, qr->app_key, sizeof qr->app_key);
 	qr->state = QUERY_DECIDING;
 	if (qr->who.found && qr->who.pid == getpid()) {
-		e->stats.failed++;
+		e->stats.loops++;
 		snprintf(qr->detail, sizeof qr->detail,
 			 "(dnsgated's own query came back to it: a loop; is its "
 			 "upstream socket unmarked, or another table "

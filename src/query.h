@@ -91,6 +91,7 @@ struct query_stats {
 	uint64_t grants;    /* (cgroup . address) elements written */
 	uint64_t refused[SHARE_KINDS]; /* over an app's share, by kind */
 	uint64_t log_suppressed; /* lines an app's log budget denied */
+	uint64_t loops;     /* queries of dnsgated's own that came back */
 	uint64_t addresses_cut;  /* answer addresses past what is read */
 };
 

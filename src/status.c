@@ -142,6 +142,8 @@ status_json(const struct status_sources *s, struct json_out *j)
 
 	json_key(j, "log_lines_suppressed");
 	json_uint(j, st->log_suppressed);
+	json_key(j, "loops_refused");
+	json_uint(j, st->loops);
 
 	json_key(j, "upstreams");
 	json_array_begin(j);
@@ -214,12 +216,14 @@ status_log(const struct status_sources *s, const char *what)
 		 (long long)r.rejected, up / 3600, up / 60 % 60, up % 60);
 	log_info("statistics %s: refused over an app's or user's share: %llu for "
 		 "grants, %llu for pending queries, %llu TCP connections; "
-		 "%llu log lines suppressed; %llu answers cut",
+		 "%llu log lines suppressed; %llu answers cut; %llu loops "
+		 "refused",
 		 what, (unsigned long long)st->refused[SHARE_GRANTS],
 		 (unsigned long long)st->refused[SHARE_PENDING],
 		 (unsigned long long)st->refused[SHARE_TCP],
 		 (unsigned long long)st->log_suppressed,
-		 (unsigned long long)st->addresses_cut);
+		 (unsigned long long)st->addresses_cut,
+		 (unsigned long long)st->loops);
 	log_info("statistics %s: %zu block lists, %zu domains, %zu kept on an "
 		 "older copy after a bad reload, %zu public-suffix lines "
 		 "refused",

@@ -165,8 +165,13 @@ out=$(as_app "$APP_D" "$E2E_TMP/pid" setpriv --reuid=65534 --regid=65534 \
 after=$(rss)
 check "300 TSIG-stuffed 64 KB queries over TCP are each answered ($out)" \
 	[ "$out" = "answered=300 of 300" ]
-check_that "and the daemon grew by less than 8 MB (${before} kB -> ${after} kB)" \
-	'[ $((after - before)) -lt 8192 ]'
+if ldd "$DNSGATED" 2>/dev/null | grep -q libasan; then
+	# AddressSanitizer's quarantine keeps freed memory: RSS says nothing.
+	ok "(growth not measured under AddressSanitizer: ${before} kB -> ${after} kB)"
+else
+	check_that "and the daemon grew by less than 8 MB (${before} kB -> ${after} kB)" \
+		'[ $((after - before)) -lt 8192 ]'
+fi
 
 # 5. An answer with 100 addresses (more than one batch of 64 once held)
 # is granted in full.
@@ -182,6 +187,20 @@ within 3 sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list chain inet dnsgate 
 ans=$(dig_short "$HOSTILE" h599.flood.test AAAA)
 check "after the table is recreated, the flooder's share is free again ($ans)" \
 	[ "$ans" = 2001:db8:f::599 ]
+# Another program empties the grant set (the table itself kept): the
+# shares follow what the kernel holds, not what was granted before.
+# shellcheck disable=SC2046
+as_app "$HOSTILE" "$E2E_TMP/pid" "$DIG" +short +time=2 +tries=1 @192.0.2.2 \
+	$(numbered 1 149 'h&.flood.test AAAA') >/dev/null 2>&1
+status=$(as_app "$HOSTILE" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
+	@192.0.2.2 h598.flood.test AAAA | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+check "at its share again, the flooder is refused ($status)" [ "$status" = SERVFAIL ]
+in_client nft flush set inet dnsgate allow6
+within 3 grep -q 'another program changed the table inet dnsgate' "$QLOG"
+sleep 0.2
+ans=$(dig_short "$HOSTILE" h598.flood.test AAAA)
+check "after another program emptied the set, its share is free ($ans)" \
+	[ "$ans" = 2001:db8:f::598 ]
 
 # 5c. Every query line names the app by its key (README, "Who the
 # app is"): from the cgroup's unit name, with no random suffix.
@@ -196,7 +215,7 @@ check "a cgroup systemd did not make is named by its path" \
 # and change nothing.
 st=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status)
 check_that "dnsgatectl status shows the refusals per share" \
-	'printf "%s\n" "$st" | grep -qx "  grants: 481" &&
+	'printf "%s\n" "$st" | grep -qx "  grants: 482" &&
 	 printf "%s\n" "$st" | grep -qx "  tcp_connections: 284"'
 check_that "and the suppressed log lines" \
 	'printf "%s\n" "$st" | grep -q "^log_lines_suppressed: [1-9]"'
@@ -217,7 +236,7 @@ out=$(as_app "$APP_B" "$E2E_TMP/pid" "$DNS_CLIENT" 192.0.2.2 good.app.test A | h
 check "after them the daemon still answers ($out)" [ "$out" = rcode=NOERROR ]
 json=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status --json)
 check_that "status --json is one JSON object with the counters" \
-	'case "$json" in "{\"version\":"*"\"refused_over_share\":{\"grants\":481,"*"}") true ;; *) false ;; esac'
+	'case "$json" in "{\"version\":"*"\"refused_over_share\":{\"grants\":482,"*"}") true ;; *) false ;; esac'
 
 stop_daemon
 check "it stops cleanly" [ "$DAEMON_STATUS" = 0 ]
@@ -248,6 +267,6 @@ check "so does the TCP one" grep -q 'status: SERVFAIL' "$E2E_TMP/drain.tcp"
 check "the stop still removes the table" \
 	sh -c "! nsenter --net=/run/netns/$NS_CLIENT nft list table inet dnsgate >/dev/null 2>&1"
 check "the exit statistics count the refusals per share" \
-	grep -q 'statistics at exit: refused over an app.s or user.s share: 481 for grants, [0-9]* for pending queries, 284 TCP connections' "$QLOG"
+	grep -q 'statistics at exit: refused over an app.s or user.s share: 482 for grants, [0-9]* for pending queries, 284 TCP connections' "$QLOG"
 
 e2e_finish

@@ -237,6 +237,9 @@ check "and the upstream try is logged as REFUSED" \
 	grep -q "qname=self$i.wild.test .*decision=servfail reason=upstream-failed upstream=\"192.0.2.2: REFUSED\"" "$QLOG"
 n=$(grep -c "qname=self$i.wild.test .*decision=refused" "$QLOG")
 check "it came back once, not round and round ($n)" [ "$n" = 1 ]
+json=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status --json)
+check_that "dnsgatectl status counts the loop refused" \
+	'case "$json" in *"\"loops_refused\":1,"*) true ;; *) false ;; esac'
 stop_daemon
 
 e2e_finish

@@ -499,6 +499,11 @@ tcp_hold_mode(int count, int seconds, const struct sockaddr_storage *ss,
 			open++;
 	}
 	printf("connected=%d refused=%d open=%d\n", connected, refused, open);
+	for (i = 0; i < count; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	free(fds);
 	return 0;
 }
 
