@@ -49,6 +49,7 @@
 
 #include "resolver/health.h"
 #include "resolver/upstream.h"
+#include "src/clock.h"
 #include "src/log.h"
 #include "src/xmalloc.h"
 
@@ -153,10 +154,7 @@ static void progress(struct up_query *uq);
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_ms();
 }
 
 static struct timeval

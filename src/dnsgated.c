@@ -25,6 +25,7 @@
 #include "resolver/upstream.h"
 #include "src/attribution.h"
 #include "src/cgroup.h"
+#include "src/clock.h"
 #include "src/config_file.h"
 #include "src/control.h"
 #include "src/log.h"
@@ -62,24 +63,6 @@ struct daemon {
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 };
-
-static time_t
-monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static time_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 usage(FILE *out)
@@ -512,7 +495,7 @@ start(struct daemon *d)
 			       &d->engine);
 	d->status.engine = &d->engine;
 	d->status.upstream = d->upstream;
-	d->status.started = monotonic_seconds();
+	d->status.started = (time_t)clock_seconds();
 	if (d->cfg->control_socket != NULL) {
 		d->control = control_new(d->base, d->cfg->control_socket,
 					 on_control, d, err, sizeof err);
@@ -575,10 +558,10 @@ start(struct daemon *d)
 static void
 flush_answers(struct daemon *d)
 {
-	time_t start = monotonic_ms();
+	uint64_t start = clock_ms();
 
 	while (listener_output_pending(d->listener) &&
-	       monotonic_ms() - start < 200) {
+	       clock_ms() - start < 200) {
 		event_base_loop(d->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		usleep(1000);
 	}

@@ -19,6 +19,7 @@
 #include "src/app_identity.h"
 #include "src/attribution.h"
 #include "src/cgroup.h"
+#include "src/clock.h"
 #include "src/config_file.h"
 #include "src/grant_table.h"
 #include "src/log.h"
@@ -126,21 +127,6 @@ struct query {
 	char detail[512];   /* what the verdict's values cannot say */
 	struct query *prev, *next; /* in engine->live */
 };
-
-static uint64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-monotonic_seconds(void)
-{
-	return monotonic_ms() / 1000;
-}
 
 const char *
 query_decision_name(enum query_decision d)
@@ -273,7 +259,7 @@ may_log(struct query_engine *e, uint64_t app, char *note, size_t notelen)
 	uint32_t suppressed;
 
 	note[0] = '\0';
-	if (!shares_may_log(e->shares, app, monotonic_ms(), &suppressed)) {
+	if (!shares_may_log(e->shares, app, clock_ms(), &suppressed)) {
 		e->stats.log_suppressed++;
 		return false;
 	}
@@ -458,7 +444,7 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 {
 	struct query_engine *e = qr->engine;
 	struct gate_grant *grants = e->grant_buf;
-	uint64_t now = monotonic_seconds();
+	uint64_t now = clock_seconds();
 	uint64_t cgroup = qr->who.cgroup_id;
 	uint32_t fresh = 0;
 	bool by_user;
@@ -608,7 +594,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 
 		if (!info->truncated)
 			cache_put(e->cache, &qr->q, wire, len, ttl,
-				  (time_t)monotonic_seconds());
+				  (time_t)clock_seconds());
 	}
 	if (info->addrs_cut) {
 		e->stats.addresses_cut++;
@@ -672,11 +658,11 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 		 * cached meanwhile, else a stale one (RFC 8767), else
 		 * SERVFAIL. */
 		n = cache_get(e->cache, &qr->q, cached, sizeof cached,
-			      (time_t)monotonic_seconds());
+			      (time_t)clock_seconds());
 		if (n == 0) {
 			n = cache_get_stale(e->cache, &qr->q, cached,
 					    sizeof cached,
-					    (time_t)monotonic_seconds());
+					    (time_t)clock_seconds());
 			qr->stale = n > 0 ? reason : NULL;
 		}
 		if (n > 0) {
@@ -805,7 +791,7 @@ query_handle(void *arg, struct listener_request *req)
 	}
 
 	n = cache_get(e->cache, &qr->q, cached, sizeof cached,
-		      (time_t)monotonic_seconds());
+		      (time_t)clock_seconds());
 	if (n > 0) {
 		e->stats.cache_hits++;
 		finish_with_answer(qr, cached, n, true);
@@ -909,8 +895,8 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct query_engine *e = arg;
 
-	grant_table_expire(e->grants, monotonic_seconds(), on_grant_expired, e);
-	shares_report_suppressed(e->shares, monotonic_ms(), report_suppressed,
+	grant_table_expire(e->grants, clock_seconds(), on_grant_expired, e);
+	shares_report_suppressed(e->shares, clock_ms(), report_suppressed,
 				 e);
 }
 
@@ -973,7 +959,7 @@ adopt_grant(const struct nft_grant *g, void *arg)
 
 	/* Who asked is not in the set: charged to the app alone. */
 	if (grant_table_put(e->grants, g->cgroup_id, 0, &g->addr,
-			    monotonic_seconds(),
+			    clock_seconds(),
 			    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left) == 1)
 		shares_add(e->shares, g->cgroup_id, SHARE_GRANTS, 1);
 }

@@ -11,16 +11,8 @@
 #include "src/policy.h"
 #include "src/query.h"
 #include "src/shares.h"
+#include "src/clock.h"
 #include "src/status.h"
-
-static time_t
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 /* The counters that are not in query_stats, read in one place for the
  * JSON and the log lines alike. */
@@ -43,7 +35,7 @@ status_read(const struct status_sources *s, struct status_reading *r)
 	r->in_flight = e->n_live;
 	r->live_grants = e->grants != NULL ? grant_table_count(e->grants) : 0;
 	r->rejected = nft_dump_rejected_packets(err, sizeof err);
-	r->uptime = (long long)(now_seconds() - s->started);
+	r->uptime = (long long)((time_t)clock_seconds() - s->started);
 	policy_get_stats(e->policy, &r->policy);
 }
 
