@@ -684,6 +684,16 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 	query_free(qr);
 }
 
+/* The client socket's peer as its app sees it, for finding the socket:
+ * TCP's original destination, else where the query arrived. */
+static const struct sockaddr *
+client_peer(const struct listener_request *req)
+{
+	return (const struct sockaddr *)(req->has_original_dst
+						 ? &req->original_dst
+						 : &req->local);
+}
+
 static void
 log_malformed(struct query_engine *e, struct listener_request *req,
 	      enum message_verdict mv, const char *reason)
@@ -697,10 +707,7 @@ log_malformed(struct query_engine *e, struct listener_request *req,
 	 * and this costs no /proc scan. */
 	if (attr_lookup_owner(e->attr, req->protocol,
 			      (const struct sockaddr *)&req->client,
-			      (const struct sockaddr *)(req->has_original_dst
-								? &req->original_dst
-								: &req->local),
-			      &who) < 0)
+			      client_peer(req), &who) < 0)
 		who.found = false;
 	if (!may_log(e, who.found ? who.cgroup_id : APP_UNKNOWN, note,
 		     sizeof note))
@@ -760,10 +767,7 @@ query_handle(void *arg, struct listener_request *req)
 
 	/* Now, while the client's socket is certainly still open. */
 	if (attr_lookup(e->attr, req->protocol,
-			(const struct sockaddr *)&req->client,
-			(const struct sockaddr *)(req->has_original_dst
-							  ? &req->original_dst
-							  : &req->local),
+			(const struct sockaddr *)&req->client, client_peer(req),
 			&qr->who) < 0)
 		qr->who.found = false;
 	qr->charge = charge_of(&qr->who);
