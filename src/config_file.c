@@ -69,6 +69,9 @@ config_new_default(void)
 	cfg->max_stale = 86400;           /* RFC 8767: 1 to 3 days */
 	cfg->log_queries = true;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
+	cfg->rules = xcalloc(1, sizeof *cfg->rules);
+	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
+	cfg->n_rules = 1;
 	return cfg;
 }
 
@@ -82,9 +85,15 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_upstreams; i++)
 		free(cfg->upstreams[i]);
 	free(cfg->upstreams);
-	for (i = 0; i < cfg->n_blocklists; i++)
-		free(cfg->blocklists[i]);
-	free(cfg->blocklists);
+	for (i = 0; i < cfg->n_lists; i++) {
+		free(cfg->lists[i].name);
+		free(cfg->lists[i].path);
+	}
+	free(cfg->lists);
+	for (i = 0; i < cfg->n_rules; i++)
+		free(cfg->rules[i]);
+	free(cfg->rules);
+	free(cfg->path);
 	free(cfg->exempt);
 	free(cfg->resolv_conf);
 	free(cfg->public_suffix_list);
@@ -253,6 +262,76 @@ split_line(char *line, char **key, char **value)
 	*value = *p != '\0' ? p : NULL;
 }
 
+/* The name a rule gives a list: NAME as written, or, for "blocklist
+ * PATH", the file's name without its extension. */
+static int
+add_list(struct config *cfg, const struct cursor *c, const char *name,
+	 const char *path)
+{
+	const char *base = strrchr(path, '/'), *p;
+	char derived[128];
+	struct config_list *l;
+	size_t i, n;
+
+	base = base != NULL ? base + 1 : path;
+	if (name == NULL) {
+		const char *dot = strrchr(base, '.');
+
+		n = dot != NULL && dot != base ? (size_t)(dot - base)
+					      : strlen(base);
+		if (n == 0) { /* "blocklist /": the path is all there is */
+			base = path;
+			n = strlen(path);
+		}
+		if (n == 0 || n >= sizeof derived)
+			return parse_error(c, path,
+					   "cannot name a list after '%s': "
+					   "write 'list NAME PATH' and a rule "
+					   "'block list=NAME'",
+					   path);
+		memcpy(derived, base, n);
+		derived[n] = '\0';
+		/* A name a rule can write: "a list.txt" is "a_list". */
+		for (i = 0; i < n; i++)
+			if (!((derived[i] >= 'a' && derived[i] <= 'z') ||
+			      (derived[i] >= 'A' && derived[i] <= 'Z') ||
+			      (derived[i] >= '0' && derived[i] <= '9') ||
+			      strchr("-_.+", derived[i])))
+				derived[i] = '_';
+		name = derived;
+	}
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-_.+", *p)))
+			return parse_error(
+			    c, name == derived ? path : p,
+			    "a list's name is letters, digits and '-_.+' "
+			    "('%s' is not)%s",
+			    name,
+			    name == derived ? ": name it with 'list NAME "
+					      "PATH' and a rule 'block "
+					      "list=NAME'"
+					    : "");
+	if (strlen(name) >= 128)
+		return parse_error(c, name, "a list's name has at most 127 "
+				   "characters");
+	for (i = 0; i < cfg->n_lists; i++)
+		if (strcmp(cfg->lists[i].name, name) == 0)
+			return parse_error(
+			    c, name == derived ? path : name,
+			    "a list named '%s' is already on line %u; give "
+			    "this one another name ('list NAME PATH')",
+			    name, cfg->lists[i].line);
+	cfg->lists = xreallocarray(cfg->lists, cfg->n_lists + 1,
+				   sizeof *cfg->lists);
+	l = &cfg->lists[cfg->n_lists++];
+	l->name = xstrdup(name);
+	l->path = xstrdup(path);
+	l->every_app = name == derived;
+	l->line = c->line;
+	return 0;
+}
+
 static int
 apply_line(struct config *cfg, const struct cursor *c, char *key,
 	   char *value)
@@ -278,7 +357,30 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		free(cfg->resolv_conf);
 		cfg->resolv_conf = xstrdup(value);
 	} else if (strcmp(key, "blocklist") == 0) {
-		push_string(&cfg->blocklists, &cfg->n_blocklists, value);
+		return add_list(cfg, c, NULL, value);
+	} else if (strcmp(key, "list") == 0) {
+		char *path = value;
+
+		while (*path != '\0' && *path != ' ' && *path != '\t')
+			path++;
+		if (*path == '\0')
+			return parse_error(c, value,
+					   "list needs a name and a path: 'list "
+					   "NAME PATH'");
+		*path++ = '\0';
+		while (*path == ' ' || *path == '\t')
+			path++;
+		return add_list(cfg, c, value, path);
+	} else if (strcmp(key, "rules") == 0) {
+		if (!cfg->rules_set) {
+			free(cfg->rules[0]);
+			free(cfg->rules);
+			cfg->rules = NULL;
+			cfg->n_rules = 0;
+			cfg->rules_set = true;
+		}
+		if (strcmp(value, "none") != 0)
+			push_string(&cfg->rules, &cfg->n_rules, value);
 	} else if (strcmp(key, "exempt") == 0) {
 		struct ip_prefix p;
 		const char *reason;
@@ -350,6 +452,7 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 	struct cursor c = {name, 0, NULL, err, errlen};
 	const char *p = text;
 
+	cfg->path = xstrdup(name);
 	cfg->app_grant_quota = 0; /* unless set: set-size / 8, once known */
 	cfg->user_grant_quota = 0; /* unless set: set-size / 2 */
 	while (*p != '\0') {
@@ -452,8 +555,10 @@ config_load(const char *path, char *err, size_t errlen)
 	if (cfg != NULL) {
 		size_t i;
 
-		for (i = 0; i < cfg->n_blocklists; i++)
-			make_relative_to(path, &cfg->blocklists[i]);
+		for (i = 0; i < cfg->n_lists; i++)
+			make_relative_to(path, &cfg->lists[i].path);
+		for (i = 0; i < cfg->n_rules && cfg->rules_set; i++)
+			make_relative_to(path, &cfg->rules[i]);
 		if (cfg->log_file != NULL)
 			make_relative_to(path, &cfg->log_file);
 		if (cfg->control_socket != NULL)
@@ -475,8 +580,17 @@ config_print(const struct config *cfg, FILE *out)
 	for (i = 0; i < cfg->n_upstreams; i++)
 		fprintf(out, "upstream %s\n", cfg->upstreams[i]);
 	fprintf(out, "resolv-conf %s\n", cfg->resolv_conf);
-	for (i = 0; i < cfg->n_blocklists; i++)
-		fprintf(out, "blocklist %s\n", cfg->blocklists[i]);
+	for (i = 0; i < cfg->n_lists; i++) {
+		if (cfg->lists[i].every_app)
+			fprintf(out, "blocklist %s\n", cfg->lists[i].path);
+		else
+			fprintf(out, "list %s %s\n", cfg->lists[i].name,
+				cfg->lists[i].path);
+	}
+	if (cfg->rules_set && cfg->n_rules == 0)
+		fprintf(out, "rules none\n");
+	for (i = 0; i < cfg->n_rules && cfg->rules_set; i++)
+		fprintf(out, "rules %s\n", cfg->rules[i]);
 	for (i = 0; i < cfg->n_exempt; i++) {
 		fprintf(out, "exempt %s/%u\n",
 			ip_addr_format(&cfg->exempt[i].addr, buf, sizeof buf),
@@ -597,11 +711,13 @@ config_check_files(const struct config *cfg, config_problem_fn *report,
 	size_t errors = 0, i;
 	char err[512];
 
-	for (i = 0; i < cfg->n_blocklists; i++) {
-		if (check_readable(cfg->blocklists[i]) < 0) {
+	for (i = 0; i < cfg->n_lists; i++) {
+		if (check_readable(cfg->lists[i].path) < 0) {
 			report_problem(report, arg, true,
-				       "blocklist %s: cannot read it: %s",
-				       cfg->blocklists[i], strerror(errno));
+				       "%s %s: cannot read it: %s",
+				       cfg->lists[i].every_app ? "blocklist"
+							       : "list",
+				       cfg->lists[i].path, strerror(errno));
 			errors++;
 		}
 	}

@@ -12,6 +12,7 @@
 #include "src/addr.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
+#define CONFIG_DEFAULT_RULES SYSCONFDIR "/dnsgate/rules.d"
 
 /* fail-mode: what the host gets while dnsgated is down after dying. */
 enum config_fail_mode {
@@ -20,14 +21,28 @@ enum config_fail_mode {
 			       dnsgate */
 };
 
+/* A list of domains (blocklist, list). */
+struct config_list {
+	char *name;     /* how rules name it (list=NAME) */
+	char *path;     /* relative ones are relative to the config file */
+	bool every_app; /* blocklist PATH: every app gets it, unless a rule
+			   allows an app past it; list NAME PATH: only the
+			   apps a rule names */
+	unsigned line;  /* where the config names it */
+};
+
 struct config {
+	char *path;               /* the file read, or the name given */
 	uint16_t listen_port;     /* listen-port */
 	char **upstreams;         /* upstream: "ip" or "[ip]:port" */
 	size_t n_upstreams;
 	char *resolv_conf;        /* resolv-conf: where to find upstreams */
-	char **blocklists;        /* blocklist: file paths (relative ones are
-				     relative to the config file) */
-	size_t n_blocklists;
+	struct config_list *lists; /* blocklist and list, in order */
+	size_t n_lists;
+	char **rules;             /* rules: files or directories of them */
+	size_t n_rules;
+	bool rules_set;           /* named in the file: each must exist; else
+				     CONFIG_DEFAULT_RULES, if it exists */
 	struct ip_prefix *exempt; /* exempt: networks the gate lets through */
 	size_t n_exempt;
 	uint32_t grant_ttl_min;   /* grant-ttl-min: floor on grant timeouts */
@@ -81,7 +96,7 @@ void config_print(const struct config *cfg, FILE *out);
 typedef void config_problem_fn(void *arg, bool error, const char *text);
 
 /* Checks, without changing anything, that every file cfg names can be
- * used (dnsgated -n): each blocklist and the public-suffix-list can be
+ * used (dnsgated -n): each list and the public-suffix-list can be
  * read (the latter is a list with rules), resolv-conf when there is no
  * upstream, and log-file can be opened for appending (or, when it does
  * not exist, be created in its directory: it is not created here).

@@ -1,10 +1,12 @@
-/* policy.c - block lists loaded into matchers, and the name verdict. */
+/* policy.c - the lists loaded into matchers, the rules read into a book
+ * and indexed, and the decisions asked of them. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lists/list_hosts.h"
@@ -12,7 +14,10 @@
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
 #include "src/log.h"
+#include "src/app_identity.h"
 #include "src/policy.h"
+#include "src/rules.h"
+#include "src/rules_file.h"
 #include "src/xmalloc.h"
 
 /* One reading of one list; a copy kept on reload is shared by the old and
@@ -25,7 +30,10 @@ struct list_copy {
 };
 
 struct blocklist {
+	char *name;
 	char *path;
+	bool every_app;
+	unsigned line;
 	struct list_copy *copy;
 	bool kept; /* copy is older than the newest reading, refused */
 };
@@ -37,9 +45,15 @@ struct shared_suffixes {
 };
 
 struct policy {
+	unsigned refs;
 	struct blocklist *lists;
 	size_t n_lists;
 	struct shared_suffixes *suffixes; /* NULL: lines are not checked */
+	struct rule_book book;  /* the lists' rules, then the files' */
+	const struct matcher **matchers; /* per list, for the engine */
+	struct rules *rules;
+	size_t file_rules;      /* rules read from rules files */
+	size_t rule_files;      /* files they came from */
 };
 
 static void
@@ -146,6 +160,77 @@ load_list(struct policy *p, struct blocklist *bl, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+set_list(struct blocklist *bl, const struct config_list *l)
+{
+	bl->name = xstrdup(l->name);
+	bl->path = xstrdup(l->path);
+	bl->every_app = l->every_app;
+	bl->line = l->line;
+}
+
+static long
+find_list_named(void *arg, const char *name)
+{
+	const struct policy *p = arg;
+	size_t i;
+
+	for (i = 0; i < p->n_lists; i++)
+		if (strcmp(p->lists[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The book: a rule "block list=NAME" for each list every app gets (its
+ * origin the config's line), then every rules file; and its index. */
+static int
+build_rules(struct policy *p, const struct config *cfg, char *err,
+	    size_t errlen)
+{
+	struct rules_file_ctx ctx = {find_list_named, p, 0};
+	struct stat st;
+	size_t i;
+
+	rule_book_init(&p->book);
+	for (i = 0; i < p->n_lists; i++) {
+		struct rule r;
+
+		if (!p->lists[i].every_app)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.action = RULE_BLOCK;
+		r.app = RULE_APP_ANY;
+		r.dest = RULE_DEST_LIST;
+		r.dest_value = p->lists[i].name;
+		r.list = i;
+		rule_book_add(&p->book, &r, cfg->path ? cfg->path
+						      : "dnsgate.conf")
+		    ->line = p->lists[i].line;
+	}
+	for (i = 0; i < cfg->n_rules; i++) {
+		size_t files_before = p->book.n_files;
+		long n;
+
+		/* The default directory counts only when it is there. */
+		if (!cfg->rules_set && stat(cfg->rules[i], &st) < 0)
+			continue;
+		n = rules_file_load(&p->book, cfg->rules[i], &ctx, err,
+				    errlen);
+		if (n < 0)
+			return -1;
+		p->file_rules += (size_t)n;
+		p->rule_files += p->book.n_files - files_before;
+		log_info("rules %s: %ld rule%s", cfg->rules[i], n,
+			 n == 1 ? "" : "s");
+	}
+	p->matchers = xcalloc(p->n_lists ? p->n_lists : 1,
+			      sizeof *p->matchers);
+	for (i = 0; i < p->n_lists; i++)
+		p->matchers[i] = p->lists[i].copy->matcher;
+	p->rules = rules_new(&p->book, p->matchers, p->n_lists);
+	return 0;
+}
+
 struct policy *
 policy_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -153,16 +238,21 @@ policy_new(const struct config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	load_suffixes(p, cfg);
-	p->lists = xcalloc(cfg->n_blocklists, sizeof *p->lists);
-	for (i = 0; i < cfg->n_blocklists; i++) {
+	p->refs = 1;
+	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
+	for (i = 0; i < cfg->n_lists; i++) {
 		struct blocklist *bl = &p->lists[p->n_lists];
 
-		bl->path = xstrdup(cfg->blocklists[i]);
+		set_list(bl, &cfg->lists[i]);
 		p->n_lists++;
 		if (load_list(p, bl, err, errlen) < 0) {
 			policy_free(p);
 			return NULL;
 		}
+	}
+	if (build_rules(p, cfg, err, errlen) < 0) {
+		policy_free(p);
+		return NULL;
 	}
 	return p;
 }
@@ -259,13 +349,14 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 	p->suffixes = old->suffixes;
 	if (p->suffixes != NULL)
 		p->suffixes->refs++;
-	p->lists = xcalloc(cfg->n_blocklists, sizeof *p->lists);
-	for (i = 0; i < cfg->n_blocklists; i++) {
+	p->refs = 1;
+	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
+	for (i = 0; i < cfg->n_lists; i++) {
 		struct blocklist *bl = &p->lists[p->n_lists];
 		const struct blocklist *before =
-		    find_list(old, cfg->blocklists[i]);
+		    find_list(old, cfg->lists[i].path);
 
-		bl->path = xstrdup(cfg->blocklists[i]);
+		set_list(bl, &cfg->lists[i]);
 		p->n_lists++;
 		if (before != NULL) {
 			reload_list(p, bl, before);
@@ -277,6 +368,17 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 			return NULL;
 		}
 	}
+	if (build_rules(p, cfg, err, errlen) < 0) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct policy *
+policy_ref(struct policy *p)
+{
+	p->refs++;
 	return p;
 }
 
@@ -285,9 +387,13 @@ policy_free(struct policy *p)
 {
 	size_t i;
 
-	if (p == NULL)
+	if (p == NULL || --p->refs > 0)
 		return;
+	rules_free(p->rules);
+	rule_book_free(&p->book);
+	free(p->matchers);
 	for (i = 0; i < p->n_lists; i++) {
+		free(p->lists[i].name);
 		free(p->lists[i].path);
 		copy_release(p->lists[i].copy);
 	}
@@ -302,21 +408,61 @@ policy_free(struct policy *p)
 bool
 policy_check(const struct policy *p, const char *name, struct policy_verdict *v)
 {
-	size_t i;
+	struct app_identity id;
+	struct rules_asker *a;
+	struct rules_verdict rv;
 
 	memset(v, 0, sizeof *v);
-	for (i = 0; i < p->n_lists; i++) {
-		const char *rule =
-		    matcher_match(p->lists[i].copy->matcher, name);
-
-		if (rule != NULL) {
-			v->blocked = true;
-			v->list = p->lists[i].path;
-			v->rule = rule;
-			return true;
-		}
+	memset(&id, 0, sizeof id);
+	snprintf(id.key, sizeof id.key, "?");
+	snprintf(id.cgroup, sizeof id.cgroup, "?");
+	a = rules_asker_new(p->rules, &id, -1);
+	rules_decide(p->rules, a, &name, 1, (int64_t)time(NULL), &rv);
+	rules_asker_free(a);
+	if (rv.outcome != RULES_BLOCK)
+		return false;
+	v->blocked = true;
+	if (rv.rule != NULL && !rv.rule->is_default &&
+	    rv.rule->dest == RULE_DEST_LIST) {
+		v->list = p->lists[rv.rule->list].path;
+		v->rule = rv.entry;
 	}
-	return false;
+	return true;
+}
+
+struct rules_asker *
+policy_asker(const struct policy *p, const struct app_identity *id,
+	     int64_t uid)
+{
+	return rules_asker_new(p->rules, id, uid);
+}
+
+enum rules_outcome
+policy_decide(const struct policy *p, const struct rules_asker *a,
+	      const char *const *names, size_t n, struct rules_verdict *v)
+{
+	return rules_decide(p->rules, a, names, n, (int64_t)time(NULL), v);
+}
+
+enum rules_outcome
+policy_explain(const struct policy *p, const struct rules_asker *a,
+	       const char *const *names, size_t n, rules_trail_fn *fn,
+	       void *arg, struct rules_verdict *v)
+{
+	return rules_explain(p->rules, a, names, n, (int64_t)time(NULL), fn,
+			     arg, v);
+}
+
+const struct rules *
+policy_rules(const struct policy *p)
+{
+	return p->rules;
+}
+
+const char *
+policy_list_name(const struct policy *p, size_t i)
+{
+	return i < p->n_lists ? p->lists[i].name : "?";
 }
 
 size_t
@@ -336,6 +482,8 @@ policy_get_stats(const struct policy *p, struct policy_stats *st)
 
 	memset(st, 0, sizeof *st);
 	st->lists = p->n_lists;
+	st->rules = p->file_rules;
+	st->rule_files = p->rule_files;
 	st->domains = policy_domain_count(p);
 	st->public_suffix_check = p->suffixes != NULL;
 	for (i = 0; i < p->n_lists; i++) {

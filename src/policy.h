@@ -1,26 +1,41 @@
-/* policy.h - the verdict on a name. For now: the configured block lists
- * (plain domains or hosts format); a name is blocked when it or a parent
- * domain is listed. The pipeline asks for the qname before resolving and
- * for every name of the answer's CNAME chain after.
+/* policy.h - what the daemon decides by: the lists of dnsgate.conf
+ * (plain domains or hosts format; a name is listed when it or a parent
+ * domain is), and the rules of the rules files, one engine over both
+ * (rules.h has the precedence). "blocklist PATH" is the rule "block
+ * list=NAME" for every app, its origin the config's line; "list NAME
+ * PATH" is a list only rules apply. The pipeline asks for the qname
+ * before resolving and for it with every name of the answer's CNAME
+ * chain after.
  *
  * A policy is built whole and then swapped in. On a reload each list is
  * judged alone: one that cannot be read, or whose new reading looks broken
  * (see policy_reload), keeps the copy in use, so a failed download cannot
  * turn blocking off. Copies kept, and the public-suffix list (read once,
- * at start), are shared by the old and the new policy, not copied. */
+ * at start), are shared by the old and the new policy, not copied.
+ * Rules files are read whole each time: one error in any refuses the new
+ * policy (err says file:line:column).
+ *
+ * A policy is counted: a query holds the policy it started with
+ * (policy_ref) until it is answered, so a reload never changes the
+ * rules under it; policy_free drops one hold. */
 #ifndef DNSGATE_POLICY_H
 #define DNSGATE_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "src/rules.h"
 
 /* "A list that had many": below this many domains a list may shrink or be
  * emptied on reload at will (a hand-kept list being edited). */
 #define POLICY_KEEP_MIN_DOMAINS 100
 
+struct app_identity;
 struct config;
 struct policy;
 
+/* The verdict for any app whose exe is not known (tests, tools). */
 struct policy_verdict {
 	bool blocked;
 	const char *list; /* the list's path, owned by the policy */
@@ -29,7 +44,9 @@ struct policy_verdict {
 
 /* For a status report. */
 struct policy_stats {
-	size_t lists;             /* block lists */
+	size_t lists;             /* lists (blocklist and list) */
+	size_t rules;             /* rules read from rules files */
+	size_t rule_files;        /* files they were read from */
 	size_t domains;           /* domains in them */
 	size_t lists_kept;        /* lists on an older copy: their newest
 	                             reading was refused (policy_reload) */
@@ -58,7 +75,31 @@ struct policy *policy_new(const struct config *cfg, char *err, size_t errlen);
 struct policy *policy_reload(const struct policy *old, const struct config *cfg,
                              char *err, size_t errlen);
 
+/* Takes one more hold of p; returns p. */
+struct policy *policy_ref(struct policy *p);
+/* Drops one hold; the last frees it. NULL is accepted. */
 void policy_free(struct policy *p);
+
+/* Who asks, for the engine (rules_asker_new): free with
+ * rules_asker_free, before the policy it was made for. */
+struct rules_asker *policy_asker(const struct policy *p,
+				 const struct app_identity *id, int64_t uid);
+
+/* rules_decide and rules_explain, now. */
+enum rules_outcome policy_decide(const struct policy *p,
+				 const struct rules_asker *a,
+				 const char *const *names, size_t n,
+				 struct rules_verdict *v);
+enum rules_outcome policy_explain(const struct policy *p,
+				  const struct rules_asker *a,
+				  const char *const *names, size_t n,
+				  rules_trail_fn *fn, void *arg,
+				  struct rules_verdict *v);
+
+const struct rules *policy_rules(const struct policy *p);
+
+/* The name of list i (a rule's list index). */
+const char *policy_list_name(const struct policy *p, size_t i);
 
 /* Fills v for name. Returns v->blocked. */
 bool policy_check(const struct policy *p, const char *name,

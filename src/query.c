@@ -27,6 +27,8 @@
 #include "src/nft_gate.h"
 #include "src/policy.h"
 #include "src/query.h"
+#include "src/rule.h"
+#include "src/rules.h"
 #include "src/xmalloc.h"
 
 /* How often grants that ran out are given back to their apps' shares and
@@ -120,6 +122,9 @@ struct query {
 	struct attribution who;
 	char app_key[APP_IDENTITY_KEY_MAX]; /* who the app is, for people */
 	struct charge charge; /* whose shares it takes */
+	struct policy *policy; /* held from deciding to freeing: a reload
+				  does not change the rules under it */
+	struct rules_asker *asker; /* the app, for the policy's rules */
 	bool holds_pending;   /* took a pending share under charge */
 	struct query_verdict verdict;
 	const char *stale;  /* answered from an expired cache entry (RFC
@@ -156,6 +161,16 @@ query_reason_name(enum query_reason r)
 		return "listed";
 	case REASON_CNAME_LISTED:
 		return "cname-listed";
+	case REASON_RULE:
+		return "rule";
+	case REASON_CNAME_RULE:
+		return "cname-rule";
+	case REASON_DEFAULT:
+		return "default";
+	case REASON_ASK:
+		return "ask";
+	case REASON_EXE_UNKNOWN:
+		return "exe-unknown";
 	case REASON_UPSTREAM_FAILED:
 		return "upstream-failed";
 	case REASON_MALFORMED_ANSWER:
@@ -228,27 +243,69 @@ format_app(const struct attribution *who, const char *key, char *buf,
 		 who->cgroup_path);
 }
 
-/* The app key of who asked (app_identity.h), "?" when nobody is known. */
+/* Who asked, as people and rules name it: the app key (app_identity.h,
+ * "?" when nobody is known) and the asker the policy's rules see. */
 static void
-identify(const struct attribution *who, char *key, size_t keylen)
+identify(struct query *qr)
 {
+	const struct attribution *who = &qr->who;
 	struct app_identity_source src;
 	struct app_identity id;
 	char err[128];
 
-	if (!who->found) {
-		snprintf(key, keylen, "?");
-		return;
+	memset(&src, 0, sizeof src);
+	src.cgroup_path = who->found ? who->cgroup_path : NULL;
+	src.uid = APP_IDENTITY_UID_UNKNOWN;
+	if (who->found) {
+		src.pid = who->pid;
+		src.uid = who->uid;
+		src.exe = who->exe;
+		src.argv = who->argv;
+		src.argv_len = who->argv_len;
 	}
-	src.cgroup_path = who->cgroup_path;
-	src.pid = who->pid;
-	src.uid = who->uid;
-	src.exe = who->exe;
-	src.argv = who->argv;
-	src.argv_len = who->argv_len;
 	(void)app_identity_from(&src, &id, err, sizeof err); /* filled even
 								 when cut */
-	snprintf(key, keylen, "%s", id.key);
+	if (!who->found)
+		snprintf(id.key, sizeof id.key, "?");
+	snprintf(qr->app_key, sizeof qr->app_key, "%s", id.key);
+	qr->asker = policy_asker(qr->policy, &id,
+				 who->found ? (int64_t)who->uid : -1);
+}
+
+/* The policy's decision in the verdict's values. names[0] is the
+ * qname, any other a name of its chain. Returns the outcome. */
+static enum rules_outcome
+decide(struct query *qr, const char *const *names, size_t n)
+{
+	struct query_verdict *v = &qr->verdict;
+	const struct rule *rule;
+	struct rules_verdict rv;
+
+	policy_decide(qr->policy, qr->asker, names, n, &rv);
+	rule = rv.rule;
+	v->rule = rule;
+	v->default_rule = rv.default_rule;
+	v->list = NULL;
+	v->entry = NULL;
+	v->cname = rv.name != NULL && rv.name != names[0] ? rv.name : NULL;
+	if (rv.outcome == RULES_UNDECIDED) {
+		v->reason = REASON_EXE_UNKNOWN;
+		v->rule = NULL;
+		v->cname = NULL;
+	} else if (rule == NULL) {
+		v->reason = REASON_NONE;
+	} else if (rv.asked) {
+		v->reason = REASON_ASK;
+	} else if (rule->is_default) {
+		v->reason = REASON_DEFAULT;
+	} else if (rule->dest == RULE_DEST_LIST) {
+		v->list = policy_list_name(qr->policy, rule->list);
+		v->entry = rv.entry;
+		v->reason = v->cname ? REASON_CNAME_LISTED : REASON_LISTED;
+	} else {
+		v->reason = v->cname ? REASON_CNAME_RULE : REASON_RULE;
+	}
+	return rv.outcome;
 }
 
 /* Whether a line about app may be written now; a denied line is counted,
@@ -271,6 +328,41 @@ may_log(struct query_engine *e, uint64_t app, char *note, size_t notelen)
 	return true;
 }
 
+/* " reason=listed list=easylist entry=ads.example rule=/etc/dnsgate/
+ * dnsgate.conf:4" and the like: why, in the verdict's values. */
+static void
+format_why(const struct query_verdict *v, char *buf, size_t len)
+{
+	char origin[PATH_MAX + 32], dflt[PATH_MAX + 32];
+	size_t used;
+	int n;
+
+	buf[0] = '\0';
+	if (v->reason == REASON_NONE)
+		return;
+	n = snprintf(buf, len, " reason=%s", query_reason_name(v->reason));
+	used = n > 0 ? (size_t)n : 0;
+	if (v->cname != NULL && used < len) {
+		n = snprintf(buf + used, len - used, " cname=%s", v->cname);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (v->list != NULL && used < len) {
+		n = snprintf(buf + used, len - used, " list=%s entry=%s",
+			     v->list, v->entry ? v->entry : "?");
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (v->rule != NULL && used < len) {
+		n = snprintf(buf + used, len - used, " rule=%s",
+			     rule_origin(v->rule, origin, sizeof origin));
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (v->reason == REASON_ASK && used < len)
+		snprintf(buf + used, len - used, " default=%s",
+			 v->default_rule != NULL
+			     ? rule_origin(v->default_rule, dflt, sizeof dflt)
+			     : "built-in");
+}
+
 /* The query's line: the app, the question, the verdict's values. Lines
  * about refused queries count against the app's log budget: an app over
  * its share would otherwise flood the log with them. */
@@ -288,22 +380,7 @@ log_verdict(struct query *qr, const char *answer)
 	    !may_log(e, qr->charge.app, note, sizeof note))
 		return;
 	format_app(&qr->who, qr->app_key, app, sizeof app);
-	switch (v->reason) {
-	case REASON_NONE:
-		break;
-	case REASON_LISTED:
-		snprintf(why, sizeof why, " list=%s rule=%s", v->list,
-			 v->entry);
-		break;
-	case REASON_CNAME_LISTED:
-		snprintf(why, sizeof why, " cname=%s list=%s rule=%s", v->cname,
-			 v->list, v->entry);
-		break;
-	default:
-		snprintf(why, sizeof why, " reason=%s",
-			 query_reason_name(v->reason));
-		break;
-	}
+	format_why(v, why, sizeof why);
 	log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s", app,
 		  qr->q.qname, type_name(qr->q.qtype, tbuf, sizeof tbuf),
 		  protocol_name(qr->req->protocol),
@@ -339,6 +416,8 @@ query_free(struct query *qr)
 		listener_drop(qr->req);
 	if (qr->holds_pending)
 		charge_give_back(e->shares, &qr->charge, SHARE_PENDING, 1);
+	rules_asker_free(qr->asker);
+	policy_free(qr->policy);
 	if (qr->prev != NULL)
 		qr->prev->next = qr->next;
 	else
@@ -557,6 +636,15 @@ format_addresses(const struct answer_info *info, char *buf, size_t len)
 
 /* --- the path ---------------------------------------------------------- */
 
+static void
+exe_unknown_detail(struct query *qr)
+{
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(an exe= rule could decide this name, and the asking "
+		 "program is not known: its socket was found, its process "
+		 "not; the app may retry)");
+}
+
 /* The upstream's (or the cache's) answer in wire: decide, grant, send. */
 static void
 finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
@@ -564,7 +652,8 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 {
 	struct query_engine *e = qr->engine;
 	struct answer_info *info = e->answer;
-	struct policy_verdict v;
+	const char *names[1 + MESSAGE_MAX_CHAIN];
+	enum rules_outcome o;
 	const char *reason;
 	char addrs[1024], answer[2300];
 	size_t i;
@@ -579,15 +668,22 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 			     DNS_RCODE_SERVFAIL);
 		return;
 	}
-	for (i = 0; i < info->n_chain; i++) {
-		if (policy_check(e->policy, info->chain[i], &v)) {
-			qr->verdict.list = v.list;
-			qr->verdict.entry = v.rule;
-			qr->verdict.cname = info->chain[i];
-			finish_rcode(qr, DECISION_BLOCK, REASON_CNAME_LISTED,
-				     DNS_RCODE_NXDOMAIN);
-			return;
-		}
+	/* The qname with every name of its chain: the most specific rule
+	 * over all of them decides (rules.h). */
+	names[0] = qr->q.qname;
+	for (i = 0; i < info->n_chain; i++)
+		names[1 + i] = info->chain[i];
+	o = decide(qr, names, 1 + info->n_chain);
+	if (o == RULES_BLOCK) {
+		finish_rcode(qr, DECISION_BLOCK, qr->verdict.reason,
+			     DNS_RCODE_NXDOMAIN);
+		return;
+	}
+	if (o == RULES_UNDECIDED) {
+		exe_unknown_detail(qr);
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
+			     DNS_RCODE_SERVFAIL);
+		return;
 	}
 	if (!from_cache && info->rcode != DNS_RCODE_SERVFAIL) {
 		uint32_t ttl = info->min_ttl;
@@ -733,7 +829,7 @@ query_handle(void *arg, struct listener_request *req)
 {
 	struct query_engine *e = arg;
 	struct query *qr;
-	struct policy_verdict v;
+	const char *names[1];
 	enum message_verdict mv;
 	const char *reason = NULL;
 	uint8_t cached[DNS_MAX_UDP];
@@ -771,7 +867,8 @@ query_handle(void *arg, struct listener_request *req)
 			&qr->who) < 0)
 		qr->who.found = false;
 	qr->charge = charge_of(&qr->who);
-	identify(&qr->who, qr->app_key, sizeof qr->app_key);
+	qr->policy = policy_ref(e->policy);
+	identify(qr);
 	qr->state = QUERY_DECIDING;
 	if (qr->who.found && qr->who.pid == getpid()) {
 		e->stats.loops++;
@@ -785,13 +882,21 @@ query_handle(void *arg, struct listener_request *req)
 		return;
 	}
 
-	if (policy_check(e->policy, qr->q.qname, &v)) {
-		qr->verdict.list = v.list;
-		qr->verdict.entry = v.rule;
-		finish_rcode(qr, DECISION_BLOCK, REASON_LISTED,
+	names[0] = qr->q.qname;
+	switch (decide(qr, names, 1)) {
+	case RULES_BLOCK:
+		finish_rcode(qr, DECISION_BLOCK, qr->verdict.reason,
 			     DNS_RCODE_NXDOMAIN);
 		query_free(qr);
 		return;
+	case RULES_UNDECIDED:
+		exe_unknown_detail(qr);
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
+			     DNS_RCODE_SERVFAIL);
+		query_free(qr);
+		return;
+	case RULES_ALLOW:
+		break;
 	}
 
 	n = cache_get(e->cache, &qr->q, cached, sizeof cached,

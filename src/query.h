@@ -49,15 +49,22 @@ enum query_state {
 enum query_decision {
 	DECISION_NONE,
 	DECISION_ALLOW,    /* answered as upstream (or the cache) said */
-	DECISION_BLOCK,    /* NXDOMAIN: listed */
+	DECISION_BLOCK,    /* NXDOMAIN: a list, a rule or the app's default */
 	DECISION_SERVFAIL, /* could not be answered or granted */
 	DECISION_REFUSED,  /* over a share (SERVFAIL), or a loop (REFUSED) */
 };
 
 enum query_reason {
 	REASON_NONE,
-	REASON_LISTED,            /* the qname is on a list */
+	REASON_LISTED,            /* the qname is on a list a rule applies */
 	REASON_CNAME_LISTED,      /* a name of the CNAME chain is */
+	REASON_RULE,              /* a rule naming the qname */
+	REASON_CNAME_RULE,        /* a rule naming a name of the chain */
+	REASON_DEFAULT,           /* no rule named it: the app's default */
+	REASON_ASK,               /* an ask rule: the app's default, until
+				     prompts exist */
+	REASON_EXE_UNKNOWN,       /* an exe= rule could decide, and the
+				     asker's exe is not known */
 	REASON_UPSTREAM_FAILED,   /* every upstream failed (detail says how) */
 	REASON_MALFORMED_ANSWER,  /* upstream's answer could not be read */
 	REASON_SET_FULL,          /* the allow set is full */
@@ -70,12 +77,18 @@ enum query_reason {
 	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
 };
 
+/* Pointers into the policy the query holds, valid while it is live. */
 struct query_verdict {
 	enum query_decision decision;
 	enum query_reason reason;
-	const char *list;  /* REASON_*LISTED: the list, owned by the policy */
+	const struct rule *rule; /* the rule or default that decided; NULL:
+				    none (or not the policy's decision) */
+	const struct rule *default_rule; /* REASON_ASK: the default it
+					    stood for (NULL: built in) */
+	const char *list;  /* a list= rule decided: the list's name */
 	const char *entry; /* the listed domain that matched */
-	const char *cname; /* REASON_CNAME_LISTED: the chain's name */
+	const char *cname; /* the chain's name that matched, if not the
+			      qname */
 };
 
 const char *query_decision_name(enum query_decision d);

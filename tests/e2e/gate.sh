@@ -83,7 +83,7 @@ status=$(as_app "$APP_A" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 \
 check "a listed name (subdomain of ads.test) gets NXDOMAIN" \
 	[ "$status" = NXDOMAIN ]
 check "the block is logged with its list and rule" \
-	logged "qname=tracker.ads.test " "decision=block list=$E2E_TMP/block.txt rule=ads.test"
+	logged "qname=tracker.ads.test " "decision=block reason=listed list=block entry=ads.test rule=$E2E_TMP/dnsgate.conf:"
 out=$(connect "$APP_A" 198.51.100.12)
 check "the blocked name's real address stays closed ($out)" rejected "$out"
 if in_client nft list set inet dnsgate allow4 | grep -q 198.51.100.12; then
@@ -97,7 +97,7 @@ fi
 resolve "$APP_A" sneaky.app.test A @192.0.2.2
 check "a CNAME into a listed domain is blocked" [ -z "$ANSWER" ]
 check "the CNAME block is logged with the chain name" \
-	logged "qname=sneaky.app.test " "decision=block cname=cdn.ads.test"
+	logged "qname=sneaky.app.test " "decision=block reason=cname-listed cname=cdn.ads.test list=block entry=ads.test"
 resolve "$APP_A" alias.app.test A @192.0.2.2
 out=$(connect "$APP_A" 198.51.100.13)
 check "an unlisted CNAME chain is followed and its address granted ($out)" \

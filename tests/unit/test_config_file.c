@@ -111,7 +111,7 @@ config_equal(const struct config *a, const struct config *b)
 
 	if (a->listen_port != b->listen_port ||
 	    a->n_upstreams != b->n_upstreams ||
-	    a->n_blocklists != b->n_blocklists ||
+	    a->n_lists != b->n_lists ||
 	    a->n_exempt != b->n_exempt ||
 	    a->grant_ttl_min != b->grant_ttl_min ||
 	    a->grant_ttl_max != b->grant_ttl_max ||
@@ -133,8 +133,8 @@ config_equal(const struct config *a, const struct config *b)
 	for (i = 0; i < a->n_upstreams; i++)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
 			return 0;
-	for (i = 0; i < a->n_blocklists; i++)
-		if (!str_equal(a->blocklists[i], b->blocklists[i]))
+	for (i = 0; i < a->n_lists; i++)
+		if (!str_equal(a->lists[i].path, b->lists[i].path))
 			return 0;
 	for (i = 0; i < a->n_exempt; i++)
 		if (!prefix_equal(&a->exempt[i], &b->exempt[i]))
@@ -148,7 +148,7 @@ check_defaults(const struct config *cfg)
 	CHECK_INT(cfg->listen_port, 5453);
 	CHECK_INT(cfg->n_upstreams, 0);
 	CHECK_STR(cfg->resolv_conf, "/etc/resolv.conf");
-	CHECK_INT(cfg->n_blocklists, 0);
+	CHECK_INT(cfg->n_lists, 0);
 	CHECK_INT(cfg->n_exempt, 0);
 	CHECK_INT(cfg->grant_ttl_min, 300);
 	CHECK_INT(cfg->grant_ttl_max, 86400);
@@ -231,10 +231,10 @@ test_every_key(void)
 		CHECK_STR(cfg->upstreams[1], "[2001:db8::1]:5353");
 	}
 	CHECK_STR(cfg->resolv_conf, "/run/resolv.conf");
-	CHECK_INT(cfg->n_blocklists, 2);
-	if (cfg->n_blocklists == 2) {
-		CHECK_STR(cfg->blocklists[0], "/etc/dnsgate/ads.txt");
-		CHECK_STR(cfg->blocklists[1], "/etc/dnsgate/malware.txt");
+	CHECK_INT(cfg->n_lists, 2);
+	if (cfg->n_lists == 2) {
+		CHECK_STR(cfg->lists[0].path, "/etc/dnsgate/ads.txt");
+		CHECK_STR(cfg->lists[1].path, "/etc/dnsgate/malware.txt");
 	}
 	CHECK_INT(cfg->n_exempt, 2);
 	CHECK_INT(ip_prefix_parse("10.0.0.0/8", &p4, &reason), 0);
@@ -425,9 +425,9 @@ test_comments_and_whitespace(void)
 		return;
 	CHECK_INT(cfg->listen_port, 5400);
 	CHECK_INT(cfg->cache_size, 77);
-	CHECK_INT(cfg->n_blocklists, 1);
-	if (cfg->n_blocklists == 1)
-		CHECK_STR(cfg->blocklists[0], "/lists/a b.txt");
+	CHECK_INT(cfg->n_lists, 1);
+	if (cfg->n_lists == 1)
+		CHECK_STR(cfg->lists[0].path, "/lists/a b.txt");
 	CHECK_STR(cfg->log_file, "/var/log/x.log");
 	CHECK_INT(cfg->upstream_tries, 4);
 	config_free(cfg);
@@ -462,9 +462,9 @@ test_crlf(void)
 	CHECK_INT(cfg->n_upstreams, 1);
 	if (cfg->n_upstreams == 1)
 		CHECK_STR(cfg->upstreams[0], "192.0.2.1:5353");
-	CHECK_INT(cfg->n_blocklists, 1);
-	if (cfg->n_blocklists == 1)
-		CHECK_STR(cfg->blocklists[0], "/x/list.txt");
+	CHECK_INT(cfg->n_lists, 1);
+	if (cfg->n_lists == 1)
+		CHECK_STR(cfg->lists[0].path, "/x/list.txt");
 	CHECK(!cfg->log_queries);
 	CHECK_STR(cfg->log_file, "/tmp/l.log");
 	CHECK_INT(cfg->n_exempt, 1);
@@ -515,10 +515,10 @@ test_repeated_keys(void)
 		CHECK_STR(cfg->upstreams[1], "192.0.2.2");
 		CHECK_STR(cfg->upstreams[2], "192.0.2.3");
 	}
-	CHECK_INT(cfg->n_blocklists, 2);
-	if (cfg->n_blocklists == 2) {
-		CHECK_STR(cfg->blocklists[0], "/1");
-		CHECK_STR(cfg->blocklists[1], "/2");
+	CHECK_INT(cfg->n_lists, 2);
+	if (cfg->n_lists == 2) {
+		CHECK_STR(cfg->lists[0].path, "/1");
+		CHECK_STR(cfg->lists[1].path, "/2");
 	}
 	CHECK_INT(cfg->n_exempt, 3);
 	if (cfg->n_exempt == 3) {
@@ -749,9 +749,9 @@ test_load(void)
 	if (cfg != NULL) {
 		CHECK_INT(cfg->listen_port, 5405);
 		CHECK_INT(cfg->n_upstreams, 1);
-		CHECK_INT(cfg->n_blocklists, 1);
-		if (cfg->n_blocklists == 1)
-			CHECK_STR(cfg->blocklists[0], "/abs/list.txt");
+		CHECK_INT(cfg->n_lists, 1);
+		if (cfg->n_lists == 1)
+			CHECK_STR(cfg->lists[0].path, "/abs/list.txt");
 		CHECK_INT(cfg->grant_ttl_max, 86400); /* a default */
 		config_free(cfg);
 	}
@@ -840,15 +840,15 @@ test_load_relative_paths(void)
 	cfg = config_load(path, err, sizeof err);
 	CHECK(cfg != NULL);
 	if (cfg != NULL) {
-		CHECK_INT(cfg->n_blocklists, 3);
-		if (cfg->n_blocklists == 3) {
+		CHECK_INT(cfg->n_lists, 3);
+		if (cfg->n_lists == 3) {
 			snprintf(expected, sizeof expected, "%s/rel-list.txt",
 				 dir);
-			CHECK_STR(cfg->blocklists[0], expected);
-			CHECK_STR(cfg->blocklists[1], "/abs/list.txt");
+			CHECK_STR(cfg->lists[0].path, expected);
+			CHECK_STR(cfg->lists[1].path, "/abs/list.txt");
 			snprintf(expected, sizeof expected, "%s/sub/other.txt",
 				 dir);
-			CHECK_STR(cfg->blocklists[2], expected);
+			CHECK_STR(cfg->lists[2].path, expected);
 		}
 		snprintf(expected, sizeof expected, "%s/dnsgate.log", dir);
 		CHECK_STR(cfg->log_file, expected);
@@ -867,8 +867,8 @@ test_load_relative_paths(void)
 
 	/* config_parse has no directory: names are kept as written. */
 	cfg = parse("blocklist rel.txt\n");
-	CHECK(cfg != NULL && cfg->n_blocklists == 1 &&
-	      strcmp(cfg->blocklists[0], "rel.txt") == 0);
+	CHECK(cfg != NULL && cfg->n_lists == 1 &&
+	      strcmp(cfg->lists[0].path, "rel.txt") == 0);
 	config_free(cfg);
 }
 

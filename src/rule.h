@@ -1,0 +1,95 @@
+/* rule.h - one rule as a value, and the book of every rule the daemon
+ * read: which apps, which destinations, what to do, until when, and
+ * where it was written (file:line), so a decision can name it.
+ * rules_file.h fills a book from files; rules.h indexes it and decides.
+ * The precedence the engine applies is in rules.h and dnsgate.rules(5). */
+#ifndef DNSGATE_RULE_H
+#define DNSGATE_RULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/addr.h"
+
+enum rule_action {
+	RULE_ALLOW,
+	RULE_BLOCK,
+	RULE_ASK, /* recorded; until prompts exist, the app's default */
+};
+
+/* Which apps, from the least specific to the most (rules.h). */
+enum rule_app {
+	RULE_APP_ANY,      /* every app */
+	RULE_APP_UID,      /* uid=1000: the asking socket's user */
+	RULE_APP_EXE_GLOB, /* exe=/opt/tool/bin/ followed by a '*': fnmatch(3),
+			      and '*' crosses '/' */
+	RULE_APP_EXE,      /* exe=/usr/bin/curl */
+	RULE_APP_CGROUP,   /* cgroup=/system.slice/x.service: it and below */
+	RULE_APP_UNIT,     /* unit=backup.service, getty@.service */
+	RULE_APP_SNAP,     /* snap=firefox, snap=lxd.daemon */
+	RULE_APP_FLATPAK,  /* flatpak=org.mozilla.firefox */
+	RULE_APP_ID,       /* app-id=org.gnome.Evince: desktop or Flatpak */
+	RULE_APP_KEY,      /* app=flatpak:org.mozilla.firefox */
+};
+#define RULE_APP_KINDS (RULE_APP_KEY + 1)
+
+/* Which destinations, from the least specific to the most. */
+enum rule_dest {
+	RULE_DEST_ANY,      /* name=*: every name */
+	RULE_DEST_LIST,     /* list=NAME: a name on that list */
+	RULE_DEST_DOMAIN,   /* domain=example.com: it and its subdomains */
+	RULE_DEST_WILDCARD, /* wildcard=ads*.example.com */
+	RULE_DEST_NAME,     /* name=www.example.com: that name alone */
+	RULE_DEST_NET,      /* net=203.0.113.0/24: a standing grant, no
+			       name involved (allow only) */
+};
+
+struct rule {
+	enum rule_action action;
+	bool is_default;     /* "default ACTION [APP]": no destination */
+	enum rule_app app;
+	char *app_value;     /* as written (lower-cased where case does not
+				count); NULL for any */
+	uint32_t uid;        /* RULE_APP_UID */
+	enum rule_dest dest;
+	char *dest_value;    /* the name, domain, pattern or list name,
+				lower case; NULL for any and net */
+	size_t list;         /* RULE_DEST_LIST: index of the list in the
+				policy's lists */
+	struct ip_prefix net; /* RULE_DEST_NET */
+	int64_t until;       /* expires then (Unix seconds); 0: never */
+	const char *file;    /* where it was written, owned by the book */
+	unsigned line;       /* 0: made by the config ("blocklist PATH") */
+	size_t order;        /* its place in the book */
+};
+
+/* Every rule read, in reading order. The book owns the rules, their
+ * strings and the file names. */
+struct rule_book {
+	struct rule *rules;
+	size_t n;
+	char **files;
+	size_t n_files;
+};
+
+void rule_book_init(struct rule_book *b);
+void rule_book_free(struct rule_book *b);
+
+/* Appends a copy of r (its strings copied) with file as its origin (the
+ * book keeps one copy of each file name). Returns the book's rule. */
+struct rule *rule_book_add(struct rule_book *b, const struct rule *r,
+			   const char *file);
+
+const char *rule_action_name(enum rule_action a);  /* "allow" ... */
+const char *rule_app_name(enum rule_app k);        /* "app", "exe" ... */
+const char *rule_dest_name(enum rule_dest d);      /* "name", "net" ... */
+
+/* The rule as a person reads it, in the rules file's own syntax:
+ * "block app=flatpak:org.mozilla.firefox domain=example.com". */
+const char *rule_format(const struct rule *r, char *buf, size_t len);
+
+/* "file:line", or "file (blocklist)" for one the config made. */
+const char *rule_origin(const struct rule *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,897 @@
+/* rules.c - the rule book indexed by app and destination, and the
+ * decision. Rules are grouped by the app they name (one group per kind
+ * and value); a query finds its groups once (rules_asker_new), then for
+ * each name probes two hash maps keyed by (group, name): exact names,
+ * and domains by every suffix of the name. Wildcards and lists are
+ * walked per group. Nothing here allocates per name. */
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lists/matcher.h"
+#include "lists/name_table.h"
+#include "src/app_identity.h"
+#include "src/rules.h"
+#include "src/xmalloc.h"
+
+#define NO_RULE UINT32_MAX
+#define GROUP_ANY 0
+/* Every exe= rule, also in a group of its own: what an asker whose exe
+ * is not known is compared with. */
+#define GROUP_EXE_ALL 1
+#define MAX_LABELS 128
+
+struct vec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void
+vec_push(struct vec *x, uint32_t value)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 4;
+		x->v = xreallocarray(x->v, x->cap, sizeof *x->v);
+	}
+	x->v[x->n++] = value;
+}
+
+struct group {
+	enum rule_app kind;
+	const char *value; /* the app as rules name it (a glob's pattern) */
+	char *owned;       /* value, when the index made it (a uid) */
+	struct vec wildcards, lists, any, nets, defaults;
+};
+
+struct slot {
+	const char *key; /* NULL: empty */
+	uint32_t len;
+	uint32_t hash;
+	uint32_t group; /* the group, or for group maps the kind */
+	uint32_t value; /* a group index, or the first rule of a chain */
+};
+
+struct map {
+	struct slot *slots;
+	size_t mask, n;
+};
+
+struct rules {
+	const struct rule_book *book;
+	const struct matcher *const *lists;
+	size_t n_lists;
+	struct group *groups;
+	size_t n_groups;
+	struct map by_app[RULE_APP_KINDS]; /* value -> group */
+	struct vec globs;                  /* groups of exe globs */
+	struct map names, domains;         /* (group, name) -> chain */
+	uint32_t *next;     /* per rule and chain: the next rule of it */
+	uint32_t *next_exe; /* the same, for the chains of GROUP_EXE_ALL */
+	uint64_t *app_score; /* per rule: its app's rank, shifted */
+	bool have_exe, have_nets;
+};
+
+struct rules_asker {
+	size_t n;
+	bool exe_unknown;
+	uint32_t groups[];
+};
+
+/* --- the maps ------------------------------------------------------------ */
+
+static uint32_t
+mix(uint32_t h, uint32_t group)
+{
+	uint64_t x = ((uint64_t)h << 32 | group) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (uint32_t)(x >> 32) ^ (uint32_t)x;
+}
+
+static void map_grow(struct map *m);
+
+static struct slot *
+map_find(const struct map *m, uint32_t group, const char *key, size_t len,
+	 uint32_t hash)
+{
+	size_t i;
+
+	if (m->n == 0)
+		return NULL;
+	for (i = mix(hash, group) & m->mask;; i = (i + 1) & m->mask) {
+		struct slot *s = &m->slots[i];
+
+		if (s->key == NULL)
+			return NULL;
+		if (s->hash == hash && s->group == group && s->len == len &&
+		    memcmp(s->key, key, len) == 0)
+			return s;
+	}
+}
+
+/* The slot of (group, key), new (value NO_RULE) when it was not there.
+ * key is borrowed: it must outlive the map. */
+static struct slot *
+map_put(struct map *m, uint32_t group, const char *key, size_t len,
+	uint32_t hash)
+{
+	struct slot *s = map_find(m, group, key, len, hash);
+	size_t i;
+
+	if (s != NULL)
+		return s;
+	if ((m->n + 1) * 2 > m->mask + 1)
+		map_grow(m);
+	for (i = mix(hash, group) & m->mask; m->slots[i].key != NULL;
+	     i = (i + 1) & m->mask)
+		;
+	s = &m->slots[i];
+	s->key = key;
+	s->len = (uint32_t)len;
+	s->hash = hash;
+	s->group = group;
+	s->value = NO_RULE;
+	m->n++;
+	return s;
+}
+
+static void
+map_grow(struct map *m)
+{
+	size_t old = m->slots ? m->mask + 1 : 0, cap = old ? old * 2 : 16, i;
+	struct slot *slots = xcalloc(cap, sizeof *slots);
+
+	for (i = 0; i < old; i++) {
+		struct slot *s = &m->slots[i];
+		size_t j;
+
+		if (s->key == NULL)
+			continue;
+		for (j = mix(s->hash, s->group) & (cap - 1);
+		     slots[j].key != NULL; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = *s;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->mask = cap - 1;
+}
+
+static uint32_t
+hash_of(const char *s, size_t len)
+{
+	return name_table_hash(s, len);
+}
+
+/* --- building ------------------------------------------------------------ */
+
+static size_t
+literal_chars(const char *pattern)
+{
+	size_t n = 0;
+
+	for (; *pattern != '\0'; pattern++)
+		n += strchr("*?[]", *pattern) == NULL;
+	return n;
+}
+
+/* The app's place in the precedence, most specific highest. */
+static unsigned
+app_tier(enum rule_app k)
+{
+	switch (k) {
+	case RULE_APP_KEY:
+		return 7;
+	case RULE_APP_ID:
+	case RULE_APP_FLATPAK:
+	case RULE_APP_SNAP:
+		return 6;
+	case RULE_APP_UNIT:
+		return 5;
+	case RULE_APP_CGROUP:
+		return 4;
+	case RULE_APP_EXE:
+		return 3;
+	case RULE_APP_EXE_GLOB:
+		return 2;
+	case RULE_APP_UID:
+		return 1;
+	case RULE_APP_ANY:
+		return 0;
+	}
+	return 0;
+}
+
+static uint64_t
+cap12(size_t v)
+{
+	return v > 4095 ? 4095 : v;
+}
+
+/* Bits 60-63 the app's tier, 48-59 its length within the tier; the
+ * destination's fill 32-47 (dest_score), the action 30-31. */
+static uint64_t
+score_app(const struct rule *r)
+{
+	size_t sub = 0;
+
+	if (r->app == RULE_APP_CGROUP)
+		sub = strlen(r->app_value);
+	else if (r->app == RULE_APP_EXE_GLOB)
+		sub = literal_chars(r->app_value);
+	return (uint64_t)app_tier(r->app) << 60 | cap12(sub) << 48;
+}
+
+static uint64_t
+score_dest(enum rule_dest d, size_t sub)
+{
+	unsigned tier = d == RULE_DEST_NAME       ? 4
+			: d == RULE_DEST_WILDCARD ? 3
+			: d == RULE_DEST_DOMAIN   ? 2
+			: d == RULE_DEST_LIST     ? 1
+						  : 0;
+
+	return (uint64_t)tier << 44 | cap12(sub) << 32;
+}
+
+static uint64_t
+score_action(enum rule_action a)
+{
+	return (uint64_t)(a == RULE_BLOCK ? 2 : a == RULE_ASK ? 1 : 0) << 30;
+}
+
+static uint32_t
+group_for(struct rules *r, const struct rule *rule)
+{
+	char uid[16];
+	const char *key = rule->app_value;
+	char *owned = NULL;
+	struct slot *s;
+	struct group *g;
+	size_t len;
+
+	if (rule->app == RULE_APP_ANY)
+		return GROUP_ANY;
+	if (rule->app == RULE_APP_UID) {
+		/* The number, whether the file gave it or a user name. */
+		snprintf(uid, sizeof uid, "%u", rule->uid);
+		key = uid;
+	}
+	len = strlen(key);
+	s = map_find(&r->by_app[rule->app], rule->app, key, len,
+		     hash_of(key, len));
+	if (s != NULL)
+		return s->value;
+	if (key == uid)
+		key = owned = xstrdup(uid);
+	s = map_put(&r->by_app[rule->app], rule->app, key, len,
+		    hash_of(key, len));
+	r->groups = xreallocarray(r->groups, r->n_groups + 1,
+				  sizeof *r->groups);
+	g = &r->groups[r->n_groups];
+	memset(g, 0, sizeof *g);
+	g->kind = rule->app;
+	g->value = key;
+	g->owned = owned;
+	s->value = (uint32_t)r->n_groups++;
+	if (rule->app == RULE_APP_EXE_GLOB)
+		vec_push(&r->globs, s->value);
+	return s->value;
+}
+
+static void
+chain(struct rules *r, struct map *m, uint32_t group, const char *key,
+      uint32_t rule, uint32_t *next)
+{
+	size_t len = strlen(key);
+	struct slot *s = map_put(m, group, key, len, hash_of(key, len));
+
+	/* Kept in book order: the head is the first rule read. */
+	next[rule] = NO_RULE;
+	if (s->value == NO_RULE) {
+		s->value = rule;
+		return;
+	}
+	{
+		uint32_t i = s->value;
+
+		while (next[i] != NO_RULE)
+			i = next[i];
+		next[i] = rule;
+	}
+}
+
+static void
+index_rule(struct rules *r, uint32_t g, uint32_t i, uint32_t *next)
+{
+	const struct rule *rule = &r->book->rules[i];
+	struct group *grp = &r->groups[g];
+
+	if (rule->is_default) {
+		vec_push(&grp->defaults, i);
+		return;
+	}
+	switch (rule->dest) {
+	case RULE_DEST_NAME:
+		chain(r, &r->names, g, rule->dest_value, i, next);
+		break;
+	case RULE_DEST_DOMAIN:
+		chain(r, &r->domains, g, rule->dest_value, i, next);
+		break;
+	case RULE_DEST_WILDCARD:
+		vec_push(&grp->wildcards, i);
+		break;
+	case RULE_DEST_LIST:
+		vec_push(&grp->lists, i);
+		break;
+	case RULE_DEST_ANY:
+		vec_push(&grp->any, i);
+		break;
+	case RULE_DEST_NET:
+		vec_push(&grp->nets, i);
+		r->have_nets = true;
+		break;
+	}
+}
+
+struct rules *
+rules_new(const struct rule_book *book, const struct matcher *const *lists,
+	  size_t n_lists)
+{
+	struct rules *r = xcalloc(1, sizeof *r);
+	size_t i;
+
+	r->book = book;
+	r->lists = lists;
+	r->n_lists = n_lists;
+	r->groups = xcalloc(2, sizeof *r->groups);
+	r->groups[GROUP_ANY].kind = RULE_APP_ANY;
+	r->groups[GROUP_EXE_ALL].kind = RULE_APP_EXE;
+	r->n_groups = 2;
+	r->next = xcalloc(book->n ? book->n : 1, sizeof *r->next);
+	r->next_exe = xcalloc(book->n ? book->n : 1, sizeof *r->next_exe);
+	r->app_score = xcalloc(book->n ? book->n : 1, sizeof *r->app_score);
+	for (i = 0; i < book->n; i++) {
+		const struct rule *rule = &book->rules[i];
+		uint32_t g = group_for(r, rule);
+
+		r->app_score[i] = score_app(rule);
+		index_rule(r, g, (uint32_t)i, r->next);
+		if (rule->app == RULE_APP_EXE ||
+		    rule->app == RULE_APP_EXE_GLOB) {
+			r->have_exe = true;
+			index_rule(r, GROUP_EXE_ALL, (uint32_t)i, r->next_exe);
+		}
+	}
+	return r;
+}
+
+static void
+group_free(struct group *g)
+{
+	free(g->wildcards.v);
+	free(g->lists.v);
+	free(g->any.v);
+	free(g->nets.v);
+	free(g->defaults.v);
+}
+
+void
+rules_free(struct rules *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n_groups; i++) {
+		group_free(&r->groups[i]);
+		free(r->groups[i].owned);
+	}
+	free(r->groups);
+	for (i = 0; i < RULE_APP_KINDS; i++)
+		free(r->by_app[i].slots);
+	free(r->names.slots);
+	free(r->domains.slots);
+	free(r->globs.v);
+	free(r->next);
+	free(r->next_exe);
+	free(r->app_score);
+	free(r);
+}
+
+/* --- the asker ------------------------------------------------------------ */
+
+struct asker_build {
+	uint32_t *g;
+	size_t n, cap;
+};
+
+static void
+add_group(struct asker_build *b, uint32_t g)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->g[i] == g)
+			return;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->g = xreallocarray(b->g, b->cap, sizeof *b->g);
+	}
+	b->g[b->n++] = g;
+}
+
+static void
+probe(const struct rules *r, struct asker_build *b, enum rule_app kind,
+      const char *value, size_t len)
+{
+	const struct map *m = &r->by_app[kind];
+	const struct slot *s;
+
+	if (m->n == 0 || len == 0)
+		return;
+	s = map_find(m, kind, value, len, hash_of(value, len));
+	if (s != NULL)
+		add_group(b, s->value);
+}
+
+static void
+probe_str(const struct rules *r, struct asker_build *b, enum rule_app kind,
+	  const char *value)
+{
+	probe(r, b, kind, value, strlen(value));
+}
+
+struct rules_asker *
+rules_asker_new(const struct rules *r, const struct app_identity *id,
+		int64_t uid)
+{
+	struct asker_build b = {NULL, 0, 0};
+	struct rules_asker *a;
+	size_t i;
+
+	add_group(&b, GROUP_ANY);
+	if (strcmp(id->key, "?") != 0)
+		probe_str(r, &b, RULE_APP_KEY, id->key);
+	if (id->app_id[0] != '\0' &&
+	    (id->kind == APP_KIND_DESKTOP || id->kind == APP_KIND_FLATPAK)) {
+		probe_str(r, &b, RULE_APP_ID, id->app_id);
+		if (id->kind == APP_KIND_FLATPAK)
+			probe_str(r, &b, RULE_APP_FLATPAK, id->app_id);
+	}
+	if (id->snap_name[0] != '\0') {
+		char both[2 * APP_IDENTITY_NAME_MAX];
+
+		probe_str(r, &b, RULE_APP_SNAP, id->snap_name);
+		snprintf(both, sizeof both, "%s.%s", id->snap_name,
+			 id->snap_app);
+		probe_str(r, &b, RULE_APP_SNAP, both);
+	}
+	probe_str(r, &b, RULE_APP_UNIT, id->unit);
+	probe_str(r, &b, RULE_APP_UNIT, id->unit_exact);
+	probe_str(r, &b, RULE_APP_UNIT, id->unit_template);
+	if (id->cgroup[0] == '/' && r->by_app[RULE_APP_CGROUP].n > 0) {
+		size_t len = strlen(id->cgroup);
+
+		probe(r, &b, RULE_APP_CGROUP, "/", 1);
+		for (i = 1; i <= len; i++)
+			if (i == len || id->cgroup[i] == '/')
+				probe(r, &b, RULE_APP_CGROUP, id->cgroup, i);
+	}
+	if (id->exe[0] != '\0') {
+		probe_str(r, &b, RULE_APP_EXE, id->exe);
+		for (i = 0; i < r->globs.n; i++) {
+			uint32_t g = r->globs.v[i];
+
+			if (fnmatch(r->groups[g].value, id->exe, 0) == 0)
+				add_group(&b, g);
+		}
+	}
+	if (uid >= 0 && r->by_app[RULE_APP_UID].n > 0) {
+		char u[24];
+
+		snprintf(u, sizeof u, "%lld", (long long)uid);
+		probe_str(r, &b, RULE_APP_UID, u);
+	}
+	a = xmalloc(sizeof *a + b.n * sizeof a->groups[0]);
+	a->n = b.n;
+	a->exe_unknown = id->exe[0] == '\0';
+	memcpy(a->groups, b.g, b.n * sizeof a->groups[0]);
+	free(b.g);
+	return a;
+}
+
+void
+rules_asker_free(struct rules_asker *a)
+{
+	free(a);
+}
+
+bool
+rules_asker_exe_unknown(const struct rules_asker *a)
+{
+	return a->exe_unknown;
+}
+
+/* --- deciding ------------------------------------------------------------- */
+
+struct cand {
+	uint64_t score;
+	const struct rule *rule;
+	const char *name;
+	const char *entry;
+};
+
+/* What one pass over the groups collects. */
+struct pass {
+	const struct rules *r;
+	int64_t now;
+	struct cand best;      /* the best live match; rule NULL: none */
+	struct cand best_exe;  /* GROUP_EXE_ALL pass: best of another action */
+	bool collect;          /* every match goes to all[] too */
+	struct cand *all;
+	size_t n_all, cap_all;
+};
+
+static bool
+live(const struct rule *rule, int64_t now)
+{
+	return rule->until == 0 || rule->until > now;
+}
+
+static bool
+outranks(const struct cand *a, const struct cand *b)
+{
+	if (b->rule == NULL)
+		return a->rule != NULL;
+	if (a->score != b->score)
+		return a->score > b->score;
+	return a->rule->order < b->rule->order;
+}
+
+static void
+collect(struct pass *p, const struct cand *c)
+{
+	if (p->n_all == p->cap_all) {
+		p->cap_all = p->cap_all ? p->cap_all * 2 : 16;
+		p->all = xreallocarray(p->all, p->cap_all, sizeof *p->all);
+	}
+	p->all[p->n_all++] = *c;
+}
+
+static void
+consider(struct pass *p, uint32_t ri, uint64_t dest, const char *name,
+	 const char *entry)
+{
+	const struct rule *rule = &p->r->book->rules[ri];
+	struct cand c;
+
+	c.score = p->r->app_score[ri] | dest | score_action(rule->action);
+	c.rule = rule;
+	c.name = name;
+	c.entry = entry;
+	if (p->collect)
+		collect(p, &c);
+	if (live(rule, p->now) && outranks(&c, &p->best))
+		p->best = c;
+}
+
+/* The name lower-cased, without a trailing dot, and where each of its
+ * suffixes starts with the hash of each. Returns the length, or 0 for a
+ * name that matches nothing (empty, too long). */
+struct split_name {
+	char text[256];
+	size_t len;
+	size_t n;
+	size_t at[MAX_LABELS];
+	uint32_t hash[MAX_LABELS];
+};
+
+static size_t
+split(const char *name, struct split_name *s)
+{
+	size_t len = strlen(name), i;
+	uint64_t h = NAME_TABLE_HASH_START;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	s->n = 0;
+	s->len = 0;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char ch = name[i];
+
+		s->text[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+	}
+	s->text[len] = '\0';
+	s->len = len;
+	/* From the last byte towards the first, as name_table hashes. */
+	for (i = len; i-- > 0;) {
+		h = name_table_hash_step(h, (unsigned char)s->text[i]);
+		if ((i == 0 || s->text[i - 1] == '.') && s->n < MAX_LABELS) {
+			s->at[s->n] = i;
+			s->hash[s->n] = name_table_hash_fold(h);
+			s->n++;
+		}
+	}
+	return len;
+}
+
+static void
+walk_chain(struct pass *p, const struct slot *s, const uint32_t *next,
+	   uint64_t dest, const char *name)
+{
+	uint32_t i;
+
+	for (i = s->value; i != NO_RULE; i = next[i])
+		consider(p, i, dest, name, NULL);
+}
+
+/* Every rule of group g naming name (whose split is sn). */
+static void
+match_group(struct pass *p, uint32_t g, const struct split_name *sn,
+	    const char *name, const uint32_t *next)
+{
+	const struct rules *r = p->r;
+	const struct group *grp = &r->groups[g];
+	const struct slot *s;
+	size_t i;
+
+	if (sn->len > 0) {
+		/* The whole name is the last suffix found. */
+		s = map_find(&r->names, g, sn->text, sn->len,
+			     sn->hash[sn->n - 1]);
+		if (s != NULL)
+			walk_chain(p, s, next, score_dest(RULE_DEST_NAME, 0),
+				   name);
+		for (i = 0; r->domains.n > 0 && i < sn->n; i++) {
+			size_t off = sn->at[i];
+
+			s = map_find(&r->domains, g, sn->text + off,
+				     sn->len - off, sn->hash[i]);
+			if (s != NULL)
+				walk_chain(p, s, next,
+					   score_dest(RULE_DEST_DOMAIN,
+						      sn->len - off),
+					   name);
+		}
+		for (i = 0; i < grp->wildcards.n; i++) {
+			uint32_t ri = grp->wildcards.v[i];
+			const char *pat = r->book->rules[ri].dest_value;
+
+			if (fnmatch(pat, sn->text, 0) == 0)
+				consider(p, ri,
+					 score_dest(RULE_DEST_WILDCARD,
+						    literal_chars(pat)),
+					 name, NULL);
+		}
+		for (i = 0; i < grp->lists.n; i++) {
+			uint32_t ri = grp->lists.v[i];
+			size_t li = r->book->rules[ri].list;
+			const char *entry =
+			    li < r->n_lists && r->lists[li] != NULL
+				? matcher_match(r->lists[li], sn->text)
+				: NULL;
+
+			if (entry != NULL)
+				consider(p, ri,
+					 score_dest(RULE_DEST_LIST,
+						    strlen(entry)),
+					 name, entry);
+		}
+	}
+	for (i = 0; i < grp->any.n; i++)
+		consider(p, grp->any.v[i], score_dest(RULE_DEST_ANY, 0), name,
+			 NULL);
+}
+
+/* The app's default: the best live default of its groups. */
+static void
+pick_default(struct pass *p, const struct rules_asker *a, struct cand *d)
+{
+	size_t i, j;
+
+	d->rule = NULL;
+	for (i = 0; i < a->n; i++) {
+		const struct group *grp = &p->r->groups[a->groups[i]];
+
+		for (j = 0; j < grp->defaults.n; j++) {
+			uint32_t ri = grp->defaults.v[j];
+			const struct rule *rule = &p->r->book->rules[ri];
+			struct cand c;
+
+			c.score = p->r->app_score[ri] |
+				  score_action(rule->action);
+			c.rule = rule;
+			c.name = NULL;
+			c.entry = NULL;
+			if (p->collect)
+				collect(p, &c);
+			if (rule->action == RULE_ASK || !live(rule, p->now))
+				continue;
+			if (outranks(&c, d))
+				*d = c;
+		}
+	}
+}
+
+static enum rules_outcome
+outcome_of(enum rule_action a)
+{
+	return a == RULE_BLOCK ? RULES_BLOCK : RULES_ALLOW;
+}
+
+/* Whether some exe= rule or default, were the exe known, could outrank
+ * what decided (*won; is_default when no rule named a name) with
+ * another outcome. */
+static bool
+exe_could_change(const struct rules *r, const struct split_name *sns,
+		 const char *const *names, size_t n, int64_t now,
+		 const struct cand *won, enum rules_outcome got,
+		 enum rules_outcome dflt)
+{
+	const struct group *grp = &r->groups[GROUP_EXE_ALL];
+	struct pass p;
+	bool could = false;
+	size_t i;
+
+	/* Every exe rule naming one of the names, whatever its exe. */
+	memset(&p, 0, sizeof p);
+	p.r = r;
+	p.now = now;
+	p.collect = true;
+	for (i = 0; i < n; i++)
+		match_group(&p, GROUP_EXE_ALL, &sns[i], names[i], r->next_exe);
+	for (i = 0; i < p.n_all && !could; i++) {
+		const struct cand *c = &p.all[i];
+		enum rules_outcome o = c->rule->action == RULE_ASK
+					   ? dflt
+					   : outcome_of(c->rule->action);
+
+		could = live(c->rule, now) && outranks(c, won) && o != got;
+	}
+	free(p.all);
+	/* No rule named a name: an exe default could outrank the one
+	 * that decided. */
+	for (i = 0; !could && (won->rule == NULL || won->rule->is_default) &&
+		    i < grp->defaults.n;
+	     i++) {
+		const struct rule *rule = &r->book->rules[grp->defaults.v[i]];
+		struct cand c;
+
+		if (rule->action == RULE_ASK || !live(rule, now))
+			continue;
+		c.score = r->app_score[grp->defaults.v[i]] |
+			  score_action(rule->action);
+		c.rule = rule;
+		could = outranks(&c, won) && outcome_of(rule->action) != got;
+	}
+	return could;
+}
+
+static enum rules_outcome
+decide(const struct rules *r, const struct rules_asker *a,
+       const char *const *names, size_t n, int64_t now, struct pass *p,
+       struct rules_verdict *v)
+{
+	struct split_name sns[8];
+	struct split_name *sn = n <= 8 ? sns : xcalloc(n, sizeof *sn);
+	struct cand d = {0, NULL, NULL, NULL}, won;
+	enum rules_outcome dflt;
+	size_t i, j;
+
+	memset(v, 0, sizeof *v);
+	p->r = r;
+	p->now = now;
+	p->best.rule = NULL;
+	for (i = 0; i < n; i++)
+		split(names[i], &sn[i]);
+	for (j = 0; j < a->n; j++)
+		for (i = 0; i < n; i++)
+			match_group(p, a->groups[j], &sn[i], names[i],
+				    r->next);
+	pick_default(p, a, &d);
+	dflt = d.rule != NULL ? outcome_of(d.rule->action) : RULES_ALLOW;
+	v->default_rule = d.rule;
+	if (p->best.rule != NULL) {
+		won = p->best;
+		v->rule = won.rule;
+		v->name = won.name;
+		v->entry = won.entry;
+		v->asked = won.rule->action == RULE_ASK;
+		v->outcome = v->asked ? dflt : outcome_of(won.rule->action);
+	} else {
+		won = d;
+		v->rule = d.rule;
+		v->outcome = dflt;
+	}
+	if (a->exe_unknown && r->have_exe &&
+	    exe_could_change(r, sn, names, n, now, &won, v->outcome, dflt))
+		v->outcome = RULES_UNDECIDED;
+	if (sn != sns)
+		free(sn);
+	return v->outcome;
+}
+
+enum rules_outcome
+rules_decide(const struct rules *r, const struct rules_asker *a,
+	     const char *const *names, size_t n, int64_t now,
+	     struct rules_verdict *v)
+{
+	struct pass p;
+
+	memset(&p, 0, sizeof p);
+	return decide(r, a, names, n, now, &p, v);
+}
+
+static int
+compare_cands(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	bool ad = a->rule->is_default, bd = b->rule->is_default;
+
+	if (ad != bd)
+		return ad ? 1 : -1; /* rules first, then defaults */
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->rule->order != b->rule->order)
+		return a->rule->order < b->rule->order ? -1 : 1;
+	return 0;
+}
+
+enum rules_outcome
+rules_explain(const struct rules *r, const struct rules_asker *a,
+	      const char *const *names, size_t n, int64_t now,
+	      rules_trail_fn *fn, void *arg, struct rules_verdict *v)
+{
+	struct pass p;
+	enum rules_outcome o;
+	size_t i;
+
+	memset(&p, 0, sizeof p);
+	p.collect = true;
+	o = decide(r, a, names, n, now, &p, v);
+	qsort(p.all, p.n_all, sizeof *p.all, compare_cands);
+	for (i = 0; i < p.n_all; i++) {
+		const struct cand *c = &p.all[i];
+
+		fn(arg, c->rule, c->name, c->entry, !live(c->rule, now),
+		   c->rule == v->rule && c->name == v->name);
+	}
+	free(p.all);
+	return o;
+}
+
+void
+rules_nets(const struct rules *r, const struct rules_asker *a, int64_t now,
+	   rules_net_fn *fn, void *arg)
+{
+	size_t i, j;
+
+	if (!r->have_nets)
+		return;
+	for (i = 0; i < a->n; i++) {
+		const struct group *grp = &r->groups[a->groups[i]];
+
+		for (j = 0; j < grp->nets.n; j++) {
+			const struct rule *rule =
+			    &r->book->rules[grp->nets.v[j]];
+			int64_t left;
+
+			if (!live(rule, now))
+				continue;
+			left = rule->until ? rule->until - now : 0;
+			fn(arg, rule,
+			   left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
+		}
+	}
+}
+
+bool
+rules_have_nets(const struct rules *r)
+{
+	return r->have_nets;
+}

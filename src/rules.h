@@ -1,0 +1,111 @@
+/* rules.h - the engine: a rule book indexed for the query path, and the
+ * one decision it gives for an app and the names of a query.
+ *
+ * Precedence (dnsgate.rules(5) has it with examples). Of the rules that
+ * name both the app and one of the names, the one that decides is
+ *   1. the one whose app is most specific, from the most:
+ *      app=KEY; app-id=, flatpak=, snap=; unit=; cgroup= (a longer path
+ *      before a shorter); exe=PATH; exe=GLOB (more literal characters
+ *      before fewer); uid=; any app;
+ *   2. then the one whose destination is most specific, from the most:
+ *      name=; wildcard= (more literal characters first); domain= (the
+ *      longer domain first); list= (the longer listed entry first);
+ *      name=*;
+ *   3. then block before ask before allow; then the one read first.
+ * A rule past its until= is gone. When no rule names the app and the
+ * name, the app's default decides: the default of its most specific app,
+ * block before allow, "default ask" skipped; with none, allow. An ask
+ * rule that decides stands for that default until prompts exist.
+ * The names of one query are its qname and every name of its answer's
+ * CNAME chain: the most specific match over all of them decides, so an
+ * app's own allow of the qname outranks a list that names its CDN.
+ *
+ * The exe is known only when the pid is. When it is not, exe= rules and
+ * defaults cannot be judged: the decision is what the other rules give
+ * when no exe rule could outrank it with another outcome, else
+ * RULES_UNDECIDED (never a guess). */
+#ifndef DNSGATE_RULES_H
+#define DNSGATE_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/rule.h"
+
+struct app_identity;
+struct matcher;
+
+/* The outcome for a query. */
+enum rules_outcome {
+	RULES_ALLOW,
+	RULES_BLOCK,
+	RULES_UNDECIDED, /* it depends on the exe, which is not known */
+};
+
+struct rules_verdict {
+	enum rules_outcome outcome;
+	/* The rule that decided: a rule naming a name, or the default
+	 * (rule->is_default). NULL: no rule, no default: allowed. */
+	const struct rule *rule;
+	bool asked;        /* rule is an ask rule, standing for default */
+	const struct rule *default_rule; /* asked: the default it stood for
+					    (NULL: the built-in allow) */
+	const char *name;  /* which of the names it matched */
+	const char *entry; /* list=: the listed entry that matched */
+};
+
+struct rules;
+
+/* Indexes book, which must outlive the index (rules point into it);
+ * lists are the matchers rules' list= indexes name, borrowed too (NULL
+ * entries match nothing). */
+struct rules *rules_new(const struct rule_book *book,
+			const struct matcher *const *lists, size_t n_lists);
+void rules_free(struct rules *r);
+
+/* Who asks, as the engine sees it: the groups of rules naming this app,
+ * found once per query and used for every name of it. The caller owns
+ * it; free with rules_asker_free. uid < 0: not known. exe comes from
+ * id->exe ("" when not known). */
+struct rules_asker;
+
+struct rules_asker *rules_asker_new(const struct rules *r,
+				    const struct app_identity *id,
+				    int64_t uid);
+void rules_asker_free(struct rules_asker *a);
+/* The asker's exe was not known. */
+bool rules_asker_exe_unknown(const struct rules_asker *a);
+
+/* Decides for names[0..n) (the qname first) at time now (Unix seconds).
+ * Returns v->outcome. Allocates nothing. */
+enum rules_outcome rules_decide(const struct rules *r,
+				const struct rules_asker *a,
+				const char *const *names, size_t n,
+				int64_t now, struct rules_verdict *v);
+
+/* Every rule that names the app and one of the names, and every default
+ * for the app, in the order of precedence; for each, fn is told whether
+ * it is past its until= and whether it is the one that decided. Then
+ * the verdict, as rules_decide gives it. */
+typedef void rules_trail_fn(void *arg, const struct rule *rule,
+			    const char *name, const char *entry, bool expired,
+			    bool decided);
+
+enum rules_outcome rules_explain(const struct rules *r,
+				 const struct rules_asker *a,
+				 const char *const *names, size_t n,
+				 int64_t now, rules_trail_fn *fn, void *arg,
+				 struct rules_verdict *v);
+
+/* The standing grants (net= rules) for a cgroup's identity, live at now:
+ * calls fn for each with the seconds it has left (0: no expiry). */
+typedef void rules_net_fn(void *arg, const struct rule *rule,
+			  uint32_t seconds_left);
+void rules_nets(const struct rules *r, const struct rules_asker *a,
+		int64_t now, rules_net_fn *fn, void *arg);
+
+/* Whether any rule has a net= destination. */
+bool rules_have_nets(const struct rules *r);
+
+#endif
