@@ -391,7 +391,12 @@ parse_options(int argc, char **argv, struct run_options *o)
 			break;
 		if (strcmp(argv[i], "--print-key") == 0) {
 			o->print_key = true;
-		} else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "--app") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dnsgatectl run: --app needs "
+				                "a NAME\n" RUN_USAGE);
+				return -1;
+			}
 			o->app = argv[++i];
 		} else if (strncmp(argv[i], "--app=", 6) == 0) {
 			o->app = argv[i] + 6;
