@@ -1,6 +1,7 @@
 /* dnsgatectl.c - looks at and clears the gate in the kernel, carries out
- * the configured fail-mode after dnsgated stopped, and asks the daemon
- * how it is doing. grants, rejected, remove-table and apply-fail-mode
+ * the configured fail-mode after dnsgated stopped, asks the daemon how
+ * it is doing, and starts a command in a cgroup of its own (run,
+ * src/run_scope.c). grants, rejected, remove-table and apply-fail-mode
  * talk netlink to nftables in the current network namespace, so they
  * work whether or not dnsgated is running (after a crash, too); status
  * asks dnsgated over its control socket. */
@@ -22,6 +23,7 @@
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
+#include "src/run_scope.h"
 
 static void
 usage(FILE *out)
@@ -40,6 +42,9 @@ usage(FILE *out)
 		"  apply-fail-mode  after dnsgated has stopped: remove the "
 		"table\n"
 		"                   in fail-mode open, leave it in closed\n"
+		"  run [--app NAME] [--print-key] -- CMD [ARGS...]\n"
+		"                   start CMD in a cgroup of its own, app key\n"
+		"                   app:NAME (default: CMD's name)\n"
 		"  -c FILE          the configuration apply-fail-mode and "
 		"status read\n"
 		"                   (default " CONFIG_DEFAULT_PATH ")\n");
@@ -270,6 +275,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "run") == 0)
+		return run_scope_command(argc - optind - 1, argv + optind + 1);
 	if (optind < argc && strcmp(argv[optind], "status") == 0) {
 		if (optind == argc - 1)
 			return status_command(config_path, config_given,
