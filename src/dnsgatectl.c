@@ -34,6 +34,16 @@ usage(FILE *out)
 		"socket\n"
 		"                   (-s, or the config's control-socket, or\n"
 		"                   " CONTROL_DEFAULT_PATH ")\n"
+		"  reload [--json]  re-read the config, the rules and the "
+		"lists;\n"
+		"                   a broken file changes nothing and is "
+		"named\n"
+		"  explain APP NAME [--json]\n"
+		"                   the rules and lists naming APP (a pid, a "
+		"cgroup\n"
+		"                   path or an app key) and NAME, in order, "
+		"and\n"
+		"                   which one decides\n"
 		"  grants           list the (app cgroup, address) grants in "
 		"force\n"
 		"  rejected         how many packets the gate has rejected\n"
@@ -191,14 +201,16 @@ cmd_apply_fail_mode(const char *config_path)
 	return 0;
 }
 
+/* Sends request to the daemon and prints its reply: as it came (json),
+ * or for people. */
 static int
-cmd_status(const char *socket_path, bool json)
+cmd_call(const char *socket_path, const char *request, bool json)
 {
 	static char reply[CONTROL_REPLY_MAX + 2];
-	char err[512], why[600];
+	char err[512], why[1200];
 
-	if (control_call(socket_path, "{\"command\": \"status\"}", reply,
-			 sizeof reply, 5000, err, sizeof err) < 0) {
+	if (control_call(socket_path, request, reply, sizeof reply, 30000, err,
+			 sizeof err) < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
 		return 1;
 	}
@@ -219,20 +231,21 @@ cmd_status(const char *socket_path, bool json)
 	return 0;
 }
 
-/* -s, else the control-socket of the config (given with -c, or the
- * default one when it is there), else the default socket. */
+/* Sends request to -s, else the control-socket of the config (given
+ * with -c, or the default one when it is there), else the default
+ * socket. */
 static int
-status_command(const char *config_path, bool config_given,
-	       const char *socket_path, bool json)
+call_command(const char *config_path, bool config_given,
+	     const char *socket_path, const char *request, bool json)
 {
 	struct config *cfg;
 	char err[512];
 	int rc;
 
 	if (socket_path != NULL)
-		return cmd_status(socket_path, json);
+		return cmd_call(socket_path, request, json);
 	if (!config_given && access(config_path, R_OK) != 0)
-		return cmd_status(CONTROL_DEFAULT_PATH, json);
+		return cmd_call(CONTROL_DEFAULT_PATH, request, json);
 	cfg = config_load(config_path, err, sizeof err);
 	if (cfg == NULL) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
@@ -245,9 +258,27 @@ status_command(const char *config_path, bool config_given,
 		config_free(cfg);
 		return 1;
 	}
-	rc = cmd_status(cfg->control_socket, json);
+	rc = cmd_call(cfg->control_socket, request, json);
 	config_free(cfg);
 	return rc;
+}
+
+/* {"command": "explain", "app": APP, "name": NAME} */
+static const char *
+explain_request(const char *app, const char *name, char *buf, size_t len)
+{
+	struct json_out j;
+
+	json_out_init(&j, buf, len);
+	json_object_begin(&j);
+	json_key(&j, "command");
+	json_string(&j, "explain");
+	json_key(&j, "app");
+	json_string(&j, app);
+	json_key(&j, "name");
+	json_string(&j, name);
+	json_object_end(&j);
+	return json_out_ok(&j) ? json_out_text(&j) : NULL;
 }
 
 int
@@ -277,16 +308,39 @@ main(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "run") == 0)
 		return run_scope_command(argc - optind - 1, argv + optind + 1);
-	if (optind < argc && strcmp(argv[optind], "status") == 0) {
-		if (optind == argc - 1)
-			return status_command(config_path, config_given,
-					      socket_path, false);
-		if (optind == argc - 2 &&
-		    strcmp(argv[optind + 1], "--json") == 0)
-			return status_command(config_path, config_given,
-					      socket_path, true);
-		usage(stderr);
-		return 2;
+	if (optind < argc && (strcmp(argv[optind], "status") == 0 ||
+			      strcmp(argv[optind], "reload") == 0 ||
+			      strcmp(argv[optind], "explain") == 0)) {
+		bool json = argc - optind > 1 &&
+			    strcmp(argv[argc - 1], "--json") == 0;
+		int nargs = argc - optind - 1 - json;
+		char request[4096];
+		const char *req;
+
+		command = argv[optind];
+		if (command[0] == 'e') {
+			if (nargs != 2) {
+				usage(stderr);
+				return 2;
+			}
+			req = explain_request(argv[optind + 1],
+					      argv[optind + 2], request,
+					      sizeof request);
+			if (req == NULL) {
+				fprintf(stderr, "dnsgatectl: explain: the app "
+					"or the name is too long\n");
+				return 2;
+			}
+		} else if (nargs != 0) {
+			usage(stderr);
+			return 2;
+		} else {
+			snprintf(request, sizeof request,
+				 "{\"command\": \"%s\"}", command);
+			req = request;
+		}
+		return call_command(config_path, config_given, socket_path,
+				    req, json);
 	}
 	if (optind != argc - 1) {
 		usage(stderr);

@@ -21,6 +21,7 @@
 
 #include "resolver/cache.h"
 #include "resolver/listener.h"
+#include "resolver/message.h"
 #include "resolver/resolvconf.h"
 #include "resolver/upstream.h"
 #include "src/attribution.h"
@@ -28,6 +29,8 @@
 #include "src/clock.h"
 #include "src/config_file.h"
 #include "src/control.h"
+#include "src/explain.h"
+#include "src/json.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
@@ -235,31 +238,118 @@ on_reopen_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("SIGUSR2: reopened log-file %s", log_file_path());
 }
 
-/* Each list is read again; one that cannot be read or looks broken keeps
- * its copy in use (policy_reload says which, and why). */
-static void
-on_reload_signal(evutil_socket_t sig, short what, void *arg)
+/* The config text without the lines a reload applies (blocklist, list,
+ * rules), to tell whether anything else changed. */
+static char *
+settings_text(const struct config *cfg)
 {
-	struct daemon *d = arg;
+	char *text = NULL, *line, *out;
+	size_t len = 0, used = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	config_print(cfg, f);
+	fclose(f);
+	out = xcalloc(1, len + 1);
+	for (line = strtok(text, "\n"); line != NULL;
+	     line = strtok(NULL, "\n")) {
+		if (strncmp(line, "blocklist ", 10) == 0 ||
+		    strncmp(line, "list ", 5) == 0 ||
+		    strncmp(line, "rules ", 6) == 0)
+			continue;
+		used += (size_t)sprintf(out + used, "%s\n", line);
+	}
+	free(text);
+	return out;
+}
+
+/* Reads the config, the rules and the lists again into a new policy and
+ * swaps it in only when all of it parsed (a list that cannot be read or
+ * looks broken keeps its copy in use: policy_reload). Queries in flight
+ * keep the policy they started with. Other settings take effect at the
+ * next start. Returns 0, or -1 with err (nothing changed). */
+static int
+reload(struct daemon *d, const char *why, char *err, size_t errlen)
+{
+	struct config *cfg;
 	struct policy_stats st;
 	struct policy *p;
-	char err[512];
+	char *before, *after;
 
-	log_info("SIGHUP: reloading the block lists");
-	p = policy_reload(d->engine.policy, d->cfg, err, sizeof err);
-	if (p == NULL) {
-		log_error("reload failed, keeping the lists in use: %s", err);
-		return;
+	log_info("%s: reloading %s, its rules and its lists", why,
+		 d->config_path);
+	cfg = config_load(d->config_path, err, errlen);
+	if (cfg == NULL) {
+		log_error("reload failed, nothing changed, the policy in use "
+			  "stays: %s",
+			  err);
+		return -1;
 	}
-	policy_free(d->engine.policy);
+	p = policy_reload(d->engine.policy, cfg, err, errlen);
+	if (p == NULL) {
+		log_error("reload failed, nothing changed, the policy in use "
+			  "stays: %s",
+			  err);
+		config_free(cfg);
+		return -1;
+	}
+	before = settings_text(d->cfg);
+	after = settings_text(cfg);
+	if (before != NULL && after != NULL && strcmp(before, after) != 0)
+		log_warn("%s: settings other than blocklist, list and rules "
+			 "changed: they take effect when dnsgated restarts",
+			 d->config_path);
+	free(before);
+	free(after);
+	config_free(cfg);
+	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = p;
 	policy_get_stats(p, &st);
 	if (st.lists_kept > 0)
-		log_warn("block lists reloaded: %zu domains; %zu of %zu lists "
-			 "kept their copy in use (see above)",
-			 st.domains, st.lists_kept, st.lists);
+		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
+			 "%zu domains; %zu of the lists kept their copy in use "
+			 "(see above)",
+			 st.rules, st.rule_files, st.lists, st.domains,
+			 st.lists_kept);
 	else
-		log_info("block lists reloaded: %zu domains", st.domains);
+		log_info("reloaded: %zu rules from %zu files, %zu lists with "
+			 "%zu domains",
+			 st.rules, st.rule_files, st.lists, st.domains);
+	return 0;
+}
+
+static void
+on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	char err[1024];
+
+	(void)reload(arg, "SIGHUP", err, sizeof err);
+}
+
+static int
+control_explain(struct daemon *d, const char *request, size_t len,
+		struct json_out *out, char *err, size_t errlen)
+{
+	char app[APP_IDENTITY_KEY_MAX], name[DNS_MAX_NAME + 2];
+	struct app_identity *id;
+	int64_t uid;
+
+	if (json_flat_get_string(request, len, "app", app, sizeof app) < 0 ||
+	    json_flat_get_string(request, len, "name", name, sizeof name) <
+		0) {
+		snprintf(err, errlen, "explain needs \"app\" (a pid, a cgroup "
+			 "path or an app key) and \"name\", strings that fit");
+		return -1;
+	}
+	id = xmalloc(sizeof *id); /* too big for the loop's stack */
+	if (explain_identity(app, id, &uid, err, errlen) < 0) {
+		free(id);
+		return -1;
+	}
+	explain_json(d->engine.policy, id, uid, name, out);
+	free(id);
+	return 0;
 }
 
 /* The control socket's requests. */
@@ -269,11 +359,35 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 {
 	struct daemon *d = arg;
 
+	struct policy_stats st;
+
 	if (strcmp(command, "status") == 0) {
 		status_json(&d->status, out);
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s' (known: status)", command);
+	if (strcmp(command, "reload") == 0) {
+		if (reload(d, "dnsgatectl reload", err, errlen) < 0)
+			return -1;
+		policy_get_stats(d->engine.policy, &st);
+		json_key(out, "reloaded");
+		json_bool(out, true);
+		json_key(out, "rules");
+		json_uint(out, st.rules);
+		json_key(out, "rule_files");
+		json_uint(out, st.rule_files);
+		json_key(out, "lists");
+		json_uint(out, st.lists);
+		json_key(out, "domains");
+		json_uint(out, st.domains);
+		json_key(out, "lists_kept");
+		json_uint(out, st.lists_kept);
+		return 0;
+	}
+	if (strcmp(command, "explain") == 0)
+		return control_explain(d, request, len, out, err, errlen);
+	snprintf(err, errlen,
+		 "unknown command '%s' (known: status, reload, explain)",
+		 command);
 	return -1;
 }
 

@@ -301,7 +301,12 @@ decide(struct query *qr, const char *const *names, size_t n)
 	} else if (rule->dest == RULE_DEST_LIST) {
 		v->list = policy_list_name(qr->policy, rule->list);
 		v->entry = rv.entry;
-		v->reason = v->cname ? REASON_CNAME_LISTED : REASON_LISTED;
+		/* An allow naming a list lets the app past it. */
+		if (rule->action == RULE_BLOCK)
+			v->reason = v->cname ? REASON_CNAME_LISTED
+					     : REASON_LISTED;
+		else
+			v->reason = v->cname ? REASON_CNAME_RULE : REASON_RULE;
 	} else {
 		v->reason = v->cname ? REASON_CNAME_RULE : REASON_RULE;
 	}
