@@ -557,7 +557,7 @@ config_load(const char *path, char *err, size_t errlen)
 
 		for (i = 0; i < cfg->n_lists; i++)
 			make_relative_to(path, &cfg->lists[i].path);
-		for (i = 0; i < cfg->n_rules && cfg->rules_set; i++)
+		for (i = 0; i < cfg->n_rules; i++)
 			make_relative_to(path, &cfg->rules[i]);
 		if (cfg->log_file != NULL)
 			make_relative_to(path, &cfg->log_file);

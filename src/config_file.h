@@ -12,7 +12,8 @@
 #include "src/addr.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
-#define CONFIG_DEFAULT_RULES SYSCONFDIR "/dnsgate/rules.d"
+/* Next to the config file: /etc/dnsgate/rules.d for /etc/dnsgate. */
+#define CONFIG_DEFAULT_RULES "rules.d"
 
 /* fail-mode: what the host gets while dnsgated is down after dying. */
 enum config_fail_mode {
