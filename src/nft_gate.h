@@ -101,11 +101,11 @@ struct gate_adoption {
  * made anew when not (or when the table is an older dnsgated's without
  * them), emptied either way: nothing tells a standing grant of dnsgated's
  * from one another program added, so the caller writes its own again
- * (standing_resync, standing.h). With vouched (every change to the sets since this process made
- * them was watched, and none was another program's), the elements are
- * taken as they are, not listed and checked, and report->grants stays 0:
- * listing 60,000 takes about 0.2 s. Fills *report (also on NULL, as far
- * as it got). */
+ * (standing_set_gate and standing_resync, standing.h). With vouched
+ * (every change to the sets since this process made them was watched,
+ * and none was another program's), the elements are taken as they are,
+ * not listed and checked, and report->grants stays 0: listing 60,000
+ * takes about 0.2 s. Fills *report (also on NULL, as far as it got). */
 struct gate *gate_adopt(const struct gate_options *opts, bool vouched,
 			struct gate_adoption *report, char *err,
 			size_t errlen);

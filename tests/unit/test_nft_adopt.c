@@ -25,25 +25,30 @@ test_mismatch(void)
 				  12, 65536};
 	char buf[256];
 
-	CHECK(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4, 12, 65536,
-				     buf, sizeof buf) == NULL);
-	CHECK_STR(nft_adopt_set_mismatch(NULL, "allow6", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW6, 24,
+	CHECK(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+				     NFT_TYPE_ALLOW4, 12, 65536, buf,
+				     sizeof buf) == NULL);
+	CHECK_STR(nft_adopt_set_mismatch(NULL, "allow6", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW6, 24,
 					 65536, buf, sizeof buf),
 		  "it has no set allow6");
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 1024, buf, sizeof buf),
 		  "its set allow4 holds at most 65536 elements, and set-size "
 		  "is now 1024");
 	s.key_type = NFT_TYPE_IPADDR;
 	s.key_len = 4;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has another key (type 0x7, 4 bytes) than "
 		  "(cgroup . address)");
 	s.key_type = NFT_TYPE_ALLOW4;
 	s.key_len = 12;
 	s.flags = NFT_SET_TIMEOUT | NFT_SET_INTERVAL;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has other flags (0x14) than 'timeout' alone");
 	s.flags = NFT_SET_TIMEOUT;
@@ -54,7 +59,8 @@ test_mismatch(void)
 		  "its set standing4 has other flags (0x10) than 'interval, "
 		  "timeout' on a concatenation");
 	s.size = 0;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has no size limit, and set-size is 65536");
 }
