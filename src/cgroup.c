@@ -422,3 +422,24 @@ cgroup_max_level(struct cgroup_tree *tree)
 	(void)cgroup_rescan(tree);
 	return tree->cache.max_level;
 }
+
+int
+cgroup_walk(struct cgroup_tree *tree,
+            void (*fn)(void *arg, uint64_t id, const char *path,
+                       unsigned level),
+            void *arg)
+{
+	const struct cgroup_cache *cache = &tree->cache;
+	size_t i;
+	int ret;
+
+	ret = cgroup_rescan(tree);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < cache->count; i++) {
+		const struct cgroup_entry *e = &cache->entries[i];
+
+		fn(arg, e->id, cache->paths + e->path_offset, e->level);
+	}
+	return 0;
+}

@@ -46,4 +46,15 @@ uint64_t cgroup_id_of_path(const struct cgroup_tree *tree, const char *path);
 /* The deepest level of any cgroup that exists now (rescans the tree). */
 unsigned cgroup_max_level(struct cgroup_tree *tree);
 
+/* Calls fn for every cgroup that exists now, the root too, with its id,
+ * its path as cgroup_lookup gives it and its level, in no particular
+ * order. Rescans the tree, so the lookup cache is fresh afterwards. fn
+ * must not call the other functions of this tree (a rescan would replace
+ * what is being walked). Returns 0, or -errno when the tree cannot be
+ * read (fn was not called then). */
+int cgroup_walk(struct cgroup_tree *tree,
+                void (*fn)(void *arg, uint64_t id, const char *path,
+                           unsigned level),
+                void *arg);
+
 #endif

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,10 +29,21 @@
 /* A deletion message is small: a table, a name, a key. */
 #define DELETE_MESSAGE_BYTES 512
 
+/* How nft would write flags, for a reason. */
+static const char *
+flags_text(uint32_t flags)
+{
+	if (flags == NFT_SET_TIMEOUT)
+		return "'timeout' alone";
+	if (flags == NFT_SET_STANDING_FLAGS)
+		return "'interval, timeout' on a concatenation";
+	return "the expected ones";
+}
+
 const char *
 nft_adopt_set_mismatch(const struct nft_set_shape *s, const char *name,
-		       uint32_t key_type, uint32_t key_len, uint32_t set_size,
-		       char *buf, size_t buflen)
+		       uint32_t flags, uint32_t key_type, uint32_t key_len,
+		       uint32_t set_size, char *buf, size_t buflen)
 {
 	if (s == NULL)
 		snprintf(buf, buflen, "it has no set %s", name);
@@ -40,11 +52,9 @@ nft_adopt_set_mismatch(const struct nft_set_shape *s, const char *name,
 			 "its set %s has another key (type 0x%x, %u bytes) "
 			 "than (cgroup . address)",
 			 name, s->key_type, s->key_len);
-	else if (s->flags != NFT_SET_TIMEOUT)
-		snprintf(buf, buflen,
-			 "its set %s has other flags (0x%x) than 'timeout' "
-			 "alone",
-			 name, s->flags);
+	else if (s->flags != flags)
+		snprintf(buf, buflen, "its set %s has other flags (0x%x) than %s",
+			 name, s->flags, flags_text(flags));
 	else if (s->size == 0)
 		snprintf(buf, buflen,
 			 "its set %s has no size limit, and set-size is %u",
@@ -63,33 +73,76 @@ nft_adopt_set_mismatch(const struct nft_set_shape *s, const char *name,
 
 struct found_sets {
 	struct nft_adopt_plan *plan;
-	struct nft_set_shape allow4, allow6;
-	bool have_allow4, have_allow6;
+	struct nft_set_shape allow4, allow6, standing4, standing6;
+	bool have_allow4, have_allow6, have_standing4, have_standing6;
 };
+
+static void
+plan_delete_set(struct nft_adopt_plan *plan, const char *name)
+{
+	plan->sets =
+		xreallocarray(plan->sets, plan->n_sets + 1, sizeof *plan->sets);
+	snprintf(plan->sets[plan->n_sets++], sizeof plan->sets[0], "%s", name);
+}
 
 static void
 on_set(const struct nft_set_shape *s, void *arg)
 {
 	struct found_sets *found = arg;
-	struct nft_adopt_plan *plan = found->plan;
+	static const struct {
+		const char *name;
+		size_t shape, have;
+	} kept[] = {
+		{NFT_SET_ALLOW4, offsetof(struct found_sets, allow4),
+		 offsetof(struct found_sets, have_allow4)},
+		{NFT_SET_ALLOW6, offsetof(struct found_sets, allow6),
+		 offsetof(struct found_sets, have_allow6)},
+		{NFT_SET_STANDING4, offsetof(struct found_sets, standing4),
+		 offsetof(struct found_sets, have_standing4)},
+		{NFT_SET_STANDING6, offsetof(struct found_sets, standing6),
+		 offsetof(struct found_sets, have_standing6)},
+	};
+	size_t i;
 
-	if (strcmp(s->name, NFT_SET_ALLOW4) == 0) {
-		found->allow4 = *s;
-		found->have_allow4 = true;
-		return;
-	}
-	if (strcmp(s->name, NFT_SET_ALLOW6) == 0) {
-		found->allow6 = *s;
-		found->have_allow6 = true;
-		return;
+	for (i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		if (strcmp(s->name, kept[i].name) == 0) {
+			memcpy((char *)found + kept[i].shape, s, sizeof *s);
+			*(bool *)((char *)found + kept[i].have) = true;
+			return;
+		}
 	}
 	/* Anonymous sets belong to their rules and go with them. */
 	if (s->flags & NFT_SET_ANONYMOUS)
 		return;
-	plan->sets =
-		xreallocarray(plan->sets, plan->n_sets + 1, sizeof *plan->sets);
-	snprintf(plan->sets[plan->n_sets++], sizeof plan->sets[0], "%s",
-		 s->name);
+	plan_delete_set(found->plan, s->name);
+}
+
+/* The standing sets are kept (and emptied) when both are what
+ * nft_rules_standing_sets makes; else those there are deleted, and the
+ * caller makes both. A table of an older dnsgated has none. */
+static void
+plan_standing(struct nft_adopt_plan *plan, const struct found_sets *found,
+	      uint32_t set_size)
+{
+	char why[256];
+
+	plan->standing_kept =
+		nft_adopt_set_mismatch(
+			found->have_standing4 ? &found->standing4 : NULL,
+			NFT_SET_STANDING4, NFT_SET_STANDING_FLAGS,
+			NFT_TYPE_ALLOW4, NFT_CGROUP_ID_LEN + 4, set_size, why,
+			sizeof why) == NULL &&
+		nft_adopt_set_mismatch(
+			found->have_standing6 ? &found->standing6 : NULL,
+			NFT_SET_STANDING6, NFT_SET_STANDING_FLAGS,
+			NFT_TYPE_ALLOW6, NFT_CGROUP_ID_LEN + 16, set_size, why,
+			sizeof why) == NULL;
+	if (plan->standing_kept)
+		return;
+	if (found->have_standing4)
+		plan_delete_set(plan, NFT_SET_STANDING4);
+	if (found->have_standing6)
+		plan_delete_set(plan, NFT_SET_STANDING6);
 }
 
 static void
@@ -166,13 +219,15 @@ nft_adopt_inspect(struct nft_batch *b, uint32_t set_size,
 	if (why == NULL)
 		why = nft_adopt_set_mismatch(
 			found.have_allow4 ? &found.allow4 : NULL,
-			NFT_SET_ALLOW4, NFT_TYPE_ALLOW4, NFT_CGROUP_ID_LEN + 4,
-			set_size, plan->why_not, sizeof plan->why_not);
+			NFT_SET_ALLOW4, NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4,
+			NFT_CGROUP_ID_LEN + 4, set_size, plan->why_not,
+			sizeof plan->why_not);
 	if (why == NULL)
 		why = nft_adopt_set_mismatch(
 			found.have_allow6 ? &found.allow6 : NULL,
-			NFT_SET_ALLOW6, NFT_TYPE_ALLOW6, NFT_CGROUP_ID_LEN + 16,
-			set_size, plan->why_not, sizeof plan->why_not);
+			NFT_SET_ALLOW6, NFT_SET_TIMEOUT, NFT_TYPE_ALLOW6,
+			NFT_CGROUP_ID_LEN + 16, set_size, plan->why_not,
+			sizeof plan->why_not);
 	/* Counted either way: the log says how many grants go. */
 	if (check_elements && found.have_allow4)
 		ret = nft_dump_set_grants(b, NFT_SET_ALLOW4, on_grant, &check);
@@ -186,6 +241,7 @@ nft_adopt_inspect(struct nft_batch *b, uint32_t set_size,
 	}
 	if (why == NULL) {
 		plan->keep = true;
+		plan_standing(plan, &found, set_size);
 		return 0;
 	}
 	/* The grants go with the sets (those whose keys are not grants'
@@ -214,7 +270,7 @@ nft_adopt_plan_free(struct nft_adopt_plan *plan)
 size_t
 nft_adopt_clear_bytes(const struct nft_adopt_plan *plan)
 {
-	return (1 + plan->n_chains + plan->n_sets + plan->n_distrusted) *
+	return (3 + plan->n_chains + plan->n_sets + plan->n_distrusted) *
 	       DELETE_MESSAGE_BYTES;
 }
 
@@ -295,6 +351,19 @@ delete_element(struct nft_batch *b, const struct nft_grant *g)
 	nft_batch_next(b);
 }
 
+/* A DELSETELEM without elements empties the set. */
+static void
+flush_set(struct nft_batch *b, const char *name)
+{
+	struct nlmsghdr *nlh = nft_batch_message(
+		b, NFT_MSG_DELSETELEM, 0,
+		"emptying a standing set of the table left behind");
+
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
+	nft_batch_next(b);
+}
+
 void
 nft_adopt_clear(struct nft_batch *b, const struct nft_adopt_plan *plan)
 {
@@ -309,4 +378,8 @@ nft_adopt_clear(struct nft_batch *b, const struct nft_adopt_plan *plan)
 		delete_set(b, plan->sets[i]);
 	for (i = 0; i < plan->n_distrusted; i++)
 		delete_element(b, &plan->distrusted[i]);
+	if (plan->standing_kept) {
+		flush_set(b, NFT_SET_STANDING4);
+		flush_set(b, NFT_SET_STANDING6);
+	}
 }

@@ -1,6 +1,7 @@
 /* nft_dump.c - GET requests on the table: grants and the reject rule. */
 #include "config.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -212,6 +213,109 @@ nft_dump_grants(nft_grant_fn fn, void *arg, char *err, size_t errlen)
 			snprintf(err, errlen,
 				 "nft gate: a grant set holds a "
 				 "key of an unexpected length");
+		return -EPROTO;
+	}
+	return listing.count;
+}
+
+/* --- standing grants ----------------------------------------------------- */
+
+struct standing_listing {
+	nft_standing_fn fn;
+	void *arg;
+	int count;
+	bool bad_key;
+};
+
+static int
+standing_element_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct standing_listing *listing = data;
+	struct nft_standing_element el;
+	uint32_t len = 0, end_len = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	const uint8_t *end =
+		nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &end_len);
+	uint64_t id_be;
+
+	memset(&el, 0, sizeof el);
+	if (key == NULL || end == NULL || end_len != len ||
+	    (len != NFT_CGROUP_ID_LEN + 4 && len != NFT_CGROUP_ID_LEN + 16) ||
+	    memcmp(key, end, NFT_CGROUP_ID_LEN) != 0) {
+		listing->bad_key = true;
+		return 0;
+	}
+	memcpy(&id_be, key, NFT_CGROUP_ID_LEN);
+	el.cgroup_id = be64toh(id_be);
+	el.first.family = el.last.family =
+		len == NFT_CGROUP_ID_LEN + 4 ? AF_INET : AF_INET6;
+	memcpy(el.first.bytes, key + NFT_CGROUP_ID_LEN, len - NFT_CGROUP_ID_LEN);
+	memcpy(el.last.bytes, end + NFT_CGROUP_ID_LEN, len - NFT_CGROUP_ID_LEN);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		el.expires_ms =
+			nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+		el.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	listing->count++;
+	if (listing->fn != NULL)
+		listing->fn(&el, listing->arg);
+	return 0;
+}
+
+static int
+standing_message_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	int ret = MNL_CB_OK;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
+		ret = MNL_CB_ERROR;
+	else
+		nftnl_set_elem_foreach(s, standing_element_cb, data);
+	nftnl_set_free(s);
+	return ret;
+}
+
+static int
+list_standing_set(struct nft_batch *b, const char *name,
+		  struct standing_listing *listing)
+{
+	char buf[REQUEST_BUFFER_SIZE] = {0};
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+				    NLM_F_DUMP, nft_batch_dump_seq(b));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nft_batch_dump(b, nlh, standing_message_cb, listing);
+}
+
+int
+nft_dump_standing(nft_standing_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct standing_listing listing = {fn, arg, 0, false};
+	struct nft_batch *b = nft_batch_new(err, errlen);
+	int ret;
+
+	if (b == NULL)
+		return -errno;
+	ret = list_standing_set(b, NFT_SET_STANDING4, &listing);
+	if (ret == 0)
+		ret = list_standing_set(b, NFT_SET_STANDING6, &listing);
+	nft_batch_free(b);
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "listing the standing grants",
+				 ret);
+		return ret;
+	}
+	if (listing.bad_key) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen,
+				 "nft gate: a standing set holds a key that "
+				 "is not (cgroup . address range)");
 		return -EPROTO;
 	}
 	return listing.count;

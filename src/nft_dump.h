@@ -1,5 +1,6 @@
 /* nft_dump.h - reads the table inet dnsgate back from the kernel: the
- * grants in force (the elements of allow4 and allow6) and the reject
+ * grants in force (the elements of allow4 and allow6, and the standing
+ * grants of standing4 and standing6) and the reject
  * rule (its handle, where new level rules go, and its counter). Used by
  * dnsgatectl, which opens its own socket, and by the gate on its own. */
 #ifndef DNSGATE_NFT_DUMP_H
@@ -32,6 +33,25 @@ int nft_dump_grants(nft_grant_fn fn, void *arg, char *err, size_t errlen);
  * for a key that is not a grant's, or another -errno. */
 int nft_dump_set_grants(struct nft_batch *b, const char *set, nft_grant_fn fn,
 			void *arg);
+
+/* One element of standing4/standing6 as the kernel lists it: a range of
+ * addresses for one cgroup (a network, when dnsgated wrote it). */
+struct nft_standing_element {
+	uint64_t cgroup_id;
+	struct ip_addr first, last;
+	uint64_t expires_ms; /* remaining time; 0: none */
+	uint64_t timeout_ms; /* the timeout it was given; 0: none */
+};
+
+typedef void (*nft_standing_fn)(const struct nft_standing_element *,
+				void *arg);
+
+/* Calls fn (NULL: count only) for each element of standing4 and
+ * standing6 in the current network namespace. Returns the number of
+ * elements, or -errno with a reason in err (-ENOENT when the table or the
+ * sets do not exist, -EPROTO for a key that is not a standing grant's). */
+int nft_dump_standing(nft_standing_fn fn, void *arg, char *err,
+		      size_t errlen);
 
 /* The flags of the table inet dnsgate (NFT_TABLE_F_DORMANT, ...), over
  * the socket of b. Returns 0, -ENOENT when there is no such table, or

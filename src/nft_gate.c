@@ -83,13 +83,17 @@ gate_new(const struct gate_options *opts, char *err, size_t errlen)
 }
 
 /* The table's contents after its first message(s): chains, sets, rules.
- * With allow_sets false the allow sets are the ones already there. */
+ * With allow_sets false the allow sets are the ones already there, and
+ * with standing_sets false the standing sets. */
 static void
-batch_contents(struct gate *g, const struct gate_options *opts, bool allow_sets)
+batch_contents(struct gate *g, const struct gate_options *opts, bool allow_sets,
+	       bool standing_sets)
 {
 	nft_rules_chains(g->batch);
 	if (allow_sets)
 		nft_rules_allow_sets(g->batch, opts->set_size);
+	if (standing_sets)
+		nft_rules_standing_sets(g->batch, opts->set_size);
 	nft_rules_exempt_sets(g->batch, opts->exempt, opts->n_exempt);
 	nft_rules_rules(g->batch, &g->params);
 }
@@ -109,7 +113,7 @@ send_new_table(struct gate *g, const struct gate_options *opts, char *err,
 			" of an earlier run");
 	nft_rules_table(g->batch, NFT_MSG_NEWTABLE, NLM_F_CREATE,
 			"creating table inet " NFT_TABLE_NAME);
-	batch_contents(g, opts, true);
+	batch_contents(g, opts, true, true);
 	return nft_batch_send(g->batch, err, errlen);
 }
 
@@ -122,7 +126,7 @@ send_adopted_table(struct gate *g, const struct gate_options *opts,
 		nft_adopt_clear_bytes(plan) +
 			nft_rules_table_bytes(opts->max_level, opts->n_exempt));
 	nft_adopt_clear(g->batch, plan);
-	batch_contents(g, opts, false);
+	batch_contents(g, opts, false, !plan->standing_kept);
 	return nft_batch_send(g->batch, err, errlen);
 }
 
@@ -234,8 +238,9 @@ gate_ensure_level(struct gate *g, unsigned level)
 		return 0;
 	if (level > NFT_LEVEL_LIMIT)
 		return -EINVAL;
-	nft_batch_start(g->batch,
-			2 * (size_t)(level - g->level) * NFT_BATCH_RULE_BYTES);
+	nft_batch_start(g->batch, NFT_RULES_PER_LEVEL *
+					  (size_t)(level - g->level) *
+					  NFT_BATCH_RULE_BYTES);
 	nft_rules_levels(g->batch, g->level + 1, level, g->reject_handle);
 	ret = nft_batch_send(g->batch, err, sizeof err);
 	if (ret < 0) {
@@ -333,6 +338,193 @@ gate_allow(struct gate *g, uint64_t cgroup_id, const struct gate_grant *grants,
 	batch_grants(g->batch, cgroup_id, grants, n, AF_INET);
 	batch_grants(g->batch, cgroup_id, grants, n, AF_INET6);
 	return nft_batch_send(g->batch, err, errlen);
+}
+
+/* --- standing grants ----------------------------------------------------- */
+
+/* Refuses what the kernel would take for something else: no cgroup, a
+ * prefix longer than its address, or bits set beyond it (a caller's slip
+ * that must not widen a grant). */
+static int
+check_standing(const struct gate_standing *s, size_t n, char *err,
+	       size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ip_prefix *p = &s[i].net;
+		const char *problem = NULL;
+		size_t len, byte;
+
+		if (s[i].cgroup_id == 0)
+			problem = "has no cgroup";
+		else if (p->addr.family != AF_INET &&
+			 p->addr.family != AF_INET6)
+			problem = "has no address family";
+		else if (p->length > ip_addr_length(&p->addr) * 8)
+			problem = "has a prefix longer than its address";
+		len = problem == NULL ? ip_addr_length(&p->addr) : 0;
+		for (byte = 0; problem == NULL && byte < len; byte++) {
+			unsigned bits = p->length > byte * 8
+						? p->length - (unsigned)byte * 8
+						: 0;
+			uint8_t host = bits >= 8 ? 0 : (uint8_t)(0xff >> bits);
+
+			if (p->addr.bytes[byte] & host)
+				problem = "has bits set beyond its prefix";
+		}
+		if (problem != NULL) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen,
+					 "nft gate: standing grant %zu %s", i,
+					 problem);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The first or last key of a standing grant's range: the cgroup id in
+ * network byte order, then the network's first or last address. */
+static size_t
+standing_key(const struct gate_standing *s, bool last, uint8_t *key)
+{
+	uint64_t id_be = htobe64(s->cgroup_id);
+	size_t len = ip_addr_length(&s->net.addr), byte;
+
+	memcpy(key, &id_be, NFT_CGROUP_ID_LEN);
+	memcpy(key + NFT_CGROUP_ID_LEN, s->net.addr.bytes, len);
+	for (byte = 0; last && byte < len; byte++) {
+		unsigned bits = s->net.length > byte * 8
+					? s->net.length - (unsigned)byte * 8
+					: 0;
+
+		if (bits < 8)
+			key[NFT_CGROUP_ID_LEN + byte] |=
+				(uint8_t)(0xff >> bits);
+	}
+	return NFT_CGROUP_ID_LEN + len;
+}
+
+static void
+put_key(struct nlmsghdr *nlh, uint16_t type, const uint8_t *key, size_t len)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, key);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* The standing grants of one family as NEWSETELEM messages. */
+static void
+batch_standing(struct nft_batch *b, const struct gate_standing *s, size_t n,
+	       int family)
+{
+	const char *set =
+		family == AF_INET ? NFT_SET_STANDING4 : NFT_SET_STANDING6;
+	const char *label = family == AF_INET
+				    ? "adding standing grants to " NFT_SET_STANDING4
+				    : "adding standing grants to " NFT_SET_STANDING6;
+	struct nlmsghdr *nlh = NULL;
+	struct nlattr *list = NULL;
+	size_t i, in_message = 0;
+
+	for (i = 0; i < n; i++) {
+		uint8_t key[NFT_CGROUP_ID_LEN + 16];
+		struct nlattr *elem;
+		size_t len;
+
+		if (s[i].net.addr.family != family)
+			continue;
+		if (nlh == NULL) {
+			nlh = nft_batch_message(b, NFT_MSG_NEWSETELEM,
+						NLM_F_CREATE, label);
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+					  NFT_TABLE_NAME);
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+			list = mnl_attr_nest_start(nlh,
+						   NFTA_SET_ELEM_LIST_ELEMENTS);
+		}
+		elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		len = standing_key(&s[i], false, key);
+		put_key(nlh, NFTA_SET_ELEM_KEY, key, len);
+		standing_key(&s[i], true, key);
+		put_key(nlh, NFTA_SET_ELEM_KEY_END, key, len);
+		if (s[i].timeout_sec != 0)
+			mnl_attr_put_u64(
+				nlh, NFTA_SET_ELEM_TIMEOUT,
+				htobe64((uint64_t)s[i].timeout_sec * 1000));
+		mnl_attr_nest_end(nlh, elem);
+		if (++in_message == NFT_BATCH_ELEMENTS_PER_MESSAGE) {
+			grants_message_end(b, nlh, list);
+			nlh = NULL;
+			in_message = 0;
+		}
+	}
+	if (nlh != NULL)
+		grants_message_end(b, nlh, list);
+}
+
+/* Empties both standing sets: a DELSETELEM without elements. */
+static void
+batch_standing_flush(struct nft_batch *b)
+{
+	static const char *const sets[] = {NFT_SET_STANDING4,
+					   NFT_SET_STANDING6};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct nlmsghdr *nlh =
+			nft_batch_message(b, NFT_MSG_DELSETELEM, 0,
+					  i == 0 ? "emptying " NFT_SET_STANDING4
+						 : "emptying " NFT_SET_STANDING6);
+
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+				  NFT_TABLE_NAME);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[i]);
+		nft_batch_next(b);
+	}
+}
+
+/* Two keys and their nests per element: twice a grant's bound. */
+#define STANDING_ELEMENT_BYTES (2 * NFT_BATCH_ELEMENT_BYTES)
+
+static int
+send_standing(struct gate *g, bool flush, const struct gate_standing *s,
+	      size_t n, char *err, size_t errlen)
+{
+	int ret = check_standing(s, n, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	if (n == 0 && !flush)
+		return 0;
+	nft_batch_start(g->batch, n * STANDING_ELEMENT_BYTES);
+	if (flush)
+		batch_standing_flush(g->batch);
+	batch_standing(g->batch, s, n, AF_INET);
+	batch_standing(g->batch, s, n, AF_INET6);
+	return nft_batch_send(g->batch, err, errlen);
+}
+
+int
+gate_standing_add(struct gate *g, const struct gate_standing *s, size_t n,
+		  char *err, size_t errlen)
+{
+	return send_standing(g, false, s, n, err, errlen);
+}
+
+int
+gate_standing_flush(struct gate *g, char *err, size_t errlen)
+{
+	return send_standing(g, true, NULL, 0, err, errlen);
+}
+
+int
+gate_standing_replace(struct gate *g, const struct gate_standing *s, size_t n,
+		      char *err, size_t errlen)
+{
+	return send_standing(g, true, s, n, err, errlen);
 }
 
 int

@@ -25,18 +25,26 @@
  *     ip6 daddr ::1 meta l4proto { tcp, udp } th dport <dns port> accept
  *     ip daddr @exempt4 accept
  *     ip6 daddr @exempt6 accept
- *     socket cgroupv2 level N . ip daddr @allow4 accept   for N = 1..max,
- *     socket cgroupv2 level N . ip6 daddr @allow6 accept  level by level
+ *     socket cgroupv2 level N . ip daddr @allow4 accept       for N =
+ *     socket cgroupv2 level N . ip6 daddr @allow6 accept      1..max,
+ *     socket cgroupv2 level N . ip daddr @standing4 accept    level by
+ *     socket cgroupv2 level N . ip6 daddr @standing6 accept   level
  *     counter reject with icmpx admin-prohibited
  *   sets allow4 (type cgroupsv2 . ipv4_addr) and allow6 (cgroupsv2 .
  *     ipv6_addr), flags timeout, size set_size: the key is the 8-byte
  *     cgroup id (host byte order) then the address. A full set refuses the
  *     grant, so a full set means deny, never allow;
+ *   sets standing4 (type cgroupsv2 . ipv4_addr) and standing6 (cgroupsv2
+ *     . ipv6_addr), flags interval, timeout, size set_size: standing
+ *     grants, an app's network whatever it looked up; an element is the
+ *     range (cgroup . first address) - (cgroup . last address), the cgroup
+ *     id in network byte order (the level rules convert it, as nft does
+ *     for an interval set), with the rule's expiry as timeout or none;
  *   sets exempt4/exempt6 (flags interval) with the exempt networks,
  *     overlapping ones merged.
  * Every change is one netlink batch whose ack is awaited. A table left
  * behind by a dnsgated that died is adopted with its grants
- * (gate_adopt, nft_adopt.h). */
+ * (gate_adopt, nft_adopt.h); its standing sets are emptied. */
 #ifndef DNSGATE_NFT_GATE_H
 #define DNSGATE_NFT_GATE_H
 
@@ -89,11 +97,15 @@ struct gate_adoption {
  * rules, exempt sets, anything another program added) is replaced, in
  * one batch. When the sets differ from what opts would make (key, flags,
  * set_size), the table is replaced as by gate_open and why_dropped says
- * why. With vouched (every change to the sets since this process made
- * them was watched, and none was another program's), the elements are
- * taken as they are, not listed and checked, and report->grants stays 0:
- * listing 60,000 takes about 0.2 s. Fills *report (also on NULL, as far
- * as it got). */
+ * why. The standing sets are kept when they are what opts would make and
+ * made anew when not (or when the table is an older dnsgated's without
+ * them), emptied either way: nothing tells a standing grant of dnsgated's
+ * from one another program added, so the caller writes its own again
+ * (standing_set_gate and standing_resync, standing.h). With vouched
+ * (every change to the sets since this process made them was watched,
+ * and none was another program's), the elements are taken as they are,
+ * not listed and checked, and report->grants stays 0: listing 60,000
+ * takes about 0.2 s. Fills *report (also on NULL, as far as it got). */
 struct gate *gate_adopt(const struct gate_options *opts, bool vouched,
 			struct gate_adoption *report, char *err,
 			size_t errlen);
@@ -128,6 +140,33 @@ struct gate_grant {
 int gate_allow(struct gate *g, uint64_t cgroup_id,
 	       const struct gate_grant *grants, size_t n, char *err,
 	       size_t errlen);
+
+/* A standing grant: (cgroup . network), whatever the app looked up. */
+struct gate_standing {
+	uint64_t cgroup_id;
+	struct ip_prefix net;  /* no bits set beyond the prefix */
+	uint32_t timeout_sec;  /* seconds left; 0: none */
+};
+
+/* Adds each standing grant to standing4 or standing6, in one batch, and
+ * waits for the kernel's ack. Returns 0; -ENFILE when a set is full
+ * (nothing of the batch is applied); -EINVAL for a grant without cgroup,
+ * address family or a valid prefix (nothing sent); -EEXIST for a network
+ * inside one the set holds for the same cgroup (the kernel takes the same
+ * network again, and one around another, so a caller passes disjoint
+ * networks per cgroup); or another -errno, with a reason in err. */
+int gate_standing_add(struct gate *g, const struct gate_standing *s, size_t n,
+		      char *err, size_t errlen);
+
+/* Empties standing4 and standing6, in one batch. Returns 0 or -errno with
+ * a reason in err. */
+int gate_standing_flush(struct gate *g, char *err, size_t errlen);
+
+/* Both at once: empties the standing sets and adds s, in one batch, so
+ * there is no moment without the grants that stay. On an error nothing is
+ * applied (the old elements stay). */
+int gate_standing_replace(struct gate *g, const struct gate_standing *s,
+			  size_t n, char *err, size_t errlen);
 
 /* Deletes the table named GATE_TABLE_NAME in the current network
  * namespace if it exists (used by dnsgatectl and at start). Returns 0 when

@@ -41,7 +41,8 @@
 size_t
 nft_rules_table_bytes(unsigned max_level, size_t n_exempt)
 {
-	return (32 + 2 * (size_t)max_level) * NFT_BATCH_RULE_BYTES +
+	return (32 + NFT_RULES_PER_LEVEL * (size_t)max_level) *
+		       NFT_BATCH_RULE_BYTES +
 	       (2 * n_exempt + 2) * NFT_BATCH_ELEMENT_BYTES;
 }
 
@@ -208,6 +209,33 @@ nft_rules_allow_sets(struct nft_batch *b, uint32_t set_size)
 {
 	batch_allow_set(b, NFT_SET_ALLOW4, NFT_TYPE_ALLOW4, 4, set_size);
 	batch_allow_set(b, NFT_SET_ALLOW6, NFT_TYPE_ALLOW6, 16, set_size);
+}
+
+/* An interval set on a concatenation (the kernel's pipapo set) must say
+ * so (NFT_SET_CONCAT) and give the length of each field, as nft does for
+ * "flags interval" on "cgroupsv2 . ipv4_addr". */
+static void
+batch_standing_set(struct nft_batch *b, const char *name, uint32_t key_type,
+		   size_t addr_len, uint32_t size)
+{
+	struct nftnl_set *s =
+		set_new(b, name, NFT_SET_STANDING_FLAGS, key_type,
+			(uint32_t)(NFT_CGROUP_ID_LEN + addr_len));
+	/* Zero-terminated: libnftnl counts the fields up to the first 0. */
+	uint8_t fields[3] = {NFT_CGROUP_ID_LEN, (uint8_t)addr_len, 0};
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 2);
+	set_key_byteorder(s, 0);
+	batch_set(b, s, "creating a standing grant set");
+	nftnl_set_free(s);
+}
+
+void
+nft_rules_standing_sets(struct nft_batch *b, uint32_t set_size)
+{
+	batch_standing_set(b, NFT_SET_STANDING4, NFT_TYPE_ALLOW4, 4, set_size);
+	batch_standing_set(b, NFT_SET_STANDING6, NFT_TYPE_ALLOW6, 16, set_size);
 }
 
 /* An anonymous constant set of n one-byte values of key_type, looked up
@@ -599,12 +627,16 @@ batch_exempt_rule(struct nft_batch *b, int family)
 
 /* socket cgroupv2 level N . ip daddr @allow4 accept (ip6/@allow6 for IPv6):
  * the 8-byte cgroup id fills registers 1.0-1.1, the address follows it at
- * 32-bit register 2 of register 1, which is the concatenated key. */
+ * 32-bit register 2 of register 1, which is the concatenated key. With
+ * standing, the same against standing4/standing6, whose keys hold the
+ * cgroup id in network byte order: nft converts it first, so that `nft
+ * list` and nft's own elements agree with ours. */
 static void
 batch_level_rule(struct nft_batch *b, unsigned level, int family,
-		 uint64_t before_handle)
+		 bool standing, uint64_t before_handle)
 {
 	struct nftnl_rule *r = rule_new(NFT_CHAIN_GATE);
+	const char *set;
 	struct nftnl_expr *e;
 
 	match_nfproto(r, family);
@@ -612,10 +644,27 @@ batch_level_rule(struct nft_batch *b, unsigned level, int family,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_CGROUPV2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, level);
+	if (standing) {
+		e = rule_expr(r, "byteorder");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
+				   NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN,
+				   NFT_CGROUP_ID_LEN);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE,
+				   NFT_CGROUP_ID_LEN);
+	}
 	load_daddr(r, family, NFT_REG32_02);
-	lookup(r, family == AF_INET ? NFT_SET_ALLOW4 : NFT_SET_ALLOW6, 0);
+	if (standing)
+		set = family == AF_INET ? NFT_SET_STANDING4 : NFT_SET_STANDING6;
+	else
+		set = family == AF_INET ? NFT_SET_ALLOW4 : NFT_SET_ALLOW6;
+	lookup(r, set, 0);
 	accept_verdict(r);
-	batch_rule(b, r, before_handle, "adding a cgroup level rule");
+	batch_rule(b, r, before_handle,
+		   standing ? "adding a cgroup level rule for standing grants"
+			    : "adding a cgroup level rule");
 }
 
 void
@@ -625,8 +674,10 @@ nft_rules_levels(struct nft_batch *b, unsigned from, unsigned to,
 	unsigned level;
 
 	for (level = from; level <= to; level++) {
-		batch_level_rule(b, level, AF_INET, before_handle);
-		batch_level_rule(b, level, AF_INET6, before_handle);
+		batch_level_rule(b, level, AF_INET, false, before_handle);
+		batch_level_rule(b, level, AF_INET6, false, before_handle);
+		batch_level_rule(b, level, AF_INET, true, before_handle);
+		batch_level_rule(b, level, AF_INET6, true, before_handle);
 	}
 }
 

@@ -1,6 +1,6 @@
 /* nft_rules.h - the table inet dnsgate written into a batch: the table,
- * its two chains and every rule, the allow sets and the exempt sets with
- * their elements, as nft_gate.h lists them. Builders only: the caller
+ * its two chains and every rule, the allow sets, the standing sets and
+ * the exempt sets with their elements, as nft_gate.h lists them. Builders only: the caller
  * starts, sends and owns the batch (nft_batch.h); nothing here waits for
  * the kernel. */
 #ifndef DNSGATE_NFT_RULES_H
@@ -34,6 +34,10 @@ void nft_rules_chains(struct nft_batch *b);
 /* Creates allow4 and allow6, empty, each of at most set_size elements. */
 void nft_rules_allow_sets(struct nft_batch *b, uint32_t set_size);
 
+/* Creates standing4 and standing6 (interval sets on a concatenation, with
+ * timeouts), empty, each of at most set_size elements. */
+void nft_rules_standing_sets(struct nft_batch *b, uint32_t set_size);
+
 /* Creates exempt4 and exempt6 holding the exempt networks (valid
  * prefixes; overlapping ones are merged). */
 void nft_rules_exempt_sets(struct nft_batch *b, const struct ip_prefix *exempt,
@@ -44,9 +48,13 @@ void nft_rules_exempt_sets(struct nft_batch *b, const struct ip_prefix *exempt,
  * table, or earlier in the batch). */
 void nft_rules_rules(struct nft_batch *b, const struct nft_rules_params *p);
 
-/* The gate rules for levels from..to (two per level: IPv4 and IPv6),
+/* Gate rules per cgroup level: allow4, allow6, standing4, standing6. */
+#define NFT_RULES_PER_LEVEL 4
+
+/* The gate rules for levels from..to (NFT_RULES_PER_LEVEL per level),
  * inserted before the rule with handle before_handle, or appended when it
- * is 0. Needs 2 * (to - from + 1) * NFT_BATCH_RULE_BYTES. */
+ * is 0. Needs NFT_RULES_PER_LEVEL * (to - from + 1) *
+ * NFT_BATCH_RULE_BYTES. */
 void nft_rules_levels(struct nft_batch *b, unsigned from, unsigned to,
 		      uint64_t before_handle);
 

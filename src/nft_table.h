@@ -11,10 +11,18 @@
 #define NFT_SET_ALLOW6 "allow6"
 #define NFT_SET_EXEMPT4 "exempt4"
 #define NFT_SET_EXEMPT6 "exempt6"
+#define NFT_SET_STANDING4 "standing4"
+#define NFT_SET_STANDING6 "standing6"
 
 /* A grant's key: the 8-byte cgroup id in host byte order, then the
  * address (4 or 16 bytes, network byte order). */
 #define NFT_CGROUP_ID_LEN 8
+/* A standing grant's key is a range, first and last: the cgroup id in
+ * network byte order (as nft keeps it in an interval set on a
+ * concatenation, which the rule's byteorder expression matches), then the
+ * address. The set's flags are NFT_SET_STANDING_FLAGS. */
+#define NFT_SET_STANDING_FLAGS \
+	(NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT)
 
 /* nftables' datatype numbers (nftables src/datatype.h), so that `nft list`
  * can print the keys; a concatenation chains them 6 bits apart. */

@@ -173,8 +173,12 @@ print_level_rules(FILE *f, unsigned levels)
 			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
 			"accept\n"
 			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
+			"accept\n"
+			"\t\tsocket cgroupv2 level %u . ip daddr @standing4 "
+			"accept\n"
+			"\t\tsocket cgroupv2 level %u . ip6 daddr @standing6 "
 			"accept\n",
-			level, level);
+			level, level, level, level);
 }
 
 #endif

@@ -115,6 +115,87 @@ test_mountinfo(void)
 	CHECK(strstr(err, "/nonexistent/mountinfo") != NULL);
 }
 
+/* What a walk saw of the test's cgroups. */
+struct walked {
+	const char *top;
+	size_t all, below_top;
+	uint64_t root_id, c_id;
+	unsigned c_level;
+	char c_path[128];
+	const char *c;
+};
+
+static void
+on_cgroup(void *arg, uint64_t id, const char *path, unsigned level)
+{
+	struct walked *w = arg;
+
+	w->all++;
+	if (strcmp(path, "/") == 0) {
+		w->root_id = id;
+		CHECK_INT(level, 0);
+	}
+	if (strncmp(path, w->top, strlen(w->top)) == 0)
+		w->below_top++;
+	if (strcmp(path, w->c) == 0) {
+		w->c_id = id;
+		w->c_level = level;
+		snprintf(w->c_path, sizeof w->c_path, "%s", path);
+	}
+}
+
+/* Every cgroup, with its id, path and level; the cache is refreshed, and
+ * a removed cgroup is not walked any more. */
+static void
+test_walk(struct cgroup_tree *tree, const char *mount, const char *top,
+          const char *b, const char *c)
+{
+	struct walked w;
+	char full[512], path[512], d[96];
+	unsigned level;
+	uint64_t id_d;
+
+	memset(&w, 0, sizeof w);
+	w.top = top;
+	w.c = c;
+	CHECK_INT(cgroup_walk(tree, on_cgroup, &w), 0);
+	CHECK(w.all >= 5);
+	CHECK_INT(w.below_top, 4); /* top, a, a/b and c */
+	CHECK_INT(w.root_id, fixture_cgroup_id(mount, ""));
+	CHECK_INT(w.c_id, fixture_cgroup_id(mount, c));
+	CHECK_INT(w.c_level, 2);
+	CHECK_STR(w.c_path, c);
+
+	/* Made after the last scan: walked, and in the cache afterwards. */
+	snprintf(d, sizeof d, "%s/d", top);
+	if (fixture_cgroup_make(mount, d) < 0) {
+		CHECK(!"cannot create the test cgroup d");
+		return;
+	}
+	memset(&w, 0, sizeof w);
+	w.top = top;
+	w.c = d;
+	CHECK_INT(cgroup_walk(tree, on_cgroup, &w), 0);
+	CHECK_INT(w.below_top, 5);
+	id_d = fixture_cgroup_id(mount, d);
+	CHECK_INT(w.c_id, id_d);
+	/* Removed: the walk does not see it. */
+	snprintf(full, sizeof full, "%s%s", mount, b);
+	CHECK_INT(rmdir(full), 0);
+	memset(&w, 0, sizeof w);
+	w.top = top;
+	w.c = b;
+	CHECK_INT(cgroup_walk(tree, on_cgroup, &w), 0);
+	CHECK_INT(w.below_top, 4);
+	CHECK_INT(w.c_id, 0);
+	/* The walk filled the cache: d is found without another rescan
+	 * (its directory gone now, the cache still answers). */
+	snprintf(full, sizeof full, "%s%s", mount, d);
+	CHECK_INT(rmdir(full), 0);
+	CHECK_INT(cgroup_lookup(tree, id_d, path, sizeof path, &level), 0);
+	CHECK_STR(path, d);
+}
+
 static void
 test_real(void)
 {
@@ -190,6 +271,8 @@ test_real(void)
 	CHECK_INT(cgroup_lookup(tree, id_c, path, sizeof path, &level), 0);
 	CHECK_STR(path, c);
 	CHECK_INT(level, 2);
+
+	test_walk(tree, mount, top, b, c);
 out:
 	fixture_cgroups_remove();
 	CHECK_INT(cgroup_id_of_path(tree, top), 0);

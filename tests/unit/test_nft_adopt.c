@@ -25,30 +25,42 @@ test_mismatch(void)
 				  12, 65536};
 	char buf[256];
 
-	CHECK(nft_adopt_set_mismatch(&s, "allow4", NFT_TYPE_ALLOW4, 12, 65536,
-				     buf, sizeof buf) == NULL);
-	CHECK_STR(nft_adopt_set_mismatch(NULL, "allow6", NFT_TYPE_ALLOW6, 24,
+	CHECK(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+				     NFT_TYPE_ALLOW4, 12, 65536, buf,
+				     sizeof buf) == NULL);
+	CHECK_STR(nft_adopt_set_mismatch(NULL, "allow6", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW6, 24,
 					 65536, buf, sizeof buf),
 		  "it has no set allow6");
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 1024, buf, sizeof buf),
 		  "its set allow4 holds at most 65536 elements, and set-size "
 		  "is now 1024");
 	s.key_type = NFT_TYPE_IPADDR;
 	s.key_len = 4;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has another key (type 0x7, 4 bytes) than "
 		  "(cgroup . address)");
 	s.key_type = NFT_TYPE_ALLOW4;
 	s.key_len = 12;
 	s.flags = NFT_SET_TIMEOUT | NFT_SET_INTERVAL;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has other flags (0x14) than 'timeout' alone");
 	s.flags = NFT_SET_TIMEOUT;
+	CHECK_STR(nft_adopt_set_mismatch(&s, "standing4",
+					 NFT_SET_STANDING_FLAGS,
+					 NFT_TYPE_ALLOW4, 12, 65536, buf,
+					 sizeof buf),
+		  "its set standing4 has other flags (0x10) than 'interval, "
+		  "timeout' on a concatenation");
 	s.size = 0;
-	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_TYPE_ALLOW4, 12,
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12,
 					 65536, buf, sizeof buf),
 		  "its set allow4 has no size limit, and set-size is 65536");
 }
@@ -95,6 +107,8 @@ test_inspect_and_clear(struct nft_batch *b)
 	CHECK_INT(plan.n_sets, 1);
 	CHECK(plan.n_sets == 1 && strcmp(plan.sets[0], "exempt4") == 0);
 	CHECK_INT(plan.n_chains, 2);
+	/* An older dnsgated's table: the caller adds the standing sets. */
+	CHECK(!plan.standing_kept);
 
 	nft_batch_start(b, nft_adopt_clear_bytes(&plan));
 	nft_adopt_clear(b, &plan);
@@ -146,6 +160,54 @@ test_inspect_and_clear(struct nft_batch *b)
 	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
 }
 
+/* Standing sets as nft makes them from "flags interval, timeout" are the
+ * ones dnsgated makes: kept, and emptied by the clearing batch. One of
+ * another shape is deleted, and so is its right twin (the caller makes
+ * both). */
+static void
+test_standing_sets(struct nft_batch *b)
+{
+	static const char standing[] =
+		"table inet dnsgate {\n"
+		" set allow4 { type cgroupsv2 . ipv4_addr; size 8;"
+		" flags timeout; }\n"
+		" set allow6 { type cgroupsv2 . ipv6_addr; size 8;"
+		" flags timeout; }\n"
+		" set standing4 { type cgroupsv2 . ipv4_addr; size 8;"
+		" flags interval, timeout; }\n"
+		" set standing6 { type cgroupsv2 . ipv6_addr; size %d;"
+		" flags interval, timeout; }\n"
+		"}\n"
+		"add element inet dnsgate standing4 { \"/\" . 192.0.2.0/24 }\n";
+	struct nft_adopt_plan plan;
+	char text[1024], err[256], *table;
+
+	snprintf(text, sizeof text, standing, 8);
+	CHECK_INT(nft_load(text), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err),
+		  0);
+	CHECK(plan.found && plan.keep && plan.standing_kept);
+	CHECK_INT(plan.n_sets, 0);
+	nft_batch_start(b, nft_adopt_clear_bytes(&plan));
+	nft_adopt_clear(b, &plan);
+	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
+	nft_adopt_plan_free(&plan);
+	table = capture("nft list table inet dnsgate");
+	CHECK(table != NULL && strstr(table, "set standing4") != NULL);
+	CHECK(table != NULL && strstr(table, "192.0.2.0/24") == NULL);
+	free(table);
+	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+
+	snprintf(text, sizeof text, standing, 16);
+	CHECK_INT(nft_load(text), 0);
+	CHECK_INT(nft_adopt_inspect(b, 8, 1800, true, &plan, err, sizeof err),
+		  0);
+	CHECK(plan.found && plan.keep && !plan.standing_kept);
+	CHECK_INT(plan.n_sets, 2);
+	nft_adopt_plan_free(&plan);
+	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+}
+
 int
 main(void)
 {
@@ -166,6 +228,7 @@ main(void)
 	if (b == NULL)
 		return check_exit();
 	test_inspect_and_clear(b);
+	test_standing_sets(b);
 	nft_batch_free(b);
 	return check_exit();
 }

@@ -363,6 +363,185 @@ test_full_set(struct gate *g)
 	      find_element(&l, CGROUP_A, "192.0.2.11")->expires_ms > 500000);
 }
 
+/* --- standing grants ----------------------------------------------------- */
+
+static struct gate_standing
+standing(uint64_t cgroup_id, const char *text, uint32_t timeout_sec)
+{
+	struct gate_standing st;
+	const char *reason;
+
+	memset(&st, 0, sizeof st);
+	st.cgroup_id = cgroup_id;
+	if (ip_prefix_parse(text, &st.net, &reason) != 0)
+		abort();
+	st.timeout_sec = timeout_sec;
+	return st;
+}
+
+struct standing_listed {
+	size_t n;
+	struct nft_standing_element e[MAX_LISTED];
+};
+
+static void
+collect_standing(const struct nft_standing_element *e, void *arg)
+{
+	struct standing_listed *l = arg;
+
+	if (l->n < MAX_LISTED)
+		l->e[l->n] = *e;
+	l->n++;
+}
+
+static int
+list_standing(struct standing_listed *l)
+{
+	char err[256];
+
+	memset(l, 0, sizeof *l);
+	return nft_dump_standing(collect_standing, l, err, sizeof err);
+}
+
+/* The element of cgroup_id whose range runs from first to last. */
+static const struct nft_standing_element *
+find_standing(const struct standing_listed *l, uint64_t cgroup_id,
+	      const char *first, const char *last)
+{
+	struct gate_grant a = grant(first, 1), b = grant(last, 1);
+	size_t i;
+
+	for (i = 0; i < l->n && i < MAX_LISTED; i++)
+		if (l->e[i].cgroup_id == cgroup_id &&
+		    l->e[i].first.family == a.addr.family &&
+		    memcmp(l->e[i].first.bytes, a.addr.bytes,
+			   ip_addr_length(&a.addr)) == 0 &&
+		    memcmp(l->e[i].last.bytes, b.addr.bytes,
+			   ip_addr_length(&b.addr)) == 0)
+			return &l->e[i];
+	return NULL;
+}
+
+/* Standing grants written, listed, refused, flushed and replaced; the
+ * allow sets are not touched by any of it. */
+static void
+test_standing_sets(struct gate *g)
+{
+	struct gate_standing st[SET_SIZE + 1];
+	const struct nft_standing_element *e;
+	struct standing_listed l;
+	struct listed grants_before, grants_after;
+	char err[256];
+	size_t i;
+
+	CHECK(list_grants(&grants_before) >= 0);
+	CHECK_INT(list_standing(&l), 0);
+	st[0] = standing(CGROUP_A, "192.0.2.64/26", 0);
+	st[1] = standing(CGROUP_A, "2001:db8:5::/48", 60);
+	st[2] = standing(CGROUP_B, "192.0.2.64/26", 30);
+	CHECK_INT(gate_standing_add(g, st, 3, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 3);
+	e = find_standing(&l, CGROUP_A, "192.0.2.64", "192.0.2.127");
+	CHECK(e != NULL && e->timeout_ms == 0 && e->expires_ms == 0);
+	e = find_standing(&l, CGROUP_A, "2001:db8:5::",
+			  "2001:db8:5:ffff:ffff:ffff:ffff:ffff");
+	CHECK(e != NULL && e->timeout_ms == 60000 && e->expires_ms > 50000 &&
+	      e->expires_ms <= 60000);
+	e = find_standing(&l, CGROUP_B, "192.0.2.64", "192.0.2.127");
+	CHECK(e != NULL && e->timeout_ms == 30000);
+	if (have_nft) {
+		/* nft reads our keys as its own: the cgroup id, the network. */
+		char *set = capture("nft list set inet dnsgate standing4");
+
+		CHECK(set != NULL &&
+		      strstr(set, "1234605616436508552 . 192.0.2.64/26") !=
+			      NULL);
+		/* (nft names cgroup 42 by a path, if it finds one) */
+		CHECK(set != NULL &&
+		      strstr(set, " . 192.0.2.64/26 timeout 30s") != NULL);
+		free(set);
+	}
+
+	/* The same again is no error; a range overlapping another of the
+	 * same cgroup is refused by the kernel; nothing changes. */
+	st[0] = standing(CGROUP_A, "192.0.2.64/26", 0);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	st[0] = standing(CGROUP_A, "192.0.2.64/27", 0);
+	st[1] = standing(CGROUP_A, "2001:db8:7::/48", 0);
+	CHECK_INT(gate_standing_add(g, st, 2, err, sizeof err), -EEXIST);
+	CHECK_INT(list_standing(&l), 3);
+	/* ... but not for another cgroup. */
+	st[0] = standing(CGROUP_B, "2001:db8:5::/64", 0);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 4);
+	st[0] = standing(CGROUP_A, "2001:db8:7::/48", 0);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 5);
+	CHECK_INT(gate_standing_flush(g, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 0);
+	st[0] = standing(CGROUP_A, "192.0.2.64/26", 0);
+	st[1] = standing(CGROUP_A, "2001:db8:5::/48", 60);
+	st[2] = standing(CGROUP_B, "192.0.2.64/26", 30);
+	CHECK_INT(gate_standing_add(g, st, 3, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 3);
+
+	/* Bad grants are refused before anything is sent. */
+	st[0] = standing(CGROUP_A, "192.0.2.0/24", 0);
+	st[0].net.length = 33;
+	err[0] = '\0';
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "prefix") != NULL);
+	st[0] = standing(CGROUP_A, "192.0.2.0/24", 0);
+	st[0].net.length = 16; /* 192.0.2.0/16: bits beyond the prefix */
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), -EINVAL);
+	st[0] = standing(0, "192.0.2.0/24", 0);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "cgroup") != NULL);
+	st[0].net.addr.family = 0;
+	st[0].cgroup_id = CGROUP_A;
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), -EINVAL);
+	CHECK_INT(gate_standing_add(g, st, 0, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 3);
+
+	/* standing4 holds 2: fill it to SET_SIZE, then one more is refused
+	 * whole, the IPv6 one that fits with it too. */
+	st[0] = standing(CGROUP_A, "192.0.2.16/28", 0);
+	st[1] = standing(CGROUP_A, "192.0.2.1", 0);
+	CHECK_INT(gate_standing_add(g, st, 2, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 5);
+	st[0] = standing(CGROUP_A, "2001:db8:6::/48", 0);
+	st[1] = standing(CGROUP_A, "192.0.2.32/28", 0);
+	err[0] = '\0';
+	CHECK_INT(gate_standing_add(g, st, 2, err, sizeof err), -ENFILE);
+	CHECK(strstr(err, "standing4") != NULL);
+	CHECK_INT(list_standing(&l), 5);
+	CHECK(find_standing(&l, CGROUP_A, "2001:db8:6::",
+			    "2001:db8:6:ffff:ffff:ffff:ffff:ffff") == NULL);
+
+	/* Replacing is one batch: the old ones go, the new ones come. */
+	for (i = 0; i < SET_SIZE + 1; i++) {
+		char text[32];
+
+		snprintf(text, sizeof text, "192.0.2.%zu/32", 200 + i);
+		st[i] = standing(CGROUP_B, text, 0);
+	}
+	CHECK_INT(gate_standing_replace(g, st, SET_SIZE, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), SET_SIZE);
+	CHECK(find_standing(&l, CGROUP_B, "192.0.2.200", "192.0.2.200") !=
+	      NULL);
+	CHECK(find_standing(&l, CGROUP_A, "192.0.2.64", "192.0.2.127") ==
+	      NULL);
+	/* Too many for the set: nothing changes. */
+	CHECK_INT(gate_standing_replace(g, st, SET_SIZE + 1, err, sizeof err),
+		  -ENFILE);
+	CHECK_INT(list_standing(&l), SET_SIZE);
+
+	CHECK_INT(gate_standing_flush(g, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 0);
+	CHECK_INT(gate_standing_flush(g, err, sizeof err), 0);
+	CHECK_INT(list_grants(&grants_after), (int)grants_before.n);
+}
+
 /* --- packets ------------------------------------------------------------- */
 
 static int
@@ -512,9 +691,108 @@ test_cgroup_grant(struct gate *g)
 	rmdir(dir);
 }
 
+/* Makes the cgroup parent/dnsgate-test-PID-name; returns its id, or 0. */
+static uint64_t
+make_cgroup(const char *parent, const char *name, char *dir, size_t dirlen)
+{
+	struct stat st;
+
+	snprintf(dir, dirlen, "%s/dnsgate-test-%ld-%s", parent, (long)getpid(),
+		 name);
+	if (mkdir(dir, 0755) < 0 || stat(dir, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* A child joins the cgroup at dir and sends to each address; bit i of
+ * the result is set when the i-th send passed (0) and clear when it was
+ * rejected (EPERM); 100 means the child could not join or send. */
+static int
+sends_from(const char *dir, const char *const *addrs, size_t n)
+{
+	char procs[720];
+	int status = 0;
+	pid_t pid;
+
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY);
+		int code = 0;
+		size_t i;
+
+		if (fd < 0 || write(fd, "0\n", 2) != 2)
+			_exit(100);
+		close(fd);
+		for (i = 0; i < n; i++) {
+			int ret = send_once(addrs[i], 9);
+
+			if (ret == 0)
+				code |= 1 << i;
+			else if (ret != EPERM)
+				_exit(100);
+		}
+		_exit(code);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* A process in cgroup A reaches its standing network, and nothing else;
+ * one in cgroup B does not; a standing grant with a timeout ends. */
+static void
+test_standing_packets(struct gate *g, bool ipv6)
+{
+	static const char *const addrs[] = {"192.0.2.70", "192.0.2.3",
+					    "2001:db8::105", "2001:db8::3"};
+	size_t n_addrs = ipv6 ? 4 : 2;
+	char parent[600], dir_a[700], dir_b[700], err[256];
+	struct gate_standing st[2];
+	struct standing_listed l;
+	uint64_t a, b;
+	unsigned depth;
+
+	if (own_cgroup(parent, sizeof parent, &depth) < 0) {
+		fprintf(stderr, "note: no cgroup2 mount, standing packet "
+				"checks skipped\n");
+		return;
+	}
+	a = make_cgroup(parent, "sa", dir_a, sizeof dir_a);
+	b = make_cgroup(parent, "sb", dir_b, sizeof dir_b);
+	CHECK(a != 0 && b != 0);
+	if (a == 0 || b == 0)
+		goto out;
+	CHECK_INT(gate_ensure_level(g, depth + 1), 0);
+	/* Nothing granted yet: all rejected. */
+	CHECK_INT(sends_from(dir_a, addrs, n_addrs), 0);
+
+	st[0] = standing(a, "192.0.2.64/26", 0);
+	st[1] = standing(a, "2001:db8::100/120", 0);
+	CHECK_INT(gate_standing_add(g, st, 2, err, sizeof err), 0);
+	CHECK_INT(sends_from(dir_a, addrs, n_addrs), ipv6 ? 0x5 : 0x1);
+	CHECK_INT(sends_from(dir_b, addrs, n_addrs), 0);
+
+	/* Flushed: closed again. */
+	CHECK_INT(gate_standing_flush(g, err, sizeof err), 0);
+	CHECK_INT(sends_from(dir_a, addrs, n_addrs), 0);
+
+	/* A timeout: open for a second, then not. */
+	st[0] = standing(a, "192.0.2.64/26", 1);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(sends_from(dir_a, addrs, 2), 0x1);
+	usleep(1500000);
+	CHECK_INT(list_standing(&l), 0);
+	CHECK_INT(sends_from(dir_a, addrs, 2), 0);
+out:
+	rmdir(dir_a);
+	rmdir(dir_b);
+}
+
 static void
 test_packets(struct gate *g)
 {
+	bool ipv6 = false;
 	int64_t before;
 	int dns4, dns6, fd;
 	int mark = UPSTREAM_MARK;
@@ -559,10 +837,12 @@ test_packets(struct gate *g)
 		 * the two datagrams to port 9 were rejected. */
 		usleep(300000);
 		CHECK_INT(rejected(), before + 2);
+		ipv6 = true;
 	} else {
 		fprintf(stderr, "note: no IPv6 address, IPv6 checks skipped\n");
 	}
 	test_cgroup_grant(g);
+	test_standing_packets(g, ipv6);
 }
 
 /* --- large batches ------------------------------------------------------ */
@@ -851,6 +1131,126 @@ test_adopt_replaces(void)
 	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
 }
 
+/* The handle of a set as `nft -a` lists it, or -1. */
+static long
+set_handle(const char *name)
+{
+	char command[128], *text, *p;
+	long handle = -1;
+
+	snprintf(command, sizeof command, "nft -a list set inet dnsgate %s",
+		 name);
+	text = capture(command);
+	p = text != NULL ? strstr(text, "# handle ") : NULL;
+	if (p != NULL)
+		handle = strtol(p + strlen("# handle "), NULL, 10);
+	free(text);
+	return handle;
+}
+
+/* The standing sets of a table left behind: kept and emptied when they
+ * are right, made anew when not, added to an older dnsgated's table that
+ * has none; the allow grants are kept in every case. */
+static void
+test_adopt_standing(void)
+{
+	struct gate_options opts = test_options();
+	struct gate_adoption report;
+	struct gate_standing st[1];
+	struct standing_listed l;
+	struct listed grants;
+	struct gate *g;
+	char err[256], *set;
+	long handle4, handle6;
+
+	g = leave_table(&opts);
+	if (g == NULL)
+		return;
+	st[0] = standing(CGROUP_A, "192.0.2.64/26", 0);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 1);
+	handle4 = set_handle("standing4");
+	handle6 = set_handle("standing6");
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	g = gate_adopt(&opts, true, &report, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK(report.found && report.kept);
+	CHECK_INT(list_grants(&grants), 2);
+	CHECK_INT(list_standing(&l), 0);
+	if (have_nft) {
+		CHECK(handle4 > 0 && set_handle("standing4") == handle4);
+		CHECK(handle6 > 0 && set_handle("standing6") == handle6);
+	}
+	/* The rules find the kept sets. */
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 1);
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+	if (!have_nft) {
+		CHECK_INT(gate_remove_table(err, sizeof err), 0);
+		return;
+	}
+
+	/* standing4 of another shape (no interval), with an element. */
+	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+	CHECK_INT(nft_load("table inet dnsgate {\n"
+			   " set allow4 { type cgroupsv2 . ipv4_addr;"
+			   " size 4; flags timeout; }\n"
+			   " set allow6 { type cgroupsv2 . ipv6_addr;"
+			   " size 4; flags timeout; }\n"
+			   " set standing4 { type cgroupsv2 . ipv4_addr;"
+			   " size 4; flags timeout; }\n"
+			   " set standing6 { type cgroupsv2 . ipv6_addr;"
+			   " size 4; flags interval, timeout; }\n"
+			   "}\n"
+			   "add element inet dnsgate allow4 { \"/\" . "
+			   "192.0.2.10 timeout 60s }\n"
+			   "add element inet dnsgate standing4 { \"/\" . "
+			   "192.0.2.70 }\n"),
+		  0);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK(report.found && report.kept);
+	CHECK_INT(report.grants, 1);
+	CHECK_INT(list_grants(&grants), 1);
+	CHECK_INT(list_standing(&l), 0);
+	set = capture("nft list set inet dnsgate standing4");
+	CHECK(set != NULL && strstr(set, "flags interval,timeout") != NULL);
+	CHECK(set != NULL && strstr(set, "192.0.2.70") == NULL);
+	free(set);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(gate_close(g, false, err, sizeof err), 0);
+
+	/* An older dnsgated's table: allow sets only. */
+	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+	CHECK_INT(nft_load("table inet dnsgate {\n"
+			   " set allow4 { type cgroupsv2 . ipv4_addr;"
+			   " size 4; flags timeout; }\n"
+			   " set allow6 { type cgroupsv2 . ipv6_addr;"
+			   " size 4; flags timeout; }\n"
+			   " chain gate-output { type filter hook output"
+			   " priority 0; counter reject; }\n"
+			   "}\n"
+			   "add element inet dnsgate allow6 { \"/\" . "
+			   "2001:db8::10 timeout 60s }\n"),
+		  0);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK(report.found && report.kept);
+	CHECK_STR(report.why_dropped, "");
+	CHECK_INT(list_grants(&grants), 1);
+	CHECK_INT(list_standing(&l), 0);
+	check_level_rules(2);
+	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
+	CHECK_INT(list_standing(&l), 1);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
 /* The failsafe deletes the table with one send, as often as it is
  * fired, and a gate made afterwards is not bothered by it. */
 static void
@@ -929,6 +1329,7 @@ main(void)
 
 	test_grants(g);
 	test_full_set(g);
+	test_standing_sets(g);
 
 	/* A table left by an earlier run is replaced, grants and all. */
 	stale = g;
@@ -958,6 +1359,7 @@ main(void)
 	test_adopt_keeps_grants();
 	test_adopt_vouched();
 	test_adopt_replaces();
+	test_adopt_standing();
 	test_failsafe();
 	if (have_nft)
 		CHECK(has_table("ip other"));

@@ -56,6 +56,16 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\tsize %d\n"
 		"\t\tflags timeout\n"
 		"\t}\n"
+		"\tset standing4 {\n"
+		"\t\ttype cgroupsv2 . ipv4_addr\n"
+		"\t\tsize %d\n"
+		"\t\tflags interval,timeout\n"
+		"\t}\n"
+		"\tset standing6 {\n"
+		"\t\ttype cgroupsv2 . ipv6_addr\n"
+		"\t\tsize %d\n"
+		"\t\tflags interval,timeout\n"
+		"\t}\n"
 		"\tset exempt4 {\n"
 		"\t\ttype ipv4_addr\n"
 		"\t\tflags interval\n"
@@ -90,7 +100,7 @@ reference_ruleset(const char *table, unsigned levels)
 		"accept\n"
 		"\t\tip daddr @exempt4 accept\n"
 		"\t\tip6 daddr @exempt6 accept\n",
-		table, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
+		table, SET_SIZE, SET_SIZE, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
 		UPSTREAM_MARK, UPSTREAM_MARK, DNS_PORT, DNS_PORT);
 	print_level_rules(f, levels);
 	fprintf(f, "\t\tcounter reject with icmpx admin-prohibited\n"
@@ -150,6 +160,7 @@ build_table(struct nft_batch *b, unsigned levels, char *err, size_t errlen)
 	nft_rules_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "creating");
 	nft_rules_chains(b);
 	nft_rules_allow_sets(b, SET_SIZE);
+	nft_rules_standing_sets(b, SET_SIZE);
 	nft_rules_exempt_sets(b, exempt, N_EXEMPT);
 	nft_rules_rules(b, &p);
 	return nft_batch_send(b, err, errlen);
@@ -166,7 +177,7 @@ test_table(struct nft_batch *b)
 
 	/* Levels 3 and 4 go before the reject rule, in order. */
 	CHECK_INT(nft_dump_reject_rule(b, &reject), 0);
-	nft_batch_start(b, 4 * NFT_BATCH_RULE_BYTES);
+	nft_batch_start(b, 2 * NFT_RULES_PER_LEVEL * NFT_BATCH_RULE_BYTES);
 	nft_rules_levels(b, 3, 4, reject.handle);
 	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
 	check_listing_matches_nft(4);
@@ -188,6 +199,7 @@ test_no_exempt(struct nft_batch *b)
 	nft_rules_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, "creating");
 	nft_rules_chains(b);
 	nft_rules_allow_sets(b, SET_SIZE);
+	nft_rules_standing_sets(b, SET_SIZE);
 	nft_rules_exempt_sets(b, NULL, 0);
 	nft_rules_rules(b, &p);
 	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
