@@ -39,6 +39,7 @@
 #include "src/policy.h"
 #include "src/query.h"
 #include "src/sockdiag.h"
+#include "src/standing.h"
 #include "src/status.h"
 #include "src/xmalloc.h"
 
@@ -62,6 +63,7 @@ struct daemon {
 				    have missed it */
 	int exit_status;
 	struct gate_failsafe *failsafe; /* fail-mode open: for faults */
+	struct standing *standing; /* the net= rules' grants */
 	struct query_engine engine;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
@@ -264,6 +266,20 @@ settings_text(const struct config *cfg)
 	return out;
 }
 
+/* The net= rules' grants written again for every cgroup, from the
+ * policy in use (at start, after a reload, after the table is rebuilt). */
+static void
+resync_standing(struct daemon *d)
+{
+	char err[512];
+
+	if (d->standing != NULL &&
+	    standing_resync(d->standing, err, sizeof err) < 0)
+		log_warn("standing grants (net= rules): %s; they are written "
+			 "again at the next reload or new cgroup",
+			 err);
+}
+
 /* Reads the config, the rules and the lists again into a new policy and
  * swaps it in only when all of it parsed (a list that cannot be read or
  * looks broken keeps its copy in use: policy_reload). Queries in flight
@@ -305,6 +321,7 @@ reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	config_free(cfg);
 	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = p;
+	resync_standing(d);
 	policy_get_stats(p, &st);
 	if (st.lists_kept > 0)
 		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
@@ -489,6 +506,9 @@ on_rebuild(evutil_socket_t fd, short what, void *arg)
 	gate_close(d->gate, false, err, sizeof err);
 	d->gate = d->engine.gate = g;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(g));
+	/* The sets of standing grants come back empty either way. */
+	standing_set_gate(d->standing, g);
+	resync_standing(d);
 	if (report.kept) {
 		/* It may have deleted grants (nft flush set): count what the
 		 * kernel holds now, not what the mirror remembers. */
@@ -635,6 +655,10 @@ start(struct daemon *d)
 	d->engine.gate = d->gate;
 	nft_watch_set_own_portid(d->watch, gate_netlink_portid(d->gate));
 	log_adoption(&adoption, "an earlier dnsgated");
+	d->standing = standing_new(d->gate, d->cgroups, query_standing_match,
+				   &d->engine);
+	d->engine.standing = d->standing;
+	resync_standing(d);
 	if (adoption.kept &&
 	    query_engine_adopt_grants(&d->engine, err, sizeof err) < 0)
 		log_warn("cannot read the adopted grants back (%s): they are "
@@ -702,6 +726,9 @@ stop(struct daemon *d)
 	nft_watch_free(d->watch);
 	if (d->rebuild != NULL)
 		event_free(d->rebuild);
+	d->engine.standing = NULL;
+	standing_free(d->standing);
+	d->standing = NULL;
 	if (gate_close(d->gate, true, err, sizeof err) < 0) {
 		log_error("cannot remove the table inet %s: %s; until it is "
 			  "removed DNS and new connections fail: run "

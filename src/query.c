@@ -29,6 +29,7 @@
 #include "src/query.h"
 #include "src/rule.h"
 #include "src/rules.h"
+#include "src/standing.h"
 #include "src/xmalloc.h"
 
 /* How often grants that ran out are given back to their apps' shares and
@@ -872,6 +873,9 @@ query_handle(void *arg, struct listener_request *req)
 			&qr->who) < 0)
 		qr->who.found = false;
 	qr->charge = charge_of(&qr->who);
+	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
+		standing_notice(e->standing, qr->who.cgroup_id,
+				qr->who.cgroup_path, qr->who.cgroup_level);
 	qr->policy = policy_ref(e->policy);
 	identify(qr);
 	qr->state = QUERY_DECIDING;
@@ -1012,6 +1016,58 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	grant_table_expire(e->grants, clock_seconds(), on_grant_expired, e);
 	shares_report_suppressed(e->shares, clock_ms(), report_suppressed,
 				 e);
+	/* Cgroups made since: their standing grants, before they connect. */
+	if (e->standing != NULL && rules_have_nets(policy_rules(e->policy))) {
+		char err[256];
+
+		if (standing_scan(e->standing, err, sizeof err) < 0)
+			log_warn("standing grants (net= rules): %s", err);
+	}
+}
+
+struct net_fill {
+	struct gate_standing *out;
+	size_t max, n;
+};
+
+static void
+on_net(void *arg, const struct rule *rule, uint32_t seconds_left)
+{
+	struct net_fill *f = arg;
+
+	if (f->n < f->max) {
+		memset(&f->out[f->n], 0, sizeof f->out[f->n]);
+		f->out[f->n].net = rule->net;
+		f->out[f->n].timeout_sec = seconds_left;
+	}
+	f->n++;
+}
+
+size_t
+query_standing_match(void *arg, const char *cgroup_path, unsigned level,
+		     struct gate_standing *out, size_t max)
+{
+	struct query_engine *e = arg;
+	const struct rules *r = policy_rules(e->policy);
+	struct app_identity_source src;
+	struct app_identity *id;
+	struct rules_asker *a;
+	struct net_fill f = {out, max, 0};
+	char err[128];
+
+	if (!rules_have_nets(r))
+		return 0;
+	memset(&src, 0, sizeof src);
+	src.cgroup_path = cgroup_path;
+	src.uid = APP_IDENTITY_UID_UNKNOWN;
+	id = xmalloc(sizeof *id);
+	(void)app_identity_from(&src, id, err, sizeof err);
+	/* The user the path names (user-1000.slice), root's word. */
+	a = policy_asker(e->policy, id, id->cgroup_uid);
+	rules_nets(r, a, (int64_t)time(NULL), on_net, &f);
+	rules_asker_free(a);
+	free(id);
+	return f.n;
 }
 
 void

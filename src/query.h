@@ -30,9 +30,11 @@ struct event;
 struct event_base;
 struct gate;
 struct gate_grant;
+struct gate_standing;
 struct grant_table;
 struct listener_request;
 struct policy;
+struct standing;
 struct upstream;
 
 /* Where a query is on its path. */
@@ -119,6 +121,7 @@ struct query_engine {
 	struct attr_ctx *attr;
 	struct cgroup_tree *cgroups;
 	struct gate *gate; /* NULL: resolve and log, grant nothing */
+	struct standing *standing; /* the net= rules' grants; NULL: none */
 	/* Owned by the engine. */
 	struct shares *shares;
 	struct grant_table *grants;
@@ -158,6 +161,13 @@ int query_engine_adopt_grants(struct query_engine *e, char *err,
 /* The gate's sets were emptied (the table was recreated): every app's
  * grants are gone, and so is its share of them. */
 void query_engine_grants_lost(struct query_engine *e);
+
+/* standing_match_fn (standing.h) for the engine's policy: the net=
+ * rules that name the cgroup at path, as its identity from the path
+ * alone says (no exe: net= rules never name one). arg: the engine. */
+size_t query_standing_match(void *arg, const char *cgroup_path,
+			    unsigned level, struct gate_standing *out,
+			    size_t max);
 
 /* The listener callback: arg is the struct query_engine. Takes ownership
  * of req and answers or drops it exactly once. */

@@ -22,7 +22,8 @@ reload.test. 300 IN A 198.51.100.68
 "
 
 e2e_setup
-for a in 198.51.100.60 198.51.100.61 198.51.100.62 198.51.100.63; do
+for a in 198.51.100.60 198.51.100.61 198.51.100.62 198.51.100.63 \
+	198.51.100.70 198.51.100.71 198.51.100.72; do
 	add_server "$a"
 done
 start_unbound
@@ -48,6 +49,7 @@ allow unit=backup.service domain=backup.test
 block app-id=org.gnome.Evince list=social
 block exe=$DIG name=exe.test
 block app=user:1000:syncthing.service name=expire.test until=$EXPIRES
+allow app-id=org.gnome.Evince net=198.51.100.70/31
 EOF
 start_daemon "listen-port 5453
 upstream 192.0.2.2
@@ -156,11 +158,32 @@ check "after its until= the rule is gone, without a reload" within 12 expired
 check "no reload happened meanwhile" \
 	sh -c "! grep -q 'reloading' '$QLOG'"
 
+# 7b. A standing grant (net=): Evince reaches 198.51.100.70/31 without
+# looking anything up, Firefox does not, nor Evince past the network;
+# and a new Evince scope, made after the start, that never asks DNS.
+out=$(connect "$EV" 198.51.100.71)
+check "the GNOME app reaches its standing network unresolved ($out)" [ "$out" = connected ]
+out=$(connect "$EV" 198.51.100.72)
+check "not an address past it ($out)" rejected "$out"
+out=$(connect "$FF" 198.51.100.70)
+check "another app is rejected there ($out)" rejected "$out"
+EV2=$(new_app "$U/app.slice/app-gnome-org.gnome.Evince-9999.scope")
+reaches() { [ "$(connect "$EV2" 198.51.100.70)" = connected ]; }
+check "a new scope of the app that never asked DNS gets it within 6 s" \
+	within 6 reaches
+n=$(in_client nft list set inet dnsgate standing4 | grep -c '198.51.100.70/31')
+check "two standing elements, one per Evince scope ($n)" [ "$n" = 2 ]
+
 # 8. Reload that applies: Firefox may now resolve both.test.
 sed -i 's/^block flatpak=org.mozilla.firefox name=both.test$/allow flatpak=org.mozilla.firefox name=both.test/' "$RULES"
 out=$($CTL reload --json)
 check_that "dnsgatectl reload applies the new rules ($out)" \
 	'printf "%s" "$out" | grep -qF "\"reloaded\":true"'
+# ...and takes a standing grant away with its rule.
+sed -i '/net=198.51.100.70/d' "$RULES"
+$CTL reload >/dev/null
+out=$(connect "$EV" 198.51.100.71)
+check "a reload without the net= rule closes the network ($out)" rejected "$out"
 check "the Flatpak app resolves both.test after the reload" \
 	[ "$(dig_short "$FF" both.test A)" = 198.51.100.60 ]
 
