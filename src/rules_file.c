@@ -787,7 +787,8 @@ rules_file_load(struct rule_book *book, const char *path,
 		names[n_names++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n_names, sizeof *names, compare_names);
+	if (n_names > 1)
+		qsort(names, n_names, sizeof *names, compare_names);
 	for (i = 0; i < n_names; i++) {
 		if (total >= 0) {
 			snprintf(full, sizeof full, "%s/%s", path, names[i]);
