@@ -635,13 +635,27 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 
 /* --- files ------------------------------------------------------------- */
 
+/* Takes back what was added to book since it held n rules and n_files
+ * file names: a file is taken whole or not at all. */
+static void
+book_restore(struct rule_book *book, size_t n, size_t n_files)
+{
+	while (book->n > n) {
+		book->n--;
+		free(book->rules[book->n].app_value);
+		free(book->rules[book->n].dest_value);
+	}
+	while (book->n_files > n_files)
+		free(book->files[--book->n_files]);
+}
+
 long
 rules_file_parse(struct rule_book *book, const char *text, size_t len,
 		 const char *name, const struct rules_file_ctx *ctx,
 		 char *err, size_t errlen)
 {
 	struct cursor c = {name, 0, text, err, errlen};
-	size_t before = book->n, pos = 0;
+	size_t before = book->n, files_before = book->n_files, pos = 0;
 	char *buf = xmalloc(RULES_FILE_LINE_MAX + 1);
 	struct field f[MAX_FIELDS];
 	struct rule r;
@@ -683,11 +697,7 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 	return (long)(book->n - before);
 error:
 	free(buf);
-	while (book->n > before) {
-		book->n--;
-		free(book->rules[book->n].app_value);
-		free(book->rules[book->n].dest_value);
-	}
+	book_restore(book, before, files_before);
 	return -1;
 }
 
@@ -762,7 +772,7 @@ long
 rules_file_load(struct rule_book *book, const char *path,
 		const struct rules_file_ctx *ctx, char *err, size_t errlen)
 {
-	size_t before = book->n, n_names = 0, i;
+	size_t before = book->n, files_before = book->n_files, n_names = 0, i;
 	char **names = NULL, full[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
@@ -798,13 +808,8 @@ rules_file_load(struct rule_book *book, const char *path,
 		free(names[i]);
 	}
 	free(names);
-	if (total < 0) {
-		while (book->n > before) {
-			book->n--;
-			free(book->rules[book->n].app_value);
-			free(book->rules[book->n].dest_value);
-		}
-	}
+	if (total < 0)
+		book_restore(book, before, files_before);
 	return total;
 }
 
