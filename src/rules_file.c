@@ -223,6 +223,22 @@ split_fields(const struct cursor *c, char *buf, const char *orig,
 
 /* --- values ------------------------------------------------------------ */
 
+/* Where in the line the byte p of f's value was written: in a quoted
+ * value after the quote, and after each escape's backslash. */
+static const char *
+written_at(const struct field *f, const char *p)
+{
+	const char *at = f->value_at;
+	size_t i, n = (size_t)(p - f->value);
+
+	if (*at != '"')
+		return at + n;
+	for (at++, i = 0; i < n; i++, at++)
+		if (*at == '\\')
+			at++;
+	return at;
+}
+
 static void
 lower(char *s)
 {
@@ -295,12 +311,12 @@ parse_path(const struct cursor *c, const struct field *f, size_t max)
 			    "(starting with '/')", f->key);
 	for (p = f->value; *p != '\0'; p++) {
 		if (p[0] == '/' && p[1] == '/')
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "'//' in a path: write it once");
 		if (p[0] == '/' && p[1] == '.' &&
 		    (p[2] == '/' || p[2] == '\0' ||
 		     (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "'.' or '..' in a path: write the path "
 				    "itself");
 	}
@@ -334,7 +350,7 @@ parse_app(const struct cursor *c, const struct field *f, struct rule *r)
 			if (!islower((unsigned char)*p) &&
 			    !isdigit((unsigned char)*p) && *p != '-' &&
 			    *p != '.')
-				return fail(c, f->value_at + (p - f->value),
+				return fail(c, written_at(f, p),
 					    "a snap is named in lower-case "
 					    "letters, digits and '-' "
 					    "(snap=NAME or snap=NAME.APP)");
@@ -403,7 +419,7 @@ parse_wildcard(const struct cursor *c, struct field *f)
 	lower(f->value);
 	for (p = f->value; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.*?", *p))
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "a wildcard holds letters, digits, '-', "
 				    "'_', '.', '*' and '?' only");
 	if (strpbrk(f->value, "*?") == NULL)
