@@ -672,7 +672,7 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 {
 	struct cursor c = {name, 0, text, err, errlen};
 	size_t before = book->n, files_before = book->n_files, pos = 0;
-	char *buf = xmalloc(RULES_FILE_LINE_MAX + 1);
+	char *buf = xmalloc(RULES_FILE_LINE_MAX + 2); /* a CR, a NUL */
 	struct field f[MAX_FIELDS];
 	struct rule r;
 	int n;
@@ -685,7 +685,9 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 		c.line++;
 		c.start = line;
 		pos += ll + (nl != NULL);
-		if (ll > RULES_FILE_LINE_MAX) {
+		/* A CRLF line's CR ends it: it does not count. */
+		if (ll - (ll > 0 && line[ll - 1] == '\r') >
+		    RULES_FILE_LINE_MAX) {
 			fail(&c, line + RULES_FILE_LINE_MAX,
 			     "the line is longer than %d bytes",
 			     RULES_FILE_LINE_MAX);
