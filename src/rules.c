@@ -724,16 +724,22 @@ outcome_of(enum rule_action a)
 	return a == RULE_BLOCK ? RULES_BLOCK : RULES_ALLOW;
 }
 
-/* Whether some exe= rule or default, were the exe known, could outrank
- * what decided (*won; is_default when no rule named a name) with
- * another outcome. */
+/* Whether some exe= rule or default, were the exe known, could change
+ * the outcome got. won decided (a rule naming a name, or the default d;
+ * rule NULL: none); d is the app's default, dflt its outcome. Any rule
+ * naming a name comes before every default, so when the default decided
+ * an exe rule naming the name would win whatever its app's rank; and
+ * when the default decides through an ask rule, an exe default may
+ * outrank d. */
 static bool
 exe_could_change(const struct rules *r, const struct split_name *sns,
 		 const char *const *names, size_t n, int64_t now,
-		 const struct cand *won, enum rules_outcome got,
-		 enum rules_outcome dflt)
+		 const struct cand *won, const struct cand *d,
+		 enum rules_outcome got, enum rules_outcome dflt)
 {
 	const struct group *grp = &r->groups[GROUP_EXE_ALL];
+	bool by_default = won->rule == NULL || won->rule->is_default;
+	bool via_default = by_default || won->rule->action == RULE_ASK;
 	struct pass p;
 	bool could = false;
 	size_t i;
@@ -751,14 +757,14 @@ exe_could_change(const struct rules *r, const struct split_name *sns,
 					   ? dflt
 					   : outcome_of(c->rule->action);
 
-		could = live(c->rule, now) && outranks(c, won) && o != got;
+		if (!live(c->rule, now) || (!by_default && !outranks(c, won)))
+			continue;
+		could = o != got;
+		via_default |= c->rule->action == RULE_ASK;
 	}
 	free(p.all);
-	/* No rule named a name: an exe default could outrank the one
-	 * that decided. */
-	for (i = 0; !could && (won->rule == NULL || won->rule->is_default) &&
-		    i < grp->defaults.n;
-	     i++) {
+	/* The default decides: an exe default could outrank the app's. */
+	for (i = 0; !could && via_default && i < grp->defaults.n; i++) {
 		const struct rule *rule = &r->book->rules[grp->defaults.v[i]];
 		struct cand c;
 
@@ -767,7 +773,7 @@ exe_could_change(const struct rules *r, const struct split_name *sns,
 		c.score = r->app_score[grp->defaults.v[i]] |
 			  score_action(rule->action);
 		c.rule = rule;
-		could = outranks(&c, won) && outcome_of(rule->action) != got;
+		could = outranks(&c, d) && outcome_of(rule->action) != got;
 	}
 	return could;
 }
@@ -809,7 +815,8 @@ decide(const struct rules *r, const struct rules_asker *a,
 		v->outcome = dflt;
 	}
 	if (a->exe_unknown && r->have_exe &&
-	    exe_could_change(r, sn, names, n, now, &won, v->outcome, dflt))
+	    exe_could_change(r, sn, names, n, now, &won, &d, v->outcome,
+			     dflt))
 		v->outcome = RULES_UNDECIDED;
 	if (sn != sns)
 		free(sn);
