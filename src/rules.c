@@ -64,7 +64,7 @@ struct rules {
 	const struct matcher *const *lists;
 	size_t n_lists;
 	struct group *groups;
-	size_t n_groups;
+	size_t n_groups, cap_groups;
 	struct map by_app[RULE_APP_KINDS]; /* value -> group */
 	struct vec globs;                  /* groups of exe globs */
 	struct map names, domains;         /* (group, name) -> chain */
@@ -268,8 +268,13 @@ group_for(struct rules *r, const struct rule *rule)
 		key = owned = xstrdup(uid);
 	s = map_put(&r->by_app[rule->app], rule->app, key, len,
 		    hash_of(key, len));
-	r->groups = xreallocarray(r->groups, r->n_groups + 1,
-				  sizeof *r->groups);
+	/* Doubling: one group per app named, and an allocator that copies
+	 * on every growth (ASan's does) made 10,000 apps take seconds. */
+	if (r->n_groups == r->cap_groups) {
+		r->cap_groups *= 2;
+		r->groups = xreallocarray(r->groups, r->cap_groups,
+					  sizeof *r->groups);
+	}
 	g = &r->groups[r->n_groups];
 	memset(g, 0, sizeof *g);
 	g->kind = rule->app;
@@ -346,7 +351,8 @@ rules_new(const struct rule_book *book, const struct matcher *const *lists,
 	r->book = book;
 	r->lists = lists;
 	r->n_lists = n_lists;
-	r->groups = xcalloc(2, sizeof *r->groups);
+	r->cap_groups = 16;
+	r->groups = xcalloc(r->cap_groups, sizeof *r->groups);
 	r->groups[GROUP_ANY].kind = RULE_APP_ANY;
 	r->groups[GROUP_EXE_ALL].kind = RULE_APP_EXE;
 	r->n_groups = 2;
@@ -724,16 +730,22 @@ outcome_of(enum rule_action a)
 	return a == RULE_BLOCK ? RULES_BLOCK : RULES_ALLOW;
 }
 
-/* Whether some exe= rule or default, were the exe known, could outrank
- * what decided (*won; is_default when no rule named a name) with
- * another outcome. */
+/* Whether some exe= rule or default, were the exe known, could change
+ * the outcome got. won decided (a rule naming a name, or the default d;
+ * rule NULL: none); d is the app's default, dflt its outcome. Any rule
+ * naming a name comes before every default, so when the default decided
+ * an exe rule naming the name would win whatever its app's rank; and
+ * when the default decides through an ask rule, an exe default may
+ * outrank d. */
 static bool
 exe_could_change(const struct rules *r, const struct split_name *sns,
 		 const char *const *names, size_t n, int64_t now,
-		 const struct cand *won, enum rules_outcome got,
-		 enum rules_outcome dflt)
+		 const struct cand *won, const struct cand *d,
+		 enum rules_outcome got, enum rules_outcome dflt)
 {
 	const struct group *grp = &r->groups[GROUP_EXE_ALL];
+	bool by_default = won->rule == NULL || won->rule->is_default;
+	bool via_default = by_default || won->rule->action == RULE_ASK;
 	struct pass p;
 	bool could = false;
 	size_t i;
@@ -751,14 +763,14 @@ exe_could_change(const struct rules *r, const struct split_name *sns,
 					   ? dflt
 					   : outcome_of(c->rule->action);
 
-		could = live(c->rule, now) && outranks(c, won) && o != got;
+		if (!live(c->rule, now) || (!by_default && !outranks(c, won)))
+			continue;
+		could = o != got;
+		via_default |= c->rule->action == RULE_ASK;
 	}
 	free(p.all);
-	/* No rule named a name: an exe default could outrank the one
-	 * that decided. */
-	for (i = 0; !could && (won->rule == NULL || won->rule->is_default) &&
-		    i < grp->defaults.n;
-	     i++) {
+	/* The default decides: an exe default could outrank the app's. */
+	for (i = 0; !could && via_default && i < grp->defaults.n; i++) {
 		const struct rule *rule = &r->book->rules[grp->defaults.v[i]];
 		struct cand c;
 
@@ -767,7 +779,7 @@ exe_could_change(const struct rules *r, const struct split_name *sns,
 		c.score = r->app_score[grp->defaults.v[i]] |
 			  score_action(rule->action);
 		c.rule = rule;
-		could = outranks(&c, won) && outcome_of(rule->action) != got;
+		could = outranks(&c, d) && outcome_of(rule->action) != got;
 	}
 	return could;
 }
@@ -809,7 +821,8 @@ decide(const struct rules *r, const struct rules_asker *a,
 		v->outcome = dflt;
 	}
 	if (a->exe_unknown && r->have_exe &&
-	    exe_could_change(r, sn, names, n, now, &won, v->outcome, dflt))
+	    exe_could_change(r, sn, names, n, now, &won, &d, v->outcome,
+			     dflt))
 		v->outcome = RULES_UNDECIDED;
 	if (sn != sns)
 		free(sn);

@@ -223,6 +223,22 @@ split_fields(const struct cursor *c, char *buf, const char *orig,
 
 /* --- values ------------------------------------------------------------ */
 
+/* Where in the line the byte p of f's value was written: in a quoted
+ * value after the quote, and after each escape's backslash. */
+static const char *
+written_at(const struct field *f, const char *p)
+{
+	const char *at = f->value_at;
+	size_t i, n = (size_t)(p - f->value);
+
+	if (*at != '"')
+		return at + n;
+	for (at++, i = 0; i < n; i++, at++)
+		if (*at == '\\')
+			at++;
+	return at;
+}
+
 static void
 lower(char *s)
 {
@@ -295,12 +311,12 @@ parse_path(const struct cursor *c, const struct field *f, size_t max)
 			    "(starting with '/')", f->key);
 	for (p = f->value; *p != '\0'; p++) {
 		if (p[0] == '/' && p[1] == '/')
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "'//' in a path: write it once");
 		if (p[0] == '/' && p[1] == '.' &&
 		    (p[2] == '/' || p[2] == '\0' ||
 		     (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "'.' or '..' in a path: write the path "
 				    "itself");
 	}
@@ -334,7 +350,7 @@ parse_app(const struct cursor *c, const struct field *f, struct rule *r)
 			if (!islower((unsigned char)*p) &&
 			    !isdigit((unsigned char)*p) && *p != '-' &&
 			    *p != '.')
-				return fail(c, f->value_at + (p - f->value),
+				return fail(c, written_at(f, p),
 					    "a snap is named in lower-case "
 					    "letters, digits and '-' "
 					    "(snap=NAME or snap=NAME.APP)");
@@ -403,7 +419,7 @@ parse_wildcard(const struct cursor *c, struct field *f)
 	lower(f->value);
 	for (p = f->value; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.*?", *p))
-			return fail(c, f->value_at + (p - f->value),
+			return fail(c, written_at(f, p),
 				    "a wildcard holds letters, digits, '-', "
 				    "'_', '.', '*' and '?' only");
 	if (strpbrk(f->value, "*?") == NULL)
@@ -635,14 +651,28 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 
 /* --- files ------------------------------------------------------------- */
 
+/* Takes back what was added to book since it held n rules and n_files
+ * file names: a file is taken whole or not at all. */
+static void
+book_restore(struct rule_book *book, size_t n, size_t n_files)
+{
+	while (book->n > n) {
+		book->n--;
+		free(book->rules[book->n].app_value);
+		free(book->rules[book->n].dest_value);
+	}
+	while (book->n_files > n_files)
+		free(book->files[--book->n_files]);
+}
+
 long
 rules_file_parse(struct rule_book *book, const char *text, size_t len,
 		 const char *name, const struct rules_file_ctx *ctx,
 		 char *err, size_t errlen)
 {
 	struct cursor c = {name, 0, text, err, errlen};
-	size_t before = book->n, pos = 0;
-	char *buf = xmalloc(RULES_FILE_LINE_MAX + 1);
+	size_t before = book->n, files_before = book->n_files, pos = 0;
+	char *buf = xmalloc(RULES_FILE_LINE_MAX + 2); /* a CR, a NUL */
 	struct field f[MAX_FIELDS];
 	struct rule r;
 	int n;
@@ -655,7 +685,9 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 		c.line++;
 		c.start = line;
 		pos += ll + (nl != NULL);
-		if (ll > RULES_FILE_LINE_MAX) {
+		/* A CRLF line's CR ends it: it does not count. */
+		if (ll - (ll > 0 && line[ll - 1] == '\r') >
+		    RULES_FILE_LINE_MAX) {
 			fail(&c, line + RULES_FILE_LINE_MAX,
 			     "the line is longer than %d bytes",
 			     RULES_FILE_LINE_MAX);
@@ -683,11 +715,7 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 	return (long)(book->n - before);
 error:
 	free(buf);
-	while (book->n > before) {
-		book->n--;
-		free(book->rules[book->n].app_value);
-		free(book->rules[book->n].dest_value);
-	}
+	book_restore(book, before, files_before);
 	return -1;
 }
 
@@ -762,7 +790,7 @@ long
 rules_file_load(struct rule_book *book, const char *path,
 		const struct rules_file_ctx *ctx, char *err, size_t errlen)
 {
-	size_t before = book->n, n_names = 0, i;
+	size_t before = book->n, files_before = book->n_files, n_names = 0, i;
 	char **names = NULL, full[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
@@ -787,7 +815,8 @@ rules_file_load(struct rule_book *book, const char *path,
 		names[n_names++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n_names, sizeof *names, compare_names);
+	if (n_names > 1)
+		qsort(names, n_names, sizeof *names, compare_names);
 	for (i = 0; i < n_names; i++) {
 		if (total >= 0) {
 			snprintf(full, sizeof full, "%s/%s", path, names[i]);
@@ -797,13 +826,8 @@ rules_file_load(struct rule_book *book, const char *path,
 		free(names[i]);
 	}
 	free(names);
-	if (total < 0) {
-		while (book->n > before) {
-			book->n--;
-			free(book->rules[book->n].app_value);
-			free(book->rules[book->n].dest_value);
-		}
-	}
+	if (total < 0)
+		book_restore(book, before, files_before);
 	return total;
 }
 
