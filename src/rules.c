@@ -537,6 +537,14 @@ struct pass {
 	struct cand best;      /* the best live match; rule NULL: none */
 	struct cand best_exe;  /* GROUP_EXE_ALL pass: best of another action */
 	bool collect;          /* every match goes to all[] too */
+	/* Challenging what decided (exe_could_change): instead of a best
+	 * match, whether any live match that could outrank won gives
+	 * another outcome than got. */
+	bool challenge;
+	const struct cand *won;
+	bool by_default;
+	enum rules_outcome got, dflt;
+	bool could, saw_ask;
 	struct cand *all;
 	size_t n_all, cap_all;
 };
@@ -567,6 +575,8 @@ collect(struct pass *p, const struct cand *c)
 	p->all[p->n_all++] = *c;
 }
 
+static enum rules_outcome outcome_of(enum rule_action a);
+
 static void
 consider(struct pass *p, uint32_t ri, uint64_t dest, const char *name,
 	 const char *entry)
@@ -578,6 +588,18 @@ consider(struct pass *p, uint32_t ri, uint64_t dest, const char *name,
 	c.rule = rule;
 	c.name = name;
 	c.entry = entry;
+	if (p->challenge) {
+		enum rules_outcome o = rule->action == RULE_ASK
+					   ? p->dflt
+					   : outcome_of(rule->action);
+
+		if (!live(rule, p->now) ||
+		    (!p->by_default && !outranks(&c, p->won)))
+			return;
+		p->could |= o != p->got;
+		p->saw_ask |= rule->action == RULE_ASK;
+		return;
+	}
 	if (p->collect)
 		collect(p, &c);
 	if (live(rule, p->now) && outranks(&c, &p->best))
@@ -738,37 +760,33 @@ outcome_of(enum rule_action a)
  * when the default decides through an ask rule, an exe default may
  * outrank d. */
 static bool
-exe_could_change(const struct rules *r, const struct split_name *sns,
+exe_could_change(const struct rules *r, struct split_name *sn,
 		 const char *const *names, size_t n, int64_t now,
 		 const struct cand *won, const struct cand *d,
 		 enum rules_outcome got, enum rules_outcome dflt)
 {
 	const struct group *grp = &r->groups[GROUP_EXE_ALL];
-	bool by_default = won->rule == NULL || won->rule->is_default;
-	bool via_default = by_default || won->rule->action == RULE_ASK;
+	bool via_default;
 	struct pass p;
-	bool could = false;
+	bool could;
 	size_t i;
 
 	/* Every exe rule naming one of the names, whatever its exe. */
 	memset(&p, 0, sizeof p);
 	p.r = r;
 	p.now = now;
-	p.collect = true;
-	for (i = 0; i < n; i++)
-		match_group(&p, GROUP_EXE_ALL, &sns[i], names[i], r->next_exe);
-	for (i = 0; i < p.n_all && !could; i++) {
-		const struct cand *c = &p.all[i];
-		enum rules_outcome o = c->rule->action == RULE_ASK
-					   ? dflt
-					   : outcome_of(c->rule->action);
-
-		if (!live(c->rule, now) || (!by_default && !outranks(c, won)))
-			continue;
-		could = o != got;
-		via_default |= c->rule->action == RULE_ASK;
+	p.challenge = true;
+	p.won = won;
+	p.by_default = won->rule == NULL || won->rule->is_default;
+	p.got = got;
+	p.dflt = dflt;
+	for (i = 0; i < n && !p.could; i++) {
+		split(names[i], sn);
+		match_group(&p, GROUP_EXE_ALL, sn, names[i], r->next_exe);
 	}
-	free(p.all);
+	could = p.could;
+	via_default = p.by_default || won->rule->action == RULE_ASK ||
+		      p.saw_ask;
 	/* The default decides: an exe default could outrank the app's. */
 	for (i = 0; !could && via_default && i < grp->defaults.n; i++) {
 		const struct rule *rule = &r->book->rules[grp->defaults.v[i]];
@@ -789,8 +807,7 @@ decide(const struct rules *r, const struct rules_asker *a,
        const char *const *names, size_t n, int64_t now, struct pass *p,
        struct rules_verdict *v)
 {
-	struct split_name sns[8];
-	struct split_name *sn = n <= 8 ? sns : xcalloc(n, sizeof *sn);
+	struct split_name sn; /* one name at a time: nothing allocated */
 	struct cand d = {0, NULL, NULL, NULL}, won;
 	enum rules_outcome dflt;
 	size_t i, j;
@@ -799,12 +816,11 @@ decide(const struct rules *r, const struct rules_asker *a,
 	p->r = r;
 	p->now = now;
 	p->best.rule = NULL;
-	for (i = 0; i < n; i++)
-		split(names[i], &sn[i]);
-	for (j = 0; j < a->n; j++)
-		for (i = 0; i < n; i++)
-			match_group(p, a->groups[j], &sn[i], names[i],
-				    r->next);
+	for (i = 0; i < n; i++) {
+		split(names[i], &sn);
+		for (j = 0; j < a->n; j++)
+			match_group(p, a->groups[j], &sn, names[i], r->next);
+	}
 	pick_default(p, a, &d);
 	dflt = d.rule != NULL ? outcome_of(d.rule->action) : RULES_ALLOW;
 	v->default_rule = d.rule;
@@ -821,11 +837,9 @@ decide(const struct rules *r, const struct rules_asker *a,
 		v->outcome = dflt;
 	}
 	if (a->exe_unknown && r->have_exe &&
-	    exe_could_change(r, sn, names, n, now, &won, &d, v->outcome,
+	    exe_could_change(r, &sn, names, n, now, &won, &d, v->outcome,
 			     dflt))
 		v->outcome = RULES_UNDECIDED;
-	if (sn != sns)
-		free(sn);
 	return v->outcome;
 }
 

@@ -736,10 +736,13 @@ load_file(struct rule_book *book, const char *path,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path,
-			 S_ISREG(st.st_mode) ? strerror(errno)
-					     : "not a regular file");
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;
 	}
@@ -949,7 +952,11 @@ rules_parse_time(const char *text, int64_t *when, const char **reason)
 	tm.tm_min = mi;
 	tm.tm_sec = s;
 	t = timegm(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != d) {
+	if (t <= 0) { /* 0 is "never expires" in a rule */
+		*reason = "a time after 1970-01-01T00:00:00Z";
+		return -1;
+	}
+	if (tm.tm_mday != d) {
 		*reason = "no such date";
 		return -1;
 	}

@@ -440,6 +440,11 @@ test_expiry(void)
 	CHECK_INT(rules_parse_time("2026-12-24T18:60:00Z", &t, &reason), -1);
 	CHECK_INT(rules_parse_time("2026-04-31", &t, &reason), -1);
 	CHECK_INT(rules_parse_time("", &t, &reason), -1);
+	/* 0 means "never expires": the epoch itself is refused. */
+	CHECK_INT(rules_parse_time("1970-01-01", &t, &reason), -1);
+	CHECK_INT(rules_parse_time("1970-01-01T00:00:00Z", &t, &reason), -1);
+	CHECK_INT(rules_parse_time("1970-01-01T00:00:01Z", &t, &reason), 0);
+	CHECK_INT(t, 1);
 }
 
 /* Every kind of mistake in a field, and the column it is reported at. */
