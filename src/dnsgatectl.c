@@ -45,7 +45,8 @@ usage(FILE *out)
 		"and\n"
 		"                   which one decides\n"
 		"  grants           list the (app cgroup, address) grants in "
-		"force\n"
+		"force,\n"
+		"                   and the standing ones of net= rules\n"
 		"  rejected         how many packets the gate has rejected\n"
 		"  remove-table     delete the table inet " GATE_TABLE_NAME
 		" (after a crash of dnsgated)\n"
@@ -79,6 +80,32 @@ print_grant(const struct nft_grant *el, void *arg)
 	       el->expires_ms / 1000, el->cgroup_id);
 }
 
+/* A standing grant (a net= rule): its range, then "standing", or the
+ * seconds its rule has left. */
+static void
+print_standing(const struct nft_standing_element *el, void *arg)
+{
+	struct list_state *st = arg;
+	char path[512] = "?", first[64], last[64], range[132], left[32];
+	unsigned level;
+
+	if (st->tree != NULL)
+		cgroup_lookup(st->tree, el->cgroup_id, path, sizeof path,
+			      &level);
+	ip_addr_format(&el->first, first, sizeof first);
+	ip_addr_format(&el->last, last, sizeof last);
+	if (strcmp(first, last) == 0)
+		snprintf(range, sizeof range, "%s", first);
+	else
+		snprintf(range, sizeof range, "%s-%s", first, last);
+	if (el->expires_ms > 0)
+		snprintf(left, sizeof left, "%" PRIu64 "s", el->expires_ms / 1000);
+	else
+		snprintf(left, sizeof left, "standing");
+	printf("%-40s %-39s %7s  cgroup-id=%" PRIu64 " (net= rule)\n", path,
+	       range, left, el->cgroup_id);
+}
+
 static int
 cmd_grants(void)
 {
@@ -88,6 +115,16 @@ cmd_grants(void)
 
 	st.tree = cgroup_tree_open(err, sizeof err);
 	n = nft_dump_grants(print_grant, &st, err, sizeof err);
+	if (n >= 0) {
+		char err2[256];
+		int m = nft_dump_standing(print_standing, &st, err2,
+					  sizeof err2);
+
+		/* A table of an older dnsgated has no standing sets. */
+		if (m < 0 && m != -ENOENT)
+			fprintf(stderr, "dnsgatectl: cannot list the standing "
+				"grants: %s\n", err2);
+	}
 	cgroup_tree_free(st.tree);
 	if (n == -ENOENT) {
 		fprintf(stderr, "dnsgatectl: no table inet %s here: is dnsgated "

@@ -292,6 +292,7 @@ reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	struct policy_stats st;
 	struct policy *p;
 	char *before, *after;
+	uint64_t start = clock_ms();
 
 	log_info("%s: reloading %s, its rules and its lists", why,
 		 d->config_path);
@@ -326,13 +327,15 @@ reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	if (st.lists_kept > 0)
 		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
 			 "%zu domains; %zu of the lists kept their copy in use "
-			 "(see above)",
+			 "(see above); %llu ms",
 			 st.rules, st.rule_files, st.lists, st.domains,
-			 st.lists_kept);
+			 st.lists_kept,
+			 (unsigned long long)(clock_ms() - start));
 	else
 		log_info("reloaded: %zu rules from %zu files, %zu lists with "
-			 "%zu domains",
-			 st.rules, st.rule_files, st.lists, st.domains);
+			 "%zu domains; %llu ms",
+			 st.rules, st.rule_files, st.lists, st.domains,
+			 (unsigned long long)(clock_ms() - start));
 	return 0;
 }
 
