@@ -699,12 +699,17 @@ rules_table() {
 	echo
 	sed 's/^# *//' "$RAW/rules-decided.txt"
 	q=$(ratio "$(median dg-rules hit_QPS)" "$(median dg-none hit_QPS)")
+	# The rounds' own ratios cancel what changed between rounds.
+	paired=$(round_ratios hit_QPS | tr ',' '\n' | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]
+			else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	echo
 	if awk -v q="$q" 'BEGIN { exit !(q != "-" && q + 0 >= 0.9) }'; then
-		echo "rules/none on cache hits: $q queries/s, at least 0.9 (issue 13)."
+		echo "rules/none on cache hits: $q queries/s (median of the rounds'" \
+			"own ratios $paired), at least 0.9 (issue 13)."
 	else
-		echo "rules/none on cache hits: $q queries/s, BELOW 0.9 (issue 13):" \
-			"profile with BENCH_PERF=1."
+		echo "rules/none on cache hits: $q queries/s (median of the rounds'" \
+			"own ratios $paired), BELOW 0.9 (issue 13): profile with BENCH_PERF=1."
 	fi
 }
 
