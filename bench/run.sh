@@ -3,7 +3,8 @@
 # end-to-end tests' topology (tests/e2e/lib.sh): throughput and latency on
 # cache hits and cache misses (dnsperf), daemon CPU per query, a burst of
 # 1,000 client sockets, peak memory, and the memory and start time of a
-# 100,000-domain block list. As root:
+# 100,000-domain block list; and dnsgated's cache hits with 10,000 rules
+# against none (the rules figure). As root:
 #   sudo bench/run.sh
 # Knobs (environment):
 #   ROUNDS       rounds of the whole comparison; the table gives medians (3)
@@ -15,6 +16,9 @@
 #   BURST        client sockets of the burst, one query each (1000)
 #   BUSY_PROCS, BUSY_FILES  the busy cgroup of the extra hit run: that many
 #                more processes with that many open files each (10, 500)
+#   RULES        rules of the rules figure (10000)
+#   BENCH_RULES  1: the rules figure too (the default); 0: not; only: the
+#                rules figure alone, no dnsmasq, no unbound
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -36,11 +40,17 @@ OUTSTANDING=${OUTSTANDING:-100}
 BURST=${BURST:-1000}
 BUSY_PROCS=${BUSY_PROCS:-10}
 BUSY_FILES=${BUSY_FILES:-500}
+RULES=${RULES:-10000}
+BENCH_RULES=${BENCH_RULES:-1}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_KEEP=${BENCH_KEEP:-}
 
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 [ "$(id -u)" = 0 ] || { echo "run.sh needs root: sudo bench/run.sh" >&2; exit 1; }
+case $BENCH_RULES in
+0 | 1 | only) ;;
+*) echo "BENCH_RULES is 0, 1 or only, not '$BENCH_RULES'" >&2; exit 1 ;;
+esac
 
 # Dependencies: the build and test ones (scripts/deps), then the
 # benchmark's own, each installed only when missing.
@@ -144,6 +154,23 @@ for size in one full; do
 		>"$DATA/block-$size.unbound"
 done
 
+# The rules figure's data (bench/rules-gen.sh says what the rules are):
+# the lists they name, defined in every dnsgated config (a list no rule
+# names costs nothing), an empty rules file for "none", and RULES rules
+# naming the client as dnsgated sees it: its cgroup path, dnsperf's exe
+# and root's uid.
+printf '%s\n' bench.test social.example >"$DATA/social.dom"
+awk 'BEGIN { for (i = 1; i <= 200; i++) printf "tracker%d.example\n", i }' \
+	>"$DATA/trackers.dom"
+: >"$DATA/rules-none.rules"
+DNSPERF_EXE=$(readlink -f "$(command -v dnsperf)")
+"$top_srcdir/bench/rules-gen.sh" "$RULES" "${APP#"$(dirname "$CG_ROOT")"}" \
+	"$DNSPERF_EXE" 0 >"$DATA/rules-rules.rules" || die "rules generation"
+[ "$(grep -vc '^#' "$DATA/rules-rules.rules")" = "$RULES" ] ||
+	die "rules generation: not $RULES rules"
+note "rules figure: $RULES rules, for the client and $(sed -n \
+	's/^# \([0-9]*\) apps$/\1/p' "$DATA/rules-rules.rules") other apps"
+
 # The busy cgroup: an app made of many processes, as a browser's scope is.
 # BUSY_PROCS idle processes, each holding BUSY_FILES open files, join it
 # before the asker (dnsperf) does.
@@ -170,24 +197,32 @@ without_pid() { echo "$BACKGROUND_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' 
 # start_one DAEMON LIST(one|full): starts it in the client namespace and
 # waits until it answers the probe NXDOMAIN, i.e. serves with its list
 # loaded. Sets CUR_PID, SERVER, START_MS (launch to first answer), and
-# START_RSS, START_HWM (KiB).
+# START_RSS, START_HWM (KiB). dnsgated reads the rules file $DG_RULES
+# (none or rules, see the data) and logs queries when DG_LOG=yes.
+DG_RULES=none
+DG_LOG=no
 start_one() {
 	name=$1
 	list=$2
 	t0=$(date +%s%N)
 	case $name in
 	dnsgate)
-		conf=$RAW/dnsgate-$list.conf
+		conf=$RAW/dnsgate-$list-$DG_RULES-$DG_LOG.conf
 		cat >"$conf" <<EOF
 listen-port 5453
 upstream 192.0.2.2
 blocklist $DATA/block-$list.dom
+list social $DATA/social.dom
+list trackers $DATA/trackers.dom
+rules $DATA/rules-$DG_RULES.rules
 cache-size 10000
 set-size 65536
-log-queries no
+log-queries $DG_LOG
+control-socket $E2E_TMP/control.sock
 EOF
+		DG_OUT=$RAW/dnsgated-$list-$DG_RULES-$DG_LOG.log
 		nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$conf" \
-			>>"$RAW/dnsgated-$list.log" 2>&1 &
+			>>"$DG_OUT" 2>&1 &
 		CUR_PID=$!
 		DAEMON_PID=$CUR_PID # lib.sh's cleanup stops it with SIGTERM
 		SERVER=192.0.2.2 # as apps reach it: through the redirect
@@ -246,7 +281,7 @@ EOF
 	deadline=$(($(date +%s) + 120))
 	until [ "$(probe "$SERVER" "$PROBE")" = NXDOMAIN ]; do
 		if ! kill -0 "$CUR_PID" 2>/dev/null; then
-			cat "$RAW/$name"*"-$list".* >&2
+			cat "$RAW/$name"*"-$list"* >&2
 			die "$name did not start"
 		fi
 		[ "$(date +%s)" -lt "$deadline" ] || die "$name: no answer in 120 s"
@@ -382,16 +417,101 @@ profile_dnsgate() {
 		fi
 		wait "$perf_pid"
 		BACKGROUND_PIDS=$(without_pid "$perf_pid")
-		# dnsgated's and its libraries' functions with all they call
-		# (the kernel included), then the hottest symbols by self time.
-		perf report -i "$RAW/perf-$kind.data" --stdio --children \
-			--sort sym -g none --percent-limit 2 2>/dev/null |
-			grep '\[\.\]' | grep -v '\] 0x' | head -30 \
-			>"$RAW/perf-$kind-user.txt"
-		perf report -i "$RAW/perf-$kind.data" --stdio --no-children \
-			--sort sym -g none --percent-limit 1 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -15 >"$RAW/perf-$kind-self.txt"
+		perf_reports "$kind"
 	done
+}
+
+# perf_reports KIND: from $RAW/perf-KIND.data, dnsgated's and its
+# libraries' functions with all they call (the kernel included), then the
+# hottest symbols by self time.
+perf_reports() {
+	perf report -i "$RAW/perf-$1.data" --stdio --children \
+		--sort sym -g none --percent-limit 2 2>/dev/null |
+		grep '\[\.\]' | grep -v '\] 0x' | head -30 \
+		>"$RAW/perf-$1-user.txt"
+	perf report -i "$RAW/perf-$1.data" --stdio --no-children \
+		--sort sym -g none --percent-limit 1 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -15 >"$RAW/perf-$1-self.txt"
+}
+
+# The rules figure: dnsgated with no rules (dg-none) and with RULES rules
+# (dg-rules), each started afresh, warmed, and run on cache hits; the
+# configs differ only in the rules file.
+
+# rules_check: one short run, not timed, with log-queries yes: every
+# benched query, missed (the warm pass) or hit (a second pass), must be
+# allowed by a rule; the log says which.
+rules_check() {
+	DG_RULES=rules
+	DG_LOG=yes
+	note "rules figure: checking in dnsgated's log that a rule decides every query"
+	start_one dnsgate one
+	DG_RULES=none
+	DG_LOG=no
+	perf_run "$RAW/rules-check-warm.txt" -d "$DATA/hits.txt" -n 1
+	perf_run "$RAW/rules-check-hit.txt" -d "$DATA/hits.txt" -n 1
+	stop_one
+	log=$DG_OUT
+	grep ' qname=h[0-9]*\.bench\.test ' "$log" >"$RAW/rules-check.log"
+	lines=$(wc -l <"$RAW/rules-check.log")
+	hits=$(grep -c ' cached' "$RAW/rules-check.log")
+	by_rule=$(grep -c ' decision=allow reason=rule rule=[^ ]*rules-rules\.rules:' \
+		"$RAW/rules-check.log")
+	[ "$lines" = $((2 * NAMES)) ] && [ "$hits" = "$NAMES" ] &&
+		[ "$by_rule" = "$lines" ] || {
+		grep -v ' reason=rule ' "$RAW/rules-check.log" | head -5 >&2
+		die "rules figure: of $lines query lines ($hits cache hits)," \
+			"$by_rule allowed by a rule, not $((2 * NAMES))"
+	}
+	RULES_APP=$(sed -n '1s/^.* \(app=[^ ]*\) .*/\1/p' "$RAW/rules-check.log")
+	note "  $lines queries ($hits cache hits) of $RULES_APP, each allowed" \
+		"by a rule; the rules that decided:"
+	sed 's/.* rule=[^ ]*:\([0-9]*\)\( .*\)*$/\1/' "$RAW/rules-check.log" |
+		sort -n | uniq -c | while read -r n line; do
+		note "    $n: line $line: $(sed -n "${line}p" "$DATA/rules-rules.rules")"
+	done >"$RAW/rules-decided.txt" 2>&1
+	cat "$RAW/rules-decided.txt" >&2
+}
+
+# bench_rules_one none|rules: one half of a round of the rules figure.
+bench_rules_one() {
+	w=$1
+	d=dg-$w
+	DG_RULES=$w
+	[ "$w" = none ] && what="no rules" || what="$RULES rules"
+	note "round $ROUND, dnsgate with $what: start with a 1-domain block list"
+	start_one dnsgate one
+	DG_RULES=none
+	put "$d" start_ms "$START_MS"
+	put "$d" start_rss "$START_RSS"
+	pre=$RAW/r$ROUND-$d
+	perf_run "$pre-warm.txt" -d "$DATA/hits.txt" -n 1
+	if [ "$LOST" != 0 ] ||
+		[ "$(rcodes "$pre-warm.txt")" != "NOERROR $NAMES (100.00%)" ]; then
+		cat "$pre-warm.txt" >&2
+		die "$d: the warm pass did not answer every name"
+	fi
+	note "round $ROUND, dnsgate with $what: cache hits, $DURATION s"
+	perf_run "$pre-hit.txt" -d "$DATA/hits.txt" -l "$DURATION"
+	put_run "$d" hit
+	case $(rcodes "$pre-hit.txt") in
+	"NOERROR "*" (100.00%)") ;;
+	*) die "$d: not every cache hit was NOERROR: $(rcodes "$pre-hit.txt")" ;;
+	esac
+	put "$d" hwm "$(kib "$CUR_PID" VmHWM)"
+	if [ "$BENCH_PERF" = 1 ] && [ "$ROUND" = 1 ] &&
+		command -v perf >/dev/null 2>&1; then
+		note "dnsgate with $what: profiling a hit run (not counted)"
+		perf record -F 499 --call-graph dwarf,16384 -p "$CUR_PID" \
+			-o "$RAW/perf-$d.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+		perf_pid=$!
+		BACKGROUND_PIDS="$BACKGROUND_PIDS $perf_pid"
+		perf_run "$RAW/$d-prof-hit.txt" -d "$DATA/hits.txt" -l "$DURATION"
+		wait "$perf_pid"
+		BACKGROUND_PIDS=$(without_pid "$perf_pid")
+		perf_reports "$d"
+	fi
+	stop_one
 }
 
 bench_daemon() {
@@ -447,11 +567,25 @@ bench_daemon() {
 	stop_one
 }
 
+[ "$BENCH_RULES" = 0 ] || rules_check
 ROUND=1
 while [ "$ROUND" -le "$ROUNDS" ]; do
-	for d in dnsgate dnsmasq unbound; do
-		bench_daemon "$d"
-	done
+	if [ "$BENCH_RULES" != only ]; then
+		for d in dnsgate dnsmasq unbound; do
+			bench_daemon "$d"
+		done
+	fi
+	# A then B, then B then A: a drift of the machine's load over a
+	# round weighs on both.
+	if [ "$BENCH_RULES" != 0 ]; then
+		if [ $((ROUND % 2)) = 1 ]; then
+			bench_rules_one none
+			bench_rules_one rules
+		else
+			bench_rules_one rules
+			bench_rules_one none
+		fi
+	fi
 	ROUND=$((ROUND + 1))
 done
 
@@ -473,7 +607,7 @@ row() {
 		"$(ratio "$a" "$b")" "$(ratio "$a" "$c")"
 }
 ROUND=0
-for d in dnsgate dnsmasq unbound; do
+[ "$BENCH_RULES" = only ] || for d in dnsgate dnsmasq unbound; do
 	put "$d" list_cost $(($(median "$d" list_rss) - $(median "$d" start_rss)))
 done
 # Queries lost: the sum of the hit, busy and miss runs' losses, per round.
@@ -481,22 +615,7 @@ awk '$2 ~ /_LOST$/ { s[$1 " lost " $3] += $4 } END { for (k in s) print k, s[k] 
 	"$RESULTS" >"$RAW/lost.txt"
 cat "$RAW/lost.txt" >>"$RESULTS"
 
-{
-	echo
-	echo "dnsgate $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null)," \
-		"$(dnsmasq --version | head -1 | cut -d' ' -f1,3)," \
-		"unbound $(unbound -V | sed -n 's/^Version //p')," \
-		"dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p');" \
-		"$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, Linux $(uname -r)"
-	echo "Medians of $ROUNDS rounds. dnsperf: $DURATION s runs, $OUTSTANDING" \
-		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
-		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
-		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
-		"Misses: names the daemon never saw. Burst: $BURST connected UDP" \
-		"sockets, one query each for one cached name, sent back to back." \
-		"Block list: $BLOCK domains." \
-		"Load average (1 min) at the start: $LOAD0; anything else running" \
-		"competes with the daemons for the cores."
+main_table() {
 	echo
 	echo "| figure | dnsgate | dnsmasq | unbound | dnsgate/dnsmasq | dnsgate/unbound |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -532,10 +651,94 @@ cat "$RAW/lost.txt" >>"$RESULTS"
 				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
 		done
 	done
+}
+
+# One figure of the rules figure: medians with no rules and with RULES.
+rules_row() {
+	a=$(median dg-none "$2")
+	b=$(median dg-rules "$2")
+	printf '| %s | %s | %s | %s |\n' "$1" "$a" "$b" "$(ratio "$b" "$a")"
+}
+# The ratio rules/none of FIGURE in each round.
+round_ratios() {
+	awk -v f="$1" '$2 == f && $1 ~ /^dg-/ { v[$1, $3] = $4; if ($3 > n) n = $3 }
+		END { for (r = 1; r <= n; r++) if (v["dg-none", r] > 0) {
+			printf "%s%.3f", s, v["dg-rules", r] / v["dg-none", r]; s = ", " } }' \
+		"$RESULTS"
+}
+rules_table() {
+	echo
+	echo "Rules figure: dnsgated with $RULES rules against none, cache hits" \
+		"as above (the same config but for the rules file, each started" \
+		"afresh, warmed, then $DURATION s of hits; none then rules in odd" \
+		"rounds, rules then none in even). Every query was allowed by a" \
+		"rule of $RULES_APP (checked in the log of one more run)."
+	echo
+	echo "| figure | no rules | $RULES rules | rules/none |"
+	echo "| --- | ---: | ---: | ---: |"
+	rules_row "cache hit: queries/s" hit_QPS
+	rules_row "cache hit: average latency (ms)" hit_AVG_MS
+	rules_row "cache hit: 99th percentile latency (ms)" hit_P99_MS
+	rules_row "cache hit: daemon CPU per query (µs)" hit_CPU_US
+	rules_row "cache hit: queries lost" hit_LOST
+	rules_row "start to serving (ms)" start_ms
+	rules_row "RSS after start (KiB)" start_rss
+	rules_row "peak RSS after the hit run, VmHWM (KiB)" hwm
+	echo
+	echo "Each round's values (round 1, 2, ...):"
+	echo
+	for f in hit_QPS hit_CPU_US; do
+		for d in dg-none dg-rules; do
+			printf '    %s %s: %s\n' "$d" "$f" "$(awk -v d="$d" -v f="$f" \
+				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
+		done
+		printf '    rules/none %s: %s\n' "$f" "$(round_ratios "$f")"
+	done
+	echo
+	echo "The rules that decided, in that checking run (queries: line of the rules file):"
+	echo
+	sed 's/^# *//' "$RAW/rules-decided.txt"
+	q=$(ratio "$(median dg-rules hit_QPS)" "$(median dg-none hit_QPS)")
+	# The rounds' own ratios cancel what changed between rounds.
+	paired=$(round_ratios hit_QPS | tr ',' '\n' | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]
+			else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo
+	if awk -v q="$q" 'BEGIN { exit !(q != "-" && q + 0 >= 0.9) }'; then
+		echo "rules/none on cache hits: $q queries/s (median of the rounds'" \
+			"own ratios $paired), at least 0.9 (issue 13)."
+	else
+		echo "rules/none on cache hits: $q queries/s (median of the rounds'" \
+			"own ratios $paired), BELOW 0.9 (issue 13): profile with BENCH_PERF=1."
+	fi
+}
+
+{
+	echo
+	echo "dnsgate $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null)," \
+		"$(dnsmasq --version | head -1 | cut -d' ' -f1,3)," \
+		"unbound $(unbound -V | sed -n 's/^Version //p')," \
+		"dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p');" \
+		"$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, Linux $(uname -r)"
+	[ "$BENCH_RULES" = only ] && echo "Medians of $ROUNDS rounds. dnsperf:" \
+		"$DURATION s runs, $OUTSTANDING queries in flight, 1 client socket." \
+		"Hits: $NAMES names after one warm pass. Only the rules figure." \
+		"Load average (1 min) at the start: $LOAD0."
+	[ "$BENCH_RULES" = only ] || echo "Medians of $ROUNDS rounds. dnsperf: $DURATION s runs, $OUTSTANDING" \
+		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
+		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
+		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
+		"Misses: names the daemon never saw. Burst: $BURST connected UDP" \
+		"sockets, one query each for one cached name, sent back to back." \
+		"Block list: $BLOCK domains." \
+		"Load average (1 min) at the start: $LOAD0; anything else running" \
+		"competes with the daemons for the cores."
+	[ "$BENCH_RULES" = only ] || main_table
+	[ "$BENCH_RULES" = 0 ] || rules_table
 } | tee "$RAW/table.md"
 
 if [ "$BENCH_PERF" = 1 ]; then
-	for kind in hit busy miss burst; do
+	for kind in hit busy miss burst dg-none dg-rules; do
 		[ -f "$RAW/perf-$kind-self.txt" ] || continue
 		echo
 		echo "dnsgated under perf, $kind run: user-space functions, including" \
