@@ -262,19 +262,71 @@ split_line(char *line, char **key, char **value)
 	*value = *p != '\0' ? p : NULL;
 }
 
+/* What may follow a list's path. */
+struct list_options {
+	const char *name; /* name=: a blocklist's name for rules */
+};
+
+/* Cuts the options off the end of a list's path ("PATH name=ads"), into
+ * o: an option is a last word KEY=VALUE whose KEY is lower-case letters
+ * and '-' (so "/lists/a=b.txt" stays a path). Returns 0, or -1 for an
+ * unknown option. */
+static int
+list_options(const struct cursor *c, bool is_blocklist, char *path,
+	     struct list_options *o)
+{
+	for (;;) {
+		char *end = path + strlen(path), *word, *eq, *k;
+
+		while (end > path && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		word = end;
+		while (word > path && word[-1] != ' ' && word[-1] != '\t')
+			word--;
+		if (word == path || (eq = strchr(word, '=')) == NULL)
+			return 0;
+		for (k = word; k < eq && ((*k >= 'a' && *k <= 'z') || *k == '-');
+		     k++)
+			;
+		if (k != eq || k == word)
+			return 0;
+		*eq = '\0';
+		if (strcmp(word, "name") == 0 && is_blocklist) {
+			o->name = eq + 1;
+		} else {
+			return parse_error(c, word,
+					   "unknown list option '%s=': expected "
+					   "%s",
+					   word,
+					   is_blocklist ? "name=" : "no option "
+							  "(a list's name "
+							  "comes first: "
+							  "'list NAME PATH')");
+		}
+		word[-1] = '\0';
+	}
+}
+
 /* The name a rule gives a list: NAME as written, or, for "blocklist
- * PATH", the file's name without its extension. */
+ * PATH", its name= or else the file's name without its extension. */
 static int
 add_list(struct config *cfg, const struct cursor *c, const char *name,
-	 const char *path)
+	 char *path)
 {
-	const char *base = strrchr(path, '/'), *p;
+	struct list_options opts = {NULL};
+	const char *base, *p;
 	char derived[128];
 	struct config_list *l;
+	bool every_app = name == NULL;
 	size_t i, n;
 
+	if (list_options(c, every_app, path, &opts) < 0)
+		return -1;
+	base = strrchr(path, '/');
 	base = base != NULL ? base + 1 : path;
-	if (name == NULL) {
+	if (name == NULL && opts.name != NULL) {
+		name = opts.name;
+	} else if (name == NULL) {
 		const char *dot = strrchr(base, '.');
 
 		n = dot != NULL && dot != base ? (size_t)(dot - base)
@@ -327,7 +379,7 @@ add_list(struct config *cfg, const struct cursor *c, const char *name,
 	l = &cfg->lists[cfg->n_lists++];
 	l->name = xstrdup(name);
 	l->path = xstrdup(path);
-	l->every_app = name == derived;
+	l->every_app = every_app;
 	l->line = c->line;
 	return 0;
 }
@@ -582,7 +634,8 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "resolv-conf %s\n", cfg->resolv_conf);
 	for (i = 0; i < cfg->n_lists; i++) {
 		if (cfg->lists[i].every_app)
-			fprintf(out, "blocklist %s\n", cfg->lists[i].path);
+			fprintf(out, "blocklist %s name=%s\n",
+				cfg->lists[i].path, cfg->lists[i].name);
 		else
 			fprintf(out, "list %s %s\n", cfg->lists[i].name,
 				cfg->lists[i].path);

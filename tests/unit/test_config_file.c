@@ -1003,6 +1003,44 @@ test_fail_mode(void)
 	CHECK_STR(config_fail_mode_name(CONFIG_FAIL_CLOSED), "closed");
 }
 
+/* Lists: the names rules give them, and the options after a path. */
+static void
+test_lists(void)
+{
+	struct config *cfg = parse("blocklist /l/easylist.txt\n"
+				   "blocklist /l/x.txt name=ads\n"
+				   "blocklist /l/a=b.txt\n"
+				   "blocklist /l/with space.hosts\n"
+				   "list social /l/social.txt\n");
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->n_lists, 5);
+	if (cfg->n_lists == 5) {
+		CHECK_STR(cfg->lists[0].name, "easylist");
+		CHECK(cfg->lists[0].every_app);
+		CHECK_STR(cfg->lists[1].name, "ads");
+		CHECK_STR(cfg->lists[1].path, "/l/x.txt");
+		CHECK_STR(cfg->lists[2].name, "a_b");
+		CHECK_STR(cfg->lists[2].path, "/l/a=b.txt");
+		CHECK_STR(cfg->lists[3].name, "with_space");
+		CHECK_STR(cfg->lists[4].name, "social");
+		CHECK(!cfg->lists[4].every_app);
+		CHECK_INT(cfg->lists[4].line, 5);
+	}
+	config_free(cfg);
+	CHECK_ERROR("blocklist /l/x.txt nmae=ads\n", NAME ":1:20: ",
+		    "unknown list option 'nmae='");
+	CHECK_ERROR("list social /l/s.txt name=x\n", NAME ":1:22: ",
+		    "unknown list option 'name='");
+	CHECK_ERROR("blocklist /a/ads.txt\nblocklist /b/ads.txt\n",
+		    NAME ":2:11: ", "a list named 'ads' is already on line 1");
+	CHECK_ERROR("list social\n", NAME ":1:6: ", "list needs a name");
+	CHECK_ERROR("list bad/name /l/x.txt\n", NAME ":1:9: ",
+		    "a list's name is letters");
+}
+
 int
 main(void)
 {
@@ -1024,5 +1062,6 @@ main(void)
 	test_print_round_trip();
 	test_upstream_failure_settings();
 	test_fail_mode();
+	test_lists();
 	return check_exit();
 }
