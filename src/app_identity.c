@@ -228,6 +228,12 @@ struct walk {
 	struct span user_manager_unit; /* user@UID.service enclosing it */
 	bool unit_is_user_manager;     /* unit is that, or its init.scope */
 	bool in_user_manager;          /* units below a user@UID.service */
+	int64_t owner_uid; /* the outermost user@UID.service's UID: all
+			      below is that user's naming, so no name
+			      nested in it (user-0.slice, user@0.service,
+			      a container) may change whose it is; -1 */
+	int64_t container_owner_uid; /* owner_uid when the innermost
+					container was met: a user's own */
 	struct span app_slice;         /* the innermost app-*.slice there */
 	struct span slice;
 	bool container_innermost;
@@ -312,6 +318,7 @@ match_container(struct walk *w, struct span c, const char *unit_suffix,
 	else
 		copy_span(id->container_id, sizeof id->container_id, name);
 	id->container_monitor = monitor;
+	w->container_owner_uid = w->owner_uid;
 
 	/* libvirt names its machines qemu-N-NAME and lxc-N-NAME, N counting
 	 * the domain's starts: the name alone is what stays. */
@@ -379,7 +386,8 @@ walk_component(struct walk *w, struct span c, struct app_identity *id)
 		    span_inner(c, strlen("user@"), strlen(".service")));
 
 		if (uid >= 0) {
-			id->cgroup_uid = uid;
+			if (w->owner_uid < 0)
+				w->owner_uid = id->cgroup_uid = uid;
 			w->user_manager_unit = c;
 			w->unit_is_user_manager = true;
 			w->in_user_manager = true;
@@ -399,7 +407,7 @@ walk_component(struct walk *w, struct span c, struct app_identity *id)
 			int64_t uid = parse_uid(
 			    span_inner(c, strlen("user-"), strlen(".slice")));
 
-			if (uid >= 0)
+			if (uid >= 0 && w->owner_uid < 0)
 				id->cgroup_uid = uid;
 		}
 		if (w->in_user_manager && span_starts(c, "app-"))
@@ -773,6 +781,13 @@ key_put_base(struct key_builder *kb, const struct walk *w,
 		size_t idlen = strlen(id->container_id);
 		bool hex = idlen == 64;
 
+		/* A user's own container (rootless podman, or a scope that
+		 * only looks like docker's): that user named it. */
+		if (w->container_owner_uid >= 0) {
+			key_puts(kb, "user:");
+			key_put_uid(kb, w->container_owner_uid);
+			key_puts(kb, ":");
+		}
 		key_puts(kb, id->container_engine);
 		key_puts(kb, ":");
 		/* As docker ps and podman ps show it. */
@@ -1220,6 +1235,8 @@ app_identity_from(const struct app_identity_source *src,
 
 	memset(id, 0, sizeof *id);
 	memset(&w, 0, sizeof w);
+	w.owner_uid = -1;
+	w.container_owner_uid = -1;
 	id->cgroup_uid = APP_IDENTITY_UID_UNKNOWN;
 	id->pid = src->pid;
 	id->uid = src->uid < 0 ? APP_IDENTITY_UID_UNKNOWN : src->uid;
@@ -1237,6 +1254,7 @@ app_identity_from(const struct app_identity_source *src,
 		id->kind = APP_KIND_UNKNOWN;
 	else
 		identify_cgroup(path, &w, id);
+	id->user_named = w.owner_uid >= 0;
 
 	exe = exe_path(src->exe, &id->exe_deleted);
 	if (!copy_span(id->exe, sizeof id->exe, exe)) {

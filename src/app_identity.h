@@ -16,7 +16,10 @@
  *
  * A user's own programs choose the names below that user's user@UID.
  * service (systemd-run --user --unit=app-flatpak-x-1.scope), so those
- * fields are that user's word; units of the system manager are root's.
+ * fields are that user's word (user_named), and nothing nested there
+ * (a user-0.slice, a user@0.service, a docker-ID.scope) changes whose
+ * they are: the uid stays the outer manager's, and a container there is
+ * keyed user:UID:ENGINE:ID. Units of the system manager are root's.
  * argv, and so the script, is the process's own word too. */
 #ifndef DNSGATE_APP_IDENTITY_H
 #define DNSGATE_APP_IDENTITY_H
@@ -126,6 +129,11 @@ struct app_identity {
 	 * the path; inside a container with users of its own, one of those
 	 * (its uids, not the host's). APP_IDENTITY_UID_UNKNOWN: none. */
 	int64_t cgroup_uid;
+
+	/* The cgroup is below a user@UID.service: every name from there
+	 * down (units, slices, app ids, a container's) is that user's
+	 * word, and cgroup_uid is that UID whatever is nested below. */
+	bool user_named;
 
 	/* The cgroup is shared by whatever a person starts (a login, a
 	 * terminal, systemd-run's generated units, the root cgroup), so the

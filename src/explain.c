@@ -148,6 +148,7 @@ from_key(const char *key, struct app_identity *id, int64_t *uid)
 	} else if (strncmp(key, "user:", 5) == 0 &&
 		   isdigit((unsigned char)key[5])) {
 		id->kind = APP_KIND_USER;
+		id->user_named = true;
 		*uid = strtoll(key + 5, NULL, 10);
 		rest = after_colons(key, 2);
 		if (rest != NULL)

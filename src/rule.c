@@ -81,6 +81,7 @@ rule_app_name(enum rule_app k)
 	    [RULE_APP_ANY] = "any",	     [RULE_APP_UID] = "uid",
 	    [RULE_APP_EXE_GLOB] = "exe",     [RULE_APP_EXE] = "exe",
 	    [RULE_APP_CGROUP] = "cgroup",    [RULE_APP_UNIT] = "unit",
+	    [RULE_APP_USER_UNIT] = "user-unit",
 	    [RULE_APP_SNAP] = "snap",	     [RULE_APP_FLATPAK] = "flatpak",
 	    [RULE_APP_ID] = "app-id",	     [RULE_APP_KEY] = "app",
 	};

@@ -26,7 +26,10 @@ enum rule_app {
 			      and '*' crosses '/' */
 	RULE_APP_EXE,      /* exe=/usr/bin/curl */
 	RULE_APP_CGROUP,   /* cgroup=/system.slice/x.service: it and below */
-	RULE_APP_UNIT,     /* unit=backup.service, getty@.service */
+	RULE_APP_UNIT,     /* unit=backup.service, getty@.service: a unit
+			      of the system manager */
+	RULE_APP_USER_UNIT, /* user-unit=syncthing.service: a unit of a
+			       user's manager (that user's naming) */
 	RULE_APP_SNAP,     /* snap=firefox, snap=lxd.daemon */
 	RULE_APP_FLATPAK,  /* flatpak=org.mozilla.firefox */
 	RULE_APP_ID,       /* app-id=org.gnome.Evince: desktop or Flatpak */

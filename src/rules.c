@@ -76,6 +76,10 @@ struct rules {
 
 struct rules_asker {
 	size_t n;
+	/* The exe is not known, and the key would join it in: the app=
+	 * groups whose key is this one's with a program after it, which
+	 * the exe could have made this asker's (groups[n..n+n_joined)). */
+	size_t n_joined;
 	bool exe_unknown;
 	uint32_t groups[];
 };
@@ -189,6 +193,7 @@ app_tier(enum rule_app k)
 	case RULE_APP_SNAP:
 		return 6;
 	case RULE_APP_UNIT:
+	case RULE_APP_USER_UNIT:
 		return 5;
 	case RULE_APP_CGROUP:
 		return 4;
@@ -456,7 +461,7 @@ rules_asker_new(const struct rules *r, const struct app_identity *id,
 {
 	struct asker_build b = {NULL, 0, 0};
 	struct rules_asker *a;
-	size_t i;
+	size_t i, n;
 
 	add_group(&b, GROUP_ANY);
 	if (strcmp(id->key, "?") != 0)
@@ -475,9 +480,16 @@ rules_asker_new(const struct rules *r, const struct app_identity *id,
 			 id->snap_app);
 		probe_str(r, &b, RULE_APP_SNAP, both);
 	}
-	probe_str(r, &b, RULE_APP_UNIT, id->unit);
-	probe_str(r, &b, RULE_APP_UNIT, id->unit_exact);
-	probe_str(r, &b, RULE_APP_UNIT, id->unit_template);
+	/* unit= names the system manager's units, user-unit= a user's:
+	 * a user names its own units as it likes (backup.service too). */
+	{
+		enum rule_app k = id->user_named ? RULE_APP_USER_UNIT
+						 : RULE_APP_UNIT;
+
+		probe_str(r, &b, k, id->unit);
+		probe_str(r, &b, k, id->unit_exact);
+		probe_str(r, &b, k, id->unit_template);
+	}
 	if (id->cgroup[0] == '/' && r->by_app[RULE_APP_CGROUP].n > 0) {
 		size_t len = strlen(id->cgroup);
 
@@ -501,8 +513,23 @@ rules_asker_new(const struct rules *r, const struct app_identity *id,
 		snprintf(u, sizeof u, "%lld", (long long)uid);
 		probe_str(r, &b, RULE_APP_UID, u);
 	}
+	n = b.n;
+	if (id->joins_exe && id->exe[0] == '\0' &&
+	    r->by_app[RULE_APP_KEY].n > 0) {
+		const struct map *m = &r->by_app[RULE_APP_KEY];
+		size_t klen = strlen(id->key);
+
+		/* "session:1000" without its program: every app= rule for
+		 * "session:1000:PROGRAM" might have been this asker's. */
+		for (i = 0; i <= m->mask; i++)
+			if (m->slots[i].key != NULL && m->slots[i].len > klen &&
+			    memcmp(m->slots[i].key, id->key, klen) == 0 &&
+			    m->slots[i].key[klen] == ':')
+				add_group(&b, m->slots[i].value);
+	}
 	a = xmalloc(sizeof *a + b.n * sizeof a->groups[0]);
-	a->n = b.n;
+	a->n = n;
+	a->n_joined = b.n - n;
 	a->exe_unknown = id->exe[0] == '\0';
 	memcpy(a->groups, b.g, b.n * sizeof a->groups[0]);
 	free(b.g);
@@ -760,18 +787,18 @@ outcome_of(enum rule_action a)
  * when the default decides through an ask rule, an exe default may
  * outrank d. */
 static bool
-exe_could_change(const struct rules *r, struct split_name *sn,
-		 const char *const *names, size_t n, int64_t now,
-		 const struct cand *won, const struct cand *d,
-		 enum rules_outcome got, enum rules_outcome dflt)
+group_could_change(const struct rules *r, uint32_t g, const uint32_t *next,
+		   struct split_name *sn, const char *const *names, size_t n,
+		   int64_t now, const struct cand *won, const struct cand *d,
+		   enum rules_outcome got, enum rules_outcome dflt)
 {
-	const struct group *grp = &r->groups[GROUP_EXE_ALL];
+	const struct group *grp = &r->groups[g];
 	bool via_default;
 	struct pass p;
 	bool could;
 	size_t i;
 
-	/* Every exe rule naming one of the names, whatever its exe. */
+	/* Every rule of the group naming one of the names. */
 	memset(&p, 0, sizeof p);
 	p.r = r;
 	p.now = now;
@@ -782,12 +809,12 @@ exe_could_change(const struct rules *r, struct split_name *sn,
 	p.dflt = dflt;
 	for (i = 0; i < n && !p.could; i++) {
 		split(names[i], sn);
-		match_group(&p, GROUP_EXE_ALL, sn, names[i], r->next_exe);
+		match_group(&p, g, sn, names[i], next);
 	}
 	could = p.could;
 	via_default = p.by_default || won->rule->action == RULE_ASK ||
 		      p.saw_ask;
-	/* The default decides: an exe default could outrank the app's. */
+	/* The default decides: the group's default could outrank it. */
 	for (i = 0; !could && via_default && i < grp->defaults.n; i++) {
 		const struct rule *rule = &r->book->rules[grp->defaults.v[i]];
 		struct cand c;
@@ -800,6 +827,32 @@ exe_could_change(const struct rules *r, struct split_name *sn,
 		could = outranks(&c, d) && outcome_of(rule->action) != got;
 	}
 	return could;
+}
+
+/* Whether some exe= rule or default, or an app= rule of a key with the
+ * program joined in, were the exe known, could change the outcome got.
+ * won decided (a rule naming a name, or the default d; rule NULL:
+ * none); d is the app's default, dflt its outcome. Any rule naming a
+ * name comes before every default, so when the default decided such a
+ * rule naming the name would win whatever its app's rank; and when the
+ * default decides through an ask rule, such a default may outrank d. */
+static bool
+exe_could_change(const struct rules *r, const struct rules_asker *a,
+		 struct split_name *sn, const char *const *names, size_t n,
+		 int64_t now, const struct cand *won, const struct cand *d,
+		 enum rules_outcome got, enum rules_outcome dflt)
+{
+	size_t i;
+
+	if (r->have_exe &&
+	    group_could_change(r, GROUP_EXE_ALL, r->next_exe, sn, names, n,
+			       now, won, d, got, dflt))
+		return true;
+	for (i = 0; i < a->n_joined; i++)
+		if (group_could_change(r, a->groups[a->n + i], r->next, sn,
+				       names, n, now, won, d, got, dflt))
+			return true;
+	return false;
 }
 
 static enum rules_outcome
@@ -836,8 +889,8 @@ decide(const struct rules *r, const struct rules_asker *a,
 		v->rule = d.rule;
 		v->outcome = dflt;
 	}
-	if (a->exe_unknown && r->have_exe &&
-	    exe_could_change(r, &sn, names, n, now, &won, &d, v->outcome,
+	if (a->exe_unknown && (r->have_exe || a->n_joined > 0) &&
+	    exe_could_change(r, a, &sn, names, n, now, &won, &d, v->outcome,
 			     dflt))
 		v->outcome = RULES_UNDECIDED;
 	return v->outcome;

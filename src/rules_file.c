@@ -355,16 +355,18 @@ parse_app(const struct cursor *c, const struct field *f, struct rule *r)
 					    "letters, digits and '-' "
 					    "(snap=NAME or snap=NAME.APP)");
 		r->app = RULE_APP_SNAP;
-	} else if (strcmp(k, "unit") == 0) {
+	} else if (strcmp(k, "unit") == 0 || strcmp(k, "user-unit") == 0) {
 		if (check_text(c, f, APP_IDENTITY_NAME_MAX, false) < 0)
 			return -1;
 		if (strchr(f->value, '/') != NULL || strchr(f->value, '.') ==
 							   NULL)
 			return fail(c, f->value_at,
-				    "unit= names a unit with its type "
+				    "%s= names a unit with its type "
 				    "(backup.service, getty@.service, "
-				    "session-2.scope)");
-		r->app = RULE_APP_UNIT;
+				    "session-2.scope)",
+				    k);
+		r->app = k[0] == 'u' && k[1] == 's' ? RULE_APP_USER_UNIT
+						    : RULE_APP_UNIT;
 	} else if (strcmp(k, "cgroup") == 0) {
 		size_t n;
 
@@ -507,9 +509,9 @@ bad:
 static bool
 is_app_key(const char *k)
 {
-	static const char *const keys[] = {"app",    "app-id", "flatpak",
-					   "snap",   "unit",   "cgroup",
-					   "exe",    "uid"};
+	static const char *const keys[] = {"app",    "app-id",    "flatpak",
+					   "snap",   "unit",      "user-unit",
+					   "cgroup", "exe",       "uid"};
 	size_t i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -529,7 +531,8 @@ is_dest_key(const char *k)
 static const char *
 app_fields(void)
 {
-	return "app=, app-id=, flatpak=, snap=, unit=, cgroup=, exe=, uid=";
+	return "app=, app-id=, flatpak=, snap=, unit=, user-unit=, cgroup=, "
+	       "exe=, uid=";
 }
 
 static const char *
@@ -639,12 +642,14 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 				    "rejects every address an app was not "
 				    "granted; to keep an app from a site, block "
 				    "its names");
-		if (r->app == RULE_APP_EXE || r->app == RULE_APP_EXE_GLOB)
+		if (r->app == RULE_APP_EXE || r->app == RULE_APP_EXE_GLOB ||
+		    (r->app == RULE_APP_KEY && strstr(r->app_value, ":/")))
 			return fail(c, app->at,
 				    "net= grants to a cgroup before any program "
 				    "in it connects, so its exe is not known: "
 				    "name the app by app=, app-id=, flatpak=, "
-				    "snap=, unit=, cgroup= or uid=");
+				    "snap=, unit=, user-unit=, cgroup= or "
+				    "uid=");
 	}
 	return 0;
 }

@@ -375,8 +375,22 @@ test_containers(void)
 	CHECK(id.container_monitor);
 	/* Rootless: the user's manager holds it. */
 	expect(USER1000 "/user.slice/libpod-" HEX64 ".scope",
-	       APP_KIND_CONTAINER, "podman:4f2a9c1e8b7d");
+	       APP_KIND_CONTAINER, "user:1000:podman:4f2a9c1e8b7d");
 	CHECK_INT(id.cgroup_uid, 1000);
+	CHECK(id.user_named);
+	/* A user cannot pass for root's container, nor for another user,
+	 * by names nested in its own manager. */
+	expect(USER1000 "/app.slice/docker-" HEX64 ".scope",
+	       APP_KIND_CONTAINER, "user:1000:docker:4f2a9c1e8b7d");
+	expect(USER1000 "/app.slice/user-0.slice/x.scope", APP_KIND_USER,
+	       "user:1000:x.scope");
+	CHECK_INT(id.cgroup_uid, 1000);
+	expect(USER1000 "/app.slice/user@0.service/app.slice/y.service",
+	       APP_KIND_USER, "user:1000:y.service");
+	CHECK_INT(id.cgroup_uid, 1000);
+	expect("/system.slice/ssh.service", APP_KIND_SYSTEM,
+	       "system:ssh.service");
+	CHECK(!id.user_named);
 	/* A libpod scope whose id is no container id. */
 	expect("/machine.slice/libpod-1234.scope", APP_KIND_SYSTEM,
 	       "system:libpod-1234.scope");

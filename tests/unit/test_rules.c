@@ -239,23 +239,23 @@ test_app_precedence(void)
 	APP_PAIR("app=flatpak:org.mozilla.firefox",
 	         "app-id=org.mozilla.firefox", &firefox);
 	APP_PAIR("flatpak=org.mozilla.firefox",
-	         "unit=app-flatpak-org.mozilla.firefox.scope", &firefox);
+	         "user-unit=app-flatpak-org.mozilla.firefox.scope", &firefox);
 	APP_PAIR("app-id=org.mozilla.firefox",
-	         "unit=app-flatpak-org.mozilla.firefox.scope", &firefox);
+	         "user-unit=app-flatpak-org.mozilla.firefox.scope", &firefox);
 	APP_PAIR("app-id=org.gnome.Evince",
-	         "unit=app-gnome-org.gnome.Evince.scope", &evince);
-	APP_PAIR("snap=firefox", "unit=snap.firefox.firefox.scope",
+	         "user-unit=app-gnome-org.gnome.Evince.scope", &evince);
+	APP_PAIR("snap=firefox", "user-unit=snap.firefox.firefox.scope",
 	         &snap_firefox);
-	APP_PAIR("unit=app-flatpak-org.mozilla.firefox.scope", cg_long,
+	APP_PAIR("user-unit=app-flatpak-org.mozilla.firefox.scope", cg_long,
 	         &firefox);
 	/* The unit as named in the path, and a template's instance. */
-	APP_PAIR("unit=app-flatpak-org.mozilla.firefox-12345.scope", cg_long,
+	APP_PAIR("user-unit=app-flatpak-org.mozilla.firefox-12345.scope", cg_long,
 	         &firefox);
 	APP_PAIR("unit=getty@.service",
 	         "cgroup=/system.slice/system-getty.slice", &getty);
 	APP_PAIR("unit=backup.service", "cgroup=/system.slice/backup.service",
 	         &backup);
-	APP_PAIR("unit=syncthing.service", "cgroup=/user.slice", &syncthing);
+	APP_PAIR("user-unit=syncthing.service", "cgroup=/user.slice", &syncthing);
 	APP_PAIR("unit=session-2.scope", "cgroup=/user.slice/user-1000.slice",
 	         &session);
 	/* A longer cgroup before a shorter. */
@@ -302,6 +302,14 @@ test_app_precedence(void)
 	       "x.example", RULES_ALLOW, 0);
 	EXPECT("block unit=getty@tty1.service name=x.example\n", &getty,
 	       "x.example", RULES_BLOCK, 1);
+	/* unit= is the system manager's; a user names its own units as it
+	 * likes, so a user's syncthing.service is user-unit= only. */
+	EXPECT("block unit=syncthing.service name=x.example\n", &syncthing,
+	       "x.example", RULES_ALLOW, 0);
+	EXPECT("block user-unit=syncthing.service name=x.example\n",
+	       &syncthing, "x.example", RULES_BLOCK, 1);
+	EXPECT("block user-unit=backup.service name=x.example\n", &backup,
+	       "x.example", RULES_ALLOW, 0);
 
 	/* The app comes before the destination: an app's name=* outranks
 	 * any app's rule for the very name. */
@@ -560,6 +568,20 @@ test_exe_unknown(void)
 		rules_asker_free(a);
 		engine_free(&e);
 	}
+	/* An app= key with the program joined in is an exe rule too: the
+	 * login's key without its program could be that one. */
+	EXPECT("block app=session:1000:/usr/bin/curl name=*\n", &session,
+	       "x.example", RULES_BLOCK, 1);
+	EXPECT("block app=session:1000:/usr/bin/curl name=*\n",
+	       &session_no_exe, "x.example", RULES_UNDECIDED, 0);
+	EXPECT("default block app=session:1000:/usr/bin/curl\n",
+	       &session_no_exe, "x.example", RULES_UNDECIDED, 0);
+	EXPECT("block app=session:1000:/usr/bin/curl name=other.example\n",
+	       &session_no_exe, "x.example", RULES_ALLOW, 0);
+	EXPECT("allow app=session:1000:/usr/bin/curl name=*\n",
+	       &session_no_exe, "x.example", RULES_ALLOW, 0);
+	EXPECT("block app=session:10000:/usr/bin/curl name=*\n",
+	       &session_no_exe, "x.example", RULES_ALLOW, 0);
 	/* An exe rule that would flip the outcome: undecided. */
 	EXPECT("block exe=/usr/bin/curl name=x.example\n", &session_no_exe,
 	       "x.example", RULES_UNDECIDED, 0);

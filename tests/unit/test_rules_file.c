@@ -488,6 +488,10 @@ test_refused_fields(void)
 	        "exe=", "exe is not known");
 	REFUSED("allow exe=/opt/* net=203.0.113.0/24", 1,
 	        "exe=", "exe is not known");
+	/* A key with the program joined in names an exe too. */
+	REFUSED("allow app=session:1000:/usr/bin/curl net=203.0.113.0/24", 1,
+	        "app=", "exe is not known");
+	CHECK(ACCEPT("allow app=app:fetch net=203.0.113.0/24") != NULL);
 	REFUSED("allow net=203.0.113.0/33", 1, "203", "net=203.0.113.0/33");
 	REFUSED("allow net=example.com", 1, "example", "net=example.com");
 
