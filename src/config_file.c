@@ -291,7 +291,12 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 		if (k != eq || k == word)
 			return 0;
 		*eq = '\0';
+		if (eq[1] == '\0')
+			return parse_error(c, word, "%s= needs a value", word);
 		if (strcmp(word, "name") == 0 && is_blocklist) {
+			if (o->name != NULL)
+				return parse_error(c, word, "name= is given "
+						   "twice");
 			o->name = eq + 1;
 		} else {
 			return parse_error(c, word,

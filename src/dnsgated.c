@@ -275,8 +275,8 @@ resync_standing(struct daemon *d)
 
 	if (d->standing != NULL &&
 	    standing_resync(d->standing, err, sizeof err) < 0)
-		log_warn("standing grants (net= rules): %s; they are written "
-			 "again at the next reload or new cgroup",
+		log_warn("standing grants (net= rules): %s; tried again at the "
+			 "next sweep (within 5 s)",
 			 err);
 }
 

@@ -646,9 +646,11 @@ static void
 exe_unknown_detail(struct query *qr)
 {
 	snprintf(qr->detail, sizeof qr->detail,
-		 "(an exe= rule could decide this name, and the asking "
-		 "program is not known: its socket was found, its process "
-		 "not; the app may retry)");
+		 "(a rule naming a program (exe=, or an app key with one) "
+		 "could decide this name, and the asking program is not "
+		 "known: %s; the app may retry)",
+		 qr->who.found ? "its socket was found, no process holding it"
+			       : "its socket was gone before it was found");
 }
 
 /* The upstream's (or the cache's) answer in wire: decide, grant, send. */
@@ -1020,8 +1022,20 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	if (e->standing != NULL && rules_have_nets(policy_rules(e->policy))) {
 		char err[256];
 
-		if (standing_scan(e->standing, err, sizeof err) < 0)
-			log_warn("standing grants (net= rules): %s", err);
+		/* Said once when it starts failing, once when it works
+		 * again: the sweep tries every 5 s. */
+		if (standing_scan(e->standing, err, sizeof err) < 0) {
+			if (!e->standing_failing)
+				log_warn("standing grants (net= rules) cannot "
+					 "be written: %s; apps may lack their "
+					 "net= networks until this works (tried "
+					 "again every %d s)",
+					 err, SWEEP_SECONDS);
+			e->standing_failing = true;
+		} else if (e->standing_failing) {
+			log_info("standing grants (net= rules) written again");
+			e->standing_failing = false;
+		}
 	}
 }
 

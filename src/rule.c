@@ -197,8 +197,8 @@ rule_format(const struct rule *r, char *buf, size_t len)
 const char *
 rule_origin(const struct rule *r, char *buf, size_t len)
 {
-	if (r->line == 0)
-		snprintf(buf, len, "%s (blocklist)", r->file);
+	if (r->line == 0) /* a rule made by hand, not read */
+		snprintf(buf, len, "%s", r->file);
 	else
 		snprintf(buf, len, "%s:%u", r->file, r->line);
 	return buf;

@@ -63,7 +63,7 @@ struct rule {
 	struct ip_prefix net; /* RULE_DEST_NET */
 	int64_t until;       /* expires then (Unix seconds); 0: never */
 	const char *file;    /* where it was written, owned by the book */
-	unsigned line;       /* 0: made by the config ("blocklist PATH") */
+	unsigned line;       /* a blocklist's rule: the config's line */
 	size_t order;        /* its place in the book */
 };
 
@@ -92,7 +92,7 @@ const char *rule_dest_name(enum rule_dest d);      /* "name", "net" ... */
  * "block app=flatpak:org.mozilla.firefox domain=example.com". */
 const char *rule_format(const struct rule *r, char *buf, size_t len);
 
-/* "file:line", or "file (blocklist)" for one the config made. */
+/* "file:line" ("file" for a rule made with no line). */
 const char *rule_origin(const struct rule *r, char *buf, size_t len);
 
 #endif

@@ -226,6 +226,14 @@ score_app(const struct rule *r)
 		sub = strlen(r->app_value);
 	else if (r->app == RULE_APP_EXE_GLOB)
 		sub = literal_chars(r->app_value);
+	/* Within a tier, the narrower name: an instance before its
+	 * template (getty@tty1.service, getty@.service), one app of a snap
+	 * before the snap (firefox.firefox, firefox). */
+	else if ((r->app == RULE_APP_UNIT || r->app == RULE_APP_USER_UNIT) &&
+		 strstr(r->app_value, "@.") == NULL)
+		sub = 1;
+	else if (r->app == RULE_APP_SNAP && strchr(r->app_value, '.') != NULL)
+		sub = 1;
 	return (uint64_t)app_tier(r->app) << 60 | cap12(sub) << 48;
 }
 
@@ -939,7 +947,8 @@ rules_explain(const struct rules *r, const struct rules_asker *a,
 		const struct cand *c = &p.all[i];
 
 		fn(arg, c->rule, c->name, c->entry, !live(c->rule, now),
-		   c->rule == v->rule && c->name == v->name);
+		   o != RULES_UNDECIDED && c->rule == v->rule &&
+			   c->name == v->name);
 	}
 	free(p.all);
 	return o;

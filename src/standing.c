@@ -131,6 +131,7 @@ struct standing {
 	} pending;
 
 	struct standing_stats stats;
+	bool dirty; /* a write failed: the next scan resyncs everything */
 };
 
 struct standing *
@@ -547,17 +548,23 @@ standing_resync(struct standing *s, char *err, size_t errlen)
 
 		/* Unknown what the rules give now: give nothing. */
 		flush(s, flush_err, sizeof flush_err);
+		s->dirty = true;
 		return ret;
 	}
-	return write_pending(s, true, err, errlen);
+	ret = write_pending(s, true, err, errlen);
+	s->dirty = ret < 0;
+	return ret;
 }
 
 int
 standing_scan(struct standing *s, char *err, size_t errlen)
 {
 	size_t gone;
-	int ret = walk(s, false, &gone, err, errlen);
+	int ret;
 
+	if (s->dirty) /* what failed before is tried again, whole */
+		return standing_resync(s, err, errlen);
+	ret = walk(s, false, &gone, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (gone > 0) {
@@ -582,9 +589,9 @@ standing_notice(struct standing *s, uint64_t cgroup_id, const char *path,
 		char key[APP_IDENTITY_KEY_MAX];
 
 		id_insert(&s->known, cgroup_id, false);
+		s->dirty = true;
 		log_warn("standing grants of app=%s (cgroup %s) not written: "
-		         "%s; it reaches its standing networks only after a "
-		         "lookup",
+		         "%s; tried again at the next sweep (within 5 s)",
 		         app_key(path, key, sizeof key), path, err);
 	}
 }

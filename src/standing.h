@@ -53,6 +53,7 @@ int standing_resync(struct standing *s, char *err, size_t errlen);
  * adds what it gives, and forgets cgroups that are gone (when one of
  * them had standing grants, resyncs, so the sets do not fill with the
  * grants of dead cgroups). Returns 0 or -errno with a reason in err. */
+/* After a failed write (resync, notice), the next scan is a resync. */
 int standing_scan(struct standing *s, char *err, size_t errlen);
 
 /* A query came from cgroup_id (at path and level): when the cgroup is

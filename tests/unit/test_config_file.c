@@ -1037,6 +1037,10 @@ test_lists(void)
 	CHECK_ERROR("blocklist /a/ads.txt\nblocklist /b/ads.txt\n",
 		    NAME ":2:11: ", "a list named 'ads' is already on line 1");
 	CHECK_ERROR("list social\n", NAME ":1:6: ", "list needs a name");
+	CHECK_ERROR("blocklist /l/x.txt name=\n", NAME ":1:20: ",
+		    "name= needs a value");
+	CHECK_ERROR("blocklist /l/x.txt name=a name=b\n", NAME ":1:20: ",
+		    "name= is given twice");
 	CHECK_ERROR("list bad/name /l/x.txt\n", NAME ":1:9: ",
 		    "a list's name is letters");
 }

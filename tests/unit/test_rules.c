@@ -302,6 +302,17 @@ test_app_precedence(void)
 	       "x.example", RULES_ALLOW, 0);
 	EXPECT("block unit=getty@tty1.service name=x.example\n", &getty,
 	       "x.example", RULES_BLOCK, 1);
+	/* Within a tier, an instance outranks its template, one app of a
+	 * snap the snap. */
+	EXPECT("block unit=getty@.service name=*\n"
+	       "allow unit=getty@tty1.service name=*\n",
+	       &getty, "x.example", RULES_ALLOW, 2);
+	EXPECT("allow unit=getty@tty1.service name=*\n"
+	       "block unit=getty@.service name=*\n",
+	       &getty, "x.example", RULES_ALLOW, 1);
+	EXPECT("default block snap=firefox\n"
+	       "default allow snap=firefox.firefox\n",
+	       &snap_firefox, "x.example", RULES_ALLOW, 2);
 	/* unit= is the system manager's; a user names its own units as it
 	 * likes, so a user's syncthing.service is user-unit= only. */
 	EXPECT("block unit=syncthing.service name=x.example\n", &syncthing,
