@@ -409,6 +409,154 @@ message_truncate(const uint8_t *answer, size_t len, uint8_t *out,
 	return n;
 }
 
+const char *
+message_block_mode_name(enum message_block_mode mode)
+{
+	switch (mode) {
+	case MESSAGE_BLOCK_NXDOMAIN:
+		return "nxdomain";
+	case MESSAGE_BLOCK_NULL:
+		return "null";
+	case MESSAGE_BLOCK_NODATA:
+		return "nodata";
+	case MESSAGE_BLOCK_REFUSED:
+		return "refused";
+	}
+	return "?";
+}
+
+int
+message_block_mode_parse(const char *word, enum message_block_mode *mode)
+{
+	static const enum message_block_mode modes[] = {
+		MESSAGE_BLOCK_NXDOMAIN, MESSAGE_BLOCK_NULL,
+		MESSAGE_BLOCK_NODATA, MESSAGE_BLOCK_REFUSED};
+	size_t i;
+
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		if (strcmp(word, message_block_mode_name(modes[i])) == 0) {
+			*mode = modes[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* An OPT record's fixed part: root owner, type, class, TTL, RDLENGTH. */
+#define OPT_RECORD_SIZE 11
+/* An option's code and length, then the EDE's INFO-CODE. */
+#define EDE_OPTION_SIZE 6
+
+/* Appends an OPT record to the reply of used bytes in out, with an
+ * Extended DNS Error "Blocked" carrying text when ede is set; the text
+ * is cut (never inside a UTF-8 sequence) so the reply fits limit.
+ * Returns the new length, or -1 when not even the record fits. */
+static ssize_t
+append_opt(uint8_t *out, size_t used, size_t limit,
+	   const struct dns_question *q, bool ede, const char *text)
+{
+	size_t fixed = OPT_RECORD_SIZE + (ede ? EDE_OPTION_SIZE : 0);
+	size_t n = 0;
+	uint8_t *p = out + used;
+
+	if (used + fixed > limit)
+		return -1;
+	if (ede && text != NULL) {
+		n = strlen(text);
+		if (n > limit - used - fixed) {
+			n = limit - used - fixed;
+			while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+				n--;
+		}
+	}
+	p[0] = 0; /* the root */
+	put16(p + 1, DNS_TYPE_OPT);
+	put16(p + 3, MESSAGE_EDNS_SIZE);
+	put32(p + 5, q->do_bit ? 0x8000 : 0); /* rcode 0, version 0, DO */
+	put16(p + 9, (uint16_t)(ede ? EDE_OPTION_SIZE + n : 0));
+	if (ede) {
+		put16(p + 11, DNS_OPT_EDE);
+		put16(p + 13, (uint16_t)(2 + n));
+		put16(p + 15, DNS_EDE_BLOCKED);
+		memcpy(p + 17, text, n);
+	}
+	put16(out + 10, (uint16_t)(get16(out + 10) + 1));
+	return (ssize_t)(used + fixed + n);
+}
+
+/* The reply dnsgated writes itself: rcode, an answer record of type
+ * answer_type (A or AAAA, all zeros; 0: none) owned by the question's
+ * name, and an OPT record when the query had EDNS (with an EDE when ede
+ * is set). Returns the length or -1. */
+static ssize_t
+build_reply(const uint8_t *query, size_t len, const struct dns_question *q,
+	    uint8_t rcode, uint16_t answer_type, bool ede, const char *text,
+	    size_t max_len, uint8_t *out, size_t outlen)
+{
+	size_t limit = max_len < outlen ? max_len : outlen;
+	ssize_t n = message_reply_rcode(query, len, rcode, out, limit);
+	size_t used;
+
+	if (n < 0 || get16(out + 4) != 1)
+		return -1;
+	used = (size_t)n;
+	if (answer_type != 0) {
+		uint16_t rdlen = answer_type == DNS_TYPE_A ? 4 : 16;
+		uint8_t *p = out + used;
+
+		if (used + 12 + rdlen > limit)
+			return -1;
+		put16(p, 0xc000 | DNS_HEADER_SIZE); /* the question's name */
+		put16(p + 2, answer_type);
+		put16(p + 4, 1); /* IN */
+		put32(p + 6, MESSAGE_NULL_TTL);
+		put16(p + 10, rdlen);
+		memset(p + 12, 0, rdlen);
+		used += 12 + rdlen;
+		put16(out + 6, 1);
+	}
+	if (!q->edns)
+		return (ssize_t)used; /* never an OPT the query had not */
+	return append_opt(out, used, limit, q, ede, text);
+}
+
+ssize_t
+message_reply_blocked(const uint8_t *query, size_t len,
+		      const struct dns_question *q,
+		      enum message_block_mode mode, const char *why,
+		      size_t max_len, uint8_t *out, size_t outlen)
+{
+	uint8_t rcode = DNS_RCODE_NOERROR;
+	uint16_t answer_type = 0;
+
+	switch (mode) {
+	case MESSAGE_BLOCK_NXDOMAIN:
+		rcode = DNS_RCODE_NXDOMAIN;
+		break;
+	case MESSAGE_BLOCK_REFUSED:
+		rcode = DNS_RCODE_REFUSED;
+		break;
+	case MESSAGE_BLOCK_NULL:
+		if (q->qclass == 1 &&
+		    (q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_AAAA))
+			answer_type = q->qtype;
+		break;
+	case MESSAGE_BLOCK_NODATA:
+		break;
+	}
+	return build_reply(query, len, q, rcode, answer_type, true, why,
+			   max_len, out, outlen);
+}
+
+ssize_t
+message_reply_local(const uint8_t *query, size_t len,
+		    const struct dns_question *q, uint8_t rcode, uint8_t *out,
+		    size_t outlen)
+{
+	return build_reply(query, len, q, rcode, 0, false, NULL, q->udp_size,
+			   out, outlen);
+}
+
 /* Same name bytes but for ASCII letter case (label lengths, at most 63,
  * are never letters), then the same type and class exactly. */
 static bool

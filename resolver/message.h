@@ -1,6 +1,8 @@
 /* message.h - DNS messages in and out: parsing a client's query, building
  * the replies dnsgate makes itself (FORMERR, SERVFAIL, NXDOMAIN, REFUSED,
- * truncated), and reading an upstream answer's address chain.
+ * truncated; a blocked name's answer with its Extended DNS Error; the
+ * answers dnsgated gives itself), and reading an upstream answer's
+ * address chain.
  * Every length field from the network is checked against the buffer.
  * Messages are walked here by hand; ldns reads single names, never a
  * whole message (ldns_wire2pkt leaks TSIG records in ldns 1.8.3). */
@@ -59,6 +61,50 @@ enum message_verdict message_parse_query(const uint8_t *wire, size_t len,
  * RD, RA set, and the question copied when it can be read. Returns the
  * length, or -1 when query is shorter than a header or out too small. */
 ssize_t message_reply_rcode(const uint8_t *query, size_t len, uint8_t rcode,
+			    uint8_t *out, size_t outlen);
+
+/* What a blocked name gets (blocked-answer, a list's answer=). */
+enum message_block_mode {
+	MESSAGE_BLOCK_NXDOMAIN, /* NXDOMAIN: the name does not exist */
+	MESSAGE_BLOCK_NULL,     /* 0.0.0.0 for A, :: for AAAA, NODATA else */
+	MESSAGE_BLOCK_NODATA,   /* NOERROR with no answer */
+	MESSAGE_BLOCK_REFUSED,  /* REFUSED */
+};
+
+/* "nxdomain", "null", "nodata", "refused": as the setting is written. */
+const char *message_block_mode_name(enum message_block_mode mode);
+/* Reads a mode by that name. Returns 0, or -1 for another word. */
+int message_block_mode_parse(const char *word, enum message_block_mode *mode);
+
+/* The TTL of a null answer's 0.0.0.0 or ::: short, so an unblocked
+ * name is asked again soon (AdGuard Home's default is the same). */
+#define MESSAGE_NULL_TTL 10
+/* RFC 8914: the EDNS option, and the INFO-CODE for "Blocked". */
+#define DNS_OPT_EDE 15
+#define DNS_EDE_BLOCKED 15
+/* The UDP payload size dnsgated offers in its own OPT records (the DNS
+ * flag day 2020 figure). */
+#define MESSAGE_EDNS_SIZE 1232
+
+/* Writes into out the answer to a blocked query (q is its parse) in
+ * mode. When the query carried EDNS, the reply carries an OPT record
+ * (DO copied, RFC 3225) with an Extended DNS Error, INFO-CODE 15
+ * (Blocked), whose EXTRA-TEXT is why (the list's name, or a rule's
+ * file:line; NULL or "": none), cut at a character's start so the reply
+ * fits max_len (the client's UDP size, or 65535 for TCP). A query
+ * without EDNS gets no OPT (RFC 6891). Returns the length, or -1 when
+ * query has no readable question or out is too small. */
+ssize_t message_reply_blocked(const uint8_t *query, size_t len,
+			      const struct dns_question *q,
+			      enum message_block_mode mode, const char *why,
+			      size_t max_len, uint8_t *out, size_t outlen);
+
+/* Writes an answer dnsgated gives itself, with rcode and no records
+ * (NOERROR: NODATA) but an OPT record when the query had EDNS, no
+ * Extended DNS Error: the DoH canary's NXDOMAIN, DDR's NODATA. Returns
+ * the length or -1. */
+ssize_t message_reply_local(const uint8_t *query, size_t len,
+			    const struct dns_question *q, uint8_t rcode,
 			    uint8_t *out, size_t outlen);
 
 /* Writes a truncated copy of answer (header with TC set, question only)

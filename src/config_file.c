@@ -68,6 +68,8 @@ config_new_default(void)
 	cfg->upstream_deadline_ms = 1800; /* RFC 8767's client timer */
 	cfg->max_stale = 86400;           /* RFC 8767: 1 to 3 days */
 	cfg->log_queries = true;
+	cfg->blocked_answer = MESSAGE_BLOCK_NXDOMAIN;
+	cfg->doh_canary = true;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	cfg->rules = xcalloc(1, sizeof *cfg->rules);
 	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
@@ -265,7 +267,21 @@ split_line(char *line, char **key, char **value)
 /* What may follow a list's path. */
 struct list_options {
 	const char *name; /* name=: a blocklist's name for rules */
+	bool answer_set;  /* answer=: what a name it blocks gets */
+	enum message_block_mode answer;
 };
+
+static int
+parse_block_mode(const struct cursor *c, const char *value,
+		 enum message_block_mode *out)
+{
+	if (message_block_mode_parse(value, out) == 0)
+		return 0;
+	return parse_error(c, value,
+			   "expected nxdomain, null, nodata or refused, got "
+			   "'%s'",
+			   value);
+}
 
 /* Cuts the options off the end of a list's path ("PATH name=ads"), into
  * o: an option is a last word KEY=VALUE whose KEY is lower-case letters
@@ -298,14 +314,18 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 				return parse_error(c, word, "name= is given "
 						   "twice");
 			o->name = eq + 1;
+		} else if (strcmp(word, "answer") == 0) {
+			if (parse_block_mode(c, eq + 1, &o->answer) < 0)
+				return -1;
+			o->answer_set = true;
 		} else {
 			return parse_error(c, word,
 					   "unknown list option '%s=': expected "
 					   "%s",
 					   word,
-					   is_blocklist ? "name=" : "no option "
-							  "(a list's name "
-							  "comes first: "
+					   is_blocklist ? "name= or answer="
+							: "answer= (a list's "
+							  "name comes first: "
 							  "'list NAME PATH')");
 		}
 		word[-1] = '\0';
@@ -318,7 +338,7 @@ static int
 add_list(struct config *cfg, const struct cursor *c, const char *name,
 	 char *path)
 {
-	struct list_options opts = {NULL};
+	struct list_options opts = {NULL, false, MESSAGE_BLOCK_NXDOMAIN};
 	const char *base, *p;
 	char derived[128];
 	struct config_list *l;
@@ -386,6 +406,8 @@ add_list(struct config *cfg, const struct cursor *c, const char *name,
 	l->path = xstrdup(path);
 	l->every_app = every_app;
 	l->line = c->line;
+	l->answer_set = opts.answer_set;
+	l->answer = opts.answer;
 	return 0;
 }
 
@@ -496,6 +518,10 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		return parse_bool(c, value, &cfg->log_queries);
 	} else if (strcmp(key, "fail-mode") == 0) {
 		return parse_fail_mode(c, value, &cfg->fail_mode);
+	} else if (strcmp(key, "blocked-answer") == 0) {
+		return parse_block_mode(c, value, &cfg->blocked_answer);
+	} else if (strcmp(key, "doh-canary") == 0) {
+		return parse_bool(c, value, &cfg->doh_canary);
 	} else {
 		return parse_error(c, key, "unknown setting '%s'", key);
 	}
@@ -638,12 +664,16 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "upstream %s\n", cfg->upstreams[i]);
 	fprintf(out, "resolv-conf %s\n", cfg->resolv_conf);
 	for (i = 0; i < cfg->n_lists; i++) {
-		if (cfg->lists[i].every_app)
-			fprintf(out, "blocklist %s name=%s\n",
-				cfg->lists[i].path, cfg->lists[i].name);
+		const struct config_list *l = &cfg->lists[i];
+
+		if (l->every_app)
+			fprintf(out, "blocklist %s name=%s", l->path, l->name);
 		else
-			fprintf(out, "list %s %s\n", cfg->lists[i].name,
-				cfg->lists[i].path);
+			fprintf(out, "list %s %s", l->name, l->path);
+		if (l->answer_set)
+			fprintf(out, " answer=%s",
+				message_block_mode_name(l->answer));
+		fputc('\n', out);
 	}
 	if (cfg->rules_set && cfg->n_rules == 0)
 		fprintf(out, "rules none\n");
@@ -677,6 +707,9 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "log-file %s\n", cfg->log_file);
 	fprintf(out, "log-queries %s\n", cfg->log_queries ? "yes" : "no");
 	fprintf(out, "fail-mode %s\n", config_fail_mode_name(cfg->fail_mode));
+	fprintf(out, "blocked-answer %s\n",
+		message_block_mode_name(cfg->blocked_answer));
+	fprintf(out, "doh-canary %s\n", cfg->doh_canary ? "yes" : "no");
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "resolver/message.h"
 #include "src/addr.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
@@ -30,6 +31,9 @@ struct config_list {
 			   allows an app past it; list NAME PATH: only the
 			   apps a rule names */
 	unsigned line;  /* where the config names it */
+	bool answer_set; /* answer=: what a name it blocks gets; else the
+			    global blocked-answer */
+	enum message_block_mode answer;
 };
 
 struct config {
@@ -71,6 +75,9 @@ struct config {
 	char *log_file;           /* log-file: NULL = stderr */
 	bool log_queries;         /* log-queries */
 	enum config_fail_mode fail_mode; /* fail-mode */
+	enum message_block_mode blocked_answer; /* blocked-answer */
+	bool doh_canary;          /* doh-canary: dnsgated answers the DoH
+				     canary and DDR itself */
 };
 
 /* A config with every default and no lists or upstreams. */

@@ -34,6 +34,8 @@ struct blocklist {
 	char *path;
 	bool every_app;
 	unsigned line;
+	bool answer_set; /* answer=: what a name it blocks gets */
+	enum message_block_mode answer;
 	struct list_copy *copy;
 	bool kept; /* copy is older than the newest reading, refused */
 };
@@ -167,6 +169,8 @@ set_list(struct blocklist *bl, const struct config_list *l)
 	bl->path = xstrdup(l->path);
 	bl->every_app = l->every_app;
 	bl->line = l->line;
+	bl->answer_set = l->answer_set;
+	bl->answer = l->answer;
 }
 
 static long
@@ -463,6 +467,16 @@ const char *
 policy_list_name(const struct policy *p, size_t i)
 {
 	return i < p->n_lists ? p->lists[i].name : "?";
+}
+
+bool
+policy_list_answer(const struct policy *p, size_t i,
+		   enum message_block_mode *mode)
+{
+	if (i >= p->n_lists || !p->lists[i].answer_set)
+		return false;
+	*mode = p->lists[i].answer;
+	return true;
 }
 
 size_t

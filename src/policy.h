@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resolver/message.h"
 #include "src/rules.h"
 
 /* "A list that had many": below this many domains a list may shrink or be
@@ -100,6 +101,11 @@ const struct rules *policy_rules(const struct policy *p);
 
 /* The name of list i (a rule's list index). */
 const char *policy_list_name(const struct policy *p, size_t i);
+
+/* The answer= of list i (a rule's list index): true with *mode when
+ * the list names one, false when the global blocked-answer applies. */
+bool policy_list_answer(const struct policy *p, size_t i,
+			enum message_block_mode *mode);
 
 /* Fills v for name. Returns v->blocked. */
 bool policy_check(const struct policy *p, const char *name,

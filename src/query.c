@@ -192,6 +192,10 @@ query_reason_name(enum query_reason r)
 		return "loop";
 	case REASON_SHUTTING_DOWN:
 		return "shutting-down";
+	case REASON_DOH_CANARY:
+		return "doh-canary";
+	case REASON_DDR:
+		return "ddr";
 	}
 	return "?";
 }
@@ -466,6 +470,95 @@ finish_rcode(struct query *qr, enum query_decision d, enum query_reason r,
 	reply_rcode(qr, rcode);
 }
 
+/* The largest reply dnsgated builds itself: a blocked name's, whose
+ * EDE text (a list's name, a rule's file:line) is cut to fit. */
+#define OWN_REPLY_MAX 1232
+
+/* Counts and logs a block decided by the verdict, and answers it in the
+ * deciding list's answer= mode, else blocked-answer, with an Extended
+ * DNS Error naming the list or the rule (when the query had EDNS). No
+ * address is granted: a null answer's 0.0.0.0 or :: is nothing to
+ * reach, and any upstream answer is thrown away. */
+static void
+finish_block(struct query *qr)
+{
+	struct query_engine *e = qr->engine;
+	const struct query_verdict *v = &qr->verdict;
+	enum message_block_mode mode = e->cfg->blocked_answer;
+	char why[PATH_MAX + 32] = "", how[64];
+	uint8_t out[OWN_REPLY_MAX];
+	size_t max;
+	ssize_t n;
+
+	if (v->rule != NULL && v->list != NULL && !v->rule->is_default &&
+	    v->rule->dest == RULE_DEST_LIST) {
+		policy_list_answer(qr->policy, v->rule->list, &mode);
+		snprintf(why, sizeof why, "%s", v->list);
+	} else if (v->rule != NULL) {
+		rule_origin(v->rule, why, sizeof why);
+	}
+	qr->verdict.decision = DECISION_BLOCK;
+	e->stats.blocked++;
+	snprintf(how, sizeof how, " blocked-answer=%s",
+		 message_block_mode_name(mode));
+	log_verdict(qr, how);
+	max = qr->req->protocol == IPPROTO_TCP ? sizeof out : qr->q.udp_size;
+	n = message_reply_blocked(qr->req->wire, qr->req->len, &qr->q, mode,
+				  why, max, out, sizeof out);
+	if (n > 0) {
+		listener_reply(qr->req, out, (size_t)n);
+		qr->req = NULL;
+		qr->state = QUERY_ANSWERED;
+		return;
+	}
+	reply_rcode(qr, DNS_RCODE_NXDOMAIN); /* no question to answer */
+}
+
+/* The names dnsgated answers itself before any rule (doh-canary), so
+ * browsers keep DNS on the system resolver, where dnsgate sees it.
+ * Returns true when qr was one of them (answered). */
+static bool
+answer_itself(struct query *qr)
+{
+	struct query_engine *e = qr->engine;
+	uint8_t out[OWN_REPLY_MAX];
+	uint8_t rcode;
+	ssize_t n;
+
+	if (!e->cfg->doh_canary)
+		return false;
+	if (strcmp(qr->q.qname, "use-application-dns.net") == 0) {
+		qr->verdict.reason = REASON_DOH_CANARY;
+		rcode = DNS_RCODE_NXDOMAIN;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(Firefox's DoH canary: NXDOMAIN keeps its "
+			 "DNS-over-HTTPS off; doh-canary no lets it through)");
+	} else if (strcmp(qr->q.qname, "_dns.resolver.arpa") == 0) {
+		qr->verdict.reason = REASON_DDR;
+		rcode = DNS_RCODE_NOERROR;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(DDR, RFC 9462: NODATA, no encrypted resolver to "
+			 "move to; doh-canary no lets it through)");
+	} else {
+		return false;
+	}
+	qr->verdict.decision = DECISION_BLOCK;
+	e->stats.blocked++;
+	log_verdict(qr, rcode == DNS_RCODE_NXDOMAIN
+				? " blocked-answer=nxdomain"
+				: " blocked-answer=nodata");
+	n = message_reply_local(qr->req->wire, qr->req->len, &qr->q, rcode,
+				out, sizeof out);
+	if (n > 0) {
+		listener_reply(qr->req, out, (size_t)n);
+		qr->req = NULL;
+		qr->state = QUERY_ANSWERED;
+	} else {
+		reply_rcode(qr, rcode);
+	}
+	return true;
+}
+
 /* --- grants ------------------------------------------------------------ */
 
 static uint32_t
@@ -683,8 +776,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		names[1 + i] = info->chain[i];
 	o = decide(qr, names, 1 + info->n_chain);
 	if (o == RULES_BLOCK) {
-		finish_rcode(qr, DECISION_BLOCK, qr->verdict.reason,
-			     DNS_RCODE_NXDOMAIN);
+		finish_block(qr);
 		return;
 	}
 	if (o == RULES_UNDECIDED) {
@@ -893,11 +985,14 @@ query_handle(void *arg, struct listener_request *req)
 		return;
 	}
 
+	if (answer_itself(qr)) {
+		query_free(qr);
+		return;
+	}
 	names[0] = qr->q.qname;
 	switch (decide(qr, names, 1)) {
 	case RULES_BLOCK:
-		finish_rcode(qr, DECISION_BLOCK, qr->verdict.reason,
-			     DNS_RCODE_NXDOMAIN);
+		finish_block(qr);
 		query_free(qr);
 		return;
 	case RULES_UNDECIDED:

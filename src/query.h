@@ -51,7 +51,9 @@ enum query_state {
 enum query_decision {
 	DECISION_NONE,
 	DECISION_ALLOW,    /* answered as upstream (or the cache) said */
-	DECISION_BLOCK,    /* NXDOMAIN: a list, a rule or the app's default */
+	DECISION_BLOCK,    /* a list, a rule or the app's default: the
+			      blocked-answer (NXDOMAIN unless set); or a name
+			      dnsgated answers itself (the DoH canary, DDR) */
 	DECISION_SERVFAIL, /* could not be answered or granted */
 	DECISION_REFUSED,  /* over a share (SERVFAIL), or a loop (REFUSED) */
 };
@@ -77,6 +79,10 @@ enum query_reason {
 	REASON_USER_PENDING_QUOTA, /* its user's apps have theirs out */
 	REASON_LOOP,              /* dnsgated's own query came back to it */
 	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
+	REASON_DOH_CANARY,        /* use-application-dns.net: NXDOMAIN, so
+				     Firefox leaves DoH off (doh-canary) */
+	REASON_DDR,               /* _dns.resolver.arpa (RFC 9462): NODATA,
+				     no designated resolver (doh-canary) */
 };
 
 /* Pointers into the policy the query holds, valid while it is live. */

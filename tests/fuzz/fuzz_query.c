@@ -1,6 +1,7 @@
 /* fuzz_query.c - libFuzzer harness: a client's query, as the listener
  * hands it over, through message_parse_query and the replies dnsgate
- * writes itself (FORMERR, NOTIMP, REFUSED ...). */
+ * writes itself (FORMERR, NOTIMP, REFUSED ..., a blocked name's answer
+ * in each mode with its EDE, the DoH canary's). */
 #include "config.h"
 
 #include <ctype.h>
@@ -36,6 +37,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (isupper((unsigned char)q.qname[i]))
 				abort();
 		}
+		/* A blocked name's answer fits the client's buffer, and
+		 * carries an OPT exactly when the query did. */
+		for (i = 0; i <= MESSAGE_BLOCK_REFUSED; i++) {
+			n = message_reply_blocked(data, size, &q,
+						  (enum message_block_mode)i,
+						  (const char *)"easylist \xc3\xa9",
+						  q.udp_size, out, sizeof out);
+			if (n < 0 || (size_t)n > q.udp_size ||
+			    (((out[10] << 8) | out[11]) != 0) != q.edns)
+				abort();
+		}
+		n = message_reply_local(data, size, &q, DNS_RCODE_NXDOMAIN,
+					out, sizeof out);
+		if (n < 0 || (size_t)n > q.udp_size)
+			abort();
 	}
 	n = message_reply_rcode(data, size, DNS_RCODE_FORMERR, out,
 				sizeof out);

@@ -126,6 +126,8 @@ config_equal(const struct config *a, const struct config *b)
 	    a->user_pending_quota != b->user_pending_quota ||
 	    a->user_tcp_quota != b->user_tcp_quota ||
 	    a->log_queries != b->log_queries ||
+	    a->blocked_answer != b->blocked_answer ||
+	    a->doh_canary != b->doh_canary ||
 	    !str_equal(a->resolv_conf, b->resolv_conf) ||
 	    !str_equal(a->log_file, b->log_file) ||
 	    !str_equal(a->control_socket, b->control_socket))
@@ -134,7 +136,9 @@ config_equal(const struct config *a, const struct config *b)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
 			return 0;
 	for (i = 0; i < a->n_lists; i++)
-		if (!str_equal(a->lists[i].path, b->lists[i].path))
+		if (!str_equal(a->lists[i].path, b->lists[i].path) ||
+		    a->lists[i].answer_set != b->lists[i].answer_set ||
+		    a->lists[i].answer != b->lists[i].answer)
 			return 0;
 	for (i = 0; i < a->n_exempt; i++)
 		if (!prefix_equal(&a->exempt[i], &b->exempt[i]))
@@ -166,6 +170,8 @@ check_defaults(const struct config *cfg)
 	CHECK_STR(cfg->control_socket, "/run/dnsgate/control.sock");
 	CHECK_STR(cfg->log_file, NULL);
 	CHECK(cfg->log_queries);
+	CHECK_INT(cfg->blocked_answer, MESSAGE_BLOCK_NXDOMAIN);
+	CHECK(cfg->doh_canary);
 }
 
 static void
@@ -1045,9 +1051,59 @@ test_lists(void)
 		    "a list's name is letters");
 }
 
+/* blocked-answer, doh-canary and a list's answer=. */
+static void
+test_blocked_answers(void)
+{
+	struct config *cfg, *back;
+
+	cfg = parse("blocked-answer null\ndoh-canary no\n"
+		    "blocklist /l/ads.txt answer=refused\n"
+		    "blocklist /l/x.txt name=trackers answer=nodata\n"
+		    "blocklist /l/y.txt answer=nxdomain name=y\n"
+		    "list social /l/social.txt answer=null\n"
+		    "blocklist /l/plain.txt\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->blocked_answer, MESSAGE_BLOCK_NULL);
+	CHECK(!cfg->doh_canary);
+	CHECK_INT(cfg->n_lists, 5);
+	if (cfg->n_lists == 5) {
+		CHECK(cfg->lists[0].answer_set);
+		CHECK_INT(cfg->lists[0].answer, MESSAGE_BLOCK_REFUSED);
+		CHECK_STR(cfg->lists[0].path, "/l/ads.txt");
+		CHECK_STR(cfg->lists[1].name, "trackers");
+		CHECK_INT(cfg->lists[1].answer, MESSAGE_BLOCK_NODATA);
+		CHECK_STR(cfg->lists[2].name, "y");
+		CHECK_INT(cfg->lists[2].answer, MESSAGE_BLOCK_NXDOMAIN);
+		CHECK(cfg->lists[2].answer_set);
+		CHECK_STR(cfg->lists[3].path, "/l/social.txt");
+		CHECK_INT(cfg->lists[3].answer, MESSAGE_BLOCK_NULL);
+		CHECK(!cfg->lists[4].answer_set);
+	}
+	back = reprint(cfg);
+	CHECK(back != NULL && config_equal(cfg, back));
+	config_free(back);
+	config_free(cfg);
+
+	CHECK_ERROR("blocked-answer 0.0.0.0\n", NAME ":1:16: ",
+		    "expected nxdomain, null, nodata or refused, got '0.0.0.0'");
+	CHECK_ERROR("blocked-answer NXDOMAIN\n", NAME ":1:16: ",
+		    "expected nxdomain");
+	CHECK_ERROR("doh-canary on\n", NAME ":1:12: ", "expected yes or no");
+	CHECK_ERROR("blocklist /l/x.txt answer=zero\n", NAME ":1:27: ",
+		    "expected nxdomain, null, nodata or refused");
+	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:29: ",
+		    "expected nxdomain");
+	CHECK_ERROR("blocklist /l/x.txt anwser=null\n", NAME ":1:20: ",
+		    "unknown list option 'anwser=': expected name= or answer=");
+}
+
 int
 main(void)
 {
+	test_blocked_answers();
 	test_defaults();
 	test_every_key();
 	test_ranges();

@@ -1786,9 +1786,297 @@ test_copy_question(void)
 	CHECK_INT(message_copy_question(answer, 5, query, qn), -1);
 }
 
+/* ----- blocked and local answers ----------------------------------- */
+
+/* The query of name/type with opts, parsed as the daemon parses it. */
+static size_t
+blocked_query(uint8_t *wire, size_t wirelen, const char *name,
+	      ldns_rr_type type, const struct qopts *o,
+	      struct dns_question *q)
+{
+	const char *reason = NULL;
+	size_t len = make_query(wire, wirelen, name, type, o);
+
+	CHECK(len > 0);
+	CHECK_INT(message_parse_query(wire, len, q, &reason),
+		  MESSAGE_QUERY_OK);
+	return len;
+}
+
+/* The OPT record of a reply at the end of out (it is the last record
+ * dnsgated writes): its offset, or 0 when the last record is not one. */
+static size_t
+find_opt(const uint8_t *out, size_t n)
+{
+	size_t pos = DNS_HEADER_SIZE, i, records;
+
+	while (out[pos] != 0)
+		pos += 1 + out[pos];
+	pos += 5; /* root, type, class */
+	records = fixture_get16(out + 6) + fixture_get16(out + 8) +
+		  fixture_get16(out + 10);
+	for (i = 0; i < records; i++) {
+		size_t at = pos;
+
+		if ((out[pos] & 0xc0) == 0xc0)
+			pos += 2;
+		else
+			pos += 1; /* only the root in what dnsgated writes */
+		if (i + 1 == records)
+			return fixture_get16(out + pos) == 41 ? at : 0;
+		pos += 10 + fixture_get16(out + pos + 8);
+	}
+	(void)n;
+	return 0;
+}
+
+static void
+test_block_modes(void)
+{
+	struct qopts plain = {.id = 0x4242, .rd = true};
+	struct qopts edns = {.id = 0x4243, .rd = true, .edns_size = 1232};
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	struct dns_question q;
+	struct {
+		enum message_block_mode mode;
+		ldns_rr_type type;
+		ldns_pkt_rcode rcode;
+		size_t answers;
+		const char *data; /* the answer's data */
+	} cases[] = {
+		{MESSAGE_BLOCK_NXDOMAIN, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN,
+		 0, NULL},
+		{MESSAGE_BLOCK_NODATA, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0,
+		 NULL},
+		{MESSAGE_BLOCK_REFUSED, LDNS_RR_TYPE_AAAA, LDNS_RCODE_REFUSED,
+		 0, NULL},
+		{MESSAGE_BLOCK_NULL, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 1,
+		 "0.0.0.0"},
+		{MESSAGE_BLOCK_NULL, LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, 1,
+		 "::"},
+		{MESSAGE_BLOCK_NULL, LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, 0,
+		 NULL},
+		{MESSAGE_BLOCK_NULL, LDNS_RR_TYPE_HTTPS, LDNS_RCODE_NOERROR, 0,
+		 NULL},
+	};
+	size_t i, with;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (with = 0; with < 2; with++) {
+			size_t len = blocked_query(
+				wire, sizeof wire, "Ads.Example.", cases[i].type,
+				with ? &edns : &plain, &q);
+			ssize_t n = message_reply_blocked(
+				wire, len, &q, cases[i].mode, "easylist",
+				with ? q.udp_size : 512, out, sizeof out);
+			ldns_pkt *pkt = NULL;
+
+			CHECK(n > 0);
+			if (n <= 0)
+				continue;
+			CHECK_INT(ldns_wire2pkt(&pkt, out, (size_t)n),
+				  LDNS_STATUS_OK);
+			if (pkt == NULL)
+				continue;
+			CHECK_INT(ldns_pkt_id(pkt), with ? 0x4243 : 0x4242);
+			CHECK(ldns_pkt_qr(pkt));
+			CHECK(ldns_pkt_rd(pkt));
+			CHECK(ldns_pkt_ra(pkt));
+			CHECK(!ldns_pkt_aa(pkt));
+			CHECK_INT(ldns_pkt_get_rcode(pkt), cases[i].rcode);
+			CHECK_INT(ldns_pkt_qdcount(pkt), 1);
+			CHECK_INT(ldns_pkt_ancount(pkt), cases[i].answers);
+			CHECK_INT(ldns_pkt_nscount(pkt), 0);
+			/* The asker's own spelling of the name, as asked. */
+			CHECK(memcmp(out + DNS_HEADER_SIZE,
+				     wire + DNS_HEADER_SIZE, 17) == 0);
+			if (cases[i].answers == 1) {
+				ldns_rr *rr = ldns_rr_list_rr(
+					ldns_pkt_answer(pkt), 0);
+				char *text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+				char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+
+				CHECK_INT(ldns_rr_get_type(rr), cases[i].type);
+				CHECK_INT(ldns_rr_ttl(rr), MESSAGE_NULL_TTL);
+				CHECK_STR(text, cases[i].data);
+				CHECK_STR(owner, "Ads.Example.");
+				LDNS_FREE(text);
+				LDNS_FREE(owner);
+			}
+			/* EDNS in the reply exactly when in the query. */
+			CHECK_INT(ldns_pkt_arcount(pkt), 0);
+			CHECK_INT(ldns_pkt_edns(pkt), with);
+			CHECK_INT(find_opt(out, (size_t)n) != 0, with);
+			ldns_pkt_free(pkt);
+		}
+	}
+}
+
+/* The EDE option, byte by byte. */
+static void
+test_block_ede_bytes(void)
+{
+	struct qopts o = {.id = 7, .rd = true, .edns_size = 4096,
+			  .do_bit = true};
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	struct dns_question q;
+	size_t len = blocked_query(wire, sizeof wire, "t.example.",
+				   LDNS_RR_TYPE_A, &o, &q);
+	ssize_t n = message_reply_blocked(wire, len, &q,
+					  MESSAGE_BLOCK_NXDOMAIN, "easylist",
+					  q.udp_size, out, sizeof out);
+	static const uint8_t expect[] = {
+		0x00,                   /* the root */
+		0x00, 0x29,             /* OPT */
+		0x04, 0xd0,             /* 1232: dnsgated's UDP size */
+		0x00, 0x00, 0x80, 0x00, /* rcode 0, version 0, DO copied */
+		0x00, 0x0e,             /* RDLENGTH 14 */
+		0x00, 0x0f,             /* OPTION-CODE 15: EDE */
+		0x00, 0x0a,             /* OPTION-LENGTH 2 + 8 */
+		0x00, 0x0f,             /* INFO-CODE 15: Blocked */
+		'e', 'a', 's', 'y', 'l', 'i', 's', 't'};
+	size_t at;
+
+	CHECK(n > 0);
+	at = find_opt(out, (size_t)n);
+	CHECK(at > 0);
+	CHECK_INT((size_t)n - at, sizeof expect);
+	CHECK(memcmp(out + at, expect, sizeof expect) == 0);
+	CHECK_INT(fixture_get16(out + 10), 1); /* ARCOUNT */
+
+	/* No text: the option with INFO-CODE alone. */
+	n = message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_NODATA, NULL,
+				  q.udp_size, out, sizeof out);
+	at = find_opt(out, (size_t)n);
+	CHECK_INT((size_t)n - at, 17);
+	CHECK_INT(fixture_get16(out + at + 9), 6);
+	CHECK_INT(fixture_get16(out + at + 13), 2);
+	CHECK_INT(fixture_get16(out + at + 15), DNS_EDE_BLOCKED);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NOERROR);
+
+	/* Without DO in the query, none in the reply. */
+	o.do_bit = false;
+	len = blocked_query(wire, sizeof wire, "t.example.", LDNS_RR_TYPE_A,
+			    &o, &q);
+	n = message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_REFUSED,
+				  "/etc/dnsgate/rules.d/10-apps.rules:2",
+				  q.udp_size, out, sizeof out);
+	at = find_opt(out, (size_t)n);
+	CHECK_INT(fixture_get16(out + at + 7), 0);
+	CHECK_INT((size_t)n - at, 17 + 36);
+	CHECK(memcmp(out + at + 17, "/etc/dnsgate/rules.d/10-apps.rules:2",
+		     36) == 0);
+}
+
+/* A reply never exceeds the client's size: the EXTRA-TEXT is cut, at a
+ * character's start; over TCP it is whole. */
+static void
+test_block_sizes(void)
+{
+	struct qopts o = {.id = 9, .rd = true, .edns_size = 512};
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	char name[300], text[2000];
+	struct dns_question q;
+	size_t len, at, i;
+	ssize_t n;
+
+	/* A long name (four 60-byte labels) and a long text. */
+	snprintf(name, sizeof name, "%.60s.%.60s.%.60s.%.60s.",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+		 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+		 "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	memset(text, 0, sizeof text);
+	for (i = 0; i + 2 < 1500; i += 2) { /* "é" (2 bytes) each */
+		text[i] = (char)0xc3;
+		text[i + 1] = (char)0xa9;
+	}
+	len = blocked_query(wire, sizeof wire, name, LDNS_RR_TYPE_AAAA, &o,
+			    &q);
+	CHECK_INT(q.udp_size, 512);
+	n = message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_NULL, text,
+				  q.udp_size, out, sizeof out);
+	CHECK(n > 0 && n <= 512);
+	CHECK(n >= 510); /* cut to fit, not dropped */
+	at = find_opt(out, (size_t)n);
+	CHECK(at > 0);
+	CHECK_INT(((size_t)n - at - 17) % 2, 0); /* whole characters */
+	CHECK_INT(fixture_get16(out + at + 9), (size_t)n - at - 11);
+	CHECK_INT(fixture_get16(out + at + 13), (size_t)n - at - 15);
+	CHECK_INT(fixture_get16(out + 6), 1); /* the :: answer stays */
+
+	/* Over TCP: the whole text. */
+	n = message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_NULL, text,
+				  65535, out, sizeof out);
+	at = find_opt(out, (size_t)n);
+	CHECK_INT((size_t)n - at - 17, strlen(text));
+
+	/* out too small for the question: -1, never a cut message. */
+	CHECK_INT(message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_NULL,
+					text, 65535, out, 100),
+		  -1);
+	/* Room for the answer, not the OPT: -1 (an EDNS query's reply
+	 * must carry one). */
+	CHECK_INT(message_reply_blocked(wire, len, &q, MESSAGE_BLOCK_NULL,
+					NULL, 65535, out, len + 28 + 5),
+		  -1);
+}
+
+static void
+test_reply_local(void)
+{
+	struct qopts plain = {.id = 1, .rd = true};
+	struct qopts edns = {.id = 2, .rd = true, .edns_size = 1400};
+	uint8_t wire[BUFSIZE], out[BUFSIZE];
+	struct dns_question q;
+	size_t len, at;
+	ssize_t n;
+
+	len = blocked_query(wire, sizeof wire, "use-application-dns.net.",
+			    LDNS_RR_TYPE_A, &plain, &q);
+	n = message_reply_local(wire, len, &q, DNS_RCODE_NXDOMAIN, out,
+				sizeof out);
+	CHECK_INT(n, len); /* the header and question alone */
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
+	CHECK_INT(fixture_get16(out + 10), 0);
+
+	len = blocked_query(wire, sizeof wire, "_dns.resolver.arpa.",
+			    LDNS_RR_TYPE_SVCB, &edns, &q);
+	n = message_reply_local(wire, len, &q, DNS_RCODE_NOERROR, out,
+				sizeof out);
+	CHECK_INT(out[3] & 0x0f, DNS_RCODE_NOERROR);
+	CHECK_INT(fixture_get16(out + 6), 0); /* NODATA */
+	CHECK_INT(fixture_get16(out + 10), 1);
+	at = find_opt(out, (size_t)n);
+	CHECK(at > 0);
+	CHECK_INT((size_t)n - at, 11); /* an OPT with no option */
+	CHECK_INT(fixture_get16(out + at + 9), 0);
+}
+
+static void
+test_block_mode_names(void)
+{
+	enum message_block_mode m = MESSAGE_BLOCK_NXDOMAIN;
+
+	CHECK_INT(message_block_mode_parse("null", &m), 0);
+	CHECK_INT(m, MESSAGE_BLOCK_NULL);
+	CHECK_INT(message_block_mode_parse("refused", &m), 0);
+	CHECK_STR(message_block_mode_name(m), "refused");
+	CHECK_INT(message_block_mode_parse("nodata", &m), 0);
+	CHECK_INT(message_block_mode_parse("nxdomain", &m), 0);
+	CHECK_INT(m, MESSAGE_BLOCK_NXDOMAIN);
+	CHECK_INT(message_block_mode_parse("NXDOMAIN", &m), -1);
+	CHECK_INT(message_block_mode_parse("0.0.0.0", &m), -1);
+}
+
 int
 main(void)
 {
+	test_block_modes();
+	test_block_ede_bytes();
+	test_block_sizes();
+	test_reply_local();
+	test_block_mode_names();
 	test_copy_question();
 	test_query_normal();
 	test_query_edns();

@@ -445,6 +445,50 @@ test_reload_new_list(void)
 	remove_file("b.test");
 }
 
+/* A list's answer=, for the query path; and kept through a reload. */
+static void
+test_list_answer(void)
+{
+	char text[512], err[256];
+	struct config *cfg;
+	struct policy *p, *q;
+	enum message_block_mode mode = MESSAGE_BLOCK_NXDOMAIN;
+
+	write_domains("a.test", 3);
+	write_domains("b.test", 3);
+	snprintf(text, sizeof text,
+	         "public-suffix-list none\nblocked-answer refused\n"
+	         "blocklist %s/a.test answer=null\nlist b %s/b.test\n",
+	         dir, dir);
+	cfg = config_parse(text, "test.conf", err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p != NULL) {
+		CHECK(policy_list_answer(p, 0, &mode));
+		CHECK_INT(mode, MESSAGE_BLOCK_NULL);
+		/* No answer= of its own: the global one applies. */
+		mode = MESSAGE_BLOCK_NODATA;
+		CHECK(!policy_list_answer(p, 1, &mode));
+		CHECK_INT(mode, MESSAGE_BLOCK_NODATA);
+		CHECK(!policy_list_answer(p, 2, &mode));
+		q = policy_reload(p, cfg, err, sizeof err);
+		CHECK(q != NULL);
+		if (q != NULL) {
+			CHECK(policy_list_answer(q, 0, &mode));
+			CHECK_INT(mode, MESSAGE_BLOCK_NULL);
+			policy_free(q);
+		}
+		policy_free(p);
+	}
+	free(take_log());
+	config_free(cfg);
+	remove_file("a.test");
+	remove_file("b.test");
+}
+
 int
 main(void)
 {
@@ -462,6 +506,7 @@ main(void)
 	test_unreadable_at_start();
 	test_reload_keeps_broken_lists();
 	test_reload_new_list();
+	test_list_answer();
 	log_set_file(NULL);
 	unlink(log_path);
 	rmdir(dir);
