@@ -1094,8 +1094,8 @@ test_blocked_answers(void)
 	CHECK_ERROR("doh-canary on\n", NAME ":1:12: ", "expected yes or no");
 	CHECK_ERROR("blocklist /l/x.txt answer=zero\n", NAME ":1:27: ",
 		    "expected nxdomain, null, nodata or refused");
-	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:29: ",
-		    "expected nxdomain");
+	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:22: ",
+		    "answer= needs a value");
 	CHECK_ERROR("blocklist /l/x.txt anwser=null\n", NAME ":1:20: ",
 		    "unknown list option 'anwser=': expected name= or answer=");
 }
