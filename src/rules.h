@@ -16,9 +16,10 @@
  * name, the app's default decides: the default of its most specific app,
  * block before allow, "default ask" skipped; with none, allow. An ask
  * rule that decides stands for that default until prompts exist.
- * The names of one query are its qname and every name of its answer's
- * CNAME chain: the most specific match over all of them decides, so an
- * app's own allow of the qname outranks a list that names its CDN.
+ * The query path decides the qname alone before resolving (a block is
+ * final), then the qname with every name of its answer's CNAME chain:
+ * the most specific match over all of them decides, so an app's own
+ * allow of the qname outranks a list that names its CDN.
  *
  * The exe is known only when the pid is. When it is not, exe= rules and
  * defaults cannot be judged: the decision is what the other rules give
