@@ -283,13 +283,30 @@ parse_uid(const struct cursor *c, const struct field *f, uint32_t *uid)
 		*uid = (uint32_t)v;
 		return 0;
 	}
-	if (getpwnam_r(f->value, &pw, buf, sizeof buf, &found) != 0 ||
-	    found == NULL)
-		return fail(c, f->value_at,
-			    "uid=%s: no such user (give a number, or a user "
-			    "name this system knows)",
-			    f->value);
-	*uid = (uint32_t)found->pw_uid;
+	/* A user with many groups or a long entry needs a bigger buffer
+	 * (ERANGE): up to 1 MiB. */
+	{
+		size_t cap = sizeof buf;
+		char *big = NULL, *at = buf;
+		int rc;
+
+		while ((rc = getpwnam_r(f->value, &pw, at, cap, &found)) ==
+			   ERANGE &&
+		       cap < (1u << 20)) {
+			cap *= 2;
+			free(big);
+			at = big = xmalloc(cap);
+		}
+		if (rc == 0 && found != NULL)
+			*uid = (uint32_t)found->pw_uid;
+		free(big);
+		if (rc != 0 || found == NULL)
+			return fail(c, f->value_at,
+				    "uid=%s: %s (give a number, or a user "
+				    "name this system knows)",
+				    f->value,
+				    rc != 0 ? strerror(rc) : "no such user");
+	}
 	return 0;
 }
 
