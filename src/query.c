@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +128,7 @@ struct query {
 				  does not change the rules under it */
 	struct rules_asker *asker; /* the app, for the policy's rules */
 	bool holds_pending;   /* took a pending share under charge */
+	bool exe_unverified;  /* its exe is not the file its path names */
 	struct query_verdict verdict;
 	const char *stale;  /* answered from an expired cache entry (RFC
 			       8767): why upstream failed; else NULL */
@@ -248,6 +250,22 @@ format_app(const struct attribution *who, const char *key, char *buf,
 		 who->cgroup_path);
 }
 
+/* Whether /proc/PID/exe is the very file exe names in dnsgated's own
+ * mount namespace (same device and inode), and not deleted. */
+static bool
+exe_verified(pid_t pid, const char *exe)
+{
+	struct stat running, named;
+	char proc[64];
+
+	if (pid <= 0 || strstr(exe, " (deleted)") != NULL)
+		return false;
+	snprintf(proc, sizeof proc, "/proc/%ld/exe", (long)pid);
+	if (stat(proc, &running) < 0 || stat(exe, &named) < 0)
+		return false;
+	return running.st_dev == named.st_dev && running.st_ino == named.st_ino;
+}
+
 /* Who asked, as people and rules name it: the app key (app_identity.h,
  * "?" when nobody is known) and the asker the policy's rules see. */
 static void
@@ -267,6 +285,18 @@ identify(struct query *qr)
 		src.exe = who->exe;
 		src.argv = who->argv;
 		src.argv_len = who->argv_len;
+	}
+	/* A rule naming a program trusts the exe only when it is the file
+	 * its path names here: a process in a mount namespace of its own
+	 * can show any path (a bind mount over /usr/bin/firefox), and a
+	 * deleted one any file that was there. */
+	if (src.exe != NULL && src.exe[0] != '\0' &&
+	    rules_need_exe(policy_rules(qr->policy)) &&
+	    !exe_verified(who->pid, src.exe)) {
+		qr->exe_unverified = true;
+		src.exe = NULL;
+		src.argv = NULL;
+		src.argv_len = 0;
 	}
 	(void)app_identity_from(&src, &id, err, sizeof err); /* filled even
 								 when cut */
@@ -742,8 +772,12 @@ exe_unknown_detail(struct query *qr)
 		 "(a rule naming a program (exe=, or an app key with one) "
 		 "could decide this name, and the asking program is not "
 		 "known: %s; the app may retry)",
-		 qr->who.found ? "its socket was found, no process holding it"
-			       : "its socket was gone before it was found");
+		 qr->exe_unverified
+		     ? "its exe is not the file that path names here (replaced "
+		       "since it started, or a mount namespace of its own): "
+		       "restart it if it was upgraded"
+		 : qr->who.found ? "its socket was found, no process holding it"
+				 : "its socket was gone before it was found");
 }
 
 /* The upstream's (or the cache's) answer in wire: decide, grant, send. */

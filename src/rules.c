@@ -72,6 +72,7 @@ struct rules {
 	uint32_t *next_exe; /* the same, for the chains of GROUP_EXE_ALL */
 	uint64_t *app_score; /* per rule: its app's rank, shifted */
 	bool have_exe, have_nets;
+	bool have_joined_keys; /* app= keys with a program in them */
 };
 
 struct rules_asker {
@@ -377,6 +378,8 @@ rules_new(const struct rule_book *book, const struct matcher *const *lists,
 		uint32_t g = group_for(r, rule);
 
 		r->app_score[i] = score_app(rule);
+		if (rule->app == RULE_APP_KEY && strstr(rule->app_value, ":/"))
+			r->have_joined_keys = true;
 		index_rule(r, g, (uint32_t)i, r->next);
 		if (rule->app == RULE_APP_EXE ||
 		    rule->app == RULE_APP_EXE_GLOB) {
@@ -983,4 +986,10 @@ bool
 rules_have_nets(const struct rules *r)
 {
 	return r->have_nets;
+}
+
+bool
+rules_need_exe(const struct rules *r)
+{
+	return r->have_exe || r->have_joined_keys;
 }

@@ -109,4 +109,9 @@ void rules_nets(const struct rules *r, const struct rules_asker *a,
 /* Whether any rule has a net= destination. */
 bool rules_have_nets(const struct rules *r);
 
+/* Whether any rule or default names a program: exe=, or an app= key
+ * with one joined in (":/" in it). Only then is an asker's exe worth
+ * checking against the file its path names. */
+bool rules_need_exe(const struct rules *r);
+
 #endif
