@@ -265,6 +265,7 @@ split_line(char *line, char **key, char **value)
 /* What may follow a list's path. */
 struct list_options {
 	const char *name; /* name=: a blocklist's name for rules */
+	enum list_format format; /* format=: auto unless named */
 };
 
 /* Cuts the options off the end of a list's path ("PATH name=ads"), into
@@ -293,14 +294,21 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 		*eq = '\0';
 		if (strcmp(word, "name") == 0 && is_blocklist) {
 			o->name = eq + 1;
+		} else if (strcmp(word, "format") == 0) {
+			if (list_format_parse(eq + 1, &o->format) < 0)
+				return parse_error(c, eq + 1,
+						   "unknown list format '%s': "
+						   "expected auto, hosts, "
+						   "domains or adblock",
+						   eq + 1);
 		} else {
 			return parse_error(c, word,
 					   "unknown list option '%s=': expected "
 					   "%s",
 					   word,
-					   is_blocklist ? "name=" : "no option "
-							  "(a list's name "
-							  "comes first: "
+					   is_blocklist ? "name= or format="
+							: "format= (a list's "
+							  "name comes first: "
 							  "'list NAME PATH')");
 		}
 		word[-1] = '\0';
@@ -313,7 +321,7 @@ static int
 add_list(struct config *cfg, const struct cursor *c, const char *name,
 	 char *path)
 {
-	struct list_options opts = {NULL};
+	struct list_options opts = {NULL, LIST_FORMAT_AUTO};
 	const char *base, *p;
 	char derived[128];
 	struct config_list *l;
@@ -380,6 +388,7 @@ add_list(struct config *cfg, const struct cursor *c, const char *name,
 	l->name = xstrdup(name);
 	l->path = xstrdup(path);
 	l->every_app = every_app;
+	l->format = opts.format;
 	l->line = c->line;
 	return 0;
 }

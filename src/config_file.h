@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lists/list_format.h"
 #include "src/addr.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/dnsgate/dnsgate.conf"
@@ -30,6 +31,7 @@ struct config_list {
 			   allows an app past it; list NAME PATH: only the
 			   apps a rule names */
 	unsigned line;  /* where the config names it */
+	enum list_format format; /* format=: auto (guessed) unless named */
 };
 
 struct config {
