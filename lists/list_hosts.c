@@ -234,6 +234,7 @@ list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
 	const char *end = hash != NULL ? hash : line + strlen(line);
 	const char *cursor, *field;
 	char first[FIELD_BUFFER_SIZE];
+	const char *name;
 	size_t length;
 	int is_hosts_line, wanted = says_public_suffix(hash);
 
@@ -278,11 +279,14 @@ list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
 	}
 	if (is_boilerplate(first))
 		return 0;
-	if (matcher_check(first, &note->reason) < 0)
+	/* "*.example.com", as wildcard lists write it: the matcher's
+	 * entries cover subdomains already (and the name itself). */
+	name = strncmp(first, "*.", 2) == 0 ? first + 2 : first;
+	if (matcher_check(name, &note->reason) < 0)
 		return LIST_LINE_MALFORMED;
-	if (check_suffix(first, suffixes, wanted, note))
+	if (check_suffix(name, suffixes, wanted, note))
 		return LIST_LINE_PUBLIC_SUFFIX;
-	return matcher_add(m, first, &note->reason);
+	return matcher_add(m, name, &note->reason);
 }
 
 /* Copies up to SHOWN_LINE_MAX bytes of line for a log message, printable

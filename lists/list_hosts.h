@@ -1,6 +1,8 @@
 /* list_hosts.h - reads plain-domain and hosts-format block lists.
  * Both formats in one parser, as Pi-hole accepts them: "example.com" or
- * "0.0.0.0 example.com other.example" lines, '#' comments, blank lines.
+ * "0.0.0.0 example.com other.example" lines, '#' comments, blank lines;
+ * "*.example.com" (wildcard lists) is example.com, which covers its
+ * subdomains already.
  * A line naming a public suffix ("com", "co.uk") would block every site
  * under it: it is refused, unless its comment starts with the word
  * "public-suffix" ("co.uk # public-suffix"), which says that is meant. */

@@ -269,6 +269,7 @@ struct list_options {
 	const char *name; /* name=: a blocklist's name for rules */
 	bool answer_set;  /* answer=: what a name it blocks gets */
 	enum message_block_mode answer;
+	enum list_format format; /* format=: auto unless named */
 };
 
 static int
@@ -318,13 +319,20 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 			if (parse_block_mode(c, eq + 1, &o->answer) < 0)
 				return -1;
 			o->answer_set = true;
+		} else if (strcmp(word, "format") == 0) {
+			if (list_format_parse(eq + 1, &o->format) < 0)
+				return parse_error(c, eq + 1,
+						   "unknown list format '%s': "
+						   "expected auto, hosts, "
+						   "domains or adblock",
+						   eq + 1);
 		} else {
 			return parse_error(c, word,
 					   "unknown list option '%s=': expected "
 					   "%s",
 					   word,
-					   is_blocklist ? "name= or answer="
-							: "answer= (a list's "
+					   is_blocklist ? "name=, answer= or format="
+							: "answer= or format= (a list's "
 							  "name comes first: "
 							  "'list NAME PATH')");
 		}
@@ -338,7 +346,8 @@ static int
 add_list(struct config *cfg, const struct cursor *c, const char *name,
 	 char *path)
 {
-	struct list_options opts = {NULL, false, MESSAGE_BLOCK_NXDOMAIN};
+	struct list_options opts = {NULL, false, MESSAGE_BLOCK_NXDOMAIN,
+				    LIST_FORMAT_AUTO};
 	const char *base, *p;
 	char derived[128];
 	struct config_list *l;
@@ -405,6 +414,7 @@ add_list(struct config *cfg, const struct cursor *c, const char *name,
 	l->name = xstrdup(name);
 	l->path = xstrdup(path);
 	l->every_app = every_app;
+	l->format = opts.format;
 	l->line = c->line;
 	l->answer_set = opts.answer_set;
 	l->answer = opts.answer;

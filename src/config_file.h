@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lists/list_format.h"
 #include "resolver/message.h"
 #include "src/addr.h"
 
@@ -34,6 +35,7 @@ struct config_list {
 	bool answer_set; /* answer=: what a name it blocks gets; else the
 			    global blocked-answer */
 	enum message_block_mode answer;
+	enum list_format format; /* format=: auto (guessed) unless named */
 };
 
 struct config {

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lists/list_filter.h"
 #include "lists/list_hosts.h"
-#include "lists/matcher.h"
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
 #include "src/log.h"
@@ -24,14 +24,14 @@
  * the new policy, so it is counted. */
 struct list_copy {
 	unsigned refs;
-	struct matcher *matcher;
-	struct list_stats stats;
+	struct list_filter *filter;
 	time_t loaded_at;
 };
 
 struct blocklist {
 	char *name;
 	char *path;
+	enum list_format format; /* as configured (auto: guessed per read) */
 	bool every_app;
 	unsigned line;
 	bool answer_set; /* answer=: what a name it blocks gets */
@@ -52,7 +52,7 @@ struct policy {
 	size_t n_lists;
 	struct shared_suffixes *suffixes; /* NULL: lines are not checked */
 	struct rule_book book;  /* the lists' rules, then the files' */
-	const struct matcher **matchers; /* per list, for the engine */
+	const struct list_filter **filters; /* per list, for the engine */
 	struct rules *rules;
 	size_t file_rules;      /* rules read from rules files */
 	size_t rule_files;      /* files they came from */
@@ -63,21 +63,21 @@ copy_release(struct list_copy *c)
 {
 	if (c == NULL || --c->refs > 0)
 		return;
-	matcher_free(c->matcher);
+	list_filter_free(c->filter);
 	free(c);
 }
 
 static struct list_copy *
-copy_load(const char *path, const struct policy *p)
+copy_load(const struct blocklist *bl, const struct policy *p)
 {
 	struct list_copy *c = xcalloc(1, sizeof *c);
 	int saved_errno;
 
 	c->refs = 1;
-	c->matcher = matcher_new();
+	c->filter = list_filter_new();
 	c->loaded_at = time(NULL);
-	if (list_hosts_load(c->matcher, p->suffixes ? p->suffixes->list : NULL,
-	                    path, &c->stats) < 0) {
+	if (list_filter_load(c->filter, bl->path, bl->format,
+			     p->suffixes ? p->suffixes->list : NULL) < 0) {
 		saved_errno = errno;
 		copy_release(c);
 		errno = saved_errno;
@@ -86,22 +86,33 @@ copy_load(const char *path, const struct policy *p)
 	return c;
 }
 
-/* "; 3 malformed lines skipped, 1 public suffix refused (see above)" and
- * the like, for the line that reports a list. */
+/* "; 3 malformed lines skipped; 1 line refused for naming a public
+ * suffix; 20000 cosmetic (see above)" and the like, for the line that
+ * reports a list. */
 static const char *
-describe_unused(const struct list_stats *st, char *buf, size_t len)
+describe_unused(const struct list_filter *f, char *buf, size_t len)
 {
-	int n = 0;
+	const struct list_filter_stats *st = list_filter_stats(f);
+	size_t rejected = st->skipped[LIST_SKIP_MALFORMED];
+	size_t suffixes = st->skipped[LIST_SKIP_PUBLIC_SUFFIX];
+	int n, i;
 
 	buf[0] = '\0';
-	if (st->rejected > 0)
-		n = snprintf(buf, len, "; %zu malformed line%s skipped",
-		             st->rejected, st->rejected == 1 ? "" : "s");
-	if (st->suffixes > 0 && n >= 0 && (size_t)n < len)
+	n = 0;
+	if (rejected > 0)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "; %zu malformed line%s skipped", rejected,
+			      rejected == 1 ? "" : "s");
+	if (suffixes > 0 && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n,
 		              "; %zu line%s refused for naming a public suffix",
-		              st->suffixes, st->suffixes == 1 ? "" : "s");
-	if ((st->rejected > 0 || st->suffixes > 0) && n >= 0 && (size_t)n < len)
+		              suffixes, suffixes == 1 ? "" : "s");
+	for (i = LIST_SKIP_COSMETIC; i < LIST_SKIP_KINDS; i++)
+		if (st->skipped[i] > 0 && n >= 0 && (size_t)n < len)
+			n += snprintf(buf + n, len - (size_t)n, "; %zu %s",
+				      st->skipped[i],
+				      list_skip_name((enum list_skip)i));
+	if (list_filter_errors(st) > 0 && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, " (see above)");
 	if (st->wanted > 0 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n,
@@ -148,17 +159,19 @@ load_suffixes(struct policy *p, const struct config *cfg)
 static int
 load_list(struct policy *p, struct blocklist *bl, char *err, size_t errlen)
 {
-	char notes[256];
+	char notes[512];
 
-	bl->copy = copy_load(bl->path, p);
+	bl->copy = copy_load(bl, p);
 	if (bl->copy == NULL) {
 		snprintf(err, errlen, "blocklist %s: %s", bl->path,
 		         strerror(errno));
 		return -1;
 	}
-	log_info("blocklist %s: %zu domains from %zu lines%s", bl->path,
-	         matcher_count(bl->copy->matcher), bl->copy->stats.lines,
-	         describe_unused(&bl->copy->stats, notes, sizeof notes));
+	log_info("blocklist %s (%s): %zu entries from %zu lines%s", bl->path,
+		 list_format_name(list_filter_format(bl->copy->filter)),
+	         list_filter_count(bl->copy->filter),
+		 list_filter_stats(bl->copy->filter)->lines,
+	         describe_unused(bl->copy->filter, notes, sizeof notes));
 	return 0;
 }
 
@@ -167,6 +180,7 @@ set_list(struct blocklist *bl, const struct config_list *l)
 {
 	bl->name = xstrdup(l->name);
 	bl->path = xstrdup(l->path);
+	bl->format = l->format;
 	bl->every_app = l->every_app;
 	bl->line = l->line;
 	bl->answer_set = l->answer_set;
@@ -227,11 +241,10 @@ build_rules(struct policy *p, const struct config *cfg, char *err,
 		log_info("rules %s: %ld rule%s", cfg->rules[i], n,
 			 n == 1 ? "" : "s");
 	}
-	p->matchers = xcalloc(p->n_lists ? p->n_lists : 1,
-			      sizeof *p->matchers);
+	p->filters = xcalloc(p->n_lists ? p->n_lists : 1, sizeof *p->filters);
 	for (i = 0; i < p->n_lists; i++)
-		p->matchers[i] = p->lists[i].copy->matcher;
-	p->rules = rules_new(&p->book, p->matchers, p->n_lists);
+		p->filters[i] = p->lists[i].copy->filter;
+	p->rules = rules_new(&p->book, p->filters, p->n_lists);
 	return 0;
 }
 
@@ -288,10 +301,10 @@ format_time(time_t t, char *buf, size_t len)
 static const char *
 looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
 {
-	size_t old_count = matcher_count(in_use->matcher);
-	size_t new_count = matcher_count(fresh->matcher);
-	size_t old_unused = in_use->stats.rejected + in_use->stats.suffixes;
-	size_t new_unused = fresh->stats.rejected + fresh->stats.suffixes;
+	size_t old_count = list_filter_count(in_use->filter);
+	size_t new_count = list_filter_count(fresh->filter);
+	size_t old_unused = list_filter_errors(list_filter_stats(in_use->filter));
+	size_t new_unused = list_filter_errors(list_filter_stats(fresh->filter));
 
 	if (new_count >= old_count)
 		return NULL;
@@ -307,11 +320,11 @@ looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
 static void
 reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 {
-	struct list_copy *fresh = copy_load(bl->path, p);
+	struct list_copy *fresh = copy_load(bl, p);
 	int read_errno = errno;
-	size_t in_use = matcher_count(old->copy->matcher);
+	size_t in_use = list_filter_count(old->copy->filter);
 	const char *why;
-	char when[32], notes[256];
+	char when[32], notes[512];
 
 	format_time(old->copy->loaded_at, when, sizeof when);
 	if (fresh == NULL) {
@@ -326,8 +339,9 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 		         "file is broken (a failed download?), fix it and send "
 		         "SIGHUP again; if the shorter list is meant, restart "
 		         "dnsgated to load it as it is",
-		         bl->path, matcher_count(fresh->matcher), in_use, why,
-		         fresh->stats.rejected + fresh->stats.suffixes, when);
+		         bl->path, list_filter_count(fresh->filter), in_use, why,
+		         list_filter_errors(list_filter_stats(fresh->filter)),
+			 when);
 		copy_release(fresh);
 		fresh = NULL;
 	}
@@ -338,9 +352,11 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 		return;
 	}
 	bl->copy = fresh;
-	log_info("blocklist %s: %zu domains from %zu lines (were %zu)%s",
-	         bl->path, matcher_count(fresh->matcher), fresh->stats.lines,
-	         in_use, describe_unused(&fresh->stats, notes, sizeof notes));
+	log_info("blocklist %s (%s): %zu entries from %zu lines (were %zu)%s",
+	         bl->path, list_format_name(list_filter_format(fresh->filter)),
+		 list_filter_count(fresh->filter),
+		 list_filter_stats(fresh->filter)->lines, in_use,
+		 describe_unused(fresh->filter, notes, sizeof notes));
 }
 
 struct policy *
@@ -395,7 +411,7 @@ policy_free(struct policy *p)
 		return;
 	rules_free(p->rules);
 	rule_book_free(&p->book);
-	free(p->matchers);
+	free(p->filters);
 	for (i = 0; i < p->n_lists; i++) {
 		free(p->lists[i].name);
 		free(p->lists[i].path);
@@ -421,7 +437,7 @@ policy_check(const struct policy *p, const char *name, struct policy_verdict *v)
 	snprintf(id.key, sizeof id.key, "?");
 	snprintf(id.cgroup, sizeof id.cgroup, "?");
 	a = rules_asker_new(p->rules, &id, -1);
-	rules_decide(p->rules, a, &name, 1, (int64_t)time(NULL), &rv);
+	rules_decide(p->rules, a, &name, 1, 0, (int64_t)time(NULL), &rv);
 	rules_asker_free(a);
 	if (rv.outcome != RULES_BLOCK)
 		return false;
@@ -443,9 +459,11 @@ policy_asker(const struct policy *p, const struct app_identity *id,
 
 enum rules_outcome
 policy_decide(const struct policy *p, const struct rules_asker *a,
-	      const char *const *names, size_t n, struct rules_verdict *v)
+	      const char *const *names, size_t n, uint16_t qtype,
+	      struct rules_verdict *v)
 {
-	return rules_decide(p->rules, a, names, n, (int64_t)time(NULL), v);
+	return rules_decide(p->rules, a, names, n, qtype, (int64_t)time(NULL),
+			    v);
 }
 
 enum rules_outcome
@@ -453,7 +471,7 @@ policy_explain(const struct policy *p, const struct rules_asker *a,
 	       const char *const *names, size_t n, rules_trail_fn *fn,
 	       void *arg, struct rules_verdict *v)
 {
-	return rules_explain(p->rules, a, names, n, (int64_t)time(NULL), fn,
+	return rules_explain(p->rules, a, names, n, 0, (int64_t)time(NULL), fn,
 			     arg, v);
 }
 
@@ -485,7 +503,7 @@ policy_domain_count(const struct policy *p)
 	size_t i, n = 0;
 
 	for (i = 0; i < p->n_lists; i++)
-		n += matcher_count(p->lists[i].copy->matcher);
+		n += list_filter_count(p->lists[i].copy->filter);
 	return n;
 }
 
@@ -501,7 +519,32 @@ policy_get_stats(const struct policy *p, struct policy_stats *st)
 	st->domains = policy_domain_count(p);
 	st->public_suffix_check = p->suffixes != NULL;
 	for (i = 0; i < p->n_lists; i++) {
+		const struct list_filter_stats *ls =
+		    list_filter_stats(p->lists[i].copy->filter);
+		size_t k;
+
 		st->lists_kept += p->lists[i].kept;
-		st->suffixes_refused += p->lists[i].copy->stats.suffixes;
+		st->suffixes_refused += ls->skipped[LIST_SKIP_PUBLIC_SUFFIX];
+		for (k = 0; k < LIST_SKIP_KINDS; k++)
+			st->skipped[k] += ls->skipped[k];
 	}
+}
+
+void
+policy_list_info(const struct policy *p, size_t i,
+		 struct policy_list_info *info)
+{
+	const struct blocklist *bl = &p->lists[i];
+	const struct list_filter *f = bl->copy->filter;
+
+	info->name = bl->name;
+	info->path = bl->path;
+	info->format = list_filter_format(f);
+	info->entries = list_filter_count(f);
+	info->stats = list_filter_stats(f);
+	info->title = list_filter_title(f);
+	info->homepage = list_filter_homepage(f);
+	info->expires = list_filter_expires(f);
+	info->kept = bl->kept;
+	info->loaded_at = bl->copy->loaded_at;
 }

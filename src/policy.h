@@ -1,6 +1,6 @@
 /* policy.h - what the daemon decides by: the lists of dnsgate.conf
- * (plain domains or hosts format; a name is listed when it or a parent
- * domain is), and the rules of the rules files, one engine over both
+ * (hosts, plain domains or adblock syntax, each read into a list_filter
+ * that says whether it blocks a name), and the rules of the rules files, one engine over both
  * (rules.h has the precedence). "blocklist PATH" is the rule "block
  * list=NAME" for every app, its origin the config's line; "list NAME
  * PATH" is a list only rules apply. The pipeline asks for the qname
@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
+#include "lists/list_filter.h"
 #include "resolver/message.h"
 #include "src/rules.h"
 
@@ -53,6 +56,19 @@ struct policy_stats {
 	                             reading was refused (policy_reload) */
 	size_t suffixes_refused;  /* lines refused for naming a public suffix */
 	bool public_suffix_check; /* the public-suffix list is loaded */
+	size_t skipped[LIST_SKIP_KINDS]; /* lines of all lists, by reason */
+};
+
+/* One list as its status shows it; the strings are the policy's. */
+struct policy_list_info {
+	const char *name, *path;
+	enum list_format format;  /* as read (auto: the guess) */
+	size_t entries;           /* blocks and exceptions in force */
+	const struct list_filter_stats *stats;
+	const char *title, *homepage; /* "! Title:", "! Homepage:" or "" */
+	uint32_t expires;         /* "! Expires:" in seconds; 0: none */
+	bool kept;                /* on an older copy (policy_reload) */
+	time_t loaded_at;         /* when the copy in force was read */
 };
 
 /* Loads the public-suffix-list of cfg (missing or unreadable: one warning,
@@ -86,11 +102,12 @@ void policy_free(struct policy *p);
 struct rules_asker *policy_asker(const struct policy *p,
 				 const struct app_identity *id, int64_t uid);
 
-/* rules_decide and rules_explain, now. */
+/* rules_decide (for a query of type qtype) and rules_explain (qtype 0),
+ * now. */
 enum rules_outcome policy_decide(const struct policy *p,
 				 const struct rules_asker *a,
 				 const char *const *names, size_t n,
-				 struct rules_verdict *v);
+				 uint16_t qtype, struct rules_verdict *v);
 enum rules_outcome policy_explain(const struct policy *p,
 				  const struct rules_asker *a,
 				  const char *const *names, size_t n,
@@ -115,5 +132,9 @@ bool policy_check(const struct policy *p, const char *name,
 size_t policy_domain_count(const struct policy *p);
 
 void policy_get_stats(const struct policy *p, struct policy_stats *st);
+
+/* List i (0 .. stats.lists - 1). */
+void policy_list_info(const struct policy *p, size_t i,
+		      struct policy_list_info *info);
 
 #endif

@@ -316,7 +316,7 @@ decide(struct query *qr, const char *const *names, size_t n)
 	const struct rule *rule;
 	struct rules_verdict rv;
 
-	policy_decide(qr->policy, qr->asker, names, n, &rv);
+	policy_decide(qr->policy, qr->asker, names, n, qr->q.qtype, &rv);
 	rule = rv.rule;
 	v->rule = rule;
 	v->default_rule = rv.default_rule;

@@ -3,7 +3,8 @@
  * and value); a query finds its groups once (rules_asker_new), then for
  * each name probes two hash maps keyed by (group, name): exact names,
  * and domains by every suffix of the name. Wildcards and lists are
- * walked per group. Nothing here allocates per name. */
+ * walked per group; a list says itself whether it blocks a name, for the
+ * query's type and app (list_filter.h). Nothing here allocates per name. */
 #include "config.h"
 
 #include <fnmatch.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lists/matcher.h"
+#include "lists/list_filter.h"
 #include "lists/name_table.h"
 #include "src/app_identity.h"
 #include "src/rules.h"
@@ -61,7 +62,7 @@ struct map {
 
 struct rules {
 	const struct rule_book *book;
-	const struct matcher *const *lists;
+	const struct list_filter *const *lists;
 	size_t n_lists;
 	struct group *groups;
 	size_t n_groups, cap_groups;
@@ -82,6 +83,7 @@ struct rules_asker {
 	 * the exe could have made this asker's (groups[n..n+n_joined)). */
 	size_t n_joined;
 	bool exe_unknown;
+	char *key;  /* the app key, for a list's $client entries */
 	uint32_t groups[];
 };
 
@@ -356,7 +358,7 @@ index_rule(struct rules *r, uint32_t g, uint32_t i, uint32_t *next)
 }
 
 struct rules *
-rules_new(const struct rule_book *book, const struct matcher *const *lists,
+rules_new(const struct rule_book *book, const struct list_filter *const *lists,
 	  size_t n_lists)
 {
 	struct rules *r = xcalloc(1, sizeof *r);
@@ -538,11 +540,14 @@ rules_asker_new(const struct rules *r, const struct app_identity *id,
 			    m->slots[i].key[klen] == ':')
 				add_group(&b, m->slots[i].value);
 	}
-	a = xmalloc(sizeof *a + b.n * sizeof a->groups[0]);
+	a = xmalloc(sizeof *a + b.n * sizeof a->groups[0] + strlen(id->key) +
+		    1);
 	a->n = n;
 	a->n_joined = b.n - n;
 	a->exe_unknown = id->exe[0] == '\0';
 	memcpy(a->groups, b.g, b.n * sizeof a->groups[0]);
+	a->key = (char *)(a->groups + b.n);
+	memcpy(a->key, id->key, strlen(id->key) + 1);
 	free(b.g);
 	return a;
 }
@@ -572,6 +577,8 @@ struct cand {
 struct pass {
 	const struct rules *r;
 	int64_t now;
+	uint16_t qtype;        /* for a list's $dnstype entries */
+	const char *app;       /* the asker's key, for $client */
 	struct cand best;      /* the best live match; rule NULL: none */
 	struct cand best_exe;  /* GROUP_EXE_ALL pass: best of another action */
 	bool collect;          /* every match goes to all[] too */
@@ -737,16 +744,15 @@ match_group(struct pass *p, uint32_t g, const struct split_name *sn,
 		for (i = 0; i < grp->lists.n; i++) {
 			uint32_t ri = grp->lists.v[i];
 			size_t li = r->book->rules[ri].list;
-			const char *entry =
-			    li < r->n_lists && r->lists[li] != NULL
-				? matcher_match(r->lists[li], sn->text)
-				: NULL;
+			struct list_filter_match lm;
 
-			if (entry != NULL)
+			if (li < r->n_lists && r->lists[li] != NULL &&
+			    list_filter_match(r->lists[li], sn->text, p->qtype,
+					      p->app, &lm))
 				consider(p, ri,
 					 score_dest(RULE_DEST_LIST,
-						    strlen(entry)),
-					 name, entry);
+						    strlen(lm.entry)),
+					 name, lm.entry);
 		}
 	}
 	for (i = 0; i < grp->any.n; i++)
@@ -798,9 +804,10 @@ outcome_of(enum rule_action a)
  * when the default decides through an ask rule, an exe default may
  * outrank d. */
 static bool
-group_could_change(const struct rules *r, uint32_t g, const uint32_t *next,
-		   struct split_name *sn, const char *const *names, size_t n,
-		   int64_t now, const struct cand *won, const struct cand *d,
+group_could_change(const struct rules *r, const struct pass *asked,
+		   uint32_t g, const uint32_t *next, struct split_name *sn,
+		   const char *const *names, size_t n, int64_t now,
+		   const struct cand *won, const struct cand *d,
 		   enum rules_outcome got, enum rules_outcome dflt)
 {
 	const struct group *grp = &r->groups[g];
@@ -813,6 +820,8 @@ group_could_change(const struct rules *r, uint32_t g, const uint32_t *next,
 	memset(&p, 0, sizeof p);
 	p.r = r;
 	p.now = now;
+	p.qtype = asked->qtype;
+	p.app = asked->app;
 	p.challenge = true;
 	p.won = won;
 	p.by_default = won->rule == NULL || won->rule->is_default;
@@ -849,19 +858,20 @@ group_could_change(const struct rules *r, uint32_t g, const uint32_t *next,
  * default decides through an ask rule, such a default may outrank d. */
 static bool
 exe_could_change(const struct rules *r, const struct rules_asker *a,
-		 struct split_name *sn, const char *const *names, size_t n,
-		 int64_t now, const struct cand *won, const struct cand *d,
+		 const struct pass *asked, struct split_name *sn,
+		 const char *const *names, size_t n, int64_t now,
+		 const struct cand *won, const struct cand *d,
 		 enum rules_outcome got, enum rules_outcome dflt)
 {
 	size_t i;
 
 	if (r->have_exe &&
-	    group_could_change(r, GROUP_EXE_ALL, r->next_exe, sn, names, n,
-			       now, won, d, got, dflt))
+	    group_could_change(r, asked, GROUP_EXE_ALL, r->next_exe, sn, names,
+			       n, now, won, d, got, dflt))
 		return true;
 	for (i = 0; i < a->n_joined; i++)
-		if (group_could_change(r, a->groups[a->n + i], r->next, sn,
-				       names, n, now, won, d, got, dflt))
+		if (group_could_change(r, asked, a->groups[a->n + i], r->next,
+				       sn, names, n, now, won, d, got, dflt))
 			return true;
 	return false;
 }
@@ -879,6 +889,7 @@ decide(const struct rules *r, const struct rules_asker *a,
 	memset(v, 0, sizeof *v);
 	p->r = r;
 	p->now = now;
+	p->app = a->key;
 	p->best.rule = NULL;
 	for (i = 0; i < n; i++) {
 		split(names[i], &sn);
@@ -901,7 +912,7 @@ decide(const struct rules *r, const struct rules_asker *a,
 		v->outcome = dflt;
 	}
 	if (a->exe_unknown && (r->have_exe || a->n_joined > 0) &&
-	    exe_could_change(r, a, &sn, names, n, now, &won, &d, v->outcome,
+	    exe_could_change(r, a, p, &sn, names, n, now, &won, &d, v->outcome,
 			     dflt))
 		v->outcome = RULES_UNDECIDED;
 	return v->outcome;
@@ -909,12 +920,13 @@ decide(const struct rules *r, const struct rules_asker *a,
 
 enum rules_outcome
 rules_decide(const struct rules *r, const struct rules_asker *a,
-	     const char *const *names, size_t n, int64_t now,
+	     const char *const *names, size_t n, uint16_t qtype, int64_t now,
 	     struct rules_verdict *v)
 {
 	struct pass p;
 
 	memset(&p, 0, sizeof p);
+	p.qtype = qtype;
 	return decide(r, a, names, n, now, &p, v);
 }
 
@@ -935,7 +947,7 @@ compare_cands(const void *x, const void *y)
 
 enum rules_outcome
 rules_explain(const struct rules *r, const struct rules_asker *a,
-	      const char *const *names, size_t n, int64_t now,
+	      const char *const *names, size_t n, uint16_t qtype, int64_t now,
 	      rules_trail_fn *fn, void *arg, struct rules_verdict *v)
 {
 	struct pass p;
@@ -943,6 +955,7 @@ rules_explain(const struct rules *r, const struct rules_asker *a,
 	size_t i;
 
 	memset(&p, 0, sizeof p);
+	p.qtype = qtype;
 	p.collect = true;
 	o = decide(r, a, names, n, now, &p, v);
 	qsort(p.all, p.n_all, sizeof *p.all, compare_cands);

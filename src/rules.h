@@ -35,7 +35,7 @@
 #include "src/rule.h"
 
 struct app_identity;
-struct matcher;
+struct list_filter;
 
 /* The outcome for a query. */
 enum rules_outcome {
@@ -59,10 +59,13 @@ struct rules_verdict {
 struct rules;
 
 /* Indexes book, which must outlive the index (rules point into it);
- * lists are the matchers rules' list= indexes name, borrowed too (NULL
- * entries match nothing). */
+ * lists are the lists rules' list= indexes name, borrowed too (NULL
+ * entries match nothing). A list= rule names a name the list blocks
+ * (list_filter_match: its exceptions, $important, $dnstype, $client
+ * judged inside the list). */
 struct rules *rules_new(const struct rule_book *book,
-			const struct matcher *const *lists, size_t n_lists);
+			const struct list_filter *const *lists,
+			size_t n_lists);
 void rules_free(struct rules *r);
 
 /* Who asks, as the engine sees it: the groups of rules naming this app,
@@ -78,12 +81,15 @@ void rules_asker_free(struct rules_asker *a);
 /* The asker's exe was not known. */
 bool rules_asker_exe_unknown(const struct rules_asker *a);
 
-/* Decides for names[0..n) (the qname first) at time now (Unix seconds).
- * Returns v->outcome. Allocates nothing. */
+/* Decides for names[0..n) (the qname first) of a query of type qtype
+ * (0: not a query, as for explain: a list's $dnstype entries do not
+ * apply) at time now (Unix seconds). Returns v->outcome. Allocates
+ * nothing. */
 enum rules_outcome rules_decide(const struct rules *r,
 				const struct rules_asker *a,
 				const char *const *names, size_t n,
-				int64_t now, struct rules_verdict *v);
+				uint16_t qtype, int64_t now,
+				struct rules_verdict *v);
 
 /* Every rule that names the app and one of the names, and every default
  * for the app, in the order of precedence; for each, fn is told whether
@@ -96,7 +102,8 @@ typedef void rules_trail_fn(void *arg, const struct rule *rule,
 enum rules_outcome rules_explain(const struct rules *r,
 				 const struct rules_asker *a,
 				 const char *const *names, size_t n,
-				 int64_t now, rules_trail_fn *fn, void *arg,
+				 uint16_t qtype, int64_t now,
+				 rules_trail_fn *fn, void *arg,
 				 struct rules_verdict *v);
 
 /* The standing grants (net= rules) for a cgroup's identity, live at now:

@@ -52,6 +52,55 @@ server_state(const struct upstream_server_stats *us)
 	return us->loop ? "dropped (loop)" : us->up ? "up" : "down";
 }
 
+/* Lines skipped by reason: {"malformed": 0, "cosmetic": 12, ...}. */
+static void
+skipped_json(struct json_out *j, const size_t *skipped)
+{
+	size_t k;
+
+	json_object_begin(j);
+	for (k = 0; k < LIST_SKIP_KINDS; k++) {
+		json_key(j, list_skip_name((enum list_skip)k));
+		json_uint(j, skipped[k]);
+	}
+	json_object_end(j);
+}
+
+/* One list: what it is, what is in force, what was skipped and why. */
+static void
+list_json(struct json_out *j, const struct policy *p, size_t i)
+{
+	struct policy_list_info info;
+
+	policy_list_info(p, i, &info);
+	json_object_begin(j);
+	json_key(j, "name");
+	json_string(j, info.name);
+	json_key(j, "path");
+	json_string(j, info.path);
+	json_key(j, "format");
+	json_string(j, list_format_name(info.format));
+	json_key(j, "entries");
+	json_uint(j, info.entries);
+	json_key(j, "exceptions");
+	json_uint(j, info.stats->exceptions);
+	json_key(j, "lines");
+	json_uint(j, info.stats->lines);
+	json_key(j, "badfilter_lines");
+	json_uint(j, info.stats->badfilters);
+	json_key(j, "skipped");
+	skipped_json(j, info.stats->skipped);
+	json_key(j, "title");
+	json_string(j, info.title);
+	json_key(j, "homepage");
+	json_string(j, info.homepage);
+	json_key(j, "expires_seconds");
+	json_uint(j, info.expires);
+	json_key(j, "kept_after_bad_reload");
+	json_bool(j, info.kept);
+	json_object_end(j);
+}
+
 void
 status_json(const struct status_sources *s, struct json_out *j)
 {
@@ -180,6 +229,13 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, r.policy.suffixes_refused);
 	json_key(j, "public_suffix_check");
 	json_bool(j, r.policy.public_suffix_check);
+	json_key(j, "skipped");
+	skipped_json(j, r.policy.skipped);
+	json_key(j, "each");
+	json_array_begin(j);
+	for (i = 0; i < r.policy.lists; i++)
+		list_json(j, e->policy, i);
+	json_array_end(j);
 	json_object_end(j);
 }
 

@@ -106,7 +106,7 @@ check "the log names file:line, the suffix and how to block it anyway" \
 check "and the hosts line with co.test" \
 	logged "$LIST:2: co.test is a public suffix"
 check "the list's line in the log counts the refused lines" \
-	logged "blocklist $LIST: 3 domains from 5 lines; 2 lines refused for naming a public suffix (see above); 1 public suffix blocked whole"
+	logged "blocklist $LIST (domains): 3 entries from 5 lines; 2 lines refused for naming a public suffix (see above); 1 public suffix blocked whole"
 
 # 3. Reloads. An emptied big list keeps its copy; the other list's update
 # is taken all the same (per list, not all or nothing).

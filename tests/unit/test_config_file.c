@@ -1014,10 +1014,10 @@ static void
 test_lists(void)
 {
 	struct config *cfg = parse("blocklist /l/easylist.txt\n"
-				   "blocklist /l/x.txt name=ads\n"
+				   "blocklist /l/x.txt name=ads format=adblock\n"
 				   "blocklist /l/a=b.txt\n"
-				   "blocklist /l/with space.hosts\n"
-				   "list social /l/social.txt\n");
+				   "blocklist /l/with space.hosts format=hosts\n"
+				   "list social /l/social.txt format=domains\n");
 
 	CHECK(cfg != NULL);
 	if (cfg == NULL)
@@ -1026,6 +1026,10 @@ test_lists(void)
 	if (cfg->n_lists == 5) {
 		CHECK_STR(cfg->lists[0].name, "easylist");
 		CHECK(cfg->lists[0].every_app);
+		CHECK_INT(cfg->lists[0].format, LIST_FORMAT_AUTO);
+		CHECK_INT(cfg->lists[1].format, LIST_FORMAT_ADBLOCK);
+		CHECK_INT(cfg->lists[3].format, LIST_FORMAT_HOSTS);
+		CHECK_INT(cfg->lists[4].format, LIST_FORMAT_DOMAINS);
 		CHECK_STR(cfg->lists[1].name, "ads");
 		CHECK_STR(cfg->lists[1].path, "/l/x.txt");
 		CHECK_STR(cfg->lists[2].name, "a_b");
@@ -1039,7 +1043,10 @@ test_lists(void)
 	CHECK_ERROR("blocklist /l/x.txt nmae=ads\n", NAME ":1:20: ",
 		    "unknown list option 'nmae='");
 	CHECK_ERROR("list social /l/s.txt name=x\n", NAME ":1:22: ",
-		    "unknown list option 'name='");
+		    "unknown list option 'name=': expected answer= or format=");
+	CHECK_ERROR("blocklist /l/x.txt format=abp\n", NAME ":1:27: ",
+		    "unknown list format 'abp': expected auto, hosts, domains "
+		    "or adblock");
 	CHECK_ERROR("blocklist /a/ads.txt\nblocklist /b/ads.txt\n",
 		    NAME ":2:11: ", "a list named 'ads' is already on line 1");
 	CHECK_ERROR("list social\n", NAME ":1:6: ", "list needs a name");
@@ -1097,7 +1104,7 @@ test_blocked_answers(void)
 	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:22: ",
 		    "answer= needs a value");
 	CHECK_ERROR("blocklist /l/x.txt anwser=null\n", NAME ":1:20: ",
-		    "unknown list option 'anwser=': expected name= or answer=");
+		    "unknown list option 'anwser=': expected name=, answer= or format=");
 }
 
 int

@@ -59,6 +59,12 @@ test_plain_lines(void)
 	CHECK_INT(add(m, "example.com", &reason), 0);
 	CHECK_INT(add(m, "EXAMPLE.COM.", &reason), 0);
 	CHECK_INT(matcher_count(m), 3);
+	/* A wildcard line is its domain, which covers what is under it. */
+	CHECK_INT(add(m, "*.wild.example", &reason), 1);
+	CHECK_STR(matcher_match(m, "a.b.wild.example"), "wild.example");
+	CHECK_STR(matcher_match(m, "wild.example"), "wild.example");
+	CHECK_INT(add(m, "*.example.com", &reason), 0);
+	CHECK_INT(matcher_count(m), 4);
 	matcher_free(m);
 }
 
@@ -208,7 +214,10 @@ test_malformed(void)
 	expect_rejected(m, "exa mple.com", fields_reason);
 
 	expect_rejected(m, "a..b", "empty label in domain name");
-	expect_rejected(m, "*.example.com", bad_char_reason);
+	/* A wildcard's "*." only at the start of a plain line. */
+	expect_rejected(m, "ads*.example.com", bad_char_reason);
+	expect_rejected(m, "*.*.example.com", bad_char_reason);
+	expect_rejected(m, "0.0.0.0 *.example.com", bad_char_reason);
 	expect_rejected(m, "http://example.com/", bad_char_reason);
 	expect_rejected(m, "0.0.0.0 b\xc3\xbcro.example", bad_char_reason);
 	expect_rejected(m, "256.1.1.1.example 1.example", fields_reason);

@@ -154,7 +154,8 @@ test_public_suffix_check(void)
 	log = take_log();
 	path_of(path, sizeof path, "ads.txt");
 	snprintf(expected, sizeof expected,
-	         "blocklist %s: 2 domains from 4 lines; 2 lines refused for "
+	         "blocklist %s (domains): 2 entries from 4 lines; 2 lines "
+	         "refused for "
 	         "naming a public suffix (see above); 1 public suffix blocked "
 	         "whole, as its line says '# public-suffix'",
 	         path);
@@ -295,7 +296,9 @@ test_reload_keeps_broken_lists(void)
 	CHECK(!blocks(p, "d160.big.test"));
 	log = take_log();
 	snprintf(expected, sizeof expected,
-	         "blocklist %s: 150 domains from 150 lines (were 200)", path);
+	         "blocklist %s (domains): 150 entries from 150 lines "
+	         "(were 200)",
+	         path);
 	CHECK(logged(log, expected));
 	free(log);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lists/list_filter.h"
 #include "lists/matcher.h"
 #include "src/app_identity.h"
 #include "src/rule.h"
@@ -67,8 +68,8 @@ make_ids(void)
 
 /* Lists, by the names rules give them: "ads", and two lists whose
  * entries differ in length only. */
-static struct matcher *ads, *short_list, *long_list;
-static const struct matcher *lists[3];
+static struct list_filter *ads, *short_list, *long_list;
+static const struct list_filter *lists[3];
 
 static long
 find_list(void *arg, const char *name)
@@ -88,13 +89,20 @@ make_lists(void)
 {
 	const char *reason;
 
-	ads = matcher_new();
-	short_list = matcher_new();
-	long_list = matcher_new();
-	CHECK_INT(matcher_add(ads, "ads.example", &reason), 1);
-	CHECK_INT(matcher_add(ads, "cdn-ads.example.net", &reason), 1);
-	CHECK_INT(matcher_add(short_list, "example.com", &reason), 1);
-	CHECK_INT(matcher_add(long_list, "www.example.com", &reason), 1);
+	ads = list_filter_new();
+	short_list = list_filter_new();
+	long_list = list_filter_new();
+	CHECK_INT(matcher_add(list_filter_blocks(ads), "ads.example", &reason),
+	          1);
+	CHECK_INT(matcher_add(list_filter_blocks(ads), "cdn-ads.example.net",
+	                      &reason),
+	          1);
+	CHECK_INT(matcher_add(list_filter_blocks(short_list), "example.com",
+	                      &reason),
+	          1);
+	CHECK_INT(matcher_add(list_filter_blocks(long_list), "www.example.com",
+	                      &reason),
+	          1);
 	lists[0] = ads;
 	lists[1] = short_list;
 	lists[2] = long_list;
@@ -136,7 +144,7 @@ decide(const struct engine *e, const struct app_identity *id,
        const char *const *names, size_t n, int64_t now, struct rules_verdict *v)
 {
 	struct rules_asker *a = rules_asker_new(e->r, id, id->uid);
-	enum rules_outcome o = rules_decide(e->r, a, names, n, now, v);
+	enum rules_outcome o = rules_decide(e->r, a, names, n, 1, now, v);
 
 	rules_asker_free(a);
 	return o;
@@ -483,10 +491,10 @@ test_expiry(void)
 	rs = rules_new(&book, lists, 3);
 	a = rules_asker_new(rs, &evince, 1000);
 	/* Live, then gone between two calls, the index the same. */
-	CHECK_INT(rules_decide(rs, a, &name, 1, NOW, &v), RULES_BLOCK);
+	CHECK_INT(rules_decide(rs, a, &name, 1, 1, NOW, &v), RULES_BLOCK);
 	CHECK(v.rule == &book.rules[0]);
-	CHECK_INT(rules_decide(rs, a, &name, 1, NOW + 59, &v), RULES_BLOCK);
-	CHECK_INT(rules_decide(rs, a, &name, 1, NOW + 60, &v), RULES_ALLOW);
+	CHECK_INT(rules_decide(rs, a, &name, 1, 1, NOW + 59, &v), RULES_BLOCK);
+	CHECK_INT(rules_decide(rs, a, &name, 1, 1, NOW + 60, &v), RULES_ALLOW);
 	CHECK(v.rule == NULL);
 	rules_asker_free(a);
 	rules_free(rs);
@@ -705,9 +713,9 @@ test_explain(void)
 		return;
 	memset(&t, 0, sizeof t);
 	a = rules_asker_new(e.r, &firefox, 1000);
-	CHECK_INT(rules_explain(e.r, a, &name, 1, NOW, on_trail, &t, &v),
+	CHECK_INT(rules_explain(e.r, a, &name, 1, 1, NOW, on_trail, &t, &v),
 	          RULES_ALLOW);
-	CHECK_INT(rules_decide(e.r, a, &name, 1, NOW, &dv), RULES_ALLOW);
+	CHECK_INT(rules_decide(e.r, a, &name, 1, 1, NOW, &dv), RULES_ALLOW);
 	CHECK(v.rule == dv.rule && v.rule != NULL && v.rule->line == 3);
 	CHECK_INT(t.n, 6);
 	for (i = 0; i < 6 && i < t.n; i++) {
@@ -723,7 +731,7 @@ test_explain(void)
 	name = "other.test";
 	memset(&t, 0, sizeof t);
 	a = rules_asker_new(e.r, &backup, 0);
-	CHECK_INT(rules_explain(e.r, a, &name, 1, NOW, on_trail, &t, &v),
+	CHECK_INT(rules_explain(e.r, a, &name, 1, 1, NOW, on_trail, &t, &v),
 	          RULES_ALLOW);
 	CHECK_INT(t.n, 2); /* name=*, default block */
 	if (t.n == 2) {
@@ -739,7 +747,7 @@ test_explain(void)
 		memset(&t, 0, sizeof t);
 		a = rules_asker_new(e.r, &backup, 0);
 		CHECK_INT(
-		    rules_explain(e.r, a, &name, 1, NOW, on_trail, &t, &v),
+		    rules_explain(e.r, a, &name, 1, 1, NOW, on_trail, &t, &v),
 		    RULES_BLOCK);
 		/* Every default for the app, "default ask" too. */
 		CHECK_INT(t.n, 2);
@@ -936,8 +944,8 @@ main(void)
 	test_nets();
 	test_names();
 	test_many_apps();
-	matcher_free(ads);
-	matcher_free(short_list);
-	matcher_free(long_list);
+	list_filter_free(ads);
+	list_filter_free(short_list);
+	list_filter_free(long_list);
 	return check_exit();
 }

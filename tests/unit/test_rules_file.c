@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lists/list_filter.h"
 #include "lists/matcher.h"
 #include "src/app_identity.h"
 #include "src/rule.h"
@@ -1180,12 +1181,12 @@ test_random(void)
 
 	/* What was taken is indexed and decided on without harm. */
 	{
-		struct matcher *ads = matcher_new();
-		const struct matcher *lists[2] = {ads, NULL};
+		struct list_filter *ads = list_filter_new();
+		const struct list_filter *lists[2] = {ads, NULL};
 		const char *reason;
 		struct rules *r;
 
-		matcher_add(ads, "a.example", &reason);
+		matcher_add(list_filter_blocks(ads), "a.example", &reason);
 		static const char *const names[] = {
 		    "a.example", "www.b.example", "ac", "x.c", "192.0.2.1"};
 		struct app_identity_source src = {
@@ -1203,12 +1204,12 @@ test_random(void)
 			src.exe = pass ? "/opt/a \"b\"" : NULL;
 			app_identity_from(&src, &id, e, sizeof e);
 			a = rules_asker_new(r, &id, 1000);
-			CHECK(rules_decide(r, a, names, 5, MTIME, &v) <=
+			CHECK(rules_decide(r, a, names, 5, 1, MTIME, &v) <=
 			      RULES_UNDECIDED);
 			rules_asker_free(a);
 		}
 		rules_free(r);
-		matcher_free(ads);
+		list_filter_free(ads);
 	}
 }
 

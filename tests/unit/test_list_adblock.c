@@ -1,0 +1,370 @@
+/* test_list_adblock.c - unit tests for lists/list_adblock.c: lines taken
+ * from the EasyList, EasyPrivacy and URLhaus files of Debian's
+ * webext-ublock-origin-firefox, the AdGuard DNS options, hostile lines. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lists/list_adblock.h"
+#include "lists/list_filter.h"
+#include "lists/public_suffix.h"
+#include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
+
+#define A 1
+#define AAAA 28
+#define HTTPS 65
+
+static struct list_adblock *parser;
+static struct list_filter *filter;
+static const struct public_suffix *suffixes;
+static struct list_adblock_note note;
+
+static void
+fresh(void)
+{
+	list_adblock_free(parser);
+	list_filter_free(filter);
+	parser = list_adblock_new();
+	filter = list_filter_new();
+}
+
+static int
+add(const char *line)
+{
+	note.reason = "stale";
+	return list_adblock_add_line(parser, filter, suffixes, line, 7, &note);
+}
+
+/* The line is skipped for reason skip, and adds nothing. */
+static void
+expect_skip(const char *line, enum list_skip skip)
+{
+	size_t before = list_filter_count(filter);
+	int rc = add(line);
+
+	CHECK_INT(rc, -1);
+	CHECK_INT(note.skip, skip);
+	CHECK(note.reason != NULL && strcmp(note.reason, "stale") != 0);
+	CHECK_INT(list_filter_count(filter), before);
+	if (rc != -1 || note.skip != skip)
+		fprintf(stderr, "  line: %s (%s)\n", line,
+		        note.reason ? note.reason : "");
+}
+
+static bool
+blocks(const char *name, unsigned qtype, const char *app)
+{
+	struct list_filter_match m;
+
+	return list_filter_match(filter, name, (uint16_t)qtype, app, &m);
+}
+
+static const char *
+entry_of(const char *name)
+{
+	struct list_filter_match m;
+
+	return list_filter_match(filter, name, A, NULL, &m) ? m.entry : NULL;
+}
+
+/* EasyList and EasyPrivacy lines, as they are in the files. */
+static void
+test_easylist_lines(void)
+{
+	fresh();
+	CHECK_INT(add("[Adblock Plus 2.0]"), 0);
+	CHECK_INT(add("! Title: EasyList"), 0);
+	CHECK_INT(add("! Expires: 6 days (update frequency)"), 0);
+	CHECK_INT(add("||0014b04291.com^"), 1);
+	CHECK_INT(add("||0019x.com^"), 1);
+	CHECK(blocks("0014b04291.com", A, NULL));
+	CHECK(blocks("cdn.0019x.com", AAAA, NULL));
+	CHECK(!blocks("x0019x.com", A, NULL));
+	CHECK_STR(entry_of("a.b.0019x.com"), "0019x.com");
+	/* An option for browsers: the rule is not a block of the host. */
+	expect_skip("||123date.me^$third-party", LIST_SKIP_OPTION);
+	expect_skip("@@||ad.linksynergy.com^$image,domain=extrarebates.com",
+	            LIST_SKIP_OPTION);
+	expect_skip("@@||jetzt.de^$generichide", LIST_SKIP_OPTION);
+	CHECK(!blocks("123date.me", A, NULL));
+	/* URL rules name a host but block one of its pages only. */
+	expect_skip("||bet365.com/*?affiliate=$document", LIST_SKIP_OPTION);
+	expect_skip("||gamdom.com/?utm_source=", LIST_SKIP_URL);
+	expect_skip("||2024.sci-hub.se/2294/7a43bb4cf6c57229b02a9604a1f4614e/"
+	            "skidmore1966.pdf^",
+	            LIST_SKIP_URL);
+	CHECK(!blocks("gamdom.com", A, NULL));
+	CHECK(!blocks("2024.sci-hub.se", A, NULL));
+	/* Cosmetic rules, of every kind. */
+	expect_skip("###AC_ad", LIST_SKIP_COSMETIC);
+	expect_skip("dez.ro#@##ad-carousel", LIST_SKIP_COSMETIC);
+	expect_skip("kaufland.*#?#.recommender-wrapper:-abp-contains("
+	            "Gesponsert)",
+	            LIST_SKIP_COSMETIC);
+	expect_skip("example.org#$#body { background: red; }",
+	            LIST_SKIP_COSMETIC);
+	expect_skip("anikore.jp##html[class^=\"loading\"]:style(visibility: "
+	            "visible !important;)",
+	            LIST_SKIP_COSMETIC);
+	CHECK(!blocks("dez.ro", A, NULL));
+	CHECK(!blocks("anikore.jp", A, NULL));
+	/* Pieces of URLs without an anchor, which look like names. */
+	expect_skip("-120x600.", LIST_SKIP_URL);
+	expect_skip("-logging.nextmedia.com^", LIST_SKIP_URL);
+	expect_skip("_chartbeat.js", LIST_SKIP_URL);
+	expect_skip("/banner/*/img^", LIST_SKIP_URL);
+	expect_skip("&ad_type=", LIST_SKIP_URL);
+	/* A regex on URLs is not tried on names. */
+	expect_skip("/(https?:\\/\\/)104\\.154\\..{100,}/", LIST_SKIP_URL);
+	/* A commented-out rule stays a comment. */
+	CHECK_INT(add("!||youtube.com/api/stats/atr?ns=*&ver=2$badfilter"), 0);
+	/* EasyPrivacy's exceptions. */
+	CHECK_INT(add("||britishbaseball.org.uk^"), 1);
+	CHECK_INT(add("@@||stats.britishbaseball.org.uk^"), 1);
+	CHECK(blocks("www.britishbaseball.org.uk", A, NULL));
+	CHECK(!blocks("stats.britishbaseball.org.uk", A, NULL));
+	CHECK(!blocks("a.stats.britishbaseball.org.uk", A, NULL));
+	CHECK_INT(list_filter_count(filter), 4);
+}
+
+/* URLhaus: bare host names are hosts (as uBlock reads them), bare
+ * addresses are not supported, URL rules are skipped. */
+static void
+test_urlhaus_lines(void)
+{
+	fresh();
+	CHECK_INT(add("! Title: Online Malicious URL Blocklist"), 0);
+	CHECK_INT(add("111101111.ru"), 1);
+	CHECK_INT(add("14-0-204-188.static.pccw-hkt.com"), 1);
+	CHECK(blocks("111101111.ru", A, NULL));
+	CHECK(blocks("x.14-0-204-188.static.pccw-hkt.com", A, NULL));
+	expect_skip("1.1.104.12", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||1717.1000uc.com/x/y.exe", LIST_SKIP_URL);
+	CHECK(!blocks("1717.1000uc.com", A, NULL));
+	/* A hosts line in an adblock list is a hosts line. */
+	CHECK_INT(add("0.0.0.0 hosts.example.com other.example.net"), 2);
+	CHECK(blocks("hosts.example.com", A, NULL));
+}
+
+static void
+test_anchors_and_exceptions(void)
+{
+	fresh();
+	CHECK_INT(add("||ads.example^"), 1);
+	CHECK_INT(add("||ads.example^"), 0);
+	CHECK_INT(add("||ADS.Example^|"), 0);
+	CHECK_INT(add("||noanchor.example"), 1);
+	CHECK_INT(add("|exact.example^"), 1);
+	CHECK(blocks("ads.example", A, NULL));
+	CHECK(blocks("x.noanchor.example", A, NULL));
+	CHECK(blocks("exact.example", A, NULL));
+	CHECK(!blocks("www.exact.example", A, NULL));
+	/* An exception lifts the list's own block, for it and below. */
+	CHECK_INT(add("@@||ok.ads.example^"), 1);
+	CHECK(blocks("ads.example", A, NULL));
+	CHECK(!blocks("ok.ads.example", A, NULL));
+	CHECK(!blocks("a.ok.ads.example", A, NULL));
+	/* An exact exception: the name alone. */
+	CHECK_INT(add("@@|only.ads.example^"), 1);
+	CHECK(!blocks("only.ads.example", A, NULL));
+	CHECK(blocks("x.only.ads.example", A, NULL));
+	/* $important beats an exception; an important exception beats it. */
+	CHECK_INT(add("||tracker.example^"), 1);
+	CHECK_INT(add("@@||tracker.example^"), 1);
+	CHECK(!blocks("tracker.example", A, NULL));
+	CHECK_INT(add("||tracker.example^$important"), 1);
+	CHECK(blocks("tracker.example", A, NULL));
+	CHECK_INT(add("@@||cdn.tracker.example^$important"), 1);
+	CHECK(!blocks("cdn.tracker.example", A, NULL));
+	CHECK(blocks("www.tracker.example", A, NULL));
+	/* "match-case" means nothing for names: read as without it. */
+	CHECK_INT(add("||case.example^$match-case"), 1);
+	CHECK(blocks("CASE.example", A, NULL) ||
+	      blocks("case.example", A, NULL));
+}
+
+static void
+test_options(void)
+{
+	fresh();
+	/* $dnstype: some types, or all but some. */
+	CHECK_INT(add("||v6.example^$dnstype=AAAA"), 1);
+	CHECK(blocks("v6.example", AAAA, NULL));
+	CHECK(!blocks("v6.example", A, NULL));
+	CHECK(!blocks("v6.example", 0, NULL)); /* no type: not applied */
+	CHECK_INT(add("||notv4.example^$dnstype=~A|~MX"), 1);
+	CHECK(blocks("notv4.example", AAAA, NULL));
+	CHECK(!blocks("notv4.example", A, NULL));
+	CHECK(!blocks("notv4.example", 15, NULL));
+	CHECK_INT(add("||*^$dnstype=HTTPS"), 1);
+	CHECK(blocks("anything.example", HTTPS, NULL));
+	CHECK(!blocks("anything.example", A, NULL));
+	CHECK_INT(add("||t.example^$dnstype=type99|https"), 1);
+	CHECK(blocks("t.example", 99, NULL));
+	expect_skip("||bad.example^$dnstype=NOPE", LIST_SKIP_MALFORMED);
+	/* $denyallow: every name under the rule's but these. */
+	CHECK_INT(
+	    add("||deny.example^$denyallow=ok.deny.example|b.deny.example"), 1);
+	CHECK(blocks("x.deny.example", A, NULL));
+	CHECK(!blocks("ok.deny.example", A, NULL));
+	CHECK(!blocks("a.b.deny.example", A, NULL));
+	expect_skip("||d.example^$denyallow=~x.example", LIST_SKIP_MALFORMED);
+	expect_skip("||d.example^$denyallow=*.example", LIST_SKIP_MALFORMED);
+	/* $client: an app key, or all but one. */
+	CHECK_INT(add("||fx.example^$client=flatpak:org.mozilla.firefox"), 1);
+	CHECK(blocks("fx.example", A, "flatpak:org.mozilla.firefox"));
+	CHECK(!blocks("fx.example", A, "exe:/usr/bin/curl"));
+	CHECK(!blocks("fx.example", A, NULL)); /* app not known */
+	CHECK(!blocks("fx.example", A, "?"));
+	CHECK_INT(add("||nofx.example^$client=~'flatpak:org.mozilla.firefox'"),
+	          1);
+	CHECK(!blocks("nofx.example", A, "flatpak:org.mozilla.firefox"));
+	CHECK(blocks("nofx.example", A, "exe:/usr/bin/curl"));
+	CHECK(blocks("nofx.example", A, NULL));
+	/* An exception for one app only. */
+	CHECK_INT(add("||shared.example^"), 1);
+	CHECK_INT(add("@@||shared.example^$client=snap:firefox"), 1);
+	CHECK(!blocks("shared.example", A, "snap:firefox"));
+	CHECK(blocks("shared.example", A, "exe:/usr/bin/wget"));
+	/* What dnsgate does not do is said, not guessed at. */
+	expect_skip("||rw.example^$dnsrewrite=1.2.3.4", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||tag.example^$ctag=device_pc", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||ads*.example^", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||ads.^", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||*^", LIST_SKIP_MALFORMED); /* would block everything */
+	expect_skip("||x.example^$client=", LIST_SKIP_MALFORMED);
+	CHECK(!blocks("rw.example", A, NULL));
+}
+
+static void
+test_badfilter(void)
+{
+	fresh();
+	/* Disables the rule it names, before or after it in the list. */
+	CHECK_INT(
+	    list_adblock_note_badfilter(parser, "||ads.example^$badfilter"), 1);
+	CHECK_INT(list_adblock_note_badfilter(
+	              parser, "||v6.example^$badfilter,dnstype=AAAA"),
+	          1);
+	CHECK_INT(list_adblock_note_badfilter(parser, "||ads.example^"), 0);
+	CHECK_INT(
+	    list_adblock_note_badfilter(parser, "! ||c.example^$badfilter"), 0);
+	CHECK_INT(add("||ads.example^$badfilter"), 0);
+	expect_skip("||ads.example^", LIST_SKIP_BADFILTER);
+	expect_skip("||ADS.example^", LIST_SKIP_BADFILTER);
+	/* Options compare in any order. */
+	expect_skip("||v6.example^$dnstype=AAAA", LIST_SKIP_BADFILTER);
+	CHECK_INT(add("||v6.example^"), 1);
+	CHECK_INT(add("||other.ads.example^"), 1);
+	CHECK(!blocks("ads.example", A, NULL));
+	CHECK(blocks("other.ads.example", A, NULL));
+	CHECK(!blocks("v6.example", A, NULL) == false);
+}
+
+static void
+test_regex(void)
+{
+	char line[600];
+	int i, refused = 0;
+
+	fresh();
+	CHECK_INT(add("/^ad[0-9]+\\.example\\.com$/"), 1);
+	CHECK(blocks("ad12.example.com", A, NULL));
+	CHECK(blocks("AD7.example.com", A, NULL));
+	CHECK(!blocks("ad.example.com", A, NULL));
+	CHECK_STR(entry_of("ad1.example.com"), "/^ad[0-9]+\\.example\\.com$/");
+	CHECK_INT(add("/^v6-[a-z]+\\./$dnstype=AAAA"), 1);
+	CHECK(blocks("v6-x.example", AAAA, NULL));
+	CHECK(!blocks("v6-x.example", A, NULL));
+	CHECK_INT(add("@@/^ad9/"), 1);
+	CHECK(!blocks("ad9.example.com", A, NULL));
+	expect_skip("/a(b/", LIST_SKIP_REGEX);
+	memset(line, 'a', sizeof line);
+	line[0] = '/';
+	line[300] = '/';
+	line[301] = '\0';
+	expect_skip(line, LIST_SKIP_REGEX);
+	/* At most LIST_FILTER_MAX_REGEXES; the rest are refused. */
+	for (i = 0; i < LIST_FILTER_MAX_REGEXES + 5; i++) {
+		snprintf(line, sizeof line, "/^r%d\\./", i);
+		if (add(line) < 0 && note.skip == LIST_SKIP_REGEX)
+			refused++;
+	}
+	CHECK_INT(refused, 5 + 3);
+}
+
+static void
+test_public_suffixes(void)
+{
+	char err[256], path[256];
+	struct public_suffix *list;
+
+	fresh();
+	CHECK_INT(fixture_temp_file(path, sizeof path, "com\nco.uk\n", 10), 0);
+	list = public_suffix_load(path, err, sizeof err);
+	unlink(path);
+	CHECK(list != NULL);
+	if (list == NULL)
+		return;
+	suffixes = list;
+	expect_skip("||com^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||co.uk^", LIST_SKIP_PUBLIC_SUFFIX);
+	CHECK_INT(add("||example.co.uk^"), 1);
+	/* An exception of a suffix, or a block narrowed by an option, is
+	 * no danger. */
+	CHECK_INT(add("@@||com^"), 1);
+	CHECK_INT(add("||com^$dnstype=HTTPS"), 1);
+	/* A bare name is a host only when its top-level domain is one. */
+	CHECK_INT(add("host.example.com"), 1);
+	expect_skip("track.gif", LIST_SKIP_URL);
+	suffixes = NULL;
+	public_suffix_free(list);
+}
+
+static void
+test_hostile_lines(void)
+{
+	static char huge[300000];
+	char name[400];
+
+	fresh();
+	memset(name, 'a', sizeof name);
+	memcpy(name, "||", 2);
+	memcpy(name + 300, ".example^", 10);
+	expect_skip(name, LIST_SKIP_MALFORMED);
+	memset(huge, 'a', sizeof huge - 1);
+	memcpy(huge, "||", 2);
+	expect_skip(huge, LIST_SKIP_MALFORMED);
+	expect_skip("||caf\xc3\xa9.example^", LIST_SKIP_MALFORMED);
+	expect_skip("||bad\xff.example^", LIST_SKIP_MALFORMED);
+	expect_skip("||a..example^", LIST_SKIP_MALFORMED);
+	expect_skip("||^", LIST_SKIP_MALFORMED);
+	expect_skip("@@", LIST_SKIP_MALFORMED);
+	CHECK_INT(add("||x.example^$"), 1); /* no option: none */
+	CHECK_INT(add("   ||spaced.example^  \r"), 1);
+	CHECK_INT(add(""), 0);
+	CHECK_INT(add("#"), 0);
+	CHECK_INT(list_adblock_type("aaaa"), 28);
+	CHECK_INT(list_adblock_type("TYPE70000"), 0);
+	CHECK_INT(list_adblock_type("B"), 0);
+}
+
+int
+main(void)
+{
+	test_easylist_lines();
+	test_urlhaus_lines();
+	test_anchors_and_exceptions();
+	test_options();
+	test_badfilter();
+	test_regex();
+	test_public_suffixes();
+	test_hostile_lines();
+	list_adblock_free(parser);
+	list_filter_free(filter);
+	return check_exit();
+}
