@@ -81,6 +81,7 @@ copy_load(const char *path, const struct policy *p)
 		errno = saved_errno;
 		return NULL;
 	}
+	matcher_seal(c->matcher);
 	return c;
 }
 

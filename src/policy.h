@@ -39,7 +39,8 @@ struct policy;
 struct policy_verdict {
 	bool blocked;
 	const char *list; /* the list's path, owned by the policy */
-	const char *rule; /* the listed domain that matched */
+	const char *rule; /* the listed domain that matched: a pointer
+			     into the name asked (its matched suffix) */
 };
 
 /* For a status report. */

@@ -699,16 +699,18 @@ match_group(struct pass *p, uint32_t g, const struct split_name *sn,
 		for (i = 0; i < grp->lists.n; i++) {
 			uint32_t ri = grp->lists.v[i];
 			size_t li = r->book->rules[ri].list;
-			const char *entry =
-			    li < r->n_lists && r->lists[li] != NULL
-				? matcher_match(r->lists[li], sn->text)
-				: NULL;
+			/* The entry is the matched suffix of name itself
+			 * (the matcher keeps no names): sn->text has the
+			 * same offsets, and name outlives the verdict. */
+			int at = li < r->n_lists && r->lists[li] != NULL
+				     ? matcher_match(r->lists[li], sn->text)
+				     : -1;
 
-			if (entry != NULL)
+			if (at >= 0)
 				consider(p, ri,
 					 score_dest(RULE_DEST_LIST,
-						    strlen(entry)),
-					 name, entry);
+						    sn->len - (size_t)at),
+					 name, name + at);
 		}
 	}
 	for (i = 0; i < grp->any.n; i++)
