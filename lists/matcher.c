@@ -153,7 +153,13 @@ home_slot(uint64_t fp, unsigned bits)
 static void
 set_alloc(struct matcher *m, unsigned bits)
 {
-	m->set = map_zeroed(sizeof *m->set << bits);
+	size_t bytes = sizeof *m->set << bits;
+
+	m->set = map_zeroed(bytes);
+	/* Inserts land anywhere in it: huge pages spare a TLB miss each,
+	 * where the kernel has them to give (a hint only). */
+	if (bytes >= ((size_t)2 << 20))
+		(void)madvise(m->set, bytes, MADV_HUGEPAGE);
 	m->set_bits = bits;
 	m->set_count = 0;
 }
@@ -189,14 +195,14 @@ set_contains(const struct matcher *m, uint64_t fp)
 	return false;
 }
 
-/* Three quarters full at most. */
+/* Into 2^bits slots: three quarters full at most. */
 static void
-set_grow(struct matcher *m)
+set_grow(struct matcher *m, unsigned bits)
 {
 	uint64_t *old = m->set;
 	size_t capacity = (size_t)1 << m->set_bits, i;
 
-	set_alloc(m, m->set_bits + 1);
+	set_alloc(m, bits);
 	for (i = 0; i < capacity; i++)
 		if (old[i] != 0)
 			set_insert(m, old[i]);
@@ -335,6 +341,45 @@ matcher_check(const char *domain, const char **reason)
 }
 
 int
+matcher_normalise(const char *domain, char *out, const char **reason)
+{
+	return normalise_name(domain, out, reason);
+}
+
+int
+matcher_add_normalised(struct matcher *m, const char *name, size_t length)
+{
+	if (m->set == NULL)
+		unseal(m);
+	if (m->set_count + 1 > ((size_t)3 << m->set_bits) / 4)
+		set_grow(m, m->set_bits + 1);
+	return set_insert(m, fingerprint(name, length)) ? 1 : 0;
+}
+
+size_t
+matcher_add_normalised_many(struct matcher *m, const char *const *names,
+                            const size_t *lengths, size_t n)
+{
+	uint64_t fps[64];
+	size_t done = 0, added = 0, i, k;
+
+	if (m->set == NULL)
+		unseal(m);
+	while (done < n) {
+		k = n - done < 64 ? n - done : 64;
+		matcher_reserve(m, k);
+		for (i = 0; i < k; i++) {
+			fps[i] = fingerprint(names[done + i], lengths[done + i]);
+			__builtin_prefetch(&m->set[home_slot(fps[i], m->set_bits)]);
+		}
+		for (i = 0; i < k; i++)
+			added += set_insert(m, fps[i]);
+		done += k;
+	}
+	return added;
+}
+
+int
 matcher_add(struct matcher *m, const char *domain, const char **reason)
 {
 	char name[NAME_MAX_LENGTH + 1];
@@ -342,11 +387,21 @@ matcher_add(struct matcher *m, const char *domain, const char **reason)
 
 	if (length < 0)
 		return -1;
+	return matcher_add_normalised(m, name, (size_t)length);
+}
+
+void
+matcher_reserve(struct matcher *m, size_t n)
+{
+	unsigned bits;
+
 	if (m->set == NULL)
 		unseal(m);
-	if (m->set_count + 1 > ((size_t)3 << m->set_bits) / 4)
-		set_grow(m);
-	return set_insert(m, fingerprint(name, (size_t)length)) ? 1 : 0;
+	bits = m->set_bits;
+	while (((size_t)3 << bits) / 4 <= m->set_count + n)
+		bits++;
+	if (bits > m->set_bits)
+		set_grow(m, bits);
 }
 
 static bool

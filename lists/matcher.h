@@ -42,6 +42,27 @@ int matcher_add(struct matcher *m, const char *domain, const char **reason);
  * name of a line before adding any of them. */
 int matcher_check(const char *domain, const char **reason);
 
+/* For a parser that checks a name, looks at it, then adds it (list_hosts:
+ * the public-suffix check between): matcher_check that also writes the
+ * normalised name into out (MATCHER_NAME_BUFFER bytes, NUL-terminated)
+ * and returns its length, or -1 with *reason; and matcher_add of a name
+ * so normalised, without doing it again (1 added, 0 there already). */
+#define MATCHER_NAME_BUFFER 254
+int matcher_normalise(const char *domain, char *out, const char **reason);
+int matcher_add_normalised(struct matcher *m, const char *name,
+                           size_t length);
+
+/* matcher_add_normalised of n names at once; returns how many were
+ * added. Faster for many: each name's place in the set is fetched from
+ * memory while the others are hashed. */
+size_t matcher_add_normalised_many(struct matcher *m,
+                                   const char *const *names,
+                                   const size_t *lengths, size_t n);
+
+/* Tells m that about n names will be added, so its set is made that big
+ * at once instead of doubling its way there. A hint: more may come. */
+void matcher_reserve(struct matcher *m, size_t n);
+
 /* Packs what was added into the sorted array and frees the hash set.
  * Lookups are as right before and after; only memory and speed change. */
 void matcher_seal(struct matcher *m);
