@@ -275,18 +275,100 @@ add_host_names(struct matcher *m, struct name_batch *b, const char *cursor,
 	return added;
 }
 
+/* What a bare domain is made of: letters, '-', '_' (DOMAIN_CHAR), and
+ * digits and '.' (DOMAIN_CHAR | ADDRESS_CHAR). */
+#define DOMAIN_CHAR 1
+#define ADDRESS_CHAR 2
+static unsigned char char_class[256];
+
+static void
+init_char_class(void)
+{
+	int c;
+
+	for (c = 'a'; c <= 'z'; c++)
+		char_class[c] = char_class[c - 'a' + 'A'] = DOMAIN_CHAR;
+	for (c = '0'; c <= '9'; c++)
+		char_class[c] = DOMAIN_CHAR | ADDRESS_CHAR;
+	char_class['.'] = DOMAIN_CHAR | ADDRESS_CHAR;
+	char_class['-'] = char_class['_'] = DOMAIN_CHAR;
+}
+
+/* The two lines most lists are made of, a bare domain and "0.0.0.0
+ * domain", read in one pass over the line; the answer is the one the
+ * general parser below would give. Returns 1 with *result set, or 0 to
+ * let the general parser read the line. */
+static int
+parse_common_line(struct matcher *m, const struct public_suffix *suffixes,
+                  const char *line, struct list_line_note *note,
+                  struct name_batch *batch, int *result)
+{
+	char name[MATCHER_NAME_BUFFER];
+	const unsigned char *p = (const unsigned char *)line, *domain;
+	unsigned all = DOMAIN_CHAR | ADDRESS_CHAR, c;
+	int name_length;
+
+	if (char_class['a'] == 0)
+		init_char_class(); /* idempotent: a race writes the same */
+	if (strncmp(line, "0.0.0.0 ", 8) == 0)
+		p += 8;
+	domain = p;
+	while ((c = char_class[*p]) != 0) {
+		all &= c;
+		p++;
+	}
+	/* A trailing CR (a CRLF file) ends the line too. */
+	if ((*p == '\r' && p[1] == '\0') || *p == '\0') {
+		if (p == domain || (all & ADDRESS_CHAR) ||
+		    p - domain >= FIELD_BUFFER_SIZE)
+			return 0; /* blank, an address, too long: the long way */
+	} else {
+		return 0;
+	}
+	note->reason = NULL;
+	note->suffix[0] = '\0';
+	note->wanted = 0;
+	{
+		char field[FIELD_BUFFER_SIZE];
+
+		memcpy(field, domain, (size_t)(p - domain));
+		field[p - domain] = '\0';
+		if (is_boilerplate(field)) {
+			*result = 0;
+			return 1;
+		}
+		name_length = matcher_normalise(field, name, &note->reason);
+	}
+	if (name_length < 0) {
+		*result = LIST_LINE_MALFORMED;
+		return 1;
+	}
+	if (check_suffix(name, suffixes, 0, note)) {
+		*result = LIST_LINE_PUBLIC_SUFFIX;
+		return 1;
+	}
+	*result = add_name(m, batch, name, (size_t)name_length);
+	return 1;
+}
+
 static int
 parse_line(struct matcher *m, const struct public_suffix *suffixes,
            const char *line, struct list_line_note *note,
            struct name_batch *batch)
 {
-	const char *hash = strchr(line, '#');
+	const char *hash;
 	const char *start = line;
-	const char *end = hash != NULL ? hash : line + strlen(line);
+	const char *end;
 	const char *cursor, *field;
 	char first[FIELD_BUFFER_SIZE], name[MATCHER_NAME_BUFFER];
 	size_t length;
-	int is_hosts_line, name_length, wanted = says_public_suffix(hash);
+	int is_hosts_line, name_length, wanted, result;
+
+	if (parse_common_line(m, suffixes, line, note, batch, &result))
+		return result;
+	hash = strchr(line, '#');
+	end = hash != NULL ? hash : line + strlen(line);
+	wanted = says_public_suffix(hash);
 
 	note->reason = NULL;
 	note->suffix[0] = '\0';
