@@ -19,6 +19,10 @@
 #   RULES        rules of the rules figure (10000)
 #   BENCH_RULES  1: the rules figure too (the default); 0: not; only: the
 #                rules figure alone, no dnsmasq, no unbound
+#   BENCH_LIST   only: the block list figures alone, dnsgated and dnsmasq
+#                (start to serving, RSS, peak while loading and, for
+#                dnsgated, while reloading), and bench/matcher_bench's
+#                lookups against the matcher issue 14 replaced
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -42,6 +46,7 @@ BUSY_PROCS=${BUSY_PROCS:-10}
 BUSY_FILES=${BUSY_FILES:-500}
 RULES=${RULES:-10000}
 BENCH_RULES=${BENCH_RULES:-1}
+BENCH_LIST=${BENCH_LIST:-}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_KEEP=${BENCH_KEEP:-}
 
@@ -51,6 +56,11 @@ case $BENCH_RULES in
 0 | 1 | only) ;;
 *) echo "BENCH_RULES is 0, 1 or only, not '$BENCH_RULES'" >&2; exit 1 ;;
 esac
+case $BENCH_LIST in
+'' | only) ;;
+*) echo "BENCH_LIST is only or unset, not '$BENCH_LIST'" >&2; exit 1 ;;
+esac
+[ "$BENCH_LIST" = only ] && BENCH_RULES=0
 
 # Dependencies: the build and test ones (scripts/deps), then the
 # benchmark's own, each installed only when missing.
@@ -75,6 +85,7 @@ fi
 # The e2e tests' DNS client, for the burst (a check program, which plain
 # make does not build).
 make -C "$top_builddir" tests/helpers/dns_client >/dev/null || exit 1
+make -C "$top_builddir" bench/matcher_bench >/dev/null || exit 1
 
 . "$top_srcdir/tests/e2e/lib.sh"
 
@@ -553,6 +564,14 @@ bench_daemon() {
 		profile_dnsgate
 	stop_one
 
+	bench_list_full "$d"
+}
+
+# bench_list_full DAEMON: starts it with the BLOCK-domain list; checks it
+# blocks; for dnsgated, reloads it once (SIGHUP; dnsmasq does not read
+# its config again on SIGHUP) and takes the peak RSS since start.
+bench_list_full() {
+	d=$1
 	note "round $ROUND, $d: start with the $BLOCK-domain block list"
 	start_one "$d" full
 	note "  serving after $START_MS ms, RSS $START_RSS KiB"
@@ -564,13 +583,42 @@ bench_daemon() {
 	done
 	[ "$(probe "$SERVER" h1.bench.test)" = NOERROR ] ||
 		die "$d: h1.bench.test does not resolve with the list loaded"
+	if [ "$d" = dnsgate ]; then
+		n0=$(grep -c ' reloaded: ' "$DG_OUT")
+		kill -HUP "$CUR_PID"
+		deadline=$(($(date +%s) + 60))
+		until [ "$(grep -c ' reloaded: ' "$DG_OUT")" -gt "$n0" ]; do
+			[ "$(date +%s)" -lt "$deadline" ] || die "$d: no reload in 60 s"
+			sleep 0.02
+		done
+		put "$d" reload_hwm "$(kib "$CUR_PID" VmHWM)"
+		put "$d" reload_ms "$(sed -n 's/.* reloaded: .*; \([0-9]*\) ms$/\1/p' \
+			"$DG_OUT" | tail -n 1)"
+		note "  reloaded in $(median "$d" reload_ms) ms (median so far)," \
+			"peak RSS $(kib "$CUR_PID" VmHWM) KiB"
+	fi
 	stop_one
+}
+
+# bench_list_only DAEMON: the list figures alone (BENCH_LIST=only).
+bench_list_only() {
+	d=$1
+	note "round $ROUND, $d: start with a 1-domain block list"
+	start_one "$d" one
+	put "$d" start_ms "$START_MS"
+	put "$d" start_rss "$START_RSS"
+	stop_one
+	bench_list_full "$d"
 }
 
 [ "$BENCH_RULES" = 0 ] || rules_check
 ROUND=1
 while [ "$ROUND" -le "$ROUNDS" ]; do
-	if [ "$BENCH_RULES" != only ]; then
+	if [ "$BENCH_LIST" = only ]; then
+		for d in dnsgate dnsmasq; do
+			bench_list_only "$d"
+		done
+	elif [ "$BENCH_RULES" != only ]; then
 		for d in dnsgate dnsmasq unbound; do
 			bench_daemon "$d"
 		done
@@ -608,7 +656,10 @@ row() {
 }
 ROUND=0
 [ "$BENCH_RULES" = only ] || for d in dnsgate dnsmasq unbound; do
+	[ "$(median "$d" list_rss)" = - ] && continue
 	put "$d" list_cost $(($(median "$d" list_rss) - $(median "$d" start_rss)))
+	[ "$(median "$d" reload_hwm)" = - ] && continue
+	put "$d" reload_cost $(($(median "$d" reload_hwm) - $(median "$d" start_rss)))
 done
 # Queries lost: the sum of the hit, busy and miss runs' losses, per round.
 awk '$2 ~ /_LOST$/ { s[$1 " lost " $3] += $4 } END { for (k in s) print k, s[k] }' \
@@ -641,6 +692,7 @@ main_table() {
 	row "$BLOCK-domain list: RSS after start (KiB)" list_rss
 	row "$BLOCK-domain list: peak RSS while loading, VmHWM (KiB)" list_hwm
 	row "RSS the list adds (KiB)" list_cost
+	list_rows_reload
 	echo
 	echo "Each round's values (daemon figure: round 1, 2, ...):"
 	echo
@@ -651,6 +703,41 @@ main_table() {
 				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
 		done
 	done
+}
+
+list_rows_reload() {
+	row "$BLOCK-domain list: reload (SIGHUP) to swapped in, dnsgated's log (ms)" reload_ms
+	row "$BLOCK-domain list: peak RSS since start, after a reload, VmHWM (KiB)" reload_hwm
+	row "peak RSS the list adds while reloading (KiB)" reload_cost
+}
+
+# The list figures alone (BENCH_LIST=only), and the matcher's lookups.
+list_table() {
+	echo
+	echo "| figure | dnsgate | dnsmasq | unbound | dnsgate/dnsmasq | dnsgate/unbound |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	row "1-domain list: start to serving (ms)" start_ms
+	row "1-domain list: RSS after start (KiB)" start_rss
+	row "$BLOCK-domain list: start to serving (ms)" list_ms
+	row "$BLOCK-domain list: RSS after start (KiB)" list_rss
+	row "$BLOCK-domain list: peak RSS while loading, VmHWM (KiB)" list_hwm
+	row "RSS the list adds (KiB)" list_cost
+	list_rows_reload
+	echo
+	echo "Each round's values (daemon figure: round 1, 2, ...):"
+	echo
+	for d in dnsgate dnsmasq; do
+		for f in list_ms list_rss reload_ms reload_hwm; do
+			printf '    %s %s: %s\n' "$d" "$f" "$(awk -v d="$d" -v f="$f" \
+				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
+		done
+	done
+	echo
+	echo "Lookups, bench/matcher_bench (lists/matcher.c against the matcher" \
+		"it replaced, same process, same $BLOCK names, half the names asked" \
+		"under a listed one; median of 5 rounds):"
+	echo
+	"$top_builddir/bench/matcher_bench" "$DATA/block-full.dom" | sed 's/^/    /'
 }
 
 # One figure of the rules figure: medians with no rules and with RULES.
@@ -724,7 +811,7 @@ rules_table() {
 		"$DURATION s runs, $OUTSTANDING queries in flight, 1 client socket." \
 		"Hits: $NAMES names after one warm pass. Only the rules figure." \
 		"Load average (1 min) at the start: $LOAD0."
-	[ "$BENCH_RULES" = only ] || echo "Medians of $ROUNDS rounds. dnsperf: $DURATION s runs, $OUTSTANDING" \
+	[ "$BENCH_RULES" = only ] || [ "$BENCH_LIST" = only ] || echo "Medians of $ROUNDS rounds. dnsperf: $DURATION s runs, $OUTSTANDING" \
 		"queries in flight, 1 client socket. Hits: $NAMES names after one" \
 		"warm pass. Busy cgroup: the same, asked from a cgroup with" \
 		"$BUSY_PROCS more processes holding $BUSY_FILES open files each." \
@@ -733,7 +820,12 @@ rules_table() {
 		"Block list: $BLOCK domains." \
 		"Load average (1 min) at the start: $LOAD0; anything else running" \
 		"competes with the daemons for the cores."
-	[ "$BENCH_RULES" = only ] || main_table
+	if [ "$BENCH_LIST" = only ]; then
+		echo "Medians of $ROUNDS rounds. Block list: $BLOCK domains." \
+			"Only the list figures. Load average (1 min) at the start: $LOAD0."
+		list_table
+	fi
+	[ "$BENCH_RULES" = only ] || [ "$BENCH_LIST" = only ] || main_table
 	[ "$BENCH_RULES" = 0 ] || rules_table
 } | tee "$RAW/table.md"
 

@@ -116,6 +116,19 @@ entry_free(struct entry *e)
 }
 
 void
+list_filter_seal(struct list_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < LIST_ENTRY_KINDS; i++) {
+		if (f->levels[i].subtree != NULL)
+			matcher_seal(f->levels[i].subtree);
+		if (f->levels[i].exact != NULL)
+			matcher_seal(f->levels[i].exact);
+	}
+}
+
+void
 list_filter_free(struct list_filter *f)
 {
 	size_t i, j;
@@ -146,20 +159,22 @@ list_filter_blocks(struct list_filter *f)
 
 /* --- the matcher, asked in these two places only ------------------------ */
 
-/* The listed domain that name is or is under, or NULL. */
+/* The listed domain that name is or is under, as the suffix of name it
+ * is (the matcher keeps no names), or NULL. */
 static const char *
 match_subtree(const struct matcher *m, const char *name)
 {
-	return m != NULL ? matcher_match(m, name) : NULL;
+	int at = m != NULL ? matcher_match(m, name) : -1;
+
+	return at >= 0 ? name + at : NULL;
 }
 
-/* The listed name equal to name (length bytes), or NULL. */
+/* name itself (length bytes) when it is listed, or NULL. */
 static const char *
 match_exact(const struct matcher *m, const char *name, size_t length)
 {
-	const char *listed = m != NULL ? matcher_match(m, name) : NULL;
-
-	return listed != NULL && strlen(listed) == length ? listed : NULL;
+	(void)length;
+	return m != NULL && matcher_match_exact(m, name) >= 0 ? name : NULL;
 }
 
 /* --- adding --------------------------------------------------------------- */

@@ -74,6 +74,10 @@ struct list_filter;
 struct list_filter *list_filter_new(void);
 void list_filter_free(struct list_filter *f);
 
+/* Packs f's name sets for reading (matcher_seal): once it is loaded and
+ * before it is shared. Nothing may be added after. */
+void list_filter_seal(struct list_filter *f);
+
 /* Reads the file at path in format (AUTO: list_format_detect) into f,
  * which must be new. Lines skipped are counted by reason and the first
  * few logged as "path:line: reason: 'line'". suffixes (NULL: no check)

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "lists/list_hosts.h"
 #include "lists/matcher.h"
 #include "src/log.h"
+#include "src/xmalloc.h"
 
 /* A field is copied here to be NUL-terminated: 253 characters, a trailing
  * dot and the terminator fit; anything longer is not a domain or address. */
@@ -48,6 +50,9 @@ is_boilerplate(const char *name)
 
 	if (length > 0 && name[length - 1] == '.')
 		length--;
+	/* Each starts with one of these: most lines end here. */
+	if (strchr("lLbBiI0", name[0]) == NULL || name[0] == '\0')
+		return 0;
 	for (i = 0; i < sizeof boilerplate_names / sizeof *boilerplate_names;
 	     i++) {
 		if (strlen(boilerplate_names[i]) == length &&
@@ -64,8 +69,15 @@ is_ip_address(const char *text)
 {
 	unsigned char bytes[sizeof(struct in6_addr)];
 	char address[FIELD_BUFFER_SIZE];
-	const char *percent;
+	const char *percent, *p;
 
+	/* A domain name, the common case, has a letter and no colon:
+	 * neither inet_pton needs asking. */
+	if (strchr(text, ':') == NULL) {
+		for (p = text; *p != '\0'; p++)
+			if ((*p < '0' || *p > '9') && *p != '.')
+				return 0;
+	}
 	if (inet_pton(AF_INET, text, bytes) == 1 ||
 	    inet_pton(AF_INET6, text, bytes) == 1)
 		return 1;
@@ -206,37 +218,158 @@ check_host_names(const char *cursor, const char *end,
 	return refused ? LIST_LINE_PUBLIC_SUFFIX : names;
 }
 
-static int
-add_host_names(struct matcher *m, const char *cursor, const char *end)
+/* Names list_hosts_load gathers and adds BATCH_NAMES at a time, which
+ * lets the matcher fetch their places in its set in parallel (a cache
+ * miss each, the most of a load's time otherwise). */
+#define BATCH_NAMES 32
+struct name_batch {
+	char names[BATCH_NAMES][MATCHER_NAME_BUFFER];
+	const char *pointers[BATCH_NAMES];
+	size_t lengths[BATCH_NAMES];
+	size_t n;
+	size_t added; /* by the batches flushed */
+};
+
+static void
+batch_flush(struct matcher *m, struct name_batch *b)
 {
-	char buf[FIELD_BUFFER_SIZE];
+	b->added += matcher_add_normalised_many(m, b->pointers, b->lengths,
+	                                        b->n);
+	b->n = 0;
+}
+
+/* Adds name (normalised, length bytes) now, returning 1 or 0, or puts it
+ * in b to be added with the batch (returning 0) when b is not NULL. */
+static int
+add_name(struct matcher *m, struct name_batch *b, const char *name,
+         size_t length)
+{
+	if (b == NULL)
+		return matcher_add_normalised(m, name, length);
+	memcpy(b->names[b->n], name, length + 1);
+	b->pointers[b->n] = b->names[b->n];
+	b->lengths[b->n] = length;
+	if (++b->n == BATCH_NAMES)
+		batch_flush(m, b);
+	return 0;
+}
+
+static int
+add_host_names(struct matcher *m, struct name_batch *b, const char *cursor,
+               const char *end)
+{
+	char buf[FIELD_BUFFER_SIZE], name[MATCHER_NAME_BUFFER];
 	const char *field, *reason;
 	size_t length;
-	int added = 0;
+	int added = 0, name_length;
 
 	while ((field = next_field(&cursor, end, &length)) != NULL) {
 		/* Already checked: cannot fail. */
 		copy_field(field, length, buf);
 		if (is_boilerplate(buf))
 			continue;
-		if (matcher_add(m, buf, &reason) == 1)
-			added++;
+		name_length = matcher_normalise(buf, name, &reason);
+		if (name_length >= 0)
+			added += add_name(m, b, name, (size_t)name_length);
 	}
 	return added;
 }
 
-int
-list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
-                    const char *line, struct list_line_note *note)
+/* What a bare domain is made of: letters, '-', '_' (DOMAIN_CHAR), and
+ * digits and '.' (DOMAIN_CHAR | ADDRESS_CHAR). */
+#define DOMAIN_CHAR 1
+#define ADDRESS_CHAR 2
+static unsigned char char_class[256];
+
+static void
+init_char_class(void)
 {
-	const char *hash = strchr(line, '#');
+	int c;
+
+	for (c = 'a'; c <= 'z'; c++)
+		char_class[c] = char_class[c - 'a' + 'A'] = DOMAIN_CHAR;
+	for (c = '0'; c <= '9'; c++)
+		char_class[c] = DOMAIN_CHAR | ADDRESS_CHAR;
+	char_class['.'] = DOMAIN_CHAR | ADDRESS_CHAR;
+	char_class['-'] = char_class['_'] = DOMAIN_CHAR;
+}
+
+/* The two lines most lists are made of, a bare domain and "0.0.0.0
+ * domain", read in one pass over the line; the answer is the one the
+ * general parser below would give. Returns 1 with *result set, or 0 to
+ * let the general parser read the line. */
+static int
+parse_common_line(struct matcher *m, const struct public_suffix *suffixes,
+                  const char *line, struct list_line_note *note,
+                  struct name_batch *batch, int *result)
+{
+	char name[MATCHER_NAME_BUFFER];
+	const unsigned char *p = (const unsigned char *)line, *domain;
+	unsigned all = DOMAIN_CHAR | ADDRESS_CHAR, c;
+	int name_length;
+
+	if (char_class['a'] == 0)
+		init_char_class(); /* idempotent: a race writes the same */
+	if (strncmp(line, "0.0.0.0 ", 8) == 0)
+		p += 8;
+	domain = p;
+	while ((c = char_class[*p]) != 0) {
+		all &= c;
+		p++;
+	}
+	/* A trailing CR (a CRLF file) ends the line too. */
+	if ((*p == '\r' && p[1] == '\0') || *p == '\0') {
+		if (p == domain || (all & ADDRESS_CHAR) ||
+		    p - domain >= FIELD_BUFFER_SIZE)
+			return 0; /* blank, an address, too long: the long way */
+	} else {
+		return 0;
+	}
+	note->reason = NULL;
+	note->suffix[0] = '\0';
+	note->wanted = 0;
+	{
+		char field[FIELD_BUFFER_SIZE];
+
+		memcpy(field, domain, (size_t)(p - domain));
+		field[p - domain] = '\0';
+		if (is_boilerplate(field)) {
+			*result = 0;
+			return 1;
+		}
+		name_length = matcher_normalise(field, name, &note->reason);
+	}
+	if (name_length < 0) {
+		*result = LIST_LINE_MALFORMED;
+		return 1;
+	}
+	if (check_suffix(name, suffixes, 0, note)) {
+		*result = LIST_LINE_PUBLIC_SUFFIX;
+		return 1;
+	}
+	*result = add_name(m, batch, name, (size_t)name_length);
+	return 1;
+}
+
+static int
+parse_line(struct matcher *m, const struct public_suffix *suffixes,
+           const char *line, struct list_line_note *note,
+           struct name_batch *batch)
+{
+	const char *hash;
 	const char *start = line;
-	const char *end = hash != NULL ? hash : line + strlen(line);
+	const char *end;
 	const char *cursor, *field;
-	char first[FIELD_BUFFER_SIZE];
-	const char *name;
+	char first[FIELD_BUFFER_SIZE], name[MATCHER_NAME_BUFFER];
+	const char *written;
 	size_t length;
-	int is_hosts_line, wanted = says_public_suffix(hash);
+	int is_hosts_line, name_length, wanted, result;
+
+	if (parse_common_line(m, suffixes, line, note, batch, &result))
+		return result;
+	hash = strchr(line, '#');
+	end = hash != NULL ? hash : line + strlen(line);
+	wanted = says_public_suffix(hash);
 
 	note->reason = NULL;
 	note->suffix[0] = '\0';
@@ -267,7 +400,7 @@ list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
 			note->reason = "an IP address without a domain name";
 			return LIST_LINE_MALFORMED;
 		}
-		return add_host_names(m, cursor, end);
+		return add_host_names(m, batch, cursor, end);
 	}
 	if (cursor != end) {
 		note->reason = "expected a domain or 'IP domain...'";
@@ -280,13 +413,22 @@ list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
 	if (is_boilerplate(first))
 		return 0;
 	/* "*.example.com", as wildcard lists write it: the matcher's
-	 * entries cover subdomains already (and the name itself). */
-	name = strncmp(first, "*.", 2) == 0 ? first + 2 : first;
-	if (matcher_check(name, &note->reason) < 0)
+	 * entries cover subdomains already (and the name itself).
+	 * Normalised once, for the public-suffix check and the matcher. */
+	written = strncmp(first, "*.", 2) == 0 ? first + 2 : first;
+	name_length = matcher_normalise(written, name, &note->reason);
+	if (name_length < 0)
 		return LIST_LINE_MALFORMED;
 	if (check_suffix(name, suffixes, wanted, note))
 		return LIST_LINE_PUBLIC_SUFFIX;
-	return matcher_add(m, name, &note->reason);
+	return add_name(m, batch, name, (size_t)name_length);
+}
+
+int
+list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
+                    const char *line, struct list_line_note *note)
+{
+	return parse_line(m, suffixes, line, note, NULL);
 }
 
 /* Copies up to SHOWN_LINE_MAX bytes of line for a log message, printable
@@ -341,12 +483,19 @@ list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
 	char *line = NULL;
 	size_t size = 0, unused;
 	ssize_t length;
+	struct name_batch *batch;
+	struct stat st;
 	FILE *f;
 	int saved_errno, failed;
 
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
+	batch = xcalloc(1, sizeof *batch);
+	/* Lines of a list are 15 to 40 bytes: a hint from below, so the
+	 * matcher's set doubles once or twice rather than twenty times. */
+	if (fstat(fileno(f), &st) == 0 && st.st_size > 0)
+		matcher_reserve(m, (size_t)st.st_size / 40);
 	errno = 0;
 	while ((length = getline(&line, &size, f)) != -1) {
 		const char *text = line;
@@ -362,7 +511,7 @@ list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
 			note.reason = "NUL byte in line (not a text file?)";
 			added = LIST_LINE_MALFORMED;
 		} else {
-			added = list_hosts_add_line(m, suffixes, text, &note);
+			added = parse_line(m, suffixes, text, &note, batch);
 		}
 		if (added < 0) {
 			if (added == LIST_LINE_PUBLIC_SUFFIX)
@@ -378,6 +527,9 @@ list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
 		counts.added += (size_t)added;
 		counts.wanted += (size_t)note.wanted;
 	}
+	batch_flush(m, batch);
+	counts.added += batch->added;
+	free(batch);
 	unused = counts.rejected + counts.suffixes;
 	if (unused > LIST_MAX_LOGGED_ERRORS)
 		log_warn("%s: %zu more malformed or refused lines not shown "

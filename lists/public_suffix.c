@@ -22,10 +22,31 @@
 #define KIND_WILDCARD_BASE 2u
 #define KIND_EXCEPTION 4u
 
+/* Bits of the filters below: a block list checks every one of its names,
+ * nearly none a suffix; a bit of each name's hash, in 8 KiB that stay in
+ * the cache, spares most of them a lookup in the table. */
+#define FILTER_BITS 65536u
+
 struct public_suffix {
 	struct name_table *names; /* entry flags: the KIND_s of the name */
 	size_t rules, skipped;
+	uint64_t names_filter[FILTER_BITS / 64];
+	uint64_t bases_filter[FILTER_BITS / 64]; /* wildcard bases only */
 };
+
+static void
+filter_set(uint64_t *filter, uint32_t hash)
+{
+	hash %= FILTER_BITS;
+	filter[hash / 64] |= UINT64_C(1) << (hash % 64);
+}
+
+static bool
+filter_has(const uint64_t *filter, uint32_t hash)
+{
+	hash %= FILTER_BITS;
+	return (filter[hash / 64] >> (hash % 64)) & 1;
+}
 
 static char
 ascii_lower(char c)
@@ -38,18 +59,22 @@ insert(struct public_suffix *ps, const char *name, size_t length,
        unsigned kinds)
 {
 	struct name_table_entry *e;
+	uint32_t hash = name_table_hash(name, length);
 	bool added;
 
-	e = name_table_add(ps->names, name, length,
-	                   name_table_hash(name, length), &added);
+	e = name_table_add(ps->names, name, length, hash, &added);
 	e->flags |= (uint16_t)kinds;
+	filter_set(ps->names_filter, hash);
+	if (kinds & KIND_WILDCARD_BASE)
+		filter_set(ps->bases_filter, hash);
 }
 
 static unsigned
-kinds_of(const struct public_suffix *ps, const char *name, size_t length)
+kinds_of(const struct public_suffix *ps, const char *name, size_t length,
+         uint32_t hash)
 {
-	const struct name_table_entry *e = name_table_find(
-	    ps->names, name, length, name_table_hash(name, length));
+	const struct name_table_entry *e =
+	    name_table_find(ps->names, name, length, hash);
 
 	return e != NULL ? e->flags : 0;
 }
@@ -332,6 +357,8 @@ public_suffix_is_suffix(const struct public_suffix *ps, const char *name)
 	size_t length = strnlen(name, NAME_MAX_LENGTH + 2), i;
 	const char *dot;
 	unsigned kinds;
+	uint64_t h = NAME_TABLE_HASH_START;
+	uint32_t hash, parent_hash = 0;
 
 	if (length > 0 && name[length - 1] == '.')
 		length--;
@@ -339,7 +366,18 @@ public_suffix_is_suffix(const struct public_suffix *ps, const char *name)
 		return false;
 	for (i = 0; i < length; i++)
 		buf[i] = ascii_lower(name[i]);
-	kinds = kinds_of(ps, buf, length);
+	/* One pass from the end hashes the name and its parent (the
+	 * table hashes backwards): the parent's is the state at the first
+	 * dot. */
+	for (i = length; i-- > 0;) {
+		if (buf[i] == '.')
+			parent_hash = name_table_hash_fold(h);
+		h = name_table_hash_step(h, (unsigned char)buf[i]);
+	}
+	hash = name_table_hash_fold(h);
+	kinds = filter_has(ps->names_filter, hash)
+	            ? kinds_of(ps, buf, length, hash)
+	            : 0;
 	if (kinds & KIND_EXCEPTION)
 		return false;
 	if (kinds & (KIND_RULE | KIND_WILDCARD_BASE))
@@ -348,7 +386,8 @@ public_suffix_is_suffix(const struct public_suffix *ps, const char *name)
 	if (dot == NULL || dot == buf)
 		return false;
 	dot++;
-	return (kinds_of(ps, dot, length - (size_t)(dot - buf)) &
+	return filter_has(ps->bases_filter, parent_hash) &&
+	       (kinds_of(ps, dot, length - (size_t)(dot - buf), parent_hash) &
 	        KIND_WILDCARD_BASE) != 0;
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,16 @@ struct control {
 	struct control_client *clients;
 	size_t n_clients;
 	char *reply; /* CONTROL_REPLY_MAX bytes, one reply at a time */
+	uint64_t next_serial;
+	struct control_client *current; /* whose request a handler has */
 };
 
 struct control_client {
 	struct control *owner;
 	struct bufferevent *bev;
 	uid_t uid;
+	uint64_t serial; /* a ticket of control_later */
+	bool waiting;    /* for control_answer: not read meanwhile */
 	struct control_client *prev, *next;
 };
 
@@ -108,7 +113,12 @@ answer(struct control *c, struct control_client *cl, const char *line,
 	json_out_init(&j, c->reply, CONTROL_REPLY_MAX);
 	json_object_begin(&j);
 	err[0] = '\0';
-	if (c->handler(c->arg, command, line, len, &j, err, sizeof err) < 0) {
+	c->current = cl;
+	rc = c->handler(c->arg, command, line, len, &j, err, sizeof err);
+	c->current = NULL;
+	if (rc == CONTROL_LATER)
+		return;
+	if (rc < 0) {
 		send_error(c, cl, err[0] ? err : "the request failed");
 		return;
 	}
@@ -132,6 +142,8 @@ on_client_read(struct bufferevent *bev, void *arg)
 		size_t len;
 		char *line;
 
+		if (cl->waiting)
+			return; /* resumed by control_answer */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    CONTROL_OUTPUT_HIGH) {
 			/* Resumed by on_client_written once it drains. */
@@ -197,6 +209,7 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	cl = xcalloc(1, sizeof *cl);
 	cl->owner = c;
+	cl->serial = ++c->next_serial;
 	cl->uid = (uid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		cl->uid = cred.uid;
@@ -219,6 +232,44 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+uint64_t
+control_later(struct control *c)
+{
+	if (c->current == NULL)
+		return 0;
+	c->current->waiting = true;
+	return c->current->serial;
+}
+
+void
+control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
+	       void *arg)
+{
+	struct control_client *cl;
+	struct json_out j;
+	char err[512];
+
+	for (cl = c->clients; cl != NULL && cl->serial != ticket;)
+		cl = cl->next;
+	if (cl == NULL || !cl->waiting)
+		return; /* gone */
+	cl->waiting = false;
+	json_out_init(&j, c->reply, CONTROL_REPLY_MAX);
+	json_object_begin(&j);
+	err[0] = '\0';
+	if (fill(arg, &j, err, sizeof err) < 0) {
+		send_error(c, cl, err[0] ? err : "the request failed");
+	} else {
+		json_object_end(&j);
+		send_line(cl, json_out_ok(&j) ? json_out_text(&j)
+					      : "{\"error\": \"the reply does "
+						"not fit the control "
+						"protocol's limit\"}");
+	}
+	/* The requests that came meanwhile. */
+	on_client_read(cl->bev, cl);
 }
 
 /* Another daemon answers there: refuse. A file nobody answers on is left

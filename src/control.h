@@ -9,6 +9,7 @@
 #define DNSGATE_CONTROL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "src/json.h"
 
@@ -22,11 +23,30 @@ struct control;
 
 /* Answers one request: writes the reply's members into out (an object
  * already begun; the control module ends it) and returns 0, or returns
- * -1 with a reason in err for an {"error": ...} reply. request is the
+ * -1 with a reason in err for an {"error": ...} reply, or CONTROL_LATER. request is the
  * whole line, for commands with arguments. */
 typedef int (*control_handler)(void *arg, const char *command,
 			       const char *request, size_t len,
 			       struct json_out *out, char *err, size_t errlen);
+
+/* What a handler returns when it answers later (a reload that builds
+ * in a thread): it called control_later for the request first. */
+#define CONTROL_LATER 1
+
+/* Inside a handler: the ticket of the request being handled, to answer
+ * with control_answer. Until then no other request of that client is
+ * read, so its replies stay in order. */
+uint64_t control_later(struct control *c);
+
+/* Writes the reply's members into out as a handler does: 0, or -1 with a
+ * reason in err for an {"error": ...} reply. */
+typedef int control_fill_fn(void *arg, struct json_out *out, char *err,
+			    size_t errlen);
+
+/* Answers the request of ticket with what fill writes; nothing is sent
+ * when its client has gone. */
+void control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
+		    void *arg);
 
 /* Listens on path. A socket file left by a daemon that is gone is
  * replaced; one that answers means another dnsgated runs, which is an

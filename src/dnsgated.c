@@ -38,10 +38,17 @@
 #include "src/nsswitch.h"
 #include "src/policy.h"
 #include "src/query.h"
+#include "src/reloader.h"
 #include "src/sockdiag.h"
 #include "src/standing.h"
 #include "src/status.h"
 #include "src/xmalloc.h"
+
+/* A dnsgatectl reload waiting for the build that answers it. */
+struct reload_waiter {
+	uint64_t ticket; /* control_later's */
+	uint64_t build;  /* reloader_request's */
+};
 
 struct daemon {
 	struct config *cfg;
@@ -65,6 +72,9 @@ struct daemon {
 	struct gate_failsafe *failsafe; /* fail-mode open: for faults */
 	struct standing *standing; /* the net= rules' grants */
 	struct query_engine engine;
+	struct reloader *reloader; /* builds the next policy off the loop */
+	struct reload_waiter *waiters; /* dnsgatectl reload: the replies */
+	size_t n_waiters;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 };
@@ -280,71 +290,121 @@ resync_standing(struct daemon *d)
 			 err);
 }
 
-/* Reads the config, the rules and the lists again into a new policy and
- * swaps it in only when all of it parsed (a list that cannot be read or
- * looks broken keeps its copy in use: policy_reload). Queries in flight
- * keep the policy they started with. Other settings take effect at the
- * next start. Returns 0, or -1 with err (nothing changed). */
-static int
-reload(struct daemon *d, const char *why, char *err, size_t errlen)
+/* Reads the config, the rules and the lists again into a new policy, in
+ * a thread (src/reloader.c): queries are answered meanwhile with the
+ * policy in use, and queries in flight keep the policy they started
+ * with. The new policy is swapped in only when all of it parsed (a list
+ * that cannot be read or looks broken keeps its copy in use:
+ * policy_reload). Other settings take effect at the next start. */
+static uint64_t
+request_reload(struct daemon *d, const char *why)
 {
-	struct config *cfg;
-	struct policy_stats st;
-	struct policy *p;
-	char *before, *after;
-	uint64_t start = clock_ms();
+	bool busy = reloader_busy(d->reloader);
+	uint64_t build = reloader_request(d->reloader, why);
 
-	log_info("%s: reloading %s, its rules and its lists", why,
-		 d->config_path);
-	cfg = config_load(d->config_path, err, errlen);
-	if (cfg == NULL) {
-		log_error("reload failed, nothing changed, the policy in use "
-			  "stays: %s",
-			  err);
+	if (busy)
+		log_info("%s: a reload is in progress; another one runs when "
+			 "it is done",
+			 why);
+	else
+		log_info("%s: reloading %s, its rules and its lists (queries "
+			 "are answered with the policy in use meanwhile)",
+			 why, d->config_path);
+	return build;
+}
+
+static int
+fill_reload_reply(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	const struct reload_result *r = arg;
+	struct policy_stats st;
+
+	if (r->policy == NULL) {
+		snprintf(err, errlen, "%s", r->err);
 		return -1;
 	}
-	p = policy_reload(d->engine.policy, cfg, err, errlen);
-	if (p == NULL) {
+	policy_get_stats(r->policy, &st);
+	json_key(out, "reloaded");
+	json_bool(out, true);
+	json_key(out, "rules");
+	json_uint(out, st.rules);
+	json_key(out, "rule_files");
+	json_uint(out, st.rule_files);
+	json_key(out, "lists");
+	json_uint(out, st.lists);
+	json_key(out, "domains");
+	json_uint(out, st.domains);
+	json_key(out, "lists_kept");
+	json_uint(out, st.lists_kept);
+	json_key(out, "ms");
+	json_uint(out, r->ms);
+	return 0;
+}
+
+static void
+answer_waiters(struct daemon *d, struct reload_result *r)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < d->n_waiters; i++) {
+		if (d->waiters[i].build <= r->build)
+			control_answer(d->control, d->waiters[i].ticket,
+				       fill_reload_reply, r);
+		else
+			d->waiters[kept++] = d->waiters[i];
+	}
+	d->n_waiters = kept;
+}
+
+/* A build is done, on the loop: swap it in, or say why not. */
+static void
+on_reload_built(void *arg, struct reload_result *r)
+{
+	struct daemon *d = arg;
+	struct policy_stats st;
+	char *before, *after;
+
+	if (r->policy == NULL) {
 		log_error("reload failed, nothing changed, the policy in use "
 			  "stays: %s",
-			  err);
-		config_free(cfg);
-		return -1;
+			  r->err);
+		answer_waiters(d, r);
+		config_free(r->cfg);
+		return;
 	}
 	before = settings_text(d->cfg);
-	after = settings_text(cfg);
+	after = settings_text(r->cfg);
 	if (before != NULL && after != NULL && strcmp(before, after) != 0)
 		log_warn("%s: settings other than blocklist, list and rules "
 			 "changed: they take effect when dnsgated restarts",
 			 d->config_path);
 	free(before);
 	free(after);
-	config_free(cfg);
+	config_free(r->cfg);
+	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
-	d->engine.policy = p;
+	d->engine.policy = r->policy;
 	resync_standing(d);
-	policy_get_stats(p, &st);
+	policy_get_stats(r->policy, &st);
 	if (st.lists_kept > 0)
 		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
 			 "%zu domains; %zu of the lists kept their copy in use "
 			 "(see above); %llu ms",
 			 st.rules, st.rule_files, st.lists, st.domains,
-			 st.lists_kept,
-			 (unsigned long long)(clock_ms() - start));
+			 st.lists_kept, (unsigned long long)r->ms);
 	else
 		log_info("reloaded: %zu rules from %zu files, %zu lists with "
 			 "%zu domains; %llu ms",
 			 st.rules, st.rule_files, st.lists, st.domains,
-			 (unsigned long long)(clock_ms() - start));
-	return 0;
+			 (unsigned long long)r->ms);
+	answer_waiters(d, r);
+	r->policy = NULL; /* the engine's now */
 }
 
 static void
 on_reload_signal(evutil_socket_t sig, short what, void *arg)
 {
-	char err[1024];
-
-	(void)reload(arg, "SIGHUP", err, sizeof err);
+	request_reload(arg, "SIGHUP");
 }
 
 static int
@@ -379,29 +439,19 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 {
 	struct daemon *d = arg;
 
-	struct policy_stats st;
-
 	if (strcmp(command, "status") == 0) {
 		status_json(&d->status, out);
 		return 0;
 	}
 	if (strcmp(command, "reload") == 0) {
-		if (reload(d, "dnsgatectl reload", err, errlen) < 0)
-			return -1;
-		policy_get_stats(d->engine.policy, &st);
-		json_key(out, "reloaded");
-		json_bool(out, true);
-		json_key(out, "rules");
-		json_uint(out, st.rules);
-		json_key(out, "rule_files");
-		json_uint(out, st.rule_files);
-		json_key(out, "lists");
-		json_uint(out, st.lists);
-		json_key(out, "domains");
-		json_uint(out, st.domains);
-		json_key(out, "lists_kept");
-		json_uint(out, st.lists_kept);
-		return 0;
+		/* Answered when the build is done (answer_waiters). */
+		d->waiters = xreallocarray(d->waiters, d->n_waiters + 1,
+					   sizeof *d->waiters);
+		d->waiters[d->n_waiters].build =
+		    request_reload(d, "dnsgatectl reload");
+		d->waiters[d->n_waiters].ticket = control_later(d->control);
+		d->n_waiters++;
+		return CONTROL_LATER;
 	}
 	if (strcmp(command, "explain") == 0)
 		return control_explain(d, request, len, out, err, errlen);
@@ -604,6 +654,10 @@ start(struct daemon *d)
 	d->base = event_base_new();
 	if (d->base == NULL)
 		fatal("cannot create the event loop");
+	d->reloader = reloader_new(d->base, d->config_path, &d->engine.policy,
+				   on_reload_built, d, err, sizeof err);
+	if (d->reloader == NULL)
+		fatal("%s", err);
 	d->engine.cfg = d->cfg;
 	d->engine.cache = cache_new(d->cfg->cache_size);
 	cache_set_max_stale(d->engine.cache, d->cfg->max_stale);
@@ -722,6 +776,7 @@ stop(struct daemon *d)
 	 * (the table's removal is our own doing) and the table, so DNS works
 	 * again at once. */
 	control_free(d->control);
+	d->control = NULL;
 	listener_pause(d->listener);
 	query_engine_stop(&d->engine);
 	flush_answers(d);
@@ -750,6 +805,8 @@ stop(struct daemon *d)
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
 	cache_free(d->engine.cache);
+	reloader_free(d->reloader); /* waits for a build in progress */
+	free(d->waiters);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);
 	sockdiag_close(d->sockdiag);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 static enum log_level current_level = LOG_LEVEL_INFO;
 static FILE *log_file;
 static char *log_path; /* log_file's path, for log_reopen */
+/* The policy is built in a thread (src/reloader.c) that logs too: one
+ * line at a time, and never into a file being reopened. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 log_set_level(enum log_level level)
@@ -32,11 +36,13 @@ log_set_file(const char *path)
 	char *copy;
 
 	if (path == NULL) {
+		pthread_mutex_lock(&log_lock);
 		if (log_file != NULL)
 			fclose(log_file);
 		log_file = NULL;
 		free(log_path);
 		log_path = NULL;
+		pthread_mutex_unlock(&log_lock);
 		return 0;
 	}
 	copy = strdup(path);
@@ -48,11 +54,13 @@ log_set_file(const char *path)
 		return -1;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_lock);
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = f;
 	free(log_path);
 	log_path = copy;
+	pthread_mutex_unlock(&log_lock);
 	return 0;
 }
 
@@ -85,11 +93,13 @@ static void log_vwrite(const char *tag, const char *fmt, va_list ap)
 static void
 log_vwrite(const char *tag, const char *fmt, va_list ap)
 {
-	FILE *out = log_file != NULL ? log_file : stderr;
+	FILE *out;
 	struct timespec now;
 	struct tm tm;
 	char stamp[32];
 
+	pthread_mutex_lock(&log_lock);
+	out = log_file != NULL ? log_file : stderr;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -97,6 +107,7 @@ log_vwrite(const char *tag, const char *fmt, va_list ap)
 	vfprintf(out, fmt, ap);
 	fputc('\n', out);
 	fflush(out);
+	pthread_mutex_unlock(&log_lock);
 }
 
 #define LOG_FUNCTION(name, level, tag)                                         \

@@ -58,10 +58,25 @@ struct policy {
 	size_t rule_files;      /* files they came from */
 };
 
+/* Copies and the suffixes are shared between a policy the loop uses and
+ * the next one, built in a thread (src/reloader.c): their counts are
+ * atomic. The policies' own counts are the loop's alone. */
+static void
+share(unsigned *refs)
+{
+	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
+}
+
+static bool
+unshare(unsigned *refs)
+{
+	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 static void
 copy_release(struct list_copy *c)
 {
-	if (c == NULL || --c->refs > 0)
+	if (c == NULL || !unshare(&c->refs))
 		return;
 	list_filter_free(c->filter);
 	free(c);
@@ -83,6 +98,7 @@ copy_load(const struct blocklist *bl, const struct policy *p)
 		errno = saved_errno;
 		return NULL;
 	}
+	list_filter_seal(c->filter);
 	return c;
 }
 
@@ -347,7 +363,7 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 	}
 	if (fresh == NULL) {
 		bl->copy = old->copy;
-		bl->copy->refs++;
+		share(&bl->copy->refs);
 		bl->kept = true;
 		return;
 	}
@@ -368,7 +384,7 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 
 	p->suffixes = old->suffixes;
 	if (p->suffixes != NULL)
-		p->suffixes->refs++;
+		share(&p->suffixes->refs);
 	p->refs = 1;
 	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
 	for (i = 0; i < cfg->n_lists; i++) {
@@ -418,7 +434,7 @@ policy_free(struct policy *p)
 		copy_release(p->lists[i].copy);
 	}
 	free(p->lists);
-	if (p->suffixes != NULL && --p->suffixes->refs == 0) {
+	if (p->suffixes != NULL && unshare(&p->suffixes->refs)) {
 		public_suffix_free(p->suffixes->list);
 		free(p->suffixes);
 	}

@@ -17,7 +17,10 @@
  *
  * A policy is counted: a query holds the policy it started with
  * (policy_ref) until it is answered, so a reload never changes the
- * rules under it; policy_free drops one hold. */
+ * rules under it; policy_free drops one hold. policy_reload may run in
+ * another thread than the one using old (src/reloader.c), when that one
+ * holds old for it: it only reads old, and the copies it shares are
+ * counted atomically; policy_ref and policy_free are the loop's. */
 #ifndef DNSGATE_POLICY_H
 #define DNSGATE_POLICY_H
 
@@ -43,7 +46,8 @@ struct policy;
 struct policy_verdict {
 	bool blocked;
 	const char *list; /* the list's path, owned by the policy */
-	const char *rule; /* the listed domain that matched */
+	const char *rule; /* the listed domain that matched: a pointer
+			     into the name asked (its matched suffix) */
 };
 
 /* For a status report. */

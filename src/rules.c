@@ -745,14 +745,22 @@ match_group(struct pass *p, uint32_t g, const struct split_name *sn,
 			uint32_t ri = grp->lists.v[i];
 			size_t li = r->book->rules[ri].list;
 			struct list_filter_match lm;
+			const char *entry;
 
-			if (li < r->n_lists && r->lists[li] != NULL &&
-			    list_filter_match(r->lists[li], sn->text, p->qtype,
-					      p->app, &lm))
-				consider(p, ri,
-					 score_dest(RULE_DEST_LIST,
-						    strlen(lm.entry)),
-					 name, lm.entry);
+			if (li >= r->n_lists || r->lists[li] == NULL ||
+			    !list_filter_match(r->lists[li], sn->text, p->qtype,
+					       p->app, &lm))
+				continue;
+			/* A listed name is a suffix of sn->text (the matcher
+			 * keeps no names): the same offsets in name, which
+			 * outlives the verdict. A pattern is the filter's. */
+			entry = lm.entry;
+			if ((uintptr_t)entry >= (uintptr_t)sn->text &&
+			    (uintptr_t)entry <= (uintptr_t)(sn->text + sn->len))
+				entry = name + (entry - sn->text);
+			consider(p, ri,
+				 score_dest(RULE_DEST_LIST, strlen(lm.entry)),
+				 name, entry);
 		}
 	}
 	for (i = 0; i < grp->any.n; i++)

@@ -53,7 +53,9 @@ struct rules_verdict {
 	const struct rule *default_rule; /* asked: the default it stood for
 					    (NULL: the built-in allow) */
 	const char *name;  /* which of the names it matched */
-	const char *entry; /* list=: the listed entry that matched */
+	const char *entry; /* list=: the listed entry that matched, as a
+			      pointer into name (its matched suffix: the
+			      lists keep no names) */
 };
 
 struct rules;
