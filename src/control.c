@@ -36,6 +36,7 @@ struct control {
 	struct control_client *clients;
 	size_t n_clients;
 	char *reply; /* CONTROL_REPLY_MAX bytes, one reply at a time */
+	struct control_client *current; /* the request a handler answers */
 };
 
 struct control_client {
@@ -43,13 +44,22 @@ struct control_client {
 	struct bufferevent *bev;
 	uid_t uid;
 	struct control_client *prev, *next;
+	struct control_pending *pending; /* a reply to come */
 };
+
+struct control_pending {
+	struct control_client *client; /* NULL: it went away */
+};
+
+static void on_client_read(struct bufferevent *bev, void *arg);
 
 static void
 client_close(struct control_client *cl)
 {
 	struct control *c = cl->owner;
 
+	if (cl->pending != NULL)
+		cl->pending->client = NULL;
 	bufferevent_free(cl->bev);
 	if (cl->prev != NULL)
 		cl->prev->next = cl->next;
@@ -108,7 +118,12 @@ answer(struct control *c, struct control_client *cl, const char *line,
 	json_out_init(&j, c->reply, CONTROL_REPLY_MAX);
 	json_object_begin(&j);
 	err[0] = '\0';
-	if (c->handler(c->arg, command, line, len, &j, err, sizeof err) < 0) {
+	c->current = cl;
+	rc = c->handler(c->arg, command, line, len, &j, err, sizeof err);
+	c->current = NULL;
+	if (rc == CONTROL_DEFERRED && cl->pending != NULL)
+		return;
+	if (rc < 0) {
 		send_error(c, cl, err[0] ? err : "the request failed");
 		return;
 	}
@@ -132,6 +147,11 @@ on_client_read(struct bufferevent *bev, void *arg)
 		size_t len;
 		char *line;
 
+		if (cl->pending != NULL) {
+			/* Resumed by control_pending_reply. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    CONTROL_OUTPUT_HIGH) {
 			/* Resumed by on_client_written once it drains. */
@@ -219,6 +239,50 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+struct control_pending *
+control_defer(struct control *c)
+{
+	struct control_pending *p;
+
+	if (c->current == NULL || c->current->pending != NULL)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	p->client = c->current;
+	c->current->pending = p;
+	return p;
+}
+
+void
+control_pending_reply(struct control_pending *p, control_fill_fn fill,
+		      void *arg)
+{
+	struct control_client *cl = p->client;
+	struct control *c;
+	struct json_out j;
+	char err[512];
+
+	free(p);
+	if (cl == NULL)
+		return;
+	c = cl->owner;
+	cl->pending = NULL;
+	json_out_init(&j, c->reply, CONTROL_REPLY_MAX);
+	json_object_begin(&j);
+	err[0] = '\0';
+	if (fill(arg, &j, err, sizeof err) < 0) {
+		send_error(c, cl, err[0] ? err : "the request failed");
+	} else {
+		json_object_end(&j);
+		if (json_out_ok(&j))
+			send_line(cl, json_out_text(&j));
+		else
+			send_error(c, cl, "the reply does not fit the control "
+					  "protocol's limit");
+	}
+	bufferevent_enable(cl->bev, EV_READ);
+	on_client_read(cl->bev, cl); /* what waited in the input */
 }
 
 /* Another daemon answers there: refuse. A file nobody answers on is left

@@ -28,6 +28,24 @@ typedef int (*control_handler)(void *arg, const char *command,
 			       const char *request, size_t len,
 			       struct json_out *out, char *err, size_t errlen);
 
+/* A request answered later (dnsgatectl update waits for a download):
+ * the handler calls control_defer, returns CONTROL_DEFERRED, and later
+ * control_pending_reply writes the reply. Until then that client's next
+ * requests wait unread, so replies keep their order. */
+#define CONTROL_DEFERRED 1
+struct control_pending;
+
+/* Only during a handler's call: the request being answered, to answer
+ * later. The caller owns the handle until control_pending_reply. */
+struct control_pending *control_defer(struct control *c);
+
+/* Writes the reply's members (as a handler does: 0, or -1 with err) and
+ * sends it; frees p. A client gone meanwhile is not written to. */
+typedef int (*control_fill_fn)(void *arg, struct json_out *out, char *err,
+			       size_t errlen);
+void control_pending_reply(struct control_pending *p, control_fill_fn fill,
+			   void *arg);
+
 /* Listens on path. A socket file left by a daemon that is gone is
  * replaced; one that answers means another dnsgated runs, which is an
  * error. The parent directory is created (0755) if missing. Returns NULL

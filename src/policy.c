@@ -36,6 +36,7 @@ struct blocklist {
 	unsigned line;
 	struct list_copy *copy;
 	bool kept; /* copy is older than the newest reading, refused */
+	char *url; /* a subscription, read from its cached copy (path) */
 };
 
 /* Read once at start and shared by every policy after it. */
@@ -149,6 +150,17 @@ load_list(struct policy *p, struct blocklist *bl, char *err, size_t errlen)
 	char notes[256];
 
 	bl->copy = copy_load(bl->path, p);
+	if (bl->copy == NULL && bl->url != NULL && errno == ENOENT) {
+		/* Never wait for the network: serve without it meanwhile. */
+		log_warn("list %s: no copy of %s in the cache yet (%s): "
+		         "serving without it until it is downloaded (see "
+		         "'dnsgatectl lists')",
+		         bl->name, bl->url, bl->path);
+		bl->copy = xcalloc(1, sizeof *bl->copy);
+		bl->copy->refs = 1;
+		bl->copy->matcher = matcher_new();
+		return 0;
+	}
 	if (bl->copy == NULL) {
 		snprintf(err, errlen, "blocklist %s: %s", bl->path,
 		         strerror(errno));
@@ -167,6 +179,7 @@ set_list(struct blocklist *bl, const struct config_list *l)
 	bl->path = xstrdup(l->path);
 	bl->every_app = l->every_app;
 	bl->line = l->line;
+	bl->url = l->url != NULL ? xstrdup(l->url) : NULL;
 }
 
 static long
@@ -280,9 +293,11 @@ format_time(time_t t, char *buf, size_t len)
 }
 
 /* Why a new reading of a list looks broken next to the copy in use, or
- * NULL when it does not; see policy.h. */
+ * NULL when it does not; see policy.h. A subscription's shrink was judged
+ * by its own max-shrink= before it reached the cache (fetch_check). */
 static const char *
-looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
+looks_broken(const struct list_copy *in_use, const struct list_copy *fresh,
+	     bool subscription)
 {
 	size_t old_count = matcher_count(in_use->matcher);
 	size_t new_count = matcher_count(fresh->matcher);
@@ -291,7 +306,8 @@ looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
 
 	if (new_count >= old_count)
 		return NULL;
-	if (old_count >= POLICY_KEEP_MIN_DOMAINS && new_count * 2 < old_count)
+	if (!subscription && old_count >= POLICY_KEEP_MIN_DOMAINS &&
+	    new_count * 2 < old_count)
 		return "fewer than half";
 	if (new_unused > new_count && new_unused > old_unused)
 		return "more malformed or refused lines than domains";
@@ -310,12 +326,15 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 	char when[32], notes[256];
 
 	format_time(old->copy->loaded_at, when, sizeof when);
-	if (fresh == NULL) {
+	if (fresh == NULL && bl->url != NULL && read_errno == ENOENT) {
+		/* Not downloaded yet: it is still served without. */
+	} else if (fresh == NULL) {
 		log_warn("blocklist %s: cannot read it on reload (%s): keeping "
 		         "the copy in use (%zu domains, read %s); restore the "
 		         "file and send SIGHUP again",
 		         bl->path, strerror(read_errno), in_use, when);
-	} else if ((why = looks_broken(old->copy, fresh)) != NULL) {
+	} else if ((why = looks_broken(old->copy, fresh, bl->url != NULL)) !=
+		   NULL) {
 		log_warn("blocklist %s: the reload found %zu domains where the "
 		         "copy in use has %zu (%s; %zu malformed or refused "
 		         "lines): keeping the copy in use (read %s). If the "
@@ -395,6 +414,7 @@ policy_free(struct policy *p)
 	for (i = 0; i < p->n_lists; i++) {
 		free(p->lists[i].name);
 		free(p->lists[i].path);
+		free(p->lists[i].url);
 		copy_release(p->lists[i].copy);
 	}
 	free(p->lists);
@@ -463,6 +483,28 @@ const char *
 policy_list_name(const struct policy *p, size_t i)
 {
 	return i < p->n_lists ? p->lists[i].name : "?";
+}
+
+int
+policy_list_info(const struct policy *p, size_t i, struct policy_list_info *out)
+{
+	const struct blocklist *bl;
+
+	if (i >= p->n_lists)
+		return -1;
+	bl = &p->lists[i];
+	memset(out, 0, sizeof *out);
+	out->name = bl->name;
+	out->path = bl->path;
+	out->url = bl->url;
+	out->every_app = bl->every_app;
+	out->kept = bl->kept;
+	out->domains = matcher_count(bl->copy->matcher);
+	out->lines = bl->copy->stats.lines;
+	out->rejected = bl->copy->stats.rejected;
+	out->suffixes = bl->copy->stats.suffixes;
+	out->loaded_at = (int64_t)bl->copy->loaded_at;
+	return 0;
 }
 
 size_t

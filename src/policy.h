@@ -69,6 +69,9 @@ struct policy *policy_new(const struct config *cfg, char *err, size_t errlen);
  *   - more malformed or refused lines than domains, and more such lines
  *     than the copy's reading had (an error page, a list in another
  *     format).
+ * (A subscription's shrink is judged by its max-shrink= when it is
+ * downloaded, so only the second applies to it; one not downloaded yet is
+ * served empty, at start too.)
  * Restarting dnsgated loads every list as it is. Returns NULL with err
  * only for a list that old does not have and that cannot be read. old is
  * left as it was; the caller frees it when no query uses it. */
@@ -104,6 +107,26 @@ const char *policy_list_name(const struct policy *p, size_t i);
 /* Fills v for name. Returns v->blocked. */
 bool policy_check(const struct policy *p, const char *name,
                   struct policy_verdict *v);
+
+/* One list as in force, for `dnsgatectl lists`; strings are owned by
+ * the policy. */
+struct policy_list_info {
+	const char *name;
+	const char *path;     /* read from (a subscription's cached copy) */
+	const char *url;      /* NULL: a file */
+	bool every_app;       /* blocklist (every app), or list (by rules) */
+	bool kept;            /* its newest reading was refused */
+	size_t domains;       /* entries in force */
+	size_t lines;         /* lines of the copy in force */
+	size_t rejected;      /* of them, malformed */
+	size_t suffixes;      /* of them, refused for a public suffix */
+	int64_t loaded_at;    /* wall clock: that copy was read; 0 = none (a
+				 subscription not downloaded yet) */
+};
+
+/* Fills out for list i; returns 0, or -1 past the last. */
+int policy_list_info(const struct policy *p, size_t i,
+		     struct policy_list_info *out);
 
 /* Domains loaded from all lists. */
 size_t policy_domain_count(const struct policy *p);
