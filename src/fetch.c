@@ -34,27 +34,27 @@ enum sub_state {
 /* One subscription. */
 struct sub {
 	struct fetch *owner;
-	uint64_t id;           /* for the upstream's callbacks, which may
-				  come after the sub is gone */
+	uint64_t id; /* for the upstream's callbacks, which may
+	                come after the sub is gone */
 	char *name;
-	char *url;             /* as configured */
-	char *current_url;     /* this download's, after redirects */
-	uint32_t refresh;      /* refresh= (0: Expires, else daily) */
+	char *url;         /* as configured */
+	char *current_url; /* this download's, after redirects */
+	uint32_t refresh;  /* refresh= (0: Expires, else daily) */
 	uint64_t max_size;
 	uint32_t max_shrink;
-	bool keep;             /* fetch_set_lists: still configured */
+	bool keep; /* fetch_set_lists: still configured */
 
 	struct list_cache_meta meta; /* of the copy in the cache */
 	bool have_copy;
 
 	enum sub_state state;
-	struct event *timer;   /* the next refresh */
+	struct event *timer; /* the next refresh */
 	unsigned redirects;
 	/* Resolving: two questions, A and AAAA. */
 	unsigned lookups;
 	char host[256];
 	long port;
-	char addrs[1024];      /* "192.0.2.1,[2001:db8::1]" for CURLOPT_RESOLVE */
+	char addrs[1024]; /* "192.0.2.1,[2001:db8::1]" for CURLOPT_RESOLVE */
 	char lookup_error[256];
 	/* Downloading. */
 	CURL *easy;
@@ -140,9 +140,8 @@ format_age(int64_t seconds, char *buf, size_t len)
 }
 
 /* The end of one download, whatever came of it. */
-static void
-finish(struct sub *s, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void finish(struct sub *s, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 finish(struct sub *s, bool ok, const char *fmt, ...)
@@ -161,21 +160,21 @@ finish(struct sub *s, bool ok, const char *fmt, ...)
 		schedule(s, interval);
 	} else {
 		schedule(s, interval < FETCH_RETRY_MAX ? interval
-						       : FETCH_RETRY_MAX);
+		                                       : FETCH_RETRY_MAX);
 		if (s->have_copy)
 			log_warn("list %s: download of %s failed: %s; keeping "
-				 "the copy in force (downloaded %s ago); "
-				 "trying again in %us",
-				 s->name, s->current_url, s->last_result,
-				 format_age(now_wall() - s->meta.fetched_at,
-					    age, sizeof age),
-				 (unsigned)(s->next_refresh - now_wall()));
+			         "the copy in force (downloaded %s ago); "
+			         "trying again in %us",
+			         s->name, s->current_url, s->last_result,
+			         format_age(now_wall() - s->meta.fetched_at,
+			                    age, sizeof age),
+			         (unsigned)(s->next_refresh - now_wall()));
 		else
 			log_warn("list %s: download of %s failed: %s; there is "
-				 "no copy yet, so the list blocks nothing; "
-				 "trying again in %us",
-				 s->name, s->current_url, s->last_result,
-				 (unsigned)(s->next_refresh - now_wall()));
+			         "no copy yet, so the list blocks nothing; "
+			         "trying again in %us",
+			         s->name, s->current_url, s->last_result,
+			         (unsigned)(s->next_refresh - now_wall()));
 	}
 }
 
@@ -241,13 +240,13 @@ add_address(struct sub *s, const struct ip_addr *a)
 	if (strlen(text) + 4 >= left)
 		return;
 	snprintf(end, left, "%s%s%s%s", s->addrs[0] ? "," : "",
-		 a->family == AF_INET6 ? "[" : "", text,
-		 a->family == AF_INET6 ? "]" : "");
+	         a->family == AF_INET6 ? "[" : "", text,
+	         a->family == AF_INET6 ? "]" : "");
 }
 
 static void
 on_lookup(void *arg, int status, const uint8_t *answer, size_t len,
-	  const char *reason)
+          const char *reason)
 {
 	struct lookup *l = arg;
 	struct sub *s = find_id(l->f, l->id);
@@ -265,13 +264,13 @@ on_lookup(void *arg, int status, const uint8_t *answer, size_t len,
 		info = xmalloc(sizeof *info);
 		if (message_parse_answer(answer, len, s->host, info, &why) < 0)
 			snprintf(s->lookup_error, sizeof s->lookup_error,
-				 "a bad answer: %s", why);
+			         "a bad answer: %s", why);
 		else if (info->rcode == DNS_RCODE_NXDOMAIN)
 			snprintf(s->lookup_error, sizeof s->lookup_error,
-				 "NXDOMAIN: no such name");
+			         "NXDOMAIN: no such name");
 		else if (info->rcode != DNS_RCODE_NOERROR)
 			snprintf(s->lookup_error, sizeof s->lookup_error,
-				 "rcode %u", info->rcode);
+			         "rcode %u", info->rcode);
 		for (i = 0; i < info->n_addrs && i < 8; i++)
 			add_address(s, &info->addrs[i]);
 		free(info);
@@ -283,7 +282,7 @@ on_lookup(void *arg, int status, const uint8_t *answer, size_t len,
 		finish(s, false, "cannot resolve %s through the upstream (%s)",
 		       s->host,
 		       s->lookup_error[0] ? s->lookup_error
-					  : "no A or AAAA record");
+		                          : "no A or AAAA record");
 		settle(s->owner);
 		return;
 	}
@@ -305,11 +304,11 @@ parse_host(struct sub *s)
 
 	s->host[0] = '\0';
 	s->addrs[0] = '\0';
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, s->current_url, 0) !=
-			     CURLUE_OK ||
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, s->current_url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		CURLUE_OK) {
+	        CURLUE_OK) {
 		finish(s, false, "cannot read the URL %s", s->current_url);
 	} else if (strlen(host) >= sizeof s->host) {
 		finish(s, false, "the host name of %s is too long",
@@ -389,8 +388,7 @@ begin(struct sub *s)
 
 /* --- libcurl on libevent ------------------------------------------------- */
 
-static void
-check_done(struct fetch *f);
+static void check_done(struct fetch *f);
 
 static void
 on_socket_event(evutil_socket_t fd, short what, void *arg)
@@ -408,7 +406,7 @@ on_socket_event(evutil_socket_t fd, short what, void *arg)
 
 static int
 on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
-	       void *socketp)
+               void *socketp)
 {
 	struct fetch *f = userp;
 	struct watch *w = socketp;
@@ -434,8 +432,8 @@ on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 	} else {
 		event_free(w->ev);
 	}
-	w->ev = event_new(f->o.base, fd, events | EV_PERSIST, on_socket_event,
-			  f);
+	w->ev =
+	    event_new(f->o.base, fd, events | EV_PERSIST, on_socket_event, f);
 	event_add(w->ev, NULL);
 	return 0;
 }
@@ -476,8 +474,8 @@ on_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &f->o.mark, sizeof f->o.mark) <
 	    0) {
 		log_warn("list download: cannot set the upstream mark on its "
-			 "socket (%s): the gate would reject it",
-			 strerror(errno));
+		         "socket (%s): the gate would reject it",
+		         strerror(errno));
 		return CURL_SOCKOPT_ERROR;
 	}
 	return CURL_SOCKOPT_OK;
@@ -507,7 +505,7 @@ on_body(char *data, size_t size, size_t n, void *arg)
 /* "Name: value" into out, when the header is name. */
 static void
 take_header(const char *line, size_t len, const char *name, char *out,
-	    size_t outlen)
+            size_t outlen)
 {
 	size_t nl = strlen(name), vl;
 	const char *v;
@@ -518,8 +516,8 @@ take_header(const char *line, size_t len, const char *name, char *out,
 	vl = len - nl - 1;
 	while (vl > 0 && (*v == ' ' || *v == '\t'))
 		v++, vl--;
-	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
-			  v[vl - 1] == ' '))
+	while (vl > 0 &&
+	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
 		vl--;
 	if (vl >= outlen)
 		return; /* not kept rather than cut */
@@ -540,9 +538,9 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	}
 	take_header(data, len, "ETag", s->etag, sizeof s->etag);
 	take_header(data, len, "Last-Modified", s->last_modified,
-		    sizeof s->last_modified);
+	            sizeof s->last_modified);
 	take_header(data, len, "Content-Type", s->content_type,
-		    sizeof s->content_type);
+	            sizeof s->content_type);
 	return len;
 }
 
@@ -581,7 +579,7 @@ start_download(struct sub *s)
 		snprintf(line, sizeof line, "-%s:%ld", s->host, s->port);
 		s->resolve = curl_slist_append(s->resolve, line);
 		snprintf(line, sizeof line, "%s:%ld:%s", s->host, s->port,
-			 s->addrs);
+		         s->addrs);
 		s->resolve = curl_slist_append(s->resolve, line);
 		curl_easy_setopt(e, CURLOPT_RESOLVE, s->resolve);
 	}
@@ -589,12 +587,12 @@ start_download(struct sub *s)
 	if (s->have_copy && strcmp(s->meta.url, s->url) == 0) {
 		if (s->meta.etag[0] != '\0') {
 			snprintf(line, sizeof line, "If-None-Match: %s",
-				 s->meta.etag);
+			         s->meta.etag);
 			s->headers = curl_slist_append(s->headers, line);
 		}
 		if (s->meta.last_modified[0] != '\0') {
 			snprintf(line, sizeof line, "If-Modified-Since: %s",
-				 s->meta.last_modified);
+			         s->meta.last_modified);
 			s->headers = curl_slist_append(s->headers, line);
 		}
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
@@ -607,8 +605,7 @@ start_download(struct sub *s)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "dnsgate/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)s->max_size);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_size);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 600L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 512L);
@@ -647,14 +644,15 @@ follow_redirect(struct sub *s, long code)
 
 		snprintf(shown, sizeof shown, "%s", location);
 		drop_easy(s);
-		finish(s, false, "HTTP %ld redirects to %s, which is not "
-		       "https://", code, shown);
+		finish(s, false,
+		       "HTTP %ld redirects to %s, which is not "
+		       "https://",
+		       code, shown);
 		return true;
 	}
 	if (++s->redirects > FETCH_MAX_REDIRECTS) {
 		drop_easy(s);
-		finish(s, false, "more than %d redirects",
-		       FETCH_MAX_REDIRECTS);
+		finish(s, false, "more than %d redirects", FETCH_MAX_REDIRECTS);
 		return true;
 	}
 	free(s->current_url);
@@ -679,12 +677,14 @@ done_transfer(struct sub *s, CURLcode result)
 
 	if (result != CURLE_OK) {
 		if (s->too_big || result == CURLE_FILESIZE_EXCEEDED)
-			snprintf(reason, sizeof reason, "larger than max-size="
-				 "%llu bytes", (unsigned long long)s->max_size);
+			snprintf(reason, sizeof reason,
+			         "larger than max-size="
+			         "%llu bytes",
+			         (unsigned long long)s->max_size);
 		else
 			snprintf(reason, sizeof reason, "%s",
-				 s->curl_error[0] ? s->curl_error
-						  : curl_easy_strerror(result));
+			         s->curl_error[0] ? s->curl_error
+			                          : curl_easy_strerror(result));
 		drop_easy(s);
 		finish(s, false, "%s", reason);
 		return;
@@ -710,25 +710,25 @@ done_transfer(struct sub *s, CURLcode result)
 	m.checked_at = now_wall();
 	if (v == FETCH_CHECK_NOT_MODIFIED) {
 		if (list_cache_store(f->cache_dir, s->name, &m, NULL, 0, err,
-				     sizeof err) < 0)
+		                     sizeof err) < 0)
 			log_warn("list %s: %s", s->name, err);
 		s->meta = m;
 		drop_easy(s);
 		finish(s, true, "not modified (HTTP 304)");
 		log_info("list %s: %s is not modified (HTTP 304): the copy in "
-			 "force stays",
-			 s->name, s->url);
+		         "force stays",
+		         s->name, s->url);
 		return;
 	}
 	snprintf(m.url, sizeof m.url, "%s", s->url);
 	snprintf(m.etag, sizeof m.etag, "%s", s->etag);
 	snprintf(m.last_modified, sizeof m.last_modified, "%s",
-		 s->last_modified);
+	         s->last_modified);
 	m.fetched_at = m.checked_at;
 	m.entries = entries;
 	m.expires = fetch_check_expires(s->body, s->len);
 	if (list_cache_store(f->cache_dir, s->name, &m, s->body, s->len, err,
-			     sizeof err) < 0) {
+	                     sizeof err) < 0) {
 		drop_easy(s);
 		finish(s, false, "downloaded, but not stored: %s", err);
 		return;
@@ -737,12 +737,15 @@ done_transfer(struct sub *s, CURLcode result)
 	s->have_copy = true;
 	f->changed_pending = true;
 	log_info("list %s: downloaded %s: %zu bytes, %llu entries; next "
-		 "refresh in %us%s",
-		 s->name, s->current_url, s->len, (unsigned long long)entries,
-		 interval_of(s),
-		 s->refresh == 0 && m.expires != 0 ? " (its '! Expires:')" : "");
-	snprintf(reason, sizeof reason, "new copy, %llu entries (HTTP %ld, "
-		 "%zu bytes)", (unsigned long long)entries, code, s->len);
+	         "refresh in %us%s",
+	         s->name, s->current_url, s->len, (unsigned long long)entries,
+	         interval_of(s),
+	         s->refresh == 0 && m.expires != 0 ? " (its '! Expires:')"
+	                                           : "");
+	snprintf(reason, sizeof reason,
+	         "new copy, %llu entries (HTTP %ld, "
+	         "%zu bytes)",
+	         (unsigned long long)entries, code, s->len);
 	drop_easy(s);
 	finish(s, true, "%s", reason);
 }
@@ -759,7 +762,7 @@ check_done(struct fetch *f)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&s);
+		                  (char **)&s);
 		if (s != NULL)
 			done_transfer(s, msg->data.result);
 	}
@@ -808,10 +811,10 @@ load_meta(struct fetch *f, struct sub *s)
 
 	s->have_copy = false;
 	if (list_cache_read_meta(f->cache_dir, s->name, &s->meta, err,
-				 sizeof err) < 0) {
+	                         sizeof err) < 0) {
 		if (errno != ENOENT)
 			log_warn("list %s: %s: downloading it afresh", s->name,
-				 err);
+			         err);
 		memset(&s->meta, 0, sizeof s->meta);
 		return;
 	}
@@ -864,7 +867,7 @@ fetch_set_lists(struct fetch *f, const struct config *cfg)
 			s->name = xstrdup(l->name);
 			s->timer = evtimer_new(f->o.base, on_refresh_timer, s);
 			f->subs = xreallocarray(f->subs, f->n_subs + 1,
-						sizeof *f->subs);
+			                        sizeof *f->subs);
 			f->subs[f->n_subs++] = s;
 			load_meta(f, s);
 		} else if (strcmp(s->url, l->url) != 0) {
@@ -918,7 +921,7 @@ fetch_new(const struct fetch_options *o, char *err, size_t errlen)
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION,
-			  on_curl_timer_change);
+	                  on_curl_timer_change);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
 	return f;
 }
@@ -950,16 +953,18 @@ fetch_free(struct fetch *f)
 }
 
 int
-fetch_update(struct fetch *f, const char *name, fetch_done_fn *done,
-	     void *arg, char *err, size_t errlen)
+fetch_update(struct fetch *f, const char *name, fetch_done_fn *done, void *arg,
+             char *err, size_t errlen)
 {
 	struct waiter *w;
 	size_t i;
 	int n = 0;
 
 	if (name != NULL && find_name(f, name) == NULL) {
-		snprintf(err, errlen, "'%s' is no https:// list (a file list "
-			 "is read again by 'dnsgatectl reload')", name);
+		snprintf(err, errlen,
+		         "'%s' is no https:// list (a file list "
+		         "is read again by 'dnsgatectl reload')",
+		         name);
 		return -1;
 	}
 	if (f->n_subs == 0) {
@@ -1015,7 +1020,7 @@ fetch_status_at(const struct fetch *f, size_t i, struct fetch_status *out)
 
 int
 fetch_status_of(const struct fetch *f, const char *name,
-		struct fetch_status *out)
+                struct fetch_status *out)
 {
 	size_t i;
 

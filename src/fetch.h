@@ -34,10 +34,10 @@ struct fetch;
 
 struct fetch_options {
 	struct event_base *base;
-	struct upstream *upstream; /* resolves the lists' hosts */
-	uint32_t mark;             /* SO_MARK of every download socket */
-	const char *ca_file;       /* CAs to trust; NULL = the system's */
-	const char *cache_dir;     /* list-cache */
+	struct upstream *upstream;  /* resolves the lists' hosts */
+	uint32_t mark;              /* SO_MARK of every download socket */
+	const char *ca_file;        /* CAs to trust; NULL = the system's */
+	const char *cache_dir;      /* list-cache */
 	void (*changed)(void *arg); /* new copies are in the cache */
 	void *arg;
 };
@@ -45,7 +45,7 @@ struct fetch_options {
 /* NULL with a reason in err when libcurl cannot be set up. Copies what
  * it keeps of o. */
 struct fetch *fetch_new(const struct fetch_options *o, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 /* Stops every download; pending fetch_update callers get theirs. */
 void fetch_free(struct fetch *f);
@@ -61,21 +61,21 @@ void fetch_set_lists(struct fetch *f, const struct config *cfg);
  * being downloaded, or -1 with a reason in err (no such subscription). */
 typedef void fetch_done_fn(void *arg);
 int fetch_update(struct fetch *f, const char *name, fetch_done_fn *done,
-		 void *arg, char *err, size_t errlen);
+                 void *arg, char *err, size_t errlen);
 
 /* What `dnsgatectl lists` shows of a subscription. */
 struct fetch_status {
-	const char *name;      /* owned by f, valid until fetch_set_lists */
+	const char *name; /* owned by f, valid until fetch_set_lists */
 	const char *url;
-	bool busy;             /* downloading now */
-	bool have_copy;        /* a copy is in the cache */
+	bool busy;               /* downloading now */
+	bool have_copy;          /* a copy is in the cache */
 	int64_t copy_fetched_at; /* wall clock: it was downloaded; 0 = none */
-	int64_t last_attempt;  /* wall clock: the last download ended */
-	bool last_ok;          /* it brought a new copy or a 304 */
+	int64_t last_attempt;    /* wall clock: the last download ended */
+	bool last_ok;            /* it brought a new copy or a 304 */
 	const char *last_result; /* what it did, in words ("" before any) */
-	int64_t next_refresh;  /* wall clock */
-	uint32_t interval;     /* seconds between refreshes, as in force */
-	uint64_t copy_entries; /* entry lines of the copy (fetch_check) */
+	int64_t next_refresh;    /* wall clock */
+	uint32_t interval;       /* seconds between refreshes, as in force */
+	uint64_t copy_entries;   /* entry lines of the copy (fetch_check) */
 };
 
 size_t fetch_count(const struct fetch *f);
@@ -83,6 +83,6 @@ size_t fetch_count(const struct fetch *f);
 int fetch_status_at(const struct fetch *f, size_t i, struct fetch_status *out);
 /* The same by list name; -1 when it is no subscription. */
 int fetch_status_of(const struct fetch *f, const char *name,
-		    struct fetch_status *out);
+                    struct fetch_status *out);
 
 #endif

@@ -65,8 +65,8 @@ fetch_check_count_entries(const char *body, size_t len)
 static bool
 looks_like_html(const char *body, size_t len)
 {
-	static const char *const starts[] = {"<!doctype html", "<html",
-					     "<head", "<?xml"};
+	static const char *const starts[] = {"<!doctype html", "<html", "<head",
+	                                     "<?xml"};
 	size_t i = 0, k;
 
 	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
@@ -91,12 +91,12 @@ media_type_is(const char *content_type, const char *type)
 		content_type++;
 	return strncasecmp(content_type, type, tl) == 0 &&
 	       (content_type[tl] == '\0' || content_type[tl] == ';' ||
-		content_type[tl] == ' ');
+	        content_type[tl] == ' ');
 }
 
 enum fetch_check_verdict
-fetch_check(const struct fetch_check_input *in, uint64_t *entries,
-	    char *reason, size_t reasonlen)
+fetch_check(const struct fetch_check_input *in, uint64_t *entries, char *reason,
+            size_t reasonlen)
 {
 	const char *ct = in->content_type;
 	const char *nul;
@@ -107,8 +107,9 @@ fetch_check(const struct fetch_check_input *in, uint64_t *entries,
 	if (in->http_status == 304) {
 		if (in->have_copy)
 			return FETCH_CHECK_NOT_MODIFIED;
-		snprintf(reason, reasonlen, "HTTP 304 Not Modified, but there "
-			 "is no copy to keep");
+		snprintf(reason, reasonlen,
+		         "HTTP 304 Not Modified, but there "
+		         "is no copy to keep");
 		return FETCH_CHECK_REFUSED;
 	}
 	if (in->http_status != 200) {
@@ -121,15 +122,18 @@ fetch_check(const struct fetch_check_input *in, uint64_t *entries,
 	}
 	nul = memchr(in->body, '\0', in->len);
 	if (nul != NULL) {
-		snprintf(reason, reasonlen, "binary data (a NUL byte at offset "
-			 "%zu), not a list", (size_t)(nul - in->body));
+		snprintf(reason, reasonlen,
+		         "binary data (a NUL byte at offset "
+		         "%zu), not a list",
+		         (size_t)(nul - in->body));
 		return FETCH_CHECK_REFUSED;
 	}
 	if ((ct != NULL && (media_type_is(ct, "text/html") ||
-			    media_type_is(ct, "application/xhtml+xml"))) ||
+	                    media_type_is(ct, "application/xhtml+xml"))) ||
 	    looks_like_html(in->body, in->len)) {
-		snprintf(reason, reasonlen, "an HTML page, not a list (an "
-			 "error or login page?)");
+		snprintf(reason, reasonlen,
+		         "an HTML page, not a list (an "
+		         "error or login page?)");
 		return FETCH_CHECK_REFUSED;
 	}
 	if (ct != NULL && media_type_is(ct, "application/json")) {
@@ -138,17 +142,19 @@ fetch_check(const struct fetch_check_input *in, uint64_t *entries,
 	}
 	n = fetch_check_count_entries(in->body, in->len);
 	if (n == 0) {
-		snprintf(reason, reasonlen, "no entries (only comments and "
-			 "blank lines)");
+		snprintf(reason, reasonlen,
+		         "no entries (only comments and "
+		         "blank lines)");
 		return FETCH_CHECK_REFUSED;
 	}
 	/* Lost more than max_shrink percent: n < copy * (100 - max) / 100. */
 	if (in->have_copy && in->max_shrink < 100 &&
 	    n * 100 < in->copy_entries * (100 - in->max_shrink)) {
-		snprintf(reason, reasonlen, "it shrank from %llu to %llu "
-			 "entries, by more than max-shrink=%u%%",
-			 (unsigned long long)in->copy_entries,
-			 (unsigned long long)n, in->max_shrink);
+		snprintf(reason, reasonlen,
+		         "it shrank from %llu to %llu "
+		         "entries, by more than max-shrink=%u%%",
+		         (unsigned long long)in->copy_entries,
+		         (unsigned long long)n, in->max_shrink);
 		return FETCH_CHECK_REFUSED;
 	}
 	*entries = n;
@@ -176,11 +182,11 @@ parse_expires(const char *v, size_t len)
 	if (strncasecmp(unit, "day", 3) == 0 || *unit == 'd' || *unit == 'D')
 		seconds = (uint64_t)n * 86400;
 	else if (strncasecmp(unit, "hour", 4) == 0 || *unit == 'h' ||
-		 *unit == 'H')
+	         *unit == 'H')
 		seconds = (uint64_t)n * 3600;
 	else if (*unit == '\0' || *unit == '(')
 		seconds = (uint64_t)n * 86400; /* uBlock reads a bare number
-						  as days */
+		                                  as days */
 	else
 		return 0;
 	if (seconds < FETCH_CHECK_EXPIRES_MIN)

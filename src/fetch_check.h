@@ -27,18 +27,18 @@ struct fetch_check_input {
 	const char *content_type; /* as served, NULL = none */
 	const char *body;
 	size_t len;
-	bool have_copy;           /* a copy is in the cache */
-	uint64_t copy_entries;    /* its entries (fetch_check_count_entries) */
-	unsigned max_shrink;      /* percent of its entries a download may
-				     lose (max-shrink=); 100 = any */
+	bool have_copy;        /* a copy is in the cache */
+	uint64_t copy_entries; /* its entries (fetch_check_count_entries) */
+	unsigned max_shrink;   /* percent of its entries a download may
+	                          lose (max-shrink=); 100 = any */
 };
 
 /* Judges in. For FETCH_CHECK_NEW, *entries is the new copy's count; for
  * FETCH_CHECK_REFUSED, reason says what was wrong in words for the log
  * ("HTTP 500", "an HTML page, not a list", ...). */
 enum fetch_check_verdict fetch_check(const struct fetch_check_input *in,
-				     uint64_t *entries, char *reason,
-				     size_t reasonlen);
+                                     uint64_t *entries, char *reason,
+                                     size_t reasonlen);
 
 /* Lines that are not blank and not comments ('!', '#', or an adblock
  * header "[Adblock Plus 2.0]"): what a shrink is measured in, the same

@@ -49,7 +49,7 @@ make_dirs(const char *dir)
 /* Writes len bytes as path through path.tmp, fsynced, then renamed. */
 static int
 write_replace(const char *path, const char *data, size_t len, char *err,
-	      size_t errlen)
+              size_t errlen)
 {
 	size_t tmplen = strlen(path) + 5, done = 0;
 	char *tmp = xmalloc(tmplen);
@@ -57,10 +57,10 @@ write_replace(const char *path, const char *data, size_t len, char *err,
 
 	snprintf(tmp, tmplen, "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	          0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", tmp,
-			 strerror(errno));
+		         strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -87,7 +87,7 @@ write_replace(const char *path, const char *data, size_t len, char *err,
 fail:
 	saved = errno;
 	snprintf(err, errlen, "cannot write %s: %s", tmp,
-		 strerror(saved ? saved : EIO));
+	         strerror(saved ? saved : EIO));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
@@ -105,8 +105,8 @@ put_value(FILE *f, const char *key, const char *value)
 
 int
 list_cache_store(const char *dir, const char *name,
-		 const struct list_cache_meta *m, const char *body,
-		 size_t len, char *err, size_t errlen)
+                 const struct list_cache_meta *m, const char *body, size_t len,
+                 char *err, size_t errlen)
 {
 	char *text = NULL, *path;
 	size_t textlen = 0;
@@ -115,7 +115,7 @@ list_cache_store(const char *dir, const char *name,
 
 	if (make_dirs(dir) < 0) {
 		snprintf(err, errlen, "cannot create the list cache %s: %s",
-			 dir, strerror(errno));
+		         dir, strerror(errno));
 		return -1;
 	}
 	if (body != NULL) {
@@ -130,8 +130,10 @@ list_cache_store(const char *dir, const char *name,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	fprintf(f, "# dnsgated's record of %s.list; rewritten on every "
-		   "download\n", name);
+	fprintf(f,
+	        "# dnsgated's record of %s.list; rewritten on every "
+	        "download\n",
+	        name);
 	put_value(f, "url", m->url);
 	put_value(f, "etag", m->etag);
 	put_value(f, "last-modified", m->last_modified);
@@ -171,7 +173,7 @@ parse_number(const char *value, uint64_t max, uint64_t *out)
 
 int
 list_cache_read_meta(const char *dir, const char *name,
-		     struct list_cache_meta *m, char *err, size_t errlen)
+                     struct list_cache_meta *m, char *err, size_t errlen)
 {
 	char *path = list_cache_path(dir, name, "meta");
 	char line[LIST_CACHE_URL_MAX + 64];
@@ -210,17 +212,17 @@ list_cache_read_meta(const char *dir, const char *name,
 			copy_value(m->etag, sizeof m->etag, value);
 		else if (strcmp(line, "last-modified") == 0)
 			copy_value(m->last_modified, sizeof m->last_modified,
-				   value);
+			           value);
 		else if (strcmp(line, "fetched-at") == 0 &&
-			 (bad = parse_number(value, INT64_MAX, &n)) == 0)
+		         (bad = parse_number(value, INT64_MAX, &n)) == 0)
 			m->fetched_at = (int64_t)n;
 		else if (strcmp(line, "checked-at") == 0 &&
-			 (bad = parse_number(value, INT64_MAX, &n)) == 0)
+		         (bad = parse_number(value, INT64_MAX, &n)) == 0)
 			m->checked_at = (int64_t)n;
 		else if (strcmp(line, "entries") == 0)
 			bad = parse_number(value, UINT64_MAX, &m->entries);
 		else if (strcmp(line, "expires") == 0 &&
-			 (bad = parse_number(value, UINT32_MAX, &n)) == 0)
+		         (bad = parse_number(value, UINT32_MAX, &n)) == 0)
 			m->expires = (uint32_t)n;
 		/* Other keys: written by a newer dnsgated; ignored. */
 		if (bad)
@@ -237,7 +239,7 @@ list_cache_read_meta(const char *dir, const char *name,
 	return 0;
 invalid:
 	snprintf(err, errlen, "%s:%u: not a line dnsgated writes", path,
-		 lineno);
+	         lineno);
 	fclose(f);
 	free(path);
 	memset(m, 0, sizeof *m);

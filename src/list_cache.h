@@ -17,10 +17,10 @@ struct list_cache_meta {
 	char url[LIST_CACHE_URL_MAX]; /* where the copy came from */
 	char etag[256];               /* its ETag, as served ("" = none) */
 	char last_modified[64];       /* its Last-Modified, as served */
-	int64_t fetched_at;  /* wall-clock seconds: the copy was downloaded */
-	int64_t checked_at;  /* the server last confirmed it (200 or 304) */
-	uint64_t entries;    /* entry lines in the copy (fetch_check) */
-	uint32_t expires;    /* its "! Expires:" in seconds, 0 = none */
+	int64_t fetched_at; /* wall-clock seconds: the copy was downloaded */
+	int64_t checked_at; /* the server last confirmed it (200 or 304) */
+	uint64_t entries;   /* entry lines in the copy (fetch_check) */
+	uint32_t expires;   /* its "! Expires:" in seconds, 0 = none */
 };
 
 /* DIR/NAME.EXT, for ext "list" or "meta"; the caller frees it. A list's
@@ -32,14 +32,14 @@ char *list_cache_path(const char *dir, const char *name, const char *ext);
  * yet) and a reason in err; a meta file that cannot be understood is
  * EINVAL. */
 int list_cache_read_meta(const char *dir, const char *name,
-			 struct list_cache_meta *m, char *err, size_t errlen);
+                         struct list_cache_meta *m, char *err, size_t errlen);
 
 /* Writes m as NAME.meta and, when body is not NULL, the len bytes of body
  * as NAME.list (first, so a meta file never describes a copy that is not
  * there yet), creating dir (0755) and its parents when missing. Returns
  * 0, or -1 with a reason in err; the old files then stay as they were. */
 int list_cache_store(const char *dir, const char *name,
-		     const struct list_cache_meta *m, const char *body,
-		     size_t len, char *err, size_t errlen);
+                     const struct list_cache_meta *m, const char *body,
+                     size_t len, char *err, size_t errlen);
 
 #endif
