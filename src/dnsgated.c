@@ -827,23 +827,6 @@ start(struct daemon *d)
 	if (d->upstream == NULL)
 		fatal("%s", err);
 	d->engine.upstream = d->upstream;
-	{
-		struct fetch_options fo;
-
-		memset(&fo, 0, sizeof fo);
-		fo.base = d->base;
-		fo.upstream = d->upstream;
-		fo.mark = d->cfg->upstream_mark;
-		fo.ca_file = d->cfg->ca_file;
-		fo.cache_dir = d->cfg->list_cache;
-		fo.changed = on_lists_downloaded;
-		fo.arg = d;
-		d->fetch = fetch_new(&fo, err, sizeof err);
-		if (d->fetch == NULL)
-			fatal("%s", err);
-		/* Downloads start once the loop runs, the gate in place. */
-		fetch_set_lists(d->fetch, d->cfg);
-	}
 
 	d->listener = listener_new(d->base, d->cfg->listen_port, query_handle,
 				   &d->engine, err, sizeof err);
@@ -891,6 +874,24 @@ start(struct daemon *d)
 	/* With the redirect in place: a loop through another resolver on
 	 * this host shows only now. */
 	upstream_check_loops(d->upstream, on_loop_check, d);
+	/* The https:// lists: downloads start once the loop runs, through
+	 * the gate now in place (their sockets carry the upstream mark). */
+	{
+		struct fetch_options fo;
+
+		memset(&fo, 0, sizeof fo);
+		fo.base = d->base;
+		fo.upstream = d->upstream;
+		fo.mark = d->cfg->upstream_mark;
+		fo.ca_file = d->cfg->ca_file;
+		fo.cache_dir = d->cfg->list_cache;
+		fo.changed = on_lists_downloaded;
+		fo.arg = d;
+		d->fetch = fetch_new(&fo, err, sizeof err);
+		if (d->fetch == NULL)
+			fatal("%s", err);
+		fetch_set_lists(d->fetch, d->cfg);
+	}
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
