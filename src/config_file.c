@@ -7,12 +7,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
 #include "src/control.h"
+#include "src/list_cache.h"
 #include "src/xmalloc.h"
 
 /* One line being parsed, for error positions. */
@@ -74,6 +76,7 @@ config_new_default(void)
 	cfg->rules = xcalloc(1, sizeof *cfg->rules);
 	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
 	cfg->n_rules = 1;
+	cfg->list_cache = xstrdup(LIST_CACHE_DEFAULT_DIR);
 	return cfg;
 }
 
@@ -90,8 +93,11 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_lists; i++) {
 		free(cfg->lists[i].name);
 		free(cfg->lists[i].path);
+		free(cfg->lists[i].url);
 	}
 	free(cfg->lists);
+	free(cfg->list_cache);
+	free(cfg->ca_file);
 	for (i = 0; i < cfg->n_rules; i++)
 		free(cfg->rules[i]);
 	free(cfg->rules);
@@ -270,6 +276,11 @@ struct list_options {
 	bool answer_set;  /* answer=: what a name it blocks gets */
 	enum message_block_mode answer;
 	enum list_format format; /* format=: auto unless named */
+	const char *at;    /* the first option of a subscription's, for an
+			      error on a file list */
+	uint32_t refresh;  /* refresh= (0: not given) */
+	uint64_t max_size; /* max-size= (0: not given) */
+	uint32_t max_shrink; /* max-shrink= (UINT32_MAX: not given) */
 };
 
 static int
@@ -284,6 +295,98 @@ parse_block_mode(const struct cursor *c, const char *value,
 			   value);
 }
 
+/* "3600", "90s", "30m", "6h", "2d": seconds, 1 s to 30 days (less than
+ * an hour is more than a list server should be asked; tests ask). */
+static int
+parse_refresh(const struct cursor *c, const char *value, uint32_t *out)
+{
+	static const char units[] = "smhd";
+	static const unsigned long scale[] = {1, 60, 3600, 86400};
+	const char *u = NULL;
+	char *end = NULL;
+	unsigned long v = 0;
+
+	errno = 0;
+	if (value[0] >= '0' && value[0] <= '9')
+		v = strtoul(value, &end, 10);
+	if (end == NULL || errno != 0)
+		goto bad;
+	if (*end != '\0') {
+		u = strchr(units, *end);
+		if (u == NULL || end[1] != '\0')
+			goto bad;
+		v = v > 30UL * 86400 ? 0 : v * scale[u - units];
+	}
+	if (v < 1 || v > 30UL * 86400)
+		goto bad;
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	return parse_error(c, value,
+			   "refresh= takes seconds, or a number with s, m, h "
+			   "or d, from 1s to 30d, got '%s'",
+			   value);
+}
+
+/* "1048576", "512K", "64M", "1G": bytes, 1K to 1G. */
+static int
+parse_size(const struct cursor *c, const char *value, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t scale = 1;
+
+	errno = 0;
+	if (value[0] < '0' || value[0] > '9')
+		goto bad;
+	v = strtoull(value, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (*end != '\0') {
+		if (end[1] != '\0' || strchr("KMG", *end) == NULL)
+			goto bad;
+		scale = *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024
+							 : 1024 * 1024 * 1024;
+	}
+	if (v > (1ULL << 30) / scale || v * scale < 1024)
+		goto bad;
+	*out = v * scale;
+	return 0;
+bad:
+	return parse_error(c, value,
+			   "max-size= takes bytes, or a number with K, M or G, "
+			   "from 1K to 1G, got '%s'",
+			   value);
+}
+
+/* "50%" or "0.5": the part of its entries a download may lose. */
+static int
+parse_shrink(const struct cursor *c, const char *value, uint32_t *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	if ((value[0] < '0' || value[0] > '9') && value[0] != '.')
+		goto bad;
+	v = strtod(value, &end);
+	if (errno != 0 || end == value)
+		goto bad;
+	if (*end == '%' && end[1] == '\0' && v >= 0 && v <= 100) {
+		*out = (uint32_t)(v + 0.5);
+		return 0;
+	}
+	if (*end == '\0' && v >= 0 && v <= 1) {
+		*out = (uint32_t)(v * 100 + 0.5);
+		return 0;
+	}
+bad:
+	return parse_error(c, value,
+			   "max-shrink= takes a percentage (50%%) or a "
+			   "fraction (0.5) of the entries, got '%s'",
+			   value);
+}
+
 /* Cuts the options off the end of a list's path ("PATH name=ads"), into
  * o: an option is a last word KEY=VALUE whose KEY is lower-case letters
  * and '-' (so "/lists/a=b.txt" stays a path). Returns 0, or -1 for an
@@ -294,6 +397,7 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 {
 	for (;;) {
 		char *end = path + strlen(path), *word, *eq, *k;
+		int rc = 0;
 
 		while (end > path && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
@@ -326,18 +430,66 @@ list_options(const struct cursor *c, bool is_blocklist, char *path,
 						   "expected auto, hosts, "
 						   "domains or adblock",
 						   eq + 1);
+		} else if (strcmp(word, "refresh") == 0) {
+			rc = parse_refresh(c, eq + 1, &o->refresh);
+			o->at = word;
+		} else if (strcmp(word, "max-size") == 0) {
+			rc = parse_size(c, eq + 1, &o->max_size);
+			o->at = word;
+		} else if (strcmp(word, "max-shrink") == 0) {
+			rc = parse_shrink(c, eq + 1, &o->max_shrink);
+			o->at = word;
 		} else {
 			return parse_error(c, word,
 					   "unknown list option '%s=': expected "
-					   "%s",
-					   word,
-					   is_blocklist ? "name=, answer= or format="
-							: "answer= or format= (a list's "
-							  "name comes first: "
+					   "%sanswer=, format=, refresh=, "
+					   "max-size= or max-shrink=%s",
+					   word, is_blocklist ? "name=, " : "",
+					   is_blocklist ? ""
+							: " (a list's name "
+							  "comes first: "
 							  "'list NAME PATH')");
 		}
+		if (rc < 0)
+			return -1;
 		word[-1] = '\0';
 	}
+}
+
+/* An https:// URL is a subscription; another scheme is refused. Returns
+ * 1 for a URL, 0 for a file, -1 with the reason. */
+static int
+list_source(const struct cursor *c, const char *path)
+{
+	const char *p = path, *host;
+
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	if (p == path || strncmp(p, "://", 3) != 0)
+		return 0;
+	if (strncasecmp(path, "http://", 7) == 0)
+		return parse_error(c, path,
+				   "http:// lists are refused: anyone on the "
+				   "way could change what is blocked; use "
+				   "https:// (a private server: its CA in "
+				   "ca-file)");
+	if (strncasecmp(path, "https://", 8) != 0)
+		return parse_error(c, path,
+				   "a list is a file or an https:// URL, not "
+				   "'%.*s'",
+				   (int)(p - path + 3), path);
+	host = path + 8;
+	if (*host == '\0' || *host == '/' || *host == ':' || *host == '?' ||
+	    *host == '#')
+		return parse_error(c, host, "the URL has no host: '%s'", path);
+	if (strpbrk(path, " \t\"<>\\^`{|}") != NULL)
+		return parse_error(c, path,
+				   "a URL cannot hold blanks or any of "
+				   "\"<>\\^`{|}: write them %%-encoded");
+	if (strlen(path) >= LIST_CACHE_URL_MAX)
+		return parse_error(c, path, "a URL has at most %d characters",
+				   LIST_CACHE_URL_MAX - 1);
+	return 1;
 }
 
 /* The name a rule gives a list: NAME as written, or, for "blocklist
@@ -346,16 +498,26 @@ static int
 add_list(struct config *cfg, const struct cursor *c, const char *name,
 	 char *path)
 {
-	struct list_options opts = {NULL, false, MESSAGE_BLOCK_NXDOMAIN,
-				    LIST_FORMAT_AUTO};
+	struct list_options opts = {NULL,	  false, MESSAGE_BLOCK_NXDOMAIN,
+				    LIST_FORMAT_AUTO, NULL, 0,
+				    0,	  UINT32_MAX};
 	const char *base, *p;
 	char derived[128];
 	struct config_list *l;
 	bool every_app = name == NULL;
 	size_t i, n;
+	int remote;
 
 	if (list_options(c, every_app, path, &opts) < 0)
 		return -1;
+	if ((remote = list_source(c, path)) < 0)
+		return -1;
+	if (!remote && opts.at != NULL)
+		return parse_error(c, opts.at,
+				   "%s= is for an https:// list; a file is "
+				   "read when it changes and dnsgated is "
+				   "reloaded",
+				   opts.at);
 	base = strrchr(path, '/');
 	base = base != NULL ? base + 1 : path;
 	if (name == NULL && opts.name != NULL) {
@@ -418,6 +580,11 @@ add_list(struct config *cfg, const struct cursor *c, const char *name,
 	l->line = c->line;
 	l->answer_set = opts.answer_set;
 	l->answer = opts.answer;
+	l->url = remote ? xstrdup(path) : NULL;
+	l->refresh = opts.refresh;
+	l->max_size = opts.max_size ? opts.max_size : CONFIG_LIST_MAX_SIZE;
+	l->max_shrink = opts.max_shrink != UINT32_MAX ? opts.max_shrink
+						      : CONFIG_LIST_MAX_SHRINK;
 	return 0;
 }
 
@@ -460,6 +627,13 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		while (*path == ' ' || *path == '\t')
 			path++;
 		return add_list(cfg, c, value, path);
+	} else if (strcmp(key, "list-cache") == 0) {
+		free(cfg->list_cache);
+		cfg->list_cache = xstrdup(value);
+	} else if (strcmp(key, "ca-file") == 0) {
+		free(cfg->ca_file);
+		cfg->ca_file =
+		    strcmp(value, "system") == 0 ? NULL : xstrdup(value);
 	} else if (strcmp(key, "rules") == 0) {
 		if (!cfg->rules_set) {
 			free(cfg->rules[0]);
@@ -580,6 +754,15 @@ config_parse(const char *text, const char *name, char *err, size_t errlen)
 		config_free(cfg);
 		return NULL;
 	}
+	/* A subscription is read from its copy: list-cache may come after
+	 * the list's line. */
+	for (size_t i = 0; i < cfg->n_lists; i++) {
+		if (cfg->lists[i].url == NULL)
+			continue;
+		free(cfg->lists[i].path);
+		cfg->lists[i].path = list_cache_path(
+		    cfg->list_cache, cfg->lists[i].name, "list");
+	}
 	if (cfg->app_grant_quota == 0)
 		cfg->app_grant_quota = cfg->set_size / 8;
 	if (cfg->user_grant_quota == 0)
@@ -652,6 +835,9 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->lists[i].path);
 		for (i = 0; i < cfg->n_rules; i++)
 			make_relative_to(path, &cfg->rules[i]);
+		make_relative_to(path, &cfg->list_cache);
+		if (cfg->ca_file != NULL)
+			make_relative_to(path, &cfg->ca_file);
 		if (cfg->log_file != NULL)
 			make_relative_to(path, &cfg->log_file);
 		if (cfg->control_socket != NULL)
@@ -677,14 +863,23 @@ config_print(const struct config *cfg, FILE *out)
 		const struct config_list *l = &cfg->lists[i];
 
 		if (l->every_app)
-			fprintf(out, "blocklist %s name=%s", l->path, l->name);
+			fprintf(out, "blocklist %s name=%s",
+				l->url ? l->url : l->path, l->name);
 		else
-			fprintf(out, "list %s %s", l->name, l->path);
+			fprintf(out, "list %s %s", l->name,
+				l->url ? l->url : l->path);
 		if (l->answer_set)
 			fprintf(out, " answer=%s",
 				message_block_mode_name(l->answer));
+		if (l->url != NULL && l->refresh != 0)
+			fprintf(out, " refresh=%u", l->refresh);
+		if (l->url != NULL)
+			fprintf(out, " max-size=%llu max-shrink=%u%%",
+				(unsigned long long)l->max_size, l->max_shrink);
 		fputc('\n', out);
 	}
+	fprintf(out, "list-cache %s\n", cfg->list_cache);
+	fprintf(out, "ca-file %s\n", cfg->ca_file ? cfg->ca_file : "system");
 	if (cfg->rules_set && cfg->n_rules == 0)
 		fprintf(out, "rules none\n");
 	for (i = 0; i < cfg->n_rules && cfg->rules_set; i++)
@@ -813,6 +1008,18 @@ config_check_files(const struct config *cfg, config_problem_fn *report,
 	char err[512];
 
 	for (i = 0; i < cfg->n_lists; i++) {
+		if (cfg->lists[i].url != NULL) {
+			if (check_readable(cfg->lists[i].path) < 0)
+				report_problem(
+				    report, arg, false,
+				    "%s %s: no copy in %s yet (%s): dnsgated "
+				    "would start without it and download it",
+				    cfg->lists[i].every_app ? "blocklist"
+							    : "list",
+				    cfg->lists[i].url, cfg->list_cache,
+				    strerror(errno));
+			continue;
+		}
 		if (check_readable(cfg->lists[i].path) < 0) {
 			report_problem(report, arg, true,
 				       "%s %s: cannot read it: %s",
@@ -848,5 +1055,10 @@ config_check_files(const struct config *cfg, config_problem_fn *report,
 	}
 	if (cfg->log_file != NULL)
 		errors += check_log_file(cfg->log_file, report, arg);
+	if (cfg->ca_file != NULL && check_readable(cfg->ca_file) < 0) {
+		report_problem(report, arg, true, "ca-file %s: cannot read it: %s",
+			       cfg->ca_file, strerror(errno));
+		errors++;
+	}
 	return errors;
 }

@@ -36,7 +36,20 @@ struct config_list {
 			    global blocked-answer */
 	enum message_block_mode answer;
 	enum list_format format; /* format=: auto (guessed) unless named */
+	/* A subscription: PATH written as an https:// URL. path is then
+	 * its copy in list-cache, which the policy reads like a file. */
+	char *url;          /* NULL: a file */
+	uint32_t refresh;   /* refresh=: seconds; 0 = the list's "! Expires:",
+			       else CONFIG_LIST_REFRESH */
+	uint64_t max_size;  /* max-size=: bytes a download may have */
+	uint32_t max_shrink; /* max-shrink=: percent of its entries one
+				download may lose; more keeps the copy */
 };
+
+#define CONFIG_LIST_REFRESH 86400                 /* daily, as Pi-hole */
+#define CONFIG_LIST_MAX_SIZE (64ULL * 1024 * 1024) /* a 1M-name hosts file
+						     is about 30 MB */
+#define CONFIG_LIST_MAX_SHRINK 50
 
 struct config {
 	char *path;               /* the file read, or the name given */
@@ -46,6 +59,9 @@ struct config {
 	char *resolv_conf;        /* resolv-conf: where to find upstreams */
 	struct config_list *lists; /* blocklist and list, in order */
 	size_t n_lists;
+	char *list_cache;         /* list-cache: copies of https:// lists */
+	char *ca_file;            /* ca-file: CAs for https:// lists; NULL =
+				     the system's */
 	char **rules;             /* rules: files or directories of them */
 	size_t n_rules;
 	bool rules_set;           /* named in the file: each must exist; else

@@ -44,6 +44,14 @@ usage(FILE *out)
 		"                   path or an app key) and NAME, in order, "
 		"and\n"
 		"                   which one decides\n"
+		"  lists [--json]   each list: its source, entries in force, "
+		"lines\n"
+		"                   skipped, and for an https:// list its last\n"
+		"                   download, the age of its copy and its next "
+		"refresh\n"
+		"  update [LIST] [--json]\n"
+		"                   download the https:// lists (or LIST) now;\n"
+		"                   replies when done, with what each brought\n"
 		"  grants           list the (app cgroup, address) grants in "
 		"force,\n"
 		"                   and the standing ones of net= rules\n"
@@ -241,13 +249,14 @@ cmd_apply_fail_mode(const char *config_path)
 /* Sends request to the daemon and prints its reply: as it came (json),
  * or for people. */
 static int
-cmd_call(const char *socket_path, const char *request, bool json)
+cmd_call(const char *socket_path, const char *request, bool json,
+	 int timeout_ms)
 {
 	static char reply[CONTROL_REPLY_MAX + 2];
 	char err[512], why[1200];
 
-	if (control_call(socket_path, request, reply, sizeof reply, 30000, err,
-			 sizeof err) < 0) {
+	if (control_call(socket_path, request, reply, sizeof reply, timeout_ms,
+			 err, sizeof err) < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
 		return 1;
 	}
@@ -258,14 +267,13 @@ cmd_call(const char *socket_path, const char *request, bool json)
 	}
 	if (json) {
 		printf("%s\n", reply);
-		return 0;
-	}
-	if (json_print_pretty(stdout, reply) < 0) {
+	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
 		return 1;
 	}
-	return 0;
+	/* update: a download that failed (its list keeps its copy). */
+	return strstr(reply, "\"ok\":false") != NULL ? 1 : 0;
 }
 
 /* Sends request to -s, else the control-socket of the config (given
@@ -273,16 +281,17 @@ cmd_call(const char *socket_path, const char *request, bool json)
  * socket. */
 static int
 call_command(const char *config_path, bool config_given,
-	     const char *socket_path, const char *request, bool json)
+	     const char *socket_path, const char *request, bool json,
+	     int timeout_ms)
 {
 	struct config *cfg;
 	char err[512];
 	int rc;
 
 	if (socket_path != NULL)
-		return cmd_call(socket_path, request, json);
+		return cmd_call(socket_path, request, json, timeout_ms);
 	if (!config_given && access(config_path, R_OK) != 0)
-		return cmd_call(CONTROL_DEFAULT_PATH, request, json);
+		return cmd_call(CONTROL_DEFAULT_PATH, request, json, timeout_ms);
 	cfg = config_load(config_path, err, sizeof err);
 	if (cfg == NULL) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
@@ -295,7 +304,7 @@ call_command(const char *config_path, bool config_given,
 		config_free(cfg);
 		return 1;
 	}
-	rc = cmd_call(cfg->control_socket, request, json);
+	rc = cmd_call(cfg->control_socket, request, json, timeout_ms);
 	config_free(cfg);
 	return rc;
 }
@@ -317,6 +326,27 @@ explain_request(const char *app, const char *name, char *buf, size_t len)
 	json_object_end(&j);
 	return json_out_ok(&j) ? json_out_text(&j) : NULL;
 }
+
+/* {"command": "update"} or {"command": "update", "list": NAME} */
+static const char *
+update_request(const char *list, char *buf, size_t len)
+{
+	struct json_out j;
+
+	json_out_init(&j, buf, len);
+	json_object_begin(&j);
+	json_key(&j, "command");
+	json_string(&j, "update");
+	if (list != NULL) {
+		json_key(&j, "list");
+		json_string(&j, list);
+	}
+	json_object_end(&j);
+	return json_out_ok(&j) ? json_out_text(&j) : NULL;
+}
+
+/* A download may take its 600 s (fetch.c) after its lookups. */
+#define UPDATE_TIMEOUT_MS 660000
 
 int
 main(int argc, char **argv)
@@ -347,15 +377,31 @@ main(int argc, char **argv)
 		return run_scope_command(argc - optind - 1, argv + optind + 1);
 	if (optind < argc && (strcmp(argv[optind], "status") == 0 ||
 			      strcmp(argv[optind], "reload") == 0 ||
-			      strcmp(argv[optind], "explain") == 0)) {
+			      strcmp(argv[optind], "explain") == 0 ||
+			      strcmp(argv[optind], "lists") == 0 ||
+			      strcmp(argv[optind], "update") == 0)) {
 		bool json = argc - optind > 1 &&
 			    strcmp(argv[argc - 1], "--json") == 0;
 		int nargs = argc - optind - 1 - json;
 		char request[4096];
 		const char *req;
+		int timeout_ms = 30000;
 
 		command = argv[optind];
-		if (command[0] == 'e') {
+		if (strcmp(command, "update") == 0) {
+			if (nargs > 1) {
+				usage(stderr);
+				return 2;
+			}
+			req = update_request(nargs ? argv[optind + 1] : NULL,
+					     request, sizeof request);
+			if (req == NULL) {
+				fprintf(stderr, "dnsgatectl: update: the list's "
+					"name is too long\n");
+				return 2;
+			}
+			timeout_ms = UPDATE_TIMEOUT_MS;
+		} else if (command[0] == 'e') {
 			if (nargs != 2) {
 				usage(stderr);
 				return 2;
@@ -377,7 +423,7 @@ main(int argc, char **argv)
 			req = request;
 		}
 		return call_command(config_path, config_given, socket_path,
-				    req, json);
+				    req, json, timeout_ms);
 	}
 	if (optind != argc - 1) {
 		usage(stderr);

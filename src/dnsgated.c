@@ -30,6 +30,7 @@
 #include "src/config_file.h"
 #include "src/control.h"
 #include "src/explain.h"
+#include "src/fetch.h"
 #include "src/json.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -77,6 +78,7 @@ struct daemon {
 	size_t n_waiters;
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
+	struct fetch *fetch; /* the https:// lists' downloads */
 };
 
 static void
@@ -380,6 +382,8 @@ on_reload_built(void *arg, struct reload_result *r)
 			 d->config_path);
 	free(before);
 	free(after);
+	if (d->fetch != NULL)
+		fetch_set_lists(d->fetch, r->cfg);
 	config_free(r->cfg);
 	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
@@ -399,6 +403,14 @@ on_reload_built(void *arg, struct reload_result *r)
 			 (unsigned long long)r->ms);
 	answer_waiters(d, r);
 	r->policy = NULL; /* the engine's now */
+}
+
+/* New copies of https:// lists are in the cache: the policy reads them
+ * as a reload does. */
+static void
+on_lists_downloaded(void *arg)
+{
+	request_reload(arg, "new copies of https:// lists downloaded");
 }
 
 static void
@@ -432,6 +444,197 @@ control_explain(struct daemon *d, const char *request, size_t len,
 	return 0;
 }
 
+static void
+json_time(struct json_out *out, const char *key, int64_t t)
+{
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	json_key(out, key);
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		json_string(out, "never");
+	else
+		json_string(out, buf);
+}
+
+/* One subscription's download state, into the list's object. */
+static void
+json_fetch_status(struct json_out *out, const struct fetch_status *fs)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	json_time(out, "last_fetch", fs->last_attempt);
+	json_key(out, "last_result");
+	json_string(out, fs->busy ? "downloading now"
+		    : fs->last_result[0] ? fs->last_result
+					 : "none yet");
+	json_key(out, "last_ok");
+	json_bool(out, fs->last_ok);
+	json_key(out, "copy_age_seconds");
+	json_int(out, fs->copy_fetched_at > 0 ? now - fs->copy_fetched_at : -1);
+	json_key(out, "next_refresh_seconds");
+	json_int(out, fs->busy ? 0
+		 : fs->next_refresh > now ? fs->next_refresh - now : 0);
+	json_key(out, "refresh_seconds");
+	json_uint(out, fs->interval);
+}
+
+/* dnsgatectl lists: each list as in force, and a subscription's
+ * downloads. */
+static int
+control_lists(struct daemon *d, struct json_out *out)
+{
+	struct policy_list_info li;
+	struct fetch_status fs;
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+
+	json_key(out, "lists");
+	json_array_begin(out);
+	for (i = 0; policy_list_info(d->engine.policy, i, &li) == 0; i++) {
+		bool sub = li.url != NULL && d->fetch != NULL &&
+			   fetch_status_of(d->fetch, li.name, &fs) == 0;
+
+		json_object_begin(out);
+		json_key(out, "name");
+		json_string(out, li.name);
+		json_key(out, "applies");
+		json_string(out, li.every_app ? "every app (blocklist)"
+					      : "apps whose rules name it");
+		json_key(out, "source");
+		json_string(out, li.url ? li.url : li.path);
+		if (li.url != NULL) {
+			json_key(out, "cached_copy");
+			json_string(out, li.path);
+		}
+		json_key(out, "format");
+		json_string(out, list_format_name(li.format));
+		json_key(out, "entries");
+		json_uint(out, li.entries);
+		json_key(out, "lines");
+		json_uint(out, li.lines);
+		json_key(out, "skipped");
+		json_object_begin(out);
+		{
+			int k;
+
+			for (k = 0; k < LIST_SKIP_KINDS; k++) {
+				json_key(out, list_skip_name((enum list_skip)k));
+				json_uint(out, li.stats->skipped[k]);
+			}
+		}
+		json_object_end(out);
+		json_key(out, "kept_older_copy");
+		json_bool(out, li.kept);
+		if (sub) {
+			json_fetch_status(out, &fs);
+		} else {
+			json_key(out, "copy_age_seconds");
+			json_int(out, li.loaded_at > 0 ? now - li.loaded_at
+						       : -1);
+		}
+		json_object_end(out);
+	}
+	json_array_end(out);
+	return 0;
+}
+
+static bool
+is_list(const struct policy *p, const char *name)
+{
+	struct policy_list_info li;
+	size_t i;
+
+	for (i = 0; policy_list_info(p, i, &li) == 0; i++)
+		if (strcmp(li.name, name) == 0)
+			return true;
+	return false;
+}
+
+/* dnsgatectl update: answered when the downloads are over. */
+struct update_request {
+	struct daemon *d;
+	uint64_t ticket; /* control_later's */
+	char name[128]; /* "" = all */
+};
+
+static int
+fill_update(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	struct update_request *u = arg;
+	struct fetch_status fs;
+	size_t i;
+
+	json_key(out, "updated");
+	json_array_begin(out);
+	for (i = 0; u->d->fetch != NULL &&
+		    fetch_status_at(u->d->fetch, i, &fs) == 0;
+	     i++) {
+		if (u->name[0] != '\0' && strcmp(u->name, fs.name) != 0)
+			continue;
+		json_object_begin(out);
+		json_key(out, "name");
+		json_string(out, fs.name);
+		json_key(out, "ok");
+		json_bool(out, fs.last_ok);
+		json_key(out, "result");
+		json_string(out, fs.last_result);
+		json_object_end(out);
+	}
+	json_array_end(out);
+	return 0;
+}
+
+static void
+on_update_done(void *arg)
+{
+	struct update_request *u = arg;
+
+	control_answer(u->d->control, u->ticket, fill_update, u);
+	free(u);
+}
+
+static int
+control_update(struct daemon *d, const char *request, size_t len, char *err,
+	       size_t errlen)
+{
+	struct update_request *u = xcalloc(1, sizeof *u);
+	struct fetch_status fs;
+	int rc = json_flat_get_string(request, len, "list", u->name,
+				      sizeof u->name);
+
+	if (rc == -2 || d->fetch == NULL || fetch_count(d->fetch) == 0 ||
+	    (rc == 0 && fetch_status_of(d->fetch, u->name, &fs) < 0)) {
+		if (rc == -2)
+			snprintf(err, errlen, "no list has a name that long");
+		else if (d->fetch == NULL || fetch_count(d->fetch) == 0)
+			snprintf(err, errlen, "there is no https:// list to "
+				 "update (files are read again by 'dnsgatectl "
+				 "reload')");
+		else
+			snprintf(err, errlen, "'%s' is no https:// list%s",
+				 u->name,
+				 is_list(d->engine.policy, u->name)
+				     ? " (a file: 'dnsgatectl reload' reads "
+				       "it again)"
+				     : "");
+		free(u);
+		return -1;
+	}
+	u->d = d;
+	u->ticket = control_later(d->control);
+	if (fetch_update(d->fetch, u->name[0] ? u->name : NULL,
+			 on_update_done, u, err, errlen) < 0) {
+		/* Checked above: cannot happen. */
+		control_answer(d->control, u->ticket, fill_update, u);
+		free(u);
+		return CONTROL_LATER;
+	}
+	return CONTROL_LATER;
+}
+
 /* The control socket's requests. */
 static int
 on_control(void *arg, const char *command, const char *request, size_t len,
@@ -455,8 +658,13 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 	}
 	if (strcmp(command, "explain") == 0)
 		return control_explain(d, request, len, out, err, errlen);
+	if (strcmp(command, "lists") == 0)
+		return control_lists(d, out);
+	if (strcmp(command, "update") == 0)
+		return control_update(d, request, len, err, errlen);
 	snprintf(err, errlen,
-		 "unknown command '%s' (known: status, reload, explain)",
+		 "unknown command '%s' (known: status, reload, explain, lists, "
+		 "update)",
 		 command);
 	return -1;
 }
@@ -724,6 +932,24 @@ start(struct daemon *d)
 	/* With the redirect in place: a loop through another resolver on
 	 * this host shows only now. */
 	upstream_check_loops(d->upstream, on_loop_check, d);
+	/* The https:// lists: downloads start once the loop runs, through
+	 * the gate now in place (their sockets carry the upstream mark). */
+	{
+		struct fetch_options fo;
+
+		memset(&fo, 0, sizeof fo);
+		fo.base = d->base;
+		fo.upstream = d->upstream;
+		fo.mark = d->cfg->upstream_mark;
+		fo.ca_file = d->cfg->ca_file;
+		fo.cache_dir = d->cfg->list_cache;
+		fo.changed = on_lists_downloaded;
+		fo.arg = d;
+		d->fetch = fetch_new(&fo, err, sizeof err);
+		if (d->fetch == NULL)
+			fatal("%s", err);
+		fetch_set_lists(d->fetch, d->cfg);
+	}
 
 	log_info("dnsgated %s: DNS on 127.0.0.1 and ::1 port %u, upstreams %s, "
 		 "%zu blocked domains, gate rules for cgroup levels 1..%u",
@@ -799,6 +1025,8 @@ stop(struct daemon *d)
 	 * above, then the sockets close. */
 	upstream_free(d->upstream);
 	d->status.upstream = NULL;
+	fetch_free(d->fetch); /* after the upstream: its lookups are over */
+	d->fetch = NULL;
 	listener_free(d->listener);
 	log_info("stopped: %llu queries%s",
 		 (unsigned long long)d->engine.stats.queries,

@@ -38,6 +38,7 @@ struct blocklist {
 	enum message_block_mode answer;
 	struct list_copy *copy;
 	bool kept; /* copy is older than the newest reading, refused */
+	char *url; /* a subscription, read from its cached copy (path) */
 };
 
 /* Read once at start and shared by every policy after it. */
@@ -178,6 +179,18 @@ load_list(struct policy *p, struct blocklist *bl, char *err, size_t errlen)
 	char notes[512];
 
 	bl->copy = copy_load(bl, p);
+	if (bl->copy == NULL && bl->url != NULL && errno == ENOENT) {
+		/* Never wait for the network: serve without it meanwhile. */
+		log_warn("list %s: no copy of %s in the cache yet (%s): "
+		         "serving without it until it is downloaded (see "
+		         "'dnsgatectl lists')",
+		         bl->name, bl->url, bl->path);
+		bl->copy = xcalloc(1, sizeof *bl->copy);
+		bl->copy->refs = 1;
+		bl->copy->filter = list_filter_new();
+		list_filter_seal(bl->copy->filter);
+		return 0;
+	}
 	if (bl->copy == NULL) {
 		snprintf(err, errlen, "blocklist %s: %s", bl->path,
 		         strerror(errno));
@@ -201,6 +214,7 @@ set_list(struct blocklist *bl, const struct config_list *l)
 	bl->line = l->line;
 	bl->answer_set = l->answer_set;
 	bl->answer = l->answer;
+	bl->url = l->url != NULL ? xstrdup(l->url) : NULL;
 }
 
 static long
@@ -313,9 +327,11 @@ format_time(time_t t, char *buf, size_t len)
 }
 
 /* Why a new reading of a list looks broken next to the copy in use, or
- * NULL when it does not; see policy.h. */
+ * NULL when it does not; see policy.h. A subscription's shrink was judged
+ * by its own max-shrink= before it reached the cache (fetch_check). */
 static const char *
-looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
+looks_broken(const struct list_copy *in_use, const struct list_copy *fresh,
+	     bool subscription)
 {
 	size_t old_count = list_filter_count(in_use->filter);
 	size_t new_count = list_filter_count(fresh->filter);
@@ -324,7 +340,8 @@ looks_broken(const struct list_copy *in_use, const struct list_copy *fresh)
 
 	if (new_count >= old_count)
 		return NULL;
-	if (old_count >= POLICY_KEEP_MIN_DOMAINS && new_count * 2 < old_count)
+	if (!subscription && old_count >= POLICY_KEEP_MIN_DOMAINS &&
+	    new_count * 2 < old_count)
 		return "fewer than half";
 	if (new_unused > new_count && new_unused > old_unused)
 		return "more malformed or refused lines than domains";
@@ -343,12 +360,15 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 	char when[32], notes[512];
 
 	format_time(old->copy->loaded_at, when, sizeof when);
-	if (fresh == NULL) {
+	if (fresh == NULL && bl->url != NULL && read_errno == ENOENT) {
+		/* Not downloaded yet: it is still served without. */
+	} else if (fresh == NULL) {
 		log_warn("blocklist %s: cannot read it on reload (%s): keeping "
 		         "the copy in use (%zu domains, read %s); restore the "
 		         "file and send SIGHUP again",
 		         bl->path, strerror(read_errno), in_use, when);
-	} else if ((why = looks_broken(old->copy, fresh)) != NULL) {
+	} else if ((why = looks_broken(old->copy, fresh, bl->url != NULL)) !=
+		   NULL) {
 		log_warn("blocklist %s: the reload found %zu domains where the "
 		         "copy in use has %zu (%s; %zu malformed or refused "
 		         "lines): keeping the copy in use (read %s). If the "
@@ -431,6 +451,7 @@ policy_free(struct policy *p)
 	for (i = 0; i < p->n_lists; i++) {
 		free(p->lists[i].name);
 		free(p->lists[i].path);
+		free(p->lists[i].url);
 		copy_release(p->lists[i].copy);
 	}
 	free(p->lists);
@@ -513,6 +534,36 @@ policy_list_answer(const struct policy *p, size_t i,
 	return true;
 }
 
+int
+policy_list_info(const struct policy *p, size_t i, struct policy_list_info *out)
+{
+	const struct blocklist *bl;
+	const struct list_filter_stats *st;
+
+	if (i >= p->n_lists)
+		return -1;
+	bl = &p->lists[i];
+	st = list_filter_stats(bl->copy->filter);
+	memset(out, 0, sizeof *out);
+	out->name = bl->name;
+	out->path = bl->path;
+	out->url = bl->url;
+	out->every_app = bl->every_app;
+	out->kept = bl->kept;
+	out->format = list_filter_format(bl->copy->filter);
+	out->entries = list_filter_count(bl->copy->filter);
+	out->stats = st;
+	out->lines = st->lines;
+	out->rejected = st->skipped[LIST_SKIP_MALFORMED];
+	out->suffixes = st->skipped[LIST_SKIP_PUBLIC_SUFFIX];
+	out->title = list_filter_title(bl->copy->filter);
+	out->homepage = list_filter_homepage(bl->copy->filter);
+	out->expires = list_filter_expires(bl->copy->filter);
+	/* 0 for a subscription not downloaded yet (an empty copy). */
+	out->loaded_at = (int64_t)bl->copy->loaded_at;
+	return 0;
+}
+
 size_t
 policy_domain_count(const struct policy *p)
 {
@@ -546,21 +597,3 @@ policy_get_stats(const struct policy *p, struct policy_stats *st)
 	}
 }
 
-void
-policy_list_info(const struct policy *p, size_t i,
-		 struct policy_list_info *info)
-{
-	const struct blocklist *bl = &p->lists[i];
-	const struct list_filter *f = bl->copy->filter;
-
-	info->name = bl->name;
-	info->path = bl->path;
-	info->format = list_filter_format(f);
-	info->entries = list_filter_count(f);
-	info->stats = list_filter_stats(f);
-	info->title = list_filter_title(f);
-	info->homepage = list_filter_homepage(f);
-	info->expires = list_filter_expires(f);
-	info->kept = bl->kept;
-	info->loaded_at = bl->copy->loaded_at;
-}

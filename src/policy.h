@@ -63,16 +63,24 @@ struct policy_stats {
 	size_t skipped[LIST_SKIP_KINDS]; /* lines of all lists, by reason */
 };
 
-/* One list as its status shows it; the strings are the policy's. */
+/* One list as in force, for `dnsgatectl status` and `lists`; the
+ * strings are the policy's. */
 struct policy_list_info {
-	const char *name, *path;
+	const char *name;
+	const char *path;         /* read from (a subscription's cached copy) */
+	const char *url;          /* NULL: a file */
+	bool every_app;           /* blocklist (every app), or list (by rules) */
 	enum list_format format;  /* as read (auto: the guess) */
 	size_t entries;           /* blocks and exceptions in force */
 	const struct list_filter_stats *stats;
+	size_t lines;             /* lines of the copy in force */
+	size_t rejected;          /* of them, malformed */
+	size_t suffixes;          /* of them, refused for a public suffix */
 	const char *title, *homepage; /* "! Title:", "! Homepage:" or "" */
 	uint32_t expires;         /* "! Expires:" in seconds; 0: none */
 	bool kept;                /* on an older copy (policy_reload) */
-	time_t loaded_at;         /* when the copy in force was read */
+	int64_t loaded_at;        /* wall clock: that copy was read; 0 = none
+				     (a subscription not downloaded yet) */
 };
 
 /* Loads the public-suffix-list of cfg (missing or unreadable: one warning,
@@ -90,6 +98,9 @@ struct policy *policy_new(const struct config *cfg, char *err, size_t errlen);
  *   - more malformed or refused lines than domains, and more such lines
  *     than the copy's reading had (an error page, a list in another
  *     format).
+ * (A subscription's shrink is judged by its max-shrink= when it is
+ * downloaded, so only the second applies to it; one not downloaded yet is
+ * served empty, at start too.)
  * Restarting dnsgated loads every list as it is. Returns NULL with err
  * only for a list that old does not have and that cannot be read. old is
  * left as it was; the caller frees it when no query uses it. */
@@ -132,13 +143,13 @@ bool policy_list_answer(const struct policy *p, size_t i,
 bool policy_check(const struct policy *p, const char *name,
                   struct policy_verdict *v);
 
+/* Fills out for list i; returns 0, or -1 past the last. */
+int policy_list_info(const struct policy *p, size_t i,
+		     struct policy_list_info *out);
+
 /* Domains loaded from all lists. */
 size_t policy_domain_count(const struct policy *p);
 
 void policy_get_stats(const struct policy *p, struct policy_stats *st);
-
-/* List i (0 .. stats.lists - 1). */
-void policy_list_info(const struct policy *p, size_t i,
-		      struct policy_list_info *info);
 
 #endif

@@ -273,7 +273,7 @@ start_daemon "$CONF"
 n=$(in_client "$DNSGATECTL" grants | grep -c 'app-a .*198\.51\.100\.42 ')
 check "a restart adopts the stale table: the old grant is kept ($n)" [ "$n" = 1 ]
 check "the adoption is logged with the grants kept" \
-	grep -q "adopted the table inet dnsgate left by an earlier dnsgated with 1 live grants" "$QLOG"
+	within 5 grep -q "adopted the table inet dnsgate left by an earlier dnsgated with 1 live grants" "$QLOG"
 check "the other table survived crash and restart" \
 	sh -c "nsenter --net=/run/netns/$NS_CLIENT nft list table ip other >/dev/null"
 ans=$(dig_short "$APP_A" again.app.test)

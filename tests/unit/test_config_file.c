@@ -1043,7 +1043,7 @@ test_lists(void)
 	CHECK_ERROR("blocklist /l/x.txt nmae=ads\n", NAME ":1:20: ",
 		    "unknown list option 'nmae='");
 	CHECK_ERROR("list social /l/s.txt name=x\n", NAME ":1:22: ",
-		    "unknown list option 'name=': expected answer= or format=");
+		    "unknown list option 'name=': expected answer=, format=, refresh=");
 	CHECK_ERROR("blocklist /l/x.txt format=abp\n", NAME ":1:27: ",
 		    "unknown list format 'abp': expected auto, hosts, domains "
 		    "or adblock");
@@ -1104,7 +1104,93 @@ test_blocked_answers(void)
 	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:22: ",
 		    "answer= needs a value");
 	CHECK_ERROR("blocklist /l/x.txt anwser=null\n", NAME ":1:20: ",
-		    "unknown list option 'anwser=': expected name=, answer= or format=");
+		    "unknown list option 'anwser=': expected name=, answer=, format=, refresh=");
+}
+
+/* https:// lists: read from their copy in list-cache, with their own
+ * refresh, size and shrink limits; other schemes refused. */
+static void
+test_subscriptions(void)
+{
+	struct config *cfg = parse(
+	    "blocklist https://lists.example/ads.txt refresh=6h max-size=8M "
+	    "max-shrink=20%\n"
+	    "list social https://lists.example/social.txt max-shrink=0.75\n"
+	    "blocklist https://lists.example/x name=x refresh=90\n"
+	    "blocklist /l/file.txt\n"
+	    "list-cache /cache/lists\n"
+	    "ca-file /etc/dnsgate/ca.pem\n");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->n_lists, 4);
+	CHECK_STR(cfg->list_cache, "/cache/lists");
+	CHECK_STR(cfg->ca_file, "/etc/dnsgate/ca.pem");
+	if (cfg->n_lists == 4) {
+		CHECK_STR(cfg->lists[0].name, "ads");
+		CHECK_STR(cfg->lists[0].url, "https://lists.example/ads.txt");
+		/* list-cache came after: the copy is there all the same. */
+		CHECK_STR(cfg->lists[0].path, "/cache/lists/ads.list");
+		CHECK_INT(cfg->lists[0].refresh, 6 * 3600);
+		CHECK_INT(cfg->lists[0].max_size, 8 * 1024 * 1024);
+		CHECK_INT(cfg->lists[0].max_shrink, 20);
+		CHECK_STR(cfg->lists[1].path, "/cache/lists/social.list");
+		CHECK_INT(cfg->lists[1].max_shrink, 75);
+		CHECK_INT(cfg->lists[1].refresh, 0);
+		CHECK_INT(cfg->lists[1].max_size, CONFIG_LIST_MAX_SIZE);
+		CHECK_STR(cfg->lists[2].name, "x");
+		CHECK_INT(cfg->lists[2].refresh, 90);
+		CHECK_INT(cfg->lists[2].max_shrink, CONFIG_LIST_MAX_SHRINK);
+		CHECK_STR(cfg->lists[3].url, NULL);
+		CHECK_STR(cfg->lists[3].path, "/l/file.txt");
+	}
+	f = open_memstream(&text, &len);
+	config_print(cfg, f);
+	fclose(f);
+	CHECK(strstr(text, "blocklist https://lists.example/ads.txt name=ads "
+			   "refresh=21600 max-size=8388608 max-shrink=20%\n") !=
+	      NULL);
+	CHECK(strstr(text, "list-cache /cache/lists\n") != NULL);
+	free(text);
+	config_free(cfg);
+
+	cfg = parse("blocklist https://l.example/a\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_STR(cfg->list_cache, "/var/lib/dnsgate/lists");
+		CHECK_STR(cfg->lists[0].path, "/var/lib/dnsgate/lists/a.list");
+		CHECK_STR(cfg->ca_file, NULL);
+		config_free(cfg);
+	}
+
+	CHECK_ERROR("blocklist http://lists.example/a.txt\n", NAME ":1:11: ",
+		    "http:// lists are refused");
+	CHECK_ERROR("blocklist ftp://lists.example/a.txt\n", NAME ":1:11: ",
+		    "not 'ftp://'");
+	CHECK_ERROR("blocklist https:///a.txt\n", NAME ":1:19: ",
+		    "the URL has no host");
+	CHECK_ERROR("blocklist /l/a.txt refresh=1h\n", NAME ":1:20: ",
+		    "refresh= is for an https:// list");
+	CHECK_ERROR("blocklist https://l.example/a refresh=0\n", NAME ":1:39: ",
+		    "refresh= takes seconds");
+	CHECK_ERROR("blocklist https://l.example/a refresh=31d\n", NAME ":1:39: ",
+		    "from 1s to 30d");
+	CHECK_ERROR("blocklist https://l.example/a refresh=1w\n", NAME ":1:39: ",
+		    "got '1w'");
+	CHECK_ERROR("blocklist https://l.example/a max-size=2G\n",
+		    NAME ":1:40: ", "from 1K to 1G");
+	CHECK_ERROR("blocklist https://l.example/a max-size=12\n",
+		    NAME ":1:40: ", "from 1K to 1G");
+	CHECK_ERROR("blocklist https://l.example/a max-shrink=150%\n",
+		    NAME ":1:42: ", "a percentage");
+	CHECK_ERROR("blocklist https://l.example/a max-shrink=2\n",
+		    NAME ":1:42: ", "a fraction");
+	CHECK_ERROR("list s https://l.example/a refresh=1h name=s\n",
+		    NAME ":1:39: ", "unknown list option 'name='");
 }
 
 int
@@ -1130,5 +1216,6 @@ main(void)
 	test_upstream_failure_settings();
 	test_fail_mode();
 	test_lists();
+	test_subscriptions();
 	return check_exit();
 }

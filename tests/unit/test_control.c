@@ -24,11 +24,26 @@ static struct event_base *base;
 static char sock_path[108];
 static int handled;
 
+static struct control *deferring; /* the control of test_deferred */
+static uint64_t pending; /* control_later's ticket; 0: none */
+
+static int
+fill_done(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	json_key(out, "done");
+	json_bool(out, true);
+	return 0;
+}
+
 static int
 handler(void *arg, const char *command, const char *request, size_t len,
 	struct json_out *out, char *err, size_t errlen)
 {
 	handled++;
+	if (strcmp(command, "later") == 0 && deferring != NULL) {
+		pending = control_later(deferring);
+		return pending != 0 ? CONTROL_LATER : -1;
+	}
 	if (strcmp(command, "status") == 0) {
 		json_key(out, "ok");
 		json_bool(out, true);
@@ -267,6 +282,40 @@ test_stale_file(void)
 	CHECK(strstr(err, "cannot listen on the control socket") != NULL);
 }
 
+/* A reply given later; the client's next request waits for it, so the
+ * replies keep their order. A client gone meanwhile is not written to. */
+static void
+test_deferred(void)
+{
+	char err[256], buf[8192];
+	int fd;
+
+	deferring = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	CHECK(deferring != NULL);
+	if (deferring == NULL)
+		return;
+	fd = connect_client();
+	CHECK_STR(exchange(fd, "{\"command\":\"later\"}\n{\"command\":"
+			       "\"status\"}\n",
+			   buf, sizeof buf),
+		  "");
+	CHECK(pending != 0);
+	CHECK(control_later(deferring) == 0); /* outside a handler */
+	control_answer(deferring, pending, fill_done, NULL);
+	pending = 0;
+	CHECK_STR(exchange_lines(fd, NULL, buf, sizeof buf, 2),
+		  "{\"done\":true}\n{\"ok\":true}");
+	CHECK_STR(exchange(fd, "{\"command\":\"later\"}\n", buf, sizeof buf),
+		  "");
+	close(fd);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK(pending != 0);
+	control_answer(deferring, pending, fill_done, NULL); /* no one to tell */
+	pending = 0;
+	control_free(deferring);
+	deferring = NULL;
+}
+
 int
 main(void)
 {
@@ -281,6 +330,7 @@ main(void)
 	handled = 0;
 	test_flood();
 	test_stale_file();
+	test_deferred();
 	event_base_free(base);
 	rmdir(dir);
 	return check_exit();
