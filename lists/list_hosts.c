@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -161,12 +162,18 @@ says_public_suffix(const char *hash)
 /* Checks one valid name against the public suffixes: returns 1 when it is
  * one, and the line is refused unless it says so (wanted). */
 static int
-check_suffix(const char *name, const struct public_suffix *suffixes, int wanted,
+check_suffix(const char *name, size_t name_length,
+             const struct public_suffix *suffixes, int wanted,
              struct list_line_note *note)
 {
 	size_t length, i;
 
-	if (suffixes == NULL || !public_suffix_is_suffix(suffixes, name))
+	/* name_length SIZE_MAX: name as written; else name is normalised
+	 * (matcher_normalise: lower case, no dot at the end), no copy. */
+	if (suffixes == NULL ||
+	    !(name_length == SIZE_MAX
+	          ? public_suffix_is_suffix(suffixes, name)
+	          : public_suffix_is_suffix_lower(suffixes, name, name_length)))
 		return 0;
 	if (wanted) {
 		note->wanted++;
@@ -212,7 +219,8 @@ check_host_names(const char *cursor, const char *end,
 		/* A malformed name later on the line still wins: it is the
 		 * reason the list needs fixing. */
 		if (!refused)
-			refused = check_suffix(buf, suffixes, wanted, note);
+			refused = check_suffix(buf, SIZE_MAX, suffixes, wanted,
+			                       note);
 		names++;
 	}
 	return refused ? LIST_LINE_PUBLIC_SUFFIX : names;
@@ -343,7 +351,7 @@ parse_common_line(struct matcher *m, const struct public_suffix *suffixes,
 		*result = LIST_LINE_MALFORMED;
 		return 1;
 	}
-	if (check_suffix(name, suffixes, 0, note)) {
+	if (check_suffix(name, (size_t)name_length, suffixes, 0, note)) {
 		*result = LIST_LINE_PUBLIC_SUFFIX;
 		return 1;
 	}
@@ -419,7 +427,7 @@ parse_line(struct matcher *m, const struct public_suffix *suffixes,
 	name_length = matcher_normalise(written, name, &note->reason);
 	if (name_length < 0)
 		return LIST_LINE_MALFORMED;
-	if (check_suffix(name, suffixes, wanted, note))
+	if (check_suffix(name, (size_t)name_length, suffixes, wanted, note))
 		return LIST_LINE_PUBLIC_SUFFIX;
 	return add_name(m, batch, name, (size_t)name_length);
 }
@@ -429,6 +437,41 @@ list_hosts_add_line(struct matcher *m, const struct public_suffix *suffixes,
                     const char *line, struct list_line_note *note)
 {
 	return parse_line(m, suffixes, line, note, NULL);
+}
+
+struct list_hosts_batch {
+	struct matcher *m;
+	struct name_batch names;
+};
+
+struct list_hosts_batch *
+list_hosts_batch_new(struct matcher *m)
+{
+	struct list_hosts_batch *b = xcalloc(1, sizeof *b);
+
+	b->m = m;
+	return b;
+}
+
+int
+list_hosts_batch_add_line(struct list_hosts_batch *b,
+                          const struct public_suffix *suffixes,
+                          const char *line, struct list_line_note *note)
+{
+	return parse_line(b->m, suffixes, line, note, &b->names);
+}
+
+size_t
+list_hosts_batch_finish(struct list_hosts_batch *b)
+{
+	size_t added;
+
+	if (b == NULL)
+		return 0;
+	batch_flush(b->m, &b->names);
+	added = b->names.added;
+	free(b);
+	return added;
 }
 
 /* Copies up to SHOWN_LINE_MAX bytes of line for a log message, printable

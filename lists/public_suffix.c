@@ -355,10 +355,6 @@ public_suffix_is_suffix(const struct public_suffix *ps, const char *name)
 {
 	char buf[NAME_MAX_LENGTH + 1];
 	size_t length = strnlen(name, NAME_MAX_LENGTH + 2), i;
-	const char *dot;
-	unsigned kinds;
-	uint64_t h = NAME_TABLE_HASH_START;
-	uint32_t hash, parent_hash = 0;
 
 	if (length > 0 && name[length - 1] == '.')
 		length--;
@@ -366,6 +362,21 @@ public_suffix_is_suffix(const struct public_suffix *ps, const char *name)
 		return false;
 	for (i = 0; i < length; i++)
 		buf[i] = ascii_lower(name[i]);
+	return public_suffix_is_suffix_lower(ps, buf, length);
+}
+
+bool
+public_suffix_is_suffix_lower(const struct public_suffix *ps, const char *buf,
+                              size_t length)
+{
+	size_t i;
+	const char *dot;
+	unsigned kinds;
+	uint64_t h = NAME_TABLE_HASH_START;
+	uint32_t hash, parent_hash = 0;
+
+	if (length == 0 || length > NAME_MAX_LENGTH)
+		return false;
 	/* One pass from the end hashes the name and its parent (the
 	 * table hashes backwards): the parent's is the state at the first
 	 * dot. */

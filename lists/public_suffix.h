@@ -41,6 +41,11 @@ void public_suffix_free(struct public_suffix *ps);
  * Case-insensitive, one trailing dot ignored; allocates nothing. */
 bool public_suffix_is_suffix(const struct public_suffix *ps, const char *name);
 
+/* The same for a name already lower case, without a trailing dot, of
+ * length bytes (a list's name as the matcher normalised it): no copy. */
+bool public_suffix_is_suffix_lower(const struct public_suffix *ps,
+                                   const char *name, size_t length);
+
 /* Rules loaded (ICANN part); rules skipped as not valid names. */
 size_t public_suffix_count(const struct public_suffix *ps);
 size_t public_suffix_skipped(const struct public_suffix *ps);

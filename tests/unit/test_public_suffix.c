@@ -96,6 +96,12 @@ test_sample(void)
 	CHECK_INT(public_suffix_count(ps), 10);
 	CHECK_INT(public_suffix_skipped(ps), 2);
 
+	/* The normalised entry point answers as the other one. */
+	CHECK(public_suffix_is_suffix_lower(ps, "co.uk", 5));
+	CHECK(public_suffix_is_suffix_lower(ps, "com", 3));
+	CHECK(!public_suffix_is_suffix_lower(ps, "example.co.uk", 13));
+	CHECK(!public_suffix_is_suffix_lower(ps, "co.ukx", 6));
+	CHECK(!public_suffix_is_suffix_lower(ps, "", 0));
 	CHECK(public_suffix_is_suffix(ps, "com"));
 	CHECK(public_suffix_is_suffix(ps, "COM."));
 	CHECK(public_suffix_is_suffix(ps, "uk"));
