@@ -45,10 +45,14 @@
 #include "src/status.h"
 #include "src/xmalloc.h"
 
-/* A dnsgatectl reload waiting for the build that answers it. */
+struct update_request;
+
+/* A dnsgatectl reload (or an update whose downloads brought new copies)
+ * waiting for the build that answers it. */
 struct reload_waiter {
 	uint64_t ticket; /* control_later's */
 	uint64_t build;  /* reloader_request's */
+	struct update_request *update; /* NULL: a reload's reply */
 };
 
 struct daemon {
@@ -76,6 +80,8 @@ struct daemon {
 	struct reloader *reloader; /* builds the next policy off the loop */
 	struct reload_waiter *waiters; /* dnsgatectl reload: the replies */
 	size_t n_waiters;
+	uint64_t last_build;  /* the newest build requested */
+	uint64_t built;       /* the newest build done (swapped or refused) */
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 	struct fetch *fetch; /* the https:// lists' downloads */
@@ -304,6 +310,7 @@ request_reload(struct daemon *d, const char *why)
 	bool busy = reloader_busy(d->reloader);
 	uint64_t build = reloader_request(d->reloader, why);
 
+	d->last_build = build;
 	if (busy)
 		log_info("%s: a reload is in progress; another one runs when "
 			 "it is done",
@@ -343,19 +350,42 @@ fill_reload_reply(void *arg, struct json_out *out, char *err, size_t errlen)
 	return 0;
 }
 
+static int fill_update(void *arg, struct json_out *out, char *err,
+		       size_t errlen);
+
 static void
 answer_waiters(struct daemon *d, struct reload_result *r)
 {
 	size_t i, kept = 0;
 
+	d->built = r->build;
 	for (i = 0; i < d->n_waiters; i++) {
-		if (d->waiters[i].build <= r->build)
-			control_answer(d->control, d->waiters[i].ticket,
-				       fill_reload_reply, r);
-		else
-			d->waiters[kept++] = d->waiters[i];
+		struct reload_waiter *w = &d->waiters[i];
+
+		if (w->build > r->build) {
+			d->waiters[kept++] = *w;
+		} else if (w->update != NULL) {
+			control_answer(d->control, w->ticket, fill_update,
+				       w->update);
+			free(w->update);
+		} else {
+			control_answer(d->control, w->ticket, fill_reload_reply,
+				       r);
+		}
 	}
 	d->n_waiters = kept;
+}
+
+static void
+add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
+	   struct update_request *update)
+{
+	d->waiters = xreallocarray(d->waiters, d->n_waiters + 1,
+				   sizeof *d->waiters);
+	d->waiters[d->n_waiters].ticket = ticket;
+	d->waiters[d->n_waiters].build = build;
+	d->waiters[d->n_waiters].update = update;
+	d->n_waiters++;
 }
 
 /* A build is done, on the loop: swap it in, or say why not. */
@@ -592,7 +622,14 @@ on_update_done(void *arg)
 {
 	struct update_request *u = arg;
 
-	control_answer(u->d->control, u->ticket, fill_update, u);
+	struct daemon *d = u->d;
+
+	/* New copies went to a reload: answer once they are in force. */
+	if (d->last_build > d->built) {
+		add_waiter(d, u->ticket, d->last_build, u);
+		return;
+	}
+	control_answer(d->control, u->ticket, fill_update, u);
 	free(u);
 }
 
@@ -647,13 +684,10 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 		return 0;
 	}
 	if (strcmp(command, "reload") == 0) {
+		uint64_t build = request_reload(d, "dnsgatectl reload");
+
 		/* Answered when the build is done (answer_waiters). */
-		d->waiters = xreallocarray(d->waiters, d->n_waiters + 1,
-					   sizeof *d->waiters);
-		d->waiters[d->n_waiters].build =
-		    request_reload(d, "dnsgatectl reload");
-		d->waiters[d->n_waiters].ticket = control_later(d->control);
-		d->n_waiters++;
+		add_waiter(d, control_later(d->control), build, NULL);
 		return CONTROL_LATER;
 	}
 	if (strcmp(command, "explain") == 0)
@@ -1034,6 +1068,8 @@ stop(struct daemon *d)
 	query_engine_free(&d->engine);
 	cache_free(d->engine.cache);
 	reloader_free(d->reloader); /* waits for a build in progress */
+	for (i = 0; i < d->n_waiters; i++)
+		free(d->waiters[i].update);
 	free(d->waiters);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);

@@ -107,6 +107,11 @@ check "a 304 reloads nothing ($before, $(reloads))" [ "$(reloads)" = "$before" ]
 printf 'two.ads.test\n' >>"$LIST"
 check "a changed list is applied by the refresh" within 10 blocked two.ads.test
 check "and the old names stay blocked" blocked one.ads.test
+# ...and dnsgatectl update replies once the new copy is in force.
+printf 'three.ads.test\n' >>"$LIST"
+out=$(ctl update ads)
+check "right after update replies, its new name is blocked ($out)" \
+	blocked three.ads.test
 
 # 4. A failed download keeps the copy in force, and says so.
 echo 500 >"$WWW/mode"
@@ -134,8 +139,8 @@ check "the cache still holds the good copy" grep -qx two.ads.test "$CACHE/ads.li
 echo normal >"$WWW/mode"
 printf 'one.ads.test\n' >"$LIST"
 out=$(ctl update ads)
-check_that "a list shrunk from 102 to 1 entries is refused" \
-	'has "$out" "it shrank from 102 to 1 entries, by more than max-shrink=50%"'
+check_that "a list shrunk from 103 to 1 entries is refused" \
+	'has "$out" "it shrank from 103 to 1 entries, by more than max-shrink=50%"'
 check "after the shrink the copy in force still blocks" blocked two.ads.test
 { printf '! Title: test list\none.ads.test\ntwo.ads.test\n'; numbered 0 99 'd&.bulk.test'; } >"$LIST"
 
