@@ -3,7 +3,9 @@
 # end-to-end tests' topology (tests/e2e/lib.sh): throughput and latency on
 # cache hits and cache misses (dnsperf), daemon CPU per query, a burst of
 # 1,000 client sockets, peak memory, and the memory and start time of a
-# 100,000-domain block list; and dnsgated's cache hits with 10,000 rules
+# 100,000-domain block list, and of the real EasyList and EasyPrivacy
+# (Debian's webext-ublock-origin-firefox) with cache hits on names they
+# block and names they do not; and dnsgated's cache hits with 10,000 rules
 # against none (the rules figure). As root:
 #   sudo bench/run.sh
 # Knobs (environment):
@@ -21,8 +23,9 @@
 #                rules figure alone, no dnsmasq, no unbound
 #   BENCH_LIST   only: the block list figures alone, dnsgated and dnsmasq
 #                (start to serving, RSS, peak while loading and, for
-#                dnsgated, while reloading), and bench/matcher_bench's
-#                lookups against the matcher issue 14 replaced
+#                dnsgated, while reloading; the EasyList + EasyPrivacy
+#                figures), and bench/matcher_bench's lookups against the
+#                matcher issue 14 replaced
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -65,7 +68,7 @@ esac
 # Dependencies: the build and test ones (scripts/deps), then the
 # benchmark's own, each installed only when missing.
 "$top_srcdir/scripts/deps" test || exit 1
-wanted="dnsperf dnsmasq-base unbound"
+wanted="dnsperf dnsmasq-base unbound webext-ublock-origin-firefox jq"
 [ "$BENCH_PERF" = 1 ] && wanted="$wanted linux-perf"
 missing=
 for p in $wanted; do
@@ -86,6 +89,14 @@ fi
 # make does not build).
 make -C "$top_builddir" tests/helpers/dns_client >/dev/null || exit 1
 make -C "$top_builddir" bench/matcher_bench >/dev/null || exit 1
+# The real adblock lists: EasyList and EasyPrivacy as uBlock Origin's
+# Debian package ships them (under /usr/share).
+EASYLIST=$(dpkg -L webext-ublock-origin-firefox | grep '/easylist/easylist\.txt$' | head -n 1)
+EASYPRIVACY=$(dpkg -L webext-ublock-origin-firefox | grep '/easylist/easyprivacy\.txt$' | head -n 1)
+if [ ! -r "$EASYLIST" ] || [ ! -r "$EASYPRIVACY" ]; then
+	echo "no easylist.txt / easyprivacy.txt in webext-ublock-origin-firefox" >&2
+	exit 1
+fi
 
 . "$top_srcdir/tests/e2e/lib.sh"
 
@@ -165,6 +176,28 @@ for size in one full; do
 		>"$DATA/block-$size.unbound"
 done
 
+# The adblock figure's data. dnsgated reads EASYLIST and EASYPRIVACY
+# themselves (format=adblock); dnsmasq gets their plain "||name^" rules
+# (bench/adblock-names.sh) as address=/name/. The probes that tell when a
+# daemon serves with both loaded: the last plain rule of each file. The
+# blocked-name workload: NAMES of those names, evenly spaced through them.
+"$top_srcdir/bench/adblock-names.sh" "$EASYLIST" "$EASYPRIVACY" >"$DATA/adblock.dom" ||
+	die "adblock-names.sh"
+AB_NAMES=$(wc -l <"$DATA/adblock.dom")
+sed 's|.*|address=/&/|' "$DATA/adblock.dom" >"$DATA/block-adblock.dnsmasq"
+AB_PROBES="$("$top_srcdir/bench/adblock-names.sh" "$EASYLIST" | tail -n 1)
+$("$top_srcdir/bench/adblock-names.sh" "$EASYPRIVACY" | tail -n 1)"
+awk -v n="$AB_NAMES" -v k="$NAMES" 'BEGIN { step = n / k }
+	NR == int(c * step) + 1 && c < k { print $0 " A"; c++ }' \
+	"$DATA/adblock.dom" >"$DATA/ab-blocked.txt"
+[ "$(wc -l <"$DATA/ab-blocked.txt")" = "$NAMES" ] || die "adblock workload"
+for f in "$EASYLIST" "$EASYPRIVACY"; do
+	note "adblock figure: $(basename "$f"): $(wc -l <"$f") lines," \
+		"$("$top_srcdir/bench/adblock-names.sh" "$f" | wc -l) plain ||name^ rules"
+done
+note "adblock figure: $AB_NAMES distinct names for dnsmasq; probes" \
+	"$(echo "$AB_PROBES" | tr '\n' ' ')"
+
 # The rules figure's data (bench/rules-gen.sh says what the rules are):
 # the lists they name, defined in every dnsgated config (a list no rule
 # names costs nothing), an empty rules file for "none", and RULES rules
@@ -205,8 +238,9 @@ note "busy cgroup: $(wc -l <"$BUSY/cgroup.procs") processes, $BUSY_FDS open desc
 
 without_pid() { echo "$BACKGROUND_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '; }
 
-# start_one DAEMON LIST(one|full): starts it in the client namespace and
-# waits until it answers the probe NXDOMAIN, i.e. serves with its list
+# start_one DAEMON LIST(one|full|adblock): starts it in the client
+# namespace and waits until it answers the probe NXDOMAIN (for adblock,
+# both probes: EasyList's and EasyPrivacy's), i.e. serves with its list
 # loaded. Sets CUR_PID, SERVER, START_MS (launch to first answer), and
 # START_RSS, START_HWM (KiB). dnsgated reads the rules file $DG_RULES
 # (none or rules, see the data) and logs queries when DG_LOG=yes.
@@ -219,10 +253,13 @@ start_one() {
 	case $name in
 	dnsgate)
 		conf=$RAW/dnsgate-$list-$DG_RULES-$DG_LOG.conf
+		blocklists="blocklist $DATA/block-$list.dom"
+		[ "$list" = adblock ] && blocklists="blocklist $EASYLIST format=adblock
+blocklist $EASYPRIVACY format=adblock"
 		cat >"$conf" <<EOF
 listen-port 5453
 upstream 192.0.2.2
-blocklist $DATA/block-$list.dom
+$blocklists
 list social $DATA/social.dom
 list trackers $DATA/trackers.dom
 rules $DATA/rules-$DG_RULES.rules
@@ -289,8 +326,11 @@ EOF
 		SERVER=127.0.0.3
 		;;
 	esac
+	probes=$PROBE
+	[ "$list" = adblock ] && probes=$AB_PROBES
 	deadline=$(($(date +%s) + 120))
-	until [ "$(probe "$SERVER" "$PROBE")" = NXDOMAIN ]; do
+	# shellcheck disable=SC2086
+	until all_blocked "$SERVER" $probes; do
 		if ! kill -0 "$CUR_PID" 2>/dev/null; then
 			cat "$RAW/$name"*"-$list"* >&2
 			die "$name did not start"
@@ -316,6 +356,15 @@ stop_one() {
 		BACKGROUND_PIDS=$(without_pid "$CUR_PID")
 	fi
 	CUR_PID=
+}
+
+# all_blocked SERVER NAME...: whether every NAME is answered NXDOMAIN.
+all_blocked() {
+	ab_server=$1
+	shift
+	for ab_name; do
+		[ "$(probe "$ab_server" "$ab_name")" = NXDOMAIN ] || return 1
+	done
 }
 
 # probe SERVER NAME: the rcode of NAME/A asked by the benchmark's app.
@@ -565,6 +614,7 @@ bench_daemon() {
 	stop_one
 
 	bench_list_full "$d"
+	[ "$d" = unbound ] || bench_adblock "$d"
 }
 
 # bench_list_full DAEMON: starts it with the BLOCK-domain list; checks it
@@ -609,6 +659,58 @@ bench_list_only() {
 	put "$d" start_rss "$START_RSS"
 	stop_one
 	bench_list_full "$d"
+	bench_adblock "$d"
+}
+
+# bench_adblock DAEMON: starts it with EasyList and EasyPrivacy (dnsgated
+# reads the two files, dnsmasq their plain ||name^ rules); for dnsgated,
+# keeps the entries in force and the lines skipped from its status; then,
+# each after one warm pass, DURATION s of cache hits on NAMES names the
+# lists block and on the hit runs' NAMES names, which they do not (blocked
+# then not in odd rounds, the other way in even ones).
+bench_adblock() {
+	d=$1
+	note "round $ROUND, $d: start with EasyList + EasyPrivacy"
+	start_one "$d" adblock
+	note "  serving after $START_MS ms, RSS $START_RSS KiB"
+	put "$d" ab_ms "$START_MS"
+	put "$d" ab_rss "$START_RSS"
+	put "$d" ab_hwm "$START_HWM"
+	if [ "$d" = dnsgate ]; then
+		in_client "$DNSGATECTL" -s "$E2E_TMP/control.sock" status --json \
+			>"$RAW/ab-status.json" || die "dnsgatectl status failed"
+		put "$d" ab_entries "$(jq '[.block_lists.each[] |
+			select(.format == "adblock") | .entries] | add' "$RAW/ab-status.json")"
+	else
+		put "$d" ab_entries "$AB_NAMES"
+	fi
+	[ $((ROUND % 2)) = 1 ] && kinds="blocked allowed" || kinds="allowed blocked"
+	for kind in $kinds; do
+		if [ "$kind" = blocked ]; then
+			file=$DATA/ab-blocked.txt
+			want=NXDOMAIN
+		else
+			file=$DATA/hits.txt
+			want=NOERROR
+		fi
+		pre=$RAW/r$ROUND-$d-ab-$kind
+		perf_run "$pre-warm.txt" -d "$file" -n 1
+		if [ "$LOST" != 0 ] ||
+			[ "$(rcodes "$pre-warm.txt")" != "$want $NAMES (100.00%)" ]; then
+			cat "$pre-warm.txt" >&2
+			die "$d with the adblock lists: the warm pass on $kind names" \
+				"was not all $want"
+		fi
+		note "round $ROUND, $d with the adblock lists: cache hits on $kind" \
+			"names, $DURATION s"
+		perf_run "$pre.txt" -d "$file" -l "$DURATION"
+		put_run "$d" "ab$kind"
+		case $(rcodes "$pre.txt") in
+		"$want "*" (100.00%)") ;;
+		*) die "$d: not every $kind name was $want: $(rcodes "$pre.txt")" ;;
+		esac
+	done
+	stop_one
 }
 
 [ "$BENCH_RULES" = 0 ] || rules_check
@@ -658,6 +760,8 @@ ROUND=0
 [ "$BENCH_RULES" = only ] || for d in dnsgate dnsmasq unbound; do
 	[ "$(median "$d" list_rss)" = - ] && continue
 	put "$d" list_cost $(($(median "$d" list_rss) - $(median "$d" start_rss)))
+	[ "$(median "$d" ab_rss)" = - ] ||
+		put "$d" ab_cost $(($(median "$d" ab_rss) - $(median "$d" start_rss)))
 	[ "$(median "$d" reload_hwm)" = - ] && continue
 	put "$d" reload_cost $(($(median "$d" reload_hwm) - $(median "$d" start_rss)))
 done
@@ -693,6 +797,7 @@ main_table() {
 	row "$BLOCK-domain list: peak RSS while loading, VmHWM (KiB)" list_hwm
 	row "RSS the list adds (KiB)" list_cost
 	list_rows_reload
+	list_rows_adblock
 	echo
 	echo "Each round's values (daemon figure: round 1, 2, ...):"
 	echo
@@ -711,6 +816,51 @@ list_rows_reload() {
 	row "peak RSS the list adds while reloading (KiB)" reload_cost
 }
 
+# The EasyList + EasyPrivacy rows, then what each daemon was given, what
+# dnsgated kept and skipped, and each round's values.
+list_rows_adblock() {
+	ab="EasyList + EasyPrivacy"
+	row "$ab: entries in force (dnsmasq: names given)" ab_entries
+	row "$ab: start to serving (ms)" ab_ms
+	row "$ab: RSS after start (KiB)" ab_rss
+	row "$ab: peak RSS while loading, VmHWM (KiB)" ab_hwm
+	row "RSS $ab add (KiB)" ab_cost
+	row "$ab, cache hit on $NAMES blocked names: queries/s" abblocked_QPS
+	row "$ab, cache hit on $NAMES blocked names: daemon CPU per query (µs)" \
+		abblocked_CPU_US
+	row "$ab, cache hit on $NAMES names not blocked: queries/s" aballowed_QPS
+	row "$ab, cache hit on $NAMES names not blocked: daemon CPU per query (µs)" \
+		aballowed_CPU_US
+	echo
+	echo "$ab: dnsgated read $EASYLIST and $EASYPRIVACY (format=adblock)" \
+		"as they are; dnsmasq was given their $AB_NAMES distinct plain" \
+		"||name^ rules (bench/adblock-names.sh) as address=/name/, no" \
+		"exceptions, nothing else; unbound was not run with them. Blocked" \
+		"names: $NAMES of those names, evenly spaced (NXDOMAIN from both);" \
+		"not blocked: the hit runs' $NAMES names (NOERROR, cached)." \
+		"dnsgated's status (dnsgatectl status --json, last round):"
+	echo
+	[ -f "$RAW/ab-status.json" ] && jq -r '.block_lists.each[] |
+		select(.format == "adblock") |
+		"    \(.path | sub(".*/"; "")): \(.entries) entries in force" +
+		" (\(.exceptions) exceptions) from \(.lines) lines; skipped: " +
+		([.skipped | to_entries[] | select(.value > 0) |
+			"\(.key) \(.value)"] | join(", ")) +
+		(if .badfilter_lines > 0 then
+			", \(.badfilter_lines) $badfilter lines" else "" end)' \
+		"$RAW/ab-status.json"
+	echo
+	echo "$ab, each round's values:"
+	echo
+	for d in dnsgate dnsmasq; do
+		for f in ab_ms ab_rss abblocked_QPS aballowed_QPS abblocked_LOST \
+			aballowed_LOST; do
+			printf '    %s %s: %s\n' "$d" "$f" "$(awk -v d="$d" -v f="$f" \
+				'$1 == d && $2 == f { printf "%s%s", s, $4; s = ", " }' "$RESULTS")"
+		done
+	done
+}
+
 # The list figures alone (BENCH_LIST=only), and the matcher's lookups.
 list_table() {
 	echo
@@ -723,6 +873,7 @@ list_table() {
 	row "$BLOCK-domain list: peak RSS while loading, VmHWM (KiB)" list_hwm
 	row "RSS the list adds (KiB)" list_cost
 	list_rows_reload
+	list_rows_adblock
 	echo
 	echo "Each round's values (daemon figure: round 1, 2, ...):"
 	echo
