@@ -198,6 +198,86 @@ has_options(const struct list_entry *e)
 	       e->n_clients > 0 || e->n_not_clients > 0;
 }
 
+/* The counted repetition a list's regex may use: "{m}", "{m,}" or
+ * "{m,n}" after a single character, "." or a bracket expression, m and
+ * n at most this. glibc compiles counted repetition by copying, so a
+ * repetition of a group of repetitions (((a{1,100}){1,100}){1,100})
+ * would take gigabytes; and a back-reference makes its matcher
+ * exponential. Neither is ever needed to name hosts. */
+#define REGEX_MAX_COUNT 16
+
+/* Whether source stays within what compiles small and matches in time
+ * linear in the name: no back-reference, counted repetition only as
+ * above. Sets *reason when not. */
+static bool
+regex_is_bounded(const char *source, const char **reason)
+{
+	const char *p = source;
+	bool after_atom = false; /* the previous token may take a count */
+
+	while (*p != '\0') {
+		if (*p == '\\') {
+			if (p[1] >= '1' && p[1] <= '9') {
+				*reason = "a back-reference (\\1 .. \\9) in a "
+				          "regex (refused: it can take minutes "
+				          "to match one name)";
+				return false;
+			}
+			if (p[1] == '\0')
+				return true; /* regcomp refuses it */
+			p += 2;
+			after_atom = true;
+			continue;
+		}
+		if (*p == '[') {
+			/* A bracket expression: up to its ']' (a ']' first
+			 * in it, or after '^', is a member). */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']')
+				p++;
+			if (*p == ']')
+				p++;
+			after_atom = true;
+			continue;
+		}
+		if (*p == '{') {
+			unsigned long m, n;
+			char *end;
+
+			if (!after_atom) {
+				*reason = "counted repetition ({m,n}) of a group "
+				          "in a regex (refused: it compiles to "
+				          "gigabytes); count single characters "
+				          "only";
+				return false;
+			}
+			m = strtoul(p + 1, &end, 10);
+			n = m;
+			if (*end == ',')
+				n = end[1] == '}' ? m : strtoul(end + 1, &end, 10);
+			if (m > REGEX_MAX_COUNT || n > REGEX_MAX_COUNT) {
+				*reason = "a count over 16 in a regex's {m,n} "
+				          "(refused: it compiles too big)";
+				return false;
+			}
+			p = strchr(p, '}');
+			if (p == NULL)
+				return true; /* regcomp refuses it */
+			p++;
+			after_atom = false;
+			continue;
+		}
+		after_atom = *p != '(' && *p != '|' && *p != ')' && *p != '*' &&
+		             *p != '+' && *p != '?' && *p != '^';
+		p++;
+	}
+	return true;
+}
+
 static int
 compile_regex(struct list_filter *f, const char *source, regex_t **out,
               enum list_skip *skip, const char **reason)
@@ -207,6 +287,8 @@ compile_regex(struct list_filter *f, const char *source, regex_t **out,
 	int rc;
 
 	*skip = LIST_SKIP_REGEX;
+	if (!regex_is_bounded(source, reason))
+		return -1;
 	if (strlen(source) > LIST_FILTER_MAX_REGEX_LENGTH) {
 		*reason = "regex longer than the 256 characters a list's "
 		          "regex may have";
@@ -722,7 +804,7 @@ read_badfilters(struct reading *r, FILE *in)
 
 	while ((length = getline(&line, &size, in)) != -1)
 		if ((size_t)length <= LIST_FILTER_MAX_LINE + 2 &&
-		    strstr(line, "badfilter") != NULL)
+		    strcasestr(line, "badfilter") != NULL)
 			r->f->stats.badfilters +=
 			    list_adblock_note_badfilter(r->adblock, line);
 	free(line);

@@ -251,6 +251,8 @@ control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
 	struct json_out j;
 	char err[512];
 
+	if (c == NULL) /* stopping: the socket is gone, and its clients */
+		return;
 	for (cl = c->clients; cl != NULL && cl->serial != ticket;)
 		cl = cl->next;
 	if (cl == NULL || !cl->waiting)

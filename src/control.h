@@ -44,7 +44,7 @@ typedef int control_fill_fn(void *arg, struct json_out *out, char *err,
 			    size_t errlen);
 
 /* Answers the request of ticket with what fill writes; nothing is sent
- * when its client has gone. */
+ * when its client has gone, or c is NULL (freed at shutdown). */
 void control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
 		    void *arg);
 

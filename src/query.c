@@ -194,6 +194,8 @@ query_reason_name(enum query_reason r)
 		return "loop";
 	case REASON_SHUTTING_DOWN:
 		return "shutting-down";
+	case REASON_NAME_TOO_LONG:
+		return "name-too-long";
 	case REASON_DOH_CANARY:
 		return "doh-canary";
 	case REASON_DDR:
@@ -315,7 +317,19 @@ decide(struct query *qr, const char *const *names, size_t n)
 	struct query_verdict *v = &qr->verdict;
 	const struct rule *rule;
 	struct rules_verdict rv;
+	size_t i;
 
+	/* A name is at most 253 characters unless escaped bytes (\DDD)
+	 * lengthen it as written; lists and rules hold no such name, and
+	 * its parents could not be looked up whole: fail closed. */
+	for (i = 0; i < n; i++) {
+		if (strlen(names[i]) > 253) {
+			memset(v, 0, sizeof *v);
+			v->reason = REASON_NAME_TOO_LONG;
+			v->cname = i > 0 ? names[i] : NULL;
+			return RULES_BLOCK;
+		}
+	}
 	policy_decide(qr->policy, qr->asker, names, n, qr->q.qtype, &rv);
 	rule = rv.rule;
 	v->rule = rule;

@@ -79,6 +79,9 @@ enum query_reason {
 	REASON_USER_PENDING_QUOTA, /* its user's apps have theirs out */
 	REASON_LOOP,              /* dnsgated's own query came back to it */
 	REASON_SHUTTING_DOWN,     /* answered by the drain at shutdown */
+	REASON_NAME_TOO_LONG,     /* a name over 253 characters as written
+				     (only escaped bytes make one): no list
+				     or rule can be checked on it, blocked */
 	REASON_DOH_CANARY,        /* use-application-dns.net: NXDOMAIN, so
 				     Firefox leaves DoH off (doh-canary) */
 	REASON_DDR,               /* _dns.resolver.arpa (RFC 9462): NODATA,

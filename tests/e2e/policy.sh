@@ -107,6 +107,15 @@ check "the CNAME block names the chain's name" \
 out=$(dig_short "$EV" via.test A | tail -n 1)
 check "the GNOME app gets the CNAME's address ($out)" [ "$out" = 198.51.100.67 ]
 
+# 2b. A name over 253 characters as written (escaped bytes lengthen
+# it; the wire form is 253 octets) under a listed domain: no list could
+# be asked for it whole, so it is blocked, not resolved past the list.
+A63=$(printf 'a%.0s' $(seq 63))
+LONG="\\001$(printf 'a%.0s' $(seq 49)).$A63.$A63.$A63.trk.test" # 254
+as_app "$FF" "$E2E_TMP/pid" "$DIG" +time=2 +tries=1 @192.0.2.2 "$LONG" A >/dev/null
+check "an over-long name under a listed domain is blocked as such" \
+	logged "app=flatpak:org.mozilla.firefox " "decision=block reason=name-too-long"
+
 # 3. An allowlist app: the backup service gets its own domain, nothing
 # else.
 check "the allowlist service resolves its domain" \

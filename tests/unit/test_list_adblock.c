@@ -283,6 +283,19 @@ test_regex(void)
 	CHECK_INT(add("@@/^ad9/"), 1);
 	CHECK(!blocks("ad9.example.com", A, NULL));
 	expect_skip("/a(b/", LIST_SKIP_REGEX);
+	/* What would stall the loop: a back-reference (exponential to
+	 * match), counted repetition of a group or over 16 (gigabytes to
+	 * compile). Counting single characters stays allowed. */
+	expect_skip("/(.*)(.*)(.*)\\3\\2\\1x/", LIST_SKIP_REGEX);
+	expect_skip("/^(a*)*\\1b$/", LIST_SKIP_REGEX);
+	expect_skip("/((a{1,100}){1,100}){1,100}/", LIST_SKIP_REGEX);
+	expect_skip("/(ab){2}/", LIST_SKIP_REGEX);
+	expect_skip("/^a{17}/", LIST_SKIP_REGEX);
+	expect_skip("/^a{1,17}/", LIST_SKIP_REGEX);
+	CHECK_INT(add("/^ad[0-9]{2,4}\\.counted\\.example$/"), 1);
+	CHECK(blocks("ad123.counted.example", A, NULL));
+	CHECK(!blocks("ad1.counted.example", A, NULL));
+	CHECK_INT(add("/^x[{]y/"), 1); /* a brace in brackets is a brace */
 	memset(line, 'a', sizeof line);
 	line[0] = '/';
 	line[300] = '/';
@@ -294,7 +307,7 @@ test_regex(void)
 		if (add(line) < 0 && note.skip == LIST_SKIP_REGEX)
 			refused++;
 	}
-	CHECK_INT(refused, 5 + 3);
+	CHECK_INT(refused, 5 + 5); /* and the 5 regexes above */
 }
 
 static void
