@@ -230,13 +230,63 @@ build_query(const char *name, uint16_t qtype, uint8_t *out, size_t outlen)
 	return (int)pos;
 }
 
+/* Why dnsgated will not download from a, or NULL. The download's
+ * socket carries upstream-mark, which the gate lets out anywhere: a
+ * list server (or a redirect, or a name a hostile answer points) must
+ * not reach this host's own services or the link's (a cloud's metadata
+ * service at 169.254.169.254). A LAN's private addresses are allowed:
+ * private list servers live there. */
+static const char *
+refused_address(const struct ip_addr *a)
+{
+	const uint8_t *b = a->bytes;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+					   0, 0, 0, 0, 0xff, 0xff};
+
+	if (a->family == AF_INET6 && memcmp(b, mapped, 12) == 0)
+		b += 12; /* ::ffff:a.b.c.d is a.b.c.d */
+	else if (a->family == AF_INET6) {
+		static const uint8_t zero[16];
+
+		if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))
+			return b[15] ? "loopback" : "unspecified";
+		if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+			return "link-local";
+		if (b[0] == 0xff)
+			return "multicast";
+		return NULL;
+	}
+	if (b[0] == 127)
+		return "loopback";
+	if (b[0] == 0)
+		return "unspecified";
+	if (b[0] == 169 && b[1] == 254)
+		return "link-local";
+	if (b[0] >= 224)
+		return "multicast or reserved";
+	return NULL;
+}
+
 static void
 add_address(struct sub *s, const struct ip_addr *a)
 {
 	char text[64], *end = s->addrs + strlen(s->addrs);
 	size_t left = sizeof s->addrs - (size_t)(end - s->addrs);
+	const char *refused = refused_address(a);
 
 	ip_addr_format(a, text, sizeof text);
+	if (refused != NULL) {
+		char host[128];
+		size_t hl = strnlen(s->host, sizeof host - 1);
+
+		memcpy(host, s->host, hl); /* cut: the message must fit */
+		host[hl] = '\0';
+		snprintf(s->lookup_error, sizeof s->lookup_error,
+		         "%s resolves to %s, a %s address, which dnsgated does "
+		         "not download from",
+		         host, text, refused);
+		return;
+	}
 	if (strlen(text) + 4 >= left)
 		return;
 	snprintf(end, left, "%s%s%s%s", s->addrs[0] ? "," : "",
@@ -314,12 +364,35 @@ parse_host(struct sub *s)
 		finish(s, false, "the host name of %s is too long",
 		       s->current_url);
 	} else {
+		struct ip_addr literal;
+		const char *why = NULL;
+		char inner[64];
+
 		snprintf(s->host, sizeof s->host, "%s", host);
 		s->port = strtol(port, NULL, 10);
 		if (host[0] == '[' || inet_pton(AF_INET, host, buf) == 1)
 			rc = 0;
 		else
 			rc = 1;
+		/* An address as the host (a redirect may give one). */
+		snprintf(inner, sizeof inner, "%.*s",
+		         host[0] == '[' ? (int)strlen(host) - 2 : (int)strlen(host),
+		         host[0] == '[' ? host + 1 : host);
+		memset(&literal, 0, sizeof literal);
+		if (rc == 0 && inet_pton(AF_INET, inner, literal.bytes) == 1)
+			literal.family = AF_INET;
+		else if (rc == 0 &&
+		         inet_pton(AF_INET6, inner, literal.bytes) == 1)
+			literal.family = AF_INET6;
+		if (literal.family != 0)
+			why = refused_address(&literal);
+		if (why != NULL) {
+			finish(s, false,
+			       "%s is a %s address, which dnsgated does not "
+			       "download from",
+			       host, why);
+			rc = -1;
+		}
 		/* Names are compared without the root's dot. */
 		if (rc == 1 && s->host[strlen(s->host) - 1] == '.')
 			s->host[strlen(s->host) - 1] = '\0';

@@ -14,6 +14,7 @@ done
 
 LOCAL_DATA="
 lists.test. 300 IN A 198.51.100.80
+local.test. 300 IN A 127.0.0.1
 ok.app.test. 300 IN A 198.51.100.50
 one.ads.test. 300 IN A 198.51.100.51
 two.ads.test. 300 IN A 198.51.100.52
@@ -156,6 +157,24 @@ check "and the failed download is logged, the copy kept" \
 check "the daemon keeps serving" [ "$(status ok.app.test)" = NOERROR ]
 out=$(ctl update nosuch 2>&1)
 check "update of an unknown list says so" has "$out" "'nosuch' is no https:// list"
+
+# 6b. No download from this host's own or its link's addresses: the
+# socket is marked for the gate, which lets it out anywhere.
+stop_daemon
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.2
+ca-file $PKI/ca.pem
+blocklist https://127.0.0.1:8443/a.txt name=lo
+blocklist https://[fe80::1]/a.txt name=ll
+blocklist https://local.test/a.txt name=named"
+check "a loopback address is not downloaded from" within 10 \
+	logged "list lo: download of https://127.0.0.1:8443/a.txt failed: 127.0.0.1 is a loopback address"
+check "nor a link-local one" within 10 \
+	logged "list ll: download of https://[fe80::1]/a.txt failed: [fe80::1] is a link-local address"
+check "nor a name that resolves to loopback" within 10 \
+	logged "local.test resolves to 127.0.0.1, a loopback address"
 
 # 7. http:// is refused with a reason.
 try_start "upstream 192.0.2.2
