@@ -39,6 +39,7 @@ struct blocklist {
 	struct list_copy *copy;
 	bool kept; /* copy is older than the newest reading, refused */
 	char *url; /* a subscription, read from its cached copy (path) */
+	uint32_t max_shrink; /* a subscription's max-shrink=, percent */
 };
 
 /* Read once at start and shared by every policy after it. */
@@ -215,6 +216,7 @@ set_list(struct blocklist *bl, const struct config_list *l)
 	bl->answer_set = l->answer_set;
 	bl->answer = l->answer;
 	bl->url = l->url != NULL ? xstrdup(l->url) : NULL;
+	bl->max_shrink = l->max_shrink;
 }
 
 static long
@@ -331,8 +333,9 @@ format_time(time_t t, char *buf, size_t len)
  * by its own max-shrink= before it reached the cache (fetch_check). */
 static const char *
 looks_broken(const struct list_copy *in_use, const struct list_copy *fresh,
-	     bool subscription)
+	     const struct blocklist *bl)
 {
+	bool subscription = bl->url != NULL;
 	size_t old_count = list_filter_count(in_use->filter);
 	size_t new_count = list_filter_count(fresh->filter);
 	size_t old_unused = list_filter_errors(list_filter_stats(in_use->filter));
@@ -340,6 +343,17 @@ looks_broken(const struct list_copy *in_use, const struct list_copy *fresh,
 
 	if (new_count >= old_count)
 		return NULL;
+	/* The download's lines were counted before it was cached; what
+	 * counts is the entries it gives in force: a list whose every rule
+	 * has an option dnsgate skips is text, and in the cache, and no
+	 * list. */
+	if (subscription && old_count > 0 &&
+	    (uint64_t)new_count * 100 <
+		(uint64_t)old_count * (100 - (bl->max_shrink > 100
+						  ? 100
+						  : bl->max_shrink)))
+		return "it lost more of its entries in force than its "
+		       "max-shrink= allows";
 	if (!subscription && old_count >= POLICY_KEEP_MIN_DOMAINS &&
 	    new_count * 2 < old_count)
 		return "fewer than half";
@@ -367,8 +381,19 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 		         "the copy in use (%zu domains, read %s); restore the "
 		         "file and send SIGHUP again",
 		         bl->path, strerror(read_errno), in_use, when);
-	} else if ((why = looks_broken(old->copy, fresh, bl->url != NULL)) !=
-		   NULL) {
+	} else if ((why = looks_broken(old->copy, fresh, bl)) != NULL &&
+		   bl->url != NULL) {
+		log_warn("list %s: the new copy of %s gives %zu entries where "
+			 "the copy in force has %zu (%s): keeping the copy in "
+			 "force (read %s). The cached file is the new one: "
+			 "until the server serves a good list ('dnsgatectl "
+			 "update %s' tries now), a restart would load it as it "
+			 "is",
+			 bl->name, bl->url, list_filter_count(fresh->filter),
+			 in_use, why, when, bl->name);
+		copy_release(fresh);
+		fresh = NULL;
+	} else if (why != NULL) {
 		log_warn("blocklist %s: the reload found %zu domains where the "
 		         "copy in use has %zu (%s; %zu malformed or refused "
 		         "lines): keeping the copy in use (read %s). If the "

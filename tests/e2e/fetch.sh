@@ -143,7 +143,17 @@ out=$(ctl update ads)
 check_that "a list shrunk from 103 to 1 entries is refused" \
 	'has "$out" "it shrank from 103 to 1 entries, by more than max-shrink=50%"'
 check "after the shrink the copy in force still blocks" blocked two.ads.test
+# 5b. As many lines, every rule with an option only a browser has: text,
+# no entries in force. The running copy stays.
+{ printf '[Adblock Plus 2.0]\n||one.ads.test^$third-party\n||two.ads.test^$third-party\n'
+  numbered 0 100 '||d&.bulk.test^$third-party'; } >"$LIST"
+ctl update ads >/dev/null
+check "a list whose every rule dnsgate skips is not put in force" within 5 \
+	logged "list ads: the new copy of https://lists.test/ads.txt gives 0 entries where the copy in force has "
+check "and the copy in force still blocks" blocked two.ads.test
 { printf '! Title: test list\none.ads.test\ntwo.ads.test\n'; numbered 0 99 'd&.bulk.test'; } >"$LIST"
+# (The cache now holds 5b's text: a good download replaces it.)
+ctl update ads >/dev/null
 
 # 6. Restart with the server down: the cached copy from the first query.
 kill -KILL "$SERVER_PID"
