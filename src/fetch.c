@@ -594,6 +594,11 @@ take_header(const char *line, size_t len, const char *name, char *out,
 		vl--;
 	if (vl >= outlen)
 		return; /* not kept rather than cut */
+	/* It goes back out in a request (If-None-Match) and into the
+	 * meta file line by line: a control byte in it is not kept. */
+	for (size_t i = 0; i < vl; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return;
 	memcpy(out, v, vl);
 	out[vl] = '\0';
 }

@@ -36,7 +36,7 @@ make_dirs(const char *dir)
 		char saved = *p;
 
 		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
 			rc = -1;
 		*p = saved;
 		if (saved == '\0')
@@ -56,8 +56,9 @@ write_replace(const char *path, const char *data, size_t len, char *err,
 	int fd, saved;
 
 	snprintf(tmp, tmplen, "%s.tmp", path);
+	/* 0600: a private subscription's URL often carries its token. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	          0644);
+	          0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", tmp,
 		         strerror(errno));

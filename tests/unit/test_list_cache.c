@@ -57,6 +57,13 @@ test_round_trip(const char *tmp)
 		  0);
 	path = list_cache_path(dir, "ads", "list");
 	CHECK_STR(read_all(path), "a.example\nb.example\n");
+	{
+		struct stat st;
+
+		/* Private: a subscription's URL may carry a token. */
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+		CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	}
 	free(path);
 	CHECK_INT(list_cache_read_meta(dir, "ads", &back, err, sizeof err), 0);
 	CHECK_STR(back.url, m.url);
