@@ -584,11 +584,12 @@ list_adblock_add_line(struct list_adblock *a, struct list_filter *f,
 	                                  : LIST_ENTRY_EXCEPTION)
 	                   : (o.important ? LIST_ENTRY_IMPORTANT_BLOCK
 	                                  : LIST_ENTRY_BLOCK);
+	/* Options narrow a block of a public suffix only in part
+	 * (||com^$dnstype=A still blocks every site's A record): only
+	 * $denyallow, which names what stays reachable, makes it a rule a
+	 * list means (AdGuard's "block a TLD but these"). */
 	if (!exception && suffixes != NULL && e.scope == LIST_SCOPE_SUBTREE &&
-	    e.n_types + e.n_not_types + e.n_denyallow + e.n_clients +
-	            e.n_not_clients ==
-	        0 &&
-	    public_suffix_is_suffix(suffixes, e.pattern))
+	    e.n_denyallow == 0 && public_suffix_is_suffix(suffixes, e.pattern))
 		return fail(note, LIST_SKIP_PUBLIC_SUFFIX,
 		            "names a public suffix: it would block every site "
 		            "under it");

@@ -327,10 +327,13 @@ test_public_suffixes(void)
 	expect_skip("||com^", LIST_SKIP_PUBLIC_SUFFIX);
 	expect_skip("||co.uk^", LIST_SKIP_PUBLIC_SUFFIX);
 	CHECK_INT(add("||example.co.uk^"), 1);
-	/* An exception of a suffix, or a block narrowed by an option, is
-	 * no danger. */
+	/* An exception of a suffix is no danger, nor a block that names
+	 * what stays reachable ($denyallow); other options narrow it only
+	 * in part: ||com^$dnstype=A would block every site's address. */
 	CHECK_INT(add("@@||com^"), 1);
-	CHECK_INT(add("||com^$dnstype=HTTPS"), 1);
+	CHECK_INT(add("||com^$denyallow=example.com"), 1);
+	expect_skip("||com^$dnstype=A", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||co.uk^$client=app:x", LIST_SKIP_PUBLIC_SUFFIX);
 	/* A bare name is a host only when its top-level domain is one. */
 	CHECK_INT(add("host.example.com"), 1);
 	expect_skip("track.gif", LIST_SKIP_URL);
