@@ -149,25 +149,35 @@ grant_element_cb(struct nftnl_set_elem *e, void *data)
 	return 0;
 }
 
+/* The elements of one set of the table, each handed to fn(e, arg) as
+ * nftnl_set_elem_foreach does. */
+struct element_walk {
+	int (*fn)(struct nftnl_set_elem *e, void *arg);
+	void *arg;
+};
+
 static int
-grant_message_cb(const struct nlmsghdr *nlh, void *data)
+elements_message_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct element_walk *w = data;
 	struct nftnl_set *s = oom_check(nftnl_set_alloc());
 	int ret = MNL_CB_OK;
 
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
 		ret = MNL_CB_ERROR;
 	else
-		nftnl_set_elem_foreach(s, grant_element_cb, data);
+		nftnl_set_elem_foreach(s, w->fn, w->arg);
 	nftnl_set_free(s);
 	return ret;
 }
 
 static int
-list_set(struct nft_batch *b, const char *name, struct grant_listing *listing)
+dump_elements(struct nft_batch *b, const char *name,
+	      int (*fn)(struct nftnl_set_elem *e, void *arg), void *arg)
 {
 	char buf[REQUEST_BUFFER_SIZE] = {0};
 	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct element_walk w = {fn, arg};
 	struct nlmsghdr *nlh;
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
@@ -176,7 +186,13 @@ list_set(struct nft_batch *b, const char *name, struct grant_listing *listing)
 				    NLM_F_DUMP, nft_batch_dump_seq(b));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return nft_batch_dump(b, nlh, grant_message_cb, listing);
+	return nft_batch_dump(b, nlh, elements_message_cb, &w);
+}
+
+static int
+list_set(struct nft_batch *b, const char *name, struct grant_listing *listing)
+{
+	return dump_elements(b, name, grant_element_cb, listing);
 }
 
 int
@@ -263,34 +279,10 @@ standing_element_cb(struct nftnl_set_elem *e, void *data)
 }
 
 static int
-standing_message_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = oom_check(nftnl_set_alloc());
-	int ret = MNL_CB_OK;
-
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
-		ret = MNL_CB_ERROR;
-	else
-		nftnl_set_elem_foreach(s, standing_element_cb, data);
-	nftnl_set_free(s);
-	return ret;
-}
-
-static int
 list_standing_set(struct nft_batch *b, const char *name,
 		  struct standing_listing *listing)
 {
-	char buf[REQUEST_BUFFER_SIZE] = {0};
-	struct nftnl_set *s = oom_check(nftnl_set_alloc());
-	struct nlmsghdr *nlh;
-
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-				    NLM_F_DUMP, nft_batch_dump_seq(b));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	return nft_batch_dump(b, nlh, standing_message_cb, listing);
+	return dump_elements(b, name, standing_element_cb, listing);
 }
 
 int
