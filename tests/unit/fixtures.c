@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lists/matcher.h"
 #include "tests/unit/fixtures.h"
 
 /* --- files --- */
@@ -261,4 +263,22 @@ fixture_pkt_to_buf(ldns_pkt *pkt, uint8_t *buf, size_t buflen)
 	LDNS_FREE(w);
 	ldns_pkt_free(pkt);
 	return n;
+}
+
+const char *
+fixture_matcher_entry(const struct matcher *m, const char *name)
+{
+	static char entry[300];
+	int at = matcher_match(m, name);
+	size_t i, n;
+
+	if (at < 0)
+		return NULL;
+	n = strlen(name + at);
+	if (n > 0 && name[at + n - 1] == '.')
+		n--;
+	for (i = 0; i < n && i < sizeof entry - 1; i++)
+		entry[i] = (char)tolower((unsigned char)name[at + i]);
+	entry[i] = '\0';
+	return entry;
 }

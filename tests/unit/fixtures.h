@@ -78,4 +78,12 @@ void fixture_add_rr(ldns_pkt *pkt, ldns_pkt_section section,
  * (0 when it does not fit). */
 size_t fixture_pkt_to_buf(ldns_pkt *pkt, uint8_t *buf, size_t buflen);
 
+struct matcher;
+
+/* The entry matcher_match found for name, as the matcher normalises
+ * names (lower case, no trailing dot), or NULL: the listed entry is the
+ * matched suffix of the asked name. In a static buffer, valid until the
+ * next call. */
+const char *fixture_matcher_entry(const struct matcher *m, const char *name);
+
 #endif

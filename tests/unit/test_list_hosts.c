@@ -14,26 +14,6 @@
 #include "tests/unit/check.h"
 #include "tests/unit/fixtures.h"
 
-/* The entry matcher_match found, as the matcher normalises names (lower
- * case, no trailing dot), or NULL: the listed entry is the matched
- * suffix of the asked name. */
-static const char *
-listed(const struct matcher *m, const char *name)
-{
-	static char entry[300];
-	int at = matcher_match(m, name);
-	size_t i, n;
-
-	if (at < 0)
-		return NULL;
-	n = strlen(name + at);
-	if (n > 0 && name[at + n - 1] == '.')
-		n--;
-	for (i = 0; i < n && i < sizeof entry - 1; i++)
-		entry[i] = (char)tolower((unsigned char)name[at + i]);
-	entry[i] = '\0';
-	return entry;
-}
 
 static const char *const bad_char_reason =
     "character other than letter, digit, '-' or '_' in domain name";
@@ -73,9 +53,9 @@ test_plain_lines(void)
 	const char *reason;
 
 	CHECK_INT(add(m, "example.com", &reason), 1);
-	CHECK_STR(listed(m, "www.example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "www.example.com"), "example.com");
 	CHECK_INT(add(m, "  Tracker.Example.ORG.  ", &reason), 1);
-	CHECK_STR(listed(m, "tracker.example.org"),
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example.org"),
 	          "tracker.example.org");
 	CHECK_INT(add(m, "\tads.example.net\t", &reason), 1);
 	CHECK_INT(add(m, "example.com", &reason), 0);
@@ -83,8 +63,8 @@ test_plain_lines(void)
 	CHECK_INT(matcher_count(m), 3);
 	/* A wildcard line is its domain, which covers what is under it. */
 	CHECK_INT(add(m, "*.wild.example", &reason), 1);
-	CHECK_STR(listed(m, "a.b.wild.example"), "wild.example");
-	CHECK_STR(listed(m, "wild.example"), "wild.example");
+	CHECK_STR(fixture_matcher_entry(m, "a.b.wild.example"), "wild.example");
+	CHECK_STR(fixture_matcher_entry(m, "wild.example"), "wild.example");
 	CHECK_INT(add(m, "*.example.com", &reason), 0);
 	CHECK_INT(matcher_count(m), 4);
 	matcher_free(m);
@@ -111,10 +91,10 @@ test_hosts_lines(void)
 	CHECK_INT(matcher_count(m), 13);
 
 	/* The address is not a domain. */
-	CHECK_STR(listed(m, "0.0.0.0"), NULL);
-	CHECK_STR(listed(m, "127.0.0.1"), NULL);
-	CHECK_STR(listed(m, "x.d.example"), "d.example");
-	CHECK_STR(listed(m, "l.example"), "l.example");
+	CHECK_STR(fixture_matcher_entry(m, "0.0.0.0"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "127.0.0.1"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "x.d.example"), "d.example");
+	CHECK_STR(fixture_matcher_entry(m, "l.example"), "l.example");
 	matcher_free(m);
 }
 
@@ -139,8 +119,8 @@ test_comments_and_blanks(void)
 	CHECK_INT(add(m, "0.0.0.0 d.example#", &reason), 1);
 	CHECK_INT(add(m, "0.0.0.0 e.example #f.example", &reason), 1);
 	CHECK_INT(matcher_count(m), 5);
-	CHECK_STR(listed(m, "f.example"), NULL);
-	CHECK_STR(listed(m, "commented.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "f.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "commented.example"), NULL);
 	matcher_free(m);
 }
 
@@ -155,8 +135,8 @@ test_crlf(void)
 	CHECK_INT(add(m, "0.0.0.0 c.example # comment\r", &reason), 1);
 	CHECK_INT(add(m, "\r", &reason), 0);
 	CHECK_INT(add(m, "# comment\r", &reason), 0);
-	CHECK_STR(listed(m, "a.example"), "a.example");
-	CHECK_STR(listed(m, "b.example"), "b.example");
+	CHECK_STR(fixture_matcher_entry(m, "a.example"), "a.example");
+	CHECK_STR(fixture_matcher_entry(m, "b.example"), "b.example");
 	CHECK_INT(matcher_count(m), 3);
 	matcher_free(m);
 }
@@ -197,8 +177,8 @@ test_boilerplate(void)
 	/* Boilerplate beside a real name: only the real name is added. */
 	CHECK_INT(add(m, "127.0.0.1 localhost tracker.example", &reason), 1);
 	CHECK_INT(matcher_count(m), 1);
-	CHECK_STR(listed(m, "localhost"), NULL);
-	CHECK_STR(listed(m, "tracker.example"), "tracker.example");
+	CHECK_STR(fixture_matcher_entry(m, "localhost"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example"), "tracker.example");
 
 	/* Only exact names are boilerplate. */
 	CHECK_INT(add(m, "0.0.0.0 localhost.example", &reason), 1);
@@ -231,7 +211,7 @@ test_malformed(void)
 	                "empty label in domain name");
 	expect_rejected(m, "0.0.0.0 good.example ex*ample.com",
 	                bad_char_reason);
-	CHECK_STR(listed(m, "good.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "good.example"), NULL);
 	/* A space separates names, so "exa mple" is two of them. */
 	expect_rejected(m, "exa mple.com", fields_reason);
 
@@ -348,19 +328,19 @@ test_load(void)
 	CHECK_INT(stats.rejected, 6);
 	CHECK_INT(matcher_count(m), stats.added);
 
-	CHECK_STR(listed(m, "x.ads.example"), "ads.example");
-	CHECK_STR(listed(m, "tracker.example"), "tracker.example");
-	CHECK_STR(listed(m, "plain.example"), "plain.example");
-	CHECK_STR(listed(m, "last.example"), "last.example");
-	CHECK_STR(listed(m, "d0.long.example"), "d0.long.example");
-	CHECK_STR(listed(m, "d1999.long.example"), "d1999.long.example");
-	CHECK_STR(listed(m, "localhost"), NULL);
-	CHECK_STR(listed(m, "good.example"), NULL);
-	CHECK_STR(listed(m, "nul.example"), NULL);
-	CHECK_STR(listed(m, "hidden.example"), NULL);
-	CHECK_STR(listed(m, "other.example"), NULL);
-	CHECK_STR(listed(m, "example.com"), NULL);
-	CHECK_STR(listed(m, "adblock.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "x.ads.example"), "ads.example");
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example"), "tracker.example");
+	CHECK_STR(fixture_matcher_entry(m, "plain.example"), "plain.example");
+	CHECK_STR(fixture_matcher_entry(m, "last.example"), "last.example");
+	CHECK_STR(fixture_matcher_entry(m, "d0.long.example"), "d0.long.example");
+	CHECK_STR(fixture_matcher_entry(m, "d1999.long.example"), "d1999.long.example");
+	CHECK_STR(fixture_matcher_entry(m, "localhost"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "good.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "nul.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "hidden.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "other.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "adblock.example"), NULL);
 
 	/* One warning per bad line: path:line: reason: 'line'. */
 	logged = fixture_read_file(log_path);
@@ -508,7 +488,7 @@ test_public_suffix_lines(void)
 	/* A hosts line naming one adds none of its names. */
 	expect_suffix_refused(m, ps, "0.0.0.0 ads.example co.uk", "co.uk");
 	expect_suffix_refused(m, ps, "0.0.0.0 com uk", "com");
-	CHECK_STR(listed(m, "ads.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "ads.example"), NULL);
 	/* The word must be the comment's first, and whole. */
 	expect_suffix_refused(m, ps, "com # public-suffixes", "com");
 	expect_suffix_refused(m, ps, "com # not a public-suffix", "com");
@@ -531,7 +511,7 @@ test_public_suffix_lines(void)
 	/* Wanted: the line's comment says so. */
 	CHECK_INT(add_checked(m, ps, "com # public-suffix", &note), 1);
 	CHECK_INT(note.wanted, 1);
-	CHECK_STR(listed(m, "anything.com"), "com");
+	CHECK_STR(fixture_matcher_entry(m, "anything.com"), "com");
 	CHECK_INT(
 	    add_checked(m, ps, "co.uk #Public-Suffix: UK companies", &note), 1);
 	CHECK_INT(note.wanted, 1);
@@ -541,7 +521,7 @@ test_public_suffix_lines(void)
 	          2);
 	CHECK_INT(note.wanted, 1);
 	CHECK_INT(add_checked(m, ps, "uk#public-suffix", &note), 1);
-	CHECK_STR(listed(m, "x.uk"), "uk");
+	CHECK_STR(fixture_matcher_entry(m, "x.uk"), "uk");
 	CHECK_INT(matcher_count(m), 10);
 
 	/* Without a list nothing is refused. */
@@ -586,10 +566,10 @@ test_load_public_suffixes(void)
 	CHECK_INT(stats.rejected, 2);
 	CHECK_INT(stats.suffixes, 12);
 	CHECK_INT(stats.wanted, 1);
-	CHECK_STR(listed(m, "www.test"), "test");
-	CHECK_STR(listed(m, "ads.example"), "ads.example");
-	CHECK_STR(listed(m, "a.example"), NULL);
-	CHECK_STR(listed(m, "example.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "www.test"), "test");
+	CHECK_STR(fixture_matcher_entry(m, "ads.example"), "ads.example");
+	CHECK_STR(fixture_matcher_entry(m, "a.example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.com"), NULL);
 
 	logged = fixture_read_file(log_path);
 	CHECK(logged != NULL);
@@ -624,7 +604,7 @@ test_load_public_suffixes(void)
 	m = matcher_new();
 	CHECK_INT(list_hosts_load(m, NULL, path, &stats), 0);
 	CHECK_INT(stats.suffixes, 0);
-	CHECK_STR(listed(m, "example.com"), "com");
+	CHECK_STR(fixture_matcher_entry(m, "example.com"), "com");
 
 	CHECK_INT(unlink(path), 0);
 	CHECK_INT(unlink(log_path), 0);

@@ -8,27 +8,8 @@
 
 #include "lists/matcher.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fixtures.h"
 
-/* The entry matcher_match found, as the matcher normalises names (lower
- * case, no trailing dot), or NULL: the listed entry is the matched
- * suffix of the asked name. */
-static const char *
-listed(const struct matcher *m, const char *name)
-{
-	static char entry[300];
-	int at = matcher_match(m, name);
-	size_t i, n;
-
-	if (at < 0)
-		return NULL;
-	n = strlen(name + at);
-	if (n > 0 && name[at + n - 1] == '.')
-		n--;
-	for (i = 0; i < n && i < sizeof entry - 1; i++)
-		entry[i] = (char)tolower((unsigned char)name[at + i]);
-	entry[i] = '\0';
-	return entry;
-}
 
 static void
 test_empty(void)
@@ -36,9 +17,9 @@ test_empty(void)
 	struct matcher *m = matcher_new();
 
 	CHECK_INT(matcher_count(m), 0);
-	CHECK_STR(listed(m, "example.com"), NULL);
-	CHECK_STR(listed(m, ""), NULL);
-	CHECK_STR(listed(m, "."), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, ""), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "."), NULL);
 	matcher_free(m);
 	matcher_free(NULL);
 }
@@ -50,26 +31,26 @@ test_subdomains(void)
 	const char *reason = NULL;
 
 	CHECK_INT(matcher_add(m, "example.com", &reason), 1);
-	CHECK_STR(listed(m, "example.com"), "example.com");
-	CHECK_STR(listed(m, "www.example.com"), "example.com");
-	CHECK_STR(listed(m, "a.b.c.www.example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "www.example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "a.b.c.www.example.com"), "example.com");
 
 	/* Only whole labels: no sibling, no parent, no lookalike. */
-	CHECK_STR(listed(m, "notexample.com"), NULL);
-	CHECK_STR(listed(m, "wwwexample.com"), NULL);
-	CHECK_STR(listed(m, "com"), NULL);
-	CHECK_STR(listed(m, "example.org"), NULL);
-	CHECK_STR(listed(m, "example.com.evil.net"), NULL);
-	CHECK_STR(listed(m, "example.co"), NULL);
-	CHECK_STR(listed(m, "xample.com"), NULL);
-	CHECK_STR(listed(m, ""), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "notexample.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "wwwexample.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.org"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.com.evil.net"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.co"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "xample.com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, ""), NULL);
 
 	/* A listed child does not cover its parent or its siblings. */
 	CHECK_INT(matcher_add(m, "ads.tracker.net", &reason), 1);
-	CHECK_STR(listed(m, "x.ads.tracker.net"), "ads.tracker.net");
-	CHECK_STR(listed(m, "tracker.net"), NULL);
-	CHECK_STR(listed(m, "cdn.tracker.net"), NULL);
-	CHECK_STR(listed(m, "net"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "x.ads.tracker.net"), "ads.tracker.net");
+	CHECK_STR(fixture_matcher_entry(m, "tracker.net"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "cdn.tracker.net"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "net"), NULL);
 	matcher_free(m);
 }
 
@@ -81,15 +62,15 @@ test_nearest_parent(void)
 
 	CHECK_INT(matcher_add(m, "example.com", &reason), 1);
 	CHECK_INT(matcher_add(m, "ads.example.com", &reason), 1);
-	CHECK_STR(listed(m, "x.ads.example.com"), "ads.example.com");
-	CHECK_STR(listed(m, "ads.example.com"), "ads.example.com");
-	CHECK_STR(listed(m, "cdn.example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "x.ads.example.com"), "ads.example.com");
+	CHECK_STR(fixture_matcher_entry(m, "ads.example.com"), "ads.example.com");
+	CHECK_STR(fixture_matcher_entry(m, "cdn.example.com"), "example.com");
 
 	/* A listed top-level domain covers everything under it. */
 	CHECK_INT(matcher_add(m, "zip", &reason), 1);
-	CHECK_STR(listed(m, "evil.zip"), "zip");
-	CHECK_STR(listed(m, "zip"), "zip");
-	CHECK_STR(listed(m, "zipp"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "evil.zip"), "zip");
+	CHECK_STR(fixture_matcher_entry(m, "zip"), "zip");
+	CHECK_STR(fixture_matcher_entry(m, "zipp"), NULL);
 	matcher_free(m);
 }
 
@@ -102,17 +83,17 @@ test_case_and_trailing_dot(void)
 	CHECK_INT(matcher_add(m, "Tracker.EXAMPLE.com.", &reason), 1);
 	CHECK_INT(matcher_count(m), 1);
 	/* Stored normalised. */
-	CHECK_STR(listed(m, "tracker.example.com"),
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example.com"),
 	          "tracker.example.com");
-	CHECK_STR(listed(m, "TRACKER.EXAMPLE.COM"),
+	CHECK_STR(fixture_matcher_entry(m, "TRACKER.EXAMPLE.COM"),
 	          "tracker.example.com");
-	CHECK_STR(listed(m, "tracker.example.com."),
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example.com."),
 	          "tracker.example.com");
-	CHECK_STR(listed(m, "WWW.Tracker.Example.Com."),
+	CHECK_STR(fixture_matcher_entry(m, "WWW.Tracker.Example.Com."),
 	          "tracker.example.com");
 	/* Only one trailing dot is ignored. */
-	CHECK_STR(listed(m, "tracker.example.com.."), NULL);
-	CHECK_STR(listed(m, "example.com."), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "tracker.example.com.."), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example.com."), NULL);
 
 	/* The same name in other spellings is a duplicate. */
 	CHECK_INT(matcher_add(m, "tracker.example.com", &reason), 0);
@@ -121,7 +102,7 @@ test_case_and_trailing_dot(void)
 
 	/* Underscores and hyphens are allowed. */
 	CHECK_INT(matcher_add(m, "_dmarc.x-y.example", &reason), 1);
-	CHECK_STR(listed(m, "_DMARC.X-Y.EXAMPLE"), "_dmarc.x-y.example");
+	CHECK_STR(fixture_matcher_entry(m, "_DMARC.X-Y.EXAMPLE"), "_dmarc.x-y.example");
 	matcher_free(m);
 }
 
@@ -165,12 +146,12 @@ test_invalid(void)
 	snprintf(name, sizeof name, "%s.com", label);
 	CHECK_INT(matcher_check(name, &reason), 0);
 	CHECK_INT(matcher_add(m, name, &reason), 1);
-	CHECK_STR(listed(m, name), name);
+	CHECK_STR(fixture_matcher_entry(m, name), name);
 	memset(label, 'b', 64);
 	label[64] = '\0';
 	snprintf(name, sizeof name, "%s.com", label);
 	expect_invalid(m, name, "label longer than 63 characters");
-	CHECK_STR(listed(m, name), NULL);
+	CHECK_STR(fixture_matcher_entry(m, name), NULL);
 
 	/* Name limit: 253 characters, with or without a trailing dot. */
 	memset(name, 'a', sizeof name);
@@ -179,12 +160,12 @@ test_invalid(void)
 	name[253] = '\0';
 	CHECK_INT(matcher_check(name, &reason), 0);
 	CHECK_INT(matcher_add(m, name, &reason), 1);
-	CHECK_STR(listed(m, name), name);
+	CHECK_STR(fixture_matcher_entry(m, name), name);
 	name[253] = '.';
 	name[254] = '\0';
 	CHECK_INT(matcher_add(m, name, &reason), 0);
 	name[253] = '\0';
-	CHECK_STR(listed(m, name), name);
+	CHECK_STR(fixture_matcher_entry(m, name), name);
 	name[253] = 'a';
 	name[254] = '\0';
 	expect_invalid(m, name, "domain name longer than 253 characters");
@@ -221,35 +202,35 @@ test_long_lookups(void)
 	/* 253 characters ending in a listed domain: matches. */
 	build_name(name, 241, ".example.com");
 	CHECK_INT(strlen(name), 253);
-	CHECK_STR(listed(m, name), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, name), "example.com");
 
 	/* 254 characters is one too many, even under a listed parent ... */
 	build_name(name, 242, ".example.com");
 	CHECK_INT(strlen(name), 254);
-	CHECK_STR(listed(m, name), NULL);
+	CHECK_STR(fixture_matcher_entry(m, name), NULL);
 	build_name(name, 1000, ".example.com");
-	CHECK_STR(listed(m, name), NULL);
+	CHECK_STR(fixture_matcher_entry(m, name), NULL);
 
 	/* ... unless the 254th character is the trailing dot. */
 	build_name(name, 241, ".example.com.");
 	CHECK_INT(strlen(name), 254);
-	CHECK_STR(listed(m, name), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, name), "example.com");
 	build_name(name, 242, ".example.com.");
-	CHECK_STR(listed(m, name), NULL);
+	CHECK_STR(fixture_matcher_entry(m, name), NULL);
 
 	/* 123 labels, near the most a name can have, still walk to it. */
 	for (size_t i = 0; i < 241; i++)
 		name[i] = i % 2 == 1 ? '.' : 'x';
 	strcpy(name + 241, ".example.com");
-	CHECK_STR(listed(m, name), "example.com");
-	CHECK_STR(listed(m, name + 1), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, name), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, name + 1), "example.com");
 
 	/* Empty labels in a looked-up name do not break the walk. */
-	CHECK_STR(listed(m, "a..example.com"), "example.com");
-	CHECK_STR(listed(m, "..example.com"), "example.com");
-	CHECK_STR(listed(m, ".example.com"), "example.com");
-	CHECK_STR(listed(m, ".com"), NULL);
-	CHECK_STR(listed(m, ".."), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "a..example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, "..example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, ".example.com"), "example.com");
+	CHECK_STR(fixture_matcher_entry(m, ".com"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, ".."), NULL);
 	matcher_free(m);
 }
 
@@ -308,7 +289,7 @@ test_growth(void)
 	CHECK_INT(matcher_add(m, "host1.zone1.example", &reason), 0);
 	CHECK_INT(matcher_add(m, "new.example", &reason), 1);
 	CHECK_INT(matcher_count(m), COUNT + 1);
-	CHECK_STR(listed(m, "www.new.example"), "new.example");
+	CHECK_STR(fixture_matcher_entry(m, "www.new.example"), "new.example");
 	check_growth_lookups(m);
 	matcher_free(m);
 }
@@ -327,14 +308,14 @@ check_growth_lookups(const struct matcher *m)
 		snprintf(expected, sizeof expected, "host%u.zone%u.example", i,
 		         i % 97);
 		snprintf(name, sizeof name, "www.%s", expected);
-		hit = listed(m, name);
+		hit = fixture_matcher_entry(m, name);
 		if (hit == NULL)
 			missed++;
 		else if (strcmp(hit, expected) != 0)
 			wrong++;
 		else
 			matched++;
-		if (listed(m, expected) == NULL)
+		if (fixture_matcher_entry(m, expected) == NULL)
 			missed++;
 	}
 	CHECK_INT(matched, COUNT);
@@ -344,18 +325,18 @@ check_growth_lookups(const struct matcher *m)
 	for (i = 0; i < COUNT; i++) {
 		snprintf(name, sizeof name, "host%u.zone%u.example", i,
 		         (i + 1) % 97);
-		if (listed(m, name) != NULL)
+		if (fixture_matcher_entry(m, name) != NULL)
 			stray++;
 		snprintf(name, sizeof name, "host%u.zone%u.example", i + COUNT,
 		         i % 97);
-		if (listed(m, name) != NULL)
+		if (fixture_matcher_entry(m, name) != NULL)
 			stray++;
 		snprintf(name, sizeof name, "zone%u.example", i % 97);
-		if (listed(m, name) != NULL)
+		if (fixture_matcher_entry(m, name) != NULL)
 			stray++;
 	}
 	CHECK_INT(stray, 0);
-	CHECK_STR(listed(m, "example"), NULL);
+	CHECK_STR(fixture_matcher_entry(m, "example"), NULL);
 }
 
 /* The contract: where in the asked name the entry starts. */
@@ -439,7 +420,7 @@ test_memory_per_name(void)
 	if ((after - before) * 1024 >= COUNT * 12)
 		fprintf(stderr, "resident memory grew by %ld KiB for %d "
 		        "names\n", after - before, COUNT);
-	CHECK_STR(listed(m, "www.tracker7.ads7.example"),
+	CHECK_STR(fixture_matcher_entry(m, "www.tracker7.ads7.example"),
 	          "tracker7.ads7.example");
 	matcher_free(m);
 }
