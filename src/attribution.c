@@ -181,10 +181,11 @@ read_pids(const char *cgroup_dir, pid_t *pids)
 	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
-/* Whether the process of piddir is in the cgroup at path (relative to the
- * mount, "/" for the root), as its /proc/PID/cgroup line "0::PATH" says. */
-static bool
-process_in_cgroup(int piddir, const char *path)
+/* The cgroup of the process of piddir, as its /proc/PID/cgroup line
+ * "0::PATH" says (relative to the mount, "/" for the root), into out.
+ * Returns 0, -ENOENT (no cgroup2 line), -ENAMETOOLONG or -errno. */
+static int
+read_cgroup_at(int piddir, char *out, size_t outlen)
 {
 	char buf[1024];
 	const char *line;
@@ -193,11 +194,11 @@ process_in_cgroup(int piddir, const char *path)
 	int fd = openat(piddir, "cgroup", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return false;
+		return -errno;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return n < 0 ? -errno : -ENOENT;
 	buf[n] = '\0';
 	for (line = buf; line != NULL && strncmp(line, "0::", 3) != 0;) {
 		line = strchr(line, '\n');
@@ -205,11 +206,24 @@ process_in_cgroup(int piddir, const char *path)
 			line++;
 	}
 	if (line == NULL)
-		return false;
+		return -ENOENT;
 	line += 3;
-	len = strlen(path);
-	return strncmp(line, path, len) == 0 &&
-	       (line[len] == '\n' || line[len] == '\0');
+	len = strcspn(line, "\n");
+	if (len >= outlen)
+		return -ENAMETOOLONG;
+	memcpy(out, line, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Whether the process of piddir is in the cgroup at path. */
+static bool
+process_in_cgroup(int piddir, const char *path)
+{
+	char cgroup[1024];
+
+	return read_cgroup_at(piddir, cgroup, sizeof cgroup) == 0 &&
+	       strcmp(cgroup, path) == 0;
 }
 
 /* The /proc/PID directory of pid under root, open, if it holds inode
@@ -351,6 +365,44 @@ read_cmdline_at(int piddir, char *buf, size_t buflen)
 		len--;
 	buf[len] = '\0';
 	return 0;
+}
+
+int
+attr_read_process(const char *proc_root, pid_t pid, struct attribution *out)
+{
+	char path[PATH_MAX], status[4096];
+	const char *uid;
+	ssize_t len;
+	int piddir, fd, ret;
+
+	memset(out, 0, sizeof *out);
+	if (snprintf(path, sizeof path, "%s/%ld", proc_root, (long)pid) >=
+	    (int)sizeof path)
+		return -ENAMETOOLONG;
+	piddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (piddir < 0)
+		return -errno;
+	ret = read_cgroup_at(piddir, out->cgroup_path,
+			     sizeof out->cgroup_path);
+	if (ret < 0) {
+		close(piddir);
+		return ret;
+	}
+	out->found = true;
+	out->pid = pid;
+	len = readlinkat(piddir, "exe", out->exe, sizeof out->exe - 1);
+	out->exe[len > 0 ? len : 0] = '\0';
+	(void)read_argv_at(piddir, out->argv, sizeof out->argv,
+			   &out->argv_len);
+	fd = openat(piddir, "status", O_RDONLY | O_CLOEXEC);
+	len = fd >= 0 ? read(fd, status, sizeof status - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	status[len > 0 ? len : 0] = '\0';
+	uid = strstr(status, "\nUid:");
+	out->uid = uid != NULL ? (uint32_t)strtoul(uid + 5, NULL, 10) : 0;
+	close(piddir);
+	return uid != NULL ? 0 : -EIO;
 }
 
 int

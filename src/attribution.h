@@ -70,6 +70,13 @@ int attr_parse_socket_link(const char *target, uint64_t *inode);
 pid_t attr_find_pid(const char *cgroup_dir, uint64_t inode,
 		    const char *proc_root);
 
+/* What /proc says of pid now, for a pid given by a person (dnsgatectl
+ * explain): found, pid, cgroup_path (its "0::" line), exe, argv and uid
+ * (the real uid of its status); no socket, inode or cgroup id. Returns
+ * 0, or -errno (-ENOENT: no such process, or no cgroup2 line). */
+int attr_read_process(const char *proc_root, pid_t pid,
+		      struct attribution *out);
+
 /* Reads /proc/PID/cmdline into buf, NUL separators turned into spaces,
  * cut to fit. Returns 0 or -errno. */
 int attr_read_cmdline(const char *proc_root, pid_t pid, char *buf,

@@ -3,84 +3,43 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "src/attribution.h"
 #include "src/explain.h"
 #include "src/json.h"
 #include "src/policy.h"
 #include "src/rule.h"
 #include "src/rules.h"
-
-/* Reads a small /proc file whole; returns its length or -1. */
-static ssize_t
-read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len &&
-	       (n = read(fd, buf + got, len - 1 - (size_t)got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
+#include "src/xmalloc.h"
 
 static int
 from_pid(long pid, struct app_identity *id, int64_t *uid, char *err,
 	 size_t errlen)
 {
-	char path[64], cgroup[APP_IDENTITY_CGROUP_MAX + 8], exe[PATH_MAX];
-	char status[4096], argv[1024];
+	struct attribution *who = xmalloc(sizeof *who);
 	struct app_identity_source src;
-	const char *cg = NULL, *u;
-	ssize_t n, argv_len;
 	char why[128];
+	int rc = attr_read_process("/proc", (pid_t)pid, who);
 
-	snprintf(path, sizeof path, "/proc/%ld/cgroup", pid);
-	if (read_small(path, cgroup, sizeof cgroup) < 0) {
-		snprintf(err, errlen, "no process %ld (%s)", pid,
-			 strerror(errno));
+	if (rc < 0) {
+		snprintf(err, errlen, "no process %ld (%s)", pid, strerror(-rc));
+		free(who);
 		return -1;
 	}
-	/* cgroup v2: the line "0::/path". */
-	for (cg = cgroup; cg != NULL && strncmp(cg, "0::", 3) != 0;) {
-		cg = strchr(cg, '\n');
-		cg = cg != NULL ? cg + 1 : NULL;
-	}
-	if (cg != NULL) {
-		char *nl;
-
-		cg += 3;
-		nl = strchr(cg, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-	}
-	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-	n = readlink(path, exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof path, "/proc/%ld/status", pid);
-	*uid = -1;
-	if (read_small(path, status, sizeof status) > 0 &&
-	    (u = strstr(status, "\nUid:")) != NULL)
-		*uid = strtoll(u + 5, NULL, 10);
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	argv_len = read_small(path, argv, sizeof argv);
 	memset(&src, 0, sizeof src);
-	src.cgroup_path = cg;
-	src.pid = (pid_t)pid;
-	src.uid = *uid;
-	src.exe = exe;
-	src.argv = argv;
-	src.argv_len = argv_len > 0 ? (size_t)argv_len : 0;
+	src.cgroup_path = who->cgroup_path;
+	src.pid = who->pid;
+	src.uid = who->uid;
+	src.exe = who->exe;
+	src.argv = who->argv;
+	src.argv_len = who->argv_len;
+	*uid = who->uid;
 	(void)app_identity_from(&src, id, why, sizeof why);
+	free(who);
 	return 0;
 }
 

@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "src/app_identity.h"
+#include "src/attribution.h"
 #include "src/cgroup.h"
 #include "src/run_scope.h"
+#include "src/xmalloc.h"
 
 #define RUN_USAGE                                                              \
 	"usage: dnsgatectl run [--app NAME] [--print-key] -- CMD [ARGS...]\n"
@@ -468,22 +470,14 @@ relative_to_mount(const char *mount, const char *parent, char *rel,
 static int
 current_cgroup(char *out, size_t outlen)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[PATH_MAX + 8];
-	int rc = -ENOENT;
+	struct attribution *self = xmalloc(sizeof *self);
+	int rc = attr_read_process("/proc", getpid(), self);
 
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof line, f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			rc = strlen(line + 3) < outlen ? 0 : -ENAMETOOLONG;
-			if (rc == 0)
-				memcpy(out, line + 3, strlen(line + 3) + 1);
-			break;
-		}
-	}
-	fclose(f);
+	if (rc == 0 && strlen(self->cgroup_path) >= outlen)
+		rc = -ENAMETOOLONG;
+	if (rc == 0)
+		memcpy(out, self->cgroup_path, strlen(self->cgroup_path) + 1);
+	free(self);
 	return rc;
 }
 

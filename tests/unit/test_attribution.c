@@ -448,6 +448,36 @@ out:
 	free(out);
 }
 
+/* attr_read_process on this test itself: what /proc says of it. */
+static void
+test_read_process(void)
+{
+	struct attribution *a = malloc(sizeof *a);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[1024] = "", want[1024] = "";
+
+	exe[n > 0 ? n : 0] = '\0';
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(want, sizeof want, "%s", line + 3);
+		}
+	if (f != NULL)
+		fclose(f);
+	CHECK_INT(attr_read_process("/proc", getpid(), a), 0);
+	CHECK(a->found);
+	CHECK_INT(a->pid, getpid());
+	CHECK_INT(a->uid, getuid());
+	CHECK_STR(a->exe, exe);
+	CHECK_STR(a->cgroup_path, want);
+	CHECK(a->argv_len > 0 && strstr(a->argv, "test_attribution") != NULL);
+	/* Pids are at most 4194304 (pid_max's limit). */
+	CHECK_INT(attr_read_process("/proc", 99999999, a), -ENOENT);
+	free(a);
+}
+
 int
 main(void)
 {
@@ -458,6 +488,7 @@ main(void)
 
 	test_parse_socket_link();
 	test_read_cmdline();
+	test_read_process();
 
 	if (getuid() != 0) {
 		fprintf(stderr, "not root: end-to-end cases skipped\n");
