@@ -367,6 +367,22 @@ read_cmdline_at(int piddir, char *buf, size_t buflen)
 	return 0;
 }
 
+void
+attr_identity_source(const struct attribution *a,
+		     struct app_identity_source *src)
+{
+	memset(src, 0, sizeof *src);
+	src->uid = APP_IDENTITY_UID_UNKNOWN;
+	if (!a->found)
+		return;
+	src->cgroup_path = a->cgroup_path;
+	src->pid = a->pid;
+	src->uid = a->uid;
+	src->exe = a->exe;
+	src->argv = a->argv;
+	src->argv_len = a->argv_len;
+}
+
 int
 attr_read_process(const char *proc_root, pid_t pid, struct attribution *out)
 {

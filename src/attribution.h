@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "src/app_identity.h"
 #include "src/cgroup.h"
 #include "src/sockdiag.h"
 
@@ -69,6 +70,11 @@ int attr_parse_socket_link(const char *target, uint64_t *inode);
  * cgroup cannot be read. proc_root is "/proc" outside tests. */
 pid_t attr_find_pid(const char *cgroup_dir, uint64_t inode,
 		    const char *proc_root);
+
+/* The asker as app_identity_from reads it: what was found of it (all
+ * unknown when !a->found). The strings are a's. */
+void attr_identity_source(const struct attribution *a,
+			  struct app_identity_source *src);
 
 /* What /proc says of pid now, for a pid given by a person (dnsgatectl
  * explain): found, pid, cgroup_path (its "0::" line), exe, argv and uid

@@ -30,13 +30,7 @@ from_pid(long pid, struct app_identity *id, int64_t *uid, char *err,
 		free(who);
 		return -1;
 	}
-	memset(&src, 0, sizeof src);
-	src.cgroup_path = who->cgroup_path;
-	src.pid = who->pid;
-	src.uid = who->uid;
-	src.exe = who->exe;
-	src.argv = who->argv;
-	src.argv_len = who->argv_len;
+	attr_identity_source(who, &src);
 	*uid = who->uid;
 	(void)app_identity_from(&src, id, why, sizeof why);
 	free(who);

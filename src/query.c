@@ -278,16 +278,7 @@ identify(struct query *qr)
 	struct app_identity id;
 	char err[128];
 
-	memset(&src, 0, sizeof src);
-	src.cgroup_path = who->found ? who->cgroup_path : NULL;
-	src.uid = APP_IDENTITY_UID_UNKNOWN;
-	if (who->found) {
-		src.pid = who->pid;
-		src.uid = who->uid;
-		src.exe = who->exe;
-		src.argv = who->argv;
-		src.argv_len = who->argv_len;
-	}
+	attr_identity_source(who, &src);
 	/* A rule naming a program trusts the exe only when it is the file
 	 * its path names here: a process in a mount namespace of its own
 	 * can show any path (a bind mount over /usr/bin/firefox), and a
