@@ -785,10 +785,12 @@ exe_unknown_detail(struct query *qr)
 				 : "its socket was gone before it was found");
 }
 
-/* The upstream's (or the cache's) answer in wire: decide, grant, send. */
+/* The upstream's (or the cache's) answer in wire: decide, grant, send.
+ * just_decided: the qname was decided a moment ago (a cache hit), so an
+ * answer without a CNAME chain has nothing new to decide. */
 static void
 finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
-		   bool from_cache)
+		   bool from_cache, bool just_decided)
 {
 	struct query_engine *e = qr->engine;
 	struct answer_info *info = e->answer;
@@ -813,7 +815,9 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	names[0] = qr->q.qname;
 	for (i = 0; i < info->n_chain; i++)
 		names[1 + i] = info->chain[i];
-	o = decide(qr, names, 1 + info->n_chain);
+	o = just_decided && info->n_chain == 0
+		? RULES_ALLOW /* the qname's verdict, as decided */
+		: decide(qr, names, 1 + info->n_chain);
 	if (o == RULES_BLOCK) {
 		finish_block(qr);
 		return;
@@ -901,7 +905,7 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 			qr->stale = n > 0 ? reason : NULL;
 		}
 		if (n > 0) {
-			finish_with_answer(qr, cached, n, true);
+			finish_with_answer(qr, cached, n, true, false);
 			query_free(qr);
 			return;
 		}
@@ -914,7 +918,7 @@ on_upstream_answer(void *arg, int status, const uint8_t *answer, size_t len,
 	}
 	copy = xmalloc(len);
 	memcpy(copy, answer, len);
-	finish_with_answer(qr, copy, len, false);
+	finish_with_answer(qr, copy, len, false, false);
 	free(copy);
 	query_free(qr);
 }
@@ -1048,7 +1052,7 @@ query_handle(void *arg, struct listener_request *req)
 		      (time_t)clock_seconds());
 	if (n > 0) {
 		e->stats.cache_hits++;
-		finish_with_answer(qr, cached, n, true);
+		finish_with_answer(qr, cached, n, true, true);
 		query_free(qr);
 		return;
 	}
