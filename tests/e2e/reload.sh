@@ -67,11 +67,12 @@ check "the name stays blocked after the reloads" \
 
 # 2. Requests while one builds run once, after it.
 before=$(logged_count "reloaded: ")
-# Apart, or the kernel merges them into one pending signal.
+# Apart, or the kernel merges them into one pending signal; and all
+# three within the first build (about 200 ms for the million names).
 kill -HUP "$DAEMON_PID"
-sleep 0.1
+sleep 0.02
 kill -HUP "$DAEMON_PID"
-sleep 0.1
+sleep 0.02
 kill -HUP "$DAEMON_PID"
 wait_logged "reloaded: " $((before + 2))
 sleep 1.5
