@@ -276,12 +276,24 @@ settings_text(const struct config *cfg)
 	     line = strtok(NULL, "\n")) {
 		if (strncmp(line, "blocklist ", 10) == 0 ||
 		    strncmp(line, "list ", 5) == 0 ||
-		    strncmp(line, "rules ", 6) == 0)
+		    strncmp(line, "rules ", 6) == 0 ||
+		    strncmp(line, "control-admin-group ", 20) == 0 ||
+		    strncmp(line, "control-read-group ", 19) == 0)
 			continue;
 		used += (size_t)sprintf(out + used, "%s\n", line);
 	}
 	free(text);
 	return out;
+}
+
+/* The config's control groups, as control.h takes them. */
+static void
+control_groups_of(const struct config *cfg, struct control_groups *g)
+{
+	g->admin_name = cfg->control_admin_group;
+	g->admin_gid = cfg->control_admin_gid;
+	g->read_name = cfg->control_read_group;
+	g->read_gid = cfg->control_read_gid;
 }
 
 /* The net= rules' grants written again for every cgroup, from the
@@ -407,13 +419,24 @@ on_reload_built(void *arg, struct reload_result *r)
 	before = settings_text(d->cfg);
 	after = settings_text(r->cfg);
 	if (before != NULL && after != NULL && strcmp(before, after) != 0)
-		log_warn("%s: settings other than blocklist, list and rules "
-			 "changed: they take effect when dnsgated restarts",
+		log_warn("%s: settings other than blocklist, list, rules and "
+			 "the control groups changed: they take effect when "
+			 "dnsgated restarts",
 			 d->config_path);
 	free(before);
 	free(after);
 	if (d->fetch != NULL)
 		fetch_set_lists(d->fetch, r->cfg);
+	if (d->control != NULL) {
+		struct control_groups g;
+		char err[512];
+
+		control_groups_of(r->cfg, &g);
+		if (control_set_groups(d->control, &g, err, sizeof err) < 0)
+			log_error("%s; the control socket is root's alone "
+				  "until a reload sets its groups",
+				  err);
+	}
 	config_free(r->cfg);
 	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
@@ -672,36 +695,58 @@ control_update(struct daemon *d, const char *request, size_t len, char *err,
 	return CONTROL_LATER;
 }
 
-/* The control socket's requests. */
+/* The control socket's commands (src/control.h): each with what it may
+ * do; hello and version are control.c's own. */
 static int
-on_control(void *arg, const char *command, const char *request, size_t len,
+ctl_status(void *arg, const char *command, const char *request, size_t len,
 	   struct json_out *out, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
 
-	if (strcmp(command, "status") == 0) {
-		status_json(&d->status, out);
-		return 0;
-	}
-	if (strcmp(command, "reload") == 0) {
-		uint64_t build = request_reload(d, "dnsgatectl reload");
-
-		/* Answered when the build is done (answer_waiters). */
-		add_waiter(d, control_later(d->control), build, NULL);
-		return CONTROL_LATER;
-	}
-	if (strcmp(command, "explain") == 0)
-		return control_explain(d, request, len, out, err, errlen);
-	if (strcmp(command, "lists") == 0)
-		return control_lists(d, out);
-	if (strcmp(command, "update") == 0)
-		return control_update(d, request, len, err, errlen);
-	snprintf(err, errlen,
-		 "unknown command '%s' (known: status, reload, explain, lists, "
-		 "update)",
-		 command);
-	return -1;
+	status_json(&d->status, out);
+	return 0;
 }
+
+static int
+ctl_reload(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	uint64_t build = request_reload(d, "dnsgatectl reload");
+
+	/* Answered when the build is done (answer_waiters). */
+	add_waiter(d, control_later(d->control), build, NULL);
+	return CONTROL_LATER;
+}
+
+static int
+ctl_explain(void *arg, const char *command, const char *request, size_t len,
+	    struct json_out *out, char *err, size_t errlen)
+{
+	return control_explain(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_lists(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_lists(arg, out);
+}
+
+static int
+ctl_update(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	return control_update(arg, request, len, err, errlen);
+}
+
+static const struct control_command control_commands[] = {
+	{"status", CONTROL_READ, ctl_status},
+	{"lists", CONTROL_READ, ctl_lists},
+	{"explain", CONTROL_READ, ctl_explain},
+	{"reload", CONTROL_ADMIN, ctl_reload},
+	{"update", CONTROL_ADMIN, ctl_update},
+};
 
 /* The signals handled on the event loop, and what each does. They are
  * held until the loop handles them. */
@@ -930,8 +975,16 @@ start(struct daemon *d)
 	d->status.upstream = d->upstream;
 	d->status.started = (time_t)clock_seconds();
 	if (d->cfg->control_socket != NULL) {
-		d->control = control_new(d->base, d->cfg->control_socket,
-					 on_control, d, err, sizeof err);
+		struct control_options co;
+
+		memset(&co, 0, sizeof co);
+		co.commands = control_commands;
+		co.n_commands = sizeof control_commands /
+				sizeof control_commands[0];
+		co.arg = d;
+		control_groups_of(d->cfg, &co.groups);
+		d->control = control_new(d->base, d->cfg->control_socket, &co,
+					 err, sizeof err);
 		if (d->control == NULL)
 			fatal("%s", err);
 	}
