@@ -224,14 +224,14 @@ check "a request that is not JSON is refused with a reason ($out)" \
 	[ "$out" = '{"error":"not a request: a request is one JSON object, {...}"}' ]
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": "reboot"}')
 check "an unknown command is refused with a reason ($out)" \
-	[ "$out" = '{"error":"unknown command '"'reboot'"' (known: status, reload, explain, lists, update)"}' ]
+	[ "$out" = '{"error":"unknown command '"'reboot'"' (known: hello, version, status, lists, explain, reload, update)"}' ]
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": ["status"]}')
 check "a command that is not a string is refused ($out)" \
 	[ "$out" = '{"error":"not a request: a request holds only strings, numbers, true, false and null"}' ]
 long=$(head -c 5000 /dev/zero | tr '\0' x)
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" "$long")
 check "a request over 4096 bytes is refused ($out)" \
-	[ "$out" = '{"error":"a request line is longer than 4096 bytes"}' ]
+	[ "$out" = '{"error":"a request line is longer than 4096 bytes: closing the connection"}' ]
 out=$(as_app "$APP_B" "$E2E_TMP/pid" "$DNS_CLIENT" 192.0.2.2 good.app.test A | head -n 1)
 check "after them the daemon still answers ($out)" [ "$out" = rcode=NOERROR ]
 json=$("$DNSGATECTL" -s "$CONTROL_SOCKET" status --json)
