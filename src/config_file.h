@@ -96,6 +96,8 @@ struct config {
 	enum message_block_mode blocked_answer; /* blocked-answer */
 	bool doh_canary;          /* doh-canary: dnsgated answers the DoH
 				     canary and DDR itself */
+	char *history;            /* history: the SQLite file; NULL = off */
+	uint32_t history_days;    /* history-days: retention */
 };
 
 /* A config with every default and no lists or upstreams. */
