@@ -24,6 +24,7 @@
 #include "resolver/message.h"
 #include "resolver/resolvconf.h"
 #include "resolver/upstream.h"
+#include "src/apps.h"
 #include "src/attribution.h"
 #include "src/cgroup.h"
 #include "src/clock.h"
@@ -85,6 +86,8 @@ struct daemon {
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 	struct fetch *fetch; /* the https:// lists' downloads */
+	struct events events; /* every query's record goes to its sinks */
+	struct apps *apps;    /* every app seen, from the records */
 };
 
 static void
@@ -672,6 +675,28 @@ control_update(struct daemon *d, const char *request, size_t len, char *err,
 	return CONTROL_LATER;
 }
 
+/* {"command": "apps"}: every app seen; {"command": "app", "app": KEY}:
+ * the apps whose key is KEY or contains it, with their recent names. */
+static int
+control_apps(struct daemon *d, bool one, const char *request, size_t len,
+	     struct json_out *out, char *err, size_t errlen)
+{
+	char app[APP_IDENTITY_KEY_MAX];
+
+	if (one && json_flat_get_string(request, len, "app", app,
+					sizeof app) < 0) {
+		snprintf(err, errlen, "app needs \"app\": an app key or a "
+			 "part of one (dnsgatectl apps lists them)");
+		return -1;
+	}
+	if (apps_json(d->apps, one ? app : NULL, out) == 0 && one) {
+		snprintf(err, errlen, "no app seen whose key contains '%s' "
+			 "(dnsgatectl apps lists them)", app);
+		return -1;
+	}
+	return 0;
+}
+
 /* The control socket's requests. */
 static int
 on_control(void *arg, const char *command, const char *request, size_t len,
@@ -696,9 +721,12 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 		return control_lists(d, out);
 	if (strcmp(command, "update") == 0)
 		return control_update(d, request, len, err, errlen);
+	if (strcmp(command, "apps") == 0 || strcmp(command, "app") == 0)
+		return control_apps(d, command[3] == '\0', request, len, out,
+				    err, errlen);
 	snprintf(err, errlen,
 		 "unknown command '%s' (known: status, reload, explain, lists, "
-		 "update)",
+		 "update, apps, app)",
 		 command);
 	return -1;
 }
@@ -905,6 +933,9 @@ start(struct daemon *d)
 	cache_set_max_stale(d->engine.cache, d->cfg->max_stale);
 	d->engine.attr = d->attr;
 	d->engine.cgroups = d->cgroups;
+	d->apps = apps_new();
+	(void)events_subscribe(&d->events, apps_sink, d->apps);
+	d->engine.events = &d->events;
 	query_engine_start(&d->engine, d->base);
 
 	memset(&uo, 0, sizeof uo);
@@ -1066,6 +1097,8 @@ stop(struct daemon *d)
 		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
+	events_unsubscribe(&d->events, apps_sink, d->apps);
+	apps_free(d->apps);
 	cache_free(d->engine.cache);
 	reloader_free(d->reloader); /* waits for a build in progress */
 	for (i = 0; i < d->n_waiters; i++)

@@ -22,6 +22,7 @@
 #include "src/cgroup.h"
 #include "src/clock.h"
 #include "src/config_file.h"
+#include "src/events.h"
 #include "src/grant_table.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -117,6 +118,7 @@ charge_give_back(struct shares *s, const struct charge *c,
 
 struct query {
 	uint64_t id;
+	uint64_t arrived_us; /* clock_us() when it was read */
 	enum query_state state;
 	struct query_engine *engine;
 	struct listener_request *req; /* NULL once answered */
@@ -340,29 +342,82 @@ format_why(const struct query_verdict *v, char *buf, size_t len)
 			     : "built-in");
 }
 
-/* The query's line: the app, the question, the verdict's values. Lines
- * about refused queries count against the app's log budget: an app over
- * its share would otherwise flood the log with them. */
+/* How the query's answer went, for its record: the granted addresses
+ * (comma-separated, "" none), the rcode sent, whether from the cache,
+ * and the words of the log line after the verdict (" blocked-answer=..",
+ * " rcode=.. answer=.."). */
+struct outcome {
+	const char *addrs;
+	uint8_t rcode;
+	bool cached;
+	const char *tail;
+};
+
+/* The query's one record (events.h), made when it is answered: the log
+ * line is written from it, then every sink gets it (counters, history,
+ * watchers), so they all say the same. Lines about refused queries
+ * count against the app's log budget: an app over its share would
+ * otherwise flood the log with them; their records still go out. */
 static void
-log_verdict(struct query *qr, const char *answer)
+conclude(struct query *qr, const struct outcome *o)
 {
 	struct query_engine *e = qr->engine;
 	const struct query_verdict *v = &qr->verdict;
+	const struct attribution *who = &qr->who;
 	char app[PATH_MAX + APP_IDENTITY_KEY_MAX + 700], tbuf[16];
-	char why[1024] = "", note[128] = "";
+	char why[1024] = "", note[128] = "", origin[PATH_MAX + 32] = "";
+	struct event_record ev = {
+		.kind = EVENT_QUERY,
+		.id = qr->id,
+		.time_ms = events_now_ms(),
+		.app = qr->app_key[0] ? qr->app_key : "?",
+		.cgroup = who->found ? who->cgroup_path : "",
+		.pid = who->found && who->pid > 0 ? (int64_t)who->pid : -1,
+		.uid = who->found ? (int64_t)who->uid : -1,
+		.exe = who->found ? who->exe : "",
+		.name = qr->q.qname,
+		.qtype = qr->q.qtype,
+		.decision = v->decision,
+		.reason = v->reason,
+		.rule = origin,
+		.list = v->list != NULL ? v->list : "",
+		.entry = v->entry != NULL ? v->entry : "",
+		.answer = o->addrs != NULL ? o->addrs : "",
+		.rcode = o->rcode,
+		.cached = o->cached,
+		.latency_us = (uint32_t)(clock_us() - qr->arrived_us),
+		.dest = "",
+		.detail = qr->detail,
+	};
 
-	if (!e->cfg->log_queries)
-		return;
-	if (v->decision == DECISION_REFUSED &&
-	    !may_log(e, qr->charge.app, note, sizeof note))
-		return;
-	format_app(&qr->who, qr->app_key, app, sizeof app);
-	format_why(v, why, sizeof why);
-	log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s", app,
-		  qr->q.qname, type_name(qr->q.qtype, tbuf, sizeof tbuf),
-		  protocol_name(qr->req->protocol),
-		  query_decision_name(v->decision), why, answer ? answer : "",
-		  qr->detail[0] ? " " : "", qr->detail, note);
+	switch (v->decision) { /* the counters, from the same values */
+	case DECISION_ALLOW:
+		e->stats.allowed++;
+		break;
+	case DECISION_BLOCK:
+		e->stats.blocked++;
+		break;
+	case DECISION_REFUSED: /* counted by share where refused */
+		break;
+	default:
+		e->stats.failed++;
+	}
+	if (v->rule != NULL)
+		rule_origin(v->rule, origin, sizeof origin);
+	if (e->cfg->log_queries &&
+	    (v->decision != DECISION_REFUSED ||
+	     may_log(e, qr->charge.app, note, sizeof note))) {
+		format_app(who, qr->app_key, app, sizeof app);
+		format_why(v, why, sizeof why);
+		log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s",
+			  app, ev.name, type_name(ev.qtype, tbuf, sizeof tbuf),
+			  protocol_name(qr->req->protocol),
+			  query_decision_name(ev.decision), why,
+			  o->tail != NULL ? o->tail : "",
+			  qr->detail[0] ? " " : "", qr->detail, note);
+	}
+	if (e->events != NULL)
+		events_publish(e->events, &ev);
 }
 
 /* --- the registry ---------------------------------------------------- */
@@ -373,6 +428,7 @@ query_new(struct query_engine *e, struct listener_request *req)
 	struct query *qr = xcalloc(1, sizeof *qr);
 
 	qr->id = ++e->next_id;
+	qr->arrived_us = clock_us();
 	qr->state = QUERY_RECEIVED;
 	qr->engine = e;
 	qr->req = req;
@@ -425,15 +481,9 @@ static void
 finish_rcode(struct query *qr, enum query_decision d, enum query_reason r,
 	     uint8_t rcode)
 {
-	struct query_stats *st = &qr->engine->stats;
-
 	qr->verdict.decision = d;
 	qr->verdict.reason = r;
-	if (d == DECISION_BLOCK)
-		st->blocked++;
-	else if (d != DECISION_REFUSED) /* those are counted by share */
-		st->failed++;
-	log_verdict(qr, NULL);
+	conclude(qr, &(struct outcome){.rcode = rcode});
 	reply_rcode(qr, rcode);
 }
 
@@ -465,10 +515,15 @@ finish_block(struct query *qr)
 		rule_origin(v->rule, why, sizeof why);
 	}
 	qr->verdict.decision = DECISION_BLOCK;
-	e->stats.blocked++;
 	snprintf(how, sizeof how, " blocked-answer=%s",
 		 message_block_mode_name(mode));
-	log_verdict(qr, how);
+	conclude(qr, &(struct outcome){
+			     .rcode = mode == MESSAGE_BLOCK_NXDOMAIN
+					  ? DNS_RCODE_NXDOMAIN
+				  : mode == MESSAGE_BLOCK_REFUSED
+					  ? DNS_RCODE_REFUSED
+					  : DNS_RCODE_NOERROR,
+			     .tail = how});
 	max = qr->req->protocol == IPPROTO_TCP ? sizeof out : qr->q.udp_size;
 	n = message_reply_blocked(qr->req->wire, qr->req->len, &qr->q, mode,
 				  why, max, out, sizeof out);
@@ -510,10 +565,11 @@ answer_itself(struct query *qr)
 		return false;
 	}
 	qr->verdict.decision = DECISION_BLOCK;
-	e->stats.blocked++;
-	log_verdict(qr, rcode == DNS_RCODE_NXDOMAIN
-				? " blocked-answer=nxdomain"
-				: " blocked-answer=nodata");
+	conclude(qr, &(struct outcome){
+			     .rcode = rcode,
+			     .tail = rcode == DNS_RCODE_NXDOMAIN
+					 ? " blocked-answer=nxdomain"
+					 : " blocked-answer=nodata"});
 	n = message_reply_local(qr->req->wire, qr->req->len, &qr->q, rcode,
 				out, sizeof out);
 	if (n > 0) {
@@ -779,7 +835,6 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 			     DNS_RCODE_SERVFAIL);
 		return;
 	}
-	e->stats.allowed++;
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
@@ -787,7 +842,10 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		 from_cache ? (qr->stale ? " stale" : " cached") : "",
 		 qr->stale ? " upstream=\"" : "", qr->stale ? qr->stale : "",
 		 qr->stale ? "\"" : "");
-	log_verdict(qr, answer);
+	conclude(qr, &(struct outcome){.addrs = info->n_addrs ? addrs : "",
+				       .rcode = info->rcode,
+				       .cached = from_cache,
+				       .tail = answer});
 
 	if (qr->req->protocol == IPPROTO_UDP && len > qr->q.udp_size) {
 		uint8_t tc[DNS_HEADER_SIZE + DNS_MAX_NAME + 8];

@@ -74,6 +74,8 @@ struct query_engine {
 	struct cgroup_tree *cgroups;
 	struct gate *gate; /* NULL: resolve and log, grant nothing */
 	struct standing *standing; /* the net= rules' grants; NULL: none */
+	struct events *events;     /* gets one record per query answered;
+				      NULL: none */
 	bool standing_failing;     /* the last sweep could not write them */
 	/* Owned by the engine. */
 	struct shares *shares;
