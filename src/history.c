@@ -42,6 +42,7 @@ enum {
 	S_ENTRY,
 	S_ANSWER,
 	S_DEST,
+	S_DETAIL,
 	N_STRINGS
 };
 
@@ -139,7 +140,8 @@ history_sink(void *arg, const struct event_record *ev)
 	struct history *h = arg;
 	const char *s[N_STRINGS] = {ev->app,   ev->cgroup, ev->exe,
 				    ev->name,  ev->rule,   ev->list,
-				    ev->entry, ev->answer, ev->dest};
+				    ev->entry, ev->answer, ev->dest,
+				    ev->detail};
 	struct packed p;
 	size_t i, size = sizeof p;
 
@@ -197,7 +199,8 @@ static const char schema[] =
 	" entry TEXT NOT NULL, answer TEXT NOT NULL, rcode INTEGER NOT NULL,"
 	" cached INTEGER NOT NULL, latency_us INTEGER NOT NULL,"
 	" dest TEXT NOT NULL, port INTEGER NOT NULL,"
-	" protocol INTEGER NOT NULL, packets INTEGER NOT NULL);"
+	" protocol INTEGER NOT NULL, packets INTEGER NOT NULL,"
+	" detail TEXT NOT NULL);"
 	"CREATE INDEX records_time ON records(time_ms);"
 	"CREATE INDEX records_app ON records(app, time_ms);"
 	"CREATE INDEX records_rname ON records(rname, time_ms);";
@@ -205,7 +208,7 @@ static const char schema[] =
 #define COLUMNS                                                               \
 	"kind, query_id, time_ms, app, cgroup, pid, uid, exe, name, qtype, "   \
 	"decision, reason, rule, list, entry, answer, rcode, cached, "         \
-	"latency_us, dest, port, protocol, packets"
+	"latency_us, dest, port, protocol, packets, detail"
 
 /* name's labels in reverse order, lower case, each followed by a dot:
  * "www.Example.com." -> "com.example.www.". A suffix's names all begin
@@ -310,7 +313,7 @@ db_setup(struct history *h, char *err, size_t errlen)
 	rc = sqlite3_prepare_v2(
 	    h->db,
 	    "INSERT INTO records (" COLUMNS ", rname) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    -1, &h->insert, NULL);
 	if (rc != SQLITE_OK) {
 		db_reason(err, errlen, h->path, "cannot use its tables", h->db,
@@ -414,7 +417,8 @@ insert_one(struct history *h, const unsigned char *rec)
 	sqlite3_bind_int(st, 21, p.port);
 	sqlite3_bind_int(st, 22, p.protocol);
 	sqlite3_bind_int64(st, 23, (sqlite3_int64)p.packets);
-	sqlite3_bind_text(st, 24, rname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 24, text[S_DETAIL], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 25, rname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;
@@ -626,6 +630,7 @@ run_query(struct history *h, struct pending_query *q)
 		ev->port = (uint16_t)sqlite3_column_int(st, 20);
 		ev->protocol = (uint8_t)sqlite3_column_int(st, 21);
 		ev->packets = (uint64_t)sqlite3_column_int64(st, 22);
+		ev->detail = column_text(st, 23, &bytes);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		snprintf(r->error, sizeof r->error, "cannot read %s: %s",
@@ -652,6 +657,7 @@ history_result_free(struct history_result *r)
 		free((char *)ev->entry);
 		free((char *)ev->answer);
 		free((char *)ev->dest);
+		free((char *)ev->detail);
 	}
 	free(r->records);
 	free(r);
@@ -732,8 +738,8 @@ writer(void *arg)
 		pthread_cond_broadcast(&h->progress);
 		pthread_mutex_unlock(&h->lock);
 
-		for (q = queries; q != NULL; q = q->next)
-			run_query(h, q);
+		/* The sweep before the queries: none shows what is due to
+		 * go. */
 		if (!h->stats.failed && mono_ms() >= h->next_prune_ms) {
 			int64_t pruned = prune(h);
 
@@ -746,6 +752,8 @@ writer(void *arg)
 				h->stats.pruned += (uint64_t)pruned;
 			pthread_mutex_unlock(&h->lock);
 		}
+		for (q = queries; q != NULL; q = q->next)
+			run_query(h, q);
 
 		pthread_mutex_lock(&h->lock);
 		if (queries != NULL) {
@@ -1044,6 +1052,7 @@ history_record_json(struct json_out *j, const struct event_record *ev)
 	json_key(j, "uid");
 	json_int(j, ev->uid);
 	member_string(j, "exe", ev->exe);
+	member_string(j, "detail", ev->detail);
 	if (ev->kind == EVENT_REJECTED) {
 		member_string(j, "dest", ev->dest);
 		json_key(j, "port");

@@ -298,10 +298,12 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
+		const char *q = words[i];
 		int64_t ignored;
 
 		if (one_word(words[i], now_ms, &ignored) < 0 &&
-		    strcmp(words[i], "ago") != 0 && unit_ms(words[i]) == 0) {
+		    strcmp(words[i], "ago") != 0 && unit_ms(words[i]) == 0 &&
+		    !(read_number(&q, &ignored) && *q == '\0')) {
 			snprintf(err, errlen, "cannot read '%s' in '%s'",
 				 words[i], text);
 			return -1;
