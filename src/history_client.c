@@ -195,7 +195,7 @@ print_record(FILE *out, const struct span *s)
 				 dest, port, proto);
 		else
 			snprintf(where, sizeof where, "%s %s", dest, proto);
-		fprintf(out, "%-19s  %-24s  %-32s  %-5s  %-8s  %-20s  %" PRId64
+		fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %" PRId64
 			" packets\n",
 			when, app, where, "-", "rejected", "(the gate)",
 			packets);
@@ -213,7 +213,7 @@ print_record(FILE *out, const struct span *s)
 		snprintf(rule + n, sizeof rule - n, "%slist=%s",
 			 n > 0 ? " " : "", list);
 	}
-	fprintf(out, "%-19s  %-24s  %-32s  %-5s  %-8s  %-20s  %s\n", when, app,
+	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", when, app,
 		name, type, decision, rule[0] ? rule : "-",
 		answer[0] ? answer : "-");
 }
@@ -236,7 +236,7 @@ history_client_print(const struct history_client *hc, FILE *out,
 		free(s.v);
 		return 0;
 	}
-	fprintf(out, "%-19s  %-24s  %-32s  %-5s  %-8s  %-20s  %s\n", "TIME",
+	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", "TIME",
 		"APP", "NAME", "TYPE", "DECISION", "RULE/LIST", "ANSWER");
 	for (i = 0; i < s.n; i++)
 		print_record(out, &s.v[hc->newest_first ? s.n - 1 - i : i]);
