@@ -1000,6 +1000,9 @@ open_history(struct daemon *d)
 	}
 	(void)events_subscribe(&d->events, history_sink, d->history);
 	d->status.history = d->history;
+	log_info("history: every decision and rejected connection goes to "
+		 "%s, kept %u days (dnsgatectl log)",
+		 d->cfg->history, d->cfg->history_days);
 }
 
 /* One line per upstream server, for the exit log. */
