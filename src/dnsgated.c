@@ -706,39 +706,16 @@ struct log_request {
 	uint64_t ticket; /* control_later's */
 };
 
-/* Room kept for what ends the reply after the records. */
-#define LOG_REPLY_TAIL 64
-
 static int
 fill_log(void *arg, struct json_out *out, char *err, size_t errlen)
 {
-	static char scratch[CONTROL_MAX_LINE * 8];
 	struct history_result *r = arg;
-	bool truncated = r->more;
-	size_t i;
 
 	if (r->error[0] != '\0') {
 		snprintf(err, errlen, "%s", r->error);
 		return -1;
 	}
-	json_key(out, "records");
-	json_array_begin(out);
-	for (i = 0; i < r->n; i++) {
-		struct json_out probe;
-
-		/* Measured first: the reply ends with whole records. */
-		json_out_init(&probe, scratch, sizeof scratch);
-		history_record_json(&probe, &r->records[i]);
-		if (!json_out_ok(&probe) ||
-		    out->len + probe.len + 1 + LOG_REPLY_TAIL >= out->size) {
-			truncated = true;
-			break;
-		}
-		history_record_json(out, &r->records[i]);
-	}
-	json_array_end(out);
-	json_key(out, "truncated");
-	json_bool(out, truncated);
+	history_result_json(out, r);
 	return 0;
 }
 

@@ -26,9 +26,9 @@
 #define QUEUE_BYTES_DEFAULT (4u * 1024 * 1024)
 #define BATCH_MS_DEFAULT 1000
 #define BATCH_RECORDS_DEFAULT 512
-#define STRING_MAX 4095               /* bytes of one string kept */
-#define PRUNE_EVERY_MS (3600 * 1000)  /* the retention's sweep */
-#define PRUNE_CHUNK 5000              /* rows deleted per transaction */
+#define STRING_MAX 4095                     /* bytes of one string kept */
+#define PRUNE_EVERY_MS (3600 * 1000)        /* the retention's sweep */
+#define PRUNE_CHUNK 5000                    /* rows deleted per transaction */
 #define RESULT_BYTES_MAX (2u * 1024 * 1024) /* strings of one result */
 #define DROP_LOG_EVERY_S 60
 
@@ -82,9 +82,9 @@ struct history {
 	/* Under lock: */
 	unsigned char *ring;
 	size_t cap;
-	uint64_t head, tail;  /* bytes put and taken, ever */
-	uint64_t committed;   /* tail as of the last commit (or drop) */
-	size_t waiting;       /* records in the ring */
+	uint64_t head, tail; /* bytes put and taken, ever */
+	uint64_t committed;  /* tail as of the last commit (or drop) */
+	size_t waiting;      /* records in the ring */
 	bool stop, flush_wanted;
 	struct pending_query *queries, *finished;
 	struct history_stats stats;
@@ -93,6 +93,7 @@ struct history {
 	/* The writer's own. */
 	unsigned char *batch;
 	char text[N_STRINGS][STRING_MAX + 1]; /* one record's strings */
+	char failure[256]; /* SQLite's message, before a rollback clears it */
 	uint64_t next_prune_ms;
 
 	int wake_loop[2]; /* the thread writes a byte when queries finished */
@@ -138,10 +139,9 @@ void
 history_sink(void *arg, const struct event_record *ev)
 {
 	struct history *h = arg;
-	const char *s[N_STRINGS] = {ev->app,   ev->cgroup, ev->exe,
-				    ev->name,  ev->rule,   ev->list,
-				    ev->entry, ev->answer, ev->dest,
-				    ev->detail};
+	const char *s[N_STRINGS] = {ev->app,  ev->cgroup, ev->exe,   ev->name,
+	                            ev->rule, ev->list,   ev->entry, ev->answer,
+	                            ev->dest, ev->detail};
 	struct packed p;
 	size_t i, size = sizeof p;
 
@@ -184,28 +184,28 @@ history_sink(void *arg, const struct event_record *ev)
 /* --- the database ----------------------------------------------------- */
 
 static const char schema[] =
-	"CREATE TABLE records ("
-	" id INTEGER PRIMARY KEY,"
-	" kind INTEGER NOT NULL,"   /* enum event_kind */
-	" query_id INTEGER NOT NULL,"
-	" time_ms INTEGER NOT NULL," /* since the epoch */
-	" app TEXT NOT NULL, cgroup TEXT NOT NULL,"
-	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, exe TEXT NOT NULL,"
-	" name TEXT NOT NULL,"
-	" rname TEXT NOT NULL,"     /* the name's labels reversed, lower
-				       case: com.example.www. */
-	" qtype INTEGER NOT NULL, decision INTEGER NOT NULL,"
-	" reason INTEGER NOT NULL, rule TEXT NOT NULL, list TEXT NOT NULL,"
-	" entry TEXT NOT NULL, answer TEXT NOT NULL, rcode INTEGER NOT NULL,"
-	" cached INTEGER NOT NULL, latency_us INTEGER NOT NULL,"
-	" dest TEXT NOT NULL, port INTEGER NOT NULL,"
-	" protocol INTEGER NOT NULL, packets INTEGER NOT NULL,"
-	" detail TEXT NOT NULL);"
-	"CREATE INDEX records_time ON records(time_ms);"
-	"CREATE INDEX records_app ON records(app, time_ms);"
-	"CREATE INDEX records_rname ON records(rname, time_ms);";
+    "CREATE TABLE records ("
+    " id INTEGER PRIMARY KEY,"
+    " kind INTEGER NOT NULL," /* enum event_kind */
+    " query_id INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL," /* since the epoch */
+    " app TEXT NOT NULL, cgroup TEXT NOT NULL,"
+    " pid INTEGER NOT NULL, uid INTEGER NOT NULL, exe TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " rname TEXT NOT NULL," /* the name's labels reversed, lower
+                               case: com.example.www. */
+    " qtype INTEGER NOT NULL, decision INTEGER NOT NULL,"
+    " reason INTEGER NOT NULL, rule TEXT NOT NULL, list TEXT NOT NULL,"
+    " entry TEXT NOT NULL, answer TEXT NOT NULL, rcode INTEGER NOT NULL,"
+    " cached INTEGER NOT NULL, latency_us INTEGER NOT NULL,"
+    " dest TEXT NOT NULL, port INTEGER NOT NULL,"
+    " protocol INTEGER NOT NULL, packets INTEGER NOT NULL,"
+    " detail TEXT NOT NULL);"
+    "CREATE INDEX records_time ON records(time_ms);"
+    "CREATE INDEX records_app ON records(app, time_ms);"
+    "CREATE INDEX records_rname ON records(rname, time_ms);";
 
-#define COLUMNS                                                               \
+#define COLUMNS                                                                \
 	"kind, query_id, time_ms, app, cgroup, pid, uid, exe, name, qtype, "   \
 	"decision, reason, rule, list, entry, answer, rcode, cached, "         \
 	"latency_us, dest, port, protocol, packets, detail"
@@ -234,21 +234,30 @@ reverse_name(const char *name, char *out, size_t outlen)
 	}
 }
 
+/* "history PATH: WHAT: MESSAGE" and what to do; message NULL: SQLite's
+ * words for rc. */
 static void
 db_reason(char *err, size_t errlen, const char *path, const char *what,
-	  sqlite3 *db, int rc)
+          const char *message, int rc)
 {
 	const char *advice = "";
 
 	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
 		advice = ": the file is damaged or not a dnsgate history; move "
-			 "it away (dnsgated then makes a new one) or set "
-			 "'history off'";
+		         "it away (dnsgated then makes a new one) or set "
+		         "'history off'";
 	else if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY ||
-		 rc == SQLITE_PERM)
+	         rc == SQLITE_PERM)
 		advice = ": check that its directory is writable by root";
 	snprintf(err, errlen, "history %s: %s: %s%s", path, what,
-		 db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc), advice);
+	         message != NULL ? message : sqlite3_errstr(rc), advice);
+}
+
+/* SQLite's message for db, or NULL (then db_reason names rc). */
+static const char *
+db_message(sqlite3 *db)
+{
+	return db != NULL ? sqlite3_errmsg(db) : NULL;
 }
 
 static int
@@ -265,18 +274,19 @@ db_setup(struct history *h, char *err, size_t errlen)
 	int rc, version = -1;
 
 	sqlite3_busy_timeout(h->db, 2000);
-	rc = sqlite3_prepare_v2(h->db, "PRAGMA journal_mode=WAL", -1, &st,
-				NULL);
+	rc =
+	    sqlite3_prepare_v2(h->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW &&
 		    strcmp((const char *)sqlite3_column_text(st, 0), "wal") !=
-			0)
+		        0)
 			rc = SQLITE_CANTOPEN;
 		sqlite3_finalize(st);
 	}
 	if (rc != SQLITE_ROW) {
-		db_reason(err, errlen, h->path, "cannot use it", h->db, rc);
+		db_reason(err, errlen, h->path, "cannot use it",
+		          db_message(h->db), rc);
 		return -1;
 	}
 	exec(h->db, "PRAGMA synchronous=NORMAL");
@@ -285,27 +295,29 @@ db_setup(struct history *h, char *err, size_t errlen)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (version < 0) {
-		db_reason(err, errlen, h->path, "cannot read it", h->db, rc);
+		db_reason(err, errlen, h->path, "cannot read it",
+		          db_message(h->db), rc);
 		return -1;
 	}
 	if (version > HISTORY_SCHEMA_VERSION) {
 		snprintf(err, errlen,
-			 "history %s: made by a newer dnsgate (schema %d, this "
-			 "one knows %d); move it away or set history to "
-			 "another file",
-			 h->path, version, HISTORY_SCHEMA_VERSION);
+		         "history %s: made by a newer dnsgate (schema %d, this "
+		         "one knows %d); move it away or set history to "
+		         "another file",
+		         h->path, version, HISTORY_SCHEMA_VERSION);
 		return -1;
 	}
 	if (version == 0) {
 		char sql[2048];
 
 		snprintf(sql, sizeof sql,
-			 "BEGIN; %s PRAGMA user_version=%d; COMMIT;", schema,
-			 HISTORY_SCHEMA_VERSION);
+		         "BEGIN; %s PRAGMA user_version=%d; COMMIT;", schema,
+		         HISTORY_SCHEMA_VERSION);
 		rc = exec(h->db, sql);
 		if (rc != SQLITE_OK) {
-			db_reason(err, errlen, h->path, "cannot make its tables",
-				  h->db, rc);
+			db_reason(err, errlen, h->path,
+			          "cannot make its tables", db_message(h->db),
+			          rc);
 			exec(h->db, "ROLLBACK");
 			return -1;
 		}
@@ -316,8 +328,8 @@ db_setup(struct history *h, char *err, size_t errlen)
 	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    -1, &h->insert, NULL);
 	if (rc != SQLITE_OK) {
-		db_reason(err, errlen, h->path, "cannot use its tables", h->db,
-			  rc);
+		db_reason(err, errlen, h->path, "cannot use its tables",
+		          db_message(h->db), rc);
 		return -1;
 	}
 	rc = sqlite3_open_v2(h->path, &h->read, SQLITE_OPEN_READONLY, NULL);
@@ -327,7 +339,7 @@ db_setup(struct history *h, char *err, size_t errlen)
 	}
 	if (rc != SQLITE_OK) {
 		db_reason(err, errlen, h->path, "cannot open it for reading",
-			  h->read, rc);
+		          db_message(h->read), rc);
 		return -1;
 	}
 	return 0;
@@ -345,8 +357,8 @@ make_file(const char *path, char *err, size_t errlen)
 		*slash = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			snprintf(err, errlen,
-				 "history %s: cannot make its directory %s: %s",
-				 path, dir, strerror(errno));
+			         "history %s: cannot make its directory %s: %s",
+			         path, dir, strerror(errno));
 			free(dir);
 			return -1;
 		}
@@ -355,7 +367,7 @@ make_file(const char *path, char *err, size_t errlen)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "history %s: cannot open it: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	(void)fchmod(fd, 0600);
@@ -367,7 +379,7 @@ make_file(const char *path, char *err, size_t errlen)
 
 static const char *
 packed_string(const struct packed *p, const unsigned char *strings, int which,
-	      char *buf)
+              char *buf)
 {
 	size_t off = 0;
 	int i;
@@ -383,7 +395,7 @@ packed_string(const struct packed *p, const unsigned char *strings, int which,
 static int
 insert_one(struct history *h, const unsigned char *rec)
 {
-	char (*text)[STRING_MAX + 1] = h->text;
+	char(*text)[STRING_MAX + 1] = h->text;
 	char rname[STRING_MAX + 2];
 	const unsigned char *strings = rec + sizeof(struct packed);
 	struct packed p;
@@ -428,15 +440,16 @@ insert_one(struct history *h, const unsigned char *rec)
 static void
 fail_locked(struct history *h, const char *what, int rc)
 {
-	char err[256];
+	char err[sizeof h->stats.reason];
 
-	db_reason(err, sizeof err, h->path, what, h->db, rc);
+	db_reason(err, sizeof err, h->path, what,
+	          h->failure[0] != '\0' ? h->failure : NULL, rc);
 	h->stats.failed = true;
 	snprintf(h->stats.reason, sizeof h->stats.reason, "%s", err);
 	pthread_mutex_unlock(&h->lock);
 	log_warn("%s; the history is off until dnsgated restarts (queries "
-		 "are answered all the same)",
-		 err);
+	         "are answered all the same)",
+	         err);
 	pthread_mutex_lock(&h->lock);
 }
 
@@ -457,8 +470,11 @@ write_batch(struct history *h, size_t n, size_t bytes)
 	}
 	if (rc == SQLITE_OK)
 		rc = exec(h->db, "COMMIT");
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		snprintf(h->failure, sizeof h->failure, "%s",
+		         sqlite3_errmsg(h->db));
 		exec(h->db, "ROLLBACK");
+	}
 	return rc;
 }
 
@@ -490,13 +506,16 @@ prune(struct history *h)
 	int rc, n;
 
 	snprintf(sql, sizeof sql,
-		 "DELETE FROM records WHERE id IN (SELECT id FROM records "
-		 "WHERE time_ms < %lld LIMIT %d)",
-		 (long long)cutoff, PRUNE_CHUNK);
+	         "DELETE FROM records WHERE id IN (SELECT id FROM records "
+	         "WHERE time_ms < %lld LIMIT %d)",
+	         (long long)cutoff, PRUNE_CHUNK);
 	do {
 		rc = exec(h->db, sql);
-		if (rc != SQLITE_OK)
+		if (rc != SQLITE_OK) {
+			snprintf(h->failure, sizeof h->failure, "%s",
+			         sqlite3_errmsg(h->db));
 			return -rc;
+		}
 		n = sqlite3_changes(h->db);
 		total += n;
 	} while (n == PRUNE_CHUNK);
@@ -507,7 +526,7 @@ prune(struct history *h)
 
 static void
 bind_filter(sqlite3_stmt *st, const struct history_filter *f, char *lo,
-	    char *hi)
+            char *hi)
 {
 	int k = 1;
 
@@ -561,12 +580,11 @@ run_query(struct history *h, struct pending_query *q)
 	q->result = r;
 	if (h->stats.failed) {
 		snprintf(r->error, sizeof r->error, "the history is off: %s",
-			 h->stats.reason);
+		         h->stats.reason);
 		return;
 	}
 	used += (size_t)snprintf(sql + used, sizeof sql - used,
-				 "SELECT " COLUMNS
-				 " FROM records WHERE 1");
+	                         "SELECT " COLUMNS " FROM records WHERE 1");
 #define ADD(text) used += (size_t)snprintf(sql + used, sizeof sql - used, text)
 	if (f->since_ms != 0)
 		ADD(" AND time_ms >= ?");
@@ -582,8 +600,8 @@ run_query(struct history *h, struct pending_query *q)
 		ADD(" AND rname >= ? AND rname < ?");
 	if (f->blocked)
 		used += (size_t)snprintf(sql + used, sizeof sql - used,
-					 " AND (kind = %d OR decision = %d)",
-					 EVENT_REJECTED, DECISION_BLOCK);
+		                         " AND (kind = %d OR decision = %d)",
+		                         EVENT_REJECTED, DECISION_BLOCK);
 	if (f->kind != 0)
 		ADD(" AND kind = ?");
 	if (f->oldest_first)
@@ -594,7 +612,7 @@ run_query(struct history *h, struct pending_query *q)
 	rc = sqlite3_prepare_v2(h->read, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(r->error, sizeof r->error, "cannot read %s: %s",
-			 h->path, sqlite3_errmsg(h->read));
+		         h->path, sqlite3_errmsg(h->read));
 		return;
 	}
 	bind_filter(st, f, lo, hi);
@@ -634,7 +652,7 @@ run_query(struct history *h, struct pending_query *q)
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		snprintf(r->error, sizeof r->error, "cannot read %s: %s",
-			 h->path, sqlite3_errmsg(h->read));
+		         h->path, sqlite3_errmsg(h->read));
 	sqlite3_finalize(st);
 }
 
@@ -716,7 +734,7 @@ writer(void *arg)
 		while (!h->stop && !h->flush_wanted && h->queries == NULL &&
 		       h->waiting < h->batch_records)
 			if (pthread_cond_timedwait(&h->wake, &h->lock,
-						   &deadline) == ETIMEDOUT)
+			                           &deadline) == ETIMEDOUT)
 				break;
 		h->flush_wanted = false;
 		n = take_batch(h, &bytes);
@@ -747,7 +765,7 @@ writer(void *arg)
 			pthread_mutex_lock(&h->lock);
 			if (pruned < 0)
 				fail_locked(h, "cannot delete old records",
-					    (int)-pruned);
+				            (int)-pruned);
 			else
 				h->stats.pruned += (uint64_t)pruned;
 			pthread_mutex_unlock(&h->lock);
@@ -809,10 +827,10 @@ on_drop_timer(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&h->lock);
 	if (dropped > 0 && !failed)
 		log_warn("history: %llu records dropped in the last minute "
-			 "(%llu kept so far): %s was too slow to take them; "
-			 "queries were answered all the same",
-			 (unsigned long long)dropped,
-			 (unsigned long long)queued, h->path);
+		         "(%llu kept so far): %s was too slow to take them; "
+		         "queries were answered all the same",
+		         (unsigned long long)dropped,
+		         (unsigned long long)queued, h->path);
 }
 
 static void
@@ -840,7 +858,7 @@ free_history(struct history *h)
 
 struct history *
 history_open(struct event_base *base, const struct history_options *o,
-	     char *err, size_t errlen)
+             char *err, size_t errlen)
 {
 	struct history *h = xcalloc(1, sizeof *h);
 	struct timeval minute = {DROP_LOG_EVERY_S, 0};
@@ -865,22 +883,23 @@ history_open(struct event_base *base, const struct history_options *o,
 	if (make_file(h->path, err, errlen) < 0)
 		goto fail;
 	rc = sqlite3_open_v2(h->path, &h->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
-		db_reason(err, errlen, h->path, "cannot open it", h->db, rc);
+		db_reason(err, errlen, h->path, "cannot open it",
+		          db_message(h->db), rc);
 		goto fail;
 	}
 	if (db_setup(h, err, errlen) < 0)
 		goto fail;
 	if (pipe2(h->wake_loop, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "history: cannot make a pipe: %s",
-			 strerror(errno));
+		         strerror(errno));
 		goto fail;
 	}
 	h->ring = xmalloc(h->cap);
 	h->batch = xmalloc(h->cap);
 	h->finished_event = event_new(base, h->wake_loop[0],
-				      EV_READ | EV_PERSIST, on_finished, h);
+	                              EV_READ | EV_PERSIST, on_finished, h);
 	event_add(h->finished_event, NULL);
 	h->drop_timer = event_new(base, -1, EV_PERSIST, on_drop_timer, h);
 	event_add(h->drop_timer, &minute);
@@ -891,7 +910,7 @@ history_open(struct event_base *base, const struct history_options *o,
 	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "history: cannot start its thread: %s",
-			 strerror(rc));
+		         strerror(rc));
 		goto fail;
 	}
 	return h;
@@ -938,7 +957,7 @@ history_close(struct history *h)
 
 void
 history_query(struct history *h, const struct history_filter *f,
-	      history_done_fn *done, void *arg)
+              history_done_fn *done, void *arg)
 {
 	struct pending_query *q = xcalloc(1, sizeof *q);
 
@@ -1002,8 +1021,8 @@ type_word(uint16_t type, char *buf, size_t len)
 static const char *
 rcode_word(uint8_t rcode)
 {
-	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
-					    "NXDOMAIN", "NOTIMP", "REFUSED"};
+	static const char *const names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+	                                    "NXDOMAIN", "NOTIMP",  "REFUSED"};
 
 	return rcode < sizeof names / sizeof names[0] ? names[rcode] : "OTHER";
 }
@@ -1041,8 +1060,8 @@ history_record_json(struct json_out *j, const struct event_record *ev)
 	char buf[16];
 
 	json_object_begin(j);
-	member_string(j, "kind", ev->kind == EVENT_REJECTED ? "rejected"
-							    : "query");
+	member_string(j, "kind",
+	              ev->kind == EVENT_REJECTED ? "rejected" : "query");
 	json_key(j, "time_ms");
 	json_int(j, ev->time_ms);
 	member_string(j, "app", ev->app);
@@ -1058,7 +1077,7 @@ history_record_json(struct json_out *j, const struct event_record *ev)
 		json_key(j, "port");
 		json_uint(j, ev->port);
 		member_string(j, "protocol",
-			      protocol_word(ev->protocol, buf, sizeof buf));
+		              protocol_word(ev->protocol, buf, sizeof buf));
 		json_key(j, "packets");
 		json_uint(j, ev->packets);
 	} else {
@@ -1081,15 +1100,46 @@ history_record_json(struct json_out *j, const struct event_record *ev)
 	json_object_end(j);
 }
 
+/* Room kept for what ends a reply after the records. */
+#define REPLY_TAIL 64
+
+void
+history_result_json(struct json_out *j, const struct history_result *r)
+{
+	static char scratch[64 * 1024]; /* one record: its strings are cut */
+	bool truncated = r->more;
+	size_t i;
+
+	json_key(j, "records");
+	json_array_begin(j);
+	for (i = 0; i < r->n; i++) {
+		struct json_out probe;
+
+		/* Measured first, so that the reply ends with whole
+		 * records. */
+		json_out_init(&probe, scratch, sizeof scratch);
+		history_record_json(&probe, &r->records[i]);
+		if (!json_out_ok(&probe) ||
+		    j->len + probe.len + 1 + REPLY_TAIL >= j->size) {
+			truncated = true;
+			break;
+		}
+		history_record_json(j, &r->records[i]);
+	}
+	json_array_end(j);
+	json_key(j, "truncated");
+	json_bool(j, truncated);
+}
+
 static int
 get_string(const char *request, size_t len, const char *key, char *out,
-	   size_t outlen, char *err, size_t errlen)
+           size_t outlen, char *err, size_t errlen)
 {
 	int rc = json_flat_get_string(request, len, key, out, outlen);
 
 	if (rc == -2) {
 		snprintf(err, errlen, "\"%s\" is too long (at most %zu bytes)",
-			 key, outlen - 1);
+		         key, outlen - 1);
 		return -1;
 	}
 	if (rc < 0)
@@ -1099,13 +1149,15 @@ get_string(const char *request, size_t len, const char *key, char *out,
 
 static int
 get_time(const char *request, size_t len, const char *key, int64_t *out,
-	 char *err, size_t errlen)
+         char *err, size_t errlen)
 {
 	int rc = json_flat_get_int(request, len, key, out);
 
 	if (rc == -2 || (rc == 0 && *out < 0)) {
-		snprintf(err, errlen, "\"%s\" is milliseconds since the "
-			 "epoch, a whole number not below 0", key);
+		snprintf(err, errlen,
+		         "\"%s\" is milliseconds since the "
+		         "epoch, a whole number not below 0",
+		         key);
 		return -1;
 	}
 	if (rc < 0)
@@ -1115,8 +1167,7 @@ get_time(const char *request, size_t len, const char *key, int64_t *out,
 
 int
 history_filter_from_request(const char *request, size_t len,
-			    struct history_filter *f, char *err,
-			    size_t errlen)
+                            struct history_filter *f, char *err, size_t errlen)
 {
 	char word[16];
 	int64_t limit;
@@ -1126,13 +1177,13 @@ history_filter_from_request(const char *request, size_t len,
 	if (get_time(request, len, "since_ms", &f->since_ms, err, errlen) < 0 ||
 	    get_time(request, len, "until_ms", &f->until_ms, err, errlen) < 0 ||
 	    get_string(request, len, "app", f->app, sizeof f->app, err,
-		       errlen) < 0 ||
+	               errlen) < 0 ||
 	    get_string(request, len, "app_contains", f->app_contains,
-		       sizeof f->app_contains, err, errlen) < 0 ||
+	               sizeof f->app_contains, err, errlen) < 0 ||
 	    get_string(request, len, "name", f->name, sizeof f->name, err,
-		       errlen) < 0 ||
+	               errlen) < 0 ||
 	    get_string(request, len, "name_suffix", f->name_suffix,
-		       sizeof f->name_suffix, err, errlen) < 0)
+	               sizeof f->name_suffix, err, errlen) < 0)
 		return -1;
 	if (json_flat_get_bool(request, len, "blocked", &f->blocked) == -2) {
 		snprintf(err, errlen, "\"blocked\" is true or false");
@@ -1142,7 +1193,7 @@ history_filter_from_request(const char *request, size_t len,
 	if (rc == -2 ||
 	    (rc == 0 && (limit < 1 || limit > HISTORY_QUERY_LIMIT_MAX))) {
 		snprintf(err, errlen, "\"limit\" is a number from 1 to %d",
-			 HISTORY_QUERY_LIMIT_MAX);
+		         HISTORY_QUERY_LIMIT_MAX);
 		return -1;
 	}
 	if (rc == 0)
@@ -1164,8 +1215,9 @@ history_filter_from_request(const char *request, size_t len,
 		return -1;
 	}
 	if (f->until_ms != 0 && f->until_ms <= f->since_ms) {
-		snprintf(err, errlen, "\"until_ms\" is not after \"since_ms\": "
-			 "no record can be between them");
+		snprintf(err, errlen,
+		         "\"until_ms\" is not after \"since_ms\": "
+		         "no record can be between them");
 		return -1;
 	}
 	return 0;

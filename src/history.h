@@ -29,7 +29,7 @@ struct history;
 
 struct history_options {
 	const char *path;     /* the database file; its directory is made
-				 0700 when missing, the file is 0600 */
+	                         0700 when missing, the file is 0600 */
 	uint32_t days;        /* retention: older records are deleted */
 	size_t queue_bytes;   /* the queue's room; 0: 4 MiB */
 	uint32_t batch_ms;    /* the longest a record waits; 0: 1000 */
@@ -39,8 +39,8 @@ struct history_options {
 /* Opens (or creates) the database, checks it and starts the writer.
  * Returns NULL with a reason in err: the caller runs without history. */
 struct history *history_open(struct event_base *base,
-			     const struct history_options *o, char *err,
-			     size_t errlen);
+                             const struct history_options *o, char *err,
+                             size_t errlen);
 
 /* Writes what is queued, stops the thread and closes the database.
  * Queries not answered yet are answered with an error. NULL is
@@ -57,12 +57,12 @@ void history_sink(void *arg, const struct event_record *ev);
 void history_flush(struct history *h);
 
 struct history_stats {
-	uint64_t queued;   /* records the sink took */
-	uint64_t written;  /* committed */
-	uint64_t dropped;  /* the queue was full, or the history failed */
-	uint64_t pruned;   /* deleted by the retention */
-	bool failed;       /* writing failed: the history is off */
-	char reason[256];  /* why, when failed */
+	uint64_t queued;  /* records the sink took */
+	uint64_t written; /* committed */
+	uint64_t dropped; /* the queue was full, or the history failed */
+	uint64_t pruned;  /* deleted by the retention */
+	bool failed;      /* writing failed: the history is off */
+	char reason[400]; /* why, when failed */
 };
 
 void history_get_stats(struct history *h, struct history_stats *st);
@@ -101,7 +101,7 @@ typedef void history_done_fn(void *arg, struct history_result *r);
  * loop, never from inside this call (also when the history failed:
  * then with an error). */
 void history_query(struct history *h, const struct history_filter *f,
-		   history_done_fn *done, void *arg);
+                   history_done_fn *done, void *arg);
 
 void history_result_free(struct history_result *r);
 
@@ -109,11 +109,17 @@ void history_result_free(struct history_result *r);
  * the verdict's words: query_decision_name ...). */
 void history_record_json(struct json_out *j, const struct event_record *ev);
 
+/* The members "records": [...] and "truncated": bool of a "log" reply,
+ * into j (an object begun). The array holds whole records only, as many
+ * as leave j room to be ended; truncated says that more matched (more
+ * than fit, or than the query's limit). */
+void history_result_json(struct json_out *j, const struct history_result *r);
+
 /* Reads a "log" request's filter members (since_ms, until_ms, app,
  * app_contains, name, name_suffix, blocked, kind, limit, order) into f.
  * Returns 0, or -1 with a reason in err. */
 int history_filter_from_request(const char *request, size_t len,
-				struct history_filter *f, char *err,
-				size_t errlen);
+                                struct history_filter *f, char *err,
+                                size_t errlen);
 
 #endif

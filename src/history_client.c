@@ -23,8 +23,8 @@ option_value(int argc, char **argv, int *i, char *err, size_t errlen)
 
 int
 history_client_request(int argc, char **argv, int64_t now_ms,
-		       struct history_client *hc, char *buf, size_t len,
-		       char *err, size_t errlen)
+                       struct history_client *hc, char *buf, size_t len,
+                       char *err, size_t errlen)
 {
 	const char *app = NULL, *name = NULL, *v;
 	int64_t since = 0, until = 0, limit = HISTORY_CLIENT_LIMIT;
@@ -42,19 +42,20 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 		} else if (strcmp(a, "--blocked") == 0) {
 			blocked = true;
 		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) {
-			snprintf(err, errlen, "log: %s (following new records) "
-				 "is not built yet",
-				 a);
+			snprintf(err, errlen,
+			         "log: %s (following new records) "
+			         "is not built yet",
+			         a);
 			return -1;
 		} else if (strcmp(a, "--since") == 0 ||
-			   strcmp(a, "--until") == 0) {
+		           strcmp(a, "--until") == 0) {
 			bool is_since = a[2] == 's';
 
 			if ((v = option_value(argc, argv, &i, err, errlen)) ==
 			    NULL)
 				return -1;
 			if (when_parse(v, now_ms, is_since ? &since : &until,
-				       why, sizeof why) < 0) {
+			               why, sizeof why) < 0) {
 				snprintf(err, errlen, "log: %s: %s", a, why);
 				return -1;
 			}
@@ -65,7 +66,7 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 				return -1;
 		} else if (strcmp(a, "--name") == 0) {
 			if ((name = option_value(argc, argv, &i, err,
-						 errlen)) == NULL)
+			                         errlen)) == NULL)
 				return -1;
 		} else if (strcmp(a, "--limit") == 0) {
 			char *end;
@@ -76,9 +77,10 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 			limit = strtoll(v, &end, 10);
 			if (*v == '\0' || *end != '\0' || limit < 1 ||
 			    limit > 10000) {
-				snprintf(err, errlen, "log: --limit '%s': a "
-					 "number from 1 to 10000",
-					 v);
+				snprintf(err, errlen,
+				         "log: --limit '%s': a "
+				         "number from 1 to 10000",
+				         v);
 				return -1;
 			}
 		} else {
@@ -170,8 +172,8 @@ member(const struct span *s, const char *key, char *buf, size_t len)
 static void
 print_record(FILE *out, const struct span *s)
 {
-	char app[256], name[256], type[16], decision[16], rule[256],
-	    list[128], answer[512], kind[16], dest[64], proto[16], when[32];
+	char app[256], name[256], type[16], decision[16], rule[256], list[128],
+	    answer[512], kind[16], dest[64], proto[16], when[32];
 	int64_t ms = 0, port = 0, packets = 0;
 	struct tm tm;
 	time_t t;
@@ -192,13 +194,14 @@ print_record(FILE *out, const struct span *s)
 		member(s, "protocol", proto, sizeof proto);
 		if (port != 0)
 			snprintf(where, sizeof where, "%s port %" PRId64 "/%s",
-				 dest, port, proto);
+			         dest, port, proto);
 		else
 			snprintf(where, sizeof where, "%s %s", dest, proto);
-		fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %" PRId64
-			" packets\n",
-			when, app, where, "-", "rejected", "(the gate)",
-			packets);
+		fprintf(out,
+		        "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %" PRId64
+		        " packets\n",
+		        when, app, where, "-", "rejected", "(the gate)",
+		        packets);
 		return;
 	}
 	member(s, "name", name, sizeof name);
@@ -211,16 +214,16 @@ print_record(FILE *out, const struct span *s)
 		size_t n = strlen(rule);
 
 		snprintf(rule + n, sizeof rule - n, "%slist=%s",
-			 n > 0 ? " " : "", list);
+		         n > 0 ? " " : "", list);
 	}
 	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", when, app,
-		name, type, decision, rule[0] ? rule : "-",
-		answer[0] ? answer : "-");
+	        name, type, decision, rule[0] ? rule : "-",
+	        answer[0] ? answer : "-");
 }
 
 int
 history_client_print(const struct history_client *hc, FILE *out,
-		     const char *reply)
+                     const char *reply)
 {
 	struct spans s = {NULL, 0};
 	bool more = false;
@@ -237,7 +240,7 @@ history_client_print(const struct history_client *hc, FILE *out,
 		return 0;
 	}
 	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", "TIME",
-		"APP", "NAME", "TYPE", "DECISION", "RULE/LIST", "ANSWER");
+	        "APP", "NAME", "TYPE", "DECISION", "RULE/LIST", "ANSWER");
 	for (i = 0; i < s.n; i++)
 		print_record(out, &s.v[hc->newest_first ? s.n - 1 - i : i]);
 	free(s.v);
@@ -249,6 +252,6 @@ history_client_print(const struct history_client *hc, FILE *out,
 	}
 	if (more)
 		fprintf(out, "(more records match: narrow it with "
-			"--since/--until, or raise --limit)\n");
+		             "--since/--until, or raise --limit)\n");
 	return 0;
 }

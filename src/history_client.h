@@ -12,7 +12,7 @@
 #define HISTORY_CLIENT_LIMIT 100 /* records shown when --limit is not */
 
 struct history_client {
-	bool json;       /* --json: the reply as it came */
+	bool json;         /* --json: the reply as it came */
 	bool newest_first; /* asked newest first: the table reverses it */
 };
 
@@ -20,12 +20,12 @@ struct history_client {
  * request in buf, relative to now_ms. Returns 0, or -1 with a reason in
  * err (a usage error). */
 int history_client_request(int argc, char **argv, int64_t now_ms,
-			   struct history_client *hc, char *buf, size_t len,
-			   char *err, size_t errlen);
+                           struct history_client *hc, char *buf, size_t len,
+                           char *err, size_t errlen);
 
 /* Prints the records of a "log" reply as a table, oldest at the top.
  * Returns 0, or -1 when the reply cannot be read. */
 int history_client_print(const struct history_client *hc, FILE *out,
-			 const char *reply);
+                         const char *reply);
 
 #endif

@@ -13,21 +13,21 @@
 
 #define MAX_WORDS 4
 
-static const char *const weekdays[] = {"sunday",   "monday", "tuesday",
-				       "wednesday", "thursday", "friday",
-				       "saturday"};
+static const char *const weekdays[] = {"sunday",    "monday",   "tuesday",
+                                       "wednesday", "thursday", "friday",
+                                       "saturday"};
 
 static const struct {
 	const char *word;
 	int64_t ms;
 } units[] = {
-	{"s", 1000},        {"sec", 1000},       {"secs", 1000},
-	{"second", 1000},   {"seconds", 1000},   {"m", 60000},
-	{"min", 60000},     {"mins", 60000},     {"minute", 60000},
-	{"minutes", 60000}, {"h", 3600000},      {"hour", 3600000},
-	{"hours", 3600000}, {"d", 86400000},     {"day", 86400000},
-	{"days", 86400000}, {"w", 604800000},    {"week", 604800000},
-	{"weeks", 604800000},
+    {"s", 1000},          {"sec", 1000},     {"secs", 1000},
+    {"second", 1000},     {"seconds", 1000}, {"m", 60000},
+    {"min", 60000},       {"mins", 60000},   {"minute", 60000},
+    {"minutes", 60000},   {"h", 3600000},    {"hour", 3600000},
+    {"hours", 3600000},   {"d", 86400000},   {"day", 86400000},
+    {"days", 86400000},   {"w", 604800000},  {"week", 604800000},
+    {"weeks", 604800000},
 };
 
 static int
@@ -217,13 +217,14 @@ one_word(const char *w, int64_t now_ms, int64_t *out)
 
 int
 when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
-	   size_t errlen)
+           size_t errlen)
 {
 	char buf[128], *words[MAX_WORDS + 1], *p, *save = NULL;
 	size_t n = 0, i;
 
 	if (strlen(text) >= sizeof buf) {
-		snprintf(err, errlen, "'%.40s...' is too long for a time", text);
+		snprintf(err, errlen, "'%.40s...' is too long for a time",
+		         text);
 		return -1;
 	}
 	for (i = 0; text[i] != '\0'; i++)
@@ -232,36 +233,39 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 	for (p = strtok_r(buf, " \t", &save); p != NULL;
 	     p = strtok_r(NULL, " \t", &save)) {
 		if (n == MAX_WORDS) {
-			snprintf(err, errlen, "cannot read '%s' in '%s': a "
-				 "time has at most %d words",
-				 p, text, MAX_WORDS);
+			snprintf(err, errlen,
+			         "cannot read '%s' in '%s': a "
+			         "time has at most %d words",
+			         p, text, MAX_WORDS);
 			return -1;
 		}
 		words[n++] = p;
 	}
 	if (n == 0) {
-		snprintf(err, errlen, "an empty time: write 'now', 'today', "
-			 "'2 hours ago', '2026-12-01 14:30', ...");
+		snprintf(err, errlen,
+		         "an empty time: write 'now', 'today', "
+		         "'2 hours ago', '2026-12-01 14:30', ...");
 		return -1;
 	}
 	if (n == 1) {
 		if (one_word(words[0], now_ms, out) == 0)
 			return 0;
 		snprintf(err, errlen,
-			 "cannot read '%s' as a time: write now, today, "
-			 "yesterday, a weekday, 'last tuesday', '3 hours "
-			 "ago', 2h, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', HH:MM or "
-			 "@EPOCH",
-			 text);
+		         "cannot read '%s' as a time: write now, today, "
+		         "yesterday, a weekday, 'last tuesday', '3 hours "
+		         "ago', 2h, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', HH:MM or "
+		         "@EPOCH",
+		         text);
 		return -1;
 	}
 	if (strcmp(words[0], "last") == 0) {
 		int day = n == 2 ? weekday_of(words[1]) : -1;
 
 		if (day < 0) {
-			snprintf(err, errlen, "cannot read '%s' in '%s': "
-				 "expected a weekday (monday ... sunday)",
-				 words[1], text);
+			snprintf(err, errlen,
+			         "cannot read '%s' in '%s': "
+			         "expected a weekday (monday ... sunday)",
+			         words[1], text);
 			return -1;
 		}
 		i = (size_t)((today_weekday(now_ms) - day + 7) % 7);
@@ -271,9 +275,10 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 	if (n == 2 && strchr(words[0], '-') != NULL) {
 		if (read_date(words[0], words[1], out))
 			return 0;
-		snprintf(err, errlen, "cannot read '%s' as a date and time: "
-			 "write YYYY-MM-DD HH:MM[:SS]",
-			 text);
+		snprintf(err, errlen,
+		         "cannot read '%s' as a date and time: "
+		         "write YYYY-MM-DD HH:MM[:SS]",
+		         text);
 		return -1;
 	}
 	if (n == 3 && strcmp(words[2], "ago") == 0) {
@@ -281,17 +286,19 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 		int64_t count, ms;
 
 		if (!read_number(&q, &count) || *q != '\0') {
-			snprintf(err, errlen, "cannot read '%s' in '%s': "
-				 "expected a number",
-				 words[0], text);
+			snprintf(err, errlen,
+			         "cannot read '%s' in '%s': "
+			         "expected a number",
+			         words[0], text);
 			return -1;
 		}
 		ms = unit_ms(words[1]);
 		if (ms == 0) {
-			snprintf(err, errlen, "cannot read '%s' in '%s': "
-				 "expected seconds, minutes, hours, days or "
-				 "weeks",
-				 words[1], text);
+			snprintf(err, errlen,
+			         "cannot read '%s' in '%s': "
+			         "expected seconds, minutes, hours, days or "
+			         "weeks",
+			         words[1], text);
 			return -1;
 		}
 		*out = now_ms - count * ms;
@@ -305,12 +312,13 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 		    strcmp(words[i], "ago") != 0 && unit_ms(words[i]) == 0 &&
 		    !(read_number(&q, &ignored) && *q == '\0')) {
 			snprintf(err, errlen, "cannot read '%s' in '%s'",
-				 words[i], text);
+			         words[i], text);
 			return -1;
 		}
 	}
-	snprintf(err, errlen, "cannot read '%s' as a time: write '3 hours "
-		 "ago', 'last tuesday' or 'YYYY-MM-DD HH:MM'",
-		 text);
+	snprintf(err, errlen,
+	         "cannot read '%s' as a time: write '3 hours "
+	         "ago', 'last tuesday' or 'YYYY-MM-DD HH:MM'",
+	         text);
 	return -1;
 }

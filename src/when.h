@@ -14,6 +14,6 @@
  * today included; "last WEEKDAY" the one before today. Returns 0, or -1
  * with a reason in err that names the word it could not read. */
 int when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@ static struct event_base *base;
 
 static struct event_record
 query_record(const char *app, const char *name, int64_t time_ms,
-	     enum query_decision decision)
+             enum query_decision decision)
 {
 	struct event_record ev;
 
@@ -79,7 +79,7 @@ rejected_record(const char *app, int64_t time_ms)
 
 static struct history *
 open_at(const char *name, uint32_t days, size_t queue_bytes, char *err,
-	size_t errlen)
+        size_t errlen)
 {
 	struct history_options o;
 	char path[512];
@@ -154,16 +154,16 @@ test_write_and_filters(void)
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 
 	ev = query_record("app:firefox", "www.Example.com", NOW_MS - 3000,
-			  DECISION_ALLOW);
+	                  DECISION_ALLOW);
 	history_sink(h, &ev);
 	ev = query_record("app:firefox", "ads.example.com", NOW_MS - 2000,
-			  DECISION_BLOCK);
+	                  DECISION_BLOCK);
 	history_sink(h, &ev);
 	ev = query_record("unit:curl-fire.service", "example.org",
-			  NOW_MS - 1000, DECISION_ALLOW);
+	                  NOW_MS - 1000, DECISION_ALLOW);
 	history_sink(h, &ev);
 	ev = query_record("app:curl", "notexample.com", NOW_MS - 500,
-			  DECISION_ALLOW);
+	                  DECISION_ALLOW);
 	history_sink(h, &ev);
 	ev = rejected_record("app:curl", NOW_MS);
 	history_sink(h, &ev);
@@ -301,10 +301,10 @@ test_retention(void)
 	if (h == NULL)
 		return;
 	ev = query_record("app:a", "old.example", NOW_MS - 40 * DAY_MS,
-			  DECISION_ALLOW);
+	                  DECISION_ALLOW);
 	history_sink(h, &ev);
 	ev = query_record("app:a", "new.example", events_now_ms(),
-			  DECISION_ALLOW);
+	                  DECISION_ALLOW);
 	history_sink(h, &ev);
 	history_flush(h);
 	history_close(h);
@@ -335,8 +335,8 @@ test_full_queue(void)
 	CHECK(h != NULL);
 	if (h == NULL)
 		return;
-	ev = query_record("app:busy", "www.example.com", NOW_MS,
-			  DECISION_ALLOW);
+	ev =
+	    query_record("app:busy", "www.example.com", NOW_MS, DECISION_ALLOW);
 	for (i = 0; i < 100; i++)
 		history_sink(h, &ev);
 	history_get_stats(h, &st);
@@ -391,12 +391,94 @@ test_refused_files(void)
 	CHECK(strstr(err, "cannot make its directory") != NULL);
 }
 
+/* A reply under its limit ends with whole records and says so. */
+static void
+test_reply_limit(void)
+{
+	struct history_result r;
+	struct event_record ev[20];
+	char buf[4096], big[1024];
+	struct json_out j;
+	size_t i;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (i = 0; i < 20; i++)
+		ev[i] = query_record("app:a", big, NOW_MS, DECISION_ALLOW);
+	memset(&r, 0, sizeof r);
+	r.records = ev;
+	r.n = 20;
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK(strstr(buf, "\"truncated\":true}") != NULL);
+	CHECK(strstr(buf, "\"records\":[{") != NULL);
+	CHECK(strstr(buf, "},\"truncated\"") != NULL ||
+	      strstr(buf, "}],\"truncated\"") != NULL);
+
+	r.n = 2;
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK(strstr(buf, "\"truncated\":false}") != NULL);
+	r.more = true; /* over the query's limit */
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(strstr(buf, "\"truncated\":true}") != NULL);
+}
+
+/* Writing fails while running: a reason, the history off, records
+ * dropped and counted, queries answered with the reason. */
+static void
+test_write_failure(void)
+{
+	struct history *h;
+	struct history_filter f;
+	struct history_result *res;
+	struct history_stats st;
+	struct event_record ev;
+	char err[512], path[512];
+	sqlite3 *db;
+
+	h = open_at("fail.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	snprintf(path, sizeof path, "%s/fail.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE records", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(db);
+	ev = query_record("app:a", "lost.example", NOW_MS, DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK(st.failed);
+	CHECK(strstr(st.reason, "fail.db") != NULL);
+	CHECK_INT(st.written, 0);
+	CHECK_INT(st.dropped, 1);
+	history_sink(h, &ev);
+	history_get_stats(h, &st);
+	CHECK_INT(st.dropped, 2);
+	memset(&f, 0, sizeof f);
+	res = ask(h, &f);
+	CHECK(strstr(res->error, "the history is off") != NULL);
+	history_result_free(res);
+	history_close(h);
+}
+
 static int
 filter_of(const char *request, struct history_filter *f, char *err,
-	  size_t errlen)
+          size_t errlen)
 {
 	return history_filter_from_request(request, strlen(request), f, err,
-					   errlen);
+	                                   errlen);
 }
 
 static void
@@ -406,12 +488,12 @@ test_request(void)
 	char err[256];
 
 	CHECK_INT(filter_of("{\"command\":\"log\",\"since_ms\":1000,"
-			    "\"until_ms\":2000,\"app\":\"app:x\","
-			    "\"name_suffix\":\"example.com\",\"blocked\":true,"
-			    "\"limit\":5,\"kind\":\"rejected\","
-			    "\"order\":\"oldest\"}",
-			    &f, err, sizeof err),
-		  0);
+	                    "\"until_ms\":2000,\"app\":\"app:x\","
+	                    "\"name_suffix\":\"example.com\",\"blocked\":true,"
+	                    "\"limit\":5,\"kind\":\"rejected\","
+	                    "\"order\":\"oldest\"}",
+	                    &f, err, sizeof err),
+	          0);
 	CHECK_INT(f.since_ms, 1000);
 	CHECK_INT(f.until_ms, 2000);
 	CHECK_STR(f.app, "app:x");
@@ -430,9 +512,9 @@ test_request(void)
 	CHECK_INT(filter_of("{\"limit\":1.5}", &f, err, sizeof err), -1);
 	CHECK_INT(filter_of("{\"since_ms\":-4}", &f, err, sizeof err), -1);
 	CHECK(strstr(err, "since_ms") != NULL);
-	CHECK_INT(filter_of("{\"since_ms\":5,\"until_ms\":5}", &f, err,
-			    sizeof err),
-		  -1);
+	CHECK_INT(
+	    filter_of("{\"since_ms\":5,\"until_ms\":5}", &f, err, sizeof err),
+	    -1);
 	CHECK_INT(filter_of("{\"kind\":\"other\"}", &f, err, sizeof err), -1);
 	CHECK_INT(filter_of("{\"order\":\"random\"}", &f, err, sizeof err), -1);
 	CHECK_INT(filter_of("{\"blocked\":\"yes\"}", &f, err, sizeof err), -1);
@@ -452,6 +534,8 @@ main(void)
 	test_full_queue();
 	test_refused_files();
 	test_request();
+	test_reply_limit();
+	test_write_failure();
 	event_base_free(base);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -80,8 +80,7 @@ main(void)
 	CHECK(strstr(refusal("three hours ago"), "'three'") != NULL);
 	CHECK(strstr(refusal("bogus"), "'bogus'") != NULL);
 	CHECK(strstr(refusal("2026-02-31"), "'2026-02-31'") != NULL);
-	CHECK(strstr(refusal("2026-12-01 25:00"), "2026-12-01 25:00") !=
-	      NULL);
+	CHECK(strstr(refusal("2026-12-01 25:00"), "2026-12-01 25:00") != NULL);
 	CHECK(strstr(refusal("24:00"), "'24:00'") != NULL);
 	CHECK(strstr(refusal("@12x"), "'@12x'") != NULL);
 	CHECK(strstr(refusal("3 hours hence"), "'hence'") != NULL);
