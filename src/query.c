@@ -28,6 +28,7 @@
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
 #include "src/policy.h"
+#include "src/prompt.h"
 #include "src/query.h"
 #include "src/rule.h"
 #include "src/rules.h"
@@ -130,6 +131,10 @@ struct query {
 				  does not change the rules under it */
 	struct rules_asker *asker; /* the app, for the policy's rules */
 	bool holds_pending;   /* took a pending share under charge */
+	struct prompt_wait *wait; /* held on a prompt (QUERY_ASKING) */
+	enum rules_outcome asked_default; /* what the ask rule stood for */
+	bool answered;        /* a prompt's answer decided the qname */
+	struct prompt_answer answer; /* that answer */
 	bool exe_unverified;  /* its exe is not the file its path names */
 	struct query_verdict verdict;
 	const char *stale;  /* answered from an expired cache entry (RFC
@@ -773,6 +778,37 @@ exe_unknown_detail(struct query *qr)
 				 : "its socket was gone before it was found");
 }
 
+static enum rules_outcome apply_answer(struct query *qr,
+				       const struct prompt_answer *a, bool kept);
+
+/* An ask rule decided on the answer's names (o: its default). The
+ * qname's answer at a prompt stands for the qname; a name of the chain
+ * is decided by an answer kept for it, else by the default (a query is
+ * held on a prompt for its qname only). */
+static enum rules_outcome
+chain_asked(struct query *qr, enum rules_outcome o)
+{
+	struct query_engine *e = qr->engine;
+	const char *name = qr->verdict.cname ? qr->verdict.cname : qr->q.qname;
+	struct prompt_answer a;
+
+	if (qr->verdict.cname == NULL && qr->answered) {
+		char detail[sizeof qr->detail];
+
+		a = qr->answer;
+		memcpy(detail, qr->detail, sizeof detail);
+		o = apply_answer(qr, &a, false);
+		memcpy(qr->detail, detail, sizeof detail);
+		return o;
+	}
+	if (e->prompts != NULL &&
+	    prompts_answered(e->prompts, qr->app_key,
+			     qr->who.found ? qr->who.cgroup_id : 0, name,
+			     events_now_ms(), &a))
+		return apply_answer(qr, &a, true);
+	return o;
+}
+
 /* The upstream's (or the cache's) answer in wire: decide, grant, send.
  * just_decided: the qname was decided a moment ago (a cache hit), so an
  * answer without a CNAME chain has nothing new to decide. */
@@ -806,6 +842,8 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	o = just_decided && info->n_chain == 0
 		? RULES_ALLOW /* the qname's verdict, as decided */
 		: decide(qr, names, 1 + info->n_chain);
+	if (qr->verdict.reason == REASON_ASK)
+		o = chain_asked(qr, o);
 	if (o == RULES_BLOCK) {
 		finish_block(qr);
 		return;
@@ -957,6 +995,154 @@ log_malformed(struct query_engine *e, struct listener_request *req,
 		 reason, note);
 }
 
+/* The qname decided (o): block it, or answer it from the cache, or send
+ * it upstream. Frees qr unless it went upstream. */
+static void
+proceed(struct query *qr, enum rules_outcome o)
+{
+	struct query_engine *e = qr->engine;
+	struct listener_request *req = qr->req;
+	uint8_t cached[DNS_MAX_UDP];
+	bool by_user;
+	size_t n;
+
+	switch (o) {
+	case RULES_BLOCK:
+		finish_block(qr);
+		query_free(qr);
+		return;
+	case RULES_UNDECIDED:
+		exe_unknown_detail(qr);
+		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
+			     DNS_RCODE_SERVFAIL);
+		query_free(qr);
+		return;
+	case RULES_ALLOW:
+		break;
+	}
+
+	n = cache_get(e->cache, &qr->q, cached, sizeof cached,
+		      (time_t)clock_seconds());
+	if (n > 0) {
+		e->stats.cache_hits++;
+		finish_with_answer(qr, cached, n, true, true);
+		query_free(qr);
+		return;
+	}
+	if (charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
+	    0) {
+		e->stats.refused[SHARE_PENDING]++;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "pending=%u (%s its share of queries waiting for "
+			 "upstream: raise %s if it is not misbehaving)",
+			 shares_held(e->shares,
+				     by_user ? qr->charge.user : qr->charge.app,
+				     SHARE_PENDING),
+			 by_user ? "this user's apps have" : "the app has",
+			 by_user ? "user-pending-quota" : "app-pending-quota");
+		finish_rcode(qr, DECISION_REFUSED,
+			     by_user ? REASON_USER_PENDING_QUOTA
+				     : REASON_APP_PENDING_QUOTA,
+			     DNS_RCODE_SERVFAIL);
+		query_free(qr);
+		return;
+	}
+	qr->holds_pending = true;
+	qr->state = QUERY_RESOLVING;
+	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, qr);
+}
+
+
+/* An answer from a prompt, as the query's verdict: reason answered,
+ * the answer's words in its detail. Returns the outcome it gives. */
+static enum rules_outcome
+apply_answer(struct query *qr, const struct prompt_answer *a, bool kept)
+{
+	struct query_verdict *v = &qr->verdict;
+
+	qr->answered = true;
+	qr->answer = *a;
+	v->reason = REASON_ANSWERED;
+	v->rule = NULL; /* the answer decided, not the ask rule */
+	v->list = NULL;
+	v->entry = NULL;
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(%s at the prompt by %s: %s %s%s%s, scope %s)",
+		 kept ? "answered before" : "answered", a->by,
+		 prompt_action_name(a->action),
+		 prompt_duration_name(a->duration),
+		 a->duration == PROMPT_FOR ? " " : "",
+		 a->duration == PROMPT_FOR ? "a while" : "",
+		 prompt_scope_name(a->scope));
+	return a->action == PROMPT_ALLOW ? RULES_ALLOW : RULES_BLOCK;
+}
+
+/* An ask rule decided the qname (*o: the default it stands for). An
+ * answer kept from an earlier prompt decides now; else the query is
+ * held on its prompt (true: query_prompt_resume goes on). False: go on
+ * with *o. */
+static bool
+ask(struct query *qr, enum rules_outcome *o)
+{
+	struct query_engine *e = qr->engine;
+	const struct attribution *who = &qr->who;
+	struct prompt_answer a;
+	struct prompt_asker asker;
+	char domain[256], lists[PROMPT_FIELD_MAX];
+
+	if (e->prompts == NULL || *o == RULES_UNDECIDED)
+		return false;
+	if (prompts_answered(e->prompts, qr->app_key,
+			     who->found ? who->cgroup_id : 0, qr->q.qname,
+			     events_now_ms(), &a)) {
+		*o = apply_answer(qr, &a, true);
+		return false;
+	}
+	policy_registrable_domain(qr->policy, qr->q.qname, domain,
+				  sizeof domain);
+	policy_lists_knowing(qr->policy, qr->q.qname, qr->q.qtype,
+			     qr->app_key, lists, sizeof lists);
+	asker = (struct prompt_asker){
+	    .app = qr->app_key,
+	    .exe = who->found ? who->exe : "",
+	    .cgroup = who->found ? who->cgroup_path : "",
+	    .cgroup_id = who->found ? who->cgroup_id : 0,
+	    .pid = who->found && who->pid > 0 ? (int64_t)who->pid : -1,
+	    .uid = who->found ? (int64_t)who->uid : -1,
+	    .name = qr->q.qname,
+	    .qtype = qr->q.qtype,
+	    .domain = domain,
+	    .lists = lists,
+	};
+	qr->asked_default = *o;
+	qr->wait = prompts_hold(e->prompts, &asker, qr);
+	if (qr->wait == NULL) {
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(nobody is there to answer the prompt: the app's "
+			 "default; the prompt waits in 'dnsgatectl prompt')");
+		return false;
+	}
+	qr->state = QUERY_ASKING;
+	return true;
+}
+
+void
+query_prompt_resume(void *waiter, const struct prompt_answer *a)
+{
+	struct query *qr = waiter;
+
+	qr->wait = NULL;
+	qr->state = QUERY_DECIDING;
+	if (a != NULL) {
+		proceed(qr, apply_answer(qr, a, false));
+		return;
+	}
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(the prompt was not answered in time: the app's default; "
+		 "it waits in 'dnsgatectl prompt')");
+	proceed(qr, qr->asked_default);
+}
+
 void
 query_handle(void *arg, struct listener_request *req)
 {
@@ -964,10 +1150,8 @@ query_handle(void *arg, struct listener_request *req)
 	struct query *qr;
 	const char *names[1];
 	enum message_verdict mv;
+	enum rules_outcome o;
 	const char *reason = NULL;
-	uint8_t cached[DNS_MAX_UDP];
-	bool by_user;
-	size_t n;
 
 	e->stats.queries++;
 	qr = query_new(e, req);
@@ -1023,50 +1207,10 @@ query_handle(void *arg, struct listener_request *req)
 		return;
 	}
 	names[0] = qr->q.qname;
-	switch (decide(qr, names, 1)) {
-	case RULES_BLOCK:
-		finish_block(qr);
-		query_free(qr);
-		return;
-	case RULES_UNDECIDED:
-		exe_unknown_detail(qr);
-		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
-			     DNS_RCODE_SERVFAIL);
-		query_free(qr);
-		return;
-	case RULES_ALLOW:
-		break;
-	}
-
-	n = cache_get(e->cache, &qr->q, cached, sizeof cached,
-		      (time_t)clock_seconds());
-	if (n > 0) {
-		e->stats.cache_hits++;
-		finish_with_answer(qr, cached, n, true, true);
-		query_free(qr);
-		return;
-	}
-	if (charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
-	    0) {
-		e->stats.refused[SHARE_PENDING]++;
-		snprintf(qr->detail, sizeof qr->detail,
-			 "pending=%u (%s its share of queries waiting for "
-			 "upstream: raise %s if it is not misbehaving)",
-			 shares_held(e->shares,
-				     by_user ? qr->charge.user : qr->charge.app,
-				     SHARE_PENDING),
-			 by_user ? "this user's apps have" : "the app has",
-			 by_user ? "user-pending-quota" : "app-pending-quota");
-		finish_rcode(qr, DECISION_REFUSED,
-			     by_user ? REASON_USER_PENDING_QUOTA
-				     : REASON_APP_PENDING_QUOTA,
-			     DNS_RCODE_SERVFAIL);
-		query_free(qr);
-		return;
-	}
-	qr->holds_pending = true;
-	qr->state = QUERY_RESOLVING;
-	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, qr);
+	o = decide(qr, names, 1);
+	if (qr->verdict.reason == REASON_ASK && ask(qr, &o))
+		return; /* held: query_prompt_resume goes on */
+	proceed(qr, o);
 }
 
 /* --- TCP connections ------------------------------------------------- */
@@ -1241,6 +1385,10 @@ query_engine_stop(struct query_engine *e)
 	for (qr = e->live; qr != NULL; qr = qr->next) {
 		if (qr->req == NULL)
 			continue;
+		if (qr->wait != NULL) { /* held on a prompt: answered here */
+			prompts_cancel(e->prompts, qr->wait);
+			qr->wait = NULL;
+		}
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_SHUTTING_DOWN,
 			     DNS_RCODE_SERVFAIL);
 	}
