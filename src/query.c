@@ -849,6 +849,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		return;
 	}
 	if (o == RULES_UNDECIDED) {
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -1012,6 +1013,7 @@ proceed(struct query *qr, enum rules_outcome o)
 		query_free(qr);
 		return;
 	case RULES_UNDECIDED:
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -1123,6 +1125,7 @@ ask(struct query *qr, enum rules_outcome *o)
 		return false;
 	}
 	qr->state = QUERY_ASKING;
+	e->stats.prompted++;
 	return true;
 }
 
@@ -1183,6 +1186,10 @@ query_handle(void *arg, struct listener_request *req)
 			(const struct sockaddr *)&req->client, client_peer(req),
 			&qr->who) < 0)
 		qr->who.found = false;
+	if (!qr->who.found)
+		e->stats.socket_gone++;
+	else if (qr->who.pid == 0)
+		e->stats.no_process++;
 	qr->charge = charge_of(&qr->who);
 	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
 		standing_notice(e->standing, qr->who.cgroup_id,

@@ -61,6 +61,14 @@ struct query_stats {
 	uint64_t log_suppressed; /* lines an app's log budget denied */
 	uint64_t loops;     /* queries of dnsgated's own that came back */
 	uint64_t addresses_cut;  /* answer addresses past what is read */
+	/* Attribution: queries whose asker could not be told whole. */
+	uint64_t socket_gone;    /* the client socket closed before it was
+				    found: app unknown */
+	uint64_t no_process;     /* the socket found, no process holding it:
+				    pid and exe unknown */
+	uint64_t exe_unknown;    /* answered SERVFAIL: an exe rule could
+				    decide and the exe was not known */
+	uint64_t prompted;       /* held on a prompt */
 };
 
 struct query;
