@@ -13,6 +13,7 @@
 
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
+#include "src/prompt.h"
 #include "src/control.h"
 #include "src/history.h"
 #include "src/list_cache.h"
@@ -73,6 +74,7 @@ config_new_default(void)
 	cfg->log_queries = true;
 	cfg->blocked_answer = MESSAGE_BLOCK_NXDOMAIN;
 	cfg->doh_canary = true;
+	cfg->prompt_timeout_ms = PROMPT_TIMEOUT_DEFAULT_MS;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	cfg->rules = xcalloc(1, sizeof *cfg->rules);
 	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
@@ -716,6 +718,11 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		return parse_block_mode(c, value, &cfg->blocked_answer);
 	} else if (strcmp(key, "doh-canary") == 0) {
 		return parse_bool(c, value, &cfg->doh_canary);
+	} else if (strcmp(key, "prompt-timeout") == 0) {
+		/* Under the client's first retry (glibc: 5 s), or the app
+		 * sees its question asked twice. */
+		return parse_uint(c, value, 100, PROMPT_TIMEOUT_MAX_MS,
+				  &cfg->prompt_timeout_ms);
 	} else {
 		return parse_error(c, key, "unknown setting '%s'", key);
 	}
@@ -927,6 +934,7 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "blocked-answer %s\n",
 		message_block_mode_name(cfg->blocked_answer));
 	fprintf(out, "doh-canary %s\n", cfg->doh_canary ? "yes" : "no");
+	fprintf(out, "prompt-timeout %u\n", cfg->prompt_timeout_ms);
 	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
 	fprintf(out, "history-days %u\n", cfg->history_days);
 }

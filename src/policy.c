@@ -549,6 +549,58 @@ policy_list_name(const struct policy *p, size_t i)
 	return i < p->n_lists ? p->lists[i].name : "?";
 }
 
+void
+policy_lists_knowing(const struct policy *p, const char *name,
+		     uint16_t qtype, const char *app, char *buf, size_t len)
+{
+	struct list_filter_match m;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n_lists && used + 1 < len; i++) {
+		const struct list_filter *f = p->filters[i];
+		int n;
+
+		if (f == NULL || !list_filter_match(f, name, qtype, app, &m))
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+			     p->lists[i].name);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0'; /* cut at a whole name */
+			return;
+		}
+		used += (size_t)n;
+	}
+}
+
+void
+policy_registrable_domain(const struct policy *p, const char *name,
+			  char *buf, size_t len)
+{
+	const struct public_suffix *ps =
+	    p->suffixes != NULL ? p->suffixes->list : NULL;
+	const char *dot, *candidate = NULL, *s = name + strlen(name);
+	int labels = 0;
+
+	/* From the right: the first suffix that is not a public suffix. */
+	buf[0] = '\0';
+	while (s > name) {
+		for (dot = s - 1; dot > name && dot[-1] != '.'; dot--)
+			;
+		labels++;
+		/* A top-level label is a suffix even when the list does not
+		 * name it (its implicit "*" rule). */
+		if (labels >= 2 &&
+		    (ps == NULL || !public_suffix_is_suffix(ps, dot))) {
+			candidate = dot;
+			break;
+		}
+		s = dot > name ? dot - 1 : name;
+	}
+	if (candidate != NULL)
+		snprintf(buf, len, "%s", candidate);
+}
+
 bool
 policy_list_answer(const struct policy *p, size_t i,
 		   enum message_block_mode *mode)

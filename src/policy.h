@@ -147,6 +147,21 @@ bool policy_check(const struct policy *p, const char *name,
 int policy_list_info(const struct policy *p, size_t i,
 		     struct policy_list_info *out);
 
+/* The names of the lists that would block name (lower case) for app,
+ * each list judged alone (its exceptions, $client, $dnstype for qtype),
+ * whether or not a rule applies the list to that app: comma-separated
+ * into buf ("" none), cut to fit. For a prompt: which lists know it. */
+void policy_lists_knowing(const struct policy *p, const char *name,
+			  uint16_t qtype, const char *app, char *buf,
+			  size_t len);
+
+/* The registrable domain of name (lower case, no trailing dot): the
+ * shortest suffix of it, of two labels at least, that is not a public
+ * suffix by the public-suffix list (without one: its last two labels).
+ * "" when there is none (name is a public suffix, or one label). */
+void policy_registrable_domain(const struct policy *p, const char *name,
+			       char *buf, size_t len);
+
 /* Domains loaded from all lists. */
 size_t policy_domain_count(const struct policy *p);
 

@@ -28,6 +28,7 @@
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
 #include "src/policy.h"
+#include "src/prompt.h"
 #include "src/query.h"
 #include "src/rule.h"
 #include "src/rules.h"
@@ -130,6 +131,10 @@ struct query {
 				  does not change the rules under it */
 	struct rules_asker *asker; /* the app, for the policy's rules */
 	bool holds_pending;   /* took a pending share under charge */
+	struct prompt_wait *wait; /* held on a prompt (QUERY_ASKING) */
+	enum rules_outcome asked_default; /* what the ask rule stood for */
+	bool answered;        /* a prompt's answer decided the qname */
+	struct prompt_answer answer; /* that answer */
 	bool exe_unverified;  /* its exe is not the file its path names */
 	struct query_verdict verdict;
 	const char *stale;  /* answered from an expired cache entry (RFC
@@ -773,6 +778,37 @@ exe_unknown_detail(struct query *qr)
 				 : "its socket was gone before it was found");
 }
 
+static enum rules_outcome apply_answer(struct query *qr,
+				       const struct prompt_answer *a, bool kept);
+
+/* An ask rule decided on the answer's names (o: its default). The
+ * qname's answer at a prompt stands for the qname; a name of the chain
+ * is decided by an answer kept for it, else by the default (a query is
+ * held on a prompt for its qname only). */
+static enum rules_outcome
+chain_asked(struct query *qr, enum rules_outcome o)
+{
+	struct query_engine *e = qr->engine;
+	const char *name = qr->verdict.cname ? qr->verdict.cname : qr->q.qname;
+	struct prompt_answer a;
+
+	if (qr->verdict.cname == NULL && qr->answered) {
+		char detail[sizeof qr->detail];
+
+		a = qr->answer;
+		memcpy(detail, qr->detail, sizeof detail);
+		o = apply_answer(qr, &a, false);
+		memcpy(qr->detail, detail, sizeof detail);
+		return o;
+	}
+	if (e->prompts != NULL &&
+	    prompts_answered(e->prompts, qr->app_key,
+			     qr->who.found ? qr->who.cgroup_id : 0, name,
+			     events_now_ms(), &a))
+		return apply_answer(qr, &a, true);
+	return o;
+}
+
 /* The upstream's (or the cache's) answer in wire: decide, grant, send.
  * just_decided: the qname was decided a moment ago (a cache hit), so an
  * answer without a CNAME chain has nothing new to decide. */
@@ -806,11 +842,14 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	o = just_decided && info->n_chain == 0
 		? RULES_ALLOW /* the qname's verdict, as decided */
 		: decide(qr, names, 1 + info->n_chain);
+	if (qr->verdict.reason == REASON_ASK)
+		o = chain_asked(qr, o);
 	if (o == RULES_BLOCK) {
 		finish_block(qr);
 		return;
 	}
 	if (o == RULES_UNDECIDED) {
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -957,78 +996,24 @@ log_malformed(struct query_engine *e, struct listener_request *req,
 		 reason, note);
 }
 
-void
-query_handle(void *arg, struct listener_request *req)
+/* The qname decided (o): block it, or answer it from the cache, or send
+ * it upstream. Frees qr unless it went upstream. */
+static void
+proceed(struct query *qr, enum rules_outcome o)
 {
-	struct query_engine *e = arg;
-	struct query *qr;
-	const char *names[1];
-	enum message_verdict mv;
-	const char *reason = NULL;
+	struct query_engine *e = qr->engine;
+	struct listener_request *req = qr->req;
 	uint8_t cached[DNS_MAX_UDP];
 	bool by_user;
 	size_t n;
 
-	e->stats.queries++;
-	qr = query_new(e, req);
-	mv = message_parse_query(req->wire, req->len, &qr->q, &reason);
-	if (mv != MESSAGE_QUERY_OK) {
-		e->stats.malformed++;
-		log_malformed(e, req, mv, reason);
-		if (mv != MESSAGE_DROP)
-			reply_rcode(qr, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
-							     : DNS_RCODE_FORMERR);
-		query_free(qr);
-		return;
-	}
-
-	/* Our own loop probe, forwarded back by some resolver: never send
-	 * it on (that is the loop). */
-	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
-		e->stats.loops++;
-		log_debug("dnsgated's loop probe %s came back to it: answered "
-			  "REFUSED (the upstream check logs which server)",
-			  qr->q.qname);
-		reply_rcode(qr, DNS_RCODE_REFUSED);
-		query_free(qr);
-		return;
-	}
-
-	/* Now, while the client's socket is certainly still open. */
-	if (attr_lookup(e->attr, req->protocol,
-			(const struct sockaddr *)&req->client, client_peer(req),
-			&qr->who) < 0)
-		qr->who.found = false;
-	qr->charge = charge_of(&qr->who);
-	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
-		standing_notice(e->standing, qr->who.cgroup_id,
-				qr->who.cgroup_path, qr->who.cgroup_level);
-	qr->policy = policy_ref(e->policy);
-	identify(qr);
-	qr->state = QUERY_DECIDING;
-	if (qr->who.found && qr->who.pid == getpid()) {
-		e->stats.loops++;
-		snprintf(qr->detail, sizeof qr->detail,
-			 "(dnsgated's own query came back to it: a loop; is its "
-			 "upstream socket unmarked, or another table "
-			 "redirecting it?)");
-		finish_rcode(qr, DECISION_REFUSED, REASON_LOOP,
-			     DNS_RCODE_REFUSED);
-		query_free(qr);
-		return;
-	}
-
-	if (answer_itself(qr)) {
-		query_free(qr);
-		return;
-	}
-	names[0] = qr->q.qname;
-	switch (decide(qr, names, 1)) {
+	switch (o) {
 	case RULES_BLOCK:
 		finish_block(qr);
 		query_free(qr);
 		return;
 	case RULES_UNDECIDED:
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -1067,6 +1052,172 @@ query_handle(void *arg, struct listener_request *req)
 	qr->holds_pending = true;
 	qr->state = QUERY_RESOLVING;
 	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, qr);
+}
+
+
+/* An answer from a prompt, as the query's verdict: reason answered,
+ * the answer's words in its detail. Returns the outcome it gives. */
+static enum rules_outcome
+apply_answer(struct query *qr, const struct prompt_answer *a, bool kept)
+{
+	struct query_verdict *v = &qr->verdict;
+
+	qr->answered = true;
+	qr->answer = *a;
+	v->reason = REASON_ANSWERED;
+	v->rule = NULL; /* the answer decided, not the ask rule */
+	v->list = NULL;
+	v->entry = NULL;
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(%s at the prompt by %s: %s %s%s%s, scope %s)",
+		 kept ? "answered before" : "answered", a->by,
+		 prompt_action_name(a->action),
+		 prompt_duration_name(a->duration),
+		 a->duration == PROMPT_FOR ? " " : "",
+		 a->duration == PROMPT_FOR ? "a while" : "",
+		 prompt_scope_name(a->scope));
+	return a->action == PROMPT_ALLOW ? RULES_ALLOW : RULES_BLOCK;
+}
+
+/* An ask rule decided the qname (*o: the default it stands for). An
+ * answer kept from an earlier prompt decides now; else the query is
+ * held on its prompt (true: query_prompt_resume goes on). False: go on
+ * with *o. */
+static bool
+ask(struct query *qr, enum rules_outcome *o)
+{
+	struct query_engine *e = qr->engine;
+	const struct attribution *who = &qr->who;
+	struct prompt_answer a;
+	struct prompt_asker asker;
+	char domain[256], lists[PROMPT_FIELD_MAX];
+
+	if (e->prompts == NULL || *o == RULES_UNDECIDED)
+		return false;
+	if (prompts_answered(e->prompts, qr->app_key,
+			     who->found ? who->cgroup_id : 0, qr->q.qname,
+			     events_now_ms(), &a)) {
+		*o = apply_answer(qr, &a, true);
+		return false;
+	}
+	policy_registrable_domain(qr->policy, qr->q.qname, domain,
+				  sizeof domain);
+	policy_lists_knowing(qr->policy, qr->q.qname, qr->q.qtype,
+			     qr->app_key, lists, sizeof lists);
+	asker = (struct prompt_asker){
+	    .app = qr->app_key,
+	    .exe = who->found ? who->exe : "",
+	    .cgroup = who->found ? who->cgroup_path : "",
+	    .cgroup_id = who->found ? who->cgroup_id : 0,
+	    .pid = who->found && who->pid > 0 ? (int64_t)who->pid : -1,
+	    .uid = who->found ? (int64_t)who->uid : -1,
+	    .name = qr->q.qname,
+	    .qtype = qr->q.qtype,
+	    .domain = domain,
+	    .lists = lists,
+	};
+	qr->asked_default = *o;
+	qr->wait = prompts_hold(e->prompts, &asker, qr);
+	if (qr->wait == NULL) {
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(nobody is there to answer the prompt: the app's "
+			 "default; the prompt waits in 'dnsgatectl prompt')");
+		return false;
+	}
+	qr->state = QUERY_ASKING;
+	e->stats.prompted++;
+	return true;
+}
+
+void
+query_prompt_resume(void *waiter, const struct prompt_answer *a)
+{
+	struct query *qr = waiter;
+
+	qr->wait = NULL;
+	qr->state = QUERY_DECIDING;
+	if (a != NULL) {
+		proceed(qr, apply_answer(qr, a, false));
+		return;
+	}
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(the prompt was not answered in time: the app's default; "
+		 "it waits in 'dnsgatectl prompt')");
+	proceed(qr, qr->asked_default);
+}
+
+void
+query_handle(void *arg, struct listener_request *req)
+{
+	struct query_engine *e = arg;
+	struct query *qr;
+	const char *names[1];
+	enum message_verdict mv;
+	enum rules_outcome o;
+	const char *reason = NULL;
+
+	e->stats.queries++;
+	qr = query_new(e, req);
+	mv = message_parse_query(req->wire, req->len, &qr->q, &reason);
+	if (mv != MESSAGE_QUERY_OK) {
+		e->stats.malformed++;
+		log_malformed(e, req, mv, reason);
+		if (mv != MESSAGE_DROP)
+			reply_rcode(qr, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
+							     : DNS_RCODE_FORMERR);
+		query_free(qr);
+		return;
+	}
+
+	/* Our own loop probe, forwarded back by some resolver: never send
+	 * it on (that is the loop). */
+	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
+		e->stats.loops++;
+		log_debug("dnsgated's loop probe %s came back to it: answered "
+			  "REFUSED (the upstream check logs which server)",
+			  qr->q.qname);
+		reply_rcode(qr, DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
+
+	/* Now, while the client's socket is certainly still open. */
+	if (attr_lookup(e->attr, req->protocol,
+			(const struct sockaddr *)&req->client, client_peer(req),
+			&qr->who) < 0)
+		qr->who.found = false;
+	if (!qr->who.found)
+		e->stats.socket_gone++;
+	else if (qr->who.pid == 0)
+		e->stats.no_process++;
+	qr->charge = charge_of(&qr->who);
+	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
+		standing_notice(e->standing, qr->who.cgroup_id,
+				qr->who.cgroup_path, qr->who.cgroup_level);
+	qr->policy = policy_ref(e->policy);
+	identify(qr);
+	qr->state = QUERY_DECIDING;
+	if (qr->who.found && qr->who.pid == getpid()) {
+		e->stats.loops++;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(dnsgated's own query came back to it: a loop; is its "
+			 "upstream socket unmarked, or another table "
+			 "redirecting it?)");
+		finish_rcode(qr, DECISION_REFUSED, REASON_LOOP,
+			     DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
+
+	if (answer_itself(qr)) {
+		query_free(qr);
+		return;
+	}
+	names[0] = qr->q.qname;
+	o = decide(qr, names, 1);
+	if (qr->verdict.reason == REASON_ASK && ask(qr, &o))
+		return; /* held: query_prompt_resume goes on */
+	proceed(qr, o);
 }
 
 /* --- TCP connections ------------------------------------------------- */
@@ -1241,6 +1392,10 @@ query_engine_stop(struct query_engine *e)
 	for (qr = e->live; qr != NULL; qr = qr->next) {
 		if (qr->req == NULL)
 			continue;
+		if (qr->wait != NULL) { /* held on a prompt: answered here */
+			prompts_cancel(e->prompts, qr->wait);
+			qr->wait = NULL;
+		}
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_SHUTTING_DOWN,
 			     DNS_RCODE_SERVFAIL);
 	}

@@ -1,6 +1,8 @@
 /* status.c - the daemon's counters as JSON and as log lines. */
 #include "config.h"
 
+#include <time.h>
+
 #include <unistd.h>
 
 #include "resolver/cache.h"
@@ -99,6 +101,9 @@ list_json(struct json_out *j, const struct policy *p, size_t i)
 	json_uint(j, info.expires);
 	json_key(j, "kept_after_bad_reload");
 	json_bool(j, info.kept);
+	json_key(j, "age_seconds"); /* of the copy in force; -1: none yet */
+	json_int(j, info.loaded_at > 0 ? (int64_t)time(NULL) - info.loaded_at
+				       : -1);
 	json_object_end(j);
 }
 
@@ -186,6 +191,17 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->log_suppressed);
 	json_key(j, "loops_refused");
 	json_uint(j, st->loops);
+	json_key(j, "attribution");
+	json_object_begin(j);
+	json_key(j, "socket_gone");
+	json_uint(j, st->socket_gone);
+	json_key(j, "no_process");
+	json_uint(j, st->no_process);
+	json_key(j, "exe_unknown");
+	json_uint(j, st->exe_unknown);
+	json_object_end(j);
+	json_key(j, "prompted");
+	json_uint(j, st->prompted);
 
 	json_key(j, "upstreams");
 	json_array_begin(j);

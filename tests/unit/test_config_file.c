@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "src/config_file.h"
+#include "src/prompt.h"
 
 #include "tests/unit/check.h"
 #include "tests/unit/fixtures.h"
@@ -1103,6 +1104,13 @@ test_blocked_answers(void)
 	CHECK_ERROR("blocked-answer NXDOMAIN\n", NAME ":1:16: ",
 		    "expected nxdomain");
 	CHECK_ERROR("doh-canary on\n", NAME ":1:12: ", "expected yes or no");
+	CHECK_ERROR("prompt-timeout 5000\n", NAME ":1:16: ", "4500");
+	cfg = parse("prompt-timeout 1500\n");
+	CHECK(cfg != NULL && cfg->prompt_timeout_ms == 1500);
+	config_free(cfg);
+	cfg = parse("");
+	CHECK(cfg != NULL && cfg->prompt_timeout_ms == PROMPT_TIMEOUT_DEFAULT_MS);
+	config_free(cfg);
 	CHECK_ERROR("blocklist /l/x.txt answer=zero\n", NAME ":1:27: ",
 		    "expected nxdomain, null, nodata or refused");
 	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:22: ",

@@ -143,6 +143,24 @@ test_public_suffix_check(void)
 	CHECK(!blocks(p, "www.example.co.uk"));
 	CHECK(!blocks(p, "tracker.test.example"));
 	CHECK(blocks(p, "x.ads.test"));
+	{ /* for prompts: the registrable domain, the lists that know it */
+		char d[256];
+
+		policy_registrable_domain(p, "a.b.example.co.uk", d, sizeof d);
+		CHECK_STR(d, "example.co.uk");
+		policy_registrable_domain(p, "example.com", d, sizeof d);
+		CHECK_STR(d, "example.com");
+		policy_registrable_domain(p, "co.uk", d, sizeof d);
+		CHECK_STR(d, "");
+		policy_registrable_domain(p, "x.y.example", d, sizeof d);
+		CHECK_STR(d, "y.example"); /* "example" is not listed here */
+		policy_lists_knowing(p, "x.ads.test", 1, "?", d, sizeof d);
+		CHECK_STR(d, "ads");
+		policy_lists_knowing(p, "example.com", 1, "?", d, sizeof d);
+		CHECK_STR(d, "");
+		policy_lists_knowing(p, "x.ads.test", 1, "?", d, 3);
+		CHECK_STR(d, ""); /* cut at a whole name */
+	}
 	/* Wanted by its line: all of .test. */
 	CHECK(blocks(p, "anything.test"));
 	policy_get_stats(p, &st);
