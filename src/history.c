@@ -26,9 +26,11 @@
 #define QUEUE_BYTES_DEFAULT (4u * 1024 * 1024)
 #define BATCH_MS_DEFAULT 1000
 #define BATCH_RECORDS_DEFAULT 512
-#define STRING_MAX 4095                     /* bytes of one string kept */
-#define PRUNE_EVERY_MS (3600 * 1000)        /* the retention's sweep */
-#define PRUNE_CHUNK 5000                    /* rows deleted per transaction */
+#define BATCH_BYTES (512u * 1024)    /* a batch's copy; a record is < 48 KiB */
+#define TRANSACTION_RECORDS 16384    /* then the queries get their turn */
+#define STRING_MAX 4095              /* bytes of one string kept */
+#define PRUNE_EVERY_MS (3600 * 1000) /* the retention's sweep */
+#define PRUNE_CHUNK 5000             /* rows deleted per transaction */
 #define RESULT_BYTES_MAX (2u * 1024 * 1024) /* strings of one result */
 #define DROP_LOG_EVERY_S 60
 
@@ -85,13 +87,15 @@ struct history {
 	uint64_t head, tail; /* bytes put and taken, ever */
 	uint64_t committed;  /* tail as of the last commit (or drop) */
 	size_t waiting;      /* records in the ring */
-	bool stop, flush_wanted;
+	bool stop;
+	uint64_t flush_upto; /* history_flush waits for head as it was */
 	struct pending_query *queries, *finished;
 	struct history_stats stats;
 	uint64_t dropped_logged;
 
 	/* The writer's own. */
 	unsigned char *batch;
+	size_t batch_cap;
 	char text[N_STRINGS][STRING_MAX + 1]; /* one record's strings */
 	char failure[256]; /* SQLite's message, before a rollback clears it */
 	uint64_t next_prune_ms;
@@ -453,27 +457,19 @@ fail_locked(struct history *h, const char *what, int rc)
 	pthread_mutex_lock(&h->lock);
 }
 
-/* Writes n records of batch in one transaction. Returns 0 or SQLite's
- * error. */
+/* Inserts the n records of h->batch; 0 or SQLite's error. */
 static int
-write_batch(struct history *h, size_t n, size_t bytes)
+insert_batch(struct history *h, size_t n)
 {
 	size_t off = 0, i;
-	int rc = exec(h->db, "BEGIN");
+	int rc = 0;
 
-	for (i = 0; rc == SQLITE_OK && i < n && off < bytes; i++) {
+	for (i = 0; rc == 0 && i < n; i++) {
 		struct packed p;
 
 		memcpy(&p, h->batch + off, sizeof p);
 		rc = insert_one(h, h->batch + off);
 		off += p.size;
-	}
-	if (rc == SQLITE_OK)
-		rc = exec(h->db, "COMMIT");
-	if (rc != SQLITE_OK) {
-		snprintf(h->failure, sizeof h->failure, "%s",
-		         sqlite3_errmsg(h->db));
-		exec(h->db, "ROLLBACK");
 	}
 	return rc;
 }
@@ -695,25 +691,70 @@ add_ms(struct timespec *ts, uint32_t ms)
 	}
 }
 
-/* Takes whole records from the ring into h->batch; with the lock. */
+/* Takes whole records from the ring into h->batch, at most a batch of
+ * them (and BATCH_BYTES), with the lock: the sink waits for the lock
+ * only as long as that copy takes. */
 static size_t
 take_batch(struct history *h, size_t *bytes)
 {
 	size_t n = 0;
 
 	*bytes = 0;
-	while (h->head > h->tail) {
+	while (h->head > h->tail && n < h->batch_records) {
 		struct packed p;
 		uint64_t at = h->tail;
 
 		ring_get(h, &p, sizeof p);
 		h->tail = at;
+		if (*bytes + p.size > h->batch_cap)
+			break;
 		ring_get(h, h->batch + *bytes, p.size);
 		*bytes += p.size;
 		n++;
 	}
-	h->waiting = 0;
+	h->waiting -= n;
 	return n;
+}
+
+/* Writes what the ring holds in one transaction (of at most
+ * TRANSACTION_RECORDS), taking it a batch at a time so that the lock is
+ * held only for each copy. Once the history failed, what is taken is
+ * dropped. Returns 0 or SQLite's error; *taken records were taken, up to
+ * *upto in the ring. */
+static int
+write_queue(struct history *h, size_t *taken, uint64_t *upto)
+{
+	bool failed = h->stats.failed, begun = false;
+	size_t n, bytes;
+	int rc = 0;
+
+	*taken = 0;
+	do {
+		pthread_mutex_lock(&h->lock);
+		n = take_batch(h, &bytes);
+		*upto = h->tail;
+		pthread_mutex_unlock(&h->lock);
+		if (n == 0)
+			break;
+		*taken += n;
+		if (failed)
+			continue;
+		if (!begun) {
+			rc = exec(h->db, "BEGIN");
+			begun = rc == SQLITE_OK;
+		}
+		if (rc == 0)
+			rc = insert_batch(h, n);
+	} while (rc == 0 && *taken < TRANSACTION_RECORDS);
+	if (begun && rc == 0)
+		rc = exec(h->db, "COMMIT");
+	if (rc != 0) {
+		snprintf(h->failure, sizeof h->failure, "%s",
+		         sqlite3_errmsg(h->db));
+		if (begun)
+			exec(h->db, "ROLLBACK");
+	}
+	return rc;
 }
 
 static void *
@@ -726,24 +767,21 @@ writer(void *arg)
 	for (;;) {
 		struct timespec deadline;
 		struct pending_query *queries, *q;
-		size_t n, bytes;
+		size_t n;
 		uint64_t upto;
 		int rc;
 
 		add_ms(&deadline, h->batch_ms);
-		while (!h->stop && !h->flush_wanted && h->queries == NULL &&
-		       h->waiting < h->batch_records)
+		while (!h->stop && h->tail >= h->flush_upto &&
+		       h->queries == NULL && h->waiting < h->batch_records)
 			if (pthread_cond_timedwait(&h->wake, &h->lock,
 			                           &deadline) == ETIMEDOUT)
 				break;
-		h->flush_wanted = false;
-		n = take_batch(h, &bytes);
-		upto = h->tail;
 		queries = h->queries;
 		h->queries = NULL;
 		pthread_mutex_unlock(&h->lock);
 
-		rc = n > 0 && !h->stats.failed ? write_batch(h, n, bytes) : 0;
+		rc = write_queue(h, &n, &upto);
 
 		pthread_mutex_lock(&h->lock);
 		if (rc != 0)
@@ -897,7 +935,8 @@ history_open(struct event_base *base, const struct history_options *o,
 		goto fail;
 	}
 	h->ring = xmalloc(h->cap);
-	h->batch = xmalloc(h->cap);
+	h->batch_cap = h->cap < BATCH_BYTES ? h->cap : BATCH_BYTES;
+	h->batch = xmalloc(h->batch_cap);
 	h->finished_event = event_new(base, h->wake_loop[0],
 	                              EV_READ | EV_PERSIST, on_finished, h);
 	event_add(h->finished_event, NULL);
@@ -926,7 +965,8 @@ history_flush(struct history *h)
 
 	pthread_mutex_lock(&h->lock);
 	target = h->head;
-	h->flush_wanted = true;
+	if (h->flush_upto < target)
+		h->flush_upto = target;
 	pthread_cond_signal(&h->wake);
 	while (h->committed < target)
 		pthread_cond_wait(&h->progress, &h->lock);
