@@ -15,6 +15,7 @@
 #include "src/config_file.h"
 #include "src/prompt.h"
 #include "src/control.h"
+#include "src/history.h"
 #include "src/list_cache.h"
 #include "src/xmalloc.h"
 
@@ -79,6 +80,8 @@ config_new_default(void)
 	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
 	cfg->n_rules = 1;
 	cfg->list_cache = xstrdup(LIST_CACHE_DEFAULT_DIR);
+	cfg->history = xstrdup(HISTORY_DEFAULT_PATH);
+	cfg->history_days = HISTORY_DEFAULT_DAYS;
 	return cfg;
 }
 
@@ -109,6 +112,7 @@ config_free(struct config *cfg)
 	free(cfg->public_suffix_list);
 	free(cfg->log_file);
 	free(cfg->control_socket);
+	free(cfg->history);
 	free(cfg);
 }
 
@@ -697,6 +701,12 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 				  &cfg->upstream_deadline_ms);
 	} else if (strcmp(key, "max-stale") == 0) {
 		return parse_uint(c, value, 0, 604800, &cfg->max_stale);
+	} else if (strcmp(key, "history") == 0) {
+		free(cfg->history);
+		cfg->history =
+		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "history-days") == 0) {
+		return parse_uint(c, value, 1, 3650, &cfg->history_days);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -849,6 +859,8 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->log_file);
 		if (cfg->control_socket != NULL)
 			make_relative_to(path, &cfg->control_socket);
+		if (cfg->history != NULL)
+			make_relative_to(path, &cfg->history);
 		if (cfg->public_suffix_list != NULL)
 			make_relative_to(path, &cfg->public_suffix_list);
 		make_relative_to(path, &cfg->resolv_conf);
@@ -923,6 +935,8 @@ config_print(const struct config *cfg, FILE *out)
 		message_block_mode_name(cfg->blocked_answer));
 	fprintf(out, "doh-canary %s\n", cfg->doh_canary ? "yes" : "no");
 	fprintf(out, "prompt-timeout %u\n", cfg->prompt_timeout_ms);
+	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
+	fprintf(out, "history-days %u\n", cfg->history_days);
 }
 
 static void

@@ -98,6 +98,8 @@ struct config {
 				     canary and DDR itself */
 	uint32_t prompt_timeout_ms; /* prompt-timeout: how long a query is
 				       held on a prompt */
+	char *history;            /* history: the SQLite file; NULL = off */
+	uint32_t history_days;    /* history-days: retention */
 };
 
 /* A config with every default and no lists or upstreams. */

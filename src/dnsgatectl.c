@@ -19,6 +19,8 @@
 #include "src/config_file.h"
 #include "src/control.h"
 #include "src/control_client.h"
+#include "src/events.h"
+#include "src/history_client.h"
 #include "src/json.h"
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
@@ -61,6 +63,14 @@ usage(FILE *out)
 		"  apply-fail-mode  after dnsgated has stopped: remove the "
 		"table\n"
 		"                   in fail-mode open, leave it in closed\n"
+		"  log [--since T] [--until T] [--app A] [--name N] "
+		"[--blocked]\n"
+		"      [--limit N] [--json]\n"
+		"                   the history: queries and rejected "
+		"connections,\n"
+		"                   T as 'today', 'last tuesday', '2 hours "
+		"ago',\n"
+		"                   '2026-12-01 14:30', ...\n"
 		"  run [--app NAME] [--print-key] -- CMD [ARGS...]\n"
 		"                   start CMD in a cgroup of its own, app key\n"
 		"                   app:NAME (default: CMD's name)\n"
@@ -248,6 +258,9 @@ cmd_apply_fail_mode(const char *config_path)
 
 /* Sends request to the daemon and prints its reply: as it came (json),
  * or for people. */
+/* dnsgatectl log: its reply is printed as a table (history_client). */
+static const struct history_client *log_table;
+
 static int
 cmd_call(const char *socket_path, const char *request, bool json,
 	 int timeout_ms)
@@ -267,6 +280,12 @@ cmd_call(const char *socket_path, const char *request, bool json,
 	}
 	if (json) {
 		printf("%s\n", reply);
+	} else if (log_table != NULL) {
+		if (history_client_print(log_table, stdout, reply) < 0) {
+			fprintf(stderr, "dnsgatectl: cannot read the reply: "
+				"%s\n", reply);
+			return 1;
+		}
 	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
@@ -375,6 +394,21 @@ main(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "run") == 0)
 		return run_scope_command(argc - optind - 1, argv + optind + 1);
+	if (optind < argc && strcmp(argv[optind], "log") == 0) {
+		static struct history_client hc;
+		char request[4096], err[512];
+
+		if (history_client_request(argc - optind - 1, argv + optind + 1,
+					   events_now_ms(), &hc, request,
+					   sizeof request, err,
+					   sizeof err) < 0) {
+			fprintf(stderr, "dnsgatectl: %s\n", err);
+			return 2;
+		}
+		log_table = hc.json ? NULL : &hc;
+		return call_command(config_path, config_given, socket_path,
+				    request, hc.json, 30000);
+	}
 	if (optind < argc && (strcmp(argv[optind], "status") == 0 ||
 			      strcmp(argv[optind], "reload") == 0 ||
 			      strcmp(argv[optind], "explain") == 0 ||

@@ -32,6 +32,7 @@
 #include "src/control.h"
 #include "src/explain.h"
 #include "src/fetch.h"
+#include "src/history.h"
 #include "src/json.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -88,6 +89,7 @@ struct daemon {
 	struct fetch *fetch; /* the https:// lists' downloads */
 	struct events events; /* every query's record goes to its sinks */
 	struct apps *apps;    /* every app seen, from the records */
+	struct history *history; /* the records in SQLite; NULL: off */
 };
 
 static void
@@ -697,6 +699,59 @@ control_apps(struct daemon *d, bool one, const char *request, size_t len,
 	return 0;
 }
 
+/* dnsgatectl log: answered when the history's thread has read the
+ * records. */
+struct log_request {
+	struct daemon *d;
+	uint64_t ticket; /* control_later's */
+};
+
+static int
+fill_log(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	struct history_result *r = arg;
+
+	if (r->error[0] != '\0') {
+		snprintf(err, errlen, "%s", r->error);
+		return -1;
+	}
+	history_result_json(out, r);
+	return 0;
+}
+
+static void
+on_log_done(void *arg, struct history_result *r)
+{
+	struct log_request *lr = arg;
+
+	control_answer(lr->d->control, lr->ticket, fill_log, r);
+	history_result_free(r);
+	free(lr);
+}
+
+static int
+control_log(struct daemon *d, const char *request, size_t len, char *err,
+	    size_t errlen)
+{
+	struct history_filter f;
+	struct log_request *lr;
+
+	if (d->history == NULL) {
+		snprintf(err, errlen, "the history is off (%s)",
+			 d->cfg->history == NULL
+			     ? "'history off' in the config"
+			     : "it could not be opened at start: see the log");
+		return -1;
+	}
+	if (history_filter_from_request(request, len, &f, err, errlen) < 0)
+		return -1;
+	lr = xcalloc(1, sizeof *lr);
+	lr->d = d;
+	lr->ticket = control_later(d->control);
+	history_query(d->history, &f, on_log_done, lr);
+	return CONTROL_LATER;
+}
+
 /* The control socket's requests. */
 static int
 on_control(void *arg, const char *command, const char *request, size_t len,
@@ -724,9 +779,11 @@ on_control(void *arg, const char *command, const char *request, size_t len,
 	if (strcmp(command, "apps") == 0 || strcmp(command, "app") == 0)
 		return control_apps(d, command[3] == '\0', request, len, out,
 				    err, errlen);
+	if (strcmp(command, "log") == 0)
+		return control_log(d, request, len, err, errlen);
 	snprintf(err, errlen,
 		 "unknown command '%s' (known: status, reload, explain, lists, "
-		 "update, apps, app)",
+		 "update, apps, app, log)",
 		 command);
 	return -1;
 }
@@ -897,6 +954,34 @@ on_loop_check(void *arg, size_t n_usable)
 	event_base_loopbreak(d->base);
 }
 
+/* The history, when the config keeps one. One that cannot be opened
+ * is not fatal: DNS matters more than its record. */
+static void
+open_history(struct daemon *d)
+{
+	struct history_options ho;
+	char err[512];
+
+	if (d->cfg->history == NULL)
+		return;
+	memset(&ho, 0, sizeof ho);
+	ho.path = d->cfg->history;
+	ho.days = d->cfg->history_days;
+	d->history = history_open(d->base, &ho, err, sizeof err);
+	if (d->history == NULL) {
+		log_warn("%s; the history is off until dnsgated restarts "
+			 "(dnsgatectl log has nothing new); queries are "
+			 "answered all the same",
+			 err);
+		return;
+	}
+	(void)events_subscribe(&d->events, history_sink, d->history);
+	d->status.history = d->history;
+	log_info("history: every decision and rejected connection goes to "
+		 "%s, kept %u days (dnsgatectl log)",
+		 d->cfg->history, d->cfg->history_days);
+}
+
 /* One line per upstream server, for the exit log. */
 static void
 start(struct daemon *d)
@@ -936,6 +1021,7 @@ start(struct daemon *d)
 	d->apps = apps_new();
 	(void)events_subscribe(&d->events, apps_sink, d->apps);
 	d->engine.events = &d->events;
+	open_history(d);
 	query_engine_start(&d->engine, d->base);
 
 	memset(&uo, 0, sizeof uo);
@@ -1097,6 +1183,10 @@ stop(struct daemon *d)
 		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
+	/* After the drain above: its records are written too. */
+	events_unsubscribe(&d->events, history_sink, d->history);
+	history_close(d->history);
+	d->history = d->status.history = NULL;
 	events_unsubscribe(&d->events, apps_sink, d->apps);
 	apps_free(d->apps);
 	cache_free(d->engine.cache);

@@ -464,6 +464,200 @@ json_flat_get_string(const char *text, size_t len, const char *key,
 	return l.result;
 }
 
+/* The member key's value as a cursor at its first character, in a text
+ * walk accepted; 0 found, -1 not. */
+struct member {
+	const char *key;
+	struct cursor value;
+	bool found;
+};
+
+static int
+visit_member(struct cursor *key, struct cursor *value, void *arg)
+{
+	struct member *m = arg;
+	char name[128];
+	const char *reason;
+
+	if (read_string(key, name, sizeof name, &reason) < 0 ||
+	    strcmp(name, m->key) != 0)
+		return 0;
+	m->value = *value;
+	m->found = true;
+	return 1;
+}
+
+static int
+find_member(const char *text, size_t len, const char *key,
+	    struct cursor *value)
+{
+	struct member m = {key, {NULL, NULL}, false};
+	const char *reason;
+
+	if (walk(text, len, &reason, visit_member, &m) < 0 || !m.found)
+		return -1;
+	*value = m.value;
+	return 0;
+}
+
+int
+json_flat_get_int(const char *text, size_t len, const char *key,
+		  int64_t *out)
+{
+	struct cursor v;
+	bool negative = false;
+	uint64_t n = 0;
+
+	if (find_member(text, len, key, &v) < 0 ||
+	    (*v.p != '-' && (*v.p < '0' || *v.p > '9')))
+		return -1;
+	if (*v.p == '-') {
+		negative = true;
+		v.p++;
+	}
+	while (v.p < v.end && *v.p >= '0' && *v.p <= '9') {
+		unsigned d = (unsigned)(*v.p++ - '0');
+
+		if (n > ((uint64_t)INT64_MAX - d) / 10)
+			return -2;
+		n = n * 10 + d;
+	}
+	if (v.p < v.end && (*v.p == '.' || *v.p == 'e' || *v.p == 'E'))
+		return -2;
+	*out = negative ? -(int64_t)n : (int64_t)n;
+	return 0;
+}
+
+int
+json_flat_get_bool(const char *text, size_t len, const char *key, bool *out)
+{
+	struct cursor v;
+
+	if (find_member(text, len, key, &v) < 0)
+		return -1;
+	if (*v.p == 't' || *v.p == 'f') {
+		*out = *v.p == 't';
+		return 0;
+	}
+	return -2;
+}
+
+/* Skips one value of any depth at c->p. */
+static int
+skip_value(struct cursor *c, unsigned depth, const char **reason)
+{
+	char close;
+	bool first = true;
+
+	if (c->p >= c->end || (*c->p != '{' && *c->p != '['))
+		return read_scalar(c, reason);
+	if (depth >= JSON_MAX_DEPTH) {
+		*reason = "nested too deep";
+		return -1;
+	}
+	close = *c->p == '{' ? '}' : ']';
+	c->p++;
+	for (;;) {
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == close && first) {
+			c->p++;
+			return 0;
+		}
+		if (close == '}') {
+			if (c->p >= c->end || *c->p != '"' ||
+			    read_string(c, NULL, 0, reason) < 0) {
+				*reason = "expected a quoted member name";
+				return -1;
+			}
+			skip_blanks(c);
+			if (c->p >= c->end || *c->p != ':') {
+				*reason = "expected ':' after a member name";
+				return -1;
+			}
+			c->p++;
+			skip_blanks(c);
+		}
+		if (skip_value(c, depth + 1, reason) < 0)
+			return -1;
+		first = false;
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		*reason = "expected ',' or the container's end";
+		return -1;
+	}
+}
+
+int
+json_each_object(const char *text, size_t len, const char *key,
+		 int (*fn)(void *arg, const char *object, size_t len),
+		 void *arg)
+{
+	struct cursor c = {text, text + len};
+	const char *reason;
+	char name[128];
+	int n = 0;
+
+	skip_blanks(&c);
+	if (c.p >= c.end || *c.p != '{')
+		return -1;
+	c.p++;
+	for (;;) {
+		long klen;
+
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != '"')
+			return -1;
+		klen = read_string(&c, name, sizeof name, &reason);
+		if (klen == -1)
+			return -1;
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != ':')
+			return -1;
+		c.p++;
+		skip_blanks(&c);
+		if (klen >= 0 && strcmp(name, key) == 0) {
+			if (c.p >= c.end || *c.p != '[')
+				return -1;
+			c.p++;
+			for (;;) {
+				const char *start;
+
+				skip_blanks(&c);
+				if (c.p < c.end && *c.p == ']')
+					return n;
+				start = c.p;
+				if (c.p >= c.end || *c.p != '{' ||
+				    skip_value(&c, 1, &reason) < 0 ||
+				    json_flat_check(start,
+						    (size_t)(c.p - start),
+						    &reason) < 0)
+					return -1;
+				if (fn(arg, start, (size_t)(c.p - start)) != 0)
+					return n + 1;
+				n++;
+				skip_blanks(&c);
+				if (c.p < c.end && *c.p == ',')
+					c.p++;
+				else if (c.p >= c.end || *c.p != ']')
+					return -1;
+			}
+		}
+		if (skip_value(&c, 1, &reason) < 0)
+			return -1;
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != ',')
+			return -1; /* the end, and no such member */
+		c.p++;
+	}
+}
+
 /* --- printing for people ------------------------------------------------- */
 
 static void

@@ -8,6 +8,7 @@
 #include "resolver/cache.h"
 #include "resolver/upstream.h"
 #include "src/grant_table.h"
+#include "src/history.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
 #include "src/policy.h"
@@ -253,6 +254,16 @@ status_json(const struct status_sources *s, struct json_out *j)
 		list_json(j, e->policy, i);
 	json_array_end(j);
 	json_object_end(j);
+
+	json_key(j, "history");
+	json_object_begin(j);
+	if (s->history != NULL) {
+		history_status_json(s->history, j);
+	} else {
+		json_key(j, "state");
+		json_string(j, "off");
+	}
+	json_object_end(j);
 }
 
 void
@@ -307,5 +318,16 @@ status_log(const struct status_sources *s, const char *what)
 			 (unsigned long long)us.refused,
 			 (unsigned long long)us.errors, us.srtt_ms,
 			 server_state(&us));
+	}
+	if (s->history != NULL) {
+		struct history_stats hs;
+
+		history_get_stats(s->history, &hs);
+		log_info("statistics %s: history: %llu records written, %llu "
+			 "dropped (queue full or history off), %llu pruned%s%s",
+			 what, (unsigned long long)hs.written,
+			 (unsigned long long)hs.dropped,
+			 (unsigned long long)hs.pruned,
+			 hs.failed ? "; off: " : "", hs.failed ? hs.reason : "");
 	}
 }
