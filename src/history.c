@@ -1097,9 +1097,16 @@ member_string(struct json_out *j, const char *key, const char *value)
 void
 history_record_json(struct json_out *j, const struct event_record *ev)
 {
+	json_object_begin(j);
+	history_record_members(j, ev);
+	json_object_end(j);
+}
+
+void
+history_record_members(struct json_out *j, const struct event_record *ev)
+{
 	char buf[16];
 
-	json_object_begin(j);
 	member_string(j, "kind",
 	              ev->kind == EVENT_REJECTED ? "rejected" : "query");
 	json_key(j, "time_ms");
@@ -1137,7 +1144,6 @@ history_record_json(struct json_out *j, const struct event_record *ev)
 		json_key(j, "latency_us");
 		json_uint(j, ev->latency_us);
 	}
-	json_object_end(j);
 }
 
 /* Room kept for what ends a reply after the records. */

@@ -108,6 +108,8 @@ void history_result_free(struct history_result *r);
 /* One record as the JSON object the control socket's "log" sends (with
  * the verdict's words: query_decision_name ...). */
 void history_record_json(struct json_out *j, const struct event_record *ev);
+/* Its members only, into an object begun (a log -f line adds "event"). */
+void history_record_members(struct json_out *j, const struct event_record *ev);
 
 /* The members "records": [...] and "truncated": bool of a "log" reply,
  * into j (an object begun). The array holds whole records only, as many

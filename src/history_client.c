@@ -170,6 +170,24 @@ member(const struct span *s, const char *key, char *buf, size_t len)
 }
 
 static void
+print_record(FILE *out, const struct span *s);
+
+void
+history_client_print_header(FILE *out)
+{
+	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", "TIME",
+	        "APP", "NAME", "TYPE", "DECISION", "RULE/LIST", "ANSWER");
+}
+
+void
+history_client_print_record(FILE *out, const char *text, size_t len)
+{
+	struct span s = {text, len};
+
+	print_record(out, &s);
+}
+
+static void
 print_record(FILE *out, const struct span *s)
 {
 	char app[256], name[256], type[16], decision[16], rule[256], list[128],
@@ -239,8 +257,7 @@ history_client_print(const struct history_client *hc, FILE *out,
 		free(s.v);
 		return 0;
 	}
-	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", "TIME",
-	        "APP", "NAME", "TYPE", "DECISION", "RULE/LIST", "ANSWER");
+	history_client_print_header(out);
 	for (i = 0; i < s.n; i++)
 		print_record(out, &s.v[hc->newest_first ? s.n - 1 - i : i]);
 	free(s.v);

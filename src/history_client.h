@@ -28,4 +28,9 @@ int history_client_request(int argc, char **argv, int64_t now_ms,
 int history_client_print(const struct history_client *hc, FILE *out,
                          const char *reply);
 
+/* The table's header, and one record (a flat object, len bytes) as its
+ * row: for log -f, a record a line as they come. */
+void history_client_print_header(FILE *out);
+void history_client_print_record(FILE *out, const char *text, size_t len);
+
 #endif
