@@ -226,9 +226,8 @@ check_host_names(const char *cursor, const char *end,
 	return refused ? LIST_LINE_PUBLIC_SUFFIX : names;
 }
 
-/* Names list_hosts_load gathers and adds BATCH_NAMES at a time, which
- * lets the matcher fetch their places in its set in parallel (a cache
- * miss each, the most of a load's time otherwise). */
+/* Names list_hosts_load gathers and adds BATCH_NAMES at a time, in bulk
+ * (matcher_add_normalised_many: appended, packed once at the end). */
 #define BATCH_NAMES 32
 struct name_batch {
 	char names[BATCH_NAMES][MATCHER_NAME_BUFFER];
