@@ -81,6 +81,7 @@ struct sub {
 	struct list_cache_meta pending_meta;
 	char pending_result[512]; /* last_result once it is in force */
 	uint64_t apply_build;     /* the build asked to read it */
+	bool taken_early;         /* a build took it while it was stored */
 };
 
 struct waiter {
@@ -783,6 +784,12 @@ on_stored(void *arg, uint64_t id, int rc, const char *err)
 		return; /* dropped from the config meanwhile */
 	if (rc < 0) {
 		finish(s, false, "downloaded, but not stored: %s", err);
+	} else if (s->taken_early) {
+		/* A build running meanwhile found it whole and took it. */
+		s->taken_early = false;
+		log_info("list %s: the new copy of %s is in force", s->name,
+		         s->meta.url);
+		finish(s, true, "%s", s->pending_result);
 	} else {
 		s->pending = true;
 		s->state = SUB_APPLYING;
@@ -891,6 +898,7 @@ done_transfer(struct sub *s, CURLcode result)
 	s->body = NULL;
 	drop_easy(s);
 	s->state = SUB_STORING;
+	s->taken_early = false;
 	cache_writer_store(f->writer, f->cache_dir, s->name, &m, body, len,
 	                   on_stored, f, s->id);
 }
@@ -964,6 +972,9 @@ fetch_build_done(struct fetch *f, uint64_t build, fetch_outcome_fn *outcome,
 			/* Taken: by the build asked to, or one before it (a
 			 * SIGHUP), or a copy left pending by a failed one. */
 			bool applying = s->state == SUB_APPLYING;
+
+			if (s->state == SUB_STORING)
+				s->taken_early = true; /* see on_stored */
 
 			if (s->pending) {
 				s->meta = s->pending_meta;

@@ -135,7 +135,10 @@ store(const char *dir, const char *name, const struct list_cache_meta *m,
 		         dir, strerror(errno));
 		return -1;
 	}
-	if (body != NULL) {
+	/* In force, the list first: a meta file never describes a copy not
+	 * there yet. Pending, the meta first: a build that finds
+	 * NAME.list.new (renamed into place last) finds its record. */
+	if (body != NULL && !pending) {
 		path = cache_file(dir, name, "list", pending);
 		rc = write_replace(path, body, len, err, errlen);
 		free(path);
@@ -163,6 +166,11 @@ store(const char *dir, const char *name, const struct list_cache_meta *m,
 	rc = write_replace(path, text, textlen, err, errlen);
 	free(path);
 	free(text);
+	if (rc == 0 && body != NULL && pending) {
+		path = cache_file(dir, name, "list", pending);
+		rc = write_replace(path, body, len, err, errlen);
+		free(path);
+	}
 	return rc;
 }
 

@@ -48,7 +48,7 @@ int list_cache_store(const char *dir, const char *name,
                      const struct list_cache_meta *m, const char *body,
                      size_t len, char *err, size_t errlen);
 
-/* list_cache_store, into NAME.list.new and NAME.meta.new: the copy
+/* list_cache_store, into NAME.meta.new and then NAME.list.new: the copy
  * pending, which replaces nothing yet. body must not be NULL. */
 int list_cache_store_pending(const char *dir, const char *name,
                              const struct list_cache_meta *m,
