@@ -272,7 +272,7 @@ echo big1.huge.test >>"$WWW/files/big.txt"
 mkdir -p "$CACHE.5"
 for f in big.list.new.tmp big.list.tmp; do # (the name before .new too)
 	mkfifo "$CACHE.5/$f"
-	(sleep 3; timeout 20 cat "$CACHE.5/$f" >/dev/null; rm -f "$CACHE.5/$f") &
+	(sleep 3; exec cat "$CACHE.5/$f" >/dev/null) &
 	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
 done
 OUT=$E2E_TMP/repeat.txt
