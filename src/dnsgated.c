@@ -393,6 +393,9 @@ add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
 	d->n_waiters++;
 }
 
+static int pending_outcome(void *arg, const char *name, char *reason,
+			   size_t reasonlen);
+
 /* A build is done, on the loop: swap it in, or say why not. */
 static void
 on_reload_built(void *arg, struct reload_result *r)
@@ -405,6 +408,8 @@ on_reload_built(void *arg, struct reload_result *r)
 		log_error("reload failed, nothing changed, the policy in use "
 			  "stays: %s",
 			  r->err);
+		if (d->fetch != NULL)
+			fetch_build_done(d->fetch, r->build, NULL, NULL, r->err);
 		answer_waiters(d, r);
 		config_free(r->cfg);
 		return;
@@ -424,6 +429,9 @@ on_reload_built(void *arg, struct reload_result *r)
 	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = r->policy;
 	resync_standing(d);
+	if (d->fetch != NULL)
+		fetch_build_done(d->fetch, r->build, pending_outcome,
+				 d->engine.policy, NULL);
 	policy_get_stats(r->policy, &st);
 	if (st.lists_kept > 0)
 		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
@@ -440,12 +448,38 @@ on_reload_built(void *arg, struct reload_result *r)
 	r->policy = NULL; /* the engine's now */
 }
 
-/* New copies of https:// lists are in the cache: the policy reads them
- * as a reload does. */
-static void
-on_lists_downloaded(void *arg)
+/* A new copy of an https:// list is pending in the cache: a build reads
+ * it, as a reload does (copies written while one builds share the next
+ * build). */
+static uint64_t
+on_list_downloaded(void *arg, const char *name)
 {
-	request_reload(arg, "new copies of https:// lists downloaded");
+	char why[128];
+
+	snprintf(why, sizeof why, "list %.80s: a new copy downloaded", name);
+	return request_reload(arg, why);
+}
+
+/* What the policy just built did with list name's copy pending. */
+static int
+pending_outcome(void *arg, const char *name, char *reason, size_t reasonlen)
+{
+	const struct policy *p = arg;
+	struct policy_list_info li;
+	size_t i;
+
+	for (i = 0; policy_list_info(p, i, &li) == 0; i++) {
+		if (strcmp(li.name, name) != 0)
+			continue;
+		if (li.pending == POLICY_PENDING_TAKEN)
+			return 1;
+		if (li.pending == POLICY_PENDING_REFUSED) {
+			snprintf(reason, reasonlen, "%s", li.pending_reason);
+			return 0;
+		}
+		return -1;
+	}
+	return -1;
 }
 
 static void
@@ -629,11 +663,7 @@ on_update_done(void *arg)
 
 	struct daemon *d = u->d;
 
-	/* New copies went to a reload: answer once they are in force. */
-	if (d->last_build > d->built) {
-		add_waiter(d, u->ticket, d->last_build, u);
-		return;
-	}
+	/* Its new copy, if any, is in force or refused by now. */
 	control_answer(d->control, u->ticket, fill_update, u);
 	free(u);
 }
@@ -1094,7 +1124,7 @@ start(struct daemon *d)
 		fo.mark = d->cfg->upstream_mark;
 		fo.ca_file = d->cfg->ca_file;
 		fo.cache_dir = d->cfg->list_cache;
-		fo.changed = on_lists_downloaded;
+		fo.changed = on_list_downloaded;
 		fo.arg = d;
 		d->fetch = fetch_new(&fo, err, sizeof err);
 		if (d->fetch == NULL)
