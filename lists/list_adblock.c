@@ -430,6 +430,49 @@ cut_end(char *host)
 		host[--n] = '\0';
 }
 
+/* A name pattern with '*' ("||ad*.example.com^", "|cdn*.example^"): any
+ * run of characters, dots too, as AdGuard Home reads it; matched in
+ * linear time (list_filter_glob_match). Runs of stars are one. */
+static int
+glob_pattern(char *host, const struct public_suffix *suffixes,
+             struct list_entry *e, struct list_adblock_note *note)
+{
+	char *r, *w, *last;
+	size_t n;
+
+	for (r = w = host; *r != '\0'; r++)
+		if (*r != '*' || w == host || w[-1] != '*')
+			*w++ = *r;
+	*w = '\0';
+	n = strlen(host);
+	if (strcmp(host, "*") == 0) {
+		e->scope = LIST_SCOPE_ANY;
+		e->pattern = "*";
+		return 0;
+	}
+	if (n >= 2 && strcmp(host + n - 2, ".*") == 0)
+		return fail(note, LIST_SKIP_UNSUPPORTED,
+		            "a '*' for the top-level domain ('example.*') is "
+		            "AdGuard's own syntax: not supported");
+	/* What follows the last star, and nothing fixed before the first:
+	 * "*.com", "*com" would block every site under a public suffix. */
+	last = strrchr(host, '*');
+	if (host[n - 1] == '.')
+		return fail(note, LIST_SKIP_UNSUPPORTED,
+		            "a pattern ending in '.' (any top-level domain) is "
+		            "not supported");
+	if (suffixes != NULL && host[0] == '*' && last[1] != '\0' &&
+	    public_suffix_is_suffix(suffixes,
+	                            last[1] == '.' ? last + 2 : last + 1))
+		return fail(note, LIST_SKIP_PUBLIC_SUFFIX,
+		            "a '*' pattern covering a whole public suffix: it "
+		            "would block every site under it");
+	e->scope = e->scope == LIST_SCOPE_EXACT ? LIST_SCOPE_GLOB_EXACT
+	                                        : LIST_SCOPE_GLOB_SUBTREE;
+	e->pattern = host;
+	return 0;
+}
+
 /* Fills e's scope and pattern from rule (the text between "@@" and the
  * options). */
 static int
@@ -479,11 +522,12 @@ parse_pattern(char *rule, bool has_opts, const struct public_suffix *suffixes,
 		e->pattern = host + 2;
 		return 0;
 	}
+	if (strchr(host, '*') != NULL && host == rule)
+		return fail(note, LIST_SKIP_URL,
+		            "a '*' pattern inside URLs (no '||' anchor), not "
+		            "read as a host; write '||pattern^' for one");
 	if (strchr(host, '*') != NULL)
-		return fail(
-		    note, host == rule ? LIST_SKIP_URL : LIST_SKIP_UNSUPPORTED,
-		    "a '*' inside a pattern is not supported: write a "
-		    "/regex/");
+		return glob_pattern(host, suffixes, e, note);
 	if (host == rule) {
 		/* No anchor: "ads.example.com" is a host, "-468x60." a piece
 		 * of a URL. */

@@ -25,8 +25,11 @@
 /* An entry with options, or a regex: kept whole and walked. */
 struct entry {
 	enum list_entry_scope scope;
-	char *pattern; /* lower-case domain, or "/regex/" as shown */
-	size_t length; /* of a domain pattern */
+	char *pattern; /* lower-case domain or '*' pattern, or "/regex/" as
+	                  shown */
+	size_t length; /* of a domain or '*' pattern */
+	char *under;   /* a subtree '*' pattern: "*." and it, for the names
+	                  under what it matches */
 	regex_t *regex;
 	unsigned line;
 	uint16_t types[LIST_ENTRY_MAX_TYPES];
@@ -53,6 +56,7 @@ struct level {
 struct list_filter {
 	struct level levels[LIST_ENTRY_KINDS];
 	size_t regexes;
+	size_t globs;
 	enum list_format format;
 	struct list_filter_stats stats;
 	char title[META_MAX];
@@ -104,6 +108,7 @@ entry_free(struct entry *e)
 	size_t i;
 
 	free(e->pattern);
+	free(e->under);
 	if (e->regex != NULL) {
 		regfree(e->regex);
 		free(e->regex);
@@ -316,6 +321,65 @@ compile_regex(struct list_filter *f, const char *source, regex_t **out,
 	return 0;
 }
 
+/* A '*' pattern is a name once its stars are letters: the characters and
+ * lengths matcher_check takes. */
+static int
+check_glob(const char *pattern, const char **reason)
+{
+	char name[LIST_FILTER_MAX_LINE];
+	size_t i, n = strlen(pattern);
+
+	if (n >= sizeof name) {
+		*reason = "domain name longer than 253 characters";
+		return -1;
+	}
+	for (i = 0; i <= n; i++)
+		name[i] = pattern[i] == '*' ? 'x' : pattern[i];
+	return matcher_check(name, reason);
+}
+
+bool
+list_filter_glob_match(const char *pattern, size_t plen, const char *name,
+                       size_t length)
+{
+	const char *star = memchr(pattern, '*', plen), *last, *p, *end;
+	size_t head, tail;
+
+	if (star == NULL)
+		return plen == length && memcmp(pattern, name, length) == 0;
+	/* What comes before the first star starts the name, what comes
+	 * after the last ends it, and neither may overlap the other. */
+	head = (size_t)(star - pattern);
+	if (head > length || memcmp(pattern, name, head) != 0)
+		return false;
+	name += head;
+	length -= head;
+	last = memrchr(star, '*', plen - head);
+	tail = plen - (size_t)(last - pattern) - 1;
+	if (tail > length || memcmp(last + 1, name + length - tail, tail) != 0)
+		return false;
+	length -= tail;
+	/* Each piece between: leftmost, after the one before it. */
+	for (p = star + 1, end = last; p < end;) {
+		const char *next = memchr(p, '*', (size_t)(end - p));
+		const char *at;
+		size_t n;
+
+		if (next == NULL)
+			next = end;
+		n = (size_t)(next - p);
+		if (n > 0) {
+			at = memmem(name, length, p, n);
+			if (at == NULL)
+				return false;
+			length -= (size_t)(at - name) + n;
+			name = at + n;
+		}
+		p = next + 1;
+	}
+	return true;
+}
+
 int
 list_filter_add(struct list_filter *f, const struct list_entry *e,
                 enum list_skip *skip, const char **reason)
@@ -347,6 +411,18 @@ list_filter_add(struct list_filter *f, const struct list_entry *e,
 	if (e->scope == LIST_SCOPE_REGEX &&
 	    compile_regex(f, e->pattern, &re, skip, reason) < 0)
 		return -1;
+	if (e->scope == LIST_SCOPE_GLOB_SUBTREE ||
+	    e->scope == LIST_SCOPE_GLOB_EXACT) {
+		if (check_glob(e->pattern, reason) < 0)
+			return -1;
+		if (f->globs >= LIST_FILTER_MAX_GLOBS) {
+			*skip = LIST_SKIP_UNSUPPORTED;
+			*reason = "more than the 1024 '*' patterns a list may "
+			          "have (each is tried on every query)";
+			return -1;
+		}
+		f->globs++;
+	}
 	if (l->n_walked == l->cap_walked) {
 		l->cap_walked = l->cap_walked ? l->cap_walked * 2 : 8;
 		l->walked =
@@ -368,6 +444,10 @@ list_filter_add(struct list_filter *f, const struct list_entry *e,
 		w->length = strlen(w->pattern);
 		if (w->length > 0 && w->pattern[w->length - 1] == '.')
 			w->pattern[--w->length] = '\0';
+		if (e->scope == LIST_SCOPE_GLOB_SUBTREE) {
+			w->under = xmalloc(w->length + 3);
+			snprintf(w->under, w->length + 3, "*.%s", w->pattern);
+		}
 	}
 	memcpy(w->types, e->types, e->n_types * sizeof *e->types);
 	w->n_types = e->n_types;
@@ -510,6 +590,17 @@ entry_matches(const struct entry *e, const char *name, size_t length,
 		break;
 	case LIST_SCOPE_REGEX:
 		if (regexec(e->regex, name, 0, NULL, 0) != 0)
+			return false;
+		break;
+	case LIST_SCOPE_GLOB_EXACT:
+		if (!list_filter_glob_match(e->pattern, e->length, name, length))
+			return false;
+		break;
+	case LIST_SCOPE_GLOB_SUBTREE:
+		if (!list_filter_glob_match(e->pattern, e->length, name,
+		                            length) &&
+		    !list_filter_glob_match(e->under, e->length + 2, name,
+		                            length))
 			return false;
 		break;
 	}

@@ -8,8 +8,11 @@
  * an exception lifts the blocks of its own list only (another list's block
  * of the name still stands), and $important beats exceptions. Entries
  * with no option live in matchers (a lookup per kind); entries with
- * options ($dnstype, $denyallow, $client) and /regex/ entries are walked
- * one by one, the latter bounded by LIST_FILTER_MAX_REGEXES. */
+ * options ($dnstype, $denyallow, $client), /regex/ entries and name
+ * patterns with '*' ("||ad*.example.com^") are walked one by one, the
+ * latter two bounded by LIST_FILTER_MAX_REGEXES and LIST_FILTER_MAX_GLOBS.
+ * A '*' pattern is matched in time linear in the name and the pattern,
+ * whatever its stars (no backtracking: list_filter_glob_match). */
 #ifndef DNSGATE_LIST_FILTER_H
 #define DNSGATE_LIST_FILTER_H
 
@@ -25,6 +28,9 @@ struct public_suffix;
  * every query the list is asked about. */
 #define LIST_FILTER_MAX_REGEXES 256
 #define LIST_FILTER_MAX_REGEX_LENGTH 256
+/* Bound on a list's name patterns with '*': each is tried on every query
+ * the list is asked about (two linear scans of the name). */
+#define LIST_FILTER_MAX_GLOBS 1024
 /* Longer lines are not read (a name is at most 253 characters; options
  * and a regex fit with room). */
 #define LIST_FILTER_MAX_LINE 4096
@@ -102,6 +108,9 @@ enum list_entry_scope {
 	LIST_SCOPE_EXACT,   /* the name alone */
 	LIST_SCOPE_ANY,     /* every name (only with an option narrowing it) */
 	LIST_SCOPE_REGEX,   /* names the regex matches */
+	LIST_SCOPE_GLOB_SUBTREE, /* names the pattern ('*': any characters,
+	                            dots too) matches, and names under them */
+	LIST_SCOPE_GLOB_EXACT,   /* names the pattern matches, alone */
 };
 
 #define LIST_ENTRY_MAX_TYPES 16
@@ -173,6 +182,14 @@ const char *list_filter_homepage(const struct list_filter *f);
 /* "! Expires: 4 days" in seconds, 0 when the list says nothing (or
  * something else): how often its publisher wants it fetched. */
 uint32_t list_filter_expires(const struct list_filter *f);
+
+/* Whether name (length bytes) matches pattern (plen bytes), '*' standing
+ * for any run of characters, dots and none included, and every other
+ * byte for itself. Linear in length + plen: the pieces between stars are
+ * found leftmost in turn, which is exact when '*' is the only wildcard,
+ * so a hostile pattern ("a*a*a*a*b") costs no more than a plain one. */
+bool list_filter_glob_match(const char *pattern, size_t plen,
+                            const char *name, size_t length);
 
 /* Parses an Expires value ("12 hours", "4 days (update frequency)",
  * "2d"). Returns seconds, or 0 when it is not one. */

@@ -226,23 +226,23 @@ check_host_names(const char *cursor, const char *end,
 	return refused ? LIST_LINE_PUBLIC_SUFFIX : names;
 }
 
-/* Names list_hosts_load gathers and adds BATCH_NAMES at a time, which
- * lets the matcher fetch their places in its set in parallel (a cache
- * miss each, the most of a load's time otherwise). */
+/* Names list_hosts_load gathers and adds BATCH_NAMES at a time, in bulk
+ * (matcher_add_normalised_many: appended, packed once at the end). */
 #define BATCH_NAMES 32
 struct name_batch {
 	char names[BATCH_NAMES][MATCHER_NAME_BUFFER];
 	const char *pointers[BATCH_NAMES];
 	size_t lengths[BATCH_NAMES];
 	size_t n;
-	size_t added; /* by the batches flushed */
+	size_t before; /* names in the matcher before the first batch: the
+	                  matcher drops duplicates when it packs them, so
+	                  what the batches added is counted after */
 };
 
 static void
 batch_flush(struct matcher *m, struct name_batch *b)
 {
-	b->added += matcher_add_normalised_many(m, b->pointers, b->lengths,
-	                                        b->n);
+	matcher_add_normalised_many(m, b->pointers, b->lengths, b->n);
 	b->n = 0;
 }
 
@@ -450,6 +450,7 @@ list_hosts_batch_new(struct matcher *m)
 	struct list_hosts_batch *b = xcalloc(1, sizeof *b);
 
 	b->m = m;
+	b->names.before = matcher_count(m);
 	return b;
 }
 
@@ -469,7 +470,7 @@ list_hosts_batch_finish(struct list_hosts_batch *b)
 	if (b == NULL)
 		return 0;
 	batch_flush(b->m, &b->names);
-	added = b->names.added;
+	added = matcher_count(b->m) - b->names.before;
 	free(b);
 	return added;
 }
@@ -535,6 +536,7 @@ list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
 	if (f == NULL)
 		return -1;
 	batch = xcalloc(1, sizeof *batch);
+	batch->before = matcher_count(m);
 	/* Lines of a list are 15 to 40 bytes: a hint from below, so the
 	 * matcher's set doubles once or twice rather than twenty times. */
 	if (fstat(fileno(f), &st) == 0 && st.st_size > 0)
@@ -571,7 +573,7 @@ list_hosts_load(struct matcher *m, const struct public_suffix *suffixes,
 		counts.wanted += (size_t)note.wanted;
 	}
 	batch_flush(m, batch);
-	counts.added += batch->added;
+	counts.added += matcher_count(m) - batch->before;
 	free(batch);
 	unused = counts.rejected + counts.suffixes;
 	if (unused > LIST_MAX_LOGGED_ERRORS)

@@ -53,9 +53,9 @@ struct list_line_note {
  * that is not used adds nothing. Adblock rules ("||example.com^",
  * "example.com##.ad") are malformed here, not guessed at: they belong to
  * list_adblock. */
-/* The same for many lines, their names added in batches (the matcher's
- * probes of one batch overlap: a 1,000,000-line list loads about twice
- * as fast). A line's return value counts no name (0) until
+/* The same for many lines, their names added in bulk batches (appended,
+ * packed by the matcher once: a 1,000,000-line list loads in the memory
+ * it keeps). A line's return value counts no name (0) until
  * list_hosts_batch_finish, which adds the rest, frees b and returns the
  * names the batches added. */
 struct list_hosts_batch;

@@ -2,6 +2,14 @@
  * read, then one sorted array with a bucket index, matched by walking the
  * suffixes of the asked name.
  *
+ * Names added in bulk (matcher_add_normalised_many: a 1,000,000-line
+ * list) skip the set: their fingerprints are appended to one array that
+ * grows by mremap (the kernel moves its pages, nothing is copied), then
+ * sorted in place (radix, by the top bytes), rid of duplicates, and the
+ * bucket index written after them in the same mapping, whose unused end
+ * is given back. So a load peaks at its 8 bytes a name, where a set
+ * three quarters full at most, then an array beside it, took 24.
+ *
  * Both arrays are indexed by the top bits of the fingerprint, so the
  * hash set (linear probing) is already nearly in order and sealing it is
  * one pass and a short insertion sort. The sealed array is cut into
@@ -22,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lists/matcher.h"
 #include "src/siphash.h"
@@ -31,6 +40,8 @@
 #define LABEL_MAX_LENGTH 63
 #define INITIAL_SET_BITS 10
 #define MATCHER_BUCKET_NAMES 16
+#define PENDING_MIN 8192 /* entries: the first mapping, 64 KiB */
+#define RADIX_SMALL 48   /* runs this short are insertion-sorted */
 
 struct matcher {
 	/* Building: the hash set, 0 marking an empty slot (a fingerprint
@@ -38,6 +49,10 @@ struct matcher {
 	uint64_t *set;
 	unsigned set_bits; /* capacity 2^set_bits */
 	size_t set_count;
+	/* Bulk adds: fingerprints in no order, duplicates too; packed by
+	 * the first question asked (settle). */
+	uint64_t *pending;
+	size_t n_pending, pending_cap; /* entries used, mapped */
 	/* Sealed: n fingerprints in order, then 2^bucket_bits + 1 bucket
 	 * starts, in one mapping of mapped bytes. */
 	uint64_t *sorted;
@@ -266,12 +281,165 @@ set_to_sorted(const struct matcher *m, uint64_t *out)
 	}
 }
 
+/* --- bulk adds, sorted in place ---------------------------------------- */
+
+/* Room for at least want entries in the pending array. mremap moves the
+ * mapping's pages without copying them, so growing costs no second
+ * copy's memory. */
+static void
+pending_reserve(struct matcher *m, size_t want)
+{
+	size_t cap = m->pending_cap ? m->pending_cap : PENDING_MIN;
+	void *p;
+
+	while (cap < want)
+		cap *= 2;
+	if (cap == m->pending_cap)
+		return;
+	if (m->pending == NULL)
+		p = map_zeroed(cap * sizeof *m->pending);
+	else
+		p = mremap(m->pending, m->pending_cap * sizeof *m->pending,
+		           cap * sizeof *m->pending, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "dnsgate: out of memory growing a list to %zu "
+		                "names\n",
+		        cap);
+		abort();
+	}
+	m->pending = p;
+	m->pending_cap = cap;
+}
+
+static void
+insertion_sort(uint64_t *a, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		uint64_t v = a[i];
+
+		for (j = i; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* Sorts a in place by the byte at shift and below: an MSD radix sort
+ * that permutes within the array (American flag sort), no second array.
+ * Keyed fingerprints are uniform: two passes leave runs of a few. */
+static void
+radix_sort(uint64_t *a, size_t n, unsigned shift)
+{
+	size_t count[256] = {0}, start[257], next[256], i;
+	unsigned b;
+
+	if (n <= RADIX_SMALL) {
+		insertion_sort(a, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		count[(a[i] >> shift) & 0xff]++;
+	start[0] = 0;
+	for (b = 0; b < 256; b++) {
+		start[b + 1] = start[b] + count[b];
+		next[b] = start[b];
+	}
+	for (b = 0; b < 256; b++) {
+		while (next[b] < start[b + 1]) {
+			uint64_t v = a[next[b]];
+			unsigned d = (unsigned)(v >> shift) & 0xff;
+
+			/* Each value goes to its byte's next free place,
+			 * the one there taken out in turn. */
+			while (d != b) {
+				uint64_t t = a[next[d]];
+
+				a[next[d]++] = v;
+				v = t;
+				d = (unsigned)(v >> shift) & 0xff;
+			}
+			a[next[b]++] = v;
+		}
+	}
+	if (shift == 0)
+		return;
+	for (b = 0; b < 256; b++)
+		if (count[b] > 1)
+			radix_sort(a + start[b], count[b], shift - 8);
+}
+
+static void release_sorted(struct matcher *m);
+
+/* The set's fingerprints (or the sealed array's) join the pending ones,
+ * which are sorted, rid of duplicates and made the sealed array in their
+ * own mapping. */
+static void
+seal_pending(struct matcher *m)
+{
+	size_t i, n, b, nbuckets, bytes;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned bits = 0;
+	uint64_t *a;
+
+	if (m->set != NULL) {
+		size_t capacity = (size_t)1 << m->set_bits;
+
+		pending_reserve(m, m->n_pending + m->set_count);
+		for (i = 0; i < capacity; i++)
+			if (m->set[i] != 0)
+				m->pending[m->n_pending++] = m->set[i];
+		munmap(m->set, capacity * sizeof *m->set);
+		m->set = NULL;
+		m->set_count = 0;
+	}
+	if (m->sorted != NULL) {
+		pending_reserve(m, m->n_pending + m->n);
+		memcpy(m->pending + m->n_pending, m->sorted,
+		       m->n * sizeof *m->sorted);
+		m->n_pending += m->n;
+		release_sorted(m);
+	}
+	a = m->pending;
+	radix_sort(a, m->n_pending, 56);
+	for (i = 0, n = 0; i < m->n_pending; i++)
+		if (n == 0 || a[n - 1] != a[i])
+			a[n++] = a[i];
+	while (((size_t)MATCHER_BUCKET_NAMES << bits) < n)
+		bits++;
+	nbuckets = (size_t)1 << bits;
+	bytes = n * sizeof *a + (nbuckets + 1) * sizeof(uint32_t);
+	pending_reserve(m, (bytes + sizeof *a - 1) / sizeof *a);
+	a = m->pending;
+	m->sorted = a;
+	m->buckets = (uint32_t *)(a + n);
+	m->bucket_bits = bits;
+	m->n = n;
+	for (i = 0, b = 0; b < nbuckets; b++) {
+		while (i < n && home_slot(a[i], bits) < b)
+			i++;
+		m->buckets[b] = (uint32_t)i;
+	}
+	m->buckets[nbuckets] = (uint32_t)n;
+	/* The unused end of the mapping goes back to the system. */
+	m->mapped = (bytes + page - 1) / page * page;
+	if (m->mapped < m->pending_cap * sizeof *a)
+		munmap((char *)a + m->mapped,
+		       m->pending_cap * sizeof *a - m->mapped);
+	m->pending = NULL;
+	m->n_pending = m->pending_cap = 0;
+}
+
 void
 matcher_seal(struct matcher *m)
 {
 	size_t n = m->set_count, i, b, nbuckets;
 	unsigned bits = 0;
 
+	if (m->pending != NULL) {
+		seal_pending(m);
+		return;
+	}
 	if (m->set == NULL)
 		return;
 	while (((size_t)MATCHER_BUCKET_NAMES << bits) < n)
@@ -294,12 +462,26 @@ matcher_seal(struct matcher *m)
 	m->set_count = 0;
 }
 
+/* A question asked of a matcher with bulk adds packs them first. An
+ * unsealed matcher belongs to the one thread building it (matcher.h), so
+ * writing it here is that thread's own doing. */
+static const struct matcher *
+settle(const struct matcher *m)
+{
+	if (m->n_pending > 0)
+		matcher_seal((struct matcher *)m);
+	return m;
+}
+
 /* A sealed matcher takes adds again: its array back into a set. */
 static void
 unseal(struct matcher *m)
 {
 	unsigned bits = INITIAL_SET_BITS;
 	size_t i;
+
+	if (m->n_pending > 0)
+		seal_pending(m); /* then all of it in the sealed array */
 
 	while (((size_t)3 << bits) / 4 <= m->n)
 		bits++;
@@ -328,6 +510,8 @@ matcher_free(struct matcher *m)
 		return;
 	if (m->set != NULL)
 		munmap(m->set, sizeof *m->set << m->set_bits);
+	if (m->pending != NULL)
+		munmap(m->pending, m->pending_cap * sizeof *m->pending);
 	release_sorted(m);
 	free(m);
 }
@@ -349,8 +533,8 @@ matcher_normalise(const char *domain, char *out, const char **reason)
 int
 matcher_add_normalised(struct matcher *m, const char *name, size_t length)
 {
-	if (m->set == NULL)
-		unseal(m);
+	if (m->set == NULL || m->n_pending > 0)
+		unseal(m); /* whether it is there is known from a set */
 	if (m->set_count + 1 > ((size_t)3 << m->set_bits) / 4)
 		set_grow(m, m->set_bits + 1);
 	return set_insert(m, fingerprint(name, length)) ? 1 : 0;
@@ -360,23 +544,12 @@ size_t
 matcher_add_normalised_many(struct matcher *m, const char *const *names,
                             const size_t *lengths, size_t n)
 {
-	uint64_t fps[64];
-	size_t done = 0, added = 0, i, k;
+	size_t i;
 
-	if (m->set == NULL)
-		unseal(m);
-	while (done < n) {
-		k = n - done < 64 ? n - done : 64;
-		matcher_reserve(m, k);
-		for (i = 0; i < k; i++) {
-			fps[i] = fingerprint(names[done + i], lengths[done + i]);
-			__builtin_prefetch(&m->set[home_slot(fps[i], m->set_bits)]);
-		}
-		for (i = 0; i < k; i++)
-			added += set_insert(m, fps[i]);
-		done += k;
-	}
-	return added;
+	pending_reserve(m, m->n_pending + n);
+	for (i = 0; i < n; i++)
+		m->pending[m->n_pending++] = fingerprint(names[i], lengths[i]);
+	return n;
 }
 
 int
@@ -393,15 +566,8 @@ matcher_add(struct matcher *m, const char *domain, const char **reason)
 void
 matcher_reserve(struct matcher *m, size_t n)
 {
-	unsigned bits;
-
-	if (m->set == NULL)
-		unseal(m);
-	bits = m->set_bits;
-	while (((size_t)3 << bits) / 4 <= m->set_count + n)
-		bits++;
-	if (bits > m->set_bits)
-		set_grow(m, bits);
+	/* Address space only: untouched pages take no memory. */
+	pending_reserve(m, m->n_pending + n);
 }
 
 static bool
@@ -483,11 +649,13 @@ matcher_match_exact(const struct matcher *m, const char *name)
 size_t
 matcher_count(const struct matcher *m)
 {
+	m = settle(m); /* and so before every lookup */
 	return m->set != NULL ? m->set_count : m->n;
 }
 
 size_t
 matcher_memory(const struct matcher *m)
 {
+	m = settle(m);
 	return m->set != NULL ? sizeof *m->set << m->set_bits : m->mapped;
 }

@@ -14,10 +14,16 @@
  * no longer does after a restart.
  *
  * Life: matcher_new, matcher_add each name (into a hash set that says
- * which were there already), matcher_seal (the sorted array; the set is
- * freed), then lookups from any thread: a sealed matcher is never written.
- * A matcher not sealed answers lookups too, from its set; matcher_add on
- * a sealed one opens a set again (slow: for tests and small lists). */
+ * which were there already) or matcher_add_normalised_many many of them
+ * (appended as they come, 8 bytes a name: a large list loads in no more
+ * memory than it keeps), matcher_seal (the sorted array; the set is
+ * freed, bulk adds are sorted in place and their duplicates dropped),
+ * then lookups from any thread: a sealed matcher is never written.
+ * A matcher not sealed answers lookups too, from its set, once its bulk
+ * adds are packed, which the first question asked of it (a lookup,
+ * matcher_count, matcher_memory) does: until sealed, a matcher belongs
+ * to the one thread building it. matcher_add on a sealed one opens a set
+ * again (slow: for tests and small lists). */
 #ifndef DNSGATE_MATCHER_H
 #define DNSGATE_MATCHER_H
 
@@ -52,15 +58,17 @@ int matcher_normalise(const char *domain, char *out, const char **reason);
 int matcher_add_normalised(struct matcher *m, const char *name,
                            size_t length);
 
-/* matcher_add_normalised of n names at once; returns how many were
- * added. Faster for many: each name's place in the set is fetched from
- * memory while the others are hashed. */
+/* Adds n names normalised as matcher_normalise does, in bulk: appended
+ * without looking whether they are there, so nothing says which were
+ * new; matcher_count after tells how many the matcher holds, duplicates
+ * dropped. Returns n. */
 size_t matcher_add_normalised_many(struct matcher *m,
                                    const char *const *names,
                                    const size_t *lengths, size_t n);
 
-/* Tells m that about n names will be added, so its set is made that big
- * at once instead of doubling its way there. A hint: more may come. */
+/* Tells m that about n names will be added in bulk, so their array is
+ * mapped that big at once (address space: pages unused take no memory).
+ * A hint: more may come. */
 void matcher_reserve(struct matcher *m, size_t n);
 
 /* Packs what was added into the sorted array and frees the hash set.

@@ -6,6 +6,15 @@
 #include "src/clock.h"
 
 uint64_t
+clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
 clock_ms(void)
 {
 	struct timespec ts;

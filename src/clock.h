@@ -5,7 +5,8 @@
 
 #include <stdint.h>
 
-/* CLOCK_MONOTONIC in milliseconds and in whole seconds. */
+/* CLOCK_MONOTONIC in microseconds, milliseconds and whole seconds. */
+uint64_t clock_us(void);
 uint64_t clock_ms(void);
 uint64_t clock_seconds(void);
 

@@ -14,7 +14,9 @@
 
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
+#include "src/prompt.h"
 #include "src/control.h"
+#include "src/history.h"
 #include "src/list_cache.h"
 #include "src/xmalloc.h"
 
@@ -73,11 +75,14 @@ config_new_default(void)
 	cfg->log_queries = true;
 	cfg->blocked_answer = MESSAGE_BLOCK_NXDOMAIN;
 	cfg->doh_canary = true;
+	cfg->prompt_timeout_ms = PROMPT_TIMEOUT_DEFAULT_MS;
 	cfg->public_suffix_list = xstrdup(PUBLIC_SUFFIX_DEFAULT_PATH);
 	cfg->rules = xcalloc(1, sizeof *cfg->rules);
 	cfg->rules[0] = xstrdup(CONFIG_DEFAULT_RULES);
 	cfg->n_rules = 1;
 	cfg->list_cache = xstrdup(LIST_CACHE_DEFAULT_DIR);
+	cfg->history = xstrdup(HISTORY_DEFAULT_PATH);
+	cfg->history_days = HISTORY_DEFAULT_DAYS;
 	return cfg;
 }
 
@@ -110,6 +115,7 @@ config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->control_admin_group);
 	free(cfg->control_read_group);
+	free(cfg->history);
 	free(cfg);
 }
 
@@ -747,6 +753,12 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 				  &cfg->upstream_deadline_ms);
 	} else if (strcmp(key, "max-stale") == 0) {
 		return parse_uint(c, value, 0, 604800, &cfg->max_stale);
+	} else if (strcmp(key, "history") == 0) {
+		free(cfg->history);
+		cfg->history =
+		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "history-days") == 0) {
+		return parse_uint(c, value, 1, 3650, &cfg->history_days);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -758,6 +770,11 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		return parse_block_mode(c, value, &cfg->blocked_answer);
 	} else if (strcmp(key, "doh-canary") == 0) {
 		return parse_bool(c, value, &cfg->doh_canary);
+	} else if (strcmp(key, "prompt-timeout") == 0) {
+		/* Under the client's first retry (glibc: 5 s), or the app
+		 * sees its question asked twice. */
+		return parse_uint(c, value, 100, PROMPT_TIMEOUT_MAX_MS,
+				  &cfg->prompt_timeout_ms);
 	} else {
 		return parse_error(c, key, "unknown setting '%s'", key);
 	}
@@ -894,6 +911,8 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->log_file);
 		if (cfg->control_socket != NULL)
 			make_relative_to(path, &cfg->control_socket);
+		if (cfg->history != NULL)
+			make_relative_to(path, &cfg->history);
 		if (cfg->public_suffix_list != NULL)
 			make_relative_to(path, &cfg->public_suffix_list);
 		make_relative_to(path, &cfg->resolv_conf);
@@ -973,6 +992,9 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "blocked-answer %s\n",
 		message_block_mode_name(cfg->blocked_answer));
 	fprintf(out, "doh-canary %s\n", cfg->doh_canary ? "yes" : "no");
+	fprintf(out, "prompt-timeout %u\n", cfg->prompt_timeout_ms);
+	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
+	fprintf(out, "history-days %u\n", cfg->history_days);
 }
 
 static void

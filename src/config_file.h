@@ -104,6 +104,10 @@ struct config {
 	enum message_block_mode blocked_answer; /* blocked-answer */
 	bool doh_canary;          /* doh-canary: dnsgated answers the DoH
 				     canary and DDR itself */
+	uint32_t prompt_timeout_ms; /* prompt-timeout: how long a query is
+				       held on a prompt */
+	char *history;            /* history: the SQLite file; NULL = off */
+	uint32_t history_days;    /* history-days: retention */
 };
 
 /* A config with every default and no lists or upstreams. */

@@ -381,7 +381,8 @@ check_protocol(const char *line, size_t len, char *why, size_t whylen)
 {
 	int64_t v;
 
-	switch (json_flat_get_int(line, len, "protocol", 1, INT64_MAX, &v)) {
+	switch (json_flat_get_int_range(line, len, "protocol", 1, INT64_MAX,
+					&v)) {
 	case -1:
 		return 0;
 	case -2:

@@ -24,6 +24,8 @@
 #include "src/config_file.h"
 #include "src/control.h"
 #include "src/control_client.h"
+#include "src/events.h"
+#include "src/history_client.h"
 #include "src/json.h"
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
@@ -363,6 +365,9 @@ ask(const struct ctl *ctl, const char *request, char *reply, size_t len,
 	return 0;
 }
 
+/* dnsgatectl log: its reply is printed as a table (history_client). */
+static const struct history_client *log_table;
+
 /* Sends request and prints the reply: as it came (--json), or for
  * people. */
 static int
@@ -375,6 +380,12 @@ call_and_print(const struct ctl *ctl, const char *request, int timeout_ms)
 		return rc;
 	if (ctl->json) {
 		printf("%s\n", reply);
+	} else if (log_table != NULL) {
+		if (history_client_print(log_table, stdout, reply) < 0) {
+			fprintf(stderr, "dnsgatectl: cannot read the reply: "
+				"%s\n", reply);
+			return EXIT_ANSWERED_ERROR;
+		}
 	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
@@ -469,12 +480,30 @@ cmd_version(struct ctl *ctl, int argc, char **argv)
 	if (json_flat_get_string(reply, strlen(reply), "daemon", daemon,
 				 sizeof daemon) < 0)
 		snprintf(daemon, sizeof daemon, "dnsgated (version unknown)");
-	(void)json_flat_get_int(reply, strlen(reply), "protocol", 0, INT64_MAX,
-				&protocol);
+	(void)json_flat_get_int(reply, strlen(reply), "protocol", &protocol);
 	printf("dnsgatectl %s, control protocol %d\n%s, control protocol "
 	       "%lld\n",
 	       PACKAGE_VERSION, CONTROL_PROTOCOL, daemon, (long long)protocol);
 	return 0;
+}
+
+/* log: its options are history_client's (--json among them). */
+static int
+cmd_log(struct ctl *ctl, int argc, char **argv)
+{
+	static struct history_client hc;
+	char request[4096], err[512];
+	struct ctl as_asked = *ctl;
+
+	if (history_client_request(argc - 1, argv + 1, events_now_ms(), &hc,
+				   request, sizeof request, err,
+				   sizeof err) < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	as_asked.json = ctl->json || hc.json;
+	log_table = as_asked.json ? NULL : &hc;
+	return call_and_print(&as_asked, request, 30000);
 }
 
 static int
@@ -489,7 +518,8 @@ struct ctl_command {
 	const char *name;
 	const char *synopsis; /* after the name */
 	const char *help;     /* lines of what it does */
-	int min_args, max_args; /* after the name; -1: any (run) */
+	int min_args, max_args; /* after the name; -1: its own options
+				  (run, log) */
 	bool json;            /* --json applies */
 	int (*run)(struct ctl *ctl, int argc, char **argv); /* argv[0]: name */
 };
@@ -517,6 +547,12 @@ static const struct ctl_command commands[] = {
 	{"version", "",
 	 "the versions of dnsgatectl, dnsgated and their control protocol\n",
 	 0, 0, true, cmd_version},
+	{"log",
+	 "[--since T] [--until T] [--app A] [--name N] [--blocked] "
+	 "[--limit N]",
+	 "the history: queries and rejected connections; T as 'today',\n"
+	 "'last tuesday', '2 hours ago', '2026-12-01 14:30', ...\n",
+	 -1, -1, true, cmd_log},
 	{"grants", "",
 	 "the (app cgroup, address) grants in force, and the standing ones of\n"
 	 "net= rules (from the kernel: works without the daemon)\n",

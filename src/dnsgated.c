@@ -24,6 +24,7 @@
 #include "resolver/message.h"
 #include "resolver/resolvconf.h"
 #include "resolver/upstream.h"
+#include "src/apps.h"
 #include "src/attribution.h"
 #include "src/cgroup.h"
 #include "src/clock.h"
@@ -31,6 +32,7 @@
 #include "src/control.h"
 #include "src/explain.h"
 #include "src/fetch.h"
+#include "src/history.h"
 #include "src/json.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -85,6 +87,9 @@ struct daemon {
 	char **upstreams; /* the servers in use, owned here */
 	size_t n_upstreams;
 	struct fetch *fetch; /* the https:// lists' downloads */
+	struct events events; /* every query's record goes to its sinks */
+	struct apps *apps;    /* every app seen, from the records */
+	struct history *history; /* the records in SQLite; NULL: off */
 };
 
 static void
@@ -400,6 +405,9 @@ add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
 	d->n_waiters++;
 }
 
+static int pending_outcome(void *arg, const char *name, char *reason,
+			   size_t reasonlen);
+
 /* A build is done, on the loop: swap it in, or say why not. */
 static void
 on_reload_built(void *arg, struct reload_result *r)
@@ -412,6 +420,8 @@ on_reload_built(void *arg, struct reload_result *r)
 		log_error("reload failed, nothing changed, the policy in use "
 			  "stays: %s",
 			  r->err);
+		if (d->fetch != NULL)
+			fetch_build_done(d->fetch, r->build, NULL, NULL, r->err);
 		answer_waiters(d, r);
 		config_free(r->cfg);
 		return;
@@ -442,6 +452,9 @@ on_reload_built(void *arg, struct reload_result *r)
 	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = r->policy;
 	resync_standing(d);
+	if (d->fetch != NULL)
+		fetch_build_done(d->fetch, r->build, pending_outcome,
+				 d->engine.policy, NULL);
 	policy_get_stats(r->policy, &st);
 	if (st.lists_kept > 0)
 		log_warn("reloaded: %zu rules from %zu files, %zu lists with "
@@ -458,12 +471,38 @@ on_reload_built(void *arg, struct reload_result *r)
 	r->policy = NULL; /* the engine's now */
 }
 
-/* New copies of https:// lists are in the cache: the policy reads them
- * as a reload does. */
-static void
-on_lists_downloaded(void *arg)
+/* A new copy of an https:// list is pending in the cache: a build reads
+ * it, as a reload does (copies written while one builds share the next
+ * build). */
+static uint64_t
+on_list_downloaded(void *arg, const char *name)
 {
-	request_reload(arg, "new copies of https:// lists downloaded");
+	char why[128];
+
+	snprintf(why, sizeof why, "list %.80s: a new copy downloaded", name);
+	return request_reload(arg, why);
+}
+
+/* What the policy just built did with list name's copy pending. */
+static int
+pending_outcome(void *arg, const char *name, char *reason, size_t reasonlen)
+{
+	const struct policy *p = arg;
+	struct policy_list_info li;
+	size_t i;
+
+	for (i = 0; policy_list_info(p, i, &li) == 0; i++) {
+		if (strcmp(li.name, name) != 0)
+			continue;
+		if (li.pending == POLICY_PENDING_TAKEN)
+			return 1;
+		if (li.pending == POLICY_PENDING_REFUSED) {
+			snprintf(reason, reasonlen, "%s", li.pending_reason);
+			return 0;
+		}
+		return -1;
+	}
+	return -1;
 }
 
 static void
@@ -647,11 +686,7 @@ on_update_done(void *arg)
 
 	struct daemon *d = u->d;
 
-	/* New copies went to a reload: answer once they are in force. */
-	if (d->last_build > d->built) {
-		add_waiter(d, u->ticket, d->last_build, u);
-		return;
-	}
+	/* Its new copy, if any, is in force or refused by now. */
 	control_answer(d->control, u->ticket, fill_update, u);
 	free(u);
 }
@@ -692,6 +727,81 @@ control_update(struct daemon *d, const char *request, size_t len, char *err,
 		free(u);
 		return CONTROL_LATER;
 	}
+	return CONTROL_LATER;
+}
+
+/* {"command": "apps"}: every app seen; {"command": "app", "app": KEY}:
+ * the apps whose key is KEY or contains it, with their recent names. */
+static int
+control_apps(struct daemon *d, bool one, const char *request, size_t len,
+	     struct json_out *out, char *err, size_t errlen)
+{
+	char app[APP_IDENTITY_KEY_MAX];
+
+	if (one && json_flat_get_string(request, len, "app", app,
+					sizeof app) < 0) {
+		snprintf(err, errlen, "app needs \"app\": an app key or a "
+			 "part of one (dnsgatectl apps lists them)");
+		return -1;
+	}
+	if (apps_json(d->apps, one ? app : NULL, out) == 0 && one) {
+		snprintf(err, errlen, "no app seen whose key contains '%s' "
+			 "(dnsgatectl apps lists them)", app);
+		return -1;
+	}
+	return 0;
+}
+
+/* dnsgatectl log: answered when the history's thread has read the
+ * records. */
+struct log_request {
+	struct daemon *d;
+	uint64_t ticket; /* control_later's */
+};
+
+static int
+fill_log(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	struct history_result *r = arg;
+
+	if (r->error[0] != '\0') {
+		snprintf(err, errlen, "%s", r->error);
+		return -1;
+	}
+	history_result_json(out, r);
+	return 0;
+}
+
+static void
+on_log_done(void *arg, struct history_result *r)
+{
+	struct log_request *lr = arg;
+
+	control_answer(lr->d->control, lr->ticket, fill_log, r);
+	history_result_free(r);
+	free(lr);
+}
+
+static int
+control_log(struct daemon *d, const char *request, size_t len, char *err,
+	    size_t errlen)
+{
+	struct history_filter f;
+	struct log_request *lr;
+
+	if (d->history == NULL) {
+		snprintf(err, errlen, "the history is off (%s)",
+			 d->cfg->history == NULL
+			     ? "'history off' in the config"
+			     : "it could not be opened at start: see the log");
+		return -1;
+	}
+	if (history_filter_from_request(request, len, &f, err, errlen) < 0)
+		return -1;
+	lr = xcalloc(1, sizeof *lr);
+	lr->d = d;
+	lr->ticket = control_later(d->control);
+	history_query(d->history, &f, on_log_done, lr);
 	return CONTROL_LATER;
 }
 
@@ -740,12 +850,30 @@ ctl_update(void *arg, const char *command, const char *request, size_t len,
 	return control_update(arg, request, len, err, errlen);
 }
 
+static int
+ctl_apps(void *arg, const char *command, const char *request, size_t len,
+	 struct json_out *out, char *err, size_t errlen)
+{
+	return control_apps(arg, strcmp(command, "app") == 0, request, len,
+			    out, err, errlen);
+}
+
+static int
+ctl_log(void *arg, const char *command, const char *request, size_t len,
+	struct json_out *out, char *err, size_t errlen)
+{
+	return control_log(arg, request, len, err, errlen);
+}
+
 static const struct control_command control_commands[] = {
 	{"status", CONTROL_READ, ctl_status},
 	{"lists", CONTROL_READ, ctl_lists},
 	{"explain", CONTROL_READ, ctl_explain},
 	{"reload", CONTROL_ADMIN, ctl_reload},
 	{"update", CONTROL_ADMIN, ctl_update},
+	{"apps", CONTROL_READ, ctl_apps},
+	{"app", CONTROL_READ, ctl_apps},
+	{"log", CONTROL_READ, ctl_log},
 };
 
 /* The signals handled on the event loop, and what each does. They are
@@ -914,6 +1042,34 @@ on_loop_check(void *arg, size_t n_usable)
 	event_base_loopbreak(d->base);
 }
 
+/* The history, when the config keeps one. One that cannot be opened
+ * is not fatal: DNS matters more than its record. */
+static void
+open_history(struct daemon *d)
+{
+	struct history_options ho;
+	char err[512];
+
+	if (d->cfg->history == NULL)
+		return;
+	memset(&ho, 0, sizeof ho);
+	ho.path = d->cfg->history;
+	ho.days = d->cfg->history_days;
+	d->history = history_open(d->base, &ho, err, sizeof err);
+	if (d->history == NULL) {
+		log_warn("%s; the history is off until dnsgated restarts "
+			 "(dnsgatectl log has nothing new); queries are "
+			 "answered all the same",
+			 err);
+		return;
+	}
+	(void)events_subscribe(&d->events, history_sink, d->history);
+	d->status.history = d->history;
+	log_info("history: every decision and rejected connection goes to "
+		 "%s, kept %u days (dnsgatectl log)",
+		 d->cfg->history, d->cfg->history_days);
+}
+
 /* One line per upstream server, for the exit log. */
 static void
 start(struct daemon *d)
@@ -950,6 +1106,10 @@ start(struct daemon *d)
 	cache_set_max_stale(d->engine.cache, d->cfg->max_stale);
 	d->engine.attr = d->attr;
 	d->engine.cgroups = d->cgroups;
+	d->apps = apps_new();
+	(void)events_subscribe(&d->events, apps_sink, d->apps);
+	d->engine.events = &d->events;
+	open_history(d);
 	query_engine_start(&d->engine, d->base);
 
 	memset(&uo, 0, sizeof uo);
@@ -979,8 +1139,7 @@ start(struct daemon *d)
 
 		memset(&co, 0, sizeof co);
 		co.commands = control_commands;
-		co.n_commands = sizeof control_commands /
-				sizeof control_commands[0];
+		co.n_commands = N_OF(control_commands);
 		co.arg = d;
 		control_groups_of(d->cfg, &co.groups);
 		d->control = control_new(d->base, d->cfg->control_socket, &co,
@@ -1030,7 +1189,7 @@ start(struct daemon *d)
 		fo.mark = d->cfg->upstream_mark;
 		fo.ca_file = d->cfg->ca_file;
 		fo.cache_dir = d->cfg->list_cache;
-		fo.changed = on_lists_downloaded;
+		fo.changed = on_list_downloaded;
 		fo.arg = d;
 		d->fetch = fetch_new(&fo, err, sizeof err);
 		if (d->fetch == NULL)
@@ -1119,6 +1278,12 @@ stop(struct daemon *d)
 		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
+	/* After the drain above: its records are written too. */
+	events_unsubscribe(&d->events, history_sink, d->history);
+	history_close(d->history);
+	d->history = d->status.history = NULL;
+	events_unsubscribe(&d->events, apps_sink, d->apps);
+	apps_free(d->apps);
 	cache_free(d->engine.cache);
 	reloader_free(d->reloader); /* waits for a build in progress */
 	for (i = 0; i < d->n_waiters; i++)

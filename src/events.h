@@ -41,7 +41,7 @@ struct event_record {
 	const char *rule;   /* "FILE:LINE" of the deciding rule; "" none */
 	const char *list;   /* the list that decided; "" none */
 	const char *entry;  /* the listed domain that matched; "" none */
-	const char *answer; /* the granted addresses, space-separated */
+	const char *answer; /* the granted addresses, comma-separated */
 	uint8_t rcode;
 	bool cached;         /* answered from the cache */
 	uint32_t latency_us; /* from arrival to answer */
@@ -51,6 +51,9 @@ struct event_record {
 	uint16_t port;    /* 0: none (ICMP) */
 	uint8_t protocol; /* IPPROTO_TCP, IPPROTO_UDP, ... */
 	uint64_t packets; /* packets rejected for it since the last record */
+
+	/* What the values cannot say, for people ("" nothing). */
+	const char *detail;
 };
 
 typedef void events_sink_fn(void *arg, const struct event_record *ev);

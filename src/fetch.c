@@ -18,6 +18,7 @@
 
 #include "resolver/message.h"
 #include "resolver/upstream.h"
+#include "src/cache_writer.h"
 #include "src/config_file.h"
 #include "src/fetch.h"
 #include "src/fetch_check.h"
@@ -29,6 +30,8 @@ enum sub_state {
 	SUB_IDLE,
 	SUB_RESOLVING, /* asking the upstream for the host's addresses */
 	SUB_DOWNLOADING,
+	SUB_STORING,  /* the new copy is being written (cache_writer) */
+	SUB_APPLYING, /* written as the copy pending: a build reads it */
 };
 
 /* One subscription. */
@@ -38,7 +41,9 @@ struct sub {
 	                come after the sub is gone */
 	char *name;
 	char *url;         /* as configured */
+	char *started_url; /* what this download was started for */
 	char *current_url; /* this download's, after redirects */
+	bool url_changed;  /* url changed while busy: fetched again after */
 	uint32_t refresh;  /* refresh= (0: Expires, else daily) */
 	uint64_t max_size;
 	uint32_t max_shrink;
@@ -69,6 +74,14 @@ struct sub {
 	bool last_ok;
 	char last_result[512];
 	int64_t next_refresh;
+
+	/* The copy pending (NAME.list.new), until a build took or refused
+	 * it. */
+	bool pending;
+	struct list_cache_meta pending_meta;
+	char pending_result[512]; /* last_result once it is in force */
+	uint64_t apply_build;     /* the build asked to read it */
+	bool taken_early;         /* a build took it while it was stored */
 };
 
 struct waiter {
@@ -86,8 +99,8 @@ struct fetch {
 	struct sub **subs;
 	size_t n_subs;
 	uint64_t next_id;
-	bool changed_pending; /* a new copy waits for the changed callback */
 	struct waiter *waiters;
+	struct cache_writer *writer; /* list-cache writes, off the loop */
 };
 
 /* A socket curl watches. */
@@ -99,6 +112,7 @@ struct watch {
 
 static void start_download(struct sub *s);
 static void settle(struct fetch *f);
+static void load_meta(struct fetch *f, struct sub *s);
 
 static int64_t
 now_wall(void)
@@ -156,26 +170,30 @@ finish(struct sub *s, bool ok, const char *fmt, ...)
 	s->state = SUB_IDLE;
 	s->last_attempt = now_wall();
 	s->last_ok = ok;
-	if (ok) {
+	if (ok)
 		schedule(s, interval);
-	} else {
+	else
 		schedule(s, interval < FETCH_RETRY_MAX ? interval
 		                                       : FETCH_RETRY_MAX);
-		if (s->have_copy)
-			log_warn("list %s: download of %s failed: %s; keeping "
-			         "the copy in force (downloaded %s ago); "
-			         "trying again in %us",
-			         s->name, s->current_url, s->last_result,
-			         format_age(now_wall() - s->meta.fetched_at,
-			                    age, sizeof age),
-			         (unsigned)(s->next_refresh - now_wall()));
-		else
-			log_warn("list %s: download of %s failed: %s; there is "
-			         "no copy yet, so the list blocks nothing; "
-			         "trying again in %us",
-			         s->name, s->current_url, s->last_result,
-			         (unsigned)(s->next_refresh - now_wall()));
+	if (s->url_changed) {
+		/* The list's URL changed meanwhile: that one now. */
+		s->url_changed = false;
+		schedule(s, 0);
 	}
+	if (ok)
+		return;
+	if (s->have_copy)
+		log_warn("list %s: download of %s failed: %s; keeping the copy "
+		         "in force (downloaded %s ago); trying again in %us",
+		         s->name, s->current_url, s->last_result,
+		         format_age(now_wall() - s->meta.fetched_at, age,
+		                    sizeof age),
+		         (unsigned)(s->next_refresh - now_wall()));
+	else
+		log_warn("list %s: download of %s failed: %s; there is no copy "
+		         "yet, so the list blocks nothing; trying again in %us",
+		         s->name, s->current_url, s->last_result,
+		         (unsigned)(s->next_refresh - now_wall()));
 }
 
 /* --- resolving the host through the upstream ---------------------------- */
@@ -455,6 +473,9 @@ begin(struct sub *s)
 	evtimer_del(s->timer);
 	free(s->current_url);
 	s->current_url = xstrdup(s->url);
+	free(s->started_url);
+	s->started_url = xstrdup(s->url);
+	s->url_changed = false;
 	s->redirects = 0;
 	resolve_and_download(s);
 }
@@ -741,18 +762,72 @@ follow_redirect(struct sub *s, long code)
 	return true;
 }
 
-/* A finished transfer: judged, and stored when it is a new copy. */
+/* The meta of a copy a 304 confirmed is written. */
+static void
+on_meta_stored(void *arg, uint64_t id, int rc, const char *err)
+{
+	struct fetch *f = arg;
+	struct sub *s = find_id(f, id);
+
+	if (rc < 0)
+		log_warn("list %s: %s", s != NULL ? s->name : "?", err);
+}
+
+/* A new copy is written as the copy pending: a build reads it. */
+static void
+on_stored(void *arg, uint64_t id, int rc, const char *err)
+{
+	struct fetch *f = arg;
+	struct sub *s = find_id(f, id);
+
+	if (s == NULL || s->state != SUB_STORING)
+		return; /* dropped from the config meanwhile */
+	if (rc < 0) {
+		finish(s, false, "downloaded, but not stored: %s", err);
+	} else if (s->taken_early) {
+		/* A build running meanwhile found it whole and took it. */
+		s->taken_early = false;
+		log_info("list %s: the new copy of %s is in force", s->name,
+		         s->meta.url);
+		finish(s, true, "%s", s->pending_result);
+	} else {
+		s->pending = true;
+		s->state = SUB_APPLYING;
+		s->apply_build = f->o.changed(f->o.arg, s->name);
+	}
+	settle(f);
+}
+
+/* A finished transfer: judged, and handed to the writer when it is a new
+ * copy. */
 static void
 done_transfer(struct sub *s, CURLcode result)
 {
 	struct fetch *f = s->owner;
 	struct fetch_check_input in;
 	struct list_cache_meta m;
-	char reason[256], err[512];
+	char reason[256];
 	uint64_t entries;
 	long code = 0;
 	enum fetch_check_verdict v;
+	char *body;
+	size_t len;
 
+	if (strcmp(s->started_url, s->url) != 0) {
+		/* A reload changed the list's URL meanwhile: what came from
+		 * the old one is not the list any more. Dropped, and the
+		 * new URL fetched at once (finish). */
+		char was[300];
+
+		snprintf(was, sizeof was, "%s", s->started_url);
+		drop_easy(s);
+		s->url_changed = true;
+		finish(s, false,
+		       "the list's URL changed while it downloaded from %s: "
+		       "dropped, downloading it from %s",
+		       was, s->url);
+		return;
+	}
 	if (result != CURLE_OK) {
 		if (s->too_big || result == CURLE_FILESIZE_EXCEEDED)
 			snprintf(reason, sizeof reason,
@@ -787,9 +862,8 @@ done_transfer(struct sub *s, CURLcode result)
 	m = s->meta;
 	m.checked_at = now_wall();
 	if (v == FETCH_CHECK_NOT_MODIFIED) {
-		if (list_cache_store(f->cache_dir, s->name, &m, NULL, 0, err,
-		                     sizeof err) < 0)
-			log_warn("list %s: %s", s->name, err);
+		cache_writer_store(f->writer, f->cache_dir, s->name, &m, NULL,
+		                   0, on_meta_stored, f, s->id);
 		s->meta = m;
 		drop_easy(s);
 		finish(s, true, "not modified (HTTP 304)");
@@ -805,27 +879,28 @@ done_transfer(struct sub *s, CURLcode result)
 	m.fetched_at = m.checked_at;
 	m.entries = entries;
 	m.expires = fetch_check_expires(s->body, s->len);
-	if (list_cache_store(f->cache_dir, s->name, &m, s->body, s->len, err,
-	                     sizeof err) < 0) {
-		drop_easy(s);
-		finish(s, false, "downloaded, but not stored: %s", err);
-		return;
-	}
-	s->meta = m;
-	s->have_copy = true;
-	f->changed_pending = true;
-	log_info("list %s: downloaded %s: %zu bytes, %llu entries; next "
-	         "refresh in %us%s",
+	log_info("list %s: downloaded %s: %zu bytes, %llu entries; it is put "
+	         "in force once its reading is accepted; next refresh in "
+	         "%us%s",
 	         s->name, s->current_url, s->len, (unsigned long long)entries,
-	         interval_of(s),
+	         m.expires != 0 && s->refresh == 0 ? m.expires : interval_of(s),
 	         s->refresh == 0 && m.expires != 0 ? " (its '! Expires:')"
 	                                           : "");
-	snprintf(reason, sizeof reason,
+	snprintf(s->pending_result, sizeof s->pending_result,
 	         "new copy, %llu entries (HTTP %ld, "
 	         "%zu bytes)",
 	         (unsigned long long)entries, code, s->len);
+	s->pending_meta = m;
+	/* The buffer goes to the writer's thread: the loop never waits for
+	 * the disk. */
+	body = s->body;
+	len = s->len;
+	s->body = NULL;
 	drop_easy(s);
-	finish(s, true, "%s", reason);
+	s->state = SUB_STORING;
+	s->taken_early = false;
+	cache_writer_store(f->writer, f->cache_dir, s->name, &m, body, len,
+	                   on_stored, f, s->id);
 }
 
 static void
@@ -847,27 +922,93 @@ check_done(struct fetch *f)
 	settle(f);
 }
 
-/* When nothing downloads any more: the new copies are handed over, then
- * the callers of fetch_update answered. */
-static void
-settle(struct fetch *f)
+/* Whether name (NULL: any subscription) is downloading, being written or
+ * waiting for the build that reads it. */
+static bool
+busy(const struct fetch *f, const char *name)
 {
-	struct waiter *w;
 	size_t i;
 
 	for (i = 0; i < f->n_subs; i++)
-		if (f->subs[i]->state != SUB_IDLE)
-			return;
-	if (f->changed_pending) {
-		f->changed_pending = false;
-		f->o.changed(f->o.arg); /* may call fetch_set_lists */
-	}
-	while ((w = f->waiters) != NULL) {
-		f->waiters = w->next;
+		if ((name == NULL || strcmp(f->subs[i]->name, name) == 0) &&
+		    f->subs[i]->state != SUB_IDLE)
+			return true;
+	return false;
+}
+
+/* The callers of fetch_update whose lists are done are answered, each
+ * list on its own: one slow server holds back only who waits for it. */
+static void
+settle(struct fetch *f)
+{
+	struct waiter **wp = &f->waiters, *w;
+
+	while ((w = *wp) != NULL) {
+		if (busy(f, w->name)) {
+			wp = &w->next;
+			continue;
+		}
+		*wp = w->next;
 		w->done(w->arg);
 		free(w->name);
 		free(w);
 	}
+}
+
+void
+fetch_build_done(struct fetch *f, uint64_t build, fetch_outcome_fn *outcome,
+                 void *arg, const char *failed)
+{
+	char reason[512];
+	size_t i;
+
+	for (i = 0; i < f->n_subs; i++) {
+		struct sub *s = f->subs[i];
+		int o = outcome != NULL
+		            ? outcome(arg, s->name, reason, sizeof reason)
+		            : -1;
+
+		if (o == 1) {
+			/* Taken: by the build asked to, or one before it (a
+			 * SIGHUP), or a copy left pending by a failed one. */
+			bool applying = s->state == SUB_APPLYING;
+
+			if (s->state == SUB_STORING)
+				s->taken_early = true; /* see on_stored */
+
+			if (s->pending) {
+				s->meta = s->pending_meta;
+				s->have_copy = true;
+			} else {
+				load_meta(f, s); /* left from before a restart */
+			}
+			s->pending = false;
+			if (applying) {
+				log_info("list %s: the new copy of %s is in force",
+				         s->name, s->meta.url);
+				finish(s, true, "%s", s->pending_result);
+			}
+			continue;
+		}
+		if (s->state != SUB_APPLYING || build < s->apply_build)
+			continue;
+		if (o == 0) {
+			s->pending = false;
+			finish(s, false, "%s", reason);
+		} else if (outcome == NULL) {
+			/* The copy stays pending: the next build that
+			 * succeeds judges it. */
+			finish(s, false,
+			       "downloaded, but the reload to apply it failed "
+			       "(%s); the next reload that succeeds applies it",
+			       failed != NULL ? failed : "?");
+		} else {
+			s->pending = false;
+			finish(s, false,
+			       "downloaded, but the reload did not read it");
+		}
+	}
+	settle(f);
 }
 
 static void
@@ -909,6 +1050,7 @@ sub_free(struct sub *s)
 		event_free(s->timer);
 	free(s->name);
 	free(s->url);
+	free(s->started_url);
 	free(s->current_url);
 	free(s);
 }
@@ -951,6 +1093,9 @@ fetch_set_lists(struct fetch *f, const struct config *cfg)
 		} else if (strcmp(s->url, l->url) != 0) {
 			free(s->url);
 			s->url = NULL; /* fetched now, below */
+			/* Busy: what the old URL gives is dropped, then the
+			 * new one fetched (done_transfer, finish). */
+			s->url_changed = s->state != SUB_IDLE;
 		}
 		s->keep = true;
 		s->refresh = l->refresh;
@@ -995,6 +1140,15 @@ fetch_new(const struct fetch_options *o, char *err, size_t errlen)
 		curl_global_cleanup();
 		return NULL;
 	}
+	f->writer = cache_writer_new(o->base, err, errlen);
+	if (f->writer == NULL) {
+		curl_multi_cleanup(f->multi);
+		free(f->ca_file);
+		free(f->cache_dir);
+		free(f);
+		curl_global_cleanup();
+		return NULL;
+	}
 	f->curl_timer = evtimer_new(o->base, on_curl_timer, f);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
@@ -1012,6 +1166,7 @@ fetch_free(struct fetch *f)
 
 	if (f == NULL)
 		return;
+	cache_writer_free(f->writer); /* waits for the write in progress */
 	for (i = 0; i < f->n_subs; i++)
 		sub_free(f->subs[i]);
 	free(f->subs);

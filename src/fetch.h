@@ -15,8 +15,13 @@
  * mark, so the gate lets it out. Redirects are followed here, to https://
  * only, each new host resolved the same way. A download fetch_check
  * refuses leaves the cache as it was: the last good copy stays in force.
- * A new copy is written to the cache (list_cache.h) and, once no download
- * is running, the changed callback asks the daemon to reload. */
+ * A new copy is handed to a thread (cache_writer.h) that writes it into
+ * the cache as the copy pending (list_cache.h), so the loop never waits
+ * for the disk; then the changed callback asks the daemon for a build,
+ * each list as soon as its own copy is written (the reloader coalesces
+ * those that come while a build runs). The build judges the copy pending
+ * and puts it in force, or refuses it (policy.h); fetch_build_done tells
+ * what it did, and the list's download is over then. */
 #ifndef DNSGATE_FETCH_H
 #define DNSGATE_FETCH_H
 
@@ -38,7 +43,9 @@ struct fetch_options {
 	uint32_t mark;              /* SO_MARK of every download socket */
 	const char *ca_file;        /* CAs to trust; NULL = the system's */
 	const char *cache_dir;      /* list-cache */
-	void (*changed)(void *arg); /* new copies are in the cache */
+	/* List name's new copy is pending in the cache: returns the number
+	 * of the build that will read it (reloader_request). */
+	uint64_t (*changed)(void *arg, const char *name);
 	void *arg;
 };
 
@@ -56,18 +63,32 @@ void fetch_free(struct fetch *f);
 void fetch_set_lists(struct fetch *f, const struct config *cfg);
 
 /* Downloads name now (NULL: every subscription); done(arg) is called
- * once, when none of them is downloading any more and a new copy, if
- * any, was handed to the changed callback. Returns the number of lists
- * being downloaded, or -1 with a reason in err (no such subscription). */
+ * once, when its download is over (for NULL: every one), a new copy in
+ * force or refused by then. Another list's slow server does not hold it
+ * back. Returns the number of lists being downloaded, or -1 with a
+ * reason in err (no such subscription). */
 typedef void fetch_done_fn(void *arg);
 int fetch_update(struct fetch *f, const char *name, fetch_done_fn *done,
                  void *arg, char *err, size_t errlen);
+
+/* What build did with list name's copy pending: 1 took it, 0 refused it
+ * (reason says why), -1 read none. */
+typedef int fetch_outcome_fn(void *arg, const char *name, char *reason,
+                             size_t reasonlen);
+
+/* Build number build is over: outcome asked of each subscription; NULL
+ * when the build failed (failed says why: a copy pending stays so, for
+ * the next build). The lists it was asked for are done. */
+void fetch_build_done(struct fetch *f, uint64_t build,
+                      fetch_outcome_fn *outcome, void *arg,
+                      const char *failed);
 
 /* What `dnsgatectl lists` shows of a subscription. */
 struct fetch_status {
 	const char *name; /* owned by f, valid until fetch_set_lists */
 	const char *url;
-	bool busy;               /* downloading now */
+	bool busy;               /* downloading, or its copy being put
+	                            in force */
 	bool have_copy;          /* a copy is in the cache */
 	int64_t copy_fetched_at; /* wall clock: it was downloaded; 0 = none */
 	int64_t last_attempt;    /* wall clock: the last download ended */

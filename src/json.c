@@ -197,6 +197,7 @@ json_out_ok(const struct json_out *j)
 
 struct cursor {
 	const char *p, *end;
+	bool request; /* a request's rules: UTF-8 strings (json_flat_check) */
 };
 
 static void
@@ -273,7 +274,7 @@ read_string(struct cursor *c, char *out, size_t outlen, const char **reason)
 			*reason = "a control character inside a string";
 			return -1;
 		}
-		if ((unsigned char)ch >= 0x80) {
+		if ((unsigned char)ch >= 0x80 && c->request) {
 			/* A UTF-8 sequence, copied as it is. */
 			const char *seq = c->p - 1;
 			size_t k, seqlen = utf8_length(seq, c->end);
@@ -425,7 +426,10 @@ walk(const char *text, size_t len, const char **reason,
      int (*visit)(struct cursor *key, struct cursor *value, void *arg),
      void *arg)
 {
-	struct cursor c = {text, text + len};
+	/* Checking a request (no visit): its strings must be UTF-8, its
+	 * names few, short and each once. Reading a member of a text
+	 * checked (or of a reply) needs none of it. */
+	struct cursor c = {text, text + len, visit == NULL};
 	char names[JSON_FLAT_MAX_MEMBERS][JSON_FLAT_MAX_NAME + 1];
 	size_t members = 0, i;
 	bool first = true;
@@ -449,25 +453,31 @@ walk(const char *text, size_t len, const char **reason,
 			return -1;
 		}
 		key = c;
-		if (members == JSON_FLAT_MAX_MEMBERS) {
+		if (!c.request) {
+			if (read_string(&c, NULL, 0, reason) < 0)
+				return -1;
+		} else if (members == JSON_FLAT_MAX_MEMBERS) {
 			*reason = "more members than a request may have";
 			return -1;
-		}
-		switch (read_string(&c, names[members], sizeof names[members],
-				    reason)) {
-		case -1:
-			return -1;
-		case -2:
-			*reason = "a member name longer than a request's names";
-			return -1;
-		}
-		/* Two values for one name: which one counts would be a guess. */
-		for (i = 0; i < members; i++)
-			if (strcmp(names[i], names[members]) == 0) {
-				*reason = "a member named twice";
+		} else {
+			switch (read_string(&c, names[members],
+					    sizeof names[members], reason)) {
+			case -1:
+				return -1;
+			case -2:
+				*reason = "a member name longer than a "
+					  "request's names";
 				return -1;
 			}
-		members++;
+			/* Two values for one name: which one counts would be
+			 * a guess. */
+			for (i = 0; i < members; i++)
+				if (strcmp(names[i], names[members]) == 0) {
+					*reason = "a member named twice";
+					return -1;
+				}
+			members++;
+		}
 		skip_blanks(&c);
 		if (c.p >= c.end || *c.p != ':') {
 			*reason = "expected ':' after a member name";
@@ -591,8 +601,8 @@ visit_int(struct cursor *key, struct cursor *value, void *arg)
 }
 
 int
-json_flat_get_int(const char *text, size_t len, const char *key, int64_t min,
-		  int64_t max, int64_t *out)
+json_flat_get_int_range(const char *text, size_t len, const char *key,
+			int64_t min, int64_t max, int64_t *out)
 {
 	struct int_lookup l = {key, min, max, 0, -1};
 	const char *reason;
@@ -602,6 +612,200 @@ json_flat_get_int(const char *text, size_t len, const char *key, int64_t min,
 	if (l.result == 0)
 		*out = l.value;
 	return l.result;
+}
+
+/* The member key's value as a cursor at its first character, in a text
+ * walk accepted; 0 found, -1 not. */
+struct member {
+	const char *key;
+	struct cursor value;
+	bool found;
+};
+
+static int
+visit_member(struct cursor *key, struct cursor *value, void *arg)
+{
+	struct member *m = arg;
+	char name[128];
+	const char *reason;
+
+	if (read_string(key, name, sizeof name, &reason) < 0 ||
+	    strcmp(name, m->key) != 0)
+		return 0;
+	m->value = *value;
+	m->found = true;
+	return 1;
+}
+
+static int
+find_member(const char *text, size_t len, const char *key,
+	    struct cursor *value)
+{
+	struct member m = {key, {NULL, NULL, false}, false};
+	const char *reason;
+
+	if (walk(text, len, &reason, visit_member, &m) < 0 || !m.found)
+		return -1;
+	*value = m.value;
+	return 0;
+}
+
+int
+json_flat_get_int(const char *text, size_t len, const char *key,
+		  int64_t *out)
+{
+	struct cursor v;
+	bool negative = false;
+	uint64_t n = 0;
+
+	if (find_member(text, len, key, &v) < 0 ||
+	    (*v.p != '-' && (*v.p < '0' || *v.p > '9')))
+		return -1;
+	if (*v.p == '-') {
+		negative = true;
+		v.p++;
+	}
+	while (v.p < v.end && *v.p >= '0' && *v.p <= '9') {
+		unsigned d = (unsigned)(*v.p++ - '0');
+
+		if (n > ((uint64_t)INT64_MAX - d) / 10)
+			return -2;
+		n = n * 10 + d;
+	}
+	if (v.p < v.end && (*v.p == '.' || *v.p == 'e' || *v.p == 'E'))
+		return -2;
+	*out = negative ? -(int64_t)n : (int64_t)n;
+	return 0;
+}
+
+int
+json_flat_get_bool(const char *text, size_t len, const char *key, bool *out)
+{
+	struct cursor v;
+
+	if (find_member(text, len, key, &v) < 0)
+		return -1;
+	if (*v.p == 't' || *v.p == 'f') {
+		*out = *v.p == 't';
+		return 0;
+	}
+	return -2;
+}
+
+/* Skips one value of any depth at c->p. */
+static int
+skip_value(struct cursor *c, unsigned depth, const char **reason)
+{
+	char close;
+	bool first = true;
+
+	if (c->p >= c->end || (*c->p != '{' && *c->p != '['))
+		return read_scalar(c, reason);
+	if (depth >= JSON_MAX_DEPTH) {
+		*reason = "nested too deep";
+		return -1;
+	}
+	close = *c->p == '{' ? '}' : ']';
+	c->p++;
+	for (;;) {
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == close && first) {
+			c->p++;
+			return 0;
+		}
+		if (close == '}') {
+			if (c->p >= c->end || *c->p != '"' ||
+			    read_string(c, NULL, 0, reason) < 0) {
+				*reason = "expected a quoted member name";
+				return -1;
+			}
+			skip_blanks(c);
+			if (c->p >= c->end || *c->p != ':') {
+				*reason = "expected ':' after a member name";
+				return -1;
+			}
+			c->p++;
+			skip_blanks(c);
+		}
+		if (skip_value(c, depth + 1, reason) < 0)
+			return -1;
+		first = false;
+		skip_blanks(c);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		*reason = "expected ',' or the container's end";
+		return -1;
+	}
+}
+
+int
+json_each_object(const char *text, size_t len, const char *key,
+		 int (*fn)(void *arg, const char *object, size_t len),
+		 void *arg)
+{
+	struct cursor c = {text, text + len, false};
+	const char *reason;
+	char name[128];
+	int n = 0;
+
+	skip_blanks(&c);
+	if (c.p >= c.end || *c.p != '{')
+		return -1;
+	c.p++;
+	for (;;) {
+		long klen;
+
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != '"')
+			return -1;
+		klen = read_string(&c, name, sizeof name, &reason);
+		if (klen == -1)
+			return -1;
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != ':')
+			return -1;
+		c.p++;
+		skip_blanks(&c);
+		if (klen >= 0 && strcmp(name, key) == 0) {
+			if (c.p >= c.end || *c.p != '[')
+				return -1;
+			c.p++;
+			for (;;) {
+				const char *start;
+
+				skip_blanks(&c);
+				if (c.p < c.end && *c.p == ']')
+					return n;
+				start = c.p;
+				if (c.p >= c.end || *c.p != '{' ||
+				    skip_value(&c, 1, &reason) < 0 ||
+				    json_flat_check(start,
+						    (size_t)(c.p - start),
+						    &reason) < 0)
+					return -1;
+				if (fn(arg, start, (size_t)(c.p - start)) != 0)
+					return n + 1;
+				n++;
+				skip_blanks(&c);
+				if (c.p < c.end && *c.p == ',')
+					c.p++;
+				else if (c.p >= c.end || *c.p != ']')
+					return -1;
+			}
+		}
+		if (skip_value(&c, 1, &reason) < 0)
+			return -1;
+		skip_blanks(&c);
+		if (c.p >= c.end || *c.p != ',')
+			return -1; /* the end, and no such member */
+		c.p++;
+	}
 }
 
 /* --- printing for people ------------------------------------------------- */
@@ -738,7 +942,7 @@ print_value(FILE *out, struct cursor *c, unsigned depth, bool in_array)
 int
 json_print_pretty(FILE *out, const char *text)
 {
-	struct cursor c = {text, text + strlen(text)};
+	struct cursor c = {text, text + strlen(text), false};
 
 	skip_blanks(&c);
 	if (c.p >= c.end || (*c.p != '{' && *c.p != '['))

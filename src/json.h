@@ -55,11 +55,29 @@ int json_flat_check(const char *text, size_t len, const char **reason);
 int json_flat_get_string(const char *text, size_t len, const char *key,
 			 char *out, size_t outlen);
 
+/* The integer member key into out: 0, -1 when there is no such number
+ * member, -2 when it is not an integer that fits int64_t. */
+int json_flat_get_int(const char *text, size_t len, const char *key,
+		      int64_t *out);
+
+/* The member key, true or false, into out: 0, -1 none, -2 not a bool. */
+int json_flat_get_bool(const char *text, size_t len, const char *key,
+		       bool *out);
+
+/* In text, one JSON object at any depth (as json_out makes it): calls fn
+ * with each element of its top-level array member key, each a flat
+ * object (json_flat_get_* read it), until fn returns non-zero. Returns
+ * the number of elements given to fn, or -1 when there is no such
+ * array, or it holds something else, or text is not JSON. */
+int json_each_object(const char *text, size_t len, const char *key,
+		     int (*fn)(void *arg, const char *object, size_t len),
+		     void *arg);
+
 /* In a text json_flat_check accepted: the number member key, which must
  * be an integer from min to max (no fraction, no exponent). Returns 0,
  * -1 when there is no such member, -2 when it is not an integer in that
  * range (a string, 1.5, 1e3, or too large: never cut or rounded). */
-int json_flat_get_int(const char *text, size_t len, const char *key,
+int json_flat_get_int_range(const char *text, size_t len, const char *key,
 		      int64_t min, int64_t max, int64_t *out);
 
 /* Writes a JSON text (as json_out makes it) for people: one "key: value"

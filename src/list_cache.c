@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -104,10 +105,25 @@ put_value(FILE *f, const char *key, const char *value)
 	fprintf(f, "%s %.*s\n", key, (int)strcspn(value, "\r\n"), value);
 }
 
-int
-list_cache_store(const char *dir, const char *name,
-                 const struct list_cache_meta *m, const char *body, size_t len,
-                 char *err, size_t errlen)
+/* NAME.EXT, or NAME.EXT.new for the copy pending. */
+static char *
+cache_file(const char *dir, const char *name, const char *ext, bool pending)
+{
+	char *path = list_cache_path(dir, name, ext), *with;
+	size_t len;
+
+	if (!pending)
+		return path;
+	len = strlen(path) + 5;
+	with = xmalloc(len);
+	snprintf(with, len, "%s.new", path);
+	free(path);
+	return with;
+}
+
+static int
+store(const char *dir, const char *name, const struct list_cache_meta *m,
+      const char *body, size_t len, bool pending, char *err, size_t errlen)
 {
 	char *text = NULL, *path;
 	size_t textlen = 0;
@@ -119,8 +135,11 @@ list_cache_store(const char *dir, const char *name,
 		         dir, strerror(errno));
 		return -1;
 	}
-	if (body != NULL) {
-		path = list_cache_path(dir, name, "list");
+	/* In force, the list first: a meta file never describes a copy not
+	 * there yet. Pending, the meta first: a build that finds
+	 * NAME.list.new (renamed into place last) finds its record. */
+	if (body != NULL && !pending) {
+		path = cache_file(dir, name, "list", pending);
 		rc = write_replace(path, body, len, err, errlen);
 		free(path);
 		if (rc < 0)
@@ -143,11 +162,32 @@ list_cache_store(const char *dir, const char *name,
 	fprintf(f, "entries %" PRIu64 "\n", m->entries);
 	fprintf(f, "expires %" PRIu32 "\n", m->expires);
 	fclose(f);
-	path = list_cache_path(dir, name, "meta");
+	path = cache_file(dir, name, "meta", pending);
 	rc = write_replace(path, text, textlen, err, errlen);
 	free(path);
 	free(text);
+	if (rc == 0 && body != NULL && pending) {
+		path = cache_file(dir, name, "list", pending);
+		rc = write_replace(path, body, len, err, errlen);
+		free(path);
+	}
 	return rc;
+}
+
+int
+list_cache_store(const char *dir, const char *name,
+                 const struct list_cache_meta *m, const char *body, size_t len,
+                 char *err, size_t errlen)
+{
+	return store(dir, name, m, body, len, false, err, errlen);
+}
+
+int
+list_cache_store_pending(const char *dir, const char *name,
+                         const struct list_cache_meta *m, const char *body,
+                         size_t len, char *err, size_t errlen)
+{
+	return store(dir, name, m, body, len, true, err, errlen);
 }
 
 static void
@@ -172,11 +212,10 @@ parse_number(const char *value, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int
-list_cache_read_meta(const char *dir, const char *name,
-                     struct list_cache_meta *m, char *err, size_t errlen)
+/* Reads the meta file at path (which it frees). */
+static int
+read_meta_file(char *path, struct list_cache_meta *m, char *err, size_t errlen)
 {
-	char *path = list_cache_path(dir, name, "meta");
 	char line[LIST_CACHE_URL_MAX + 64];
 	unsigned lineno = 0;
 	FILE *f = fopen(path, "re");
@@ -246,4 +285,80 @@ invalid:
 	memset(m, 0, sizeof *m);
 	errno = EINVAL;
 	return -1;
+}
+
+int
+list_cache_read_meta(const char *dir, const char *name,
+                     struct list_cache_meta *m, char *err, size_t errlen)
+{
+	return read_meta_file(list_cache_path(dir, name, "meta"), m, err,
+	                      errlen);
+}
+
+char *
+list_cache_pending_path(const char *list_path)
+{
+	size_t len = strlen(list_path) + 5;
+	char *path = xmalloc(len);
+
+	snprintf(path, len, "%s.new", list_path);
+	return path;
+}
+
+/* DIR/NAME.meta[.new] from DIR/NAME.list. */
+static char *
+meta_of(const char *list_path, bool pending)
+{
+	size_t base = strlen(list_path), len;
+	char *path;
+
+	if (base >= 5 && strcmp(list_path + base - 5, ".list") == 0)
+		base -= 5;
+	len = base + sizeof ".meta.new";
+	path = xmalloc(len);
+	snprintf(path, len, "%.*s.meta%s", (int)base, list_path,
+	         pending ? ".new" : "");
+	return path;
+}
+
+int
+list_cache_read_pending_meta(const char *list_path, struct list_cache_meta *m,
+                             char *err, size_t errlen)
+{
+	return read_meta_file(meta_of(list_path, true), m, err, errlen);
+}
+
+int
+list_cache_accept(const char *list_path, char *err, size_t errlen)
+{
+	char *pending = list_cache_pending_path(list_path);
+	char *meta = meta_of(list_path, false), *meta_new = meta_of(list_path, true);
+	int rc = 0;
+
+	/* The list first: a meta file never describes a copy not there. */
+	if (rename(pending, list_path) < 0) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", pending,
+		         list_path, strerror(errno));
+		rc = -1;
+	} else if (rename(meta_new, meta) < 0) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", meta_new,
+		         meta, strerror(errno));
+		rc = -1;
+	}
+	free(pending);
+	free(meta);
+	free(meta_new);
+	return rc;
+}
+
+void
+list_cache_discard(const char *list_path)
+{
+	char *pending = list_cache_pending_path(list_path);
+	char *meta_new = meta_of(list_path, true);
+
+	(void)unlink(pending);
+	(void)unlink(meta_new);
+	free(pending);
+	free(meta_new);
 }

@@ -3,7 +3,13 @@
  * as it was served, NAME.meta what is known of it (its URL, ETag,
  * Last-Modified, when it was fetched, its count of entries). A restart
  * reads the copy from here and needs no network. Files are written aside
- * and renamed into place, so a crash leaves a whole copy, never half. */
+ * and renamed into place, so a crash leaves a whole copy, never half.
+ *
+ * A download is first written as NAME.list.new and NAME.meta.new (the
+ * copy pending); the policy reads it from there and renames both over
+ * NAME.list and NAME.meta only once it accepted the copy (it parsed and
+ * lost no more entries than max-shrink= allows), else removes them. So
+ * junk a server serves never reaches the copy a restart loads. */
 #ifndef DNSGATE_LIST_CACHE_H
 #define DNSGATE_LIST_CACHE_H
 
@@ -41,5 +47,31 @@ int list_cache_read_meta(const char *dir, const char *name,
 int list_cache_store(const char *dir, const char *name,
                      const struct list_cache_meta *m, const char *body,
                      size_t len, char *err, size_t errlen);
+
+/* list_cache_store, into NAME.meta.new and then NAME.list.new: the copy
+ * pending, which replaces nothing yet. body must not be NULL. */
+int list_cache_store_pending(const char *dir, const char *name,
+                             const struct list_cache_meta *m,
+                             const char *body, size_t len, char *err,
+                             size_t errlen);
+
+/* The rest is for the policy, which knows a subscription by the path of
+ * its copy, DIR/NAME.list. */
+
+/* list_path + ".new", the copy pending; the caller frees it. */
+char *list_cache_pending_path(const char *list_path);
+
+/* Reads the meta of the copy pending (NAME.meta.new) into m; as
+ * list_cache_read_meta. */
+int list_cache_read_pending_meta(const char *list_path,
+                                 struct list_cache_meta *m, char *err,
+                                 size_t errlen);
+
+/* The copy pending is accepted: NAME.list.new renamed over NAME.list,
+ * then NAME.meta.new over NAME.meta. Returns 0, or -1 with a reason. */
+int list_cache_accept(const char *list_path, char *err, size_t errlen);
+
+/* The copy pending is refused: both files removed. */
+void list_cache_discard(const char *list_path);
 
 #endif

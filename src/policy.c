@@ -13,6 +13,7 @@
 #include "lists/list_hosts.h"
 #include "lists/public_suffix.h"
 #include "src/config_file.h"
+#include "src/list_cache.h"
 #include "src/log.h"
 #include "src/app_identity.h"
 #include "src/policy.h"
@@ -40,6 +41,9 @@ struct blocklist {
 	bool kept; /* copy is older than the newest reading, refused */
 	char *url; /* a subscription, read from its cached copy (path) */
 	uint32_t max_shrink; /* a subscription's max-shrink=, percent */
+	enum policy_pending pending; /* what this build did with its copy
+					pending */
+	char pending_reason[1536];
 };
 
 /* Read once at start and shared by every policy after it. */
@@ -84,8 +88,10 @@ copy_release(struct list_copy *c)
 	free(c);
 }
 
+/* Reads bl from path (its own, or its copy pending). */
 static struct list_copy *
-copy_load(const struct blocklist *bl, const struct policy *p)
+copy_load_from(const struct blocklist *bl, const char *path,
+	       const struct policy *p)
 {
 	struct list_copy *c = xcalloc(1, sizeof *c);
 	int saved_errno;
@@ -93,7 +99,7 @@ copy_load(const struct blocklist *bl, const struct policy *p)
 	c->refs = 1;
 	c->filter = list_filter_new();
 	c->loaded_at = time(NULL);
-	if (list_filter_load(c->filter, bl->path, bl->format,
+	if (list_filter_load(c->filter, path, bl->format,
 			     p->suffixes ? p->suffixes->list : NULL) < 0) {
 		saved_errno = errno;
 		copy_release(c);
@@ -102,6 +108,12 @@ copy_load(const struct blocklist *bl, const struct policy *p)
 	}
 	list_filter_seal(c->filter);
 	return c;
+}
+
+static struct list_copy *
+copy_load(const struct blocklist *bl, const struct policy *p)
+{
+	return copy_load_from(bl, bl->path, p);
 }
 
 /* "; 3 malformed lines skipped; 1 line refused for naming a public
@@ -420,6 +432,96 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 		 describe_unused(fresh->filter, notes, sizeof notes));
 }
 
+/* A subscription on reload: its copy pending judged (policy.h), or the
+ * copy in use kept as it is. */
+static void
+reload_subscription(struct policy *p, struct blocklist *bl,
+		    const struct blocklist *old)
+{
+	char *pending = list_cache_pending_path(bl->path);
+	size_t in_use = list_filter_count(old->copy->filter);
+	struct list_cache_meta m;
+	struct list_copy *fresh = NULL;
+	const char *why = NULL;
+	char when[32], notes[512], err[512];
+	struct stat st;
+
+	format_time(old->copy->loaded_at, when, sizeof when);
+	if (stat(pending, &st) < 0) {
+		free(pending);
+		if (old->copy->loaded_at == 0) {
+			/* Not downloaded yet at start: its copy may have come
+			 * since, as the file itself (a copy left by an older
+			 * dnsgated). */
+			reload_list(p, bl, old);
+			return;
+		}
+		bl->copy = old->copy;
+		share(&bl->copy->refs);
+		bl->kept = old->kept;
+		return;
+	}
+	if (list_cache_read_pending_meta(bl->path, &m, err, sizeof err) < 0) {
+		snprintf(bl->pending_reason, sizeof bl->pending_reason,
+			 "the new copy's record is unreadable: %s", err);
+	} else if (strcmp(m.url, bl->url) != 0) {
+		snprintf(bl->pending_reason, sizeof bl->pending_reason,
+			 "the new copy came from %.1024s, which is no longer the "
+			 "list's URL: dropped",
+			 m.url);
+	} else if ((fresh = copy_load_from(bl, pending, p)) == NULL) {
+		snprintf(bl->pending_reason, sizeof bl->pending_reason,
+			 "cannot read the new copy %s: %s", pending,
+			 strerror(errno));
+	} else if ((why = looks_broken(old->copy, fresh, bl)) != NULL) {
+		snprintf(bl->pending_reason, sizeof bl->pending_reason,
+			 "the new copy gives %zu entries where the copy in "
+			 "force has %zu (%s)",
+			 list_filter_count(fresh->filter), in_use, why);
+		copy_release(fresh);
+		fresh = NULL;
+	}
+	if (fresh == NULL) {
+		log_warn("list %s: the new copy of %s is refused: %s; keeping "
+			 "the copy in force (read %s), which stays the cached "
+			 "copy a restart loads; 'dnsgatectl update %s' tries the "
+			 "server again",
+			 bl->name, bl->url, bl->pending_reason, when, bl->name);
+		list_cache_discard(bl->path);
+		bl->pending = POLICY_PENDING_REFUSED;
+		bl->copy = old->copy;
+		share(&bl->copy->refs);
+		bl->kept = true;
+		free(pending);
+		return;
+	}
+	bl->copy = fresh;
+	bl->pending = POLICY_PENDING_TAKEN;
+	log_info("list %s (%s): %zu entries from %zu lines of its new copy "
+		 "(were %zu)%s",
+		 bl->name, list_format_name(list_filter_format(fresh->filter)),
+		 list_filter_count(fresh->filter),
+		 list_filter_stats(fresh->filter)->lines, in_use,
+		 describe_unused(fresh->filter, notes, sizeof notes));
+	free(pending);
+}
+
+/* The copies pending this build took become the cached copies, once the
+ * whole policy is built (a policy refused leaves them pending). */
+static void
+accept_pending(const struct policy *p)
+{
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < p->n_lists; i++)
+		if (p->lists[i].pending == POLICY_PENDING_TAKEN &&
+		    list_cache_accept(p->lists[i].path, err, sizeof err) < 0)
+			log_warn("list %s: its new copy is in force, but %s: a "
+				 "restart would load the copy before it",
+				 p->lists[i].name, err);
+}
+
 struct policy *
 policy_reload(const struct policy *old, const struct config *cfg, char *err,
               size_t errlen)
@@ -439,6 +541,10 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 
 		set_list(bl, &cfg->lists[i]);
 		p->n_lists++;
+		if (before != NULL && bl->url != NULL) {
+			reload_subscription(p, bl, before);
+			continue;
+		}
 		if (before != NULL) {
 			reload_list(p, bl, before);
 			continue;
@@ -453,6 +559,7 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 		policy_free(p);
 		return NULL;
 	}
+	accept_pending(p);
 	return p;
 }
 
@@ -549,6 +656,58 @@ policy_list_name(const struct policy *p, size_t i)
 	return i < p->n_lists ? p->lists[i].name : "?";
 }
 
+void
+policy_lists_knowing(const struct policy *p, const char *name,
+		     uint16_t qtype, const char *app, char *buf, size_t len)
+{
+	struct list_filter_match m;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n_lists && used + 1 < len; i++) {
+		const struct list_filter *f = p->filters[i];
+		int n;
+
+		if (f == NULL || !list_filter_match(f, name, qtype, app, &m))
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+			     p->lists[i].name);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0'; /* cut at a whole name */
+			return;
+		}
+		used += (size_t)n;
+	}
+}
+
+void
+policy_registrable_domain(const struct policy *p, const char *name,
+			  char *buf, size_t len)
+{
+	const struct public_suffix *ps =
+	    p->suffixes != NULL ? p->suffixes->list : NULL;
+	const char *dot, *candidate = NULL, *s = name + strlen(name);
+	int labels = 0;
+
+	/* From the right: the first suffix that is not a public suffix. */
+	buf[0] = '\0';
+	while (s > name) {
+		for (dot = s - 1; dot > name && dot[-1] != '.'; dot--)
+			;
+		labels++;
+		/* A top-level label is a suffix even when the list does not
+		 * name it (its implicit "*" rule). */
+		if (labels >= 2 &&
+		    (ps == NULL || !public_suffix_is_suffix(ps, dot))) {
+			candidate = dot;
+			break;
+		}
+		s = dot > name ? dot - 1 : name;
+	}
+	if (candidate != NULL)
+		snprintf(buf, len, "%s", candidate);
+}
+
 bool
 policy_list_answer(const struct policy *p, size_t i,
 		   enum message_block_mode *mode)
@@ -586,6 +745,8 @@ policy_list_info(const struct policy *p, size_t i, struct policy_list_info *out)
 	out->expires = list_filter_expires(bl->copy->filter);
 	/* 0 for a subscription not downloaded yet (an empty copy). */
 	out->loaded_at = (int64_t)bl->copy->loaded_at;
+	out->pending = bl->pending;
+	out->pending_reason = bl->pending_reason;
 	return 0;
 }
 

@@ -63,6 +63,14 @@ struct policy_stats {
 	size_t skipped[LIST_SKIP_KINDS]; /* lines of all lists, by reason */
 };
 
+/* What a build did with a subscription's copy pending (NAME.list.new,
+ * list_cache.h). */
+enum policy_pending {
+	POLICY_PENDING_NONE,    /* there was none */
+	POLICY_PENDING_TAKEN,   /* in force, and made the cached copy */
+	POLICY_PENDING_REFUSED, /* removed; pending_reason says why */
+};
+
 /* One list as in force, for `dnsgatectl status` and `lists`; the
  * strings are the policy's. */
 struct policy_list_info {
@@ -81,6 +89,9 @@ struct policy_list_info {
 	bool kept;                /* on an older copy (policy_reload) */
 	int64_t loaded_at;        /* wall clock: that copy was read; 0 = none
 				     (a subscription not downloaded yet) */
+	enum policy_pending pending; /* what this build did with its copy
+					pending */
+	const char *pending_reason;  /* why it refused it, or "" */
 };
 
 /* Loads the public-suffix-list of cfg (missing or unreadable: one warning,
@@ -101,6 +112,13 @@ struct policy *policy_new(const struct config *cfg, char *err, size_t errlen);
  * (A subscription's shrink is judged by its max-shrink= when it is
  * downloaded, so only the second applies to it; one not downloaded yet is
  * served empty, at start too.)
+ * A subscription is read again only when a new copy is pending in the
+ * cache (NAME.list.new): judged as above and by its max-shrink= on the
+ * entries it gives in force, and refused too when it was downloaded from
+ * another URL than the list's now. Accepted, it replaces NAME.list once
+ * the whole policy is built; refused, it is removed; so a restart loads
+ * only copies once accepted. Without one, the copy in use is kept as it
+ * is, not read again.
  * Restarting dnsgated loads every list as it is. Returns NULL with err
  * only for a list that old does not have and that cannot be read. old is
  * left as it was; the caller frees it when no query uses it. */
@@ -146,6 +164,21 @@ bool policy_check(const struct policy *p, const char *name,
 /* Fills out for list i; returns 0, or -1 past the last. */
 int policy_list_info(const struct policy *p, size_t i,
 		     struct policy_list_info *out);
+
+/* The names of the lists that would block name (lower case) for app,
+ * each list judged alone (its exceptions, $client, $dnstype for qtype),
+ * whether or not a rule applies the list to that app: comma-separated
+ * into buf ("" none), cut to fit. For a prompt: which lists know it. */
+void policy_lists_knowing(const struct policy *p, const char *name,
+			  uint16_t qtype, const char *app, char *buf,
+			  size_t len);
+
+/* The registrable domain of name (lower case, no trailing dot): the
+ * shortest suffix of it, of two labels at least, that is not a public
+ * suffix by the public-suffix list (without one: its last two labels).
+ * "" when there is none (name is a public suffix, or one label). */
+void policy_registrable_domain(const struct policy *p, const char *name,
+			       char *buf, size_t len);
 
 /* Domains loaded from all lists. */
 size_t policy_domain_count(const struct policy *p);

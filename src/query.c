@@ -22,11 +22,13 @@
 #include "src/cgroup.h"
 #include "src/clock.h"
 #include "src/config_file.h"
+#include "src/events.h"
 #include "src/grant_table.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
 #include "src/policy.h"
+#include "src/prompt.h"
 #include "src/query.h"
 #include "src/rule.h"
 #include "src/rules.h"
@@ -117,6 +119,7 @@ charge_give_back(struct shares *s, const struct charge *c,
 
 struct query {
 	uint64_t id;
+	uint64_t arrived_us; /* clock_us() when it was read */
 	enum query_state state;
 	struct query_engine *engine;
 	struct listener_request *req; /* NULL once answered */
@@ -128,6 +131,10 @@ struct query {
 				  does not change the rules under it */
 	struct rules_asker *asker; /* the app, for the policy's rules */
 	bool holds_pending;   /* took a pending share under charge */
+	struct prompt_wait *wait; /* held on a prompt (QUERY_ASKING) */
+	enum rules_outcome asked_default; /* what the ask rule stood for */
+	bool answered;        /* a prompt's answer decided the qname */
+	struct prompt_answer answer; /* that answer */
 	bool exe_unverified;  /* its exe is not the file its path names */
 	struct query_verdict verdict;
 	const char *stale;  /* answered from an expired cache entry (RFC
@@ -340,29 +347,82 @@ format_why(const struct query_verdict *v, char *buf, size_t len)
 			     : "built-in");
 }
 
-/* The query's line: the app, the question, the verdict's values. Lines
- * about refused queries count against the app's log budget: an app over
- * its share would otherwise flood the log with them. */
+/* How the query's answer went, for its record: the granted addresses
+ * (comma-separated, "" none), the rcode sent, whether from the cache,
+ * and the words of the log line after the verdict (" blocked-answer=..",
+ * " rcode=.. answer=.."). */
+struct outcome {
+	const char *addrs;
+	uint8_t rcode;
+	bool cached;
+	const char *tail;
+};
+
+/* The query's one record (events.h), made when it is answered: the log
+ * line is written from it, then every sink gets it (counters, history,
+ * watchers), so they all say the same. Lines about refused queries
+ * count against the app's log budget: an app over its share would
+ * otherwise flood the log with them; their records still go out. */
 static void
-log_verdict(struct query *qr, const char *answer)
+conclude(struct query *qr, const struct outcome *o)
 {
 	struct query_engine *e = qr->engine;
 	const struct query_verdict *v = &qr->verdict;
+	const struct attribution *who = &qr->who;
 	char app[PATH_MAX + APP_IDENTITY_KEY_MAX + 700], tbuf[16];
-	char why[1024] = "", note[128] = "";
+	char why[1024] = "", note[128] = "", origin[PATH_MAX + 32] = "";
+	struct event_record ev = {
+		.kind = EVENT_QUERY,
+		.id = qr->id,
+		.time_ms = events_now_ms(),
+		.app = qr->app_key[0] ? qr->app_key : "?",
+		.cgroup = who->found ? who->cgroup_path : "",
+		.pid = who->found && who->pid > 0 ? (int64_t)who->pid : -1,
+		.uid = who->found ? (int64_t)who->uid : -1,
+		.exe = who->found ? who->exe : "",
+		.name = qr->q.qname,
+		.qtype = qr->q.qtype,
+		.decision = v->decision,
+		.reason = v->reason,
+		.rule = origin,
+		.list = v->list != NULL ? v->list : "",
+		.entry = v->entry != NULL ? v->entry : "",
+		.answer = o->addrs != NULL ? o->addrs : "",
+		.rcode = o->rcode,
+		.cached = o->cached,
+		.latency_us = (uint32_t)(clock_us() - qr->arrived_us),
+		.dest = "",
+		.detail = qr->detail,
+	};
 
-	if (!e->cfg->log_queries)
-		return;
-	if (v->decision == DECISION_REFUSED &&
-	    !may_log(e, qr->charge.app, note, sizeof note))
-		return;
-	format_app(&qr->who, qr->app_key, app, sizeof app);
-	format_why(v, why, sizeof why);
-	log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s", app,
-		  qr->q.qname, type_name(qr->q.qtype, tbuf, sizeof tbuf),
-		  protocol_name(qr->req->protocol),
-		  query_decision_name(v->decision), why, answer ? answer : "",
-		  qr->detail[0] ? " " : "", qr->detail, note);
+	switch (v->decision) { /* the counters, from the same values */
+	case DECISION_ALLOW:
+		e->stats.allowed++;
+		break;
+	case DECISION_BLOCK:
+		e->stats.blocked++;
+		break;
+	case DECISION_REFUSED: /* counted by share where refused */
+		break;
+	default:
+		e->stats.failed++;
+	}
+	if (v->rule != NULL)
+		rule_origin(v->rule, origin, sizeof origin);
+	if (e->cfg->log_queries &&
+	    (v->decision != DECISION_REFUSED ||
+	     may_log(e, qr->charge.app, note, sizeof note))) {
+		format_app(who, qr->app_key, app, sizeof app);
+		format_why(v, why, sizeof why);
+		log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s",
+			  app, ev.name, type_name(ev.qtype, tbuf, sizeof tbuf),
+			  protocol_name(qr->req->protocol),
+			  query_decision_name(ev.decision), why,
+			  o->tail != NULL ? o->tail : "",
+			  qr->detail[0] ? " " : "", qr->detail, note);
+	}
+	if (e->events != NULL)
+		events_publish(e->events, &ev);
 }
 
 /* --- the registry ---------------------------------------------------- */
@@ -373,6 +433,7 @@ query_new(struct query_engine *e, struct listener_request *req)
 	struct query *qr = xcalloc(1, sizeof *qr);
 
 	qr->id = ++e->next_id;
+	qr->arrived_us = clock_us();
 	qr->state = QUERY_RECEIVED;
 	qr->engine = e;
 	qr->req = req;
@@ -425,15 +486,9 @@ static void
 finish_rcode(struct query *qr, enum query_decision d, enum query_reason r,
 	     uint8_t rcode)
 {
-	struct query_stats *st = &qr->engine->stats;
-
 	qr->verdict.decision = d;
 	qr->verdict.reason = r;
-	if (d == DECISION_BLOCK)
-		st->blocked++;
-	else if (d != DECISION_REFUSED) /* those are counted by share */
-		st->failed++;
-	log_verdict(qr, NULL);
+	conclude(qr, &(struct outcome){.rcode = rcode});
 	reply_rcode(qr, rcode);
 }
 
@@ -465,10 +520,15 @@ finish_block(struct query *qr)
 		rule_origin(v->rule, why, sizeof why);
 	}
 	qr->verdict.decision = DECISION_BLOCK;
-	e->stats.blocked++;
 	snprintf(how, sizeof how, " blocked-answer=%s",
 		 message_block_mode_name(mode));
-	log_verdict(qr, how);
+	conclude(qr, &(struct outcome){
+			     .rcode = mode == MESSAGE_BLOCK_NXDOMAIN
+					  ? DNS_RCODE_NXDOMAIN
+				  : mode == MESSAGE_BLOCK_REFUSED
+					  ? DNS_RCODE_REFUSED
+					  : DNS_RCODE_NOERROR,
+			     .tail = how});
 	max = qr->req->protocol == IPPROTO_TCP ? sizeof out : qr->q.udp_size;
 	n = message_reply_blocked(qr->req->wire, qr->req->len, &qr->q, mode,
 				  why, max, out, sizeof out);
@@ -510,10 +570,11 @@ answer_itself(struct query *qr)
 		return false;
 	}
 	qr->verdict.decision = DECISION_BLOCK;
-	e->stats.blocked++;
-	log_verdict(qr, rcode == DNS_RCODE_NXDOMAIN
-				? " blocked-answer=nxdomain"
-				: " blocked-answer=nodata");
+	conclude(qr, &(struct outcome){
+			     .rcode = rcode,
+			     .tail = rcode == DNS_RCODE_NXDOMAIN
+					 ? " blocked-answer=nxdomain"
+					 : " blocked-answer=nodata"});
 	n = message_reply_local(qr->req->wire, qr->req->len, &qr->q, rcode,
 				out, sizeof out);
 	if (n > 0) {
@@ -717,6 +778,37 @@ exe_unknown_detail(struct query *qr)
 				 : "its socket was gone before it was found");
 }
 
+static enum rules_outcome apply_answer(struct query *qr,
+				       const struct prompt_answer *a, bool kept);
+
+/* An ask rule decided on the answer's names (o: its default). The
+ * qname's answer at a prompt stands for the qname; a name of the chain
+ * is decided by an answer kept for it, else by the default (a query is
+ * held on a prompt for its qname only). */
+static enum rules_outcome
+chain_asked(struct query *qr, enum rules_outcome o)
+{
+	struct query_engine *e = qr->engine;
+	const char *name = qr->verdict.cname ? qr->verdict.cname : qr->q.qname;
+	struct prompt_answer a;
+
+	if (qr->verdict.cname == NULL && qr->answered) {
+		char detail[sizeof qr->detail];
+
+		a = qr->answer;
+		memcpy(detail, qr->detail, sizeof detail);
+		o = apply_answer(qr, &a, false);
+		memcpy(qr->detail, detail, sizeof detail);
+		return o;
+	}
+	if (e->prompts != NULL &&
+	    prompts_answered(e->prompts, qr->app_key,
+			     qr->who.found ? qr->who.cgroup_id : 0, name,
+			     events_now_ms(), &a))
+		return apply_answer(qr, &a, true);
+	return o;
+}
+
 /* The upstream's (or the cache's) answer in wire: decide, grant, send.
  * just_decided: the qname was decided a moment ago (a cache hit), so an
  * answer without a CNAME chain has nothing new to decide. */
@@ -750,11 +842,14 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	o = just_decided && info->n_chain == 0
 		? RULES_ALLOW /* the qname's verdict, as decided */
 		: decide(qr, names, 1 + info->n_chain);
+	if (qr->verdict.reason == REASON_ASK)
+		o = chain_asked(qr, o);
 	if (o == RULES_BLOCK) {
 		finish_block(qr);
 		return;
 	}
 	if (o == RULES_UNDECIDED) {
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -779,7 +874,6 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 			     DNS_RCODE_SERVFAIL);
 		return;
 	}
-	e->stats.allowed++;
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
@@ -787,7 +881,10 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 		 from_cache ? (qr->stale ? " stale" : " cached") : "",
 		 qr->stale ? " upstream=\"" : "", qr->stale ? qr->stale : "",
 		 qr->stale ? "\"" : "");
-	log_verdict(qr, answer);
+	conclude(qr, &(struct outcome){.addrs = info->n_addrs ? addrs : "",
+				       .rcode = info->rcode,
+				       .cached = from_cache,
+				       .tail = answer});
 
 	if (qr->req->protocol == IPPROTO_UDP && len > qr->q.udp_size) {
 		uint8_t tc[DNS_HEADER_SIZE + DNS_MAX_NAME + 8];
@@ -899,78 +996,24 @@ log_malformed(struct query_engine *e, struct listener_request *req,
 		 reason, note);
 }
 
-void
-query_handle(void *arg, struct listener_request *req)
+/* The qname decided (o): block it, or answer it from the cache, or send
+ * it upstream. Frees qr unless it went upstream. */
+static void
+proceed(struct query *qr, enum rules_outcome o)
 {
-	struct query_engine *e = arg;
-	struct query *qr;
-	const char *names[1];
-	enum message_verdict mv;
-	const char *reason = NULL;
+	struct query_engine *e = qr->engine;
+	struct listener_request *req = qr->req;
 	uint8_t cached[DNS_MAX_UDP];
 	bool by_user;
 	size_t n;
 
-	e->stats.queries++;
-	qr = query_new(e, req);
-	mv = message_parse_query(req->wire, req->len, &qr->q, &reason);
-	if (mv != MESSAGE_QUERY_OK) {
-		e->stats.malformed++;
-		log_malformed(e, req, mv, reason);
-		if (mv != MESSAGE_DROP)
-			reply_rcode(qr, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
-							     : DNS_RCODE_FORMERR);
-		query_free(qr);
-		return;
-	}
-
-	/* Our own loop probe, forwarded back by some resolver: never send
-	 * it on (that is the loop). */
-	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
-		e->stats.loops++;
-		log_debug("dnsgated's loop probe %s came back to it: answered "
-			  "REFUSED (the upstream check logs which server)",
-			  qr->q.qname);
-		reply_rcode(qr, DNS_RCODE_REFUSED);
-		query_free(qr);
-		return;
-	}
-
-	/* Now, while the client's socket is certainly still open. */
-	if (attr_lookup(e->attr, req->protocol,
-			(const struct sockaddr *)&req->client, client_peer(req),
-			&qr->who) < 0)
-		qr->who.found = false;
-	qr->charge = charge_of(&qr->who);
-	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
-		standing_notice(e->standing, qr->who.cgroup_id,
-				qr->who.cgroup_path, qr->who.cgroup_level);
-	qr->policy = policy_ref(e->policy);
-	identify(qr);
-	qr->state = QUERY_DECIDING;
-	if (qr->who.found && qr->who.pid == getpid()) {
-		e->stats.loops++;
-		snprintf(qr->detail, sizeof qr->detail,
-			 "(dnsgated's own query came back to it: a loop; is its "
-			 "upstream socket unmarked, or another table "
-			 "redirecting it?)");
-		finish_rcode(qr, DECISION_REFUSED, REASON_LOOP,
-			     DNS_RCODE_REFUSED);
-		query_free(qr);
-		return;
-	}
-
-	if (answer_itself(qr)) {
-		query_free(qr);
-		return;
-	}
-	names[0] = qr->q.qname;
-	switch (decide(qr, names, 1)) {
+	switch (o) {
 	case RULES_BLOCK:
 		finish_block(qr);
 		query_free(qr);
 		return;
 	case RULES_UNDECIDED:
+		e->stats.exe_unknown++;
 		exe_unknown_detail(qr);
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_EXE_UNKNOWN,
 			     DNS_RCODE_SERVFAIL);
@@ -1009,6 +1052,172 @@ query_handle(void *arg, struct listener_request *req)
 	qr->holds_pending = true;
 	qr->state = QUERY_RESOLVING;
 	upstream_send(e->upstream, req->wire, req->len, on_upstream_answer, qr);
+}
+
+
+/* An answer from a prompt, as the query's verdict: reason answered,
+ * the answer's words in its detail. Returns the outcome it gives. */
+static enum rules_outcome
+apply_answer(struct query *qr, const struct prompt_answer *a, bool kept)
+{
+	struct query_verdict *v = &qr->verdict;
+
+	qr->answered = true;
+	qr->answer = *a;
+	v->reason = REASON_ANSWERED;
+	v->rule = NULL; /* the answer decided, not the ask rule */
+	v->list = NULL;
+	v->entry = NULL;
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(%s at the prompt by %s: %s %s%s%s, scope %s)",
+		 kept ? "answered before" : "answered", a->by,
+		 prompt_action_name(a->action),
+		 prompt_duration_name(a->duration),
+		 a->duration == PROMPT_FOR ? " " : "",
+		 a->duration == PROMPT_FOR ? "a while" : "",
+		 prompt_scope_name(a->scope));
+	return a->action == PROMPT_ALLOW ? RULES_ALLOW : RULES_BLOCK;
+}
+
+/* An ask rule decided the qname (*o: the default it stands for). An
+ * answer kept from an earlier prompt decides now; else the query is
+ * held on its prompt (true: query_prompt_resume goes on). False: go on
+ * with *o. */
+static bool
+ask(struct query *qr, enum rules_outcome *o)
+{
+	struct query_engine *e = qr->engine;
+	const struct attribution *who = &qr->who;
+	struct prompt_answer a;
+	struct prompt_asker asker;
+	char domain[256], lists[PROMPT_FIELD_MAX];
+
+	if (e->prompts == NULL || *o == RULES_UNDECIDED)
+		return false;
+	if (prompts_answered(e->prompts, qr->app_key,
+			     who->found ? who->cgroup_id : 0, qr->q.qname,
+			     events_now_ms(), &a)) {
+		*o = apply_answer(qr, &a, true);
+		return false;
+	}
+	policy_registrable_domain(qr->policy, qr->q.qname, domain,
+				  sizeof domain);
+	policy_lists_knowing(qr->policy, qr->q.qname, qr->q.qtype,
+			     qr->app_key, lists, sizeof lists);
+	asker = (struct prompt_asker){
+	    .app = qr->app_key,
+	    .exe = who->found ? who->exe : "",
+	    .cgroup = who->found ? who->cgroup_path : "",
+	    .cgroup_id = who->found ? who->cgroup_id : 0,
+	    .pid = who->found && who->pid > 0 ? (int64_t)who->pid : -1,
+	    .uid = who->found ? (int64_t)who->uid : -1,
+	    .name = qr->q.qname,
+	    .qtype = qr->q.qtype,
+	    .domain = domain,
+	    .lists = lists,
+	};
+	qr->asked_default = *o;
+	qr->wait = prompts_hold(e->prompts, &asker, qr);
+	if (qr->wait == NULL) {
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(nobody is there to answer the prompt: the app's "
+			 "default; the prompt waits in 'dnsgatectl prompt')");
+		return false;
+	}
+	qr->state = QUERY_ASKING;
+	e->stats.prompted++;
+	return true;
+}
+
+void
+query_prompt_resume(void *waiter, const struct prompt_answer *a)
+{
+	struct query *qr = waiter;
+
+	qr->wait = NULL;
+	qr->state = QUERY_DECIDING;
+	if (a != NULL) {
+		proceed(qr, apply_answer(qr, a, false));
+		return;
+	}
+	snprintf(qr->detail, sizeof qr->detail,
+		 "(the prompt was not answered in time: the app's default; "
+		 "it waits in 'dnsgatectl prompt')");
+	proceed(qr, qr->asked_default);
+}
+
+void
+query_handle(void *arg, struct listener_request *req)
+{
+	struct query_engine *e = arg;
+	struct query *qr;
+	const char *names[1];
+	enum message_verdict mv;
+	enum rules_outcome o;
+	const char *reason = NULL;
+
+	e->stats.queries++;
+	qr = query_new(e, req);
+	mv = message_parse_query(req->wire, req->len, &qr->q, &reason);
+	if (mv != MESSAGE_QUERY_OK) {
+		e->stats.malformed++;
+		log_malformed(e, req, mv, reason);
+		if (mv != MESSAGE_DROP)
+			reply_rcode(qr, mv == MESSAGE_NOTIMP ? DNS_RCODE_NOTIMP
+							     : DNS_RCODE_FORMERR);
+		query_free(qr);
+		return;
+	}
+
+	/* Our own loop probe, forwarded back by some resolver: never send
+	 * it on (that is the loop). */
+	if (upstream_is_loop_probe(e->upstream, qr->q.qname)) {
+		e->stats.loops++;
+		log_debug("dnsgated's loop probe %s came back to it: answered "
+			  "REFUSED (the upstream check logs which server)",
+			  qr->q.qname);
+		reply_rcode(qr, DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
+
+	/* Now, while the client's socket is certainly still open. */
+	if (attr_lookup(e->attr, req->protocol,
+			(const struct sockaddr *)&req->client, client_peer(req),
+			&qr->who) < 0)
+		qr->who.found = false;
+	if (!qr->who.found)
+		e->stats.socket_gone++;
+	else if (qr->who.pid == 0)
+		e->stats.no_process++;
+	qr->charge = charge_of(&qr->who);
+	if (e->standing != NULL && qr->who.found && qr->who.cgroup_level > 0)
+		standing_notice(e->standing, qr->who.cgroup_id,
+				qr->who.cgroup_path, qr->who.cgroup_level);
+	qr->policy = policy_ref(e->policy);
+	identify(qr);
+	qr->state = QUERY_DECIDING;
+	if (qr->who.found && qr->who.pid == getpid()) {
+		e->stats.loops++;
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(dnsgated's own query came back to it: a loop; is its "
+			 "upstream socket unmarked, or another table "
+			 "redirecting it?)");
+		finish_rcode(qr, DECISION_REFUSED, REASON_LOOP,
+			     DNS_RCODE_REFUSED);
+		query_free(qr);
+		return;
+	}
+
+	if (answer_itself(qr)) {
+		query_free(qr);
+		return;
+	}
+	names[0] = qr->q.qname;
+	o = decide(qr, names, 1);
+	if (qr->verdict.reason == REASON_ASK && ask(qr, &o))
+		return; /* held: query_prompt_resume goes on */
+	proceed(qr, o);
 }
 
 /* --- TCP connections ------------------------------------------------- */
@@ -1183,6 +1392,10 @@ query_engine_stop(struct query_engine *e)
 	for (qr = e->live; qr != NULL; qr = qr->next) {
 		if (qr->req == NULL)
 			continue;
+		if (qr->wait != NULL) { /* held on a prompt: answered here */
+			prompts_cancel(e->prompts, qr->wait);
+			qr->wait = NULL;
+		}
 		finish_rcode(qr, DECISION_SERVFAIL, REASON_SHUTTING_DOWN,
 			     DNS_RCODE_SERVFAIL);
 	}

@@ -42,6 +42,7 @@ struct upstream;
 enum query_state {
 	QUERY_RECEIVED,   /* parsed, not attributed yet */
 	QUERY_DECIDING,   /* attributed; the lists are asked */
+	QUERY_ASKING,     /* held on a prompt (an ask rule) */
 	QUERY_RESOLVING,  /* waiting for an upstream answer */
 	QUERY_GRANTING,   /* the answer's addresses go to the kernel */
 	QUERY_ANSWERED,   /* replied to (or dropped) */
@@ -60,6 +61,14 @@ struct query_stats {
 	uint64_t log_suppressed; /* lines an app's log budget denied */
 	uint64_t loops;     /* queries of dnsgated's own that came back */
 	uint64_t addresses_cut;  /* answer addresses past what is read */
+	/* Attribution: queries whose asker could not be told whole. */
+	uint64_t socket_gone;    /* the client socket closed before it was
+				    found: app unknown */
+	uint64_t no_process;     /* the socket found, no process holding it:
+				    pid and exe unknown */
+	uint64_t exe_unknown;    /* answered SERVFAIL: an exe rule could
+				    decide and the exe was not known */
+	uint64_t prompted;       /* held on a prompt */
 };
 
 struct query;
@@ -74,6 +83,10 @@ struct query_engine {
 	struct cgroup_tree *cgroups;
 	struct gate *gate; /* NULL: resolve and log, grant nothing */
 	struct standing *standing; /* the net= rules' grants; NULL: none */
+	struct events *events;     /* gets one record per query answered;
+				      NULL: none */
+	struct prompts *prompts;   /* where ask rules hold queries; NULL:
+				      the default applies at once */
 	bool standing_failing;     /* the last sweep could not write them */
 	/* Owned by the engine. */
 	struct shares *shares;
@@ -121,6 +134,11 @@ void query_engine_grants_lost(struct query_engine *e);
 size_t query_standing_match(void *arg, const char *cgroup_path,
 			    unsigned level, struct gate_standing *out,
 			    size_t max);
+
+/* prompt_hooks.resume (prompt.h): a query held on a prompt goes on,
+ * answered (a) or not (the app's default). waiter: the query. */
+struct prompt_answer;
+void query_prompt_resume(void *waiter, const struct prompt_answer *a);
 
 /* The listener callback: arg is the struct query_engine. Takes ownership
  * of req and answers or drops it exactly once. */

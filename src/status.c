@@ -1,11 +1,14 @@
 /* status.c - the daemon's counters as JSON and as log lines. */
 #include "config.h"
 
+#include <time.h>
+
 #include <unistd.h>
 
 #include "resolver/cache.h"
 #include "resolver/upstream.h"
 #include "src/grant_table.h"
+#include "src/history.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
 #include "src/policy.h"
@@ -98,6 +101,9 @@ list_json(struct json_out *j, const struct policy *p, size_t i)
 	json_uint(j, info.expires);
 	json_key(j, "kept_after_bad_reload");
 	json_bool(j, info.kept);
+	json_key(j, "age_seconds"); /* of the copy in force; -1: none yet */
+	json_int(j, info.loaded_at > 0 ? (int64_t)time(NULL) - info.loaded_at
+				       : -1);
 	json_object_end(j);
 }
 
@@ -185,6 +191,17 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->log_suppressed);
 	json_key(j, "loops_refused");
 	json_uint(j, st->loops);
+	json_key(j, "attribution");
+	json_object_begin(j);
+	json_key(j, "socket_gone");
+	json_uint(j, st->socket_gone);
+	json_key(j, "no_process");
+	json_uint(j, st->no_process);
+	json_key(j, "exe_unknown");
+	json_uint(j, st->exe_unknown);
+	json_object_end(j);
+	json_key(j, "prompted");
+	json_uint(j, st->prompted);
 
 	json_key(j, "upstreams");
 	json_array_begin(j);
@@ -236,6 +253,16 @@ status_json(const struct status_sources *s, struct json_out *j)
 	for (i = 0; i < r.policy.lists; i++)
 		list_json(j, e->policy, i);
 	json_array_end(j);
+	json_object_end(j);
+
+	json_key(j, "history");
+	json_object_begin(j);
+	if (s->history != NULL) {
+		history_status_json(s->history, j);
+	} else {
+		json_key(j, "state");
+		json_string(j, "off");
+	}
 	json_object_end(j);
 }
 
@@ -291,5 +318,16 @@ status_log(const struct status_sources *s, const char *what)
 			 (unsigned long long)us.refused,
 			 (unsigned long long)us.errors, us.srtt_ms,
 			 server_state(&us));
+	}
+	if (s->history != NULL) {
+		struct history_stats hs;
+
+		history_get_stats(s->history, &hs);
+		log_info("statistics %s: history: %llu records written, %llu "
+			 "dropped (queue full or history off), %llu pruned%s%s",
+			 what, (unsigned long long)hs.written,
+			 (unsigned long long)hs.dropped,
+			 (unsigned long long)hs.pruned,
+			 hs.failed ? "; off: " : "", hs.failed ? hs.reason : "");
 	}
 }

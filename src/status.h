@@ -9,6 +9,7 @@
 
 #include "src/json.h"
 
+struct history;
 struct query_engine;
 struct upstream;
 
@@ -16,6 +17,7 @@ struct status_sources {
 	const struct query_engine *engine;
 	const struct upstream *upstream;
 	time_t started; /* CLOCK_MONOTONIC seconds at start */
+	struct history *history; /* NULL: off */
 };
 
 /* The members of the status object (into an object already begun). */

@@ -29,8 +29,9 @@ enum query_reason {
 	REASON_RULE,              /* a rule naming the qname */
 	REASON_CNAME_RULE,        /* a rule naming a name of the chain */
 	REASON_DEFAULT,           /* no rule named it: the app's default */
-	REASON_ASK,               /* an ask rule: the app's default, until
-				     prompts exist */
+	REASON_ASK,               /* an ask rule nobody answered (no
+				     prompter, or not in time): the app's
+				     default */
 	REASON_EXE_UNKNOWN,       /* an exe= rule could decide, and the
 				     asker's exe is not known */
 	REASON_UPSTREAM_FAILED,   /* every upstream failed (detail says how) */
@@ -50,8 +51,10 @@ enum query_reason {
 				     Firefox leaves DoH off (doh-canary) */
 	REASON_DDR,               /* _dns.resolver.arpa (RFC 9462): NODATA,
 				     no designated resolver (doh-canary) */
+	REASON_ANSWERED,          /* an ask rule, answered at a prompt (now,
+				     or an answer kept from before) */
 };
-#define VERDICT_REASON_LAST REASON_DDR
+#define VERDICT_REASON_LAST REASON_ANSWERED
 
 /* Pointers into the policy the query holds, valid while it is live. */
 struct query_verdict {

@@ -4,7 +4,13 @@
 # upstream mark and the host's name resolved by the upstream. A change is
 # applied by the refresh, a 304 reloads nothing, a failed, HTML, binary
 # or shrunken download keeps the copy in force, and a restart with the
-# server down serves the cached copy from the first query.
+# server down serves the cached copy from the first query. A download is
+# written as NAME.list.new and becomes NAME.list only once the policy read
+# from it was accepted, so junk never reaches the copy a restart loads.
+# Each list is applied when its own download is done: a server that
+# hangs holds back no other list. A download whose list's URL changed
+# meanwhile is dropped, the new URL fetched. Queries are answered within
+# 500 ms while a 20 MB list is written to a disk that takes 3 s for it.
 . "$(dirname "$0")/lib.sh"
 
 for tool in python3 openssl; do
@@ -18,6 +24,12 @@ local.test. 300 IN A 127.0.0.1
 ok.app.test. 300 IN A 198.51.100.50
 one.ads.test. 300 IN A 198.51.100.51
 two.ads.test. 300 IN A 198.51.100.52
+old1.moved.test. 300 IN A 198.51.100.53
+new1.moved.test. 300 IN A 198.51.100.54
+fast1.ads.test. 300 IN A 198.51.100.55
+fast2.ads.test. 300 IN A 198.51.100.56
+slow1.ads.test. 300 IN A 198.51.100.57
+big1.huge.test. 300 IN A 198.51.100.58
 "
 
 e2e_setup
@@ -147,15 +159,20 @@ check "after the shrink the copy in force still blocks" blocked two.ads.test
 # no entries in force. The running copy stays.
 { printf '[Adblock Plus 2.0]\n||one.ads.test^$third-party\n||two.ads.test^$third-party\n'
   numbered 0 100 '||d&.bulk.test^$third-party'; } >"$LIST"
-ctl update ads >/dev/null
-check "a list whose every rule dnsgate skips is not put in force" within 5 \
-	logged "list ads: the new copy of https://lists.test/ads.txt gives 0 entries where the copy in force has "
+out=$(ctl update ads)
+check "a list whose every rule dnsgate skips is not put in force" \
+	logged "list ads: the new copy of https://lists.test/ads.txt is refused: the new copy gives 0 entries where the copy in force has "
+check_that "update says so ($out)" \
+	'has "$out" "result: the new copy gives 0 entries where the copy in force has 103"'
 check "and the copy in force still blocks" blocked two.ads.test
-{ printf '! Title: test list\none.ads.test\ntwo.ads.test\n'; numbered 0 99 'd&.bulk.test'; } >"$LIST"
-# (The cache now holds 5b's text: a good download replaces it.)
-ctl update ads >/dev/null
+check_that "the cache keeps the good copy, not the refused text" \
+	'grep -qx two.ads.test "$CACHE/ads.list" && ! grep -q third-party "$CACHE/ads.list"'
+check_that "and no copy pending is left" \
+	'[ ! -e "$CACHE/ads.list.new" ] && [ ! -e "$CACHE/ads.meta.new" ]'
+check "the cached copy is private (0600)" [ "$(stat -c %a "$CACHE/ads.list")" = 600 ]
 
-# 6. Restart with the server down: the cached copy from the first query.
+# 6. Restart with the server down: the cached copy from the first query
+# (the last one accepted: 5b's text was refused, never cached).
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 stop_daemon
@@ -185,6 +202,95 @@ check "nor a link-local one" within 10 \
 	logged "list ll: download of https://[fe80::1]/a.txt failed: [fe80::1] is a link-local address"
 check "nor a name that resolves to loopback" within 10 \
 	logged "local.test resolves to 127.0.0.1, a loopback address"
+
+# 8. Each list applied when its own download is done: one server hangs,
+# the other list's change applies within seconds, and `update LIST`
+# waits for that list only.
+stop_daemon
+echo normal >"$WWW/mode"
+echo /slow.txt >"$WWW/hang"
+printf 'fast1.ads.test\n' >"$WWW/files/fast.txt"
+printf 'slow1.ads.test\n' >"$WWW/files/slow.txt"
+: >"$WWW/requests.log"
+start_server
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.3
+ca-file $PKI/ca.pem
+blocklist https://lists.test/slow.txt name=slow
+blocklist https://lists.test/fast.txt name=fast"
+check "the slow server holds its download" \
+	within 10 grep -q '^/slow.txt hang' "$WWW/requests.log"
+check "the other list is applied meanwhile" within 10 blocked fast1.ads.test
+printf 'fast2.ads.test\n' >>"$WWW/files/fast.txt"
+t0=$(date +%s%N)
+out=$(timeout 20 "$DNSGATECTL" -s "$CONTROL_SOCKET" update fast)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_that "update fast answers while slow hangs ($rc, $ms ms)" \
+	'[ "$rc" = 0 ] && [ "$ms" -lt 5000 ] && has "$out" "result: new copy"'
+check "and its change is in force then" blocked fast2.ads.test
+out=$(ctl lists)
+check "the slow list is shown downloading" has "$out" "last_result: downloading now"
+: >"$WWW/hang"
+check "once its server answers, the slow list applies too" \
+	within 10 blocked slow1.ads.test
+
+# 9. The list's URL changes while a download from the old one hangs: what
+# the old URL then gives is dropped, not stored under the new one.
+stop_daemon
+printf 'old1.moved.test\n' >"$WWW/files/old.txt"
+printf 'new1.moved.test\n' >"$WWW/files/new.txt"
+echo /old.txt >"$WWW/hang"
+MOVED="listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.4
+ca-file $PKI/ca.pem
+blocklist https://lists.test/X.txt name=moved"
+start_daemon "$(printf '%s\n' "$MOVED" | sed 's/X.txt/old.txt/')"
+check "the download from the old URL hangs" \
+	within 10 grep -q '^/old.txt hang' "$WWW/requests.log"
+write_conf "$(printf '%s\n' "$MOVED" | sed 's/X.txt/new.txt/')" "$DAEMON_CONF" \
+	"$CONTROL_SOCKET"
+kill -HUP "$DAEMON_PID"
+check "the reload with the new URL is done" within 10 logged " reloaded: "
+: >"$WWW/hang"
+check "the new URL's list is applied" within 10 blocked new1.moved.test
+check "what the old URL gave is not" [ "$(status old1.moved.test)" = NOERROR ]
+check "the log says the old download was dropped" \
+	logged "list moved: download of https://lists.test/old.txt failed: the list's URL changed while it downloaded from https://lists.test/old.txt: dropped"
+check "the cached copy is the new URL's" grep -qx new1.moved.test "$CACHE.4/moved.list"
+
+# 10. A 20 MB list, written to a disk that takes 3 s (a FIFO stands in for
+# the file being written, read only after 3 s): queries are answered
+# within 500 ms all along, since the loop never writes (cache_writer).
+stop_daemon
+seq 1 1000000 | sed 's/.*/n&.big.test/' >"$WWW/files/big.txt"
+echo big1.huge.test >>"$WWW/files/big.txt"
+mkdir -p "$CACHE.5"
+for f in big.list.new.tmp big.list.tmp; do # (the name before .new too)
+	mkfifo "$CACHE.5/$f"
+	(sleep 3; exec cat "$CACHE.5/$f" >/dev/null) &
+	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+done
+OUT=$E2E_TMP/repeat.txt
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.5
+ca-file $PKI/ca.pem
+blocklist https://lists.test/big.txt name=big refresh=2"
+as_app "$APP" "$E2E_TMP/rpid" "$DNS_CLIENT" --repeat 14 500 192.0.2.2 \
+	ok.app.test >"$OUT" 2>&1 &
+CLIENT=$!
+BACKGROUND_PIDS="$BACKGROUND_PIDS $CLIENT"
+wait "$CLIENT"
+answered=$(grep -c '^answer$' "$OUT")
+check "14 queries while the 20 MB list is written, each answered within 500 ms ($answered; $(grep -v '^answer$' "$OUT" | sort | uniq -c | tr '\n' ' '))" \
+	[ "$answered" = 14 ]
+check "the big list is applied in the end" within 20 blocked big1.huge.test
 
 # 7. http:// is refused with a reason.
 try_start "upstream 192.0.2.2

@@ -212,11 +212,14 @@ UNBOUND
 
 # write_conf CONFIG_TEXT FILE SOCKET: a config for a dnsgated of the
 # test, whose control socket is SOCKET (the test's own, never the host's
-# /run/dnsgate) unless the config names one.
+# /run/dnsgate) unless the config names one; its history likewise is the
+# test's own file, never the host's /var/lib/dnsgate.
 write_conf() {
 	printf '%s\n' "$1" >"$2"
 	grep -q '^control-socket' "$2" ||
 		printf 'control-socket %s\n' "$3" >>"$2"
+	grep -q '^history ' "$2" ||
+		printf 'history %s\n' "$E2E_TMP/history.db" >>"$2"
 }
 
 # start_daemon CONFIG_TEXT: dnsgated in the client namespace, logging to

@@ -5,12 +5,16 @@ Serves the files of DIR over HTTPS with an ETag and a Last-Modified,
 answering 304 to a matching If-None-Match. DIR/mode says how to answer
 instead: "normal", "500", "html" (a 200 error page) or "garbage" (binary
 bytes). Each request is appended to DIR/requests.log as "PATH STATUS".
+A path listed in DIR/hang (one a line) is held, nothing sent, for as
+long as it stays listed (two minutes at most), then served; "PATH hang"
+is logged when it starts to wait.
 """
 import hashlib
 import http.server
 import os
 import ssl
 import sys
+import time
 from email.utils import formatdate
 
 
@@ -30,7 +34,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log.write("%s %d %s\n" % (self.path, status,
                                       self.headers.get("If-None-Match", "-")))
 
+    def hung(self):
+        try:
+            with open(os.path.join(DIR, "hang")) as f:
+                return self.path in f.read().split()
+        except OSError:
+            return False
+
     def do_GET(self):
+        if self.hung():
+            with open(os.path.join(DIR, "requests.log"), "a") as log:
+                log.write("%s hang\n" % self.path)
+            deadline = time.time() + 120
+            while self.hung() and time.time() < deadline:
+                time.sleep(0.1)
         try:
             with open(os.path.join(DIR, "mode")) as f:
                 mode = f.read().strip()

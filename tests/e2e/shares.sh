@@ -223,8 +223,9 @@ out=$("$CONTROL_SEND" "$CONTROL_SOCKET" 'status please')
 check "a request that is not JSON is refused with a reason ($out)" \
 	[ "$out" = '{"error":"not a request: a request is one JSON object, {...}"}' ]
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": "reboot"}')
-check "an unknown command is refused with a reason ($out)" \
-	[ "$out" = '{"error":"unknown command '"'reboot'"' (known: hello, version, status, lists, explain, reload, update)"}' ]
+# The known commands grow: the reason names the command and lists them.
+check_that "an unknown command is refused with a reason ($out)" \
+	'case $out in "{\"error\":\"unknown command '"'reboot'"' (known: hello, version, status, "*")\"}") true ;; *) false ;; esac'
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": ["status"]}')
 check "a command that is not a string is refused ($out)" \
 	[ "$out" = '{"error":"not a request: a request holds only strings, numbers, true, false and null"}' ]

@@ -1,6 +1,6 @@
 /* fuzz_control.c - libFuzzer harness: a control-socket request line
  * through the reader the daemon uses (json_flat_check, then
- * json_flat_get_string and json_flat_get_int). A request that is
+ * json_flat_get_string and json_flat_get_int_range). A request that is
  * accepted gives back strings that are UTF-8 without NUL, and a string
  * it gives, written again with the writer, reads back the same. */
 #include "config.h"
@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(value, again) != 0)
 			abort();
 	}
-	rc = json_flat_get_int(line, size, "protocol", 1, 3, &n);
+	rc = json_flat_get_int_range(line, size, "protocol", 1, 3, &n);
 	if (rc == 0 && (n < 1 || n > 3))
 		abort();
 	free(line);

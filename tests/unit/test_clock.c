@@ -18,5 +18,7 @@ main(void)
 	CHECK(later >= ms + 20);
 	CHECK(later < ms + 5000);
 	CHECK(clock_seconds() >= s);
+	CHECK(clock_us() / 1000 >= later);
+	CHECK(clock_us() / 1000 < later + 5000);
 	return check_exit();
 }

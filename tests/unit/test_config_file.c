@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "src/config_file.h"
+#include "src/prompt.h"
 
 #include "tests/unit/check.h"
 #include "tests/unit/fixtures.h"
@@ -130,7 +131,9 @@ config_equal(const struct config *a, const struct config *b)
 	    a->doh_canary != b->doh_canary ||
 	    !str_equal(a->resolv_conf, b->resolv_conf) ||
 	    !str_equal(a->log_file, b->log_file) ||
-	    !str_equal(a->control_socket, b->control_socket))
+	    !str_equal(a->control_socket, b->control_socket) ||
+	    !str_equal(a->history, b->history) ||
+	    a->history_days != b->history_days)
 		return 0;
 	for (i = 0; i < a->n_upstreams; i++)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
@@ -172,6 +175,8 @@ check_defaults(const struct config *cfg)
 	CHECK(cfg->log_queries);
 	CHECK_INT(cfg->blocked_answer, MESSAGE_BLOCK_NXDOMAIN);
 	CHECK(cfg->doh_canary);
+	CHECK_STR(cfg->history, "/var/lib/dnsgate/history.db");
+	CHECK_INT(cfg->history_days, 30);
 }
 
 static void
@@ -1121,12 +1126,49 @@ test_blocked_answers(void)
 	CHECK_ERROR("blocked-answer NXDOMAIN\n", NAME ":1:16: ",
 		    "expected nxdomain");
 	CHECK_ERROR("doh-canary on\n", NAME ":1:12: ", "expected yes or no");
+	CHECK_ERROR("prompt-timeout 5000\n", NAME ":1:16: ", "4500");
+	cfg = parse("prompt-timeout 1500\n");
+	CHECK(cfg != NULL && cfg->prompt_timeout_ms == 1500);
+	config_free(cfg);
+	cfg = parse("");
+	CHECK(cfg != NULL && cfg->prompt_timeout_ms == PROMPT_TIMEOUT_DEFAULT_MS);
+	config_free(cfg);
 	CHECK_ERROR("blocklist /l/x.txt answer=zero\n", NAME ":1:27: ",
 		    "expected nxdomain, null, nodata or refused");
 	CHECK_ERROR("list social /l/s.txt answer=\n", NAME ":1:22: ",
 		    "answer= needs a value");
 	CHECK_ERROR("blocklist /l/x.txt anwser=null\n", NAME ":1:20: ",
 		    "unknown list option 'anwser=': expected name=, answer=, format=, refresh=");
+}
+
+/* history PATH|off and history-days N. */
+static void
+test_history(void)
+{
+	struct config *cfg, *back;
+
+	cfg = parse("history /srv/dg/h.db\nhistory-days 7\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_STR(cfg->history, "/srv/dg/h.db");
+	CHECK_INT(cfg->history_days, 7);
+	back = reprint(cfg);
+	CHECK(back != NULL && config_equal(cfg, back));
+	config_free(back);
+	config_free(cfg);
+
+	cfg = parse("history off\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_STR(cfg->history, NULL);
+		back = reprint(cfg);
+		CHECK(back != NULL && config_equal(cfg, back));
+		config_free(back);
+	}
+	config_free(cfg);
+	CHECK_ERROR("history-days 0\n", NAME ":1:14: ", "");
+	CHECK_ERROR("history-days 4000\n", NAME ":1:14: ", "");
 }
 
 /* https:// lists: read from their copy in list-cache, with their own
@@ -1239,5 +1281,6 @@ main(void)
 	test_fail_mode();
 	test_lists();
 	test_subscriptions();
+	test_history();
 	return check_exit();
 }

@@ -217,7 +217,7 @@ test_hostile(void)
 
 	/* Numbers: exact integers in range, or -2; nothing is cut. */
 #define INT_OF(t, min, max) \
-	json_flat_get_int((t), strlen(t), "n", (min), (max), &v)
+	json_flat_get_int_range((t), strlen(t), "n", (min), (max), &v)
 	CHECK_INT(INT_OF("{\"n\":42}", 0, 100), 0);
 	CHECK_INT(v, 42);
 	CHECK_INT(INT_OF("{\"n\":-9223372036854775808}", INT64_MIN, 0), 0);
@@ -279,6 +279,72 @@ test_pretty(void)
 	free(text);
 }
 
+static int
+collect_names(void *arg, const char *object, size_t len)
+{
+	char *names = arg, name[32];
+	int64_t n = -1;
+
+	if (json_flat_get_string(object, len, "name", name, sizeof name) < 0 ||
+	    json_flat_get_int(object, len, "n", &n) < 0)
+		return 1;
+	snprintf(names + strlen(names), 64, "%s=%lld;", name, (long long)n);
+	return 0;
+}
+
+/* The numbers, bools and arrays of records a "log" uses. */
+static void
+test_numbers_and_records(void)
+{
+	const char *req = "{\"a\": 12, \"b\": -7, \"c\": true, \"d\": "
+			  "false, \"e\": 1.5, \"f\": \"12\", \"g\": "
+			  "9223372036854775807, \"h\": 9223372036854775808}";
+	const char *reply = "{\"x\":{\"records\":[1]},\"records\":[{\"name\":"
+			    "\"a\",\"n\":1},{\"name\":\"b]\",\"n\":2}],"
+			    "\"truncated\":true}";
+	char names[128] = "";
+	int64_t n;
+	bool b;
+
+	CHECK_INT(json_flat_get_int(req, strlen(req), "a", &n), 0);
+	CHECK_INT(n, 12);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "b", &n), 0);
+	CHECK_INT(n, -7);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "e", &n), -2);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "f", &n), -1);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "g", &n), 0);
+	CHECK_INT(n, INT64_MAX);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "h", &n), -2);
+	CHECK_INT(json_flat_get_int(req, strlen(req), "zz", &n), -1);
+	CHECK_INT(json_flat_get_bool(req, strlen(req), "c", &b), 0);
+	CHECK(b);
+	CHECK_INT(json_flat_get_bool(req, strlen(req), "d", &b), 0);
+	CHECK(!b);
+	CHECK_INT(json_flat_get_bool(req, strlen(req), "a", &b), -2);
+	CHECK_INT(json_flat_get_bool(req, strlen(req), "zz", &b), -1);
+
+	/* Only the top level's array; a ']' in a string is no end. */
+	CHECK_INT(json_each_object(reply, strlen(reply), "records",
+				   collect_names, names),
+		  2);
+	CHECK_STR(names, "a=1;b]=2;");
+	CHECK_INT(json_each_object(reply, strlen(reply), "none",
+				   collect_names, names),
+		  -1);
+	CHECK_INT(json_each_object("{\"records\":[1,2]}", 18, "records",
+				   collect_names, names),
+		  -1);
+	CHECK_INT(json_each_object("{\"records\":[{\"a\":{}}]}", 24,
+				   "records", collect_names, names),
+		  -1);
+	CHECK_INT(json_each_object("{\"records\":[]}", 15, "records",
+				   collect_names, names),
+		  0);
+	CHECK_INT(json_each_object("{\"records\":[{\"name\":\"a\"", 22,
+				   "records", collect_names, names),
+		  -1);
+}
+
 int
 main(void)
 {
@@ -286,5 +352,6 @@ main(void)
 	test_reader();
 	test_hostile();
 	test_pretty();
+	test_numbers_and_records();
 	return check_exit();
 }

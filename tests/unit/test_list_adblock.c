@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lists/list_adblock.h"
@@ -233,7 +234,7 @@ test_options(void)
 	/* What dnsgate does not do is said, not guessed at. */
 	expect_skip("||rw.example^$dnsrewrite=1.2.3.4", LIST_SKIP_UNSUPPORTED);
 	expect_skip("||tag.example^$ctag=device_pc", LIST_SKIP_UNSUPPORTED);
-	expect_skip("||ads*.example^", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||example.*^", LIST_SKIP_UNSUPPORTED); /* any TLD */
 	expect_skip("||ads.^", LIST_SKIP_UNSUPPORTED);
 	expect_skip("||*^", LIST_SKIP_MALFORMED); /* would block everything */
 	expect_skip("||x.example^$client=", LIST_SKIP_MALFORMED);
@@ -369,6 +370,101 @@ test_hostile_lines(void)
 	CHECK_INT(list_adblock_type("B"), 0);
 }
 
+/* '*' inside a name pattern: any characters, dots too, as AdGuard Home
+ * reads it. */
+static void
+test_globs(void)
+{
+	fresh();
+	CHECK_INT(add("||ad*.example.com^"), 1);
+	CHECK(blocks("ad.example.com", A, NULL));
+	CHECK(blocks("ads1.example.com", A, NULL));
+	CHECK(blocks("www.adserver.example.com", A, NULL)); /* and under */
+	CHECK(blocks("ad.x.example.com", A, NULL));         /* dots too */
+	CHECK(!blocks("bad.example.com", A, NULL));  /* at a label's start */
+	CHECK(!blocks("example.com", A, NULL));
+	CHECK(!blocks("ad.example.net", A, NULL));
+	CHECK(!blocks("ad.example.com.evil", A, NULL));
+	CHECK_STR(entry_of("ads1.example.com"), "ad*.example.com");
+	/* |: the name itself only. */
+	CHECK_INT(add("|cdn*.example.org^"), 1);
+	CHECK(blocks("cdn7.example.org", A, NULL));
+	CHECK(!blocks("www.cdn7.example.org", A, NULL));
+	/* Several stars, a star first, runs of stars. */
+	CHECK_INT(add("||*-track-*.example.net^"), 1);
+	CHECK(blocks("a-track-b.example.net", A, NULL));
+	CHECK(blocks("x.y-track-z.example.net", A, NULL));
+	CHECK(!blocks("track.example.net", A, NULL));
+	CHECK_INT(add("||px**.example.io^"), 1);
+	CHECK(blocks("px1.example.io", A, NULL));
+	/* An exception with a star, options with one. */
+	CHECK_INT(add("@@||ad-ok*.example.com^"), 1);
+	CHECK(!blocks("ad-ok1.example.com", A, NULL));
+	CHECK(blocks("ad-no.example.com", A, NULL));
+	CHECK_INT(add("||v*.example.tv^$dnstype=AAAA"), 1);
+	CHECK(blocks("v1.example.tv", AAAA, NULL));
+	CHECK(!blocks("v1.example.tv", A, NULL));
+	/* Skipped, each with its reason. */
+	expect_skip("||example.*^", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||ads.*^$important", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||ad*.^", LIST_SKIP_UNSUPPORTED);
+	expect_skip("||a*b..example^", LIST_SKIP_MALFORMED);
+	expect_skip("||a*b!.example^", LIST_SKIP_MALFORMED);
+	expect_skip("ad*.example.com", LIST_SKIP_URL); /* no anchor */
+	expect_skip("||ad*.example.com/path", LIST_SKIP_URL);
+	expect_skip("||**^", LIST_SKIP_MALFORMED); /* every name */
+}
+
+/* Hostile patterns cost what plain ones do: no backtracking. 1,024
+ * patterns of 30 stars each, against a 253-character name they nearly
+ * match (all but the one 'b' they need): a backtracking matcher tries
+ * every way to share the name's 'a's among the stars before it gives
+ * up, this one scans the name once or twice. */
+static void
+test_hostile_globs(void)
+{
+	char line[600], name[254];
+	struct timespec t0, t1;
+	double seconds;
+	int i, n, added = 0;
+
+	fresh();
+	n = snprintf(line, sizeof line, "||");
+	for (i = 0; i < 29; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, "a*");
+	snprintf(line + n, sizeof line - (size_t)n, "b*a^");
+	for (i = 0; i < LIST_FILTER_MAX_GLOBS; i++)
+		added += add(line) == 1;
+	CHECK_INT(added, LIST_FILTER_MAX_GLOBS);
+	/* The next one is over the list's bound, and said so. */
+	expect_skip("||x*y.example^", LIST_SKIP_UNSUPPORTED);
+	CHECK(note.reason != NULL && strstr(note.reason, "1024") != NULL);
+	memset(name, 'a', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (i = 60; i < 253; i += 61)
+		name[i] = '.';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 100; i++)
+		CHECK(!blocks(name, A, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(seconds < 2.0);
+	if (seconds >= 2.0)
+		fprintf(stderr, "  100 lookups took %.2f s\n", seconds);
+	/* With the 'b' they need, after 29 'a's: blocked. */
+	name[200] = 'b';
+	CHECK(blocks(name, A, NULL));
+	/* The matcher alone, at its edges. */
+	CHECK(list_filter_glob_match("a*a", 3, "aa", 2));
+	CHECK(!list_filter_glob_match("a*a", 3, "a", 1));
+	CHECK(list_filter_glob_match("*", 1, "", 0));
+	CHECK(list_filter_glob_match("a*b*c", 5, "abc", 3));
+	CHECK(!list_filter_glob_match("a*b*c", 5, "acb", 3));
+	CHECK(list_filter_glob_match("*ab*ab", 6, "xabyab", 6));
+	CHECK(!list_filter_glob_match("*ab*ab", 6, "xab", 3));
+}
+
 int
 main(void)
 {
@@ -380,6 +476,8 @@ main(void)
 	test_regex();
 	test_public_suffixes();
 	test_hostile_lines();
+	test_globs();
+	test_hostile_globs();
 	list_adblock_free(parser);
 	list_filter_free(filter);
 	return check_exit();

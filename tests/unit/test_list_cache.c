@@ -142,6 +142,70 @@ test_unwritable(const char *tmp)
 	CHECK(strstr(err, "Not a directory") != NULL);
 }
 
+/* A download is written aside as the copy pending; accepted, it
+ * replaces the copy and its record; refused, it is gone and the copy
+ * a restart loads is the one before. */
+static void
+test_pending(const char *tmp)
+{
+	char dir[512], err[512], *list, *pending, *path;
+	struct list_cache_meta m, back;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/pending", tmp);
+	memset(&m, 0, sizeof m);
+	snprintf(m.url, sizeof m.url, "https://lists.example/a.txt");
+	m.entries = 1;
+	CHECK_INT(list_cache_store(dir, "a", &m, "good.example\n", 13, err,
+				   sizeof err),
+		  0);
+	list = list_cache_path(dir, "a", "list");
+	pending = list_cache_pending_path(list);
+	path = list_cache_path(dir, "a", "list.new");
+	CHECK_STR(pending, path);
+	free(path);
+
+	/* Junk pending: the copy and its record stay as they were. */
+	snprintf(m.url, sizeof m.url, "https://lists.example/b.txt");
+	m.entries = 2;
+	CHECK_INT(list_cache_store_pending(dir, "a", &m, "junk\njunk2\n", 11,
+					   err, sizeof err),
+		  0);
+	CHECK(stat(pending, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_STR(read_all(list), "good.example\n");
+	CHECK_INT(list_cache_read_meta(dir, "a", &back, err, sizeof err), 0);
+	CHECK_STR(back.url, "https://lists.example/a.txt");
+	CHECK_INT(list_cache_read_pending_meta(list, &back, err, sizeof err),
+		  0);
+	CHECK_STR(back.url, "https://lists.example/b.txt");
+	CHECK_INT(back.entries, 2);
+	list_cache_discard(list);
+	CHECK(access(pending, F_OK) < 0);
+	CHECK_INT(list_cache_read_pending_meta(list, &back, err, sizeof err),
+		  -1);
+	CHECK_INT(errno, ENOENT);
+	CHECK_STR(read_all(list), "good.example\n");
+	/* Nothing pending to accept: an error, the copy untouched. */
+	CHECK_INT(list_cache_accept(list, err, sizeof err), -1);
+	CHECK(strstr(err, "a.list.new") != NULL);
+	CHECK_STR(read_all(list), "good.example\n");
+
+	/* Accepted: both renamed into place, nothing pending left. */
+	CHECK_INT(list_cache_store_pending(dir, "a", &m, "new.example\n", 12,
+					   err, sizeof err),
+		  0);
+	CHECK_INT(list_cache_accept(list, err, sizeof err), 0);
+	CHECK_STR(read_all(list), "new.example\n");
+	CHECK_INT(list_cache_read_meta(dir, "a", &back, err, sizeof err), 0);
+	CHECK_STR(back.url, "https://lists.example/b.txt");
+	CHECK(access(pending, F_OK) < 0);
+	path = list_cache_path(dir, "a", "meta.new");
+	CHECK(access(path, F_OK) < 0);
+	free(path);
+	free(pending);
+	free(list);
+}
+
 int
 main(void)
 {
@@ -153,6 +217,7 @@ main(void)
 	test_round_trip(tmp);
 	test_missing_and_broken(tmp);
 	test_unwritable(tmp);
+	test_pending(tmp);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		return 99;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "src/config_file.h"
+#include "src/list_cache.h"
 #include "src/log.h"
 #include "src/policy.h"
 #include "tests/unit/check.h"
@@ -143,6 +144,24 @@ test_public_suffix_check(void)
 	CHECK(!blocks(p, "www.example.co.uk"));
 	CHECK(!blocks(p, "tracker.test.example"));
 	CHECK(blocks(p, "x.ads.test"));
+	{ /* for prompts: the registrable domain, the lists that know it */
+		char d[256];
+
+		policy_registrable_domain(p, "a.b.example.co.uk", d, sizeof d);
+		CHECK_STR(d, "example.co.uk");
+		policy_registrable_domain(p, "example.com", d, sizeof d);
+		CHECK_STR(d, "example.com");
+		policy_registrable_domain(p, "co.uk", d, sizeof d);
+		CHECK_STR(d, "");
+		policy_registrable_domain(p, "x.y.example", d, sizeof d);
+		CHECK_STR(d, "y.example"); /* "example" is not listed here */
+		policy_lists_knowing(p, "x.ads.test", 1, "?", d, sizeof d);
+		CHECK_STR(d, "ads");
+		policy_lists_knowing(p, "example.com", 1, "?", d, sizeof d);
+		CHECK_STR(d, "");
+		policy_lists_knowing(p, "x.ads.test", 1, "?", d, 3);
+		CHECK_STR(d, ""); /* cut at a whole name */
+	}
 	/* Wanted by its line: all of .test. */
 	CHECK(blocks(p, "anything.test"));
 	policy_get_stats(p, &st);
@@ -492,6 +511,126 @@ test_list_answer(void)
 	remove_file("b.test");
 }
 
+/* A subscription's copy pending (NAME.list.new) is judged by the next
+ * build: a good one is put in force and made the cached copy; junk (no
+ * entries in force), or a copy from another URL, is removed and the copy
+ * in force stays the cached one; without one, the copy in use is kept
+ * as it is. */
+static void
+test_subscription_pending(void)
+{
+	char text[512], err[256], cache[128], *list, *pending;
+	struct config *cfg;
+	struct policy *p;
+	struct policy_list_info li;
+	struct policy_verdict v;
+	struct list_cache_meta m;
+	FILE *f;
+	size_t i;
+
+	path_of(cache, sizeof cache, "cache");
+	snprintf(text, sizeof text,
+	         "public-suffix-list none\nlist-cache %s\n"
+	         "blocklist https://lists.example/ads.txt name=ads\n",
+	         cache);
+	cfg = config_parse(text, "test.conf", err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	memset(&m, 0, sizeof m);
+	snprintf(m.url, sizeof m.url, "https://lists.example/ads.txt");
+	list = list_cache_path(cache, "ads", "list");
+	pending = list_cache_pending_path(list);
+	CHECK_INT(list_cache_store(cache, "ads", &m, "one.ads.test\n", 13, err,
+	                           sizeof err),
+	          0);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		goto out;
+	CHECK(policy_check(p, "one.ads.test", &v));
+
+	/* Nothing pending: the copy in use, not read again. */
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_NONE);
+	CHECK(!li.kept);
+
+	/* A good copy: in force, and the cached copy. */
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m,
+	                                   "one.ads.test\ntwo.ads.test\n", 26,
+	                                   err, sizeof err),
+	          0);
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_TAKEN);
+	CHECK(policy_check(p, "two.ads.test", &v));
+	CHECK(access(pending, F_OK) < 0);
+	f = fopen(list, "r");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		char line[64];
+
+		CHECK(fgets(line, sizeof line, f) != NULL &&
+		      fgets(line, sizeof line, f) != NULL);
+		CHECK_STR(line, "two.ads.test\n");
+		fclose(f);
+	}
+
+	/* Junk: text whose every rule is skipped. Refused and removed. */
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m, "", 0, err,
+	                                   sizeof err),
+	          0);
+	f = fopen(pending, "w"); /* its text, longer than fits here */
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("[Adblock Plus 2.0]\n", f);
+		for (i = 0; i < 50; i++)
+			fprintf(f, "||d%zu.ads.test^$third-party\n", i);
+		fclose(f);
+	}
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_REFUSED);
+	CHECK(strstr(li.pending_reason, "gives 0 entries where the copy in "
+	                                "force has 2") != NULL);
+	CHECK(li.kept);
+	CHECK(policy_check(p, "two.ads.test", &v));
+	CHECK(access(pending, F_OK) < 0);
+	CHECK_INT(list_cache_read_meta(cache, "ads", &m, err, sizeof err), 0);
+
+	/* From another URL (the list's changed meanwhile): refused. */
+	snprintf(m.url, sizeof m.url, "https://old.example/ads.txt");
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m,
+	                                   "three.ads.test\n", 15, err,
+	                                   sizeof err),
+	          0);
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_REFUSED);
+	CHECK(strstr(li.pending_reason, "no longer the list's URL") != NULL);
+	CHECK(!policy_check(p, "three.ads.test", &v));
+	CHECK(access(pending, F_OK) < 0);
+
+	/* A restart loads the copy last accepted. */
+	policy_free(p);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p != NULL) {
+		CHECK(policy_check(p, "two.ads.test", &v));
+		policy_free(p);
+	}
+out:
+	free(take_log());
+	config_free(cfg);
+	unlink(list);
+	free(list);
+	free(pending);
+	path_of(text, sizeof text, "cache/ads.meta");
+	unlink(text);
+	rmdir(cache);
+}
+
 int
 main(void)
 {
@@ -510,6 +649,7 @@ main(void)
 	test_reload_keeps_broken_lists();
 	test_reload_new_list();
 	test_list_answer();
+	test_subscription_pending();
 	log_set_file(NULL);
 	unlink(log_path);
 	rmdir(dir);

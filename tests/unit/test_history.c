@@ -1,0 +1,544 @@
+/* test_history.c - the SQLite history: records of both kinds written
+ * and read back whole, every filter of a query, the retention, a full
+ * queue that drops and counts, a damaged or newer file refused with a
+ * reason, the file's and directory's modes, and a "log" request's
+ * members read with their errors. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "src/history.h"
+#include "tests/unit/check.h"
+
+static char dir[256];
+static struct event_base *base;
+
+#define NOW_MS 1796133600000LL
+#define DAY_MS 86400000LL
+
+static struct event_record
+query_record(const char *app, const char *name, int64_t time_ms,
+             enum query_decision decision)
+{
+	struct event_record ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = EVENT_QUERY;
+	ev.id = 42;
+	ev.time_ms = time_ms;
+	ev.app = app;
+	ev.cgroup = "/dnsgate-test/app";
+	ev.pid = 1234;
+	ev.uid = 1000;
+	ev.exe = "/usr/bin/curl";
+	ev.name = name;
+	ev.qtype = 28; /* AAAA */
+	ev.decision = decision;
+	ev.reason = decision == DECISION_BLOCK ? REASON_LISTED : REASON_DEFAULT;
+	ev.rule = "rules.d/10.rules:3";
+	ev.list = decision == DECISION_BLOCK ? "ads" : "";
+	ev.entry = decision == DECISION_BLOCK ? "example.com" : "";
+	ev.answer = decision == DECISION_ALLOW ? "2001:db8::1,2001:db8::2" : "";
+	ev.rcode = decision == DECISION_BLOCK ? 3 : 0;
+	ev.cached = true;
+	ev.latency_us = 1500;
+	ev.dest = "";
+	ev.detail = "a detail";
+	return ev;
+}
+
+static struct event_record
+rejected_record(const char *app, int64_t time_ms)
+{
+	struct event_record ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = EVENT_REJECTED;
+	ev.time_ms = time_ms;
+	ev.app = app;
+	ev.cgroup = "/dnsgate-test/other";
+	ev.pid = -1;
+	ev.uid = -1;
+	ev.exe = "";
+	ev.name = "";
+	ev.rule = ev.list = ev.entry = ev.answer = ev.detail = "";
+	ev.dest = "203.0.113.7";
+	ev.port = 443;
+	ev.protocol = IPPROTO_TCP;
+	ev.packets = 3;
+	return ev;
+}
+
+static struct history *
+open_at(const char *name, uint32_t days, size_t queue_bytes, char *err,
+        size_t errlen)
+{
+	struct history_options o;
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	memset(&o, 0, sizeof o);
+	o.path = path;
+	o.days = days;
+	o.queue_bytes = queue_bytes;
+	o.batch_ms = queue_bytes ? 60000 : 50; /* a small queue: no timer */
+	o.batch_records = queue_bytes ? 1000000 : 0;
+	return history_open(base, &o, err, errlen);
+}
+
+struct answer {
+	struct history_result *r;
+};
+
+static void
+on_done(void *arg, struct history_result *r)
+{
+	struct answer *a = arg;
+
+	a->r = r;
+	event_base_loopbreak(base);
+}
+
+/* Runs the query and waits on the loop for its result. */
+static struct history_result *
+ask(struct history *h, const struct history_filter *f)
+{
+	struct answer a = {NULL};
+
+	history_query(h, f, on_done, &a);
+	CHECK(a.r == NULL); /* never from inside the call */
+	while (a.r == NULL)
+		event_base_loop(base, EVLOOP_ONCE);
+	return a.r;
+}
+
+static size_t
+count(struct history *h, const struct history_filter *f)
+{
+	struct history_result *r = ask(h, f);
+	size_t n = r->n;
+
+	CHECK_STR(r->error, "");
+	history_result_free(r);
+	return n;
+}
+
+static void
+test_write_and_filters(void)
+{
+	struct history *h;
+	struct history_filter f;
+	struct history_result *r;
+	struct history_stats st;
+	struct event_record ev;
+	struct stat sb;
+	char err[512], path[512];
+
+	h = open_at("sub/history.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/sub", dir);
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+	snprintf(path, sizeof path, "%s/sub/history.db", dir);
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+
+	ev = query_record("app:firefox", "www.Example.com", NOW_MS - 3000,
+	                  DECISION_ALLOW);
+	history_sink(h, &ev);
+	ev = query_record("app:firefox", "ads.example.com", NOW_MS - 2000,
+	                  DECISION_BLOCK);
+	history_sink(h, &ev);
+	ev = query_record("unit:curl-fire.service", "example.org",
+	                  NOW_MS - 1000, DECISION_ALLOW);
+	history_sink(h, &ev);
+	ev = query_record("app:curl", "notexample.com", NOW_MS - 500,
+	                  DECISION_ALLOW);
+	history_sink(h, &ev);
+	ev = rejected_record("app:curl", NOW_MS);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK_INT(st.queued, 5);
+	CHECK_INT(st.written, 5);
+	CHECK_INT(st.dropped, 0);
+
+	/* Everything, newest first, every field back. */
+	memset(&f, 0, sizeof f);
+	r = ask(h, &f);
+	CHECK_INT(r->n, 5);
+	CHECK(!r->more);
+	if (r->n == 5) {
+		const struct event_record *q = &r->records[3];
+		const struct event_record *x = &r->records[0];
+
+		CHECK_INT(x->kind, EVENT_REJECTED);
+		CHECK_STR(x->dest, "203.0.113.7");
+		CHECK_INT(x->port, 443);
+		CHECK_INT(x->protocol, IPPROTO_TCP);
+		CHECK_INT(x->packets, 3);
+		CHECK_INT(x->pid, -1);
+		CHECK_INT(q->kind, EVENT_QUERY);
+		CHECK_INT(q->id, 42);
+		CHECK_INT(q->time_ms, NOW_MS - 2000);
+		CHECK_STR(q->app, "app:firefox");
+		CHECK_STR(q->cgroup, "/dnsgate-test/app");
+		CHECK_INT(q->pid, 1234);
+		CHECK_INT(q->uid, 1000);
+		CHECK_STR(q->exe, "/usr/bin/curl");
+		CHECK_STR(q->name, "ads.example.com");
+		CHECK_INT(q->qtype, 28);
+		CHECK_INT(q->decision, DECISION_BLOCK);
+		CHECK_INT(q->reason, REASON_LISTED);
+		CHECK_STR(q->rule, "rules.d/10.rules:3");
+		CHECK_STR(q->list, "ads");
+		CHECK_STR(q->entry, "example.com");
+		CHECK_INT(q->rcode, 3);
+		CHECK(q->cached);
+		CHECK_INT(q->latency_us, 1500);
+		CHECK_STR(q->detail, "a detail");
+		CHECK_STR(r->records[4].answer, "2001:db8::1,2001:db8::2");
+
+		/* As the control socket sends it: the verdict's words. */
+		{
+			char buf[2048];
+			struct json_out j;
+
+			json_out_init(&j, buf, sizeof buf);
+			history_record_json(&j, q);
+			CHECK(strstr(buf, "\"decision\":\"block\"") != NULL);
+			CHECK(strstr(buf, "\"reason\":\"listed\"") != NULL);
+			CHECK(strstr(buf, "\"type\":\"AAAA\"") != NULL);
+			CHECK(strstr(buf, "\"rcode\":\"NXDOMAIN\"") != NULL);
+			json_out_init(&j, buf, sizeof buf);
+			history_record_json(&j, x);
+			CHECK(strstr(buf, "\"kind\":\"rejected\"") != NULL);
+			CHECK(strstr(buf, "\"protocol\":\"tcp\"") != NULL);
+		}
+	}
+	history_result_free(r);
+
+	memset(&f, 0, sizeof f);
+	f.oldest_first = true;
+	f.limit = 2;
+	r = ask(h, &f);
+	CHECK_INT(r->n, 2);
+	CHECK(r->more);
+	if (r->n == 2)
+		CHECK_STR(r->records[0].name, "www.Example.com");
+	history_result_free(r);
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.app, sizeof f.app, "app:firefox");
+	CHECK_INT(count(h, &f), 2);
+	snprintf(f.app, sizeof f.app, "app:fire");
+	CHECK_INT(count(h, &f), 0); /* exact: no part of a key */
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.app_contains, sizeof f.app_contains, "fire");
+	CHECK_INT(count(h, &f), 3);
+
+	/* A name and everything below it, in any case; not a name that
+	 * only ends in the same letters. */
+	memset(&f, 0, sizeof f);
+	snprintf(f.name_suffix, sizeof f.name_suffix, "EXAMPLE.com.");
+	CHECK_INT(count(h, &f), 2);
+	memset(&f, 0, sizeof f);
+	snprintf(f.name, sizeof f.name, "www.example.com");
+	CHECK_INT(count(h, &f), 1);
+	snprintf(f.name, sizeof f.name, "example.com");
+	CHECK_INT(count(h, &f), 0);
+
+	memset(&f, 0, sizeof f);
+	f.blocked = true;
+	CHECK_INT(count(h, &f), 2); /* the block and the rejected */
+	f.kind = EVENT_QUERY;
+	CHECK_INT(count(h, &f), 1);
+	memset(&f, 0, sizeof f);
+	f.kind = EVENT_REJECTED;
+	CHECK_INT(count(h, &f), 1);
+
+	memset(&f, 0, sizeof f);
+	f.since_ms = NOW_MS - 2000;
+	CHECK_INT(count(h, &f), 4);
+	f.until_ms = NOW_MS - 500;
+	CHECK_INT(count(h, &f), 2);
+
+	history_close(h);
+
+	/* Still there when opened again. */
+	h = open_at("sub/history.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h != NULL) {
+		memset(&f, 0, sizeof f);
+		CHECK_INT(count(h, &f), 5);
+		history_close(h);
+	}
+}
+
+static void
+test_retention(void)
+{
+	struct history *h;
+	struct history_filter f;
+	struct history_stats st;
+	struct event_record ev;
+	char err[512];
+
+	/* Written under a long retention, read under a short one. */
+	h = open_at("old.db", 3650, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	ev = query_record("app:a", "old.example", NOW_MS - 40 * DAY_MS,
+	                  DECISION_ALLOW);
+	history_sink(h, &ev);
+	ev = query_record("app:a", "new.example", events_now_ms(),
+	                  DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_close(h);
+	/* The sweep runs when the history opens (and hourly). */
+	h = open_at("old.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	memset(&f, 0, sizeof f);
+	CHECK_INT(count(h, &f), 1);
+	history_get_stats(h, &st);
+	CHECK_INT(st.pruned, 1);
+	history_close(h);
+}
+
+static void
+test_full_queue(void)
+{
+	struct history *h;
+	struct history_filter f;
+	struct history_stats st;
+	struct event_record ev;
+	char err[512];
+	int i;
+
+	/* 4 KiB of queue and a writer that waits for a flush. */
+	h = open_at("full.db", 30, 4096, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	ev =
+	    query_record("app:busy", "www.example.com", NOW_MS, DECISION_ALLOW);
+	for (i = 0; i < 100; i++)
+		history_sink(h, &ev);
+	history_get_stats(h, &st);
+	CHECK(st.dropped > 0);
+	CHECK(st.queued > 0);
+	CHECK_INT(st.queued + st.dropped, 100);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK_INT(st.written, st.queued);
+	memset(&f, 0, sizeof f);
+	f.limit = 1000;
+	CHECK_INT(count(h, &f), st.written);
+	/* Room again once written. */
+	history_sink(h, &ev);
+	history_get_stats(h, &st);
+	CHECK_INT(st.queued + st.dropped, 101);
+	CHECK_INT(st.queued, st.written + 1);
+	history_close(h);
+}
+
+static void
+test_refused_files(void)
+{
+	struct history *h;
+	char err[512], path[512];
+	sqlite3 *db;
+	int fd, i;
+
+	snprintf(path, sizeof path, "%s/junk.db", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	for (i = 0; i < 200; i++)
+		CHECK(write(fd, "this is no database. ", 21) == 21);
+	close(fd);
+	err[0] = '\0';
+	h = open_at("junk.db", 30, 0, err, sizeof err);
+	CHECK(h == NULL);
+	CHECK(strstr(err, "junk.db") != NULL);
+	CHECK(strstr(err, "move it away") != NULL);
+	history_close(h);
+
+	snprintf(path, sizeof path, "%s/newer.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(db);
+	h = open_at("newer.db", 30, 0, err, sizeof err);
+	CHECK(h == NULL);
+	CHECK(strstr(err, "newer dnsgate") != NULL);
+
+	h = open_at("no/such/dir/history.db", 30, 0, err, sizeof err);
+	CHECK(h == NULL);
+	CHECK(strstr(err, "cannot make its directory") != NULL);
+}
+
+/* A reply under its limit ends with whole records and says so. */
+static void
+test_reply_limit(void)
+{
+	struct history_result r;
+	struct event_record ev[20];
+	char buf[4096], big[1024];
+	struct json_out j;
+	size_t i;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (i = 0; i < 20; i++)
+		ev[i] = query_record("app:a", big, NOW_MS, DECISION_ALLOW);
+	memset(&r, 0, sizeof r);
+	r.records = ev;
+	r.n = 20;
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK(strstr(buf, "\"truncated\":true}") != NULL);
+	CHECK(strstr(buf, "\"records\":[{") != NULL);
+	CHECK(strstr(buf, "},\"truncated\"") != NULL ||
+	      strstr(buf, "}],\"truncated\"") != NULL);
+
+	r.n = 2;
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK(strstr(buf, "\"truncated\":false}") != NULL);
+	r.more = true; /* over the query's limit */
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, &r);
+	json_object_end(&j);
+	CHECK(strstr(buf, "\"truncated\":true}") != NULL);
+}
+
+/* Writing fails while running: a reason, the history off, records
+ * dropped and counted, queries answered with the reason. */
+static void
+test_write_failure(void)
+{
+	struct history *h;
+	struct history_filter f;
+	struct history_result *res;
+	struct history_stats st;
+	struct event_record ev;
+	char err[512], path[512];
+	sqlite3 *db;
+
+	h = open_at("fail.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	snprintf(path, sizeof path, "%s/fail.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE records", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(db);
+	ev = query_record("app:a", "lost.example", NOW_MS, DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK(st.failed);
+	CHECK(strstr(st.reason, "fail.db") != NULL);
+	CHECK_INT(st.written, 0);
+	CHECK_INT(st.dropped, 1);
+	history_sink(h, &ev);
+	history_get_stats(h, &st);
+	CHECK_INT(st.dropped, 2);
+	memset(&f, 0, sizeof f);
+	res = ask(h, &f);
+	CHECK(strstr(res->error, "the history is off") != NULL);
+	history_result_free(res);
+	history_close(h);
+}
+
+static int
+filter_of(const char *request, struct history_filter *f, char *err,
+          size_t errlen)
+{
+	return history_filter_from_request(request, strlen(request), f, err,
+	                                   errlen);
+}
+
+static void
+test_request(void)
+{
+	struct history_filter f;
+	char err[256];
+
+	CHECK_INT(filter_of("{\"command\":\"log\",\"since_ms\":1000,"
+	                    "\"until_ms\":2000,\"app\":\"app:x\","
+	                    "\"name_suffix\":\"example.com\",\"blocked\":true,"
+	                    "\"limit\":5,\"kind\":\"rejected\","
+	                    "\"order\":\"oldest\"}",
+	                    &f, err, sizeof err),
+	          0);
+	CHECK_INT(f.since_ms, 1000);
+	CHECK_INT(f.until_ms, 2000);
+	CHECK_STR(f.app, "app:x");
+	CHECK_STR(f.name_suffix, "example.com");
+	CHECK(f.blocked);
+	CHECK_INT(f.limit, 5);
+	CHECK_INT(f.kind, EVENT_REJECTED);
+	CHECK(f.oldest_first);
+
+	CHECK_INT(filter_of("{\"command\":\"log\"}", &f, err, sizeof err), 0);
+	CHECK_INT(f.limit, 0);
+	CHECK(!f.oldest_first);
+
+	CHECK_INT(filter_of("{\"limit\":0}", &f, err, sizeof err), -1);
+	CHECK(strstr(err, "limit") != NULL);
+	CHECK_INT(filter_of("{\"limit\":1.5}", &f, err, sizeof err), -1);
+	CHECK_INT(filter_of("{\"since_ms\":-4}", &f, err, sizeof err), -1);
+	CHECK(strstr(err, "since_ms") != NULL);
+	CHECK_INT(
+	    filter_of("{\"since_ms\":5,\"until_ms\":5}", &f, err, sizeof err),
+	    -1);
+	CHECK_INT(filter_of("{\"kind\":\"other\"}", &f, err, sizeof err), -1);
+	CHECK_INT(filter_of("{\"order\":\"random\"}", &f, err, sizeof err), -1);
+	CHECK_INT(filter_of("{\"blocked\":\"yes\"}", &f, err, sizeof err), -1);
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	snprintf(dir, sizeof dir, "/tmp/test_history.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	base = event_base_new();
+	test_write_and_filters();
+	test_retention();
+	test_full_queue();
+	test_refused_files();
+	test_request();
+	test_reply_limit();
+	test_write_failure();
+	event_base_free(base);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_exit();
+}
