@@ -184,6 +184,12 @@ test_hostile(void)
 	CHECK_INT(json_flat_get_string("{\"a\":\"caf\xc3\xa9\"}", 13, "a",
 				       out, sizeof out), 0);
 	CHECK_STR(out, "caf\xc3\xa9");
+	/* Those are a request's rules (json_flat_check): a member of a
+	 * reply is read as it is, say an exe path that is not UTF-8, or a
+	 * record with more members than a request may have. */
+	CHECK_INT(json_flat_get_string("{\"exe\":\"/x/\xe9t\xe9\"}", 16,
+				       "exe", out, sizeof out), 0);
+	CHECK_STR(out, "/x/\xe9t\xe9");
 	/* A string with UTF-8 that does not fit: said so. */
 	CHECK_INT(json_flat_get_string("{\"a\":\"\xc3\xa9\xc3\xa9\"}", 12,
 				       "a", name, 4), -2);
