@@ -113,7 +113,8 @@ peer_in_group(const struct control_client *cl, gid_t gid)
 static enum peer_level
 peer_level(const struct control *c, const struct control_client *cl)
 {
-	if (cl->peer.uid == 0)
+	/* Root, or the daemon's own user (a test's daemon). */
+	if (cl->peer.uid == 0 || cl->peer.uid == geteuid())
 		return LEVEL_ADMIN;
 	if (c->admin_name != NULL && peer_in_group(cl, c->admin_gid))
 		return LEVEL_ADMIN;
@@ -881,7 +882,7 @@ static int
 apply_file_access(struct control *c, char *err, size_t errlen)
 {
 	const char *path = c->path;
-	gid_t owner_group = 0;
+	gid_t owner_group;
 	bool two;
 
 	two = c->admin_name != NULL && c->read_name != NULL &&
@@ -898,13 +899,15 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 		owner_group = c->read_gid;
 	else if (c->admin_name != NULL)
 		owner_group = c->admin_gid;
-	if (chown(path, 0, owner_group) < 0) {
+	else
+		owner_group = getegid(); /* the daemon's own (root's), 0600 */
+	if (chown(path, (uid_t)-1, owner_group) < 0) {
 		snprintf(err, errlen, "control socket %s: cannot give it to "
 			 "group %ld: %s", path, (long)owner_group,
 			 strerror(errno));
 		return -1;
 	}
-	if (owner_group == 0)
+	if (c->read_name == NULL && c->admin_name == NULL)
 		return 0;
 	if (two && set_two_group_acl(path, c->admin_gid) < 0) {
 		if (errno != EOPNOTSUPP) {
