@@ -36,8 +36,8 @@
  * deferred request, whose next request is then handled too. */
 #define CONTROL_NESTING 4
 
-#define CONTROL_TOPIC_MAX 32 /* bytes of a topic's name */
-#define CONTROL_USERS_MAX 256 /* uids remembered for their limits */
+#define CONTROL_TOPIC_MAX 32          /* bytes of a topic's name */
+#define CONTROL_USERS_MAX 256         /* uids remembered for their limits */
 #define CONTROL_EVENT_MAX (64 * 1024) /* bytes of one published line */
 
 /* The limits of one uid: its connections, its requests' token bucket,
@@ -48,7 +48,7 @@ struct control_user {
 	unsigned connections;
 	double tokens;
 	uint64_t refilled_ms;
-	uint64_t refused;       /* since the last log line about it */
+	uint64_t refused; /* since the last log line about it */
 	uint64_t refused_logged_ms;
 };
 
@@ -128,16 +128,19 @@ static void
 who_may_connect(const struct control *c, char *buf, size_t len)
 {
 	if (c->admin_name != NULL && c->read_name != NULL)
-		snprintf(buf, len, "root, the group %s (changes) and the "
-			 "group %s (read only)", c->admin_name, c->read_name);
+		snprintf(buf, len,
+		         "root, the group %s (changes) and the "
+		         "group %s (read only)",
+		         c->admin_name, c->read_name);
 	else if (c->admin_name != NULL)
 		snprintf(buf, len, "root and the group %s", c->admin_name);
 	else if (c->read_name != NULL)
 		snprintf(buf, len, "root and the group %s (read only)",
-			 c->read_name);
+		         c->read_name);
 	else
-		snprintf(buf, len, "root (no control-admin-group or "
-			 "control-read-group is set)");
+		snprintf(buf, len,
+		         "root (no control-admin-group or "
+		         "control-read-group is set)");
 }
 
 /* Reads the peer's supplementary groups as the kernel took them at
@@ -150,9 +153,9 @@ read_peer_groups(struct control_client *cl, int fd)
 
 	for (;;) {
 		cl->groups = xreallocarray(cl->groups, len / sizeof(gid_t) + 1,
-					   sizeof(gid_t));
+		                           sizeof(gid_t));
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups,
-			       &len) == 0) {
+		               &len) == 0) {
 			cl->n_groups = len / sizeof(gid_t);
 			return;
 		}
@@ -160,8 +163,8 @@ read_peer_groups(struct control_client *cl, int fd)
 			break;
 	}
 	log_debug("control socket: cannot read the groups of uid %ld: %s; "
-		  "only its primary group counts",
-		  (long)cl->peer.uid, strerror(errno));
+	          "only its primary group counts",
+	          (long)cl->peer.uid, strerror(errno));
 	cl->n_groups = 0;
 }
 
@@ -225,8 +228,8 @@ log_refusal(struct control *c, uid_t uid, const char *why)
 	if (u->refused_logged_ms != 0 && now - u->refused_logged_ms < 10000)
 		return;
 	log_warn("control socket: refused %llu connection%s of uid %ld: %s",
-		 (unsigned long long)u->refused, u->refused == 1 ? "" : "s",
-		 (long)uid, why);
+	         (unsigned long long)u->refused, u->refused == 1 ? "" : "s",
+	         (long)uid, why);
 	u->refused = 0;
 	u->refused_logged_ms = now;
 }
@@ -288,7 +291,7 @@ error_text(char *buf, size_t len, const char *why)
 	json_string(&j, why);
 	json_object_end(&j);
 	return json_out_ok(&j) ? json_out_text(&j)
-			       : "{\"error\":\"the request failed\"}";
+	                       : "{\"error\":\"the request failed\"}";
 }
 
 static void
@@ -359,18 +362,17 @@ fill_hello(struct control *c, struct control_client *cl, struct json_out *out)
 }
 
 static void
-unknown_command(struct control *c, struct control_client *cl,
-		const char *name)
+unknown_command(struct control *c, struct control_client *cl, const char *name)
 {
 	char why[1024];
 	size_t i, used;
 
 	used = (size_t)snprintf(why, sizeof why,
-				"unknown command '%s' (known: hello, version",
-				name);
+	                        "unknown command '%s' (known: hello, version",
+	                        name);
 	for (i = 0; i < c->n_commands && used < sizeof why; i++)
 		used += (size_t)snprintf(why + used, sizeof why - used, ", %s",
-					 c->commands[i].name);
+		                         c->commands[i].name);
 	if (used < sizeof why)
 		snprintf(why + used, sizeof why - used, ")");
 	send_error(cl, why);
@@ -382,20 +384,23 @@ check_protocol(const char *line, size_t len, char *why, size_t whylen)
 {
 	int64_t v;
 
-	switch (json_flat_get_int_range(line, len, "protocol", 1, INT64_MAX,
-					&v)) {
+	switch (
+	    json_flat_get_int_range(line, len, "protocol", 1, INT64_MAX, &v)) {
 	case -1:
 		return 0;
 	case -2:
-		snprintf(why, whylen, "\"protocol\" is a version number, "
-			 "from 1 (this dnsgated speaks %d)", CONTROL_PROTOCOL);
+		snprintf(why, whylen,
+		         "\"protocol\" is a version number, "
+		         "from 1 (this dnsgated speaks %d)",
+		         CONTROL_PROTOCOL);
 		return -1;
 	}
 	if (v > CONTROL_PROTOCOL) {
-		snprintf(why, whylen, "protocol %lld is newer than this "
-			 "dnsgated speaks (%d): update dnsgated, or ask "
-			 "for protocol %d", (long long)v, CONTROL_PROTOCOL,
-			 CONTROL_PROTOCOL);
+		snprintf(why, whylen,
+		         "protocol %lld is newer than this "
+		         "dnsgated speaks (%d): update dnsgated, or ask "
+		         "for protocol %d",
+		         (long long)v, CONTROL_PROTOCOL, CONTROL_PROTOCOL);
 		return -1;
 	}
 	return 0;
@@ -416,16 +421,19 @@ answer(struct control *c, struct control_client *cl, const char *line,
 	level = peer_level(c, cl);
 	if (level == LEVEL_NONE) { /* its groups changed on a reload */
 		who_may_connect(c, who, sizeof who);
-		snprintf(why, sizeof why, "permission denied: the control "
-			 "socket is for %s", who);
+		snprintf(why, sizeof why,
+		         "permission denied: the control "
+		         "socket is for %s",
+		         who);
 		send_error_and_close(cl, why);
 		return;
 	}
 	cl->peer.may_admin = level == LEVEL_ADMIN;
 	if (!take_token(c, cl->peer.uid)) {
-		snprintf(why, sizeof why, "rate limit: more than %d requests "
-			 "a second from uid %ld; this one was not served",
-			 CONTROL_RATE, (long)cl->peer.uid);
+		snprintf(why, sizeof why,
+		         "rate limit: more than %d requests "
+		         "a second from uid %ld; this one was not served",
+		         CONTROL_RATE, (long)cl->peer.uid);
 		send_error(cl, why);
 		return;
 	}
@@ -438,11 +446,12 @@ answer(struct control *c, struct control_client *cl, const char *line,
 		send_error(cl, why);
 		return;
 	}
-	rc = json_flat_get_string(line, len, "command", command,
-				  sizeof command);
+	rc =
+	    json_flat_get_string(line, len, "command", command, sizeof command);
 	if (rc < 0) {
-		send_error(cl, rc == -2 ? "no such command"
-					: "a request needs a \"command\" string");
+		send_error(cl, rc == -2
+		                   ? "no such command"
+		                   : "a request needs a \"command\" string");
 		return;
 	}
 	cmd = find_command(c, command);
@@ -451,15 +460,20 @@ answer(struct control *c, struct control_client *cl, const char *line,
 		unknown_command(c, cl, command);
 		return;
 	}
-	if (cmd != NULL && cmd->access == CONTROL_ADMIN && !cl->peer.may_admin) {
+	if (cmd != NULL && cmd->access == CONTROL_ADMIN &&
+	    !cl->peer.may_admin) {
 		if (c->admin_name != NULL)
-			snprintf(why, sizeof why, "permission denied: %s "
-				 "changes policy: it is for root and the group "
-				 "%s", command, c->admin_name);
+			snprintf(why, sizeof why,
+			         "permission denied: %s "
+			         "changes policy: it is for root and the group "
+			         "%s",
+			         command, c->admin_name);
 		else
-			snprintf(why, sizeof why, "permission denied: %s "
-				 "changes policy: it is for root (no "
-				 "control-admin-group is set)", command);
+			snprintf(why, sizeof why,
+			         "permission denied: %s "
+			         "changes policy: it is for root (no "
+			         "control-admin-group is set)",
+			         command);
 		send_error(cl, why);
 		return;
 	}
@@ -479,7 +493,7 @@ answer(struct control *c, struct control_client *cl, const char *line,
 		rc = 0;
 	} else {
 		rc = cmd->handler(c->arg, command, line, len, &j, err,
-				  sizeof err);
+		                  sizeof err);
 	}
 	c->current = outer;
 	c->depth--;
@@ -494,7 +508,7 @@ answer(struct control *c, struct control_client *cl, const char *line,
 			send_line(cl, json_out_text(&j));
 		else
 			send_error(cl, "the reply does not fit the control "
-				       "protocol's limit");
+			               "protocol's limit");
 	}
 	activate_topics(c, cl);
 }
@@ -522,15 +536,15 @@ on_client_read(struct bufferevent *bev, void *arg)
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > CONTROL_MAX_LINE)
 				send_error_and_close(cl, "a request line is "
-							 "longer than 4096 "
-							 "bytes: closing the "
-							 "connection");
+				                         "longer than 4096 "
+				                         "bytes: closing the "
+				                         "connection");
 			return;
 		}
 		if (len > CONTROL_MAX_LINE)
 			send_error_and_close(cl, "a request line is longer "
-						 "than 4096 bytes: closing the "
-						 "connection");
+			                         "than 4096 bytes: closing the "
+			                         "connection");
 		else if (len > 0)
 			answer(c, cl, line, len);
 		free(line);
@@ -557,7 +571,7 @@ send_dropped(struct control_client *cl)
 	char buf[96];
 
 	snprintf(buf, sizeof buf, "{\"event\":\"dropped\",\"count\":%llu}",
-		 (unsigned long long)cl->dropped);
+	         (unsigned long long)cl->dropped);
 	send_line(cl, buf);
 	cl->dropped = 0;
 }
@@ -596,7 +610,7 @@ refuse(int fd, const char *why)
 
 static void
 on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
-	  int salen, void *arg)
+          int salen, void *arg)
 {
 	struct control *c = arg;
 	struct control_client *cl;
@@ -608,8 +622,8 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_warn("control socket: cannot tell who connected (%s): "
-			 "refused",
-			 strerror(errno));
+		         "refused",
+		         strerror(errno));
 		close(fd);
 		return;
 	}
@@ -617,8 +631,10 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	if (c->n_clients >= CONTROL_MAX_CLIENTS ||
 	    (cred.uid != 0 &&
 	     c->n_clients >= CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVE)) {
-		snprintf(why, sizeof why, "busy: %zu clients are connected; "
-			 "try again later", c->n_clients);
+		snprintf(why, sizeof why,
+		         "busy: %zu clients are connected; "
+		         "try again later",
+		         c->n_clients);
 		log_refusal(c, cred.uid, why);
 		refuse(fd, why);
 		return;
@@ -626,9 +642,10 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	if (cred.uid != 0) {
 		u = find_user(c, cred.uid);
 		if (u->connections >= CONTROL_MAX_PER_USER) {
-			snprintf(why, sizeof why, "uid %ld has %d connections "
-				 "open, the most one user may have",
-				 (long)cred.uid, CONTROL_MAX_PER_USER);
+			snprintf(why, sizeof why,
+			         "uid %ld has %d connections "
+			         "open, the most one user may have",
+			         (long)cred.uid, CONTROL_MAX_PER_USER);
 			log_refusal(c, cred.uid, why);
 			refuse(fd, why);
 			return;
@@ -644,8 +661,10 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	read_peer_groups(cl, fd);
 	if (peer_level(c, cl) == LEVEL_NONE) {
 		who_may_connect(c, who, sizeof who);
-		snprintf(why, sizeof why, "permission denied: the control "
-			 "socket is for %s", who);
+		snprintf(why, sizeof why,
+		         "permission denied: the control "
+		         "socket is for %s",
+		         who);
 		log_refusal(c, cred.uid, why);
 		refuse(fd, why);
 		free(cl->groups);
@@ -662,7 +681,7 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	c->clients = cl;
 	c->n_clients++;
 	bufferevent_setcb(cl->bev, on_client_read, on_client_written,
-			  on_client_event, cl);
+	                  on_client_event, cl);
 	bufferevent_set_timeouts(cl->bev, &idle, &idle);
 	/* No more than a request line waits in memory. */
 	bufferevent_setwatermark(cl->bev, EV_READ, 0, CONTROL_MAX_LINE + 2);
@@ -705,7 +724,7 @@ control_watch(struct control *c, const char *topic)
 
 void
 control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
-	       void *arg)
+               void *arg)
 {
 	struct control_client *cl;
 	struct json_out j;
@@ -734,9 +753,9 @@ control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
 	} else {
 		json_object_end(&j);
 		send_line(cl, json_out_ok(&j) ? json_out_text(&j)
-					      : "{\"error\": \"the reply does "
-						"not fit the control "
-						"protocol's limit\"}");
+		                              : "{\"error\": \"the reply does "
+		                                "not fit the control "
+		                                "protocol's limit\"}");
 	}
 	c->depth--;
 	activate_topics(c, cl);
@@ -759,7 +778,7 @@ control_watched(const struct control *c, const char *topic)
 
 void
 control_publish(struct control *c, const char *topic, control_fill_fn *fill,
-		void *arg)
+                void *arg)
 {
 	struct control_client *cl;
 	struct json_out j;
@@ -774,8 +793,8 @@ control_publish(struct control *c, const char *topic, control_fill_fn *fill,
 	json_object_end(&j);
 	if (!json_out_ok(&j)) {
 		log_warn("control socket: an event of %s is longer than %d "
-			 "bytes: not sent",
-			 topic, CONTROL_EVENT_MAX);
+		         "bytes: not sent",
+		         topic, CONTROL_EVENT_MAX);
 		return;
 	}
 	for (cl = c->clients; cl != NULL; cl = cl->next) {
@@ -798,7 +817,7 @@ control_publish(struct control *c, const char *topic, control_fill_fn *fill,
  * from a daemon that is gone: remove it. */
 static int
 clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
-	    size_t errlen)
+            size_t errlen)
 {
 	struct stat st;
 	int fd;
@@ -807,10 +826,10 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen,
-			 "control socket %s: a file that is not a socket is "
-			 "there; dnsgated will not remove it (set "
-			 "control-socket to another path)",
-			 path);
+		         "control socket %s: a file that is not a socket is "
+		         "there; dnsgated will not remove it (set "
+		         "control-socket to another path)",
+		         path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -818,16 +837,18 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 	    connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0) {
 		close(fd);
 		snprintf(err, errlen,
-			 "control socket %s answers: another dnsgated is "
-			 "running (stop it first, or set control-socket)",
-			 path);
+		         "control socket %s answers: another dnsgated is "
+		         "running (stop it first, or set control-socket)",
+		         path);
 		return -1;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (unlink(path) < 0) {
-		snprintf(err, errlen, "cannot remove the old control socket "
-			 "%s: %s", path, strerror(errno));
+		snprintf(err, errlen,
+		         "cannot remove the old control socket "
+		         "%s: %s",
+		         path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -862,7 +883,7 @@ set_two_group_acl(const char *path, gid_t other)
 		struct posix_acl_xattr_entry e[5];
 	} acl;
 	static const unsigned short tags[5] = {ACL_USER_OBJ, ACL_GROUP_OBJ,
-					       ACL_GROUP, ACL_MASK, ACL_OTHER};
+	                                       ACL_GROUP, ACL_MASK, ACL_OTHER};
 	size_t i;
 
 	acl.h.a_version = htole32(POSIX_ACL_XATTR_VERSION);
@@ -870,9 +891,9 @@ set_two_group_acl(const char *path, gid_t other)
 		acl.e[i].e_tag = htole16(tags[i]);
 		acl.e[i].e_perm =
 		    htole16(tags[i] == ACL_OTHER ? 0 : ACL_READ | ACL_WRITE);
-		acl.e[i].e_id = htole32(tags[i] == ACL_GROUP
-						? (uint32_t)other
-						: (uint32_t)ACL_UNDEFINED_ID);
+		acl.e[i].e_id =
+		    htole32(tags[i] == ACL_GROUP ? (uint32_t)other
+		                                 : (uint32_t)ACL_UNDEFINED_ID);
 	}
 	return setxattr(path, "system.posix_acl_access", &acl, sizeof acl, 0);
 }
@@ -891,8 +912,10 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 	if (chmod(path, 0600) < 0 ||
 	    (removexattr(path, "system.posix_acl_access") < 0 &&
 	     errno != ENODATA && errno != EOPNOTSUPP)) {
-		snprintf(err, errlen, "control socket %s: cannot set its "
-			 "mode: %s", path, strerror(errno));
+		snprintf(err, errlen,
+		         "control socket %s: cannot set its "
+		         "mode: %s",
+		         path, strerror(errno));
 		return -1;
 	}
 	if (c->read_name != NULL)
@@ -902,31 +925,35 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 	else
 		owner_group = getegid(); /* the daemon's own (root's), 0600 */
 	if (chown(path, (uid_t)-1, owner_group) < 0) {
-		snprintf(err, errlen, "control socket %s: cannot give it to "
-			 "group %ld: %s", path, (long)owner_group,
-			 strerror(errno));
+		snprintf(err, errlen,
+		         "control socket %s: cannot give it to "
+		         "group %ld: %s",
+		         path, (long)owner_group, strerror(errno));
 		return -1;
 	}
 	if (c->read_name == NULL && c->admin_name == NULL)
 		return 0;
 	if (two && set_two_group_acl(path, c->admin_gid) < 0) {
 		if (errno != EOPNOTSUPP) {
-			snprintf(err, errlen, "control socket %s: cannot give "
-				 "it an ACL for the group %s: %s", path,
-				 c->admin_name, strerror(errno));
+			snprintf(err, errlen,
+			         "control socket %s: cannot give "
+			         "it an ACL for the group %s: %s",
+			         path, c->admin_name, strerror(errno));
 			return -1;
 		}
 		log_warn("control socket %s: its file system has no POSIX "
-			 "ACLs, so the file has one group, %s: members of %s "
-			 "who are not in %s cannot connect (add them to %s, "
-			 "or move the socket with control-socket)",
-			 path, c->read_name, c->admin_name, c->read_name,
-			 c->read_name);
+		         "ACLs, so the file has one group, %s: members of %s "
+		         "who are not in %s cannot connect (add them to %s, "
+		         "or move the socket with control-socket)",
+		         path, c->read_name, c->admin_name, c->read_name,
+		         c->read_name);
 		two = false;
 	}
 	if (!two && chmod(path, 0660) < 0) {
-		snprintf(err, errlen, "control socket %s: cannot set its "
-			 "mode: %s", path, strerror(errno));
+		snprintf(err, errlen,
+		         "control socket %s: cannot set its "
+		         "mode: %s",
+		         path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -945,7 +972,7 @@ set_group_names(struct control *c, const struct control_groups *g)
 
 int
 control_set_groups(struct control *c, const struct control_groups *groups,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	struct control_client *cl;
 	char who[256], why[512];
@@ -960,8 +987,10 @@ control_set_groups(struct control *c, const struct control_groups *groups,
 	}
 	/* Those who may no longer be here are told so and let go. */
 	who_may_connect(c, who, sizeof who);
-	snprintf(why, sizeof why, "permission denied: the control socket is "
-		 "for %s", who);
+	snprintf(why, sizeof why,
+	         "permission denied: the control socket is "
+	         "for %s",
+	         who);
 	for (cl = c->clients; cl != NULL; cl = cl->next)
 		if (!cl->closing && peer_level(c, cl) == LEVEL_NONE)
 			send_error_and_close(cl, why);
@@ -970,7 +999,7 @@ control_set_groups(struct control *c, const struct control_groups *groups,
 
 struct control *
 control_new(struct event_base *base, const char *path,
-	    const struct control_options *o, char *err, size_t errlen)
+            const struct control_options *o, char *err, size_t errlen)
 {
 	struct control *c;
 	struct sockaddr_un sun;
@@ -980,8 +1009,10 @@ control_new(struct event_base *base, const char *path,
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
-		snprintf(err, errlen, "control socket path %s is longer than "
-			 "%zu characters", path, sizeof sun.sun_path - 1);
+		snprintf(err, errlen,
+		         "control socket path %s is longer than "
+		         "%zu characters",
+		         path, sizeof sun.sun_path - 1);
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
@@ -996,8 +1027,10 @@ control_new(struct event_base *base, const char *path,
 	old_mask = umask(0177); /* srw------- until the groups are set */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
 	    listen(fd, 128) < 0) {
-		snprintf(err, errlen, "cannot listen on the control socket %s: "
-			 "%s", path, strerror(errno));
+		snprintf(err, errlen,
+		         "cannot listen on the control socket %s: "
+		         "%s",
+		         path, strerror(errno));
 		umask(old_mask);
 		close(fd);
 		return NULL;
@@ -1018,7 +1051,7 @@ control_new(struct event_base *base, const char *path,
 		return NULL;
 	}
 	c->listener = evconnlistener_new(base, on_accept, c,
-					 LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	                                 LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (c->listener == NULL) {
 		snprintf(err, errlen, "control socket: cannot watch it");
 		close(fd);

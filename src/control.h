@@ -22,17 +22,18 @@
 #include "src/json.h"
 
 #define CONTROL_DEFAULT_PATH "/run/dnsgate/control.sock"
-#define CONTROL_PROTOCOL 1     /* the version hello answers */
-#define CONTROL_MAX_LINE 4096  /* bytes of one request */
+#define CONTROL_PROTOCOL 1    /* the version hello answers */
+#define CONTROL_MAX_LINE 4096 /* bytes of one request */
 #define CONTROL_REPLY_MAX (256 * 1024)
 #define CONTROL_MAX_CLIENTS 64 /* connections in all */
 #define CONTROL_ROOT_RESERVE 8 /* of them, only root may take these */
 #define CONTROL_MAX_PER_USER 8 /* connections of one uid but root */
 #define CONTROL_RATE 20        /* requests a second of one uid but root */
 #define CONTROL_BURST 50       /* ... at once, after a quiet while */
-#define CONTROL_WATCH_OUTPUT (256 * 1024) /* a watcher's lines waiting;
-					     more are dropped, counted */
-#define CONTROL_MAX_TOPICS 4   /* topics one connection may watch */
+#define CONTROL_WATCH_OUTPUT                                                   \
+	(256 * 1024)         /* a watcher's lines waiting;                     \
+	                        more are dropped, counted */
+#define CONTROL_MAX_TOPICS 4 /* topics one connection may watch */
 
 struct event_base;
 struct control;
@@ -49,8 +50,8 @@ enum control_access {
  * request is the whole line, for commands with arguments; command is
  * the name it was found by, so one handler may serve several. */
 typedef int (*control_handler)(void *arg, const char *command,
-			       const char *request, size_t len,
-			       struct json_out *out, char *err, size_t errlen);
+                               const char *request, size_t len,
+                               struct json_out *out, char *err, size_t errlen);
 
 /* One command: the table given to control_new replaces any strcmp
  * chain. hello (also named version) is the module's own. */
@@ -73,15 +74,15 @@ struct control_groups {
 struct control_peer {
 	uint64_t id; /* the connection's, never reused while running */
 	uid_t uid;
-	gid_t gid;   /* primary */
-	pid_t pid;   /* as the kernel saw it at connect; 0 if unknown */
+	gid_t gid; /* primary */
+	pid_t pid; /* as the kernel saw it at connect; 0 if unknown */
 	bool may_admin;
 };
 
 /* Told when a connection that watched a topic goes (prompts are then
  * given to another prompter). */
 typedef void control_watcher_gone_fn(void *arg,
-				     const struct control_peer *peer);
+                                     const struct control_peer *peer);
 
 struct control_options {
 	const struct control_command *commands;
@@ -112,12 +113,12 @@ int control_watch(struct control *c, const char *topic);
 /* Writes the reply's members into out as a handler does: 0, or -1 with a
  * reason in err for an {"error": ...} reply. */
 typedef int control_fill_fn(void *arg, struct json_out *out, char *err,
-			    size_t errlen);
+                            size_t errlen);
 
 /* Answers the request of ticket with what fill writes; nothing is sent
  * when its client has gone, or c is NULL (freed at shutdown). */
 void control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
-		    void *arg);
+                    void *arg);
 
 /* One line, what fill writes (by the protocol's habit an "event" member
  * first), to every watcher of topic. Never blocks: a watcher with more
@@ -126,7 +127,7 @@ void control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
  * watches topic (nor when it returns -1: then nothing is sent). c may be
  * NULL. */
 void control_publish(struct control *c, const char *topic,
-		     control_fill_fn *fill, void *arg);
+                     control_fill_fn *fill, void *arg);
 
 /* Whether anyone watches topic (to skip building what nobody reads). */
 bool control_watched(const struct control *c, const char *topic);
@@ -137,8 +138,8 @@ bool control_watched(const struct control *c, const char *topic);
  * root's, mode 0600, or 0660 for the groups (see control_set_groups).
  * Returns NULL with a reason in err. */
 struct control *control_new(struct event_base *base, const char *path,
-			    const struct control_options *options, char *err,
-			    size_t errlen);
+                            const struct control_options *options, char *err,
+                            size_t errlen);
 
 /* Who may connect from now on (a reload): the socket file's group, mode
  * and ACL, and each request's check. With two groups the file gets a
@@ -147,7 +148,7 @@ struct control *control_new(struct event_base *base, const char *path,
  * in it too), which is logged. Returns 0, or -1 with a reason in err
  * (the file is then root's alone: never more open than asked). */
 int control_set_groups(struct control *c, const struct control_groups *groups,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 /* Closes every connection and removes the socket file. */
 void control_free(struct control *c);

@@ -39,15 +39,18 @@ connect_to(const char *path, char *err, size_t errlen)
 
 		close(fd);
 		if (e == EACCES || e == EPERM) {
-			snprintf(err, errlen, "permission denied: %s is for "
-				 "root and the groups control-admin-group and "
-				 "control-read-group name (see "
-				 "dnsgate-control(7))", path);
+			snprintf(err, errlen,
+			         "permission denied: %s is for "
+			         "root and the groups control-admin-group and "
+			         "control-read-group name (see "
+			         "dnsgate-control(7))",
+			         path);
 			return CONTROL_CALL_DENIED;
 		}
-		snprintf(err, errlen, "cannot reach dnsgated at %s: %s (is it "
-			 "running? is control-socket set elsewhere?)",
-			 path, strerror(e));
+		snprintf(err, errlen,
+		         "cannot reach dnsgated at %s: %s (is it "
+		         "running? is control-socket set elsewhere?)",
+		         path, strerror(e));
 		return CONTROL_CALL_UNREACHABLE;
 	}
 	return fd;
@@ -65,7 +68,7 @@ send_request(int fd, const char *request)
 
 int
 control_call(const char *path, const char *request, char *reply,
-	     size_t replylen, int timeout_ms, char *err, size_t errlen)
+             size_t replylen, int timeout_ms, char *err, size_t errlen)
 {
 	size_t got = 0;
 	int fd = connect_to(path, err, errlen);
@@ -79,19 +82,24 @@ control_call(const char *path, const char *request, char *reply,
 		ssize_t n;
 
 		if (got + 1 >= replylen) {
-			snprintf(err, errlen, "the reply is longer than %zu "
-				 "bytes", replylen);
+			snprintf(err, errlen,
+			         "the reply is longer than %zu "
+			         "bytes",
+			         replylen);
 			break;
 		}
 		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			snprintf(err, errlen, "no reply from dnsgated within "
-				 "%d ms", timeout_ms);
+			snprintf(err, errlen,
+			         "no reply from dnsgated within "
+			         "%d ms",
+			         timeout_ms);
 			break;
 		}
 		n = recv(fd, reply + got, replylen - 1 - got, 0);
 		if (n <= 0) {
-			snprintf(err, errlen, "dnsgated closed the connection "
-				 "without a reply");
+			snprintf(err, errlen,
+			         "dnsgated closed the connection "
+			         "without a reply");
 			break;
 		}
 		got += (size_t)n;
@@ -151,9 +159,8 @@ deliver_lines(char *buf, size_t *len, int fd, control_line_fn *fn, void *arg)
 	char *start = buf, *nl;
 	int rc = 0;
 
-	while (rc == 0 && (nl = memchr(start, '\n', *len - (size_t)(start -
-								      buf))) !=
-				  NULL) {
+	while (rc == 0 && (nl = memchr(start, '\n',
+	                               *len - (size_t)(start - buf))) != NULL) {
 		*nl = '\0';
 		rc = fn(arg, fd, start);
 		start = nl + 1;
@@ -165,7 +172,7 @@ deliver_lines(char *buf, size_t *len, int fd, control_line_fn *fn, void *arg)
 
 int
 control_stream(const char *path, const char *request, control_line_fn *fn,
-	       void *arg, char *err, size_t errlen)
+               void *arg, char *err, size_t errlen)
 {
 	struct sigaction sa, old[N_STOP_SIGNALS];
 	sigset_t block, orig, wait_mask;
@@ -216,8 +223,10 @@ control_stream(const char *path, const char *request, control_line_fn *fn,
 		len += (size_t)n;
 		rc = deliver_lines(buf, &len, fd, fn, arg);
 		if (rc == 0 && len == size - 1) {
-			snprintf(err, errlen, "a line from dnsgated is longer "
-				 "than %zu bytes", size - 2);
+			snprintf(err, errlen,
+			         "a line from dnsgated is longer "
+			         "than %zu bytes",
+			         size - 2);
 			rc = CONTROL_CALL_FAILED;
 		}
 	}

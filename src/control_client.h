@@ -16,7 +16,7 @@
  * waiting at most timeout_ms. Returns 0, or a CONTROL_CALL_ value with a
  * reason in err. */
 int control_call(const char *path, const char *request, char *reply,
-		 size_t replylen, int timeout_ms, char *err, size_t errlen);
+                 size_t replylen, int timeout_ms, char *err, size_t errlen);
 
 /* Called with each line of a stream (newline removed); fd is the
  * connection, for control_send_line. Returns 0 to go on; anything else
@@ -29,7 +29,7 @@ typedef int control_line_fn(void *arg, int fd, const char *line);
  * end it with CONTROL_CALL_FAILED. Other errors: a CONTROL_CALL_ value
  * with a reason in err. */
 int control_stream(const char *path, const char *request, control_line_fn *fn,
-		   void *arg, char *err, size_t errlen);
+                   void *arg, char *err, size_t errlen);
 
 /* Sends line and a newline on a stream's connection (a prompter's
  * answer). Returns 0, or -1 with errno. */

@@ -32,7 +32,9 @@ valid_utf8(const unsigned char *s)
 				return 0;
 			cp = cp << 6 | (s[k] & 0x3f);
 		}
-		if (cp < (n == 2 ? 0x80UL : n == 3 ? 0x800UL : 0x10000UL) ||
+		if (cp < (n == 2   ? 0x80UL
+		          : n == 3 ? 0x800UL
+		                   : 0x10000UL) ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			return 0;
 		s += n;
@@ -60,8 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	rc = json_flat_get_string(line, size, "command", value, sizeof value);
 	if (rc == 0) {
-		if (strlen(value) >= sizeof value || !valid_utf8(
-			(const unsigned char *)value))
+		if (strlen(value) >= sizeof value ||
+		    !valid_utf8((const unsigned char *)value))
 			abort();
 		json_out_init(&j, out, sizeof out);
 		json_object_begin(&j);
@@ -71,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!json_out_ok(&j) ||
 		    json_flat_check(out, strlen(out), &reason) < 0 ||
 		    json_flat_get_string(out, strlen(out), "command", again,
-					 sizeof again) != 0 ||
+		                         sizeof again) != 0 ||
 		    strcmp(value, again) != 0)
 			abort();
 	}

@@ -77,7 +77,7 @@ hold(int n)
 			continue;
 		}
 		(void)send(fds[i], "{\"command\":\"hello\"}\n", 20,
-			   MSG_NOSIGNAL);
+		           MSG_NOSIGNAL);
 		read_reply(fds[i], buf, sizeof buf);
 		if (strstr(buf, "\"protocol\":") != NULL) {
 			served++;
@@ -106,7 +106,8 @@ line(size_t bytes)
 	memset(big, 'x', bytes);
 	big[bytes] = '\n';
 	while (sent < bytes + 1) {
-		ssize_t n = send(fd, big + sent, bytes + 1 - sent, MSG_NOSIGNAL);
+		ssize_t n =
+		    send(fd, big + sent, bytes + 1 - sent, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			break; /* the daemon stopped reading and closed */
@@ -126,7 +127,8 @@ garbage(void)
 	    "{\"command\":\"sta\0tus\"}",
 	    "{\"command\":\"st\xff\xfeus\"}",
 	    "{\"command\":\"\xc0\xaf\"}",
-	    "{\"command\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"status\"]]]]]]]]]]]",
+	    "{\"command\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"status\"]]]]]]]]]]"
+	    "]",
 	    "{\"command\":\"status\",\"command\":\"reload\"}",
 	    "{\"command\":\"status\",\"protocol\":99999999999999999999999}",
 	    "{\"command\":\"status\",\"protocol\":2}",
@@ -182,6 +184,6 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
 		return garbage();
 	fprintf(stderr, "usage: control_flood hold SOCKET N | line SOCKET "
-		"BYTES | garbage SOCKET\n");
+	                "BYTES | garbage SOCKET\n");
 	return 2;
 }

@@ -180,8 +180,8 @@ main(void)
 
 	/* Nobody there. */
 	CHECK_INT(control_call(sock_path, "{}", reply, sizeof reply, 1000, err,
-			       sizeof err),
-		  CONTROL_CALL_UNREACHABLE);
+	                       sizeof err),
+	          CONTROL_CALL_UNREACHABLE);
 	CHECK(strstr(err, "cannot reach dnsgated") != NULL);
 	lfd = listen_at(sock_path);
 	CHECK(lfd >= 0);
@@ -194,11 +194,11 @@ main(void)
 			if (setgid(65534) < 0 || setuid(65534) < 0)
 				_exit(90);
 			_exit(control_call(sock_path, "{}", reply, sizeof reply,
-					   1000, err, sizeof err) ==
-				      CONTROL_CALL_DENIED &&
-				      strstr(err, "permission denied") != NULL
-				  ? 0
-				  : 1);
+			                   1000, err,
+			                   sizeof err) == CONTROL_CALL_DENIED &&
+			              strstr(err, "permission denied") != NULL
+			          ? 0
+			          : 1);
 		}
 		CHECK_INT(child_status(pid), 0);
 	}
@@ -206,22 +206,22 @@ main(void)
 	/* A reply in pieces. */
 	pid = serve(lfd, script_reply);
 	CHECK_INT(control_call(sock_path, "{\"command\":\"status\"}", reply,
-			       sizeof reply, 3000, err, sizeof err),
-		  0);
+	                       sizeof reply, 3000, err, sizeof err),
+	          0);
 	CHECK_STR(reply, "{\"ok\":true}");
 	CHECK_INT(child_status(pid), 0);
 	/* Let go without the request read: the reason is still read. */
 	pid = serve(lfd, script_refuse); /* may be gone before we write */
 	CHECK_INT(control_call(sock_path, "{\"command\":\"status\"}", reply,
-			       sizeof reply, 3000, err, sizeof err),
-		  0);
+	                       sizeof reply, 3000, err, sizeof err),
+	          0);
 	CHECK_STR(reply, "{\"error\":\"permission denied: for root\"}");
 	CHECK_INT(child_status(pid), 0);
 	/* No reply at all in time. */
 	pid = serve(lfd, script_silent);
 	CHECK_INT(control_call(sock_path, "{}", reply, sizeof reply, 300, err,
-			       sizeof err),
-		  0); /* the silent one says one line first */
+	                       sizeof err),
+	          0); /* the silent one says one line first */
 	CHECK_INT(child_status(pid), 0);
 
 	/* A stream, in pieces, with an answer on its connection; to EOF. */
@@ -229,8 +229,8 @@ main(void)
 	seen.answer = true;
 	pid = serve(lfd, script_stream);
 	CHECK_INT(control_stream(sock_path, "{\"command\":\"watch\"}", on_line,
-				 &seen, err, sizeof err),
-		  0);
+	                         &seen, err, sizeof err),
+	          0);
 	CHECK_INT(child_status(pid), 0);
 	CHECK_INT(seen.n, 4);
 	CHECK_STR(seen.lines[0], "{\"watching\":true}");
@@ -241,18 +241,18 @@ main(void)
 	memset(&seen, 0, sizeof seen);
 	seen.stop_at = 1;
 	pid = serve(lfd, script_silent);
-	CHECK_INT(control_stream(sock_path, "{}", on_line, &seen, err,
-				 sizeof err),
-		  7);
+	CHECK_INT(
+	    control_stream(sock_path, "{}", on_line, &seen, err, sizeof err),
+	    7);
 	CHECK_INT(child_status(pid), 0);
 	/* Ended by SIGINT, even one that came while a line was handled;
 	 * the old handling of SIGINT is back after. */
 	memset(&seen, 0, sizeof seen);
 	seen.interrupt = true;
 	pid = serve(lfd, script_silent);
-	CHECK_INT(control_stream(sock_path, "{}", on_line, &seen, err,
-				 sizeof err),
-		  0);
+	CHECK_INT(
+	    control_stream(sock_path, "{}", on_line, &seen, err, sizeof err),
+	    0);
 	CHECK_INT(seen.n, 1);
 	CHECK_INT(child_status(pid), 0);
 	CHECK(sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL);
@@ -260,9 +260,9 @@ main(void)
 	close(lfd);
 	unlink(sock_path);
 	/* A stream to nobody. */
-	CHECK_INT(control_stream(sock_path, "{}", on_line, &seen, err,
-				 sizeof err),
-		  CONTROL_CALL_UNREACHABLE);
+	CHECK_INT(
+	    control_stream(sock_path, "{}", on_line, &seen, err, sizeof err),
+	    CONTROL_CALL_UNREACHABLE);
 	rmdir(dir);
 	return check_exit();
 }
