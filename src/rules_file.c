@@ -671,6 +671,79 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 	return 0;
 }
 
+/* --- ids --------------------------------------------------------------- */
+
+/* The rule's id from its text (rule.h): each field as KEY=VALUE or
+ * WORD, and a newline. */
+static uint32_t
+written_id(const struct field *f, int n, const char *name)
+{
+	char text[RULES_FILE_LINE_MAX + 2 * MAX_FIELDS + 2];
+	size_t used = 0, k, v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(f[i].key);
+		v = strlen(f[i].value);
+		if (used + k + v + 2 > sizeof text)
+			break; /* cannot happen: the fields are the line's */
+		memcpy(text + used, f[i].key, k);
+		used += k;
+		if (k > 0)
+			text[used++] = '=';
+		memcpy(text + used, f[i].value, v);
+		used += v;
+		text[used++] = '\n';
+	}
+	return rule_id_of(name, text, used, 0);
+}
+
+struct id_place {
+	uint32_t id;
+	size_t index;
+};
+
+static int
+compare_ids(const void *a, const void *b)
+{
+	const struct id_place *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Equal rules of one file have equal ids: the second and later of them
+ * get the id of their occurrence (rule.h). */
+static void
+number_repeats(struct rule_book *book, size_t from, const char *name)
+{
+	size_t n = book->n - from, i, run = 0;
+	struct id_place *p;
+
+	if (n < 2)
+		return;
+	p = xreallocarray(NULL, n, sizeof *p);
+	for (i = 0; i < n; i++) {
+		p[i].id = book->rules[from + i].id;
+		p[i].index = from + i;
+	}
+	qsort(p, n, sizeof *p, compare_ids);
+	for (i = 1; i < n; i++) {
+		char occurrence[16];
+
+		run = p[i].id == p[i - 1].id ? run + 1 : 0;
+		if (run == 0)
+			continue;
+		/* Mixed from the first's id: the text is gone by now. */
+		snprintf(occurrence, sizeof occurrence, "%08x",
+			 (unsigned)p[i - run].id);
+		book->rules[p[i].index].id =
+		    rule_id_of(name, occurrence, 8, (unsigned)run);
+	}
+	free(p);
+}
+
 /* --- files ------------------------------------------------------------- */
 
 /* Takes back what was added to book since it held n rules and n_files
@@ -731,9 +804,11 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 			     RULES_FILE_MAX_RULES);
 			goto error;
 		}
+		r.id = written_id(f, n, name);
 		rule_book_add(book, &r, name)->line = c.line;
 	}
 	free(buf);
+	number_repeats(book, before, name);
 	return (long)(book->n - before);
 error:
 	free(buf);
