@@ -67,6 +67,8 @@ query_reason_name(enum query_reason r)
 		return "doh-canary";
 	case REASON_DDR:
 		return "ddr";
+	case REASON_PAUSED:
+		return "paused";
 	}
 	return "?";
 }

@@ -50,8 +50,12 @@ enum query_reason {
 				     Firefox leaves DoH off (doh-canary) */
 	REASON_DDR,               /* _dns.resolver.arpa (RFC 9462): NODATA,
 				     no designated resolver (doh-canary) */
+	REASON_PAUSED,            /* a list or a rule would have blocked it
+				     (rule, list and entry say which), and
+				     blocking is paused (dnsgatectl pause):
+				     allowed */
 };
-#define VERDICT_REASON_LAST REASON_DDR
+#define VERDICT_REASON_LAST REASON_PAUSED
 
 /* Pointers into the policy the query holds, valid while it is live. */
 struct query_verdict {
