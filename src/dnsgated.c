@@ -933,7 +933,7 @@ pause_over(struct daemon *d, const char *why)
 static void
 on_pause_end(evutil_socket_t fd, short what, void *arg)
 {
-	pause_over(arg, "pause");
+	pause_over(arg, "dnsgatectl pause: its time is up");
 }
 
 static void
