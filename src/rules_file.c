@@ -698,50 +698,40 @@ written_id(const struct field *f, int n, const char *name)
 	return rule_id_of(name, text, used, 0);
 }
 
-struct id_place {
-	uint32_t id;
-	size_t index;
-};
-
-static int
-compare_ids(const void *a, const void *b)
-{
-	const struct id_place *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
 /* Equal rules of one file have equal ids: the second and later of them
- * get the id of their occurrence (rule.h). */
+ * get the id of their occurrence (rule.h), in the file's order. One pass
+ * over an open-addressing table of the ids seen (a file of a million
+ * rules is read in the reloader's thread: no sort). */
 static void
 number_repeats(struct rule_book *book, size_t from, const char *name)
 {
-	size_t n = book->n - from, i, run = 0;
-	struct id_place *p;
+	struct seen {
+		uint32_t id; /* 0: empty (no rule has id 0) */
+		uint32_t count;
+	} *t;
+	size_t n = book->n - from, size = 16, i, j;
 
 	if (n < 2)
 		return;
-	p = xreallocarray(NULL, n, sizeof *p);
-	for (i = 0; i < n; i++) {
-		p[i].id = book->rules[from + i].id;
-		p[i].index = from + i;
-	}
-	qsort(p, n, sizeof *p, compare_ids);
-	for (i = 1; i < n; i++) {
-		char occurrence[16];
+	while (size < 2 * n)
+		size *= 2;
+	t = xcalloc(size, sizeof *t);
+	for (i = from; i < book->n; i++) {
+		uint32_t id = book->rules[i].id;
+		char first[16];
 
-		run = p[i].id == p[i - 1].id ? run + 1 : 0;
-		if (run == 0)
+		for (j = id & (size - 1); t[j].id != 0 && t[j].id != id;
+		     j = (j + 1) & (size - 1))
+			;
+		if (t[j].id == 0) {
+			t[j].id = id;
 			continue;
+		}
 		/* Mixed from the first's id: the text is gone by now. */
-		snprintf(occurrence, sizeof occurrence, "%08x",
-			 (unsigned)p[i - run].id);
-		book->rules[p[i].index].id =
-		    rule_id_of(name, occurrence, 8, (unsigned)run);
+		snprintf(first, sizeof first, "%08x", (unsigned)id);
+		book->rules[i].id = rule_id_of(name, first, 8, ++t[j].count);
 	}
-	free(p);
+	free(t);
 }
 
 /* --- files ------------------------------------------------------------- */
