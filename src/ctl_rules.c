@@ -21,26 +21,27 @@ ctl_rules_is_command(const char *word)
 void
 ctl_rules_usage(FILE *out)
 {
-	fprintf(out,
-		"  rules [list] [--app A] [--json]\n"
-		"                   every rule in force: its id, file:line, the "
-		"rule,\n"
-		"                   and whether dnsgatectl may delete it "
-		"(--app: rules\n"
-		"                   whose app contains A)\n"
-		"  rules add RULE...  add a rule (dnsgate.rules(5) syntax) to "
-		"the\n"
-		"                   file dnsgated owns; replies once it is in "
-		"force\n"
-		"  rules delete ID  remove a rule dnsgatectl added\n"
-		"  allow|block [--app A] NAME|KEY=VALUE [for=D|until=T]\n"
-		"                   rules add ACTION app=A name=NAME ...; A "
-		"with '='\n"
-		"                   (exe=..., uid=...) is taken as it is\n"
-		"  pause [DURATION] let through what lists and rules block, "
-		"for\n"
-		"                   DURATION (90s, 30m, 2h) or until resume\n"
-		"  resume           end a pause\n");
+	fprintf(
+	    out,
+	    "  rules [list] [--app A] [--json]\n"
+	    "                   every rule in force: its id, file:line, the "
+	    "rule,\n"
+	    "                   and whether dnsgatectl may delete it "
+	    "(--app: rules\n"
+	    "                   whose app contains A)\n"
+	    "  rules add RULE...  add a rule (dnsgate.rules(5) syntax) to "
+	    "the\n"
+	    "                   file dnsgated owns; replies once it is in "
+	    "force\n"
+	    "  rules delete ID  remove a rule dnsgatectl added\n"
+	    "  allow|block [--app A] NAME|KEY=VALUE [for=D|until=T]\n"
+	    "                   rules add ACTION app=A name=NAME ...; A "
+	    "with '='\n"
+	    "                   (exe=..., uid=...) is taken as it is\n"
+	    "  pause [DURATION] let through what lists and rules block, "
+	    "for\n"
+	    "                   DURATION (90s, 30m, 2h) or until resume\n"
+	    "  resume           end a pause\n");
 }
 
 /* Joins words with blanks into buf. Returns 0, or -1 when they do not
@@ -66,7 +67,7 @@ join(int n, char **words, char *buf, size_t len)
 
 static const char *
 request(char *buf, size_t len, const char *command, const char *key,
-	const char *value)
+        const char *value)
 {
 	struct json_out j;
 
@@ -96,7 +97,7 @@ get(const char *obj, size_t len, const char *key, char *out, size_t outlen)
  * count are found by skipping strings. */
 static size_t
 each_rule(const char *reply, void (*fn)(FILE *, const char *, size_t),
-	  FILE *out)
+          FILE *out)
 {
 	const char *p = strstr(reply, "\"rules\":["), *start = NULL;
 	size_t n = 0;
@@ -139,8 +140,8 @@ print_rule(FILE *out, const char *obj, size_t len)
 	get(obj, len, "origin", origin, sizeof origin);
 	get(obj, len, "rule", rule, sizeof rule);
 	fprintf(out, "%-8s  %-6s  %s\n  %s%s\n", id,
-		has_true(obj, len, "deletable") ? "yes" : "no", rule, origin,
-		has_true(obj, len, "expired") ? "  (expired)" : "");
+	        has_true(obj, len, "deletable") ? "yes" : "no", rule, origin,
+	        has_true(obj, len, "expired") ? "  (expired)" : "");
 }
 
 static int
@@ -150,12 +151,13 @@ print_rules(FILE *out, const char *reply)
 	size_t n;
 
 	get(reply, strlen(reply), "file", file, sizeof file);
-	fprintf(out, "%-8s  %-6s  %s\n  %s\n", "ID", "DELETE", "RULE",
-		"WHERE");
+	fprintf(out, "%-8s  %-6s  %s\n  %s\n", "ID", "DELETE", "RULE", "WHERE");
 	n = each_rule(reply, print_rule, out);
-	fprintf(out, "%zu rule%s; 'dnsgatectl rules delete ID' removes one "
-		"that dnsgatectl added (in %s); the others are edited in their "
-		"file\n", n, n == 1 ? "" : "s", file);
+	fprintf(out,
+	        "%zu rule%s; 'dnsgatectl rules delete ID' removes one "
+	        "that dnsgatectl added (in %s); the others are edited in their "
+	        "file\n",
+	        n, n == 1 ? "" : "s", file);
 	return 0;
 }
 
@@ -171,14 +173,16 @@ print_change(FILE *out, const char *reply)
 	get(reply, len, "file", file, sizeof file);
 	snprintf(line, sizeof line, "%ld", p ? strtol(p + 7, NULL, 10) : 0L);
 	if (has_true(reply, len, "existed"))
-		fprintf(out, "rule %s is there already: %s (%s:%s)\n", id,
-			rule, file, line);
+		fprintf(out, "rule %s is there already: %s (%s:%s)\n", id, rule,
+		        file, line);
 	else if (has_true(reply, len, "deleted"))
-		fprintf(out, "rule %s deleted: %s (was %s:%s); the policy "
-			"without it is in force\n", id, rule, file, line);
+		fprintf(out,
+		        "rule %s deleted: %s (was %s:%s); the policy "
+		        "without it is in force\n",
+		        id, rule, file, line);
 	else
 		fprintf(out, "rule %s added: %s (%s:%s); it is in force\n", id,
-			rule, file, line);
+		        rule, file, line);
 	return 0;
 }
 
@@ -190,18 +194,20 @@ print_pause(FILE *out, const char *reply)
 
 	if (!has_true(reply, len, "paused")) {
 		fprintf(out, "blocking is on%s\n",
-			strstr(reply, "\"was_paused\":false") ? " (it was not "
-								"paused)"
-							      : " again");
+		        strstr(reply, "\"was_paused\":false") ? " (it was not "
+		                                                "paused)"
+		                                              : " again");
 		return 0;
 	}
 	get(reply, len, "paused_until", until, sizeof until);
 	if (strcmp(until, "resume") == 0)
 		fprintf(out, "blocking is paused until 'dnsgatectl resume' (or "
-			"a restart of dnsgated)\n");
+		             "a restart of dnsgated)\n");
 	else
-		fprintf(out, "blocking is paused until %s; 'dnsgatectl resume' "
-			"ends it sooner\n", until);
+		fprintf(out,
+		        "blocking is paused until %s; 'dnsgatectl resume' "
+		        "ends it sooner\n",
+		        until);
 	return 0;
 }
 
@@ -217,29 +223,31 @@ usage_error(char *err, size_t errlen, const char *what)
 /* allow|block [--app A] TARGET [MORE...]: the rule's text. */
 static int
 shortcut(int argc, char **argv, char *rule, size_t len, char *err,
-	 size_t errlen)
+         size_t errlen)
 {
 	char app[1200] = "", target[1200], more[RULES_FILE_LINE_MAX + 2];
 	int i = 1;
 
 	if (i + 1 < argc && strcmp(argv[i], "--app") == 0) {
 		if (strchr(argv[i + 1], ' ') != NULL)
-			return usage_error(err, errlen, "--app: an app key has "
-					   "no blank");
+			return usage_error(err, errlen,
+			                   "--app: an app key has "
+			                   "no blank");
 		snprintf(app, sizeof app, " %s%s",
-			 strchr(argv[i + 1], '=') ? "" : "app=", argv[i + 1]);
+		         strchr(argv[i + 1], '=') ? "" : "app=", argv[i + 1]);
 		i += 2;
 	}
 	if (i >= argc || argv[i][0] == '-')
-		return usage_error(err, errlen, "allow and block need a name: "
-				   "dnsgatectl block [--app A] NAME (or "
-				   "domain=NAME, wildcard=..., list=...)");
+		return usage_error(err, errlen,
+		                   "allow and block need a name: "
+		                   "dnsgatectl block [--app A] NAME (or "
+		                   "domain=NAME, wildcard=..., list=...)");
 	snprintf(target, sizeof target, " %s%s",
-		 strchr(argv[i], '=') ? "" : "name=", argv[i]);
+	         strchr(argv[i], '=') ? "" : "name=", argv[i]);
 	i++;
 	if (join(argc - i, argv + i, more, sizeof more) < 0 ||
 	    (size_t)snprintf(rule, len, "%s%s%s%s%s", argv[0], app, target,
-			     more[0] ? " " : "", more) >= len ||
+	                     more[0] ? " " : "", more) >= len ||
 	    strlen(rule) > RULES_FILE_LINE_MAX)
 		return usage_error(err, errlen, "the rule is too long");
 	return 0;
@@ -247,7 +255,7 @@ shortcut(int argc, char **argv, char *rule, size_t len, char *err,
 
 int
 ctl_rules_request(int argc, char **argv, char *buf, size_t len,
-		  ctl_print_fn **print, char *err, size_t errlen)
+                  ctl_print_fn **print, char *err, size_t errlen)
 {
 	char rule[RULES_FILE_LINE_MAX + 2];
 	const char *cmd = argv[0], *r = NULL;
@@ -265,35 +273,36 @@ ctl_rules_request(int argc, char **argv, char *buf, size_t len,
 			if (argc <= at)
 				r = request(buf, len, "rules", NULL, NULL);
 			else if (argc == at + 2 &&
-				 strcmp(argv[at], "--app") == 0)
+			         strcmp(argv[at], "--app") == 0)
 				r = request(buf, len, "rules", "app",
-					    argv[at + 1]);
+				            argv[at + 1]);
 			else
 				return usage_error(err, errlen,
-						   "usage: dnsgatectl rules "
-						   "[list] [--app A]");
+				                   "usage: dnsgatectl rules "
+				                   "[list] [--app A]");
 		} else if (strcmp(sub, "add") == 0) {
 			*print = print_change;
 			if (argc < 3)
-				return usage_error(err, errlen,
-						   "usage: dnsgatectl rules add "
-						   "ACTION [APP] DESTINATION "
-						   "[for=D|until=T]");
+				return usage_error(
+				    err, errlen,
+				    "usage: dnsgatectl rules add "
+				    "ACTION [APP] DESTINATION "
+				    "[for=D|until=T]");
 			if (join(argc - 2, argv + 2, rule, sizeof rule) < 0)
 				return usage_error(err, errlen,
-						   "the rule is too long");
+				                   "the rule is too long");
 			r = request(buf, len, "rules-add", "rule", rule);
 		} else if (strcmp(sub, "delete") == 0) {
 			*print = print_change;
 			if (argc != 3)
 				return usage_error(err, errlen,
-						   "usage: dnsgatectl rules "
-						   "delete ID");
+				                   "usage: dnsgatectl rules "
+				                   "delete ID");
 			r = request(buf, len, "rules-delete", "id", argv[2]);
 		} else {
 			return usage_error(err, errlen,
-					   "dnsgatectl rules: list, add or "
-					   "delete");
+			                   "dnsgatectl rules: list, add or "
+			                   "delete");
 		}
 	} else if (strcmp(cmd, "allow") == 0 || strcmp(cmd, "block") == 0) {
 		*print = print_change;
@@ -303,15 +312,15 @@ ctl_rules_request(int argc, char **argv, char *buf, size_t len,
 	} else if (strcmp(cmd, "pause") == 0) {
 		*print = print_pause;
 		if (argc > 2)
-			return usage_error(err, errlen,
-					   "usage: dnsgatectl pause [DURATION]");
+			return usage_error(
+			    err, errlen, "usage: dnsgatectl pause [DURATION]");
 		r = argc == 2 ? request(buf, len, "pause", "duration", argv[1])
-			      : request(buf, len, "pause", NULL, NULL);
+		              : request(buf, len, "pause", NULL, NULL);
 	} else if (strcmp(cmd, "resume") == 0) {
 		*print = print_pause;
 		if (argc != 1)
 			return usage_error(err, errlen,
-					   "usage: dnsgatectl resume");
+			                   "usage: dnsgatectl resume");
 		r = request(buf, len, "resume", NULL, NULL);
 	}
 	if (r == NULL)

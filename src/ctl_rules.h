@@ -20,7 +20,7 @@ bool ctl_rules_is_command(const char *word);
  * already taken off). Writes the request into buf and the printer for
  * people into *print. Returns 0, or -1 with a usage message in err. */
 int ctl_rules_request(int argc, char **argv, char *buf, size_t len,
-		      ctl_print_fn **print, char *err, size_t errlen);
+                      ctl_print_fn **print, char *err, size_t errlen);
 
 /* The usage lines of these commands, for dnsgatectl's --help. */
 void ctl_rules_usage(FILE *out);

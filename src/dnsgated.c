@@ -810,7 +810,7 @@ fill_rules_change(void *arg, struct json_out *out, char *err, size_t errlen)
 		return -1;
 	}
 	json_key(out, c->what);
-	json_bool(out, true);
+	json_bool(out, !c->change.existed || c->what[0] == 'd');
 	json_key(out, "id");
 	json_string(out, id);
 	json_key(out, "rule");

@@ -39,7 +39,7 @@ rules_store_path(const struct config *cfg, char *buf, size_t len)
 	for (i = 0; i < cfg->n_rules; i++) {
 		if (stat(cfg->rules[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			snprintf(buf, len, "%s/%s", cfg->rules[i],
-				 RULES_STORE_FILE);
+			         RULES_STORE_FILE);
 			return;
 		}
 	}
@@ -51,10 +51,10 @@ rules_store_path(const struct config *cfg, char *buf, size_t len)
 	slash = cfg->path != NULL ? strrchr(cfg->path, '/') : NULL;
 	if (slash == NULL)
 		snprintf(buf, len, "%s/%s", CONFIG_DEFAULT_RULES,
-			 RULES_STORE_FILE);
+		         RULES_STORE_FILE);
 	else
 		snprintf(buf, len, "%.*s/%s/%s", (int)(slash - cfg->path),
-			 cfg->path, CONFIG_DEFAULT_RULES, RULES_STORE_FILE);
+		         cfg->path, CONFIG_DEFAULT_RULES, RULES_STORE_FILE);
 }
 
 /* --- the file as text ------------------------------------------------ */
@@ -62,8 +62,7 @@ rules_store_path(const struct config *cfg, char *buf, size_t len)
 /* Reads path whole into *text (NUL-terminated; "" when it is missing).
  * Returns 0, or -1 with err. */
 static int
-read_text(const char *path, char **text, size_t *len, char *err,
-	  size_t errlen)
+read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	size_t got = 0;
@@ -86,10 +85,11 @@ read_text(const char *path, char **text, size_t *len, char *err,
 	if (!S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > RULES_STORE_MAX_BYTES) {
 		snprintf(err, errlen,
-			 "%s: %s (it holds the rules dnsgatectl adds: move it "
-			 "away)",
-			 path,
-			 S_ISREG(st.st_mode) ? "over 4 MiB" : "not a regular file");
+		         "%s: %s (it holds the rules dnsgatectl adds: move it "
+		         "away)",
+		         path,
+		         S_ISREG(st.st_mode) ? "over 4 MiB"
+		                             : "not a regular file");
 		close(fd);
 		return -1;
 	}
@@ -142,7 +142,7 @@ remove_leftovers(const char *dir, const char *base)
 		    de->d_name[1 + blen] == '.' &&
 		    strlen(de->d_name + 2 + blen) == 6) {
 			if ((size_t)snprintf(full, sizeof full, "%s/%s", dir,
-					     de->d_name) < sizeof full)
+			                     de->d_name) < sizeof full)
 				unlink(full);
 		}
 	}
@@ -170,7 +170,7 @@ write_all(int fd, const char *p, size_t n)
  * fsync of the directory. Returns 0, or -1 with err and path as it was. */
 static int
 write_atomic(const char *path, const char *text, size_t len, char *err,
-	     size_t errlen)
+             size_t errlen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *base, *what;
@@ -179,7 +179,7 @@ write_atomic(const char *path, const char *text, size_t len, char *err,
 	split_path(path, dir, sizeof dir, &base);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot make %s: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	remove_leftovers(dir, base);
@@ -191,7 +191,7 @@ write_atomic(const char *path, const char *text, size_t len, char *err,
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot write in %s: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	what = "write";
@@ -225,8 +225,10 @@ failed:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	snprintf(err, errlen, "cannot %s %s (for %s): %s; the file is as it "
-		 "was", what, tmp, path, strerror(saved));
+	snprintf(err, errlen,
+	         "cannot %s %s (for %s): %s; the file is as it "
+	         "was",
+	         what, tmp, path, strerror(saved));
 	return -1;
 }
 
@@ -234,24 +236,24 @@ failed:
 
 static long
 parse_text(struct rule_book *book, const char *text, size_t len,
-	   const char *path, const struct rules_file_ctx *ctx, char *err,
-	   size_t errlen)
+           const char *path, const struct rules_file_ctx *ctx, char *err,
+           size_t errlen)
 {
 	char why[1024];
 	long n = rules_file_parse(book, text, len, path, ctx, why, sizeof why);
 
 	if (n < 0)
 		snprintf(err, errlen,
-			 "%s does not read, so dnsgatectl changes nothing in "
-			 "it: %s (fix the line, or delete it, then "
-			 "'dnsgatectl reload')",
-			 path, why);
+		         "%s does not read, so dnsgatectl changes nothing in "
+		         "it: %s (fix the line, or delete it, then "
+		         "'dnsgatectl reload')",
+		         path, why);
 	return n;
 }
 
 long
 rules_store_read(const char *path, struct rule_book *book,
-		 const struct rules_file_ctx *ctx, char *err, size_t errlen)
+                 const struct rules_file_ctx *ctx, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
@@ -267,29 +269,32 @@ rules_store_read(const char *path, struct rule_book *book,
 /* The rule, alone, into its canonical line. */
 static int
 canonical(const char *rule, size_t len, const struct rules_file_ctx *ctx,
-	  char *line, size_t linelen, char *err, size_t errlen)
+          char *line, size_t linelen, char *err, size_t errlen)
 {
 	struct rule_book one;
 	char why[1024];
 	long n;
 
 	if (memchr(rule, '\n', len) != NULL || memchr(rule, '\r', len)) {
-		snprintf(err, errlen, "a rule is one line: this one has a "
-			 "line break");
+		snprintf(err, errlen,
+		         "a rule is one line: this one has a "
+		         "line break");
 		return -1;
 	}
 	if (memchr(rule, '\0', len) != NULL) {
-		snprintf(err, errlen, "a rule is text: this one has a NUL "
-			 "byte");
+		snprintf(err, errlen,
+		         "a rule is text: this one has a NUL "
+		         "byte");
 		return -1;
 	}
 	rule_book_init(&one);
 	n = rules_file_parse(&one, rule, len, "rule", ctx, why, sizeof why);
 	if (n != 1) {
 		if (n == 0)
-			snprintf(err, errlen, "no rule given (only blanks or a "
-				 "comment): write ACTION [APP] DESTINATION, "
-				 "e.g. block app=KEY domain=example.com");
+			snprintf(err, errlen,
+			         "no rule given (only blanks or a "
+			         "comment): write ACTION [APP] DESTINATION, "
+			         "e.g. block app=KEY domain=example.com");
 		else
 			snprintf(err, errlen, "%s", why);
 		rule_book_free(&one);
@@ -297,16 +302,19 @@ canonical(const char *rule, size_t len, const struct rules_file_ctx *ctx,
 	}
 	if (one.rules[0].until != 0 &&
 	    one.rules[0].until <= (int64_t)ctx->mtime) {
-		snprintf(err, errlen, "the rule's until= is past: it would "
-			 "never apply");
+		snprintf(err, errlen,
+		         "the rule's until= is past: it would "
+		         "never apply");
 		rule_book_free(&one);
 		return -1;
 	}
 	rule_format(&one.rules[0], line, linelen);
 	rule_book_free(&one);
 	if (strlen(line) > RULES_FILE_LINE_MAX - 1) {
-		snprintf(err, errlen, "the rule is longer than a rules file's "
-			 "line may be (%d bytes)", RULES_FILE_LINE_MAX);
+		snprintf(err, errlen,
+		         "the rule is longer than a rules file's "
+		         "line may be (%d bytes)",
+		         RULES_FILE_LINE_MAX);
 		return -1;
 	}
 	return 0;
@@ -314,8 +322,8 @@ canonical(const char *rule, size_t len, const struct rules_file_ctx *ctx,
 
 int
 rules_store_add(const char *path, const char *rule, size_t len,
-		const struct rules_file_ctx *ctx,
-		struct rules_store_change *out, char *err, size_t errlen)
+                const struct rules_file_ctx *ctx,
+                struct rules_store_change *out, char *err, size_t errlen)
 {
 	char line[2 * RULES_FILE_LINE_MAX], have[2 * RULES_FILE_LINE_MAX];
 	struct rule_book book;
@@ -326,8 +334,10 @@ rules_store_add(const char *path, const char *rule, size_t len,
 
 	memset(out, 0, sizeof *out);
 	if (len > RULES_FILE_LINE_MAX) {
-		snprintf(err, errlen, "the rule is longer than a rules file's "
-			 "line may be (%d bytes)", RULES_FILE_LINE_MAX);
+		snprintf(err, errlen,
+		         "the rule is longer than a rules file's "
+		         "line may be (%d bytes)",
+		         RULES_FILE_LINE_MAX);
 		return -1;
 	}
 	if (canonical(rule, len, ctx, line, sizeof line, err, errlen) < 0)
@@ -339,7 +349,7 @@ rules_store_add(const char *path, const char *rule, size_t len,
 		goto done;
 	for (i = 0; i < book.n; i++) {
 		if (strcmp(rule_format(&book.rules[i], have, sizeof have),
-			   line) == 0) {
+		           line) == 0) {
 			out->id = book.rules[i].id;
 			out->line = book.rules[i].line;
 			out->existed = true;
@@ -352,7 +362,7 @@ rules_store_add(const char *path, const char *rule, size_t len,
 	nlen = (tlen == 0 ? sizeof header - 1 : tlen) + 1 + strlen(line) + 1;
 	next = xmalloc(nlen + 1);
 	snprintf(next, nlen + 1, "%s%s%s\n", tlen == 0 ? header : text,
-		 tlen > 0 && text[tlen - 1] != '\n' ? "\n" : "", line);
+	         tlen > 0 && text[tlen - 1] != '\n' ? "\n" : "", line);
 	nlen = strlen(next);
 	rule_book_free(&book);
 	rule_book_init(&book);
@@ -376,8 +386,8 @@ done:
 
 int
 rules_store_delete(const char *path, uint32_t id,
-		   const struct rules_file_ctx *ctx,
-		   struct rules_store_change *out, char *err, size_t errlen)
+                   const struct rules_file_ctx *ctx,
+                   struct rules_store_change *out, char *err, size_t errlen)
 {
 	const struct rule *found = NULL;
 	struct rule_book book;
@@ -403,9 +413,11 @@ rules_store_delete(const char *path, uint32_t id,
 		goto done;
 	}
 	if (n_found > 1) {
-		snprintf(err, errlen, "%u rules of %s have that id (a rare "
-			 "collision): delete the line by hand, then "
-			 "'dnsgatectl reload'", (unsigned)n_found, path);
+		snprintf(err, errlen,
+		         "%u rules of %s have that id (a rare "
+		         "collision): delete the line by hand, then "
+		         "'dnsgatectl reload'",
+		         (unsigned)n_found, path);
 		goto done;
 	}
 	/* The line the rule was read from, and its newline. */
@@ -416,8 +428,7 @@ rules_store_delete(const char *path, uint32_t id,
 			break;
 	}
 	if (start == NULL) {
-		snprintf(err, errlen, "%s: line %u is gone", path,
-			 found->line);
+		snprintf(err, errlen, "%s: line %u is gone", path, found->line);
 		goto done;
 	}
 	end = p < text + tlen ? p + 1 : p;
@@ -425,7 +436,7 @@ rules_store_delete(const char *path, uint32_t id,
 	memcpy(next, text, (size_t)(start - text));
 	memcpy(next + (start - text), end, (size_t)(text + tlen - end));
 	if (write_atomic(path, next, tlen - (size_t)(end - start), err,
-			 errlen) < 0) {
+	                 errlen) < 0) {
 		free(next);
 		goto done;
 	}

@@ -34,10 +34,10 @@ void rules_store_path(const struct config *cfg, char *buf, size_t len);
 
 /* What an add did. */
 struct rules_store_change {
-	uint32_t id;      /* the rule's id (rule.h) */
-	unsigned line;    /* its line in the file */
-	bool existed;     /* the same rule was there already: nothing was
-			     written */
+	uint32_t id;   /* the rule's id (rule.h) */
+	unsigned line; /* its line in the file */
+	bool existed;  /* the same rule was there already: nothing was
+	                  written */
 	char text[RULES_FILE_LINE_MAX + 1]; /* the rule as written */
 };
 
@@ -50,23 +50,22 @@ struct rules_store_change {
  * past its until=, a file that does not read (fix it first), a write
  * that failed. */
 int rules_store_add(const char *path, const char *rule, size_t len,
-		    const struct rules_file_ctx *ctx,
-		    struct rules_store_change *out, char *err,
-		    size_t errlen);
+                    const struct rules_file_ctx *ctx,
+                    struct rules_store_change *out, char *err, size_t errlen);
 
 /* Removes the rule whose id is id from the file at path (its line;
  * comments and other lines stay as they are). Returns 0 with out filled
  * (existed is true), 1 when no rule of the file has that id, or -1 with
  * err set and the file as it was. */
 int rules_store_delete(const char *path, uint32_t id,
-		       const struct rules_file_ctx *ctx,
-		       struct rules_store_change *out, char *err,
-		       size_t errlen);
+                       const struct rules_file_ctx *ctx,
+                       struct rules_store_change *out, char *err,
+                       size_t errlen);
 
 /* Reads the file's rules into book (a missing file has none). Returns
  * their number, or -1 with err set. */
 long rules_store_read(const char *path, struct rule_book *book,
-		      const struct rules_file_ctx *ctx, char *err,
-		      size_t errlen);
+                      const struct rules_file_ctx *ctx, char *err,
+                      size_t errlen);
 
 #endif

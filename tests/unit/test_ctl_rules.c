@@ -21,7 +21,7 @@ req(int argc, const char **argv)
 	buf[0] = err[0] = '\0';
 	print = NULL;
 	return ctl_rules_request(argc, (char **)argv, buf, sizeof buf, &print,
-				 err, sizeof err);
+	                         err, sizeof err);
 }
 
 /* The string member key of the request made, or "" */
@@ -42,12 +42,13 @@ test_requests(void)
 	const char *list_app[] = {"rules", "list", "--app", "firefox"};
 	const char *app[] = {"rules", "--app", "firefox"};
 	const char *add[] = {"rules", "add", "block", "app=a:b",
-			     "domain=example.com"};
+	                     "domain=example.com"};
 	const char *del[] = {"rules", "delete", "3f9a0c12"};
 	const char *block[] = {"block", "--app", "flatpak:org.x", "ads.example",
-			       "for=1h"};
+	                       "for=1h"};
 	const char *allow[] = {"allow", "domain=example.com"};
-	const char *exe[] = {"allow", "--app", "exe=/usr/bin/curl", "a.example"};
+	const char *exe[] = {"allow", "--app", "exe=/usr/bin/curl",
+	                     "a.example"};
 	const char *pause[] = {"pause", "3s"};
 	const char *forever[] = {"pause"};
 	const char *resume[] = {"resume"};
@@ -68,7 +69,7 @@ test_requests(void)
 	CHECK_STR(member("id"), "3f9a0c12");
 	CHECK_INT(req(5, block), 0);
 	CHECK_STR(member("rule"), "block app=flatpak:org.x name=ads.example "
-				  "for=1h");
+	                          "for=1h");
 	CHECK_INT(req(2, allow), 0);
 	CHECK_STR(member("rule"), "allow domain=example.com");
 	CHECK_INT(req(4, exe), 0);
@@ -130,9 +131,9 @@ test_printing(void)
 	CHECK(f != NULL && print(f, rules_reply) == 0);
 	fclose(f);
 	CHECK(strstr(out, "0badf00d  no      block list=ads\n  /etc/dnsgate/"
-			  "dnsgate.conf:3\n") != NULL);
-	CHECK(strstr(out, "3f9a0c12  yes     block exe=\"/a {b}\" name=c\n")
-	      != NULL);
+	                  "dnsgate.conf:3\n") != NULL);
+	CHECK(strstr(out, "3f9a0c12  yes     block exe=\"/a {b}\" name=c\n") !=
+	      NULL);
 	CHECK(strstr(out, "2 rules;") != NULL);
 	CHECK_INT(req(1, pause_cmd), 0);
 	f = fmemopen(out, sizeof out, "w");

@@ -41,7 +41,7 @@ add(const char *rule)
 {
 	err[0] = '\0';
 	return rules_store_add(path, rule, strlen(rule), &ctx, &ch, err,
-			       sizeof err);
+	                       sizeof err);
 }
 
 /* The ids of the rules the directory gives as the policy reads it. */
@@ -78,18 +78,18 @@ test_add(void)
 	char *before, *after;
 
 	CHECK_INT(add("block app=flatpak:org.mozilla.firefox "
-		      "domain=Example.COM"),
-		  0);
+	              "domain=Example.COM"),
+	          0);
 	CHECK(!ch.existed);
 	CHECK(ch.id != 0);
 	CHECK_STR(ch.text,
-		  "block app=flatpak:org.mozilla.firefox domain=example.com");
+	          "block app=flatpak:org.mozilla.firefox domain=example.com");
 	first = ch.id;
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644);
 	CHECK(st.st_uid == geteuid() || geteuid() != 0);
 	CHECK(file_has("# " RULES_STORE_FILE " - written by dnsgated"));
 	CHECK(file_has("\nblock app=flatpak:org.mozilla.firefox "
-		       "domain=example.com\n"));
+	               "domain=example.com\n"));
 	/* The policy reads the same rule, with the same id, at that line. */
 	CHECK_INT(load_ids(dir, ids, 8), 1);
 	CHECK_INT(ids[0], first);
@@ -98,8 +98,8 @@ test_add(void)
 	/* Once: the same rule (differently written) is not added again. */
 	before = fixture_read_file(path);
 	CHECK_INT(add("  block  domain=example.com "
-		      "app=flatpak:org.mozilla.firefox  # again"),
-		  0);
+	              "app=flatpak:org.mozilla.firefox  # again"),
+	          0);
 	CHECK(ch.existed);
 	CHECK_INT(ch.id, first);
 	after = fixture_read_file(path);
@@ -136,8 +136,8 @@ test_refused(void)
 	CHECK_INT(add("allow name=a.example\nallow name=*"), -1);
 	CHECK(strstr(err, "one line") != NULL);
 	CHECK_INT(rules_store_add(path, "allow name=a.example\0name=*", 27,
-				  &ctx, &ch, err, sizeof err),
-		  -1);
+	                          &ctx, &ch, err, sizeof err),
+	          -1);
 	CHECK(strstr(err, "NUL") != NULL);
 	memcpy(big, "block name=", 11);
 	memset(big + 11, 'a', sizeof big - 12);
@@ -168,7 +168,7 @@ test_delete(void)
 	CHECK_INT(n, 4);
 	err[0] = '\0';
 	CHECK_INT(rules_store_delete(path, ids[1], &ctx, &ch, err, sizeof err),
-		  0);
+	          0);
 	CHECK_STR(ch.text, "allow name=ok.example until=2027-01-15T08:30:00Z");
 	CHECK(!file_has("ok.example"));
 	CHECK(file_has("# by hand\nblock name=hand.example\n"));
@@ -179,7 +179,7 @@ test_delete(void)
 	CHECK_INT(again[1], ids[2]);
 	CHECK_INT(again[2], ids[3]);
 	CHECK_INT(rules_store_delete(path, ids[1], &ctx, &ch, err, sizeof err),
-		  1);
+	          1);
 	/* Read from another spelling of the directory: the same ids. */
 	{
 		char other[160];
@@ -205,12 +205,12 @@ test_repeats(void)
 	CHECK_INT(load_ids(dir, ids, 8), 5);
 	CHECK(ids[3] != ids[4]);
 	CHECK_INT(rules_store_delete(path, ids[4], &ctx, &ch, err, sizeof err),
-		  0);
+	          0);
 	CHECK(file_has("allow name=twice.example\n"));
 	CHECK(!file_has("allow  name=twice.example"));
 	CHECK_INT(load_ids(dir, ids, 8), 4);
 	CHECK_INT(rules_store_delete(path, ids[3], &ctx, &ch, err, sizeof err),
-		  0);
+	          0);
 	CHECK(!file_has("twice"));
 }
 
@@ -282,8 +282,8 @@ test_write_fails(void)
 		fclose(f);
 	snprintf(bad, sizeof bad, "%s/%s", blocker, RULES_STORE_FILE);
 	CHECK_INT(rules_store_add(bad, "block name=a.example", 20, &ctx, &ch,
-				  err, sizeof err),
-		  -1);
+	                          err, sizeof err),
+	          -1);
 	CHECK(strstr(err, "plainfile") != NULL);
 	unlink(blocker);
 }
@@ -307,15 +307,17 @@ test_path(void)
 	if (cfg != NULL) {
 		rules_store_path(cfg, buf, sizeof buf);
 		snprintf(want, sizeof want, "%s/rules.d/%s", dir,
-			 RULES_STORE_FILE);
+		         RULES_STORE_FILE);
 		CHECK_STR(buf, want);
 		config_free(cfg);
 	}
 	/* The first directory the config's rules name. */
 	f = fopen(conf, "w");
 	if (f != NULL) {
-		fprintf(f, "upstream 192.0.2.1\nrules %s/none.rules\n"
-			"rules %s\n", dir, dir);
+		fprintf(f,
+		        "upstream 192.0.2.1\nrules %s/none.rules\n"
+		        "rules %s\n",
+		        dir, dir);
 		fclose(f);
 	}
 	cfg = config_load(conf, err, sizeof err);
@@ -343,7 +345,7 @@ test_ids(void)
 	CHECK(rule_id_parse("00000000", &id) < 0);
 	/* The file's base name counts, not its directory. */
 	CHECK_INT(rule_id_of("/a/x.rules", "t", 1, 0),
-		  rule_id_of("/b/x.rules", "t", 1, 0));
+	          rule_id_of("/b/x.rules", "t", 1, 0));
 	CHECK(rule_id_of("/a/x.rules", "t", 1, 0) !=
 	      rule_id_of("/a/y.rules", "t", 1, 0));
 	CHECK(rule_id_of("x", "t", 1, 0) != rule_id_of("x", "t", 1, 1));
@@ -357,7 +359,8 @@ cleanup(void)
 	DIR *d = opendir(dir);
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
 		unlink(full);
