@@ -153,6 +153,10 @@ print_rules(FILE *out, const char *reply)
 	get(reply, strlen(reply), "file", file, sizeof file);
 	fprintf(out, "%-8s  %-6s  %s\n  %s\n", "ID", "DELETE", "RULE", "WHERE");
 	n = each_rule(reply, print_rule, out);
+	if (has_true(reply, strlen(reply), "truncated"))
+		fprintf(out, "(the first %zu only: the reply has a size limit; "
+			     "--app narrows the list, or read the files)\n",
+			n);
 	fprintf(out,
 	        "%zu rule%s; 'dnsgatectl rules delete ID' removes one "
 	        "that dnsgatectl added (in %s); the others are edited in their "

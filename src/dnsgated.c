@@ -745,7 +745,7 @@ control_rules(struct daemon *d, const char *request, size_t len,
 	int64_t now = (int64_t)time(NULL);
 	const char *file = NULL;
 	bool file_owned = false;
-	size_t i;
+	size_t i, shown = 0, matched = 0;
 	int rc;
 
 	rc = json_flat_get_string(request, len, "app", app, sizeof app);
@@ -766,6 +766,11 @@ control_rules(struct daemon *d, const char *request, size_t len,
 		if (filter && (r->app_value == NULL ||
 			       !contains_nocase(r->app_value, app)))
 			continue;
+		/* A rule takes at most about 9 KB (its text twice, quoted,
+		 * and its file): stop while the rest still fits. */
+		if (matched++ > shown || out->len + 24 * 1024 > CONTROL_REPLY_MAX)
+			continue;
+		shown++;
 		if (r->file != file) { /* the book keeps one copy of each */
 			file = r->file;
 			file_owned = have_owned && stat(file, &st) == 0 &&
@@ -792,6 +797,12 @@ control_rules(struct daemon *d, const char *request, size_t len,
 		json_object_end(out);
 	}
 	json_array_end(out);
+	json_key(out, "total");
+	json_uint(out, matched);
+	if (shown < matched) {
+		json_key(out, "truncated");
+		json_bool(out, true);
+	}
 	return 0;
 }
 

@@ -95,6 +95,17 @@ check "other.store.test is NXDOMAIN for Firefox" \
 check_that "the same rule again is not added twice" \
 	'$CTL block --app $FF_KEY other.store.test | grep -q "there already" && [ "$(grep -c other.store.test "$OWNED")" = 1 ]'
 
+# A listing too big for one reply is cut, and says so.
+numbered 1 4000 'block app=app:many name=n&.many.test' \
+	>"$E2E_TMP/rules.d/50-many.rules"
+$CTL reload >/dev/null
+check_that "a listing over the reply's limit is cut and says so" \
+	'$CTL rules | grep -q "^(the first [0-9]* only" && $CTL rules --json | grep -q "\"total\":4003,\"truncated\":true"'
+check_that "rules --app narrows it to what fits" \
+	'[ "$($CTL rules --app firefox | grep -c "^[0-9a-f]\{8\} ")" = 2 ]'
+rm "$E2E_TMP/rules.d/50-many.rules"
+$CTL reload >/dev/null
+
 # 5. A restart: the rule is read from the file, with the same id.
 stop_daemon
 start_daemon "$CONF"
