@@ -69,6 +69,9 @@ check_that "rules --app filters by app" \
 check_that "rules --json carries the id, deletable and origin" \
 	'$CTL rules --json | grep -q "\"id\":\"$ID\",\"origin\":\"$OWNED:[0-9]*\",\"rule\":\"block app=$FF_KEY name=ads.store.test\""'
 
+check_that "explain names the deciding rule by its id" \
+	'$CTL explain $FF_KEY ads.store.test --json | grep -q "\"origin\":\"$OWNED:[0-9]*\",\"id\":\"$ID\""'
+
 # 3. Refusals, with reasons; the daemon keeps serving.
 ERR=$($CTL rules add block colour=red name=x.test 2>&1)
 RC=$?
