@@ -224,7 +224,7 @@ check "a request that is not JSON is refused with a reason ($out)" \
 	[ "$out" = '{"error":"not a request: a request is one JSON object, {...}"}' ]
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": "reboot"}')
 check "an unknown command is refused with a reason ($out)" \
-	[ "$out" = '{"error":"unknown command '"'reboot'"' (known: status, reload, explain, lists, update)"}' ]
+	[ "$out" = '{"error":"unknown command '"'reboot'"' (known: status, reload, explain, lists, update, rules, rules-add, rules-delete, pause, resume)"}' ]
 out=$("$CONTROL_SEND" "$CONTROL_SOCKET" '{"command": ["status"]}')
 check "a command that is not a string is refused ($out)" \
 	[ "$out" = '{"error":"not a request: a request holds only strings, numbers, true, false and null"}' ]
