@@ -134,14 +134,17 @@ has_true(const char *obj, size_t len, const char *key)
 static void
 print_rule(FILE *out, const char *obj, size_t len)
 {
-	char id[16], origin[4200], rule[8200];
+	char id[16], origin[4200], rule[8200], note[512] = "";
 
 	get(obj, len, "id", id, sizeof id);
 	get(obj, len, "origin", origin, sizeof origin);
 	get(obj, len, "rule", rule, sizeof rule);
-	fprintf(out, "%-8s  %-6s  %s\n  %s%s\n", id,
+	if (json_flat_get_string(obj, len, "note", note, sizeof note) < 0)
+		note[0] = '\0';
+	fprintf(out, "%-8s  %-6s  %s\n  %s%s%s%s\n", id,
 	        has_true(obj, len, "deletable") ? "yes" : "no", rule, origin,
-	        has_true(obj, len, "expired") ? "  (expired)" : "");
+	        has_true(obj, len, "expired") ? "  (expired)" : "",
+	        note[0] ? "  # " : "", note);
 }
 
 static int

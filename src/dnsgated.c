@@ -740,6 +740,7 @@ control_rules(struct daemon *d, const char *request, size_t len,
 	const struct rule_book *book = policy_book(d->engine.policy);
 	char owned[PATH_MAX], app[APP_IDENTITY_KEY_MAX], text[2 * 4096];
 	char origin[PATH_MAX + 16], id[RULE_ID_TEXT_MAX];
+	struct rules_store_notes *notes;
 	struct stat owned_st, st;
 	bool have_owned, filter;
 	int64_t now = (int64_t)time(NULL);
@@ -756,6 +757,7 @@ control_rules(struct daemon *d, const char *request, size_t len,
 	filter = rc == 0;
 	rules_store_path(d->cfg, owned, sizeof owned);
 	have_owned = stat(owned, &owned_st) == 0;
+	notes = have_owned ? rules_store_notes_read(owned) : NULL;
 	json_key(out, "file");
 	json_string(out, owned);
 	json_key(out, "rules");
@@ -790,6 +792,18 @@ control_rules(struct daemon *d, const char *request, size_t len,
 		json_uint(out, r->line);
 		json_key(out, "deletable");
 		json_bool(out, file_owned);
+		/* Who wrote it: dnsgatectl's file (with the note it wrote
+		 * after the rule, or a person's comment), the config's
+		 * blocklist line, or another rules file. */
+		json_key(out, "source");
+		json_string(out, file_owned ? "dnsgatectl"
+				 : strcmp(r->file, d->config_path) == 0
+				     ? "config"
+				     : "file");
+		if (file_owned && rules_store_note(notes, r->line)[0]) {
+			json_key(out, "note");
+			json_string(out, rules_store_note(notes, r->line));
+		}
 		if (r->until != 0 && r->until <= now) {
 			json_key(out, "expired");
 			json_bool(out, true);
@@ -797,6 +811,7 @@ control_rules(struct daemon *d, const char *request, size_t len,
 		json_object_end(out);
 	}
 	json_array_end(out);
+	rules_store_notes_free(notes);
 	json_key(out, "total");
 	json_uint(out, matched);
 	if (shown < matched) {
@@ -873,7 +888,8 @@ control_rules_add(struct daemon *d, const char *request, size_t len,
 	c = xcalloc(1, sizeof *c);
 	c->what = "added";
 	rules_store_path(d->cfg, c->path, sizeof c->path);
-	if (rules_store_add(c->path, rule, strlen(rule), &ctx, &c->change, err,
+	if (rules_store_add(c->path, rule, strlen(rule), &ctx,
+			    "added by dnsgatectl", &c->change, err,
 			    errlen) < 0) {
 		log_warn("dnsgatectl rules add refused: %s", err);
 		free(c);

@@ -320,12 +320,36 @@ canonical(const char *rule, size_t len, const struct rules_file_ctx *ctx,
 	return 0;
 }
 
+/* line with its note as a comment: "  # NOTE, 2026-12-01T15:40:03Z".
+ * The note is cut to RULES_STORE_NOTE_MAX bytes of printable ASCII (a
+ * rule's line must stay one line of text); none when the line would be
+ * too long. */
+static void
+add_note(char *line, size_t linelen, const char *note, time_t when)
+{
+	char clean[RULES_STORE_NOTE_MAX + 1], at[32] = "";
+	size_t i, used = strlen(line);
+	struct tm tm;
+
+	if (note == NULL || note[0] == '\0')
+		return;
+	for (i = 0; note[i] != '\0' && i < RULES_STORE_NOTE_MAX; i++)
+		clean[i] = note[i] >= 0x20 && note[i] < 0x7f ? note[i] : '?';
+	clean[i] = '\0';
+	if (gmtime_r(&when, &tm) != NULL)
+		strftime(at, sizeof at, ", %Y-%m-%dT%H:%M:%SZ", &tm);
+	if (used + 4 + strlen(clean) + strlen(at) <= RULES_FILE_LINE_MAX &&
+	    used + 4 + strlen(clean) + strlen(at) < linelen)
+		snprintf(line + used, linelen - used, "  # %s%s", clean, at);
+}
+
 int
 rules_store_add(const char *path, const char *rule, size_t len,
-                const struct rules_file_ctx *ctx,
+                const struct rules_file_ctx *ctx, const char *note,
                 struct rules_store_change *out, char *err, size_t errlen)
 {
 	char line[2 * RULES_FILE_LINE_MAX], have[2 * RULES_FILE_LINE_MAX];
+	char written[2 * RULES_FILE_LINE_MAX];
 	struct rule_book book;
 	size_t tlen, i, nlen;
 	char *text, *next;
@@ -359,10 +383,13 @@ rules_store_add(const char *path, const char *rule, size_t len,
 		}
 	}
 	/* The file with the line at its end (and its header when new). */
-	nlen = (tlen == 0 ? sizeof header - 1 : tlen) + 1 + strlen(line) + 1;
+	snprintf(written, sizeof written, "%s", line);
+	add_note(written, sizeof written, note, ctx->mtime);
+	nlen = (tlen == 0 ? sizeof header - 1 : tlen) + 1 + strlen(written) +
+	       1;
 	next = xmalloc(nlen + 1);
 	snprintf(next, nlen + 1, "%s%s%s\n", tlen == 0 ? header : text,
-	         tlen > 0 && text[tlen - 1] != '\n' ? "\n" : "", line);
+	         tlen > 0 && text[tlen - 1] != '\n' ? "\n" : "", written);
 	nlen = strlen(next);
 	rule_book_free(&book);
 	rule_book_init(&book);
@@ -450,4 +477,99 @@ done:
 	rule_book_free(&book);
 	free(text);
 	return rc;
+}
+
+/* --- notes ------------------------------------------------------------ */
+
+struct rules_store_notes {
+	char *text;
+	char **note; /* per line (1-based), NULL: none */
+	size_t n_lines;
+};
+
+/* The comment ending a line that holds a rule: a '#' at the start of a
+ * field, outside quotes (dnsgate.rules(5)). NULL when there is none or
+ * the line is only a comment. */
+static char *
+trailing_comment(char *p)
+{
+	bool quoted = false, field = false, start = true;
+
+	for (; *p != '\0'; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = false;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			start = true;
+			continue;
+		}
+		if (*p == '#' && start)
+			return field ? p : NULL;
+		if (*p == '"')
+			quoted = true;
+		field = true;
+		start = false;
+	}
+	return NULL;
+}
+
+struct rules_store_notes *
+rules_store_notes_read(const char *path)
+{
+	struct rules_store_notes *n;
+	char err[256], *p, *nl;
+	size_t len;
+
+	n = xcalloc(1, sizeof *n);
+	if (read_text(path, &n->text, &len, err, sizeof err) < 0) {
+		free(n);
+		return NULL;
+	}
+	for (p = n->text; *p != '\0'; p = nl + 1) {
+		char *c;
+
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		n->note = xreallocarray(n->note, n->n_lines + 2,
+		                        sizeof *n->note);
+		n->note[++n->n_lines] = NULL;
+		c = trailing_comment(p);
+		if (c != NULL) {
+			size_t cl;
+
+			for (c++; *c == ' ' || *c == '\t'; c++)
+				;
+			cl = strlen(c);
+			while (cl > 0 && (c[cl - 1] == '\r' || c[cl - 1] == ' '))
+				c[--cl] = '\0';
+			n->note[n->n_lines] = c;
+		}
+		if (nl == NULL)
+			break;
+	}
+	return n;
+}
+
+const char *
+rules_store_note(const struct rules_store_notes *n, unsigned line)
+{
+	if (n == NULL || line == 0 || line > n->n_lines ||
+	    n->note[line] == NULL)
+		return "";
+	return n->note[line];
+}
+
+void
+rules_store_notes_free(struct rules_store_notes *n)
+{
+	if (n == NULL)
+		return;
+	free(n->text);
+	free(n->note);
+	free(n);
 }

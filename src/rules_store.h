@@ -41,16 +41,23 @@ struct rules_store_change {
 	char text[RULES_FILE_LINE_MAX + 1]; /* the rule as written */
 };
 
+/* The most of a note that is written (rules_store_add). */
+#define RULES_STORE_NOTE_MAX 200
+
 /* Appends the rule rule (len bytes: the rules file's syntax, one rule,
  * no newline) to the file at path, creating it (with its header, and
  * its directory, mode 0755) when missing. ctx names the lists of the
- * policy in force and the time for= counts from (now). Returns 0 with
+ * policy in force and the time for= counts from (now). note, unless
+ * NULL, says who added it ("dnsgatectl rules add", "prompt: block
+ * forever"): it is written after the rule as a comment, with the time
+ * (rules_store_note reads it back; comments do not change a rule's
+ * id). Returns 0 with
  * out filled, or -1 with err set and the file as it was: a rule the
  * parser refuses (its reason, "rule:1:COLUMN: ..."), a rule already
  * past its until=, a file that does not read (fix it first), a write
  * that failed. */
 int rules_store_add(const char *path, const char *rule, size_t len,
-                    const struct rules_file_ctx *ctx,
+                    const struct rules_file_ctx *ctx, const char *note,
                     struct rules_store_change *out, char *err, size_t errlen);
 
 /* Removes the rule whose id is id from the file at path (its line;
@@ -67,5 +74,16 @@ int rules_store_delete(const char *path, uint32_t id,
 long rules_store_read(const char *path, struct rule_book *book,
                       const struct rules_file_ctx *ctx, char *err,
                       size_t errlen);
+
+/* The comments that end the rule lines of the file at path (the notes
+ * rules_store_add wrote, or a person's), read once for a listing. NULL
+ * when the file cannot be read. */
+struct rules_store_notes;
+struct rules_store_notes *rules_store_notes_read(const char *path);
+/* The comment ending line (1-based) without its '#', or "". n may be
+ * NULL. */
+const char *rules_store_note(const struct rules_store_notes *n,
+                             unsigned line);
+void rules_store_notes_free(struct rules_store_notes *n);
 
 #endif

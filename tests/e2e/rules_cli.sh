@@ -51,8 +51,8 @@ ID=$(printf '%s\n' "$OUT" | sed -n 's/^rule \([0-9a-f]\{8\}\) added.*/\1/p')
 check "at once, ads.store.test is NXDOMAIN for Firefox" \
 	is_rcode "$FF" ads.store.test NXDOMAIN
 check "and still resolves for Evince" is_rcode "$EV" ads.store.test NOERROR
-check "the rule is in the owned file, mode 0644, with its header" \
-	grep -qx "block app=$FF_KEY name=ads.store.test" "$OWNED"
+check "the rule is in the owned file, with a note of who added it when" \
+	grep -Eqx "block app=$FF_KEY name=ads.store.test  # added by dnsgatectl, [0-9T:-]+Z" "$OWNED"
 check_that "the owned file is 0644 root's and says dnsgated writes it" \
 	'[ "$(stat -c %a:%u "$OWNED")" = 644:0 ] && grep -q "written by dnsgated" "$OWNED"'
 check_that "no temporary file is left beside it" \
@@ -64,6 +64,8 @@ check_that "rules lists the new rule as deletable, with file:line" \
 	'printf "%s\n" "$LIST" | grep -A1 "^$ID  yes  " | grep -q "$OWNED:[0-9]"'
 check_that "and the config's blocklist as not deletable, at its line" \
 	'printf "%s\n" "$LIST" | grep -A1 "  no      block list=" | grep -q "dnsgate.conf:3"'
+check_that "rules says who wrote each: dnsgatectl (with its note), the config" \
+	'printf "%s\n" "$LIST" | grep -A1 "^$ID " | grep -q "  # added by dnsgatectl, 20" && $CTL rules --json | grep -q "\"deletable\":false,\"source\":\"config\""'
 check_that "rules --app filters by app" \
 	'$CTL rules --app firefox | grep -q "^$ID " && ! $CTL rules --app firefox | grep -q "block list="'
 check_that "rules --json carries the id, deletable and origin" \

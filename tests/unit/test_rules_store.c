@@ -40,7 +40,7 @@ static int
 add(const char *rule)
 {
 	err[0] = '\0';
-	return rules_store_add(path, rule, strlen(rule), &ctx, &ch, err,
+	return rules_store_add(path, rule, strlen(rule), &ctx, NULL, &ch, err,
 	                       sizeof err);
 }
 
@@ -136,7 +136,7 @@ test_refused(void)
 	CHECK_INT(add("allow name=a.example\nallow name=*"), -1);
 	CHECK(strstr(err, "one line") != NULL);
 	CHECK_INT(rules_store_add(path, "allow name=a.example\0name=*", 27,
-	                          &ctx, &ch, err, sizeof err),
+	                          &ctx, NULL, &ch, err, sizeof err),
 	          -1);
 	CHECK(strstr(err, "NUL") != NULL);
 	memcpy(big, "block name=", 11);
@@ -281,11 +281,44 @@ test_write_fails(void)
 	if (f != NULL)
 		fclose(f);
 	snprintf(bad, sizeof bad, "%s/%s", blocker, RULES_STORE_FILE);
-	CHECK_INT(rules_store_add(bad, "block name=a.example", 20, &ctx, &ch,
+	CHECK_INT(rules_store_add(bad, "block name=a.example", 20, &ctx, NULL, &ch,
 	                          err, sizeof err),
 	          -1);
 	CHECK(strstr(err, "plainfile") != NULL);
 	unlink(blocker);
+}
+
+/* The note written after a rule, read back; it changes no id. */
+static void
+test_notes(void)
+{
+	struct rules_store_notes *n;
+	unsigned noted, quoted;
+	char line[300];
+
+	CHECK_INT(rules_store_add(path, "block name=noted.example", 24, &ctx,
+	                          "prompt: block\nforever", &ch, err,
+	                          sizeof err),
+	          0);
+	noted = ch.line;
+	snprintf(line, sizeof line,
+	         "\nblock name=noted.example  # prompt: block?forever, "
+	         "2027-01-15T08:00:00Z\n");
+	CHECK(file_has(line));
+	CHECK_INT(add("block name=noted.example"), 0);
+	CHECK(ch.existed); /* the same rule: the note is a comment */
+	CHECK_INT(ch.line, noted);
+	CHECK_INT(add("block exe=\"/opt/a #b\" name=q.example"), 0);
+	quoted = ch.line;
+	n = rules_store_notes_read(path);
+	CHECK(n != NULL);
+	CHECK_STR(rules_store_note(n, noted),
+	          "prompt: block?forever, 2027-01-15T08:00:00Z");
+	CHECK_STR(rules_store_note(n, quoted), ""); /* '#' in quotes */
+	CHECK_STR(rules_store_note(n, 1), "");      /* the header */
+	CHECK_STR(rules_store_note(n, 100000), "");
+	rules_store_notes_free(n);
+	CHECK_STR(rules_store_note(NULL, 1), "");
 }
 
 static void
@@ -386,6 +419,8 @@ main(void)
 	test_broken_file();
 	test_write_fails();
 	test_path();
+	unlink(path);
+	test_notes();
 	cleanup();
 	return check_exit();
 }
