@@ -100,12 +100,22 @@ check "other.store.test is NXDOMAIN for Firefox" \
 check_that "the same rule again is not added twice" \
 	'$CTL block --app $FF_KEY other.store.test | grep -q "there already" && [ "$(grep -c other.store.test "$OWNED")" = 1 ]'
 
+# Another rules file broken by hand: the rule is written, the reply says
+# the reload failed and why.
+printf 'blok name=typo.test\n' >"$E2E_TMP/rules.d/20-broken.rules"
+ERR=$($CTL block name=late.store.test 2>&1)
+RC=$?
+check_that "a rule added while another file is broken: written, not in force, and why" \
+	'[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "rule [0-9a-f]\{8\} was added (.*) but the reload failed.*20-broken.rules:1:1: expected allow, block"'
+rm "$E2E_TMP/rules.d/20-broken.rules"
+$CTL reload >/dev/null
+
 # A listing too big for one reply is cut, and says so.
 numbered 1 4000 'block app=app:many name=n&.many.test' \
 	>"$E2E_TMP/rules.d/50-many.rules"
 $CTL reload >/dev/null
 check_that "a listing over the reply's limit is cut and says so" \
-	'$CTL rules | grep -q "^(the first [0-9]* only" && $CTL rules --json | grep -q "\"total\":4003,\"truncated\":true"'
+	'$CTL rules | grep -q "^(the first [0-9]* only" && $CTL rules --json | grep -q "\"total\":4004,\"truncated\":true"'
 check_that "rules --app narrows it to what fits" \
 	'[ "$($CTL rules --app firefox | grep -c "^[0-9a-f]\{8\} ")" = 2 ]'
 rm "$E2E_TMP/rules.d/50-many.rules"
