@@ -64,9 +64,9 @@ struct rule {
 	int64_t until;       /* expires then (Unix seconds); 0: never */
 	const char *file;    /* where it was written, owned by the book */
 	unsigned line;       /* a blocklist's rule: the config's line */
-	size_t order;        /* its place in the book */
 	uint32_t id;         /* what a user types to name it (rule_id_of);
-				0: none given */
+				0: none given. Beside line: no bigger rule */
+	size_t order;        /* its place in the book */
 };
 
 /* Every rule read, in reading order. The book owns the rules, their
