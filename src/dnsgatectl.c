@@ -21,6 +21,7 @@
 #include "src/control_client.h"
 #include "src/events.h"
 #include "src/history_client.h"
+#include "src/ctl_rules.h"
 #include "src/json.h"
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
@@ -73,7 +74,9 @@ usage(FILE *out)
 		"                   '2026-12-01 14:30', ...\n"
 		"  run [--app NAME] [--print-key] -- CMD [ARGS...]\n"
 		"                   start CMD in a cgroup of its own, app key\n"
-		"                   app:NAME (default: CMD's name)\n"
+		"                   app:NAME (default: CMD's name)\n");
+	ctl_rules_usage(out);
+	fprintf(out,
 		"  -c FILE          the configuration apply-fail-mode and "
 		"status read\n"
 		"                   (default " CONFIG_DEFAULT_PATH ")\n");
@@ -260,6 +263,8 @@ cmd_apply_fail_mode(const char *config_path)
  * or for people. */
 /* dnsgatectl log: its reply is printed as a table (history_client). */
 static const struct history_client *log_table;
+/* How a reply is printed for people: NULL, as its JSON, pretty. */
+static ctl_print_fn *human_printer;
 
 static int
 cmd_call(const char *socket_path, const char *request, bool json,
@@ -286,6 +291,8 @@ cmd_call(const char *socket_path, const char *request, bool json,
 				"%s\n", reply);
 			return 1;
 		}
+	} else if (human_printer != NULL) {
+		return human_printer(stdout, reply);
 	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
@@ -408,6 +415,20 @@ main(int argc, char **argv)
 		log_table = hc.json ? NULL : &hc;
 		return call_command(config_path, config_given, socket_path,
 				    request, hc.json, 30000);
+	}
+	if (optind < argc && ctl_rules_is_command(argv[optind])) {
+		bool json = argc - optind > 1 &&
+			    strcmp(argv[argc - 1], "--json") == 0;
+		char request[2 * CONTROL_MAX_LINE], err[256];
+
+		if (ctl_rules_request(argc - optind - json, argv + optind,
+				      request, sizeof request, &human_printer,
+				      err, sizeof err) < 0) {
+			fprintf(stderr, "dnsgatectl: %s\n", err);
+			return 2;
+		}
+		return call_command(config_path, config_given, socket_path,
+				    request, json, 30000);
 	}
 	if (optind < argc && (strcmp(argv[optind], "status") == 0 ||
 			      strcmp(argv[optind], "reload") == 0 ||
