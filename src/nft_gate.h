@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "src/addr.h"
+#include "src/nft_dump.h"
 #include "src/nft_table.h"
 
 #define GATE_TABLE_NAME NFT_TABLE_NAME
@@ -167,6 +168,21 @@ int gate_standing_flush(struct gate *g, char *err, size_t errlen);
  * applied (the old elements stay). */
 int gate_standing_replace(struct gate *g, const struct gate_standing *s,
 			  size_t n, char *err, size_t errlen);
+
+/* Reads the connections the gate rejected since the last call (the
+ * elements of rejected4 and rejected6, which the packet path adds, one
+ * per cgroup, destination, protocol and port, with a counter), calls fn
+ * (NULL: none) for each, and deletes them from the sets. *full says a set was full:
+ * connections were rejected without a record. Returns the number read
+ * or -errno with a reason in err. */
+int gate_take_rejected(struct gate *g, nft_rejected_fn fn, void *arg,
+		       bool *full, char *err, size_t errlen);
+
+/* Calls fn for every grant of allow4 and allow6 with its counter (one
+ * dump over the gate's socket). Returns the number of grants or -errno
+ * with a reason in err. */
+int gate_traffic(struct gate *g, nft_grant_fn fn, void *arg, char *err,
+		 size_t errlen);
 
 /* Deletes the table named GATE_TABLE_NAME in the current network
  * namespace if it exists (used by dnsgatectl and at start). Returns 0 when
