@@ -163,12 +163,7 @@ element_counter(struct nftnl_set_elem *e, uint64_t *packets, uint64_t *bytes)
 	*bytes = c.bytes;
 }
 
-struct grant_listing {
-	nft_grant_fn fn;
-	void *arg;
-	int count;
-	bool bad_key;
-};
+#define grant_listing nft_grant_listing
 
 static int
 grant_element_cb(struct nftnl_set_elem *e, void *data)
@@ -223,22 +218,40 @@ elements_message_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
+struct nlmsghdr *
+nft_dump_elements_request(char *buf, const char *set, uint32_t seq)
+{
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, REQUEST_BUFFER_SIZE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+				    NLM_F_DUMP, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nlh;
+}
+
 static int
 dump_elements(struct nft_batch *b, const char *name,
 	      int (*fn)(struct nftnl_set_elem *e, void *arg), void *arg)
 {
-	char buf[REQUEST_BUFFER_SIZE] = {0};
-	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	char buf[REQUEST_BUFFER_SIZE];
 	struct element_walk w = {fn, arg};
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh =
+		nft_dump_elements_request(buf, name, nft_batch_dump_seq(b));
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-				    NLM_F_DUMP, nft_batch_dump_seq(b));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
 	return nft_batch_dump(b, nlh, elements_message_cb, &w);
+}
+
+int
+nft_dump_grant_reply(const struct nlmsghdr *nlh, void *listing)
+{
+	struct element_walk w = {grant_element_cb, listing};
+
+	return elements_message_cb(nlh, &w);
 }
 
 static int

@@ -36,6 +36,21 @@ typedef void (*nft_grant_fn)(const struct nft_grant *, void *arg);
  * length than a grant's). */
 int nft_dump_grants(nft_grant_fn fn, void *arg, char *err, size_t errlen);
 
+/* For a reader that runs the dump itself (grant_traffic.h): the request
+ * for the elements of set, built into buf (at least 1024 bytes) with
+ * sequence number seq, and the mnl callback that hands each grant of a
+ * reply to listing->fn. */
+struct nft_grant_listing {
+	nft_grant_fn fn;
+	void *arg;
+	int count;
+	bool bad_key; /* a key of another length than a grant's */
+};
+
+struct nlmsghdr *nft_dump_elements_request(char *buf, const char *set,
+					   uint32_t seq);
+int nft_dump_grant_reply(const struct nlmsghdr *nlh, void *listing);
+
 /* The same for the elements of one set, over the socket of b. Returns
  * the number of elements, -ENOENT when the set does not exist, -EPROTO
  * for a key that is not a grant's, or another -errno. */
