@@ -109,7 +109,8 @@ spend(struct rejections *r, const char *app, uint64_t now_ms)
 	for (i = 0; i < BUDGET_SLOTS && b == NULL; i++) {
 		struct budget *s = &r->slots[i];
 
-		if (s->app[0] != '\0' && strncmp(s->app, app, BUDGET_KEY_MAX - 1) == 0)
+		if (s->app[0] != '\0' &&
+		    strncmp(s->app, app, BUDGET_KEY_MAX - 1) == 0)
 			b = s;
 		else if (s->app[0] == '\0' ||
 			 (oldest->app[0] != '\0' &&
@@ -125,7 +126,8 @@ spend(struct rejections *r, const char *app, uint64_t now_ms)
 		b = oldest;
 		if (b->app[0] != '\0')
 			say_held_back(r, b);
-		snprintf(b->app, sizeof b->app, "%.*s", BUDGET_KEY_MAX - 1, app);
+		snprintf(b->app, sizeof b->app, "%.*s", BUDGET_KEY_MAX - 1,
+			 app);
 		b->window_start = now_ms;
 		b->lines = 0;
 		b->held_back = 0;

@@ -147,7 +147,7 @@ test_read(void)
 	CHECK_INT((int)r.n_cgroups, 2);
 	CHECK(r.first_cgroup == 800 && r.second_cgroup == 900);
 	CHECK_INT((int)r.second_grants, 1);
-	/* The interval stretches with a slow read, never below the one asked. */
+	/* Never below the interval asked for. */
 	CHECK(grant_traffic_interval_ms(t, 5000) >= 5000);
 	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
 	grant_traffic_free(t);
