@@ -31,10 +31,26 @@ struct budget {
 	uint64_t held_back; /* not logged in this window */
 };
 
+/* A cgroup resolved lately (resolve). */
+#define WHOM_SLOTS 8
+#define WHOM_TTL_MS 1000
+
+struct whom {
+	bool valid;
+	uint64_t cgroup_id, at_ms;
+	char path[512];                 /* "" no socket; "?" gone */
+	char app[APP_IDENTITY_KEY_MAX]; /* the app key */
+	struct attribution proc;        /* found: a process in it */
+	char who[PATH_MAX + APP_IDENTITY_KEY_MAX + 600]; /* for the log */
+};
+
 struct rejections {
 	struct cgroup_tree *tree;
 	struct events *bus;
 	const char *proc_root;
+	struct whom whom[WHOM_SLOTS];
+	size_t next_whom;
+	struct app_identity identity; /* resolve's */
 	struct budget slots[BUDGET_SLOTS];
 	bool full;          /* the last read found a full set */
 	uint64_t published, logged;
@@ -184,70 +200,92 @@ find_process(struct rejections *r, const char *path, struct attribution *a)
 		memset(a, 0, sizeof *a);
 }
 
+/* Who a cgroup is: its path, app key, a process and the words for the
+ * log, resolved once a second at most per cgroup (a flood of rejections
+ * from one app to many destinations reads /proc once). */
+static const struct whom *
+resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
+{
+	struct whom *w = NULL;
+	struct app_identity_source src;
+	char err[256], who[sizeof r->whom[0].who];
+	unsigned level;
+	size_t i;
+
+	for (i = 0; i < WHOM_SLOTS; i++)
+		if (r->whom[i].valid && r->whom[i].cgroup_id == cgroup_id &&
+		    now_ms - r->whom[i].at_ms < WHOM_TTL_MS)
+			return &r->whom[i];
+	w = &r->whom[r->next_whom];
+	r->next_whom = (r->next_whom + 1) % WHOM_SLOTS;
+	memset(&w->proc, 0, sizeof w->proc);
+	w->valid = true;
+	w->cgroup_id = cgroup_id;
+	w->at_ms = now_ms;
+	w->path[0] = '\0';
+	if (cgroup_id == 0) {
+		snprintf(w->app, sizeof w->app, "%s", REJECTIONS_UNKNOWN_APP);
+		snprintf(w->who, sizeof w->who,
+			 "a packet without a socket (the kernel's own, or its "
+			 "socket closed)");
+		return w;
+	}
+	if (cgroup_lookup(r->tree, cgroup_id, w->path, sizeof w->path,
+			  &level) < 0) {
+		snprintf(w->path, sizeof w->path, "?");
+		snprintf(w->app, sizeof w->app, "?");
+		snprintf(w->who, sizeof w->who,
+			 "an app whose cgroup (id %" PRIu64 ") is gone",
+			 cgroup_id);
+		return w;
+	}
+	find_process(r, w->path, &w->proc);
+	memset(&src, 0, sizeof src);
+	src.cgroup_path = w->path;
+	src.uid = w->proc.found ? (int64_t)w->proc.uid
+				: APP_IDENTITY_UID_UNKNOWN;
+	if (w->proc.found) {
+		src.pid = w->proc.pid;
+		src.exe = w->proc.exe;
+		src.argv = w->proc.argv;
+		src.argv_len = w->proc.argv_len;
+	}
+	(void)app_identity_from(&src, &r->identity, err, sizeof err);
+	snprintf(w->app, sizeof w->app, "%s", r->identity.key);
+	/* Through a copy: the arguments live in *r too. */
+	if (w->proc.found)
+		snprintf(who, sizeof who, "%s (cgroup %s, pid %ld %s)", w->app,
+			 w->path, (long)w->proc.pid,
+			 w->proc.exe[0] != '\0' ? w->proc.exe : "?");
+	else
+		snprintf(who, sizeof who, "%s (cgroup %s, no process left in it)",
+			 w->app, w->path);
+	memcpy(w->who, who, sizeof who);
+	return w;
+}
+
 void
 rejections_tell(struct rejections *r, const struct nft_rejected *el,
 		uint64_t now_ms)
 {
+	const struct whom *w = resolve(r, el->cgroup_id, now_ms);
 	struct event_record ev;
-	struct attribution proc;
-	struct app_identity *id = NULL;
-	char path[512] = "", dest[64], proto_buf[32], port[16] = "";
-	char who[PATH_MAX + APP_IDENTITY_KEY_MAX + 600], err[256];
-	const char *proto, *app;
-	unsigned level;
+	char dest[64], proto_buf[32], port[16] = "";
+	const char *proto, *s = el->packets == 1 ? "" : "s";
 
-	memset(&ev, 0, sizeof ev);
-	memset(&proc, 0, sizeof proc);
 	ip_addr_format(&el->addr, dest, sizeof dest);
 	proto = protocol_name(el->protocol, proto_buf, sizeof proto_buf);
 	if (el->port != 0)
 		snprintf(port, sizeof port, " port %u", el->port);
-	if (el->cgroup_id == 0) {
-		app = REJECTIONS_UNKNOWN_APP;
-		snprintf(who, sizeof who,
-			 "a packet without a socket (the kernel's own, or its "
-			 "socket closed)");
-	} else if (cgroup_lookup(r->tree, el->cgroup_id, path, sizeof path,
-				 &level) < 0) {
-		snprintf(path, sizeof path, "?");
-		app = "?";
-		snprintf(who, sizeof who,
-			 "an app whose cgroup (id %" PRIu64 ") is gone",
-			 el->cgroup_id);
-	} else {
-		struct app_identity_source src;
 
-		find_process(r, path, &proc);
-		memset(&src, 0, sizeof src);
-		src.cgroup_path = path;
-		src.uid = proc.found ? (int64_t)proc.uid
-				     : APP_IDENTITY_UID_UNKNOWN;
-		if (proc.found) {
-			src.pid = proc.pid;
-			src.exe = proc.exe;
-			src.argv = proc.argv;
-			src.argv_len = proc.argv_len;
-		}
-		id = xmalloc(sizeof *id);
-		(void)app_identity_from(&src, id, err, sizeof err);
-		app = id->key;
-		if (proc.found)
-			snprintf(who, sizeof who, "%s (cgroup %s, pid %ld %s)",
-				 app, path, (long)proc.pid,
-				 proc.exe[0] != '\0' ? proc.exe : "?");
-		else
-			snprintf(who, sizeof who,
-				 "%s (cgroup %s, no process left in it)", app,
-				 path);
-	}
-
+	memset(&ev, 0, sizeof ev);
 	ev.kind = EVENT_REJECTED;
 	ev.time_ms = events_now_ms();
-	ev.app = app;
-	ev.cgroup = path;
-	ev.pid = proc.found ? (int64_t)proc.pid : -1;
-	ev.uid = proc.found ? (int64_t)proc.uid : -1;
-	ev.exe = proc.found ? proc.exe : "";
+	ev.app = w->app;
+	ev.cgroup = w->path;
+	ev.pid = w->proc.found ? (int64_t)w->proc.pid : -1;
+	ev.uid = w->proc.found ? (int64_t)w->proc.uid : -1;
+	ev.exe = w->proc.found ? w->proc.exe : "";
 	ev.name = "";
 	ev.rule = ev.list = ev.entry = ev.answer = "";
 	ev.dest = dest;
@@ -258,32 +296,28 @@ rejections_tell(struct rejections *r, const struct nft_rejected *el,
 		events_publish(r->bus, &ev);
 	r->published++;
 
-	if (spend(r, app, now_ms)) {
-		if (el->cgroup_id == 0)
-			log_warn("rejected: %s to %s%s (%s), %" PRIu64
-				 " packet%s: nothing to attribute it to; if "
-				 "it must pass, put %s in 'exempt'",
-				 who, dest, port, proto, el->packets,
-				 el->packets == 1 ? "" : "s", dest);
-		else if (strcmp(app, "?") == 0)
-			log_warn("rejected: %s connected to %s%s (%s), %" PRIu64
-				 " packet%s: it connected without asking DNS, "
-				 "or to an address it was not granted",
-				 who, dest, port, proto, el->packets,
-				 el->packets == 1 ? "" : "s");
-		else
-			log_warn("rejected: %s connected to %s%s (%s), %" PRIu64
-				 " packet%s: it connected without asking DNS, "
-				 "or to an address it was not granted. If it "
-				 "should reach %s, let it look the name up "
-				 "through dnsgate ('dnsgatectl explain %s "
-				 "NAME' says what the policy would do) or give "
-				 "it a net= rule",
-				 who, dest, port, proto, el->packets,
-				 el->packets == 1 ? "" : "s", dest, app);
-		r->logged++;
-	}
-	free(id);
+	if (!spend(r, w->app, now_ms))
+		return;
+	if (el->cgroup_id == 0)
+		log_warn("rejected: %s to %s%s (%s), %" PRIu64 " packet%s: "
+			 "nothing to attribute it to; if it must pass, put %s "
+			 "in 'exempt'",
+			 w->who, dest, port, proto, el->packets, s, dest);
+	else if (strcmp(w->app, "?") == 0)
+		log_warn("rejected: %s connected to %s%s (%s), %" PRIu64
+			 " packet%s: it connected without asking DNS, or to an "
+			 "address it was not granted",
+			 w->who, dest, port, proto, el->packets, s);
+	else
+		log_warn("rejected: %s connected to %s%s (%s), %" PRIu64
+			 " packet%s: it connected without asking DNS, or to an "
+			 "address it was not granted. If it should reach %s, "
+			 "let it look the name up through dnsgate ('dnsgatectl "
+			 "explain %s NAME' says what the policy would do) or "
+			 "give it a net= rule",
+			 w->who, dest, port, proto, el->packets, s, dest,
+			 w->app);
+	r->logged++;
 }
 
 void

@@ -167,8 +167,12 @@ main(void)
 		CHECK(seen.port == 443 && seen.protocol == IPPROTO_TCP);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		/* Within the second, the cgroup is not read again. */
+		el = element((uint64_t)st.st_ino, IPPROTO_TCP, 443);
+		rejections_tell(r, &el, 1999);
+		CHECK(seen.pid == (int64_t)child);
 		el = element((uint64_t)st.st_ino, IPPROTO_TCP, 444);
-		rejections_tell(r, &el, 1000);
+		rejections_tell(r, &el, 2000);
 		CHECK(seen.pid == -1 && seen.exe[0] == '\0');
 		rmdir(path);
 	} else {
