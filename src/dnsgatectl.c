@@ -55,8 +55,9 @@ usage(FILE *out)
 		"  update [LIST] [--json]\n"
 		"                   download the https:// lists (or LIST) now;\n"
 		"                   replies when done, with what each brought\n"
-		"  grants           list the (app cgroup, address) grants in "
+		"  grants [--json]  list the (app cgroup, address) grants in "
 		"force,\n"
+		"                   with the bytes and packets each let out,\n"
 		"                   and the standing ones of net= rules\n"
 		"  rejected         how many packets the gate has rejected\n"
 		"  remove-table     delete the table inet " GATE_TABLE_NAME
@@ -84,21 +85,68 @@ usage(FILE *out)
 
 struct list_state {
 	struct cgroup_tree *tree;
+	bool json;
+	size_t n; /* printed so far (JSON: for the commas) */
 };
+
+/* 1234567 -> "1.2 MB": what a person reads in a table. */
+static const char *
+human_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
 
 static void
 print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
-	char path[512] = "?", addr[64];
+	char path[512] = "?", addr[64], bytes[32];
 	unsigned level;
 
 	if (st->tree != NULL)
 		cgroup_lookup(st->tree, el->cgroup_id, path, sizeof path,
 			      &level);
 	ip_addr_format(&el->addr, addr, sizeof addr);
-	printf("%-40s %-39s %6" PRIu64 "s  cgroup-id=%" PRIu64 "\n", path, addr,
-	       el->expires_ms / 1000, el->cgroup_id);
+	if (st->json) {
+		char buf[1024];
+		struct json_out j;
+
+		json_out_init(&j, buf, sizeof buf);
+		json_object_begin(&j);
+		json_key(&j, "cgroup");
+		json_string(&j, path);
+		json_key(&j, "cgroup_id");
+		json_uint(&j, el->cgroup_id);
+		json_key(&j, "address");
+		json_string(&j, addr);
+		json_key(&j, "expires_s");
+		json_uint(&j, el->expires_ms / 1000);
+		json_key(&j, "packets");
+		json_uint(&j, el->packets);
+		json_key(&j, "bytes");
+		json_uint(&j, el->bytes);
+		json_object_end(&j);
+		printf("%s%s", st->n == 0 ? "" : ",\n  ", json_out_text(&j));
+		st->n++;
+		return;
+	}
+	printf("%-40s %-39s %6" PRIu64 "s %10s %8" PRIu64
+	       " pkts  cgroup-id=%" PRIu64 "\n",
+	       path, addr, el->expires_ms / 1000,
+	       human_bytes(el->bytes, bytes, sizeof bytes), el->packets,
+	       el->cgroup_id);
 }
 
 /* A standing grant (a net= rule): its range, then "standing", or the
@@ -127,16 +175,24 @@ print_standing(const struct nft_standing_element *el, void *arg)
 	       range, left, el->cgroup_id);
 }
 
+/* The grants and what each carried; with json, one JSON object
+ * {"grants": [...]} (the standing grants are left out). */
 static int
-cmd_grants(void)
+cmd_grants(bool json)
 {
 	struct list_state st;
 	char err[256];
 	int n;
 
+	memset(&st, 0, sizeof st);
+	st.json = json;
 	st.tree = cgroup_tree_open(err, sizeof err);
+	if (json)
+		printf("{\"grants\": [\n  ");
 	n = nft_dump_grants(print_grant, &st, err, sizeof err);
-	if (n >= 0) {
+	if (json)
+		printf("\n]}\n");
+	if (n >= 0 && !json) {
 		char err2[256];
 		int m = nft_dump_standing(print_standing, &st, err2,
 					  sizeof err2);
@@ -480,13 +536,16 @@ main(int argc, char **argv)
 		return call_command(config_path, config_given, socket_path,
 				    req, json, timeout_ms);
 	}
+	if (optind == argc - 2 && strcmp(argv[optind], "grants") == 0 &&
+	    strcmp(argv[optind + 1], "--json") == 0)
+		return cmd_grants(true);
 	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
 	command = argv[optind];
 	if (strcmp(command, "grants") == 0)
-		return cmd_grants();
+		return cmd_grants(false);
 	if (strcmp(command, "rejected") == 0)
 		return cmd_rejected();
 	if (strcmp(command, "remove-table") == 0)

@@ -34,6 +34,7 @@
 #include "src/config_file.h"
 #include "src/app_identity.h"
 #include "src/control.h"
+#include "src/events.h"
 #include "src/explain.h"
 #include "src/fetch.h"
 #include "src/history.h"
@@ -45,6 +46,7 @@
 #include "src/nsswitch.h"
 #include "src/policy.h"
 #include "src/query.h"
+#include "src/rejections.h"
 #include "src/reloader.h"
 #include "src/rules_file.h"
 #include "src/rules_store.h"
@@ -99,6 +101,9 @@ struct daemon {
 	struct apps *apps;    /* every app seen, from the records */
 	struct history *history; /* the records in SQLite; NULL: off */
 	struct event *pause_end; /* dnsgatectl pause DURATION: resumes */
+	struct rejections *rejections; /* the gate's, told every second */
+	struct event *rejections_timer;
+	int rejections_error; /* the last poll's error, said once */
 };
 
 static void
@@ -1344,6 +1349,27 @@ on_table_event(void *arg, enum nft_watch_event what)
 		evtimer_add(d->rebuild, &soon);
 }
 
+/* Every second: the connections the gate rejected, with their apps. */
+static void
+on_rejections_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char err[256];
+	int ret;
+
+	(void)fd;
+	(void)what;
+	if (d->gate == NULL)
+		return;
+	ret = rejections_poll(d->rejections, d->gate, err, sizeof err);
+	if (ret < 0 && ret != d->rejections_error)
+		log_warn("cannot read the rejected connections (%s): they are "
+			 "still rejected and counted, but not told with their "
+			 "app until this is fixed",
+			 err);
+	d->rejections_error = ret < 0 ? ret : 0;
+}
+
 /* Every upstream forwards back to dnsgated: nothing could be resolved,
  * so stop (and remove the table) rather than serve SERVFAIL for ever. */
 static void
@@ -1482,6 +1508,14 @@ start(struct daemon *d)
 				   &d->engine);
 	d->engine.standing = d->standing;
 	resync_standing(d);
+	d->rejections = rejections_new(d->cgroups, &d->events, "/proc");
+	d->rejections_timer = event_new(d->base, -1, EV_PERSIST,
+					on_rejections_timer, d);
+	{
+		struct timeval second = {1, 0};
+
+		evtimer_add(d->rejections_timer, &second);
+	}
 	if (adoption.kept &&
 	    query_engine_adopt_grants(&d->engine, err, sizeof err) < 0)
 		log_warn("cannot read the adopted grants back (%s): they are "
@@ -1573,6 +1607,13 @@ stop(struct daemon *d)
 	d->engine.standing = NULL;
 	standing_free(d->standing);
 	d->standing = NULL;
+	/* The last rejections, while the table is there. */
+	if (d->rejections_timer != NULL) {
+		event_free(d->rejections_timer);
+		on_rejections_timer(-1, 0, d);
+	}
+	rejections_free(d->rejections);
+	d->rejections = NULL;
 	if (gate_close(d->gate, true, err, sizeof err) < 0) {
 		log_error("cannot remove the table inet %s: %s; until it is "
 			  "removed DNS and new connections fail: run "
