@@ -399,6 +399,7 @@ conclude(struct query *qr, const struct outcome *o)
 		.latency_us = (uint32_t)(clock_us() - qr->arrived_us),
 		.dest = "",
 		.detail = qr->detail,
+		.cgroup_id = who->found ? who->cgroup_id : 0,
 	};
 
 	switch (v->decision) { /* the counters, from the same values */

@@ -292,6 +292,7 @@ rejections_tell(struct rejections *r, const struct nft_rejected *el,
 	ev.port = el->port;
 	ev.protocol = el->protocol;
 	ev.packets = el->packets;
+	ev.cgroup_id = el->cgroup_id;
 	if (r->bus != NULL)
 		events_publish(r->bus, &ev);
 	r->published++;
