@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/addr.h"
 #include "src/apps.h"
+#include "src/clock.h"
+#include "src/nft_dump.h"
 #include "src/json.h"
 #include "src/siphash.h"
 #include "src/xmalloc.h"
@@ -21,6 +24,12 @@ struct app_name {
 	int64_t last_ms;
 };
 
+struct app_dest {
+	struct ip_addr addr;
+	uint64_t packets, bytes;
+	int64_t last_ms;
+};
+
 struct app {
 	char *key;
 	char *cgroup; /* the cgroup it was last seen in */
@@ -32,12 +41,38 @@ struct app {
 	uint64_t packets, bytes;
 	struct app_name names[APPS_NAMES];
 	size_t n_names;
+	struct app_dest dests[APPS_DESTS];
+	size_t n_dests;
 	struct app *next; /* in its bucket */
 };
+
+/* The app last seen asking in a cgroup (its key), and the counter of a
+ * grant as last read: both for the traffic. */
+struct cgroup_app {
+	uint64_t id;
+	char *key;
+	struct cgroup_app *next;
+};
+
+struct grant_seen {
+	uint64_t cgroup_id;
+	struct ip_addr addr;
+	uint64_t packets, bytes;
+	uint32_t generation;
+	struct grant_seen *next;
+};
+
+#define CG_BUCKETS 16384    /* powers of two */
+#define GRANT_BUCKETS 65536
 
 struct apps {
 	struct app *bucket[APPS_BUCKETS];
 	size_t n;
+	struct cgroup_app *cg_bucket[CG_BUCKETS];
+	size_t n_cgroups;
+	struct grant_seen **grant_bucket; /* GRANT_BUCKETS, made on use */
+	size_t n_grants;
+	uint32_t generation;
 	struct siphash_key hash_key;
 };
 
@@ -68,6 +103,76 @@ app_free(struct app *p)
 	free(p);
 }
 
+static void
+forget_cgroups(struct apps *a)
+{
+	for (size_t b = 0; b < CG_BUCKETS; b++)
+		while (a->cg_bucket[b] != NULL) {
+			struct cgroup_app *m = a->cg_bucket[b];
+
+			a->cg_bucket[b] = m->next;
+			free(m->key);
+			free(m);
+		}
+	a->n_cgroups = 0;
+}
+
+static void
+forget_grants(struct apps *a)
+{
+	if (a->grant_bucket == NULL)
+		return;
+	for (size_t b = 0; b < GRANT_BUCKETS; b++)
+		while (a->grant_bucket[b] != NULL) {
+			struct grant_seen *g = a->grant_bucket[b];
+
+			a->grant_bucket[b] = g->next;
+			free(g);
+		}
+	a->n_grants = 0;
+}
+
+static size_t
+cg_bucket_of(uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 50) & (CG_BUCKETS - 1);
+}
+
+/* The cgroup id was seen asking as app key. */
+static void
+map_cgroup(struct apps *a, uint64_t id, const char *key)
+{
+	size_t b = cg_bucket_of(id);
+	struct cgroup_app *m;
+
+	for (m = a->cg_bucket[b]; m; m = m->next)
+		if (m->id == id) {
+			if (strcmp(m->key, key) != 0) {
+				free(m->key);
+				m->key = xstrdup(key);
+			}
+			return;
+		}
+	if (a->n_cgroups >= APPS_CGROUPS)
+		forget_cgroups(a); /* refilled by the next queries */
+	m = xcalloc(1, sizeof *m);
+	m->id = id;
+	m->key = xstrdup(key);
+	m->next = a->cg_bucket[b];
+	a->cg_bucket[b] = m;
+	a->n_cgroups++;
+}
+
+static const char *
+app_of_cgroup(const struct apps *a, uint64_t id)
+{
+	for (struct cgroup_app *m = a->cg_bucket[cg_bucket_of(id)]; m;
+	     m = m->next)
+		if (m->id == id)
+			return m->key;
+	return NULL;
+}
+
 void
 apps_free(struct apps *a)
 {
@@ -80,6 +185,9 @@ apps_free(struct apps *a)
 			a->bucket[b] = p->next;
 			app_free(p);
 		}
+	forget_cgroups(a);
+	forget_grants(a);
+	free(a->grant_bucket);
 	free(a);
 }
 
@@ -181,6 +289,8 @@ apps_sink(void *arg, const struct event_record *ev)
 	if (ev->app == NULL || ev->app[0] == '\0')
 		return;
 	p = find_or_add(a, ev->app, ev->time_ms);
+	if (ev->kind == EVENT_QUERY && ev->cgroup_id != 0)
+		map_cgroup(a, ev->cgroup_id, ev->app);
 	if (ev->time_ms > p->last_ms)
 		p->last_ms = ev->time_ms;
 	if (ev->cgroup[0] != '\0')
@@ -204,16 +314,106 @@ apps_sink(void *arg, const struct event_record *ev)
 		note_name(p, ev);
 }
 
-void
-apps_set_traffic(struct apps *a, const char *app, uint64_t packets,
-		 uint64_t bytes)
+static size_t
+grant_bucket_of(uint64_t id, const struct ip_addr *addr)
 {
-	struct app *p = find(a, app);
+	uint64_t h = id * 0x9e3779b97f4a7c15ULL;
 
-	if (p == NULL)
-		return;
-	p->packets = packets;
-	p->bytes = bytes;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr->bytes[i]) * 0x100000001b3ULL;
+	return (size_t)(h >> 40) & (GRANT_BUCKETS - 1);
+}
+
+/* Adds what dest carried to p, in all and for dest; the destination
+ * seen longest ago makes room. */
+static void
+count_traffic(struct app *p, const struct ip_addr *dest, uint64_t packets,
+	      uint64_t bytes, int64_t now_ms)
+{
+	struct app_dest *slot = NULL;
+
+	p->packets += packets;
+	p->bytes += bytes;
+	for (size_t i = 0; i < p->n_dests; i++)
+		if (memcmp(&p->dests[i].addr, dest, sizeof *dest) == 0) {
+			slot = &p->dests[i];
+			break;
+		}
+	if (slot == NULL) {
+		if (p->n_dests < APPS_DESTS) {
+			slot = &p->dests[p->n_dests++];
+		} else {
+			slot = &p->dests[0];
+			for (size_t i = 1; i < p->n_dests; i++)
+				if (p->dests[i].last_ms < slot->last_ms)
+					slot = &p->dests[i];
+		}
+		memset(slot, 0, sizeof *slot);
+		slot->addr = *dest;
+	}
+	slot->packets += packets;
+	slot->bytes += bytes;
+	slot->last_ms = now_ms;
+}
+
+void
+apps_add_traffic(struct apps *a, const struct nft_grant *grants, size_t n)
+{
+	int64_t now = events_now_ms();
+	uint32_t gen = ++a->generation;
+
+	if (a->grant_bucket == NULL)
+		a->grant_bucket = xcalloc(GRANT_BUCKETS, sizeof *a->grant_bucket);
+	for (size_t i = 0; i < n; i++) {
+		const struct nft_grant *g = &grants[i];
+		size_t b = grant_bucket_of(g->cgroup_id, &g->addr);
+		uint64_t dp = g->packets, db = g->bytes;
+		struct grant_seen *s;
+		const char *key;
+		struct app *p;
+
+		for (s = a->grant_bucket[b]; s; s = s->next)
+			if (s->cgroup_id == g->cgroup_id &&
+			    memcmp(&s->addr, &g->addr, sizeof g->addr) == 0)
+				break;
+		if (s != NULL && g->bytes >= s->bytes &&
+		    g->packets >= s->packets) {
+			dp = g->packets - s->packets;
+			db = g->bytes - s->bytes;
+		}
+		if (s == NULL && a->n_grants < APPS_GRANTS) {
+			s = xcalloc(1, sizeof *s);
+			s->cgroup_id = g->cgroup_id;
+			s->addr = g->addr;
+			s->next = a->grant_bucket[b];
+			a->grant_bucket[b] = s;
+			a->n_grants++;
+		}
+		if (s != NULL) {
+			s->packets = g->packets;
+			s->bytes = g->bytes;
+			s->generation = gen;
+		}
+		if (dp == 0 && db == 0)
+			continue;
+		key = app_of_cgroup(a, g->cgroup_id);
+		p = key != NULL ? find(a, key) : NULL;
+		if (p != NULL)
+			count_traffic(p, &g->addr, dp, db, now);
+	}
+	/* Grants gone since the last read are forgotten. */
+	for (size_t b = 0; b < GRANT_BUCKETS; b++)
+		for (struct grant_seen **pp = &a->grant_bucket[b]; *pp;) {
+			struct grant_seen *s = *pp;
+
+			if (s->generation != gen) {
+				*pp = s->next;
+				free(s);
+				a->n_grants--;
+			} else {
+				pp = &s->next;
+			}
+		}
 }
 
 size_t
@@ -262,6 +462,25 @@ write_app(const struct app *p, bool names, struct json_out *out)
 	json_key(out, "bytes");
 	json_uint(out, p->bytes);
 	if (names) {
+		json_key(out, "destinations");
+		json_array_begin(out);
+		for (size_t i = 0; i < p->n_dests; i++) {
+			const struct app_dest *d = &p->dests[i];
+			char addr[64];
+
+			json_object_begin(out);
+			json_key(out, "address");
+			json_string(out, ip_addr_format(&d->addr, addr,
+							sizeof addr));
+			json_key(out, "packets");
+			json_uint(out, d->packets);
+			json_key(out, "bytes");
+			json_uint(out, d->bytes);
+			json_key(out, "last_ms");
+			json_int(out, d->last_ms);
+			json_object_end(out);
+		}
+		json_array_end(out);
 		json_key(out, "names");
 		json_array_begin(out);
 		for (size_t i = 0; i < p->n_names; i++) {

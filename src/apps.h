@@ -16,6 +16,9 @@
 
 #define APPS_MAX 4096
 #define APPS_NAMES 32
+#define APPS_DESTS 32        /* destinations with traffic, per app */
+#define APPS_CGROUPS 16384   /* cgroups mapped to their apps */
+#define APPS_GRANTS 262144   /* grants whose counters are followed */
 
 struct apps;
 struct json_out;
@@ -26,11 +29,14 @@ void apps_free(struct apps *a);
 /* events_sink_fn: counts the record under its app. arg: the apps. */
 void apps_sink(void *arg, const struct event_record *ev);
 
-/* The bytes and packets the grants of app carried in all, as the
- * gate's counters say now (they replace what was set before). Nothing
- * when the app was never seen. */
-void apps_set_traffic(struct apps *a, const char *app, uint64_t packets,
-		      uint64_t bytes);
+/* The gate's counters read now, one per live grant (nft_dump.h): what
+ * each carried since the last read is added to the app last seen asking
+ * in its cgroup, in all and per destination. A grant's counter that went
+ * down is a new grant (the old one expired): all of it counts. Grants of
+ * a cgroup no app was seen in are not counted. */
+struct nft_grant;
+void apps_add_traffic(struct apps *a, const struct nft_grant *grants,
+		      size_t n);
 
 /* How many apps are known. */
 size_t apps_count(const struct apps *a);

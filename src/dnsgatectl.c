@@ -26,6 +26,7 @@
 #include "src/control_client.h"
 #include "src/events.h"
 #include "src/history_client.h"
+#include "src/ctl_rules.h"
 #include "src/json.h"
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
@@ -51,6 +52,25 @@ struct list_state {
 	bool first; /* of the JSON array being written */
 };
 
+/* 1234567 -> "1.2 MB": what a person reads in a table. */
+static const char *
+human_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
 /* One element of a JSON array on stdout, built by the caller into j. */
 static void
 print_json_element(struct list_state *st, const struct json_out *j)
@@ -63,7 +83,7 @@ static void
 print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
-	char path[512] = "?", addr[64];
+	char path[512] = "?", addr[64], bytes[32];
 	unsigned level;
 
 	if (st->tree != NULL)
@@ -84,12 +104,19 @@ print_grant(const struct nft_grant *el, void *arg)
 		json_string(&j, addr);
 		json_key(&j, "expires_s");
 		json_uint(&j, el->expires_ms / 1000);
+		json_key(&j, "packets");
+		json_uint(&j, el->packets);
+		json_key(&j, "bytes");
+		json_uint(&j, el->bytes);
 		json_object_end(&j);
 		print_json_element(st, &j);
 		return;
 	}
-	printf("%-40s %-39s %6" PRIu64 "s  cgroup-id=%" PRIu64 "\n", path, addr,
-	       el->expires_ms / 1000, el->cgroup_id);
+	printf("%-40s %-39s %6" PRIu64 "s %10s %8" PRIu64
+	       " pkts  cgroup-id=%" PRIu64 "\n",
+	       path, addr, el->expires_ms / 1000,
+	       human_bytes(el->bytes, bytes, sizeof bytes), el->packets,
+	       el->cgroup_id);
 }
 
 /* A standing grant (a net= rule): its range, then "standing", or the
@@ -138,6 +165,8 @@ print_standing(const struct nft_standing_element *el, void *arg)
 	       range, left, el->cgroup_id);
 }
 
+/* The grants and what each carried; with json, one JSON object
+ * {"grants": [...], "standing": [...]}. */
 static int
 cmd_grants(struct ctl *ctl, int argc, char **argv)
 {
@@ -145,6 +174,7 @@ cmd_grants(struct ctl *ctl, int argc, char **argv)
 	char err[256];
 	int n;
 
+	memset(&st, 0, sizeof st);
 	st.tree = cgroup_tree_open(err, sizeof err);
 	st.json = ctl->json;
 	st.first = true;
@@ -367,6 +397,8 @@ ask(const struct ctl *ctl, const char *request, char *reply, size_t len,
 
 /* dnsgatectl log: its reply is printed as a table (history_client). */
 static const struct history_client *log_table;
+/* How a reply is printed for people: NULL, as its JSON, pretty. */
+static ctl_print_fn *human_printer;
 
 /* Sends request and prints the reply: as it came (--json), or for
  * people. */
@@ -386,6 +418,8 @@ call_and_print(const struct ctl *ctl, const char *request, int timeout_ms)
 				"%s\n", reply);
 			return EXIT_ANSWERED_ERROR;
 		}
+	} else if (human_printer != NULL) {
+		return human_printer(stdout, reply);
 	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
@@ -506,6 +540,28 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 	return call_and_print(&as_asked, request, 30000);
 }
 
+/* rules, allow, block, pause, resume: their arguments are ctl_rules's. */
+static int
+cmd_rules(struct ctl *ctl, int argc, char **argv)
+{
+	char request[2 * CONTROL_MAX_LINE], err[256];
+	struct ctl as_asked = *ctl;
+	int i, n;
+
+	for (i = n = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_asked.json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	if (ctl_rules_request(n, argv, request, sizeof request, &human_printer,
+			      err, sizeof err) < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return call_and_print(&as_asked, request, 30000);
+}
+
 static int
 cmd_run(struct ctl *ctl, int argc, char **argv)
 {
@@ -553,9 +609,28 @@ static const struct ctl_command commands[] = {
 	 "the history: queries and rejected connections; T as 'today',\n"
 	 "'last tuesday', '2 hours ago', '2026-12-01 14:30', ...\n",
 	 -1, -1, true, cmd_log},
+	{"rules", "[list [--app A] | add RULE... | delete ID]",
+	 "the rules in force, with their ids and files; add a rule\n"
+	 "(dnsgate.rules(5)) to the file dnsgated owns, in force when it\n"
+	 "replies; delete one dnsgatectl added (add and delete need root\n"
+	 "or control-admin-group)\n",
+	 -1, -1, true, cmd_rules},
+	{"allow", "[--app A] NAME|KEY=VALUE [for=D|until=T]",
+	 "rules add allow app=A name=NAME ...; an A with '=' (exe=...,\n"
+	 "uid=...) is taken as it is\n",
+	 -1, -1, true, cmd_rules},
+	{"block", "[--app A] NAME|KEY=VALUE [for=D|until=T]",
+	 "rules add block app=A name=NAME ...\n", -1, -1, true, cmd_rules},
+	{"pause", "[DURATION]",
+	 "let through what lists and rules block, for DURATION (90s, 30m,\n"
+	 "2h) or until resume; the gate stays (needs root or\n"
+	 "control-admin-group)\n",
+	 -1, -1, true, cmd_rules},
+	{"resume", "", "end a pause\n", -1, -1, true, cmd_rules},
 	{"grants", "",
-	 "the (app cgroup, address) grants in force, and the standing ones of\n"
-	 "net= rules (from the kernel: works without the daemon)\n",
+	 "the (app cgroup, address) grants in force, with the bytes and\n"
+	 "packets each let out, and the standing ones of net= rules (from\n"
+	 "the kernel: works without the daemon)\n",
 	 0, 0, true, cmd_grants},
 	{"rejected", "",
 	 "how many packets the gate has rejected (from the kernel)\n", 0, 0,

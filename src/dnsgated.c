@@ -6,7 +6,9 @@
  * it with its grants, or `dnsgatectl remove-table` clears it). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <ares.h>
 #include <event2/event.h>
@@ -29,9 +32,12 @@
 #include "src/cgroup.h"
 #include "src/clock.h"
 #include "src/config_file.h"
+#include "src/app_identity.h"
 #include "src/control.h"
+#include "src/events.h"
 #include "src/explain.h"
 #include "src/fetch.h"
+#include "src/grant_traffic.h"
 #include "src/history.h"
 #include "src/json.h"
 #include "src/log.h"
@@ -41,13 +47,17 @@
 #include "src/nsswitch.h"
 #include "src/policy.h"
 #include "src/query.h"
+#include "src/rejections.h"
 #include "src/reloader.h"
+#include "src/rules_file.h"
+#include "src/rules_store.h"
 #include "src/sockdiag.h"
 #include "src/standing.h"
 #include "src/status.h"
 #include "src/xmalloc.h"
 
 struct update_request;
+struct rules_change_reply;
 
 /* A dnsgatectl reload (or an update whose downloads brought new copies)
  * waiting for the build that answers it. */
@@ -55,6 +65,7 @@ struct reload_waiter {
 	uint64_t ticket; /* control_later's */
 	uint64_t build;  /* reloader_request's */
 	struct update_request *update; /* NULL: a reload's reply */
+	struct rules_change_reply *change; /* dnsgatectl rules add/delete */
 };
 
 struct daemon {
@@ -90,6 +101,13 @@ struct daemon {
 	struct events events; /* every query's record goes to its sinks */
 	struct apps *apps;    /* every app seen, from the records */
 	struct history *history; /* the records in SQLite; NULL: off */
+	struct event *pause_end; /* dnsgatectl pause DURATION: resumes */
+	struct rejections *rejections; /* the gate's, told every second */
+	struct event *rejections_timer;
+	int rejections_error; /* the last poll's error, said once */
+	struct grant_traffic *traffic; /* the grants' counters, for apps */
+	struct event *traffic_timer;
+	int traffic_error;    /* the last read's error, said once */
 };
 
 static void
@@ -370,6 +388,18 @@ fill_reload_reply(void *arg, struct json_out *out, char *err, size_t errlen)
 static int fill_update(void *arg, struct json_out *out, char *err,
 		       size_t errlen);
 
+static int fill_rules_change(void *arg, struct json_out *out, char *err,
+			     size_t errlen);
+
+/* A dnsgatectl rules add or delete: the file is written; the reply
+ * waits for the reload that puts it in force. */
+struct rules_change_reply {
+	const char *what; /* "added" or "deleted" */
+	char path[PATH_MAX];
+	struct rules_store_change change;
+	const struct reload_result *result; /* while answered */
+};
+
 static void
 answer_waiters(struct daemon *d, struct reload_result *r)
 {
@@ -381,6 +411,11 @@ answer_waiters(struct daemon *d, struct reload_result *r)
 
 		if (w->build > r->build) {
 			d->waiters[kept++] = *w;
+		} else if (w->change != NULL) {
+			w->change->result = r;
+			control_answer(d->control, w->ticket,
+				       fill_rules_change, w->change);
+			free(w->change);
 		} else if (w->update != NULL) {
 			control_answer(d->control, w->ticket, fill_update,
 				       w->update);
@@ -402,6 +437,7 @@ add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
 	d->waiters[d->n_waiters].ticket = ticket;
 	d->waiters[d->n_waiters].build = build;
 	d->waiters[d->n_waiters].update = update;
+	d->waiters[d->n_waiters].change = NULL;
 	d->n_waiters++;
 }
 
@@ -752,6 +788,128 @@ control_apps(struct daemon *d, bool one, const char *request, size_t len,
 	return 0;
 }
 
+/* --- dnsgatectl rules, allow, block, pause ----------------------------- */
+
+/* What a rule is checked against before it is written: the lists of the
+ * policy in force, and now for its for=. */
+static struct rules_file_ctx
+rules_ctx(struct daemon *d)
+{
+	struct rules_file_ctx ctx;
+
+	ctx.find_list = policy_find_list;
+	ctx.arg = d->engine.policy;
+	ctx.mtime = time(NULL);
+	return ctx;
+}
+
+static bool
+contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; *hay != '\0'; hay++) {
+		for (i = 0; i < n && hay[i] != '\0' &&
+			    tolower((unsigned char)hay[i]) ==
+				tolower((unsigned char)needle[i]);
+		     i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return n == 0;
+}
+
+/* dnsgatectl rules [--app A]: every rule in force, with its id, where it
+ * was written and whether dnsgatectl may delete it. */
+static int
+control_rules(struct daemon *d, const char *request, size_t len,
+	      struct json_out *out, char *err, size_t errlen)
+{
+	const struct rule_book *book = policy_book(d->engine.policy);
+	char owned[PATH_MAX], app[APP_IDENTITY_KEY_MAX], text[2 * 4096];
+	char origin[PATH_MAX + 16], id[RULE_ID_TEXT_MAX];
+	struct rules_store_notes *notes;
+	struct stat owned_st, st;
+	bool have_owned, filter;
+	int64_t now = (int64_t)time(NULL);
+	const char *file = NULL;
+	bool file_owned = false;
+	size_t i, shown = 0, matched = 0;
+	int rc;
+
+	rc = json_flat_get_string(request, len, "app", app, sizeof app);
+	if (rc == -2) {
+		snprintf(err, errlen, "no app key is that long");
+		return -1;
+	}
+	filter = rc == 0;
+	rules_store_path(d->cfg, owned, sizeof owned);
+	have_owned = stat(owned, &owned_st) == 0;
+	notes = have_owned ? rules_store_notes_read(owned) : NULL;
+	json_key(out, "file");
+	json_string(out, owned);
+	json_key(out, "rules");
+	json_array_begin(out);
+	for (i = 0; i < book->n; i++) {
+		const struct rule *r = &book->rules[i];
+
+		if (filter && (r->app_value == NULL ||
+			       !contains_nocase(r->app_value, app)))
+			continue;
+		/* A rule takes at most about 9 KB (its text twice, quoted,
+		 * and its file): stop while the rest still fits. */
+		if (matched++ > shown || out->len + 24 * 1024 > CONTROL_REPLY_MAX)
+			continue;
+		shown++;
+		if (r->file != file) { /* the book keeps one copy of each */
+			file = r->file;
+			file_owned = have_owned && stat(file, &st) == 0 &&
+				     st.st_dev == owned_st.st_dev &&
+				     st.st_ino == owned_st.st_ino;
+		}
+		json_object_begin(out);
+		json_key(out, "id");
+		json_string(out, rule_id_format(r->id, id, sizeof id));
+		json_key(out, "origin");
+		json_string(out, rule_origin(r, origin, sizeof origin));
+		json_key(out, "rule");
+		json_string(out, rule_format(r, text, sizeof text));
+		json_key(out, "file");
+		json_string(out, r->file);
+		json_key(out, "line");
+		json_uint(out, r->line);
+		json_key(out, "deletable");
+		json_bool(out, file_owned);
+		/* Who wrote it: dnsgatectl's file (with the note it wrote
+		 * after the rule, or a person's comment), the config's
+		 * blocklist line, or another rules file. */
+		json_key(out, "source");
+		json_string(out, file_owned ? "dnsgatectl"
+				 : strcmp(r->file, d->config_path) == 0
+				     ? "config"
+				     : "file");
+		if (file_owned && rules_store_note(notes, r->line)[0]) {
+			json_key(out, "note");
+			json_string(out, rules_store_note(notes, r->line));
+		}
+		if (r->until != 0 && r->until <= now) {
+			json_key(out, "expired");
+			json_bool(out, true);
+		}
+		json_object_end(out);
+	}
+	json_array_end(out);
+	rules_store_notes_free(notes);
+	json_key(out, "total");
+	json_uint(out, matched);
+	if (shown < matched) {
+		json_key(out, "truncated");
+		json_bool(out, true);
+	}
+	return 0;
+}
+
 /* dnsgatectl log: answered when the history's thread has read the
  * records. */
 struct log_request {
@@ -803,6 +961,223 @@ control_log(struct daemon *d, const char *request, size_t len, char *err,
 	lr->ticket = control_later(d->control);
 	history_query(d->history, &f, on_log_done, lr);
 	return CONTROL_LATER;
+}
+
+static int
+fill_rules_change(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	const struct rules_change_reply *c = arg;
+	char id[RULE_ID_TEXT_MAX];
+
+	rule_id_format(c->change.id, id, sizeof id);
+	if (c->result != NULL && c->result->policy == NULL) {
+		snprintf(err, errlen,
+			 "rule %s was %s (%s:%u) but the reload failed, so the "
+			 "policy in use is unchanged: %s",
+			 id, c->what, c->path, c->change.line, c->result->err);
+		return -1;
+	}
+	json_key(out, c->what);
+	json_bool(out, !c->change.existed || c->what[0] == 'd');
+	json_key(out, "id");
+	json_string(out, id);
+	json_key(out, "rule");
+	json_string(out, c->change.text);
+	json_key(out, "file");
+	json_string(out, c->path);
+	json_key(out, "line");
+	json_uint(out, c->change.line);
+	json_key(out, "in_force");
+	json_bool(out, strcmp(c->what, "added") == 0);
+	return 0;
+}
+
+/* Written: reload, and answer when the new policy is in force. */
+static int
+answer_after_reload(struct daemon *d, struct rules_change_reply *c,
+		    const char *why)
+{
+	char id[RULE_ID_TEXT_MAX];
+	uint64_t build;
+
+	log_info("%s: rule %s %s: %s (%s:%u)", why,
+		 rule_id_format(c->change.id, id, sizeof id), c->what,
+		 c->change.text, c->path, c->change.line);
+	build = request_reload(d, why);
+	add_waiter(d, control_later(d->control), build, NULL);
+	d->waiters[d->n_waiters - 1].change = c;
+	return CONTROL_LATER;
+}
+
+static int
+control_rules_add(struct daemon *d, const char *request, size_t len,
+		  struct json_out *out, char *err, size_t errlen)
+{
+	struct rules_change_reply *c;
+	struct rules_file_ctx ctx = rules_ctx(d);
+	char rule[RULES_FILE_LINE_MAX + 2];
+	int rc = json_flat_get_string(request, len, "rule", rule, sizeof rule);
+
+	if (rc < 0) {
+		snprintf(err, errlen, rc == -2 ? "the rule is longer than a "
+			 "rules file's line may be (%d bytes)"
+					       : "rules-add needs \"rule\": a "
+						 "rule as a rules file has it "
+						 "(dnsgate.rules(5))",
+			 RULES_FILE_LINE_MAX);
+		return -1;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->what = "added";
+	rules_store_path(d->cfg, c->path, sizeof c->path);
+	if (rules_store_add(c->path, rule, strlen(rule), &ctx,
+			    "added by dnsgatectl", &c->change, err,
+			    errlen) < 0) {
+		log_warn("dnsgatectl rules add refused: %s", err);
+		free(c);
+		return -1;
+	}
+	if (c->change.existed) { /* nothing written, nothing to reload */
+		c->result = NULL;
+		fill_rules_change(c, out, err, errlen);
+		json_key(out, "existed");
+		json_bool(out, true);
+		free(c);
+		return 0;
+	}
+	return answer_after_reload(d, c, "dnsgatectl rules add");
+}
+
+static int
+control_rules_delete(struct daemon *d, const char *request, size_t len,
+		     char *err, size_t errlen)
+{
+	const struct rule_book *book = policy_book(d->engine.policy);
+	struct rules_file_ctx ctx = rules_ctx(d);
+	struct rules_change_reply *c;
+	char text[32], origin[PATH_MAX + 16];
+	uint32_t id;
+	size_t i;
+	int rc;
+
+	if (json_flat_get_string(request, len, "id", text, sizeof text) < 0 ||
+	    rule_id_parse(text, &id) < 0) {
+		snprintf(err, errlen, "rules-delete needs \"id\": the 8 hex "
+			 "digits 'dnsgatectl rules' shows");
+		return -1;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->what = "deleted";
+	rules_store_path(d->cfg, c->path, sizeof c->path);
+	rc = rules_store_delete(c->path, id, &ctx, &c->change, err, errlen);
+	if (rc == 0)
+		return answer_after_reload(d, c, "dnsgatectl rules delete");
+	free(c);
+	if (rc < 0)
+		return -1;
+	for (i = 0; i < book->n; i++)
+		if (book->rules[i].id == id) {
+			snprintf(err, errlen,
+				 "rule %s is in %s, which dnsgatectl does not "
+				 "own: edit that file, then 'dnsgatectl "
+				 "reload'",
+				 text,
+				 rule_origin(&book->rules[i], origin,
+					     sizeof origin));
+			return -1;
+		}
+	snprintf(err, errlen, "no rule has the id %s ('dnsgatectl rules' "
+		 "lists them)", text);
+	return -1;
+}
+
+static void
+pause_over(struct daemon *d, const char *why)
+{
+	d->engine.paused = false;
+	d->engine.paused_until = 0;
+	log_warn("%s: the pause is over, lists and rules block again", why);
+}
+
+static void
+on_pause_end(evutil_socket_t fd, short what, void *arg)
+{
+	pause_over(arg, "dnsgatectl pause: its time is up");
+}
+
+static void
+json_pause(struct daemon *d, struct json_out *out)
+{
+	json_key(out, "paused");
+	json_bool(out, d->engine.paused);
+	if (d->engine.paused && d->engine.paused_until == 0) {
+		json_key(out, "paused_until");
+		json_string(out, "resume");
+	} else if (d->engine.paused) {
+		json_time(out, "paused_until", d->engine.paused_until);
+	}
+}
+
+/* dnsgatectl pause [DURATION]: what lists and rules block is let
+ * through (the gate stays: only names resolved get routes) until the
+ * duration is over, or until dnsgatectl resume. A reload keeps it; a
+ * restart ends it. */
+static int
+control_pause(struct daemon *d, const char *request, size_t len,
+	      struct json_out *out, char *err, size_t errlen)
+{
+	char text[64], until[32] = "";
+	int64_t seconds = 0;
+	const char *reason;
+	struct timeval tv;
+	struct tm tm;
+	time_t t;
+	int rc;
+
+	rc = json_flat_get_string(request, len, "duration", text, sizeof text);
+	if (rc == -2 ||
+	    (rc == 0 && rules_parse_duration(text, &seconds, &reason) < 0)) {
+		snprintf(err, errlen, "pause %.40s: %s", text,
+			 rc == -2 ? "too long" : reason);
+		return -1;
+	}
+	if (d->pause_end == NULL)
+		d->pause_end = evtimer_new(d->base, on_pause_end, d);
+	evtimer_del(d->pause_end);
+	d->engine.paused = true;
+	d->engine.paused_until = seconds ? (int64_t)time(NULL) + seconds : 0;
+	if (seconds > 0) {
+		tv.tv_sec = (time_t)seconds;
+		tv.tv_usec = 0;
+		evtimer_add(d->pause_end, &tv);
+		t = (time_t)d->engine.paused_until;
+		if (gmtime_r(&t, &tm) != NULL)
+			strftime(until, sizeof until, " until %H:%M:%S UTC",
+				 &tm);
+	}
+	log_warn("dnsgatectl pause: blocking is paused%s: names that lists "
+		 "and rules block are answered and granted (the log says "
+		 "reason=paused); %s",
+		 seconds ? until : " until 'dnsgatectl resume'",
+		 seconds ? "'dnsgatectl resume' ends it sooner"
+			 : "a restart of dnsgated ends it too");
+	json_pause(d, out);
+	return 0;
+}
+
+static int
+control_resume(struct daemon *d, struct json_out *out)
+{
+	bool was = d->engine.paused;
+
+	if (d->pause_end != NULL)
+		evtimer_del(d->pause_end);
+	if (was)
+		pause_over(d, "dnsgatectl resume");
+	json_pause(d, out);
+	json_key(out, "was_paused");
+	json_bool(out, was);
+	return 0;
 }
 
 /* The control socket's commands (src/control.h): each with what it may
@@ -865,6 +1240,41 @@ ctl_log(void *arg, const char *command, const char *request, size_t len,
 	return control_log(arg, request, len, err, errlen);
 }
 
+static int
+ctl_rules(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_rules_add(void *arg, const char *command, const char *request, size_t len,
+	      struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules_add(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_rules_delete(void *arg, const char *command, const char *request,
+		 size_t len, struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules_delete(arg, request, len, err, errlen);
+}
+
+static int
+ctl_pause(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_pause(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_resume(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	return control_resume(arg, out);
+}
+
 static const struct control_command control_commands[] = {
 	{"status", CONTROL_READ, ctl_status},
 	{"lists", CONTROL_READ, ctl_lists},
@@ -874,6 +1284,11 @@ static const struct control_command control_commands[] = {
 	{"apps", CONTROL_READ, ctl_apps},
 	{"app", CONTROL_READ, ctl_apps},
 	{"log", CONTROL_READ, ctl_log},
+	{"rules", CONTROL_READ, ctl_rules},
+	{"rules-add", CONTROL_ADMIN, ctl_rules_add},
+	{"rules-delete", CONTROL_ADMIN, ctl_rules_delete},
+	{"pause", CONTROL_ADMIN, ctl_pause},
+	{"resume", CONTROL_ADMIN, ctl_resume},
 };
 
 /* The signals handled on the event loop, and what each does. They are
@@ -1025,6 +1440,69 @@ on_table_event(void *arg, enum nft_watch_event what)
 		evtimer_add(d->rebuild, &soon);
 }
 
+/* Every second: the connections the gate rejected, with their apps. */
+static void
+on_rejections_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char err[256];
+	int ret;
+
+	(void)fd;
+	(void)what;
+	if (d->gate == NULL)
+		return;
+	ret = rejections_poll(d->rejections, d->gate, err, sizeof err);
+	if (ret < 0 && ret != d->rejections_error)
+		log_warn("cannot read the rejected connections (%s): they are "
+			 "still rejected and counted, but not told with their "
+			 "app until this is fixed",
+			 err);
+	d->rejections_error = ret < 0 ? ret : 0;
+}
+
+/* The grants' counters read: what each carried goes to its app. */
+static void arm_traffic(struct daemon *d);
+
+static void
+on_traffic_read(void *arg, const struct grant_traffic_totals *t)
+{
+	struct daemon *d = arg;
+
+	if (t->error < 0 && t->error != -ENOENT && t->error != d->traffic_error)
+		log_warn("cannot read the grants' counters (%s): dnsgatectl "
+			 "apps shows no bytes until this is fixed",
+			 t->reason);
+	d->traffic_error = t->error < 0 ? t->error : 0;
+	if (t->error == 0)
+		apps_add_traffic(d->apps, t->grants, t->n_grants);
+	arm_traffic(d);
+}
+
+static void
+on_traffic_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (grant_traffic_read(d->traffic, on_traffic_read, d) < 0)
+		arm_traffic(d);
+}
+
+/* The next read, spaced so that it costs a tenth of the time at most. */
+#define TRAFFIC_EVERY_MS 5000
+
+static void
+arm_traffic(struct daemon *d)
+{
+	uint64_t ms = grant_traffic_interval_ms(d->traffic, TRAFFIC_EVERY_MS);
+	struct timeval tv = {(time_t)(ms / 1000),
+			     (suseconds_t)(ms % 1000) * 1000};
+
+	evtimer_add(d->traffic_timer, &tv);
+}
+
 /* Every upstream forwards back to dnsgated: nothing could be resolved,
  * so stop (and remove the table) rather than serve SERVFAIL for ever. */
 static void
@@ -1170,6 +1648,22 @@ start(struct daemon *d)
 				   &d->engine);
 	d->engine.standing = d->standing;
 	resync_standing(d);
+	d->rejections = rejections_new(d->cgroups, &d->events, "/proc");
+	d->rejections_timer = event_new(d->base, -1, EV_PERSIST,
+					on_rejections_timer, d);
+	{
+		struct timeval second = {1, 0};
+
+		evtimer_add(d->rejections_timer, &second);
+	}
+	d->traffic = grant_traffic_new(d->base, err, sizeof err);
+	if (d->traffic == NULL) {
+		log_warn("cannot read the grants' counters (%s): dnsgatectl "
+			 "apps shows no bytes", err);
+	} else {
+		d->traffic_timer = evtimer_new(d->base, on_traffic_timer, d);
+		arm_traffic(d);
+	}
 	if (adoption.kept &&
 	    query_engine_adopt_grants(&d->engine, err, sizeof err) < 0)
 		log_warn("cannot read the adopted grants back (%s): they are "
@@ -1256,9 +1750,23 @@ stop(struct daemon *d)
 	nft_watch_free(d->watch);
 	if (d->rebuild != NULL)
 		event_free(d->rebuild);
+	if (d->pause_end != NULL)
+		event_free(d->pause_end);
 	d->engine.standing = NULL;
 	standing_free(d->standing);
 	d->standing = NULL;
+	/* The last rejections, while the table is there. */
+	if (d->rejections_timer != NULL) {
+		event_free(d->rejections_timer);
+		on_rejections_timer(-1, 0, d);
+	}
+	rejections_free(d->rejections);
+	d->rejections = NULL;
+	if (d->traffic_timer != NULL)
+		event_free(d->traffic_timer);
+	d->traffic_timer = NULL;
+	grant_traffic_free(d->traffic);
+	d->traffic = NULL;
 	if (gate_close(d->gate, true, err, sizeof err) < 0) {
 		log_error("cannot remove the table inet %s: %s; until it is "
 			  "removed DNS and new connections fail: run "
@@ -1286,8 +1794,10 @@ stop(struct daemon *d)
 	apps_free(d->apps);
 	cache_free(d->engine.cache);
 	reloader_free(d->reloader); /* waits for a build in progress */
-	for (i = 0; i < d->n_waiters; i++)
+	for (i = 0; i < d->n_waiters; i++) {
 		free(d->waiters[i].update);
+		free(d->waiters[i].change);
+	}
 	free(d->waiters);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);

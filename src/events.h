@@ -54,6 +54,8 @@ struct event_record {
 
 	/* What the values cannot say, for people ("" nothing). */
 	const char *detail;
+
+	uint64_t cgroup_id; /* the asker's cgroup; 0: not known */
 };
 
 typedef void events_sink_fn(void *arg, const struct event_record *ev);

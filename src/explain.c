@@ -185,6 +185,12 @@ on_match(void *arg, const struct rule *rule, const char *name,
 	json_string(t->out, rule_format(rule, text, sizeof text));
 	json_key(t->out, "origin");
 	json_string(t->out, rule_origin(rule, origin, sizeof origin));
+	if (rule->id != 0) { /* what dnsgatectl rules delete takes */
+		char id[RULE_ID_TEXT_MAX];
+
+		json_key(t->out, "id");
+		json_string(t->out, rule_id_format(rule->id, id, sizeof id));
+	}
 	if (name != NULL) {
 		json_key(t->out, "name");
 		json_string(t->out, name);

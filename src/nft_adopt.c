@@ -55,6 +55,11 @@ nft_adopt_set_mismatch(const struct nft_set_shape *s, const char *name,
 	else if (s->flags != flags)
 		snprintf(buf, buflen, "its set %s has other flags (0x%x) than %s",
 			 name, s->flags, flags_text(flags));
+	else if (flags == NFT_SET_TIMEOUT && !s->counter)
+		snprintf(buf, buflen,
+			 "its set %s has no counters (an older dnsgated's): "
+			 "made anew, so that each grant counts its traffic",
+			 name);
 	else if (s->size == 0)
 		snprintf(buf, buflen,
 			 "its set %s has no size limit, and set-size is %u",

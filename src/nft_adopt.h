@@ -69,7 +69,8 @@ void nft_adopt_plan_free(struct nft_adopt_plan *plan);
 
 /* Whether s (NULL: there is no such set) is the set called name with
  * these flags and key that nft_rules makes with set_size (an allow set:
- * NFT_SET_TIMEOUT; a standing set: NFT_SET_STANDING_FLAGS): returns NULL
+ * NFT_SET_TIMEOUT, with a counter on each element; a standing set:
+ * NFT_SET_STANDING_FLAGS): returns NULL
  * when it is, or else the reason, written into buf ("allow4 holds at most
  * 4 elements, and set-size is now 8"). */
 const char *nft_adopt_set_mismatch(const struct nft_set_shape *s,

@@ -32,19 +32,30 @@
 struct reject_search {
 	bool found;
 	struct nft_reject_rule rule;
+	uint64_t record_packets; /* the record rules' counters */
+};
+
+/* What one rule of gate-output holds. */
+struct rule_shape {
+	bool reject, dynset, ct_state;
+	uint64_t packets;
 };
 
 static int
 reject_expr_cb(struct nftnl_expr *e, void *data)
 {
-	struct reject_search *rule = data;
+	struct rule_shape *rule = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
 	if (strcmp(name, "counter") == 0)
-		rule->rule.packets =
-			nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		rule->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 	else if (strcmp(name, "reject") == 0)
-		rule->found = true;
+		rule->reject = true;
+	else if (strcmp(name, "dynset") == 0)
+		rule->dynset = true;
+	else if (strcmp(name, "ct") == 0 &&
+		 nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE)
+		rule->ct_state = true;
 	return 0;
 }
 
@@ -53,16 +64,26 @@ reject_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reject_search *out = data;
 	struct nftnl_rule *r = oom_check(nftnl_rule_alloc());
-	struct reject_search rule = {0};
+	struct rule_shape rule = {0};
+	uint64_t handle;
 
 	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
 		nftnl_rule_free(r);
 		return MNL_CB_ERROR;
 	}
 	nftnl_expr_foreach(r, reject_expr_cb, &rule);
-	if (rule.found) {
-		rule.rule.handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-		*out = rule;
+	handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	if (rule.ct_state && out->rule.established == 0)
+		out->rule.established = handle;
+	if (rule.dynset && rule.reject) {
+		if (out->rule.records == 0)
+			out->rule.records = handle;
+		out->record_packets += rule.packets;
+	} else if (rule.reject) {
+		/* The last one is the reject rule. */
+		out->found = true;
+		out->rule.handle = handle;
+		out->rule.packets = rule.packets;
 	}
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
@@ -87,6 +108,7 @@ nft_dump_reject_rule(struct nft_batch *b, struct nft_reject_rule *out)
 	ret = nft_batch_dump(b, nlh, reject_rule_cb, &search);
 	if (ret == 0 && !search.found)
 		ret = -ENOENT;
+	search.rule.packets += search.record_packets;
 	*out = search.rule;
 	return ret;
 }
@@ -112,12 +134,36 @@ nft_dump_rejected_packets(char *err, size_t errlen)
 
 /* --- grants -------------------------------------------------------------- */
 
-struct grant_listing {
-	nft_grant_fn fn;
-	void *arg;
-	int count;
-	bool bad_key;
+/* --- element counters ---------------------------------------------------- */
+
+struct counter_value {
+	uint64_t packets, bytes;
 };
+
+static int
+counter_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct counter_value *c = data;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
+		c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+/* The element's counter, or 0 and 0 when it has none. */
+static void
+element_counter(struct nftnl_set_elem *e, uint64_t *packets, uint64_t *bytes)
+{
+	struct counter_value c = {0, 0};
+
+	nftnl_set_elem_expr_foreach(e, counter_expr_cb, &c);
+	*packets = c.packets;
+	*bytes = c.bytes;
+}
+
+#define grant_listing nft_grant_listing
 
 static int
 grant_element_cb(struct nftnl_set_elem *e, void *data)
@@ -143,6 +189,7 @@ grant_element_cb(struct nftnl_set_elem *e, void *data)
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
 		grant.timeout_ms =
 			nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	element_counter(e, &grant.packets, &grant.bytes);
 	listing->count++;
 	if (listing->fn != NULL)
 		listing->fn(&grant, listing->arg);
@@ -171,22 +218,40 @@ elements_message_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
+struct nlmsghdr *
+nft_dump_elements_request(char *buf, const char *set, uint32_t seq)
+{
+	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, REQUEST_BUFFER_SIZE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+				    NLM_F_DUMP, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nlh;
+}
+
 static int
 dump_elements(struct nft_batch *b, const char *name,
 	      int (*fn)(struct nftnl_set_elem *e, void *arg), void *arg)
 {
-	char buf[REQUEST_BUFFER_SIZE] = {0};
-	struct nftnl_set *s = oom_check(nftnl_set_alloc());
+	char buf[REQUEST_BUFFER_SIZE];
 	struct element_walk w = {fn, arg};
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh =
+		nft_dump_elements_request(buf, name, nft_batch_dump_seq(b));
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-				    NLM_F_DUMP, nft_batch_dump_seq(b));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
 	return nft_batch_dump(b, nlh, elements_message_cb, &w);
+}
+
+int
+nft_dump_grant_reply(const struct nlmsghdr *nlh, void *listing)
+{
+	struct element_walk w = {grant_element_cb, listing};
+
+	return elements_message_cb(nlh, &w);
 }
 
 static int
@@ -232,6 +297,74 @@ nft_dump_grants(nft_grant_fn fn, void *arg, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	return listing.count;
+}
+
+/* --- rejected connections ---------------------------------------------- */
+
+struct rejected_listing {
+	nft_rejected_fn fn;
+	void *arg;
+	int count;
+	bool bad_key;
+};
+
+static int
+rejected_element_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct rejected_listing *listing = data;
+	struct nft_rejected r;
+	uint32_t len = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	size_t addr_len;
+	uint16_t port_be;
+
+	memset(&r, 0, sizeof r);
+	if (key == NULL || (len != NFT_REJECTED_KEY_LEN(4) &&
+			    len != NFT_REJECTED_KEY_LEN(16))) {
+		listing->bad_key = true;
+		return 0;
+	}
+	addr_len = len == NFT_REJECTED_KEY_LEN(4) ? 4 : 16;
+	memcpy(&r.cgroup_id, key, NFT_CGROUP_ID_LEN);
+	r.addr.family = addr_len == 4 ? AF_INET : AF_INET6;
+	memcpy(r.addr.bytes, key + NFT_CGROUP_ID_LEN, addr_len);
+	r.protocol = key[NFT_CGROUP_ID_LEN + addr_len];
+	memcpy(&port_be, key + NFT_CGROUP_ID_LEN + addr_len + 4, 2);
+	r.port = ntohs(port_be);
+	element_counter(e, &r.packets, &r.bytes);
+	listing->count++;
+	if (listing->fn != NULL)
+		listing->fn(&r, listing->arg);
+	return 0;
+}
+
+int
+nft_dump_rejected(struct nft_batch *b, nft_rejected_fn fn, void *arg)
+{
+	struct rejected_listing listing = {fn, arg, 0, false};
+	int ret = dump_elements(b, NFT_SET_REJECTED4, rejected_element_cb,
+				&listing);
+
+	if (ret == 0)
+		ret = dump_elements(b, NFT_SET_REJECTED6, rejected_element_cb,
+				    &listing);
+	if (ret < 0)
+		return ret;
+	return listing.bad_key ? -EPROTO : listing.count;
+}
+
+size_t
+nft_rejected_key(const struct nft_rejected *r, uint8_t *key)
+{
+	size_t addr_len = ip_addr_length(&r->addr);
+	uint16_t port_be = htons(r->port);
+
+	memset(key, 0, NFT_REJECTED_KEY_LEN(addr_len));
+	memcpy(key, &r->cgroup_id, NFT_CGROUP_ID_LEN);
+	memcpy(key + NFT_CGROUP_ID_LEN, r->addr.bytes, addr_len);
+	key[NFT_CGROUP_ID_LEN + addr_len] = r->protocol;
+	memcpy(key + NFT_CGROUP_ID_LEN + addr_len + 4, &port_be, 2);
+	return NFT_REJECTED_KEY_LEN(addr_len);
 }
 
 /* --- standing grants ----------------------------------------------------- */
@@ -359,6 +492,16 @@ set_u32(const struct nftnl_set *s, uint16_t attr)
 }
 
 static int
+set_counter_cb(struct nftnl_expr *e, void *data)
+{
+	bool *counter = data;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+		*counter = true;
+	return 0;
+}
+
+static int
 set_message_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct set_listing *listing = data;
@@ -377,6 +520,7 @@ set_message_cb(const struct nlmsghdr *nlh, void *data)
 	shape.key_type = set_u32(s, NFTNL_SET_KEY_TYPE);
 	shape.key_len = set_u32(s, NFTNL_SET_KEY_LEN);
 	shape.size = set_u32(s, NFTNL_SET_DESC_SIZE);
+	nftnl_set_expr_foreach(s, set_counter_cb, &shape.counter);
 	nftnl_set_free(s);
 	listing->fn(&shape, listing->arg);
 	return MNL_CB_OK;

@@ -29,7 +29,9 @@ struct gate {
 	struct nft_batch *batch;
 	struct nft_rules_params params;
 	unsigned level;         /* gate rules exist for levels 1..level */
-	uint64_t reject_handle; /* new level rules go before this rule */
+	struct nft_rules_places places; /* where new level rules go */
+	struct nft_rejected *taken; /* gate_take_rejected's elements */
+	size_t n_taken, cap_taken;
 };
 
 static int
@@ -94,6 +96,7 @@ batch_contents(struct gate *g, const struct gate_options *opts, bool allow_sets,
 		nft_rules_allow_sets(g->batch, opts->set_size);
 	if (standing_sets)
 		nft_rules_standing_sets(g->batch, opts->set_size);
+	nft_rules_rejected_sets(g->batch);
 	nft_rules_exempt_sets(g->batch, opts->exempt, opts->n_exempt);
 	nft_rules_rules(g->batch, &g->params);
 }
@@ -134,22 +137,35 @@ static struct gate *
 gate_fail(struct gate *g)
 {
 	nft_batch_free(g->batch);
+	free(g->taken);
 	free(g);
 	return NULL;
+}
+
+/* Finds where new level rules go. */
+static int
+find_places(struct gate *g, char *err, size_t errlen)
+{
+	struct nft_reject_rule reject;
+	int ret = nft_dump_reject_rule(g->batch, &reject);
+
+	if (ret == 0 && reject.established == 0)
+		ret = -ENOENT;
+	if (ret < 0) {
+		nft_batch_reason(err, errlen, "finding the reject rule", ret);
+		return ret;
+	}
+	g->places.established = reject.established;
+	g->places.records = reject.records;
+	return 0;
 }
 
 /* Finds where new level rules go; frees g on an error. */
 static struct gate *
 gate_ready(struct gate *g, char *err, size_t errlen)
 {
-	struct nft_reject_rule reject;
-	int ret = nft_dump_reject_rule(g->batch, &reject);
-
-	if (ret < 0) {
-		nft_batch_reason(err, errlen, "finding the reject rule", ret);
+	if (find_places(g, err, errlen) < 0)
 		return gate_fail(g);
-	}
-	g->reject_handle = reject.handle;
 	return g;
 }
 
@@ -224,6 +240,7 @@ gate_close(struct gate *g, bool remove_table, char *err, size_t errlen)
 			ret = 0; /* someone removed it already */
 	}
 	nft_batch_free(g->batch);
+	free(g->taken);
 	free(g);
 	return ret;
 }
@@ -241,14 +258,18 @@ gate_ensure_level(struct gate *g, unsigned level)
 	nft_batch_start(g->batch, NFT_RULES_PER_LEVEL *
 					  (size_t)(level - g->level) *
 					  NFT_BATCH_RULE_BYTES);
-	nft_rules_levels(g->batch, g->level + 1, level, g->reject_handle);
+	nft_rules_levels(g->batch, g->level + 1, level, &g->places);
 	ret = nft_batch_send(g->batch, err, sizeof err);
+	if (ret == 0) {
+		g->level = level;
+		/* The deepest level's record rules come first now. */
+		ret = find_places(g, err, sizeof err);
+	}
 	if (ret < 0) {
 		/* The caller only gets the errno: keep the reason. */
 		log_warn("nft gate: %s", err);
 		return ret;
 	}
-	g->level = level;
 	return 0;
 }
 
@@ -525,6 +546,141 @@ gate_standing_replace(struct gate *g, const struct gate_standing *s, size_t n,
 		      char *err, size_t errlen)
 {
 	return send_standing(g, true, s, n, err, errlen);
+}
+
+/* --- rejected connections ---------------------------------------------- */
+
+static void
+keep_taken(const struct nft_rejected *r, void *arg)
+{
+	struct gate *g = arg;
+
+	if (g->n_taken == g->cap_taken) {
+		g->cap_taken = g->cap_taken == 0 ? 64 : 2 * g->cap_taken;
+		g->taken = xreallocarray(g->taken, g->cap_taken,
+					 sizeof *g->taken);
+	}
+	g->taken[g->n_taken++] = *r;
+}
+
+/* DELSETELEM messages for the taken elements of one family. */
+static void
+batch_forget_taken(struct gate *g, int family)
+{
+	const char *set =
+		family == AF_INET ? NFT_SET_REJECTED4 : NFT_SET_REJECTED6;
+	struct nlmsghdr *nlh = NULL;
+	struct nlattr *list = NULL;
+	size_t i, in_message = 0;
+
+	for (i = 0; i < g->n_taken; i++) {
+		uint8_t key[NFT_REJECTED_KEY_LEN(16)];
+		struct nlattr *elem, *nest;
+		size_t len;
+
+		if (g->taken[i].addr.family != family)
+			continue;
+		if (nlh == NULL) {
+			nlh = nft_batch_message(g->batch, NFT_MSG_DELSETELEM, 0,
+						"deleting rejected connections "
+						"read");
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+					  NFT_TABLE_NAME);
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+			list = mnl_attr_nest_start(nlh,
+						   NFTA_SET_ELEM_LIST_ELEMENTS);
+		}
+		len = nft_rejected_key(&g->taken[i], key);
+		elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, (uint16_t)len, key);
+		mnl_attr_nest_end(nlh, nest);
+		mnl_attr_nest_end(nlh, elem);
+		if (++in_message == NFT_BATCH_ELEMENTS_PER_MESSAGE) {
+			grants_message_end(g->batch, nlh, list);
+			nlh = NULL;
+			in_message = 0;
+		}
+	}
+	if (nlh != NULL)
+		grants_message_end(g->batch, nlh, list);
+}
+
+/* Empties both sets (a DELSETELEM without elements). */
+static int
+flush_rejected(struct gate *g, char *err, size_t errlen)
+{
+	static const char *const sets[] = {NFT_SET_REJECTED4,
+					   NFT_SET_REJECTED6};
+	size_t i;
+
+	nft_batch_start(g->batch, 0);
+	for (i = 0; i < 2; i++) {
+		struct nlmsghdr *nlh = nft_batch_message(
+			g->batch, NFT_MSG_DELSETELEM, 0,
+			"emptying a set of rejected connections");
+
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+				  NFT_TABLE_NAME);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[i]);
+		nft_batch_next(g->batch);
+	}
+	return nft_batch_send(g->batch, err, errlen);
+}
+
+int
+gate_take_rejected(struct gate *g, nft_rejected_fn fn, void *arg, bool *full,
+		   char *err, size_t errlen)
+{
+	size_t i, n4 = 0;
+	int ret;
+
+	*full = false;
+	g->n_taken = 0;
+	ret = nft_dump_rejected(g->batch, keep_taken, g);
+	if (ret < 0) {
+		nft_batch_reason(err, errlen,
+				 "reading the rejected connections", ret);
+		return ret;
+	}
+	if (g->n_taken == 0)
+		return 0;
+	for (i = 0; i < g->n_taken; i++) {
+		if (g->taken[i].addr.family == AF_INET)
+			n4++;
+		if (fn != NULL)
+			fn(&g->taken[i], arg);
+	}
+	*full = n4 >= NFT_REJECTED_SET_SIZE ||
+		g->n_taken - n4 >= NFT_REJECTED_SET_SIZE;
+	nft_batch_start(g->batch, g->n_taken * NFT_BATCH_ELEMENT_BYTES);
+	batch_forget_taken(g, AF_INET);
+	batch_forget_taken(g, AF_INET6);
+	ret = nft_batch_send(g->batch, err, errlen);
+	/* One expired meanwhile (the whole batch is refused then): start
+	 * afresh; what came since the listing is lost, not counted twice. */
+	if (ret == -ENOENT)
+		ret = flush_rejected(g, err, errlen);
+	return ret < 0 ? ret : (int)g->n_taken;
+}
+
+/* --- traffic ------------------------------------------------------------- */
+
+int
+gate_traffic(struct gate *g, nft_grant_fn fn, void *arg, char *err,
+	     size_t errlen)
+{
+	int n4, n6;
+
+	n4 = nft_dump_set_grants(g->batch, NFT_SET_ALLOW4, fn, arg);
+	n6 = n4 < 0 ? n4 : nft_dump_set_grants(g->batch, NFT_SET_ALLOW6, fn,
+					       arg);
+	if (n6 < 0) {
+		nft_batch_reason(err, errlen, "reading the grants' counters",
+				 n6);
+		return n6;
+	}
+	return n4 + n6;
 }
 
 int

@@ -14,6 +14,10 @@
  *       admin-prohibited
  *              (DNS neither redirected nor the daemon's own: an app's
  *              query sharing the 4-tuple of the daemon's upstream flow)
+ *     socket cgroupv2 level N . ip daddr @allow4 accept       for N =
+ *     socket cgroupv2 level N . ip6 daddr @allow6 accept      1..max
+ *              (before the established rule: every packet of a
+ *              granted flow is counted on its grant)
  *     ct state established,related accept
  *     oif "lo" accept
  *     meta mark <upstream mark> accept
@@ -25,15 +29,28 @@
  *     ip6 daddr ::1 meta l4proto { tcp, udp } th dport <dns port> accept
  *     ip daddr @exempt4 accept
  *     ip6 daddr @exempt6 accept
- *     socket cgroupv2 level N . ip daddr @allow4 accept       for N =
- *     socket cgroupv2 level N . ip6 daddr @allow6 accept      1..max,
- *     socket cgroupv2 level N . ip daddr @standing4 accept    level by
- *     socket cgroupv2 level N . ip6 daddr @standing6 accept   level
+ *     socket cgroupv2 level N . ip daddr @standing4 accept    for N =
+ *     socket cgroupv2 level N . ip6 daddr @standing6 accept   1..max
+ *     meta l4proto { tcp, udp } update @rejected4 { socket cgroupv2
+ *       level N . ip daddr . meta l4proto . th dport } counter reject
+ *       with icmpx admin-prohibited
+ *     update @rejected4 { socket cgroupv2 level N . ip daddr . meta
+ *       l4proto . 0 } counter reject ...
+ *     (the same two for ip6 and @rejected6)
+ *              for N = max..0, deepest first, then for packets without
+ *              a socket with the cgroup 0 in place of the socket's;
+ *              a full set makes the update fail, the rule stops and
+ *              the next one rejects: recorded or not, rejected
  *     counter reject with icmpx admin-prohibited
  *   sets allow4 (type cgroupsv2 . ipv4_addr) and allow6 (cgroupsv2 .
- *     ipv6_addr), flags timeout, size set_size: the key is the 8-byte
- *     cgroup id (host byte order) then the address. A full set refuses the
- *     grant, so a full set means deny, never allow;
+ *     ipv6_addr), flags timeout, size set_size, a counter on each
+ *     element: the key is the 8-byte cgroup id (host byte order) then
+ *     the address. A full set refuses the grant, so a full set means
+ *     deny, never allow;
+ *   sets rejected4 and rejected6 (cgroupsv2 . ipv4_addr/ipv6_addr .
+ *     inet_proto . inet_service), flags dynamic, timeout, a counter on
+ *     each element, NFT_REJECTED_SET_SIZE elements: the connections
+ *     rejected, which gate_take_rejected reads and deletes;
  *   sets standing4 (type cgroupsv2 . ipv4_addr) and standing6 (cgroupsv2
  *     . ipv6_addr), flags interval, timeout, size set_size: standing
  *     grants, an app's network whatever it looked up; an element is the
@@ -53,6 +70,7 @@
 #include <stdint.h>
 
 #include "src/addr.h"
+#include "src/nft_dump.h"
 #include "src/nft_table.h"
 
 #define GATE_TABLE_NAME NFT_TABLE_NAME
@@ -167,6 +185,21 @@ int gate_standing_flush(struct gate *g, char *err, size_t errlen);
  * applied (the old elements stay). */
 int gate_standing_replace(struct gate *g, const struct gate_standing *s,
 			  size_t n, char *err, size_t errlen);
+
+/* Reads the connections the gate rejected since the last call (the
+ * elements of rejected4 and rejected6, which the packet path adds, one
+ * per cgroup, destination, protocol and port, with a counter), calls fn
+ * (NULL: none) for each, and deletes them from the sets. *full says a set was full:
+ * connections were rejected without a record. Returns the number read
+ * or -errno with a reason in err. */
+int gate_take_rejected(struct gate *g, nft_rejected_fn fn, void *arg,
+		       bool *full, char *err, size_t errlen);
+
+/* Calls fn for every grant of allow4 and allow6 with its counter (one
+ * dump over the gate's socket). Returns the number of grants or -errno
+ * with a reason in err. */
+int gate_traffic(struct gate *g, nft_grant_fn fn, void *arg, char *err,
+		 size_t errlen);
 
 /* Deletes the table named GATE_TABLE_NAME in the current network
  * namespace if it exists (used by dnsgatectl and at start). Returns 0 when

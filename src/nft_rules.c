@@ -41,7 +41,8 @@
 size_t
 nft_rules_table_bytes(unsigned max_level, size_t n_exempt)
 {
-	return (32 + NFT_RULES_PER_LEVEL * (size_t)max_level) *
+	/* The record rules of level 0 and of packets without a socket. */
+	return (40 + NFT_RULES_PER_LEVEL * (size_t)max_level) *
 		       NFT_BATCH_RULE_BYTES +
 	       (2 * n_exempt + 2) * NFT_BATCH_ELEMENT_BYTES;
 }
@@ -191,6 +192,15 @@ elements_add(struct element_writer *w, const void *key, uint32_t len,
 		elements_flush(w);
 }
 
+/* A counter on every element ("counter;" in nft's set syntax): the
+ * kernel gives each element added without one a copy of it, and a lookup
+ * that finds the element counts the packet there. */
+static void
+set_counter(struct nftnl_set *s)
+{
+	nftnl_set_add_expr(s, oom_check(nftnl_expr_alloc("counter")));
+}
+
 static void
 batch_allow_set(struct nft_batch *b, const char *name, uint32_t key_type,
 		size_t addr_len, uint32_t size)
@@ -199,6 +209,7 @@ batch_allow_set(struct nft_batch *b, const char *name, uint32_t key_type,
 				      (uint32_t)(NFT_CGROUP_ID_LEN + addr_len));
 
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	set_counter(s);
 	set_key_byteorder(s, 0); /* a concatenation has none, as in nft */
 	batch_set(b, s, "creating a grant set");
 	nftnl_set_free(s);
@@ -209,6 +220,31 @@ nft_rules_allow_sets(struct nft_batch *b, uint32_t set_size)
 {
 	batch_allow_set(b, NFT_SET_ALLOW4, NFT_TYPE_ALLOW4, 4, set_size);
 	batch_allow_set(b, NFT_SET_ALLOW6, NFT_TYPE_ALLOW6, 16, set_size);
+}
+
+/* A set the packet path fills (NFT_SET_EVAL, nft's "dynamic"), with a
+ * counter and a timeout for each element. */
+static void
+batch_rejected_set(struct nft_batch *b, const char *name, uint32_t key_type,
+		   size_t addr_len)
+{
+	struct nftnl_set *s =
+		set_new(b, name, NFT_SET_TIMEOUT | NFT_SET_EVAL, key_type,
+			(uint32_t)NFT_REJECTED_KEY_LEN(addr_len));
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, NFT_REJECTED_SET_SIZE);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, NFT_REJECTED_TIMEOUT_MS);
+	set_counter(s);
+	set_key_byteorder(s, 0);
+	batch_set(b, s, "creating a set of rejected connections");
+	nftnl_set_free(s);
+}
+
+void
+nft_rules_rejected_sets(struct nft_batch *b)
+{
+	batch_rejected_set(b, NFT_SET_REJECTED4, NFT_TYPE_REJECTED4, 4);
+	batch_rejected_set(b, NFT_SET_REJECTED6, NFT_TYPE_REJECTED6, 16);
 }
 
 /* An interval set on a concatenation (the kernel's pipapo set) must say
@@ -625,12 +661,24 @@ batch_exempt_rule(struct nft_batch *b, int family)
 	batch_rule(b, r, 0, "adding an exempt rule");
 }
 
+/* socket cgroupv2 level N => register 1 (the 8-byte cgroup id fills
+ * registers 1.0-1.1). */
+static void
+load_cgroup(struct nftnl_rule *r, unsigned level)
+{
+	struct nftnl_expr *e = rule_expr(r, "socket");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_CGROUPV2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, level);
+}
+
 /* socket cgroupv2 level N . ip daddr @allow4 accept (ip6/@allow6 for IPv6):
- * the 8-byte cgroup id fills registers 1.0-1.1, the address follows it at
- * 32-bit register 2 of register 1, which is the concatenated key. With
- * standing, the same against standing4/standing6, whose keys hold the
- * cgroup id in network byte order: nft converts it first, so that `nft
- * list` and nft's own elements agree with ours. */
+ * the cgroup id, then the address at 32-bit register 2 of register 1,
+ * which is the concatenated key. With standing, the same against
+ * standing4/standing6, whose keys hold the cgroup id in network byte
+ * order: nft converts it first, so that `nft list` and nft's own
+ * elements agree with ours. */
 static void
 batch_level_rule(struct nft_batch *b, unsigned level, int family,
 		 bool standing, uint64_t before_handle)
@@ -640,10 +688,7 @@ batch_level_rule(struct nft_batch *b, unsigned level, int family,
 	struct nftnl_expr *e;
 
 	match_nfproto(r, family);
-	e = rule_expr(r, "socket");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_CGROUPV2);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, level);
+	load_cgroup(r, level);
 	if (standing) {
 		e = rule_expr(r, "byteorder");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
@@ -667,18 +712,119 @@ batch_level_rule(struct nft_batch *b, unsigned level, int family,
 			    : "adding a cgroup level rule");
 }
 
-void
-nft_rules_levels(struct nft_batch *b, unsigned from, unsigned to,
-		 uint64_t before_handle)
+/* The rule that records a rejected connection and rejects it:
+ *   meta l4proto { tcp, udp } update @rejected4 { socket cgroupv2 level N
+ *	. ip daddr . meta l4proto . th dport } counter reject with icmpx
+ *	admin-prohibited
+ * (with_port), or for any protocol the same with the port 0, and with
+ * the cgroup id 0 for level NFT_RULES_NO_SOCKET. When the set is full the
+ * update fails, the rule stops there and the packet goes on to the next
+ * rule, which rejects it too: a full set records nothing, it never lets
+ * anything through. The key's fields follow each other in 32-bit
+ * registers from register 1, as for a grant. */
+#define NFT_RULES_NO_SOCKET (NFT_LEVEL_LIMIT + 1)
+
+static void
+batch_record_rule(struct nft_batch *b, unsigned level, int family,
+		  bool with_port, uint64_t before_handle)
+{
+	uint32_t set_id = with_port ? batch_tcp_udp_set(b) : 0;
+	struct nftnl_rule *r = rule_new(NFT_CHAIN_GATE);
+	/* After the cgroup id (2 registers) and the address (1 or 4). */
+	uint32_t proto_reg = family == AF_INET ? NFT_REG32_03 : NFT_REG32_06;
+	struct nftnl_expr *e;
+
+	if (with_port) {
+		load_meta(r, NFT_META_L4PROTO);
+		lookup(r, SET_ANONYMOUS, set_id);
+	}
+	match_nfproto(r, family);
+	if (level == NFT_RULES_NO_SOCKET) {
+		uint64_t none = 0;
+
+		e = rule_expr(r, "immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &none, sizeof none);
+	} else {
+		load_cgroup(r, level);
+	}
+	load_daddr(r, family, NFT_REG32_02);
+	e = rule_expr(r, "meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, proto_reg);
+	if (with_port) {
+		load_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			     proto_reg + 1);
+	} else {
+		uint16_t none = 0;
+
+		e = rule_expr(r, "immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, proto_reg + 1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &none, sizeof none);
+	}
+	e = rule_expr(r, "dynset");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME,
+			   family == AF_INET ? NFT_SET_REJECTED4
+					     : NFT_SET_REJECTED6);
+	counter_reject(r);
+	batch_rule(b, r, before_handle, "adding a rule recording rejections");
+}
+
+/* The four record rules of one level (or of NFT_RULES_NO_SOCKET). */
+static void
+batch_record_rules(struct nft_batch *b, unsigned level, uint64_t before_handle)
+{
+	batch_record_rule(b, level, AF_INET, true, before_handle);
+	batch_record_rule(b, level, AF_INET, false, before_handle);
+	batch_record_rule(b, level, AF_INET6, true, before_handle);
+	batch_record_rule(b, level, AF_INET6, false, before_handle);
+}
+
+static void
+batch_allow_levels(struct nft_batch *b, unsigned from, unsigned to,
+		   uint64_t before_handle)
 {
 	unsigned level;
 
 	for (level = from; level <= to; level++) {
 		batch_level_rule(b, level, AF_INET, false, before_handle);
 		batch_level_rule(b, level, AF_INET6, false, before_handle);
+	}
+}
+
+static void
+batch_standing_levels(struct nft_batch *b, unsigned from, unsigned to,
+		      uint64_t before_handle)
+{
+	unsigned level;
+
+	for (level = from; level <= to; level++) {
 		batch_level_rule(b, level, AF_INET, true, before_handle);
 		batch_level_rule(b, level, AF_INET6, true, before_handle);
 	}
+}
+
+/* Deepest first: the first that matches records the socket's deepest
+ * cgroup the gate knows, and rejects. */
+static void
+batch_record_levels(struct nft_batch *b, unsigned from, unsigned to,
+		    uint64_t before_handle)
+{
+	unsigned level;
+
+	for (level = to + 1; level-- > from;)
+		batch_record_rules(b, level, before_handle);
+}
+
+void
+nft_rules_levels(struct nft_batch *b, unsigned from, unsigned to,
+		 const struct nft_rules_places *at)
+{
+	batch_allow_levels(b, from, to, at->established);
+	batch_standing_levels(b, from, to, at->records);
+	batch_record_levels(b, from, to, at->records);
 }
 
 /* counter reject with icmpx admin-prohibited */
@@ -697,6 +843,7 @@ nft_rules_rules(struct nft_batch *b, const struct nft_rules_params *p)
 	batch_redirect_rule(b, p);
 
 	batch_dns_bypass_rule(b, p);
+	batch_allow_levels(b, 1, p->max_level, 0);
 	batch_established_rule(b);
 	batch_loopback_rule(b);
 	batch_upstream_rule(b, p);
@@ -705,6 +852,9 @@ nft_rules_rules(struct nft_batch *b, const struct nft_rules_params *p)
 	batch_redirected_dns_rule(b, p, AF_INET6);
 	batch_exempt_rule(b, AF_INET);
 	batch_exempt_rule(b, AF_INET6);
-	nft_rules_levels(b, 1, p->max_level, 0);
+	batch_standing_levels(b, 1, p->max_level, 0);
+	/* Level 0, the root cgroup, which every socket is in. */
+	batch_record_levels(b, 0, p->max_level, 0);
+	batch_record_rules(b, NFT_RULES_NO_SOCKET, 0);
 	batch_reject_rule(b);
 }

@@ -1,6 +1,7 @@
 /* nft_rules.h - the table inet dnsgate written into a batch: the table,
- * its two chains and every rule, the allow sets, the standing sets and
- * the exempt sets with their elements, as nft_gate.h lists them. Builders only: the caller
+ * its two chains and every rule, the allow sets, the standing sets, the
+ * sets of rejected connections and the exempt sets with their elements,
+ * as nft_gate.h lists them. Builders only: the caller
  * starts, sends and owns the batch (nft_batch.h); nothing here waits for
  * the kernel. */
 #ifndef DNSGATE_NFT_RULES_H
@@ -31,8 +32,14 @@ void nft_rules_table(struct nft_batch *b, uint16_t type, uint16_t flags,
 /* Creates the chains nat-output and gate-output, without rules. */
 void nft_rules_chains(struct nft_batch *b);
 
-/* Creates allow4 and allow6, empty, each of at most set_size elements. */
+/* Creates allow4 and allow6, empty, each of at most set_size elements,
+ * with a counter on every element. */
 void nft_rules_allow_sets(struct nft_batch *b, uint32_t set_size);
+
+/* Creates rejected4 and rejected6, empty: NFT_REJECTED_SET_SIZE elements
+ * at most, filled from the packet path, each with a counter and a timeout
+ * of NFT_REJECTED_TIMEOUT_MS. */
+void nft_rules_rejected_sets(struct nft_batch *b);
 
 /* Creates standing4 and standing6 (interval sets on a concatenation, with
  * timeouts), empty, each of at most set_size elements. */
@@ -48,14 +55,24 @@ void nft_rules_exempt_sets(struct nft_batch *b, const struct ip_prefix *exempt,
  * table, or earlier in the batch). */
 void nft_rules_rules(struct nft_batch *b, const struct nft_rules_params *p);
 
-/* Gate rules per cgroup level: allow4, allow6, standing4, standing6. */
-#define NFT_RULES_PER_LEVEL 4
+/* Gate rules per cgroup level: allow4, allow6 (before the established
+ * rule, so that every packet of a granted flow is counted), standing4,
+ * standing6, and four that record a rejected connection (nft_gate.h). */
+#define NFT_RULES_PER_LEVEL 8
 
-/* The gate rules for levels from..to (NFT_RULES_PER_LEVEL per level),
- * inserted before the rule with handle before_handle, or appended when it
- * is 0. Needs NFT_RULES_PER_LEVEL * (to - from + 1) *
+/* Where a level's rules go: its allow rules before the rule with handle
+ * established (the "ct state established,related accept" rule), its
+ * standing and record rules before the rule with handle records (the
+ * first record rule, that of the deepest level there is). 0: appended. */
+struct nft_rules_places {
+	uint64_t established;
+	uint64_t records;
+};
+
+/* The gate rules for levels from..to, at their places; record rules
+ * deepest first. Needs NFT_RULES_PER_LEVEL * (to - from + 1) *
  * NFT_BATCH_RULE_BYTES. */
 void nft_rules_levels(struct nft_batch *b, unsigned from, unsigned to,
-		      uint64_t before_handle);
+		      const struct nft_rules_places *at);
 
 #endif

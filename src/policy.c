@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "src/policy.h"
 #include "src/rules.h"
 #include "src/rules_file.h"
+#include "src/rules_store.h"
 #include "src/xmalloc.h"
 
 /* One reading of one list; a copy kept on reload is shared by the old and
@@ -243,6 +245,43 @@ find_list_named(void *arg, const char *name)
 	return -1;
 }
 
+/* Whether the book read the file whose status is st. */
+static bool
+book_has_file(const struct rule_book *b, const struct stat *st)
+{
+	struct stat other;
+	size_t i;
+
+	for (i = 0; i < b->n_files; i++)
+		if (stat(b->files[i], &other) == 0 &&
+		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* The rules dnsgatectl added (rules_store.h) count whatever the config's
+ * rules say: read after the others when no directory of them holds the
+ * file. */
+static int
+load_owned_file(struct policy *p, const struct config *cfg,
+		const struct rules_file_ctx *ctx, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	long n;
+
+	rules_store_path(cfg, path, sizeof path);
+	if (stat(path, &st) < 0 || book_has_file(&p->book, &st))
+		return 0;
+	n = rules_file_load(&p->book, path, ctx, err, errlen);
+	if (n < 0)
+		return -1;
+	p->file_rules += (size_t)n;
+	p->rule_files++;
+	log_info("rules %s: %ld rule%s", path, n, n == 1 ? "" : "s");
+	return 0;
+}
+
 /* The book: a rule "block list=NAME" for each list every app gets (its
  * origin the config's line), then every rules file; and its index. */
 static int
@@ -265,9 +304,21 @@ build_rules(struct policy *p, const struct config *cfg, char *err,
 		r.dest = RULE_DEST_LIST;
 		r.dest_value = p->lists[i].name;
 		r.list = i;
-		rule_book_add(&p->book, &r, cfg->path ? cfg->path
-						      : "dnsgate.conf")
-		    ->line = p->lists[i].line;
+		{
+			const char *conf = cfg->path ? cfg->path
+						     : "dnsgate.conf";
+			char text[600];
+			int tl = snprintf(text, sizeof text, "blocklist %s",
+					  p->lists[i].name);
+
+			r.id = rule_id_of(conf, text,
+					  tl > 0 && (size_t)tl < sizeof text
+					      ? (size_t)tl
+					      : strlen(text),
+					  0);
+			rule_book_add(&p->book, &r, conf)->line =
+			    p->lists[i].line;
+		}
 	}
 	for (i = 0; i < cfg->n_rules; i++) {
 		size_t files_before = p->book.n_files;
@@ -285,6 +336,8 @@ build_rules(struct policy *p, const struct config *cfg, char *err,
 		log_info("rules %s: %ld rule%s", cfg->rules[i], n,
 			 n == 1 ? "" : "s");
 	}
+	if (load_owned_file(p, cfg, &ctx, err, errlen) < 0)
+		return -1;
 	p->filters = xcalloc(p->n_lists ? p->n_lists : 1, sizeof *p->filters);
 	for (i = 0; i < p->n_lists; i++)
 		p->filters[i] = p->lists[i].copy->filter;
@@ -642,6 +695,18 @@ policy_explain(const struct policy *p, const struct rules_asker *a,
 {
 	return rules_explain(p->rules, a, names, n, 0, (int64_t)time(NULL), fn,
 			     arg, v);
+}
+
+const struct rule_book *
+policy_book(const struct policy *p)
+{
+	return &p->book;
+}
+
+long
+policy_find_list(void *policy, const char *name)
+{
+	return find_list_named(policy, name);
 }
 
 const struct rules *

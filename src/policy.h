@@ -149,6 +149,15 @@ enum rules_outcome policy_explain(const struct policy *p,
 
 const struct rules *policy_rules(const struct policy *p);
 
+/* Every rule of p, in reading order (the config's blocklist rules, then
+ * the rules files'), for `dnsgatectl rules`. */
+const struct rule_book *policy_book(const struct policy *p);
+
+/* A rules_list_lookup_fn (rules_file.h) over the lists of the policy
+ * policy (a const struct policy *): to check a rule against the policy
+ * in force before it is written. */
+long policy_find_list(void *policy, const char *name);
+
 /* The name of list i (a rule's list index). */
 const char *policy_list_name(const struct policy *p, size_t i);
 

@@ -289,6 +289,12 @@ decide(struct query *qr, const char *const *names, size_t n)
 	} else {
 		v->reason = v->cname ? REASON_CNAME_RULE : REASON_RULE;
 	}
+	/* Paused: what would block (or wait on an exe) is let through, the
+	 * rule or list that would have blocked it kept in the verdict. */
+	if (rv.outcome != RULES_ALLOW && qr->engine->paused) {
+		v->reason = REASON_PAUSED;
+		return RULES_ALLOW;
+	}
 	return rv.outcome;
 }
 
@@ -393,6 +399,7 @@ conclude(struct query *qr, const struct outcome *o)
 		.latency_us = (uint32_t)(clock_us() - qr->arrived_us),
 		.dest = "",
 		.detail = qr->detail,
+		.cgroup_id = who->found ? who->cgroup_id : 0,
 	};
 
 	switch (v->decision) { /* the counters, from the same values */

@@ -101,6 +101,11 @@ struct query_engine {
 	uint64_t n_live;
 	uint64_t next_id;
 	struct query_stats stats;
+	/* dnsgatectl pause: what lists and rules block is allowed (the
+	 * verdict's reason says REASON_PAUSED), the gate kept. Set and
+	 * cleared by main; kept across reloads, not restarts. */
+	bool paused;
+	int64_t paused_until; /* wall clock, Unix seconds; 0: until resume */
 };
 
 /* Creates what the engine owns, with the shares of cfg, and its sweep

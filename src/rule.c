@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "src/rule.h"
+#include "src/siphash.h"
 #include "src/xmalloc.h"
 
 void
@@ -202,4 +203,74 @@ rule_origin(const struct rule *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s:%u", r->file, r->line);
 	return buf;
+}
+
+/* A fixed key: ids must be the same in every process and every run.
+ * Nobody gains by choosing rules whose ids collide (an ambiguous id is
+ * refused, never guessed). */
+static const struct siphash_key id_key = {0x646e73676174652dULL,
+					  0x72756c652d696473ULL};
+
+uint32_t
+rule_id_of(const char *file, const char *text, size_t len,
+	   unsigned occurrence)
+{
+	const char *base = strrchr(file, '/');
+	struct {
+		uint64_t h;
+		uint32_t occurrence;
+	} mix;
+	char small[1024], *buf = small;
+	uint64_t h;
+	size_t blen;
+
+	base = base != NULL ? base + 1 : file;
+	blen = strlen(base);
+	if (blen + 1 + len > sizeof small) /* a file of a million rules
+					      allocates for none */
+		buf = xmalloc(blen + 1 + len);
+	memcpy(buf, base, blen + 1);
+	memcpy(buf + blen + 1, text, len);
+	h = siphash24(&id_key, buf, blen + 1 + len);
+	if (buf != small)
+		free(buf);
+	if (occurrence > 0) {
+		memset(&mix, 0, sizeof mix);
+		mix.h = h;
+		mix.occurrence = occurrence;
+		h = siphash24(&id_key, &mix, sizeof mix);
+	}
+	/* 0 means "no id". */
+	return (uint32_t)(h ^ (h >> 32)) ? (uint32_t)(h ^ (h >> 32)) : 1;
+}
+
+const char *
+rule_id_format(uint32_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%08x", (unsigned)id);
+	return buf;
+}
+
+int
+rule_id_parse(const char *text, uint32_t *id)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		char c = text[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v << 4 | (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	if (text[8] != '\0' || v == 0)
+		return -1;
+	*id = v;
+	return 0;
 }

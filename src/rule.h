@@ -64,6 +64,8 @@ struct rule {
 	int64_t until;       /* expires then (Unix seconds); 0: never */
 	const char *file;    /* where it was written, owned by the book */
 	unsigned line;       /* a blocklist's rule: the config's line */
+	uint32_t id;         /* what a user types to name it (rule_id_of);
+				0: none given. Beside line: no bigger rule */
 	size_t order;        /* its place in the book */
 };
 
@@ -91,6 +93,19 @@ const char *rule_dest_name(enum rule_dest d);      /* "name", "net" ... */
 /* The rule as a person reads it, in the rules file's own syntax:
  * "block app=flatpak:org.mozilla.firefox domain=example.com". */
 const char *rule_format(const struct rule *r, char *buf, size_t len);
+
+/* A rule's id: a hash of its file's base name and its text as
+ * written (fields as the parser split them, blanks, quotes and comments
+ * aside), and of its occurrence among equal rules of the file (0 the
+ * first). So an id stays the same across reloads and restarts as long as
+ * nobody edits that rule, whatever is added or removed around it.
+ * Shown as 8 lower-case hex digits (RULE_ID_TEXT_MAX with the NUL). */
+#define RULE_ID_TEXT_MAX 9
+uint32_t rule_id_of(const char *file, const char *text, size_t len,
+		    unsigned occurrence);
+const char *rule_id_format(uint32_t id, char *buf, size_t len);
+/* "3f9a0c12" (8 hex digits, either case) into *id: 0, or -1. */
+int rule_id_parse(const char *text, uint32_t *id);
 
 /* "file:line" ("file" for a rule made with no line). */
 const char *rule_origin(const struct rule *r, char *buf, size_t len);

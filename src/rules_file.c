@@ -671,6 +671,69 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 	return 0;
 }
 
+/* --- ids --------------------------------------------------------------- */
+
+/* The rule's id from its text (rule.h): each field as KEY=VALUE or
+ * WORD, and a newline. */
+static uint32_t
+written_id(const struct field *f, int n, const char *name)
+{
+	char text[RULES_FILE_LINE_MAX + 2 * MAX_FIELDS + 2];
+	size_t used = 0, k, v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(f[i].key);
+		v = strlen(f[i].value);
+		if (used + k + v + 2 > sizeof text)
+			break; /* cannot happen: the fields are the line's */
+		memcpy(text + used, f[i].key, k);
+		used += k;
+		if (k > 0)
+			text[used++] = '=';
+		memcpy(text + used, f[i].value, v);
+		used += v;
+		text[used++] = '\n';
+	}
+	return rule_id_of(name, text, used, 0);
+}
+
+/* Equal rules of one file have equal ids: the second and later of them
+ * get the id of their occurrence (rule.h), in the file's order. One pass
+ * over an open-addressing table of the ids seen (a file of a million
+ * rules is read in the reloader's thread: no sort). */
+static void
+number_repeats(struct rule_book *book, size_t from, const char *name)
+{
+	struct seen {
+		uint32_t id; /* 0: empty (no rule has id 0) */
+		uint32_t count;
+	} *t;
+	size_t n = book->n - from, size = 16, i, j;
+
+	if (n < 2)
+		return;
+	while (size < 2 * n)
+		size *= 2;
+	t = xcalloc(size, sizeof *t);
+	for (i = from; i < book->n; i++) {
+		uint32_t id = book->rules[i].id;
+		char first[16];
+
+		for (j = id & (size - 1); t[j].id != 0 && t[j].id != id;
+		     j = (j + 1) & (size - 1))
+			;
+		if (t[j].id == 0) {
+			t[j].id = id;
+			continue;
+		}
+		/* Mixed from the first's id: the text is gone by now. */
+		snprintf(first, sizeof first, "%08x", (unsigned)id);
+		book->rules[i].id = rule_id_of(name, first, 8, ++t[j].count);
+	}
+	free(t);
+}
+
 /* --- files ------------------------------------------------------------- */
 
 /* Takes back what was added to book since it held n rules and n_files
@@ -731,9 +794,11 @@ rules_file_parse(struct rule_book *book, const char *text, size_t len,
 			     RULES_FILE_MAX_RULES);
 			goto error;
 		}
+		r.id = written_id(f, n, name);
 		rule_book_add(book, &r, name)->line = c.line;
 	}
 	free(buf);
+	number_repeats(book, before, name);
 	return (long)(book->n - before);
 error:
 	free(buf);

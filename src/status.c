@@ -124,6 +124,19 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, (uint64_t)r.uptime);
 	json_key(j, "packets_rejected");
 	json_int(j, r.rejected >= 0 ? r.rejected : -1);
+	/* dnsgatectl pause: blocking off until paused_until (0: resume). */
+	json_key(j, "paused");
+	json_bool(j, e->paused);
+	if (e->paused) {
+		char when[32] = "resume";
+		time_t t = (time_t)e->paused_until;
+		struct tm tm;
+
+		if (t > 0 && gmtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_key(j, "paused_until");
+		json_string(j, when);
+	}
 
 	json_key(j, "queries");
 	json_object_begin(j);

@@ -69,6 +69,8 @@ query_reason_name(enum query_reason r)
 		return "ddr";
 	case REASON_ANSWERED:
 		return "answered";
+	case REASON_PAUSED:
+		return "paused";
 	}
 	return "?";
 }

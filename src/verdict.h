@@ -53,8 +53,12 @@ enum query_reason {
 				     no designated resolver (doh-canary) */
 	REASON_ANSWERED,          /* an ask rule, answered at a prompt (now,
 				     or an answer kept from before) */
+	REASON_PAUSED,            /* a list or a rule would have blocked it
+				     (rule, list and entry say which), and
+				     blocking is paused (dnsgatectl pause):
+				     allowed */
 };
-#define VERDICT_REASON_LAST REASON_ANSWERED
+#define VERDICT_REASON_LAST REASON_PAUSED
 
 /* Pointers into the policy the query holds, valid while it is live. */
 struct query_verdict {

@@ -55,8 +55,14 @@ has() { printf '%s\n' "$1" | grep -qF -- "$2"; }
 logged() { grep -F -- "$1" "$QLOG" | grep -qF -- "$2"; }
 # ede TEXT: dig's line for an EDE 15 whose EXTRA-TEXT is TEXT.
 ede() { printf '; EDE: 15 (Blocked): (%s)' "$1"; }
-# granted ADDRESS: the address is in an allow set.
-granted() { in_client nft list table inet dnsgate | grep -qF -- "$1"; }
+# granted ADDRESS: the address is in an allow set (not in the whole
+# table: rejected4 holds the addresses of rejected connections a moment).
+granted() {
+	{
+		in_client nft list set inet dnsgate allow4
+		in_client nft list set inet dnsgate allow6
+	} | grep -qF -- "$1"
+}
 
 start_daemon "$(conf '')"
 

@@ -4,7 +4,11 @@
  *   tcp_probe --listen ADDRESS PORT       accept and close, forever
  *   tcp_probe --hold SECONDS LOCAL_PORT ADDRESS PORT   connect from
  *       LOCAL_PORT (SO_REUSEADDR, so another app's socket may share it),
- *       print "connected", keep the connection SECONDS, exit */
+ *       print "connected", keep the connection SECONDS, exit
+ *   tcp_probe --sink ADDRESS PORT         accept, read to the end, close,
+ *       forever
+ *   tcp_probe --send BYTES ADDRESS PORT   connect, send BYTES, wait for
+ *       the peer to close; prints "sent BYTES" or "rejected: <error>" */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -62,6 +66,60 @@ serve(const struct sockaddr_storage *ss, socklen_t len)
 }
 
 static int
+sink(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0), one = 1;
+	char buf[65536];
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (const struct sockaddr *)ss, len) < 0 ||
+	    listen(fd, 16) < 0) {
+		perror("tcp_probe: listen");
+		return 1;
+	}
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		while (read(c, buf, sizeof buf) > 0)
+			;
+		close(c);
+	}
+}
+
+static int
+send_bytes(long bytes, const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	char buf[65536], end;
+	long left = bytes;
+
+	memset(buf, 'x', sizeof buf);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		printf("rejected: %s\n", strerror(errno));
+		return 1;
+	}
+	while (left > 0) {
+		ssize_t n = write(fd, buf,
+				  left < (long)sizeof buf ? (size_t)left
+							  : sizeof buf);
+
+		if (n <= 0) {
+			printf("rejected: %s\n", strerror(errno));
+			return 1;
+		}
+		left -= n;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, &end, 1) > 0)
+		;
+	close(fd);
+	printf("sent %ld\n", bytes);
+	return 0;
+}
+
+static int
 hold(int seconds, const char *local_port, const struct sockaddr_storage *ss,
      socklen_t len)
 {
@@ -103,6 +161,16 @@ main(int argc, char **argv)
 			return 3;
 		return serve(&ss, len);
 	}
+	if (argc == 4 && strcmp(argv[1], "--sink") == 0) {
+		if (fill_address(argv[2], argv[3], &ss, &len) < 0)
+			return 3;
+		return sink(&ss, len);
+	}
+	if (argc == 5 && strcmp(argv[1], "--send") == 0) {
+		if (fill_address(argv[3], argv[4], &ss, &len) < 0)
+			return 3;
+		return send_bytes(atol(argv[2]), &ss, len);
+	}
 	if (argc == 6 && strcmp(argv[1], "--hold") == 0) {
 		if (fill_address(argv[4], argv[5], &ss, &len) < 0)
 			return 3;
@@ -112,7 +180,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: tcp_probe ADDRESS PORT [TIMEOUT_MS]\n"
 				"       tcp_probe --listen ADDRESS PORT\n"
 				"       tcp_probe --hold SECONDS LOCAL_PORT "
-				"ADDRESS PORT\n");
+				"ADDRESS PORT\n"
+				"       tcp_probe --sink ADDRESS PORT\n"
+				"       tcp_probe --send BYTES ADDRESS PORT\n");
 		return 3;
 	}
 	if (argc == 4)

@@ -162,9 +162,10 @@ list_grants(struct listed *l)
 	return nft_dump_grants(collect, l, err, sizeof err);
 }
 
-/* The level rules 1..levels of gate-output, as nft lists them. */
+/* The allow rules for levels 1..levels of gate-output, as nft lists
+ * them (before the established rule). */
 static inline void
-print_level_rules(FILE *f, unsigned levels)
+print_allow_rules(FILE *f, unsigned levels)
 {
 	unsigned level;
 
@@ -173,12 +174,54 @@ print_level_rules(FILE *f, unsigned levels)
 			"\t\tsocket cgroupv2 level %u . ip daddr @allow4 "
 			"accept\n"
 			"\t\tsocket cgroupv2 level %u . ip6 daddr @allow6 "
-			"accept\n"
+			"accept\n",
+			level, level);
+}
+
+/* The rules recording rejections under cgroup (as nft lists it). */
+static inline void
+print_record_rules(FILE *f, const char *cgroup)
+{
+	int family;
+
+	for (family = 4; family <= 6; family += 2) {
+		const char *ip = family == 4 ? "ip" : "ip6";
+
+		fprintf(f,
+			"\t\tmeta l4proto { tcp, udp } update @rejected%d { %s "
+			". %s daddr . meta l4proto . th dport } counter "
+			"packets 0 bytes 0 reject with icmpx "
+			"admin-prohibited\n"
+			"\t\tupdate @rejected%d { %s . %s daddr . meta l4proto "
+			". 0 } counter packets 0 bytes 0 reject with icmpx "
+			"admin-prohibited\n",
+			family, cgroup, ip, family, cgroup, ip);
+	}
+}
+
+/* The standing rules for levels 1..levels, then the rules recording
+ * rejections for levels..0: what comes after the exempt rules. The record
+ * rules for packets without a socket (print_record_rules(f, "0")) follow
+ * them, but nft cannot read them back (it takes a cgroup for a path). */
+static inline void
+print_level_rules(FILE *f, unsigned levels)
+{
+	unsigned level;
+
+	for (level = 1; level <= levels; level++)
+		fprintf(f,
 			"\t\tsocket cgroupv2 level %u . ip daddr @standing4 "
 			"accept\n"
 			"\t\tsocket cgroupv2 level %u . ip6 daddr @standing6 "
 			"accept\n",
-			level, level, level, level);
+			level, level);
+	for (level = levels + 1; level-- > 0;) {
+		char cgroup[64];
+
+		snprintf(cgroup, sizeof cgroup, "socket cgroupv2 level %u",
+			 level);
+		print_record_rules(f, cgroup);
+	}
 }
 
 #endif

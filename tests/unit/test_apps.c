@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
+
+#include "src/nft_dump.h"
 
 #include "src/apps.h"
 #include "src/json.h"
@@ -61,8 +64,38 @@ main(void)
 	ev.app = ""; /* nobody: not counted */
 	apps_sink(a, &ev);
 	CHECK_INT(apps_count(a), 2);
-	apps_set_traffic(a, "app:two", 10, 12345);
-	apps_set_traffic(a, "app:none", 1, 1); /* never seen: nothing */
+	{ /* the gate's counters: deltas to the app last seen asking in the
+	     cgroup; a counter that went down is a new grant */
+		struct nft_grant g[3] = {0};
+
+		g[0].cgroup_id = 77; /* app:two asked in it (below) */
+		g[0].addr.family = AF_INET;
+		g[0].addr.bytes[0] = 192;
+		g[0].addr.bytes[3] = 7;
+		g[0].packets = 4;
+		g[0].bytes = 12000;
+		g[1] = g[0];
+		g[1].cgroup_id = 99; /* nobody asked in it: not counted */
+		g[2] = g[0];
+		g[2].addr.bytes[3] = 8;
+		g[2].packets = 1;
+		g[2].bytes = 300;
+		ev = query_event("app:two", "c.example", DECISION_ALLOW, 2600);
+		ev.cgroup_id = 77;
+		apps_sink(a, &ev);
+		apps_add_traffic(a, g, 3);
+		g[0].packets = 6; /* +2, +345 */
+		g[0].bytes = 12345;
+		g[2].packets = 1; /* a new grant: all of it again */
+		g[2].bytes = 100;
+		apps_add_traffic(a, g, 3);
+		apps_add_traffic(a, g, 1); /* g[2] gone: forgotten */
+		g[1].cgroup_id = 77;
+		g[1].addr.bytes[3] = 8;
+		g[1].packets = 1;
+		g[1].bytes = 50;
+		apps_add_traffic(a, &g[1], 1); /* back: new, all of it */
+	}
 	CHECK_INT(apps_count(a), 2);
 
 	text = dump(a, NULL, &n);
@@ -70,8 +103,15 @@ main(void)
 	/* app:two was seen last (4000), so it comes first */
 	CHECK(strstr(text, "\"app\":\"app:two\"") < strstr(text, "app:one"));
 	CHECK(strstr(text, "\"rejected_packets\":3") != NULL);
-	CHECK(strstr(text, "\"bytes\":12345") != NULL);
+	/* 12345 to .7, 300 + 100 + 50 to .8 */
+	CHECK(strstr(text, "\"packets\":9,\"bytes\":12795") != NULL);
 	CHECK(strstr(text, "\"names\"") == NULL); /* only for one app */
+
+	text = dump(a, "app:two", &n);
+	CHECK(strstr(text, "{\"address\":\"192.0.0.7\",\"packets\":6,"
+			   "\"bytes\":12345") != NULL);
+	CHECK(strstr(text, "{\"address\":\"192.0.0.8\",\"packets\":3,"
+			   "\"bytes\":450") != NULL);
 
 	text = dump(a, "one", &n);
 	CHECK_INT(n, 1);

@@ -22,7 +22,7 @@ static void
 test_mismatch(void)
 {
 	struct nft_set_shape s = {"allow4", NFT_SET_TIMEOUT, NFT_TYPE_ALLOW4,
-				  12, 65536};
+				  12, 65536, true};
 	char buf[256];
 
 	CHECK(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
@@ -58,6 +58,20 @@ test_mismatch(void)
 					 sizeof buf),
 		  "its set standing4 has other flags (0x10) than 'interval, "
 		  "timeout' on a concatenation");
+	/* An older dnsgated's allow set, without counters. */
+	s.counter = false;
+	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
+					 NFT_TYPE_ALLOW4, 12, 65536, buf,
+					 sizeof buf),
+		  "its set allow4 has no counters (an older dnsgated's): made "
+		  "anew, so that each grant counts its traffic");
+	/* A standing set has none. */
+	s.flags = NFT_SET_STANDING_FLAGS;
+	CHECK(nft_adopt_set_mismatch(&s, "standing4", NFT_SET_STANDING_FLAGS,
+				     NFT_TYPE_ALLOW4, 12, 65536, buf,
+				     sizeof buf) == NULL);
+	s.flags = NFT_SET_TIMEOUT;
+	s.counter = true;
 	s.size = 0;
 	CHECK_STR(nft_adopt_set_mismatch(&s, "allow4", NFT_SET_TIMEOUT,
 					 NFT_TYPE_ALLOW4, 12,
@@ -67,8 +81,8 @@ test_mismatch(void)
 
 static const char left_behind[] =
 	"table inet dnsgate {\n"
-	" set allow4 { type cgroupsv2 . ipv4_addr; size 8; flags timeout; }\n"
-	" set allow6 { type cgroupsv2 . ipv6_addr; size 8; flags timeout; }\n"
+	" set allow4 { type cgroupsv2 . ipv4_addr; size 8; flags timeout; counter; }\n"
+	" set allow6 { type cgroupsv2 . ipv6_addr; size 8; flags timeout; counter; }\n"
 	" set exempt4 { type ipv4_addr; flags interval;"
 	" elements = { 192.0.2.0/24 }; }\n"
 	" chain gate-output {\n"
@@ -119,8 +133,8 @@ test_inspect_and_clear(struct nft_batch *b)
 	if (table != NULL) {
 		CHECK(strstr(table, "chain") == NULL);
 		CHECK(strstr(table, "exempt4") == NULL);
-		CHECK(strstr(table, "192.0.2.1 timeout 1m") != NULL);
-		CHECK(strstr(table, "2001:db8::1 timeout 1m30s") != NULL);
+		CHECK(strstr(table, "192.0.2.1 counter packets 0 bytes 0 timeout 1m") != NULL);
+		CHECK(strstr(table, "2001:db8::1 counter packets 0 bytes 0 timeout 1m30s") != NULL);
 		CHECK(strstr(table, "192.0.2.2") == NULL);
 		CHECK(strstr(table, "192.0.2.3") == NULL);
 	}
@@ -170,9 +184,9 @@ test_standing_sets(struct nft_batch *b)
 	static const char standing[] =
 		"table inet dnsgate {\n"
 		" set allow4 { type cgroupsv2 . ipv4_addr; size 8;"
-		" flags timeout; }\n"
+		" flags timeout; counter; }\n"
 		" set allow6 { type cgroupsv2 . ipv6_addr; size 8;"
-		" flags timeout; }\n"
+		" flags timeout; counter; }\n"
 		" set standing4 { type cgroupsv2 . ipv4_addr; size 8;"
 		" flags interval, timeout; }\n"
 		" set standing6 { type cgroupsv2 . ipv6_addr; size %d;"

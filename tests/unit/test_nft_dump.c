@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "src/nft_dump.h"
+#include "src/nft_table.h"
 #include "tests/unit/check.h"
 #include "tests/unit/nft_test.h"
 
@@ -99,6 +100,94 @@ test_written_by_nft(void)
 	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
 }
 
+/* Element counters, and the rejected connections as nft writes them. */
+static void
+collect_rejected(const struct nft_rejected *r, void *arg)
+{
+	struct nft_rejected *out = arg;
+
+	if (r->addr.family == AF_INET)
+		out[0] = *r;
+	else
+		out[1] = *r;
+}
+
+static void
+test_counters(void)
+{
+	struct nft_rejected got[2];
+	struct listed l;
+	const struct nft_grant *g;
+	struct nft_batch *b;
+	struct stat st;
+	char err[256];
+	uint8_t key[NFT_REJECTED_KEY_LEN(16)];
+
+	CHECK_INT(stat("/sys/fs/cgroup", &st), 0);
+	CHECK_INT(nft_load("table inet dnsgate {\n"
+			   " set allow4 { type cgroupsv2 . ipv4_addr; size 8;"
+			   " flags timeout; counter; }\n"
+			   " set allow6 { type cgroupsv2 . ipv6_addr; size 8;"
+			   " flags timeout; counter; }\n"
+			   " set rejected4 { type cgroupsv2 . ipv4_addr . "
+			   "inet_proto . inet_service; flags dynamic, timeout;"
+			   " counter; }\n"
+			   " set rejected6 { type cgroupsv2 . ipv6_addr . "
+			   "inet_proto . inet_service; flags dynamic, timeout;"
+			   " counter; }\n"
+			   "}\n"
+			   "add element inet dnsgate allow4 { \"/\" . "
+			   "192.0.2.1 counter packets 3 bytes 3000 timeout "
+			   "60s }\n"
+			   "add element inet dnsgate allow6 { \"/\" . "
+			   "2001:db8::1 timeout 60s }\n"
+			   "add element inet dnsgate rejected4 { \"/\" . "
+			   "203.0.113.5 . tcp . 443 counter packets 2 bytes "
+			   "120 }\n"
+			   "add element inet dnsgate rejected6 { \"/\" . "
+			   "2001:db8::5 . icmpv6 . 0 counter packets 1 bytes "
+			   "64 }\n"),
+		  0);
+	CHECK_INT(list_grants(&l), 2);
+	g = find(&l, "192.0.2.1");
+	CHECK(g != NULL && g->packets == 3 && g->bytes == 3000);
+	g = find(&l, "2001:db8::1");
+	CHECK(g != NULL && g->packets == 0 && g->bytes == 0);
+
+	b = nft_batch_new(err, sizeof err);
+	CHECK(b != NULL);
+	if (b == NULL)
+		return;
+	memset(got, 0, sizeof got);
+	CHECK_INT(nft_dump_rejected(b, collect_rejected, got), 2);
+	CHECK(got[0].cgroup_id == (uint64_t)st.st_ino);
+	CHECK(got[0].protocol == 6 && got[0].port == 443);
+	CHECK(got[0].packets == 2 && got[0].bytes == 120);
+	CHECK(memcmp(got[0].addr.bytes, "\xcb\x00\x71\x05", 4) == 0);
+	CHECK(got[1].cgroup_id == (uint64_t)st.st_ino);
+	CHECK(got[1].protocol == 58 && got[1].port == 0);
+	CHECK(got[1].packets == 1);
+	/* The key built back is the kernel's, field by field. */
+	CHECK_INT((int)nft_rejected_key(&got[0], key), 20);
+	CHECK(memcmp(key, &got[0].cgroup_id, 8) == 0);
+	CHECK(key[12] == 6 && key[13] == 0 && key[16] == 0x01 &&
+	      key[17] == 0xbb && key[18] == 0);
+	CHECK_INT((int)nft_rejected_key(&got[1], key), 32);
+	CHECK(key[24] == 58);
+
+	/* A key of another length is refused. */
+	CHECK_INT(nft_run("delete set inet dnsgate rejected6"), 0);
+	CHECK_INT(nft_run("add set inet dnsgate rejected6 "
+			  "'{ type ipv4_addr; }'"),
+		  0);
+	CHECK_INT(nft_run("add element inet dnsgate rejected6 "
+			  "'{ 192.0.2.9 }'"),
+		  0);
+	CHECK_INT(nft_dump_rejected(b, NULL, NULL), -EPROTO);
+	nft_batch_free(b);
+	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
+}
+
 int
 main(void)
 {
@@ -107,8 +196,10 @@ main(void)
 	if (skip != 0)
 		return skip;
 	test_absent();
-	if (have_nft)
+	if (have_nft) {
 		test_written_by_nft();
+		test_counters();
+	}
 	else
 		fprintf(stderr, "note: no nft, reading nft's table skipped\n");
 	return check_exit();

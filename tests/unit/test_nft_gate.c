@@ -187,6 +187,7 @@ check_level_rules(unsigned levels)
 		abort();
 	fprintf(f, "ip6 daddr @exempt6 accept\n");
 	print_level_rules(f, levels);
+	print_record_rules(f, "0");
 	fprintf(f, "\t\tcounter packets ");
 	fclose(f);
 	if (have_nft) {
@@ -639,6 +640,104 @@ own_cgroup(char *dir, size_t dirlen, unsigned *depth)
 	return 0;
 }
 
+struct taken {
+	size_t n;
+	struct nft_rejected first;
+};
+
+static void
+take_one(const struct nft_rejected *r, void *arg)
+{
+	struct taken *t = arg;
+
+	if (t->n++ == 0)
+		t->first = *r;
+}
+
+struct counted {
+	uint64_t cgroup_id, packets, bytes;
+};
+
+static void
+count_grant(const struct nft_grant *el, void *arg)
+{
+	struct counted *c = arg;
+
+	if (el->cgroup_id == c->cgroup_id) {
+		c->packets += el->packets;
+		c->bytes += el->bytes;
+	}
+}
+
+/* After test_cgroup_grant's child: its grant counted the datagram it let
+ * through, and the rejected one is recorded with the child's cgroup,
+ * destination, protocol and port, once; reading deletes it. */
+static void
+check_counted(struct gate *g, uint64_t cgroup_id)
+{
+	struct counted c = {cgroup_id, 0, 0};
+	struct taken t;
+	char err[256];
+	bool full = true;
+
+	CHECK(gate_traffic(g, count_grant, &c, err, sizeof err) >= 1);
+	CHECK(c.packets == 1 && c.bytes == 29); /* 20 + 8 + 1 */
+	memset(&t, 0, sizeof t);
+	CHECK_INT(gate_take_rejected(g, take_one, &t, &full, err, sizeof err),
+		  1);
+	CHECK(!full);
+	CHECK(t.first.cgroup_id == cgroup_id);
+	CHECK(t.first.addr.family == AF_INET &&
+	      memcmp(t.first.addr.bytes, "\xc0\x00\x02\x03", 4) == 0);
+	CHECK(t.first.protocol == IPPROTO_UDP && t.first.port == 9);
+	CHECK(t.first.packets == 1);
+	memset(&t, 0, sizeof t);
+	CHECK_INT(gate_take_rejected(g, take_one, &t, &full, err, sizeof err),
+		  0);
+}
+
+/* More rejected destinations than rejected4 holds: every one is still
+ * rejected (a full set stops the recording rule, not the reject), and
+ * the reader says the set was full. */
+static void
+check_full_rejected_set(struct gate *g, const char *procs)
+{
+	struct taken t;
+	char err[256];
+	bool full = false;
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY);
+		int sock = udp_socket(AF_INET);
+		unsigned port;
+
+		if (fd < 0 || write(fd, "0\n", 2) != 2)
+			_exit(100);
+		close(fd);
+		/* From 1000: port 53 would be redirected. */
+		for (port = 1; port <= NFT_REJECTED_SET_SIZE + 50; port++)
+			if (send_udp(sock, "192.0.2.3",
+				     (uint16_t)(1000 + port)) != EPERM)
+				_exit(1);
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	if (pid <= 0)
+		return;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	memset(&t, 0, sizeof t);
+	CHECK_INT(gate_take_rejected(g, take_one, &t, &full, err, sizeof err),
+		  NFT_REJECTED_SET_SIZE);
+	CHECK(full);
+	memset(&t, 0, sizeof t);
+	CHECK_INT(gate_take_rejected(g, take_one, &t, &full, err, sizeof err),
+		  0);
+	CHECK(!full);
+}
+
 /* A child in a fresh cgroup sends to a granted and to another address. */
 static void
 test_cgroup_grant(struct gate *g)
@@ -649,6 +748,7 @@ test_cgroup_grant(struct gate *g)
 	unsigned depth;
 	pid_t pid;
 	int status = 0;
+	bool full;
 
 	if (own_cgroup(parent, sizeof parent, &depth) < 0) {
 		fprintf(stderr,
@@ -663,6 +763,8 @@ test_cgroup_grant(struct gate *g)
 		return;
 	}
 	CHECK_INT(gate_ensure_level(g, depth + 1), 0);
+	/* What the tests before left behind. */
+	CHECK(gate_take_rejected(g, NULL, NULL, &full, err, sizeof err) >= 0);
 	grants[0] = grant("192.0.2.2", 60);
 	CHECK_INT(gate_allow(g, (uint64_t)st.st_ino, grants, 1, err,
 			     sizeof err),
@@ -688,6 +790,8 @@ test_cgroup_grant(struct gate *g)
 		CHECK(WIFEXITED(status));
 		CHECK_INT(WEXITSTATUS(status), 3);
 	}
+	check_counted(g, (uint64_t)st.st_ino);
+	check_full_rejected_set(g, procs);
 	rmdir(dir);
 }
 
@@ -1093,7 +1197,7 @@ test_adopt_replaces(void)
 		CHECK_INT(nft_run("delete table inet dnsgate"), 0);
 		CHECK_INT(nft_load("table inet dnsgate {\n"
 				   " set allow4 { type cgroupsv2 . ipv4_addr;"
-				   " size 8; flags timeout; }\n"
+				   " size 8; flags timeout; counter; }\n"
 				   " set allow6 { type ipv6_addr; size 8;"
 				   " flags timeout; }\n"
 				   "}\n"),
@@ -1196,9 +1300,9 @@ test_adopt_standing(void)
 	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
 	CHECK_INT(nft_load("table inet dnsgate {\n"
 			   " set allow4 { type cgroupsv2 . ipv4_addr;"
-			   " size 4; flags timeout; }\n"
+			   " size 4; flags timeout; counter; }\n"
 			   " set allow6 { type cgroupsv2 . ipv6_addr;"
-			   " size 4; flags timeout; }\n"
+			   " size 4; flags timeout; counter; }\n"
 			   " set standing4 { type cgroupsv2 . ipv4_addr;"
 			   " size 4; flags timeout; }\n"
 			   " set standing6 { type cgroupsv2 . ipv6_addr;"
@@ -1228,9 +1332,9 @@ test_adopt_standing(void)
 	CHECK_INT(nft_run("delete table inet dnsgate"), 0);
 	CHECK_INT(nft_load("table inet dnsgate {\n"
 			   " set allow4 { type cgroupsv2 . ipv4_addr;"
-			   " size 4; flags timeout; }\n"
+			   " size 4; flags timeout; counter; }\n"
 			   " set allow6 { type cgroupsv2 . ipv6_addr;"
-			   " size 4; flags timeout; }\n"
+			   " size 4; flags timeout; counter; }\n"
 			   " chain gate-output { type filter hook output"
 			   " priority 0; counter reject; }\n"
 			   "}\n"
@@ -1248,6 +1352,41 @@ test_adopt_standing(void)
 	check_level_rules(2);
 	CHECK_INT(gate_standing_add(g, st, 1, err, sizeof err), 0);
 	CHECK_INT(list_standing(&l), 1);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
+/* An older dnsgated's table, whose allow sets have no counters: made
+ * anew with counters (its grants go), and why_dropped says why. */
+static void
+test_adopt_without_counters(void)
+{
+	struct gate_options opts = test_options();
+	struct gate_adoption report;
+	struct listed grants;
+	struct gate *g;
+	char err[256], *set;
+
+	if (!have_nft)
+		return;
+	CHECK_INT(nft_load("table inet dnsgate {\n"
+			   " set allow4 { type cgroupsv2 . ipv4_addr;"
+			   " size 4; flags timeout; }\n"
+			   " set allow6 { type cgroupsv2 . ipv6_addr;"
+			   " size 4; flags timeout; }\n"
+			   "}\n"
+			   "add element inet dnsgate allow4 { \"/\" . "
+			   "192.0.2.10 timeout 60s }\n"),
+		  0);
+	g = gate_adopt(&opts, false, &report, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK(report.found && !report.kept);
+	CHECK(strstr(report.why_dropped, "allow4 has no counters") != NULL);
+	CHECK_INT(list_grants(&grants), 0);
+	set = capture("nft list set inet dnsgate allow4");
+	CHECK(set != NULL && strstr(set, "\t\tcounter\n") != NULL);
+	free(set);
 	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
 }
 
@@ -1360,6 +1499,7 @@ main(void)
 	test_adopt_vouched();
 	test_adopt_replaces();
 	test_adopt_standing();
+	test_adopt_without_counters();
 	test_failsafe();
 	if (have_nft)
 		CHECK(has_table("ip other"));

@@ -34,9 +34,10 @@ static const char *const exempt_texts[] = {
 static struct ip_prefix exempt[N_EXEMPT];
 
 /* What `nft -f` would be given for the table with rules for levels
- * 1..levels, in a table of the given name. */
+ * 1..levels, in a table of the given name; nft lists ours so, with the
+ * rules for packets without a socket (unknown), which nft cannot read. */
 static char *
-reference_ruleset(const char *table, unsigned levels)
+reference_ruleset(const char *table, unsigned levels, bool unknown)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -50,11 +51,13 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\ttype cgroupsv2 . ipv4_addr\n"
 		"\t\tsize %d\n"
 		"\t\tflags timeout\n"
+		"\t\tcounter\n"
 		"\t}\n"
 		"\tset allow6 {\n"
 		"\t\ttype cgroupsv2 . ipv6_addr\n"
 		"\t\tsize %d\n"
 		"\t\tflags timeout\n"
+		"\t\tcounter\n"
 		"\t}\n"
 		"\tset standing4 {\n"
 		"\t\ttype cgroupsv2 . ipv4_addr\n"
@@ -65,6 +68,20 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\ttype cgroupsv2 . ipv6_addr\n"
 		"\t\tsize %d\n"
 		"\t\tflags interval,timeout\n"
+		"\t}\n"
+		"\tset rejected4 {\n"
+		"\t\ttype cgroupsv2 . ipv4_addr . inet_proto . inet_service\n"
+		"\t\tsize 4096\n"
+		"\t\tflags dynamic,timeout\n"
+		"\t\tcounter\n"
+		"\t\ttimeout 2m\n"
+		"\t}\n"
+		"\tset rejected6 {\n"
+		"\t\ttype cgroupsv2 . ipv6_addr . inet_proto . inet_service\n"
+		"\t\tsize 4096\n"
+		"\t\tflags dynamic,timeout\n"
+		"\t\tcounter\n"
+		"\t\ttimeout 2m\n"
 		"\t}\n"
 		"\tset exempt4 {\n"
 		"\t\ttype ipv4_addr\n"
@@ -87,7 +104,11 @@ reference_ruleset(const char *table, unsigned levels)
 		"\t\tmeta l4proto { tcp, udp } th dport 53 meta mark != 0x%08x "
 		"ct direction original ct status ! dnat counter reject with "
 		"icmpx "
-		"admin-prohibited\n"
+		"admin-prohibited\n",
+		table, SET_SIZE, SET_SIZE, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
+		UPSTREAM_MARK);
+	print_allow_rules(f, levels);
+	fprintf(f,
 		"\t\tct state established,related accept\n"
 		"\t\toif \"lo\" accept\n"
 		"\t\tmeta mark 0x%08x accept\n"
@@ -100,10 +121,12 @@ reference_ruleset(const char *table, unsigned levels)
 		"accept\n"
 		"\t\tip daddr @exempt4 accept\n"
 		"\t\tip6 daddr @exempt6 accept\n",
-		table, SET_SIZE, SET_SIZE, SET_SIZE, SET_SIZE, UPSTREAM_MARK, DNS_PORT,
-		UPSTREAM_MARK, UPSTREAM_MARK, DNS_PORT, DNS_PORT);
+		UPSTREAM_MARK, DNS_PORT, DNS_PORT);
 	print_level_rules(f, levels);
-	fprintf(f, "\t\tcounter reject with icmpx admin-prohibited\n"
+	if (unknown)
+		print_record_rules(f, "0");
+	fprintf(f, "\t\tcounter packets 0 bytes 0 reject with icmpx "
+		   "admin-prohibited\n"
 		   "\t}\n"
 		   "}\n");
 	fclose(f);
@@ -116,7 +139,7 @@ static void
 check_listing_matches_nft(unsigned levels)
 {
 	/* A name as long as "dnsgate", so the listings line up. */
-	char *reference = reference_ruleset("refgate", levels);
+	char *reference = reference_ruleset("refgate", levels, false);
 	char *ours, *theirs, *p;
 
 	if (!have_nft) {
@@ -124,9 +147,30 @@ check_listing_matches_nft(unsigned levels)
 		return;
 	}
 	CHECK_INT(nft_load(reference), 0);
-	ours = capture("nft list table inet dnsgate");
+	/* nft's listing of what it was given, and of what it lists ours as:
+	 * the same text with the rules it cannot read. */
 	theirs = capture("nft list table inet refgate");
 	CHECK_INT(nft_run("delete table inet refgate"), 0);
+	if (theirs != NULL) {
+		const char *tail = "\t\tcounter packets 0 bytes 0 reject with "
+				   "icmpx admin-prohibited\n\t}\n}\n";
+		char *unknown = reference_ruleset("x", 0, true);
+		char *lines = strstr(unknown, "\t\tmeta l4proto { tcp, udp } "
+					      "update @rejected4 { 0 .");
+		char *joined;
+
+		CHECK(lines != NULL && strlen(theirs) > strlen(tail));
+		if (lines != NULL && strlen(theirs) > strlen(tail)) {
+			*strstr(lines, tail) = '\0';
+			theirs[strlen(theirs) - strlen(tail)] = '\0';
+			if (asprintf(&joined, "%s%s%s", theirs, lines, tail) < 0)
+				abort();
+			free(theirs);
+			theirs = joined;
+		}
+		free(unknown);
+	}
+	ours = capture("nft list table inet dnsgate");
 	CHECK(ours != NULL && theirs != NULL);
 	if (ours != NULL && theirs != NULL) {
 		p = strstr(theirs, "table inet refgate");
@@ -161,6 +205,7 @@ build_table(struct nft_batch *b, unsigned levels, char *err, size_t errlen)
 	nft_rules_chains(b);
 	nft_rules_allow_sets(b, SET_SIZE);
 	nft_rules_standing_sets(b, SET_SIZE);
+	nft_rules_rejected_sets(b);
 	nft_rules_exempt_sets(b, exempt, N_EXEMPT);
 	nft_rules_rules(b, &p);
 	return nft_batch_send(b, err, errlen);
@@ -170,15 +215,22 @@ static void
 test_table(struct nft_batch *b)
 {
 	struct nft_reject_rule reject;
+	struct nft_rules_places at;
 	char err[256];
 
 	CHECK_INT(build_table(b, 2, err, sizeof err), 0);
 	check_listing_matches_nft(2);
 
-	/* Levels 3 and 4 go before the reject rule, in order. */
+	/* Levels 3 and 4 go at their places: allow rules before the
+	 * established rule, standing ones after level 2's, record rules
+	 * before level 2's, deepest first. */
 	CHECK_INT(nft_dump_reject_rule(b, &reject), 0);
+	CHECK(reject.established != 0 && reject.records != 0 &&
+	      reject.records < reject.handle);
+	at.established = reject.established;
+	at.records = reject.records;
 	nft_batch_start(b, 2 * NFT_RULES_PER_LEVEL * NFT_BATCH_RULE_BYTES);
-	nft_rules_levels(b, 3, 4, reject.handle);
+	nft_rules_levels(b, 3, 4, &at);
 	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
 	check_listing_matches_nft(4);
 
@@ -200,6 +252,7 @@ test_no_exempt(struct nft_batch *b)
 	nft_rules_chains(b);
 	nft_rules_allow_sets(b, SET_SIZE);
 	nft_rules_standing_sets(b, SET_SIZE);
+	nft_rules_rejected_sets(b);
 	nft_rules_exempt_sets(b, NULL, 0);
 	nft_rules_rules(b, &p);
 	CHECK_INT(nft_batch_send(b, err, sizeof err), 0);
