@@ -93,6 +93,22 @@ out=$(as "$ADMIN" $CTL reload 2>&1)
 rc=$?
 check_that "an admin-group user reloads, let in by the ACL (exit $rc: $out)" \
 	'[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -q "^reloaded: true"'
+out=$(as "$READER" $CTL rules 2>&1)
+check "a read-group user lists the rules (exit $?)" [ $? = 0 ]
+out=$(as "$READER" $CTL pause 1m 2>&1)
+rc=$?
+check_that "and is refused a pause (exit $rc: $out)" \
+	'[ "$rc" = 4 ] && printf "%s\n" "$out" | grep -qF "permission denied: pause changes policy"'
+out=$(as "$READER" $CTL block --app app:x bad.example 2>&1)
+rc=$?
+check_that "and a rule (exit $rc: $out)" \
+	'[ "$rc" = 4 ] && printf "%s\n" "$out" | grep -qF "permission denied: rules-add changes policy"'
+out=$(as "$ADMIN" $CTL pause 1m 2>&1)
+rc=$?
+check_that "an admin-group user pauses (exit $rc)" \
+	'[ "$rc" = 0 ] && $CTL status | grep -q "^paused: true"'
+as "$ADMIN" $CTL resume >/dev/null 2>&1
+check "and resumes (exit $?)" [ $? = 0 ]
 # With the file opened up, the daemon's own check still refuses.
 chmod 0666 "$SOCK"
 out=$(as "$OUTSIDER" $CTL status 2>&1)
