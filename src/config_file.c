@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,8 @@ config_free(struct config *cfg)
 	free(cfg->public_suffix_list);
 	free(cfg->log_file);
 	free(cfg->control_socket);
+	free(cfg->control_admin_group);
+	free(cfg->control_read_group);
 	free(cfg->history);
 	free(cfg);
 }
@@ -147,6 +150,49 @@ parse_uint(const struct cursor *c, const char *value, unsigned long min,
 				   min, max, value);
 	}
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A group by name or number, looked up now: a name that is not there is
+ * an error here, not a socket nobody can use later. Group 0 is root's,
+ * which needs no setting. */
+static int
+parse_group(const struct cursor *c, const char *value, char **name,
+	    gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	int rc;
+
+	if (value[0] >= '0' && value[0] <= '9') {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (*end != '\0' || errno != 0 || n == 0 || n >= 0xffffffffUL)
+			return parse_error(c, value,
+					   "'%s': a group is a name or a "
+					   "number from 1 to 4294967294",
+					   value);
+		*gid = (gid_t)n;
+	} else {
+		rc = getgrnam_r(value, &gr, buf, sizeof buf, &found);
+		if (found == NULL)
+			return parse_error(c, value,
+					   "no group named '%s'%s%s (create it "
+					   "with groupadd, or give its number)",
+					   value, rc != 0 ? ": " : "",
+					   rc != 0 ? strerror(rc) : "");
+		if (found->gr_gid == 0)
+			return parse_error(c, value,
+					   "'%s' is group 0: root may use the "
+					   "control socket without it",
+					   value);
+		*gid = found->gr_gid;
+	}
+	free(*name);
+	*name = xstrdup(value);
 	return 0;
 }
 
@@ -691,6 +737,12 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		free(cfg->control_socket);
 		cfg->control_socket =
 			strcmp(value, "none") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "control-admin-group") == 0) {
+		return parse_group(c, value, &cfg->control_admin_group,
+				   &cfg->control_admin_gid);
+	} else if (strcmp(key, "control-read-group") == 0) {
+		return parse_group(c, value, &cfg->control_read_group,
+				   &cfg->control_read_gid);
 	} else if (strcmp(key, "public-suffix-list") == 0) {
 		free(cfg->public_suffix_list);
 		cfg->public_suffix_list =
@@ -923,6 +975,12 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "user-tcp-quota %u\n", cfg->user_tcp_quota);
 	fprintf(out, "control-socket %s\n",
 		cfg->control_socket != NULL ? cfg->control_socket : "none");
+	if (cfg->control_admin_group != NULL)
+		fprintf(out, "control-admin-group %s\n",
+			cfg->control_admin_group);
+	if (cfg->control_read_group != NULL)
+		fprintf(out, "control-read-group %s\n",
+			cfg->control_read_group);
 	fprintf(out, "public-suffix-list %s\n",
 		cfg->public_suffix_list ? cfg->public_suffix_list : "none");
 	fprintf(out, "upstream-deadline %u\n", cfg->upstream_deadline_ms);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lists/list_format.h"
 #include "resolver/message.h"
@@ -82,6 +83,13 @@ struct config {
 	uint32_t user_pending_quota; /* user-pending-quota */
 	uint32_t user_tcp_quota;     /* user-tcp-quota */
 	char *control_socket;     /* control-socket: NULL = none */
+	/* control-admin-group, control-read-group: besides root, who may
+	 * change policy over the control socket, and who may only read and
+	 * watch. The name as given (or the number); NULL = nobody. */
+	char *control_admin_group;
+	gid_t control_admin_gid;
+	char *control_read_group;
+	gid_t control_read_gid;
 	char *public_suffix_list; /* public-suffix-list: NULL = none (no
 				     public-suffix check on list lines) */
 	bool public_suffix_list_set; /* named in the file, not the default */

@@ -4,10 +4,15 @@
  * src/run_scope.c). grants, rejected, remove-table and apply-fail-mode
  * talk netlink to nftables in the current network namespace, so they
  * work whether or not dnsgated is running (after a crash, too); status
- * asks dnsgated over its control socket. */
+ * and the others ask dnsgated over its control socket
+ * (man/dnsgate-control.7). Each command is a row of the table below: its
+ * synopsis and help, and whether --json applies. Exit codes (also in
+ * dnsgatectl(8)): 0 done, 1 the daemon (or the kernel) answered an error,
+ * 2 a usage error, 3 the daemon cannot be reached, 4 permission denied. */
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,65 +33,23 @@
 #include "src/nft_gate.h"
 #include "src/run_scope.h"
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-		"usage: dnsgatectl [-c config] [-s control-socket] COMMAND\n"
-		"  status [--json]  the daemon's counters, over its control "
-		"socket\n"
-		"                   (-s, or the config's control-socket, or\n"
-		"                   " CONTROL_DEFAULT_PATH ")\n"
-		"  reload [--json]  re-read the config, the rules and the "
-		"lists;\n"
-		"                   a broken file changes nothing and is "
-		"named\n"
-		"  explain APP NAME [--json]\n"
-		"                   the rules and lists naming APP (a pid, a "
-		"cgroup\n"
-		"                   path or an app key) and NAME, in order, "
-		"and\n"
-		"                   which one decides\n"
-		"  lists [--json]   each list: its source, entries in force, "
-		"lines\n"
-		"                   skipped, and for an https:// list its last\n"
-		"                   download, the age of its copy and its next "
-		"refresh\n"
-		"  update [LIST] [--json]\n"
-		"                   download the https:// lists (or LIST) now;\n"
-		"                   replies when done, with what each brought\n"
-		"  grants [--json]  list the (app cgroup, address) grants in "
-		"force,\n"
-		"                   with the bytes and packets each let out,\n"
-		"                   and the standing ones of net= rules\n"
-		"  rejected         how many packets the gate has rejected\n"
-		"  remove-table     delete the table inet " GATE_TABLE_NAME
-		" (after a crash of dnsgated)\n"
-		"  apply-fail-mode  after dnsgated has stopped: remove the "
-		"table\n"
-		"                   in fail-mode open, leave it in closed\n"
-		"  log [--since T] [--until T] [--app A] [--name N] "
-		"[--blocked]\n"
-		"      [--limit N] [--json]\n"
-		"                   the history: queries and rejected "
-		"connections,\n"
-		"                   T as 'today', 'last tuesday', '2 hours "
-		"ago',\n"
-		"                   '2026-12-01 14:30', ...\n"
-		"  run [--app NAME] [--print-key] -- CMD [ARGS...]\n"
-		"                   start CMD in a cgroup of its own, app key\n"
-		"                   app:NAME (default: CMD's name)\n");
-	ctl_rules_usage(out);
-	fprintf(out,
-		"  -c FILE          the configuration apply-fail-mode and "
-		"status read\n"
-		"                   (default " CONFIG_DEFAULT_PATH ")\n");
-}
+#define EXIT_ANSWERED_ERROR 1 /* the daemon, or the kernel, said no */
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3 /* no daemon at the socket, or no reply */
+#define EXIT_DENIED 4      /* permission denied */
+
+/* What every command is given: the global options, and --json. */
+struct ctl {
+	const char *config_path;
+	bool config_given;
+	const char *socket_path; /* -s; NULL: the config's */
+	bool json;
+};
 
 struct list_state {
 	struct cgroup_tree *tree;
 	bool json;
-	size_t n; /* printed so far (JSON: for the commas) */
+	bool first; /* of the JSON array being written */
 };
 
 /* 1234567 -> "1.2 MB": what a person reads in a table. */
@@ -106,6 +69,14 @@ human_bytes(uint64_t bytes, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 	return buf;
+}
+
+/* One element of a JSON array on stdout, built by the caller into j. */
+static void
+print_json_element(struct list_state *st, const struct json_out *j)
+{
+	printf("%s%s", st->first ? "" : ",", json_out_text(j));
+	st->first = false;
 }
 
 static void
@@ -138,8 +109,7 @@ print_grant(const struct nft_grant *el, void *arg)
 		json_key(&j, "bytes");
 		json_uint(&j, el->bytes);
 		json_object_end(&j);
-		printf("%s%s", st->n == 0 ? "" : ",\n  ", json_out_text(&j));
-		st->n++;
+		print_json_element(st, &j);
 		return;
 	}
 	printf("%-40s %-39s %6" PRIu64 "s %10s %8" PRIu64
@@ -167,6 +137,26 @@ print_standing(const struct nft_standing_element *el, void *arg)
 		snprintf(range, sizeof range, "%s", first);
 	else
 		snprintf(range, sizeof range, "%s-%s", first, last);
+	if (st->json) {
+		char buf[1024];
+		struct json_out j;
+
+		json_out_init(&j, buf, sizeof buf);
+		json_object_begin(&j);
+		json_key(&j, "cgroup");
+		json_string(&j, path);
+		json_key(&j, "cgroup_id");
+		json_uint(&j, el->cgroup_id);
+		json_key(&j, "first");
+		json_string(&j, first);
+		json_key(&j, "last");
+		json_string(&j, last);
+		json_key(&j, "expires_s"); /* 0: as long as its rule */
+		json_uint(&j, el->expires_ms / 1000);
+		json_object_end(&j);
+		print_json_element(st, &j);
+		return;
+	}
 	if (el->expires_ms > 0)
 		snprintf(left, sizeof left, "%" PRIu64 "s", el->expires_ms / 1000);
 	else
@@ -176,23 +166,25 @@ print_standing(const struct nft_standing_element *el, void *arg)
 }
 
 /* The grants and what each carried; with json, one JSON object
- * {"grants": [...]} (the standing grants are left out). */
+ * {"grants": [...], "standing": [...]}. */
 static int
-cmd_grants(bool json)
+cmd_grants(struct ctl *ctl, int argc, char **argv)
 {
 	struct list_state st;
 	char err[256];
 	int n;
 
 	memset(&st, 0, sizeof st);
-	st.json = json;
 	st.tree = cgroup_tree_open(err, sizeof err);
-	if (json)
-		printf("{\"grants\": [\n  ");
+	st.json = ctl->json;
+	st.first = true;
+	if (st.json)
+		printf("{\"grants\":[");
 	n = nft_dump_grants(print_grant, &st, err, sizeof err);
-	if (json)
-		printf("\n]}\n");
-	if (n >= 0 && !json) {
+	if (st.json)
+		printf("],\"standing\":[");
+	st.first = true;
+	if (n >= 0) {
 		char err2[256];
 		int m = nft_dump_standing(print_standing, &st, err2,
 					  sizeof err2);
@@ -202,41 +194,47 @@ cmd_grants(bool json)
 			fprintf(stderr, "dnsgatectl: cannot list the standing "
 				"grants: %s\n", err2);
 	}
+	if (st.json)
+		printf("]}\n");
 	cgroup_tree_free(st.tree);
 	if (n == -ENOENT) {
 		fprintf(stderr, "dnsgatectl: no table inet %s here: is dnsgated "
 			"running?\n", GATE_TABLE_NAME);
-		return 1;
+		return EXIT_ANSWERED_ERROR;
 	}
 	if (n < 0) {
 		fprintf(stderr, "dnsgatectl: cannot list grants: %s\n", err);
-		return 1;
+		return n == -EPERM ? EXIT_DENIED : EXIT_ANSWERED_ERROR;
 	}
 	return 0;
 }
 
 static int
-cmd_rejected(void)
+cmd_rejected(struct ctl *ctl, int argc, char **argv)
 {
 	char err[256];
 	int64_t n = nft_dump_rejected_packets(err, sizeof err);
 
 	if (n < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
-		return 1;
+		return n == -EPERM ? EXIT_DENIED : EXIT_ANSWERED_ERROR;
 	}
-	printf("%" PRId64 "\n", n);
+	if (ctl->json)
+		printf("{\"rejected_packets\":%" PRId64 "}\n", n);
+	else
+		printf("%" PRId64 "\n", n);
 	return 0;
 }
 
 static int
-cmd_remove_table(void)
+cmd_remove_table(struct ctl *ctl, int argc, char **argv)
 {
 	char err[256];
+	int rc = gate_remove_table(err, sizeof err);
 
-	if (gate_remove_table(err, sizeof err) < 0) {
+	if (rc < 0) {
 		fprintf(stderr, "dnsgatectl: %s\n", err);
-		return 1;
+		return rc == -EPERM ? EXIT_DENIED : EXIT_ANSWERED_ERROR;
 	}
 	return 0;
 }
@@ -267,7 +265,7 @@ table_exists(char *err, size_t errlen)
  * already; after a crash it is still there, and the config's fail-mode
  * says whether the host stays gated until dnsgated is back. */
 static int
-cmd_apply_fail_mode(const char *config_path)
+apply_fail_mode(const char *config_path)
 {
 	char err[512];
 	struct config *cfg = config_load(config_path, err, sizeof err);
@@ -315,248 +313,514 @@ cmd_apply_fail_mode(const char *config_path)
 	return 0;
 }
 
-/* Sends request to the daemon and prints its reply: as it came (json),
- * or for people. */
+static int
+cmd_apply_fail_mode(struct ctl *ctl, int argc, char **argv)
+{
+	return apply_fail_mode(ctl->config_path);
+}
+
+/* --- asking the daemon ------------------------------------------------ */
+
+/* The socket to ask: -s, else the control-socket of the config (given
+ * with -c, or the default one when it is there), else the default.
+ * NULL (said why) when the config cannot be read or names none. */
+static char *
+socket_to_ask(const struct ctl *ctl)
+{
+	struct config *cfg;
+	char err[512], *path;
+
+	if (ctl->socket_path != NULL)
+		return strdup(ctl->socket_path);
+	if (!ctl->config_given && access(ctl->config_path, R_OK) != 0)
+		return strdup(CONTROL_DEFAULT_PATH);
+	cfg = config_load(ctl->config_path, err, sizeof err);
+	if (cfg == NULL) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return NULL;
+	}
+	if (cfg->control_socket == NULL) {
+		fprintf(stderr, "dnsgatectl: %s sets control-socket none: "
+			"dnsgated has no control socket to ask\n",
+			ctl->config_path);
+		config_free(cfg);
+		return NULL;
+	}
+	path = strdup(cfg->control_socket);
+	config_free(cfg);
+	return path;
+}
+
+/* The exit code of an {"error": why} reply. */
+static int
+error_exit_code(const char *why)
+{
+	return strncmp(why, "permission denied", 17) == 0
+		       ? EXIT_DENIED
+		       : EXIT_ANSWERED_ERROR;
+}
+
+static int
+call_exit_code(int rc)
+{
+	return rc == CONTROL_CALL_DENIED ? EXIT_DENIED : EXIT_UNREACHABLE;
+}
+
+/* Sends request to the daemon; the reply line in reply. Returns 0, or
+ * the exit code (said why). */
+static int
+ask(const struct ctl *ctl, const char *request, char *reply, size_t len,
+    int timeout_ms)
+{
+	char err[512], why[1200];
+	char *path = socket_to_ask(ctl);
+	int rc;
+
+	if (path == NULL)
+		return EXIT_UNREACHABLE;
+	rc = control_call(path, request, reply, len, timeout_ms, err,
+			  sizeof err);
+	free(path);
+	if (rc < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return call_exit_code(rc);
+	}
+	if (json_flat_get_string(reply, strlen(reply), "error", why,
+				 sizeof why) == 0) {
+		if (ctl->json)
+			printf("%s\n", reply);
+		fprintf(stderr, "dnsgatectl: dnsgated says: %s\n", why);
+		return error_exit_code(why);
+	}
+	return 0;
+}
+
 /* dnsgatectl log: its reply is printed as a table (history_client). */
 static const struct history_client *log_table;
 /* How a reply is printed for people: NULL, as its JSON, pretty. */
 static ctl_print_fn *human_printer;
 
+/* Sends request and prints the reply: as it came (--json), or for
+ * people. */
 static int
-cmd_call(const char *socket_path, const char *request, bool json,
-	 int timeout_ms)
+call_and_print(const struct ctl *ctl, const char *request, int timeout_ms)
 {
 	static char reply[CONTROL_REPLY_MAX + 2];
-	char err[512], why[1200];
+	int rc = ask(ctl, request, reply, sizeof reply, timeout_ms);
 
-	if (control_call(socket_path, request, reply, sizeof reply, timeout_ms,
-			 err, sizeof err) < 0) {
-		fprintf(stderr, "dnsgatectl: %s\n", err);
-		return 1;
-	}
-	if (json_flat_get_string(reply, strlen(reply), "error", why,
-				 sizeof why) == 0) {
-		fprintf(stderr, "dnsgatectl: dnsgated says: %s\n", why);
-		return 1;
-	}
-	if (json) {
+	if (rc != 0)
+		return rc;
+	if (ctl->json) {
 		printf("%s\n", reply);
 	} else if (log_table != NULL) {
 		if (history_client_print(log_table, stdout, reply) < 0) {
 			fprintf(stderr, "dnsgatectl: cannot read the reply: "
 				"%s\n", reply);
-			return 1;
+			return EXIT_ANSWERED_ERROR;
 		}
 	} else if (human_printer != NULL) {
 		return human_printer(stdout, reply);
 	} else if (json_print_pretty(stdout, reply) < 0) {
 		fprintf(stderr, "dnsgatectl: cannot read the reply: %s\n",
 			reply);
-		return 1;
+		return EXIT_ANSWERED_ERROR;
 	}
 	/* update: a download that failed (its list keeps its copy). */
-	return strstr(reply, "\"ok\":false") != NULL ? 1 : 0;
+	return strstr(reply, "\"ok\":false") != NULL ? EXIT_ANSWERED_ERROR : 0;
 }
 
-/* Sends request to -s, else the control-socket of the config (given
- * with -c, or the default one when it is there), else the default
- * socket. */
+/* {"command": NAME} and, for each pair of args, "key": "value". */
+static const char *
+build_request(const char *command, const char *const *pairs, size_t n,
+	      char *buf, size_t len)
+{
+	struct json_out j;
+	size_t i;
+
+	json_out_init(&j, buf, len);
+	json_object_begin(&j);
+	json_key(&j, "command");
+	json_string(&j, command);
+	for (i = 0; i + 1 < n; i += 2) {
+		if (pairs[i + 1] == NULL)
+			continue;
+		json_key(&j, pairs[i]);
+		json_string(&j, pairs[i + 1]);
+	}
+	json_object_end(&j);
+	return json_out_ok(&j) && j.len < CONTROL_MAX_LINE ? json_out_text(&j)
+							   : NULL;
+}
+
 static int
-call_command(const char *config_path, bool config_given,
-	     const char *socket_path, const char *request, bool json,
-	     int timeout_ms)
+too_long(const char *command)
 {
-	struct config *cfg;
-	char err[512];
-	int rc;
-
-	if (socket_path != NULL)
-		return cmd_call(socket_path, request, json, timeout_ms);
-	if (!config_given && access(config_path, R_OK) != 0)
-		return cmd_call(CONTROL_DEFAULT_PATH, request, json, timeout_ms);
-	cfg = config_load(config_path, err, sizeof err);
-	if (cfg == NULL) {
-		fprintf(stderr, "dnsgatectl: %s\n", err);
-		return 1;
-	}
-	if (cfg->control_socket == NULL) {
-		fprintf(stderr, "dnsgatectl: %s sets control-socket none: "
-			"dnsgated has no control socket to ask\n",
-			config_path);
-		config_free(cfg);
-		return 1;
-	}
-	rc = cmd_call(cfg->control_socket, request, json, timeout_ms);
-	config_free(cfg);
-	return rc;
+	fprintf(stderr, "dnsgatectl: %s: the request is longer than the "
+		"control protocol's %d bytes\n", command, CONTROL_MAX_LINE);
+	return EXIT_USAGE;
 }
 
-/* {"command": "explain", "app": APP, "name": NAME} */
-static const char *
-explain_request(const char *app, const char *name, char *buf, size_t len)
+/* status, reload, lists: no arguments. */
+static int
+cmd_simple(struct ctl *ctl, int argc, char **argv)
 {
-	struct json_out j;
+	char request[128];
 
-	json_out_init(&j, buf, len);
-	json_object_begin(&j);
-	json_key(&j, "command");
-	json_string(&j, "explain");
-	json_key(&j, "app");
-	json_string(&j, app);
-	json_key(&j, "name");
-	json_string(&j, name);
-	json_object_end(&j);
-	return json_out_ok(&j) ? json_out_text(&j) : NULL;
+	snprintf(request, sizeof request, "{\"command\":\"%s\"}", argv[0]);
+	return call_and_print(ctl, request, 30000);
 }
 
-/* {"command": "update"} or {"command": "update", "list": NAME} */
-static const char *
-update_request(const char *list, char *buf, size_t len)
+static int
+cmd_explain(struct ctl *ctl, int argc, char **argv)
 {
-	struct json_out j;
+	const char *pairs[] = {"app", argv[1], "name", argv[2]};
+	char request[CONTROL_MAX_LINE + 1];
 
-	json_out_init(&j, buf, len);
-	json_object_begin(&j);
-	json_key(&j, "command");
-	json_string(&j, "update");
-	if (list != NULL) {
-		json_key(&j, "list");
-		json_string(&j, list);
-	}
-	json_object_end(&j);
-	return json_out_ok(&j) ? json_out_text(&j) : NULL;
+	if (build_request("explain", pairs, 4, request, sizeof request) ==
+	    NULL)
+		return too_long("explain");
+	return call_and_print(ctl, request, 30000);
 }
 
 /* A download may take its 600 s (fetch.c) after its lookups. */
 #define UPDATE_TIMEOUT_MS 660000
 
+static int
+cmd_update(struct ctl *ctl, int argc, char **argv)
+{
+	const char *pairs[] = {"list", argc > 1 ? argv[1] : NULL};
+	char request[CONTROL_MAX_LINE + 1];
+
+	if (build_request("update", pairs, 2, request, sizeof request) == NULL)
+		return too_long("update");
+	return call_and_print(ctl, request, UPDATE_TIMEOUT_MS);
+}
+
+/* This program's version, and the daemon's and its protocol's. */
+static int
+cmd_version(struct ctl *ctl, int argc, char **argv)
+{
+	char reply[8192], daemon[128];
+	int64_t protocol = 0;
+	int rc = ask(ctl, "{\"command\":\"version\"}", reply, sizeof reply,
+		     10000);
+
+	if (rc != 0)
+		return rc;
+	if (ctl->json) {
+		printf("%s\n", reply);
+		return 0;
+	}
+	if (json_flat_get_string(reply, strlen(reply), "daemon", daemon,
+				 sizeof daemon) < 0)
+		snprintf(daemon, sizeof daemon, "dnsgated (version unknown)");
+	(void)json_flat_get_int(reply, strlen(reply), "protocol", &protocol);
+	printf("dnsgatectl %s, control protocol %d\n%s, control protocol "
+	       "%lld\n",
+	       PACKAGE_VERSION, CONTROL_PROTOCOL, daemon, (long long)protocol);
+	return 0;
+}
+
+/* log: its options are history_client's (--json among them). */
+static int
+cmd_log(struct ctl *ctl, int argc, char **argv)
+{
+	static struct history_client hc;
+	char request[4096], err[512];
+	struct ctl as_asked = *ctl;
+
+	if (history_client_request(argc - 1, argv + 1, events_now_ms(), &hc,
+				   request, sizeof request, err,
+				   sizeof err) < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	as_asked.json = ctl->json || hc.json;
+	log_table = as_asked.json ? NULL : &hc;
+	return call_and_print(&as_asked, request, 30000);
+}
+
+/* rules, allow, block, pause, resume: their arguments are ctl_rules's. */
+static int
+cmd_rules(struct ctl *ctl, int argc, char **argv)
+{
+	char request[2 * CONTROL_MAX_LINE], err[256];
+	struct ctl as_asked = *ctl;
+	int i, n;
+
+	for (i = n = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_asked.json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	if (ctl_rules_request(n, argv, request, sizeof request, &human_printer,
+			      err, sizeof err) < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return call_and_print(&as_asked, request, 30000);
+}
+
+static int
+cmd_run(struct ctl *ctl, int argc, char **argv)
+{
+	return run_scope_command(argc - 1, argv + 1);
+}
+
+/* --- the commands ------------------------------------------------------ */
+
+struct ctl_command {
+	const char *name;
+	const char *synopsis; /* after the name */
+	const char *help;     /* lines of what it does */
+	int min_args, max_args; /* after the name; -1: its own options
+				  (run, log) */
+	bool json;            /* --json applies */
+	int (*run)(struct ctl *ctl, int argc, char **argv); /* argv[0]: name */
+};
+
+static const struct ctl_command commands[] = {
+	{"status", "",
+	 "the daemon's uptime, upstreams and their health, lists, counters\n",
+	 0, 0, true, cmd_simple},
+	{"reload", "",
+	 "re-read the config, the rules and the lists; a broken file\n"
+	 "changes nothing and is named (needs root or control-admin-group)\n",
+	 0, 0, true, cmd_simple},
+	{"explain", "APP NAME",
+	 "the rules and lists naming APP (a pid, a cgroup path or an app\n"
+	 "key) and NAME, in order, and which one decides\n",
+	 2, 2, true, cmd_explain},
+	{"lists", "",
+	 "each list: its source, entries in force, lines skipped, and for an\n"
+	 "https:// list its last download, its copy's age, its next refresh\n",
+	 0, 0, true, cmd_simple},
+	{"update", "[LIST]",
+	 "download the https:// lists (or LIST) now; replies when done, with\n"
+	 "what each brought (needs root or control-admin-group)\n",
+	 0, 1, true, cmd_update},
+	{"version", "",
+	 "the versions of dnsgatectl, dnsgated and their control protocol\n",
+	 0, 0, true, cmd_version},
+	{"log",
+	 "[--since T] [--until T] [--app A] [--name N] [--blocked] "
+	 "[--limit N]",
+	 "the history: queries and rejected connections; T as 'today',\n"
+	 "'last tuesday', '2 hours ago', '2026-12-01 14:30', ...\n",
+	 -1, -1, true, cmd_log},
+	{"rules", "[list [--app A] | add RULE... | delete ID]",
+	 "the rules in force, with their ids and files; add a rule\n"
+	 "(dnsgate.rules(5)) to the file dnsgated owns, in force when it\n"
+	 "replies; delete one dnsgatectl added (add and delete need root\n"
+	 "or control-admin-group)\n",
+	 -1, -1, true, cmd_rules},
+	{"allow", "[--app A] NAME|KEY=VALUE [for=D|until=T]",
+	 "rules add allow app=A name=NAME ...; an A with '=' (exe=...,\n"
+	 "uid=...) is taken as it is\n",
+	 -1, -1, true, cmd_rules},
+	{"block", "[--app A] NAME|KEY=VALUE [for=D|until=T]",
+	 "rules add block app=A name=NAME ...\n", -1, -1, true, cmd_rules},
+	{"pause", "[DURATION]",
+	 "let through what lists and rules block, for DURATION (90s, 30m,\n"
+	 "2h) or until resume; the gate stays (needs root or\n"
+	 "control-admin-group)\n",
+	 -1, -1, true, cmd_rules},
+	{"resume", "", "end a pause\n", -1, -1, true, cmd_rules},
+	{"grants", "",
+	 "the (app cgroup, address) grants in force, with the bytes and\n"
+	 "packets each let out, and the standing ones of net= rules (from\n"
+	 "the kernel: works without the daemon)\n",
+	 0, 0, true, cmd_grants},
+	{"rejected", "",
+	 "how many packets the gate has rejected (from the kernel)\n", 0, 0,
+	 true, cmd_rejected},
+	{"remove-table", "",
+	 "delete the table inet " GATE_TABLE_NAME " (after a crash of "
+	 "dnsgated)\n",
+	 0, 0, false, cmd_remove_table},
+	{"apply-fail-mode", "",
+	 "after dnsgated has stopped: remove the table in fail-mode open,\n"
+	 "leave it in closed\n",
+	 0, 0, false, cmd_apply_fail_mode},
+	{"run", "[--app NAME] [--print-key] -- CMD [ARGS...]",
+	 "start CMD in a cgroup of its own, app key app:NAME (default: CMD's\n"
+	 "name)\n",
+	 -1, -1, false, cmd_run},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+print_indented(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(out, "      %.*s\n", (int)n, p);
+		p += n + (nl != NULL);
+	}
+}
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: dnsgatectl [-c CONFIG] [-s SOCKET] [--json] COMMAND "
+		"[ARGS]\n"
+		"       dnsgatectl COMMAND --help | --help | --version\n"
+		"  -c, --config FILE  the config whose control-socket is asked "
+		"and\n"
+		"                     whose fail-mode applies (default\n"
+		"                     " CONFIG_DEFAULT_PATH ")\n"
+		"  -s, --socket PATH  the control socket (default: the "
+		"config's, or\n"
+		"                     " CONTROL_DEFAULT_PATH ")\n"
+		"  -j, --json         print what the daemon says as JSON "
+		"(scripts)\n"
+		"commands:\n");
+	for (i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, "  %s%s%s\n", commands[i].name,
+			commands[i].synopsis[0] ? " " : "",
+			commands[i].synopsis);
+		print_indented(out, commands[i].help);
+	}
+	fprintf(out, "exit status: 0 done, 1 the daemon or the kernel answered "
+		"an error,\n  2 usage, 3 the daemon cannot be reached, 4 "
+		"permission denied\n");
+}
+
+static void
+command_usage(FILE *out, const struct ctl_command *cmd)
+{
+	fprintf(out, "usage: dnsgatectl [-c CONFIG] [-s SOCKET] %s%s%s%s\n",
+		cmd->name, cmd->synopsis[0] ? " " : "", cmd->synopsis,
+		cmd->json ? " [--json]" : "");
+	print_indented(out, cmd->help);
+}
+
+static const struct ctl_command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
-	const char *command;
-	bool config_given = false;
-	int ch;
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl ctl = {CONFIG_DEFAULT_PATH, false, NULL, false};
+	const struct ctl_command *cmd;
+	int ch, i, n;
 
-	while ((ch = getopt(argc, argv, "+c:hs:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hjs:V", options, NULL)) !=
+	       -1) {
 		switch (ch) {
 		case 'c':
-			config_path = optarg;
-			config_given = true;
+			ctl.config_path = optarg;
+			ctl.config_given = true;
 			break;
 		case 's':
-			socket_path = optarg;
+			ctl.socket_path = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("dnsgatectl %s (control protocol %d)\n",
+			       PACKAGE_VERSION, CONTROL_PROTOCOL);
+			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "run") == 0)
-		return run_scope_command(argc - optind - 1, argv + optind + 1);
-	if (optind < argc && strcmp(argv[optind], "log") == 0) {
-		static struct history_client hc;
-		char request[4096], err[512];
-
-		if (history_client_request(argc - optind - 1, argv + optind + 1,
-					   events_now_ms(), &hc, request,
-					   sizeof request, err,
-					   sizeof err) < 0) {
-			fprintf(stderr, "dnsgatectl: %s\n", err);
-			return 2;
-		}
-		log_table = hc.json ? NULL : &hc;
-		return call_command(config_path, config_given, socket_path,
-				    request, hc.json, 30000);
-	}
-	if (optind < argc && ctl_rules_is_command(argv[optind])) {
-		bool json = argc - optind > 1 &&
-			    strcmp(argv[argc - 1], "--json") == 0;
-		char request[2 * CONTROL_MAX_LINE], err[256];
-
-		if (ctl_rules_request(argc - optind - json, argv + optind,
-				      request, sizeof request, &human_printer,
-				      err, sizeof err) < 0) {
-			fprintf(stderr, "dnsgatectl: %s\n", err);
-			return 2;
-		}
-		return call_command(config_path, config_given, socket_path,
-				    request, json, 30000);
-	}
-	if (optind < argc && (strcmp(argv[optind], "status") == 0 ||
-			      strcmp(argv[optind], "reload") == 0 ||
-			      strcmp(argv[optind], "explain") == 0 ||
-			      strcmp(argv[optind], "lists") == 0 ||
-			      strcmp(argv[optind], "update") == 0)) {
-		bool json = argc - optind > 1 &&
-			    strcmp(argv[argc - 1], "--json") == 0;
-		int nargs = argc - optind - 1 - json;
-		char request[4096];
-		const char *req;
-		int timeout_ms = 30000;
-
-		command = argv[optind];
-		if (strcmp(command, "update") == 0) {
-			if (nargs > 1) {
-				usage(stderr);
-				return 2;
-			}
-			req = update_request(nargs ? argv[optind + 1] : NULL,
-					     request, sizeof request);
-			if (req == NULL) {
-				fprintf(stderr, "dnsgatectl: update: the list's "
-					"name is too long\n");
-				return 2;
-			}
-			timeout_ms = UPDATE_TIMEOUT_MS;
-		} else if (command[0] == 'e') {
-			if (nargs != 2) {
-				usage(stderr);
-				return 2;
-			}
-			req = explain_request(argv[optind + 1],
-					      argv[optind + 2], request,
-					      sizeof request);
-			if (req == NULL) {
-				fprintf(stderr, "dnsgatectl: explain: the app "
-					"or the name is too long\n");
-				return 2;
-			}
-		} else if (nargs != 0) {
-			usage(stderr);
-			return 2;
-		} else {
-			snprintf(request, sizeof request,
-				 "{\"command\": \"%s\"}", command);
-			req = request;
-		}
-		return call_command(config_path, config_given, socket_path,
-				    req, json, timeout_ms);
-	}
-	if (optind == argc - 2 && strcmp(argv[optind], "grants") == 0 &&
-	    strcmp(argv[optind + 1], "--json") == 0)
-		return cmd_grants(true);
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	command = argv[optind];
-	if (strcmp(command, "grants") == 0)
-		return cmd_grants(false);
-	if (strcmp(command, "rejected") == 0)
-		return cmd_rejected();
-	if (strcmp(command, "remove-table") == 0)
-		return cmd_remove_table();
-	if (strcmp(command, "apply-fail-mode") == 0)
-		return cmd_apply_fail_mode(config_path);
-	if (strcmp(command, "help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[optind], "help") == 0) {
+		cmd = optind + 1 < argc ? find_command(argv[optind + 1]) : NULL;
+		if (cmd != NULL)
+			command_usage(stdout, cmd);
+		else
+			usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "dnsgatectl: unknown command '%s'\n", command);
-	usage(stderr);
-	return 2;
+	cmd = find_command(argv[optind]);
+	if (cmd == NULL) {
+		fprintf(stderr, "dnsgatectl: unknown command '%s' "
+			"('dnsgatectl --help' lists them)\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	/* COMMAND --help, and --json after the command (not within run's
+	 * own arguments, which are its program's). */
+	for (i = 1, n = 1; i < argc; i++) {
+		if (cmd->max_args >= 0 && strcmp(argv[i], "--") == 0) {
+			while (++i < argc) /* the rest are arguments */
+				argv[n++] = argv[i];
+			break;
+		}
+		if (cmd->max_args < 0) {
+			if (strcmp(argv[i], "--") == 0)
+				break;
+			if (strcmp(argv[i], "--help") == 0) {
+				command_usage(stdout, cmd);
+				return 0;
+			}
+			continue;
+		}
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			command_usage(stdout, cmd);
+			return 0;
+		}
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "-j") == 0) {
+			ctl.json = true;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "dnsgatectl %s: unknown option '%s'\n",
+				cmd->name, argv[i]);
+			command_usage(stderr, cmd);
+			return EXIT_USAGE;
+		}
+		argv[n++] = argv[i];
+	}
+	if (cmd->max_args >= 0) {
+		argc = n;
+		if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+			command_usage(stderr, cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (ctl.json && !cmd->json) {
+		fprintf(stderr, "dnsgatectl %s: --json does not apply: it "
+			"prints messages, not data\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	return cmd->run(&ctl, argc, argv);
 }

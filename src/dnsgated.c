@@ -299,12 +299,24 @@ settings_text(const struct config *cfg)
 	     line = strtok(NULL, "\n")) {
 		if (strncmp(line, "blocklist ", 10) == 0 ||
 		    strncmp(line, "list ", 5) == 0 ||
-		    strncmp(line, "rules ", 6) == 0)
+		    strncmp(line, "rules ", 6) == 0 ||
+		    strncmp(line, "control-admin-group ", 20) == 0 ||
+		    strncmp(line, "control-read-group ", 19) == 0)
 			continue;
 		used += (size_t)sprintf(out + used, "%s\n", line);
 	}
 	free(text);
 	return out;
+}
+
+/* The config's control groups, as control.h takes them. */
+static void
+control_groups_of(const struct config *cfg, struct control_groups *g)
+{
+	g->admin_name = cfg->control_admin_group;
+	g->admin_gid = cfg->control_admin_gid;
+	g->read_name = cfg->control_read_group;
+	g->read_gid = cfg->control_read_gid;
 }
 
 /* The net= rules' grants written again for every cgroup, from the
@@ -453,13 +465,24 @@ on_reload_built(void *arg, struct reload_result *r)
 	before = settings_text(d->cfg);
 	after = settings_text(r->cfg);
 	if (before != NULL && after != NULL && strcmp(before, after) != 0)
-		log_warn("%s: settings other than blocklist, list and rules "
-			 "changed: they take effect when dnsgated restarts",
+		log_warn("%s: settings other than blocklist, list, rules and "
+			 "the control groups changed: they take effect when "
+			 "dnsgated restarts",
 			 d->config_path);
 	free(before);
 	free(after);
 	if (d->fetch != NULL)
 		fetch_set_lists(d->fetch, r->cfg);
+	if (d->control != NULL) {
+		struct control_groups g;
+		char err[512];
+
+		control_groups_of(r->cfg, &g);
+		if (control_set_groups(d->control, &g, err, sizeof err) < 0)
+			log_error("%s; the control socket is root's alone "
+				  "until a reload sets its groups",
+				  err);
+	}
 	config_free(r->cfg);
 	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
@@ -1157,52 +1180,116 @@ control_resume(struct daemon *d, struct json_out *out)
 	return 0;
 }
 
-/* The control socket's requests. */
+/* The control socket's commands (src/control.h): each with what it may
+ * do; hello and version are control.c's own. */
 static int
-on_control(void *arg, const char *command, const char *request, size_t len,
+ctl_status(void *arg, const char *command, const char *request, size_t len,
 	   struct json_out *out, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
 
-	if (strcmp(command, "status") == 0) {
-		status_json(&d->status, out);
-		return 0;
-	}
-	if (strcmp(command, "reload") == 0) {
-		uint64_t build = request_reload(d, "dnsgatectl reload");
-
-		/* Answered when the build is done (answer_waiters). */
-		add_waiter(d, control_later(d->control), build, NULL);
-		return CONTROL_LATER;
-	}
-	if (strcmp(command, "explain") == 0)
-		return control_explain(d, request, len, out, err, errlen);
-	if (strcmp(command, "lists") == 0)
-		return control_lists(d, out);
-	if (strcmp(command, "update") == 0)
-		return control_update(d, request, len, err, errlen);
-	if (strcmp(command, "apps") == 0 || strcmp(command, "app") == 0)
-		return control_apps(d, command[3] == '\0', request, len, out,
-				    err, errlen);
-	if (strcmp(command, "log") == 0)
-		return control_log(d, request, len, err, errlen);
-	if (strcmp(command, "rules") == 0)
-		return control_rules(d, request, len, out, err, errlen);
-	if (strcmp(command, "rules-add") == 0)
-		return control_rules_add(d, request, len, out, err, errlen);
-	if (strcmp(command, "rules-delete") == 0)
-		return control_rules_delete(d, request, len, err, errlen);
-	if (strcmp(command, "pause") == 0)
-		return control_pause(d, request, len, out, err, errlen);
-	if (strcmp(command, "resume") == 0)
-		return control_resume(d, out);
-	snprintf(err, errlen,
-		 "unknown command '%s' (known: status, reload, explain, lists, "
-		 "update, apps, app, log, rules, rules-add, rules-delete, pause, "
-		 "resume)",
-		 command);
-	return -1;
+	status_json(&d->status, out);
+	return 0;
 }
+
+static int
+ctl_reload(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	uint64_t build = request_reload(d, "dnsgatectl reload");
+
+	/* Answered when the build is done (answer_waiters). */
+	add_waiter(d, control_later(d->control), build, NULL);
+	return CONTROL_LATER;
+}
+
+static int
+ctl_explain(void *arg, const char *command, const char *request, size_t len,
+	    struct json_out *out, char *err, size_t errlen)
+{
+	return control_explain(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_lists(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_lists(arg, out);
+}
+
+static int
+ctl_update(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	return control_update(arg, request, len, err, errlen);
+}
+
+static int
+ctl_apps(void *arg, const char *command, const char *request, size_t len,
+	 struct json_out *out, char *err, size_t errlen)
+{
+	return control_apps(arg, strcmp(command, "app") == 0, request, len,
+			    out, err, errlen);
+}
+
+static int
+ctl_log(void *arg, const char *command, const char *request, size_t len,
+	struct json_out *out, char *err, size_t errlen)
+{
+	return control_log(arg, request, len, err, errlen);
+}
+
+static int
+ctl_rules(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_rules_add(void *arg, const char *command, const char *request, size_t len,
+	      struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules_add(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_rules_delete(void *arg, const char *command, const char *request,
+		 size_t len, struct json_out *out, char *err, size_t errlen)
+{
+	return control_rules_delete(arg, request, len, err, errlen);
+}
+
+static int
+ctl_pause(void *arg, const char *command, const char *request, size_t len,
+	  struct json_out *out, char *err, size_t errlen)
+{
+	return control_pause(arg, request, len, out, err, errlen);
+}
+
+static int
+ctl_resume(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	return control_resume(arg, out);
+}
+
+static const struct control_command control_commands[] = {
+	{"status", CONTROL_READ, ctl_status},
+	{"lists", CONTROL_READ, ctl_lists},
+	{"explain", CONTROL_READ, ctl_explain},
+	{"reload", CONTROL_ADMIN, ctl_reload},
+	{"update", CONTROL_ADMIN, ctl_update},
+	{"apps", CONTROL_READ, ctl_apps},
+	{"app", CONTROL_READ, ctl_apps},
+	{"log", CONTROL_READ, ctl_log},
+	{"rules", CONTROL_READ, ctl_rules},
+	{"rules-add", CONTROL_ADMIN, ctl_rules_add},
+	{"rules-delete", CONTROL_ADMIN, ctl_rules_delete},
+	{"pause", CONTROL_ADMIN, ctl_pause},
+	{"resume", CONTROL_ADMIN, ctl_resume},
+};
 
 /* The signals handled on the event loop, and what each does. They are
  * held until the loop handles them. */
@@ -1526,8 +1613,15 @@ start(struct daemon *d)
 	d->status.upstream = d->upstream;
 	d->status.started = (time_t)clock_seconds();
 	if (d->cfg->control_socket != NULL) {
-		d->control = control_new(d->base, d->cfg->control_socket,
-					 on_control, d, err, sizeof err);
+		struct control_options co;
+
+		memset(&co, 0, sizeof co);
+		co.commands = control_commands;
+		co.n_commands = N_OF(control_commands);
+		co.arg = d;
+		control_groups_of(d->cfg, &co.groups);
+		d->control = control_new(d->base, d->cfg->control_socket, &co,
+					 err, sizeof err);
 		if (d->control == NULL)
 			fatal("%s", err);
 	}

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -196,6 +197,7 @@ json_out_ok(const struct json_out *j)
 
 struct cursor {
 	const char *p, *end;
+	bool request; /* a request's rules: UTF-8 strings (json_flat_check) */
 };
 
 static void
@@ -218,6 +220,43 @@ hex_digit(char ch)
 	return -1;
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4 bytes), or 0 when it is
+ * not one: a stray continuation byte, a sequence cut short, an overlong
+ * form, a surrogate or a code point past U+10FFFF. */
+static size_t
+utf8_length(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t n, k;
+	unsigned long cp;
+
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		cp = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		cp = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		cp = u[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((u[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (u[k] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 /* Reads a string at c->p (which is at its quote), unescaping into out
  * when out is not NULL. Returns its length, -1 when malformed, -2 when it
  * does not fit out. */
@@ -234,6 +273,26 @@ read_string(struct cursor *c, char *out, size_t outlen, const char **reason)
 		if ((unsigned char)ch < 0x20) {
 			*reason = "a control character inside a string";
 			return -1;
+		}
+		if ((unsigned char)ch >= 0x80 && c->request) {
+			/* A UTF-8 sequence, copied as it is. */
+			const char *seq = c->p - 1;
+			size_t k, seqlen = utf8_length(seq, c->end);
+
+			if (seqlen == 0) {
+				*reason = "a string that is not UTF-8";
+				return -1;
+			}
+			for (k = 0; k < seqlen; k++, n++) {
+				if (out == NULL)
+					continue;
+				if (n + 1 < outlen)
+					out[n] = seq[k];
+				else
+					cut = true;
+			}
+			c->p = seq + seqlen;
+			continue;
 		}
 		if (ch == '\\') {
 			if (c->p >= c->end) {
@@ -367,7 +426,12 @@ walk(const char *text, size_t len, const char **reason,
      int (*visit)(struct cursor *key, struct cursor *value, void *arg),
      void *arg)
 {
-	struct cursor c = {text, text + len};
+	/* Checking a request (no visit): its strings must be UTF-8, its
+	 * names few, short and each once. Reading a member of a text
+	 * checked (or of a reply) needs none of it. */
+	struct cursor c = {text, text + len, visit == NULL};
+	char names[JSON_FLAT_MAX_MEMBERS][JSON_FLAT_MAX_NAME + 1];
+	size_t members = 0, i;
 	bool first = true;
 
 	skip_blanks(&c);
@@ -389,8 +453,31 @@ walk(const char *text, size_t len, const char **reason,
 			return -1;
 		}
 		key = c;
-		if (read_string(&c, NULL, 0, reason) < 0)
+		if (!c.request) {
+			if (read_string(&c, NULL, 0, reason) < 0)
+				return -1;
+		} else if (members == JSON_FLAT_MAX_MEMBERS) {
+			*reason = "more members than a request may have";
 			return -1;
+		} else {
+			switch (read_string(&c, names[members],
+					    sizeof names[members], reason)) {
+			case -1:
+				return -1;
+			case -2:
+				*reason = "a member name longer than a "
+					  "request's names";
+				return -1;
+			}
+			/* Two values for one name: which one counts would be
+			 * a guess. */
+			for (i = 0; i < members; i++)
+				if (strcmp(names[i], names[members]) == 0) {
+					*reason = "a member named twice";
+					return -1;
+				}
+			members++;
+		}
 		skip_blanks(&c);
 		if (c.p >= c.end || *c.p != ':') {
 			*reason = "expected ':' after a member name";
@@ -464,6 +551,69 @@ json_flat_get_string(const char *text, size_t len, const char *key,
 	return l.result;
 }
 
+struct int_lookup {
+	const char *key;
+	int64_t min, max, value;
+	int result;
+};
+
+/* The integer at p, exactly: -2 unless it is one from min to max. */
+static int
+parse_integer(const char *p, const char *end, int64_t min, int64_t max,
+	      int64_t *out)
+{
+	bool negative = p < end && *p == '-';
+	uint64_t v = 0, limit;
+
+	if (negative)
+		p++;
+	if (p >= end || *p < '0' || *p > '9')
+		return -2;
+	/* The magnitude may not pass the bound on its side. */
+	limit = negative ? (min < 0 ? (uint64_t)(-(min + 1)) + 1 : 0)
+			 : (max < 0 ? 0 : (uint64_t)max);
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (limit - d) / 10 || v * 10 + d > limit)
+			return -2;
+		v = v * 10 + d;
+	}
+	if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return -2;
+	*out = negative ? (v == 0 ? 0 : -(int64_t)(v - 1) - 1) : (int64_t)v;
+	return *out < min || *out > max ? -2 : 0;
+}
+
+static int
+visit_int(struct cursor *key, struct cursor *value, void *arg)
+{
+	struct int_lookup *l = arg;
+	char name[JSON_FLAT_MAX_NAME + 1];
+	const char *reason;
+
+	if (read_string(key, name, sizeof name, &reason) < 0 ||
+	    strcmp(name, l->key) != 0)
+		return 0;
+	l->result = parse_integer(value->p, value->end, l->min, l->max,
+				  &l->value);
+	return 1;
+}
+
+int
+json_flat_get_int_range(const char *text, size_t len, const char *key,
+			int64_t min, int64_t max, int64_t *out)
+{
+	struct int_lookup l = {key, min, max, 0, -1};
+	const char *reason;
+
+	if (walk(text, len, &reason, visit_int, &l) < 0)
+		return -1;
+	if (l.result == 0)
+		*out = l.value;
+	return l.result;
+}
+
 /* The member key's value as a cursor at its first character, in a text
  * walk accepted; 0 found, -1 not. */
 struct member {
@@ -491,7 +641,7 @@ static int
 find_member(const char *text, size_t len, const char *key,
 	    struct cursor *value)
 {
-	struct member m = {key, {NULL, NULL}, false};
+	struct member m = {key, {NULL, NULL, false}, false};
 	const char *reason;
 
 	if (walk(text, len, &reason, visit_member, &m) < 0 || !m.found)
@@ -599,7 +749,7 @@ json_each_object(const char *text, size_t len, const char *key,
 		 int (*fn)(void *arg, const char *object, size_t len),
 		 void *arg)
 {
-	struct cursor c = {text, text + len};
+	struct cursor c = {text, text + len, false};
 	const char *reason;
 	char name[128];
 	int n = 0;
@@ -792,7 +942,7 @@ print_value(FILE *out, struct cursor *c, unsigned depth, bool in_array)
 int
 json_print_pretty(FILE *out, const char *text)
 {
-	struct cursor c = {text, text + strlen(text)};
+	struct cursor c = {text, text + strlen(text), false};
 
 	skip_blanks(&c);
 	if (c.p >= c.end || (*c.p != '{' && *c.p != '['))

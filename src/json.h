@@ -41,7 +41,12 @@ const char *json_out_text(const struct json_out *j);
 bool json_out_ok(const struct json_out *j);
 
 /* Checks that text (len bytes, no NUL needed) is exactly one flat JSON
- * object, with only blanks around it. Returns 0, or -1 with *reason. */
+ * object, with only blanks around it: no nested value, every string
+ * UTF-8, no member named twice, at most JSON_FLAT_MAX_MEMBERS members
+ * with names of at most JSON_FLAT_MAX_NAME bytes. Returns 0, or -1 with
+ * *reason. */
+#define JSON_FLAT_MAX_MEMBERS 32
+#define JSON_FLAT_MAX_NAME 63
 int json_flat_check(const char *text, size_t len, const char **reason);
 
 /* In a text json_flat_check accepted: copies the string member key into
@@ -67,6 +72,13 @@ int json_flat_get_bool(const char *text, size_t len, const char *key,
 int json_each_object(const char *text, size_t len, const char *key,
 		     int (*fn)(void *arg, const char *object, size_t len),
 		     void *arg);
+
+/* In a text json_flat_check accepted: the number member key, which must
+ * be an integer from min to max (no fraction, no exponent). Returns 0,
+ * -1 when there is no such member, -2 when it is not an integer in that
+ * range (a string, 1.5, 1e3, or too large: never cut or rounded). */
+int json_flat_get_int_range(const char *text, size_t len, const char *key,
+		      int64_t min, int64_t max, int64_t *out);
 
 /* Writes a JSON text (as json_out makes it) for people: one "key: value"
  * a line, nested objects and arrays indented two spaces, array elements

@@ -215,6 +215,24 @@ def configs():
     return c
 
 
+def requests():
+    return {
+        "status": b'{"command": "status"}',
+        "explain": b'{"command":"explain","app":"app:firefox","name":"example.com"}',
+        "protocol": b'{"command": "hello", "protocol": 1}',
+        "newer": b'{"command": "hello", "protocol": 2}',
+        "escapes": b'{"command":"st\\u0061tus\\n\\"\\\\\\/"}',
+        "utf8": b'{"command":"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"}',
+        "not-utf8": b'{"command":"\xc0\xaf\xed\xa0\x80"}',
+        "nul": b'{"command":"sta\x00tus"}',
+        "duplicate": b'{"command":"status","command":"reload"}',
+        "nested": b'{"command":[[[[{"a":1}]]]]}',
+        "numbers": b'{"command":"x","protocol":-0,"a":1.5e-3,"b":99999999999999999999}',
+        "literals": b'{"a":true,"b":false,"c":null}',
+        "empty": b"{}",
+    }
+
+
 def write(harness, seeds):
     d = os.path.join(OUT, harness)
     os.makedirs(d, exist_ok=True)
@@ -231,6 +249,7 @@ def main():
     write("fuzz_tcp_framing", tcp_streams())
     write("fuzz_list_hosts", hosts())
     write("fuzz_config", configs())
+    write("fuzz_control", requests())
     return 0
 
 

@@ -294,6 +294,28 @@ test_every_key(void)
 	CHECK(cfg != NULL && cfg->control_socket != NULL &&
 	      strcmp(cfg->control_socket, "/tmp/x.sock") == 0);
 	config_free(cfg);
+	/* The control socket's groups: a number, or a name looked up now. */
+	cfg = parse("control-admin-group 4242\ncontrol-read-group daemon\n");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_STR(cfg->control_admin_group, "4242");
+		CHECK_INT(cfg->control_admin_gid, 4242);
+		CHECK_STR(cfg->control_read_group, "daemon");
+		CHECK_INT(cfg->control_read_gid, 1); /* Debian's daemon */
+	}
+	config_free(cfg);
+	cfg = parse("");
+	CHECK(cfg != NULL && cfg->control_admin_group == NULL &&
+	      cfg->control_read_group == NULL);
+	config_free(cfg);
+	CHECK_ERROR("control-admin-group no-such-group-here\n",
+		    "test.conf:1:21: ", "no group named 'no-such-group-here'");
+	CHECK_ERROR("control-read-group root\n", "test.conf:1:20: ",
+		    "root may use the control socket without it");
+	CHECK_ERROR("control-read-group 0\n", "test.conf:1:20: ",
+		    "from 1 to 4294967294");
+	CHECK_ERROR("control-read-group 12x\n", "test.conf:1:20: ",
+		    "a name or a number");
 	CHECK(parse("app-tcp-quota 257\n") == NULL);
 	CHECK(parse("app-pending-quota 65536\n") == NULL);
 

@@ -1,11 +1,15 @@
 /* test_control.c - the control socket on a real loop, at a temporary
- * path: requests and their replies, bad requests, a stale socket file, a
- * second daemon, a client that is not root. */
+ * path: requests and their replies, bad and hostile requests, a stale
+ * socket file, a second daemon; who may connect and what each may ask
+ * (clients forked as other users); the limits per user; watchers. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -44,7 +49,7 @@ handler(void *arg, const char *command, const char *request, size_t len,
 		pending = control_later(deferring);
 		return pending != 0 ? CONTROL_LATER : -1;
 	}
-	if (strcmp(command, "status") == 0) {
+	if (strcmp(command, "status") == 0 || strcmp(command, "change") == 0) {
 		json_key(out, "ok");
 		json_bool(out, true);
 		return 0;
@@ -58,8 +63,30 @@ handler(void *arg, const char *command, const char *request, size_t len,
 		json_string(out, big);
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s'", command);
+	snprintf(err, errlen, "cannot do '%s'", command);
 	return -1;
+}
+
+static const struct control_command commands[] = {
+	{"status", CONTROL_READ, handler},
+	{"later", CONTROL_READ, handler},
+	{"huge", CONTROL_READ, handler},
+	{"fails", CONTROL_READ, handler},
+	{"change", CONTROL_ADMIN, handler},
+};
+
+/* A control with the test's commands and these groups (NULL: none). */
+static struct control *
+new_control(const struct control_groups *groups, char *err, size_t errlen)
+{
+	struct control_options o;
+
+	memset(&o, 0, sizeof o);
+	o.commands = commands;
+	o.n_commands = sizeof commands / sizeof commands[0];
+	if (groups != NULL)
+		o.groups = *groups;
+	return control_new(base, sock_path, &o, err, errlen);
 }
 
 static int
@@ -120,6 +147,14 @@ exchange(int fd, const char *text, char *buf, size_t buflen)
 	return exchange_lines(fd, text, buf, buflen, 1);
 }
 
+/* The same for n bytes that may hold a NUL. */
+static const char *
+exchange_n(int fd, const char *text, size_t n, char *buf, size_t buflen)
+{
+	CHECK(send(fd, text, n, 0) == (ssize_t)n);
+	return exchange_lines(fd, NULL, buf, buflen, 1);
+}
+
 static void
 test_requests(void)
 {
@@ -129,7 +164,7 @@ test_requests(void)
 	struct stat st;
 	int fd;
 
-	c = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	c = new_control(NULL, err, sizeof err);
 	CHECK(c != NULL);
 	if (c == NULL) {
 		fprintf(stderr, "%s\n", err);
@@ -147,24 +182,101 @@ test_requests(void)
 	CHECK_STR(exchange(fd, "{\"cmd\":\"status\"}\n", buf, sizeof buf),
 		  "{\"error\":\"a request needs a \\\"command\\\" string\"}");
 	CHECK_STR(exchange(fd, "{\"command\":\"nope\"}\n", buf, sizeof buf),
-		  "{\"error\":\"unknown command 'nope'\"}");
+		  "{\"error\":\"unknown command 'nope' (known: hello, version, "
+		  "status, later, huge, fails, change)\"}");
+	CHECK_STR(exchange(fd, "{\"command\":\"fails\"}\n", buf, sizeof buf),
+		  "{\"error\":\"cannot do 'fails'\"}");
+	/* The protocol's version, and a request for a newer one. */
+	CHECK_STR(exchange(fd, "{\"command\":\"hello\"}\n", buf, sizeof buf),
+		  "{\"protocol\":1,\"daemon\":\"dnsgated " PACKAGE_VERSION
+		  "\",\"access\":\"admin\",\"commands\":[\"hello\","
+		  "\"version\",\"status\",\"later\",\"huge\",\"fails\","
+		  "\"change\"]}");
+	CHECK(strstr(exchange(fd, "{\"command\":\"version\"}\n", buf,
+			      sizeof buf),
+		     "\"protocol\":1,") != NULL);
+	CHECK_STR(exchange(fd, "{\"command\":\"status\",\"protocol\":1}\n",
+			   buf, sizeof buf),
+		  "{\"ok\":true}");
+	CHECK_STR(exchange(fd, "{\"command\":\"status\",\"protocol\":2}\n",
+			   buf, sizeof buf),
+		  "{\"error\":\"protocol 2 is newer than this dnsgated speaks "
+		  "(1): update dnsgated, or ask for protocol 1\"}");
+	CHECK_STR(exchange(fd, "{\"command\":\"status\",\"protocol\":"
+			       "1e99}\n",
+			   buf, sizeof buf),
+		  "{\"error\":\"\\\"protocol\\\" is a version number, from 1 "
+		  "(this dnsgated speaks 1)\"}");
+	/* Hostile lines: each refused with its reason, the connection
+	 * still usable after it. */
+	CHECK_STR(exchange_n(fd, "{\"command\":\"sta\0tus\"}\n", 22, buf,
+			     sizeof buf),
+		  "{\"error\":\"not a request: a control character inside a "
+		  "string\"}");
+	CHECK_STR(exchange(fd, "{\"command\":\"status\",\"command\":"
+			       "\"change\"}\n",
+			   buf, sizeof buf),
+		  "{\"error\":\"not a request: a member named twice\"}");
+	CHECK_STR(exchange(fd, "{\"command\":\"st\xffus\"}\n", buf,
+			   sizeof buf),
+		  "{\"error\":\"not a request: a string that is not UTF-8\"}");
+	CHECK_STR(exchange(fd, "{\"command\":[[[[[[[[[[[[[[[[[[[[\"status\"]]"
+			       "]]]]]]]]]]]]]]]]]]}\n",
+			   buf, sizeof buf),
+		  "{\"error\":\"not a request: a request holds only strings, "
+		  "numbers, true, false and null\"}");
+	CHECK_STR(exchange(fd, "\x01\x02garbage\xfe\n", buf, sizeof buf),
+		  "{\"error\":\"not a request: a request is one JSON object, "
+		  "{...}\"}");
 	CHECK_STR(exchange(fd, "{\"command\":\"huge\"}\n", buf, sizeof buf),
 		  "{\"error\":\"the reply does not fit the control protocol's "
 		  "limit\"}");
 	memset(line, 'a', CONTROL_MAX_LINE + 10);
 	line[CONTROL_MAX_LINE + 10] = '\n';
 	line[CONTROL_MAX_LINE + 11] = '\0';
-	CHECK_STR(exchange(fd, line, buf, sizeof buf),
-		  "{\"error\":\"a request line is longer than 4096 bytes\"}");
 	/* Two requests in one write: two replies, in order. */
 	CHECK_STR(exchange_lines(fd,
-				 "{\"command\":\"status\"}\n{\"command\":\"x\"}\n",
+				 "{\"command\":\"status\"}\n{\"command\":"
+				 "\"fails\"}\n",
 				 buf, sizeof buf, 2),
-		  "{\"ok\":true}\n{\"error\":\"unknown command 'x'\"}");
+		  "{\"ok\":true}\n{\"error\":\"cannot do 'fails'\"}");
+	/* A line too long: said so, and the connection is closed, the rest
+	 * unread (the request after it is not answered). */
+	CHECK_STR(exchange(fd, line, buf, sizeof buf),
+		  "{\"error\":\"a request line is longer than 4096 bytes: "
+		  "closing the connection\"}");
+	CHECK_STR(exchange(fd, NULL, buf, sizeof buf), "");
+	close(fd);
+	/* A megabyte without a newline: the same, and the daemon holds no
+	 * more than a line of it. */
+	fd = connect_client();
+	{
+		static char mb[1 << 20];
+		size_t sent = 0;
+		int rounds;
+
+		memset(mb, 'a', sizeof mb);
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		for (rounds = 0; rounds < 2000 && sent < sizeof mb; rounds++) {
+			ssize_t n = send(fd, mb + sent, sizeof mb - sent,
+					 MSG_NOSIGNAL);
+
+			if (n > 0)
+				sent += (size_t)n;
+			else if (errno != EAGAIN)
+				break;
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		}
+		CHECK(sent < sizeof mb); /* it stopped reading */
+		fcntl(fd, F_SETFL, 0);
+		CHECK_STR(exchange(fd, NULL, buf, sizeof buf),
+			  "{\"error\":\"a request line is longer than 4096 "
+			  "bytes: closing the connection\"}");
+	}
 	close(fd);
 
 	/* A second daemon on the same path is refused: this one answers. */
-	CHECK(control_new(base, sock_path, handler, NULL, err, sizeof err) ==
+	CHECK(new_control(NULL, err, sizeof err) ==
 	      NULL);
 	CHECK(strstr(err, "another dnsgated is running") != NULL);
 
@@ -217,7 +329,7 @@ test_flood(void)
 	size_t sent = 0, replies = 0;
 	int fd, rounds, sndbuf = 4 << 20;
 
-	c = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	c = new_control(NULL, err, sizeof err);
 	fd = connect_client();
 	CHECK(c != NULL && fd >= 0);
 	if (c == NULL || fd < 0)
@@ -264,21 +376,26 @@ test_stale_file(void)
 	CHECK(bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0);
 	close(fd);
 	CHECK(access(sock_path, F_OK) == 0);
-	c = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	c = new_control(NULL, err, sizeof err);
 	CHECK(c != NULL);
 	control_free(c);
 
 	/* A file that is not a socket is never removed. */
 	fd = open(sock_path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	CHECK(control_new(base, sock_path, handler, NULL, err, sizeof err) ==
+	CHECK(new_control(NULL, err, sizeof err) ==
 	      NULL);
 	CHECK(strstr(err, "not a socket") != NULL);
 	CHECK(access(sock_path, F_OK) == 0);
 	unlink(sock_path);
 
-	CHECK(control_new(base, "/nonexistent-dir/x/y.sock", handler, NULL, err,
-			  sizeof err) == NULL);
+	{
+		struct control_options o;
+
+		memset(&o, 0, sizeof o);
+		CHECK(control_new(base, "/nonexistent-dir/x/y.sock", &o, err,
+				  sizeof err) == NULL);
+	}
 	CHECK(strstr(err, "cannot listen on the control socket") != NULL);
 }
 
@@ -290,7 +407,7 @@ test_deferred(void)
 	char err[256], buf[8192];
 	int fd;
 
-	deferring = control_new(base, sock_path, handler, NULL, err, sizeof err);
+	deferring = new_control(NULL, err, sizeof err);
 	CHECK(deferring != NULL);
 	if (deferring == NULL)
 		return;
@@ -316,6 +433,535 @@ test_deferred(void)
 	deferring = NULL;
 }
 
+/* --- clients forked as other users --------------------------------- */
+
+/* A blocking request from a child: the reply line in buf ("" when the
+ * daemon closed without one). Returns -1 when it cannot connect. */
+static int
+child_request(int fd, const char *req, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	if (req != NULL)
+		(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
+	buf[0] = '\0';
+	while (got + 1 < len) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		n = recv(fd, buf + got, len - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strchr(buf, '\n') != NULL)
+			break;
+	}
+	return 0;
+}
+
+/* Becomes uid with primary gid and these supplementary groups. */
+static void
+become(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
+{
+	if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		_exit(90);
+}
+
+/* Runs the loop until pid exits; its exit status, or -1. */
+static int
+wait_child(pid_t pid)
+{
+	int status = -1, rounds;
+
+	for (rounds = 0; rounds < 20000; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(500);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/* Runs the loop until fd has a byte to read (a child says it is ready). */
+static void
+wait_ready(int fd)
+{
+	int rounds;
+	char b;
+
+	for (rounds = 0; rounds < 20000; rounds++) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (poll(&pfd, 1, 0) == 1) {
+			(void)read(fd, &b, 1);
+			return;
+		}
+		usleep(500);
+	}
+}
+
+/* Exit codes of the children: 0 what was expected; 10+ which check. */
+static int
+expect(const char *reply, const char *want)
+{
+	if (strstr(reply, want) != NULL)
+		return 1;
+	fprintf(stderr, "child %ld: \"%s\" has no \"%s\"\n", (long)getuid(),
+		reply, want);
+	return 0;
+}
+
+#define READ_GID 65534  /* nogroup */
+#define ADMIN_GID 4242  /* a group no one has */
+#define OUTSIDER 60001  /* a uid in neither */
+
+static void
+test_access(void)
+{
+	struct control_groups g = {"dnsgate-admin", ADMIN_GID, "nogroup",
+				   READ_GID};
+	static const gid_t admin_groups[] = {ADMIN_GID};
+	char err[256], value[256];
+	struct control *c;
+	struct stat st;
+	pid_t pid;
+	ssize_t n;
+
+	if (geteuid() != 0)
+		return;
+	c = new_control(&g, err, sizeof err);
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	/* The file: root's, the read group's, 0660, an ACL naming the admin
+	 * group (where the file system has ACLs). */
+	CHECK(stat(sock_path, &st) == 0 && st.st_uid == 0 &&
+	      st.st_gid == READ_GID && (st.st_mode & 0777) == 0660);
+	n = getxattr(sock_path, "system.posix_acl_access", value, sizeof value);
+	CHECK(n == 4 + 5 * 8 || (n < 0 && errno == EOPNOTSUPP));
+
+	/* Outside both groups: the file keeps it out (EACCES)... */
+	pid = fork();
+	if (pid == 0) {
+		become(OUTSIDER, OUTSIDER, NULL, 0);
+		_exit(connect_client() < 0 && errno == EACCES ? 0 : 10);
+	}
+	CHECK_INT(wait_child(pid), 0);
+	/* ...and with the file opened up, SO_PEERCRED does. */
+	chmod(sock_path, 0666);
+	pid = fork();
+	if (pid == 0) {
+		char b[1024];
+
+		become(OUTSIDER, OUTSIDER, NULL, 0);
+		child_request(connect_client(), "{\"command\":\"status\"}\n", b,
+			      sizeof b);
+		_exit(expect(b, "permission denied: the control socket is for "
+				"root, the group dnsgate-admin (changes) and "
+				"the group nogroup (read only)")
+			  ? 0
+			  : 11);
+	}
+	CHECK_INT(wait_child(pid), 0);
+	/* The read group reads, and is refused a change, told why. */
+	pid = fork();
+	if (pid == 0) {
+		char b[1024];
+		int fd;
+
+		become(65534, READ_GID, NULL, 0);
+		fd = connect_client();
+		child_request(fd, "{\"command\":\"status\"}\n", b, sizeof b);
+		if (!expect(b, "{\"ok\":true}"))
+			_exit(12);
+		child_request(fd, "{\"command\":\"hello\"}\n", b, sizeof b);
+		if (!expect(b, "\"access\":\"read\""))
+			_exit(13);
+		child_request(fd, "{\"command\":\"change\"}\n", b, sizeof b);
+		_exit(expect(b, "{\"error\":\"permission denied: change "
+				"changes policy: it is for root and the group "
+				"dnsgate-admin\"}")
+			  ? 0
+			  : 14);
+	}
+	CHECK_INT(wait_child(pid), 0);
+	/* A member of the admin group (a supplementary group) changes. */
+	chmod(sock_path, 0660); /* the ACL lets it in again */
+	pid = fork();
+	if (pid == 0) {
+		char b[1024];
+		int fd;
+
+		become(OUTSIDER, OUTSIDER, admin_groups, 1);
+		fd = connect_client();
+		if (fd < 0 && errno == EACCES) /* no ACL: the file's group */
+			_exit(n < 0 ? 0 : 15);
+		child_request(fd, "{\"command\":\"change\"}\n", b, sizeof b);
+		_exit(expect(b, "{\"ok\":true}") ? 0 : 16);
+	}
+	CHECK_INT(wait_child(pid), 0);
+
+	/* A reload that drops the groups: the file is root's again, and a
+	 * reader connected meanwhile is told and let go. */
+	{
+		int ready[2], go[2];
+		static const struct control_groups none;
+
+		CHECK(pipe(ready) == 0 && pipe(go) == 0);
+		pid = fork();
+		if (pid == 0) {
+			char b[1024], x;
+			int fd;
+
+			close(ready[0]);
+			close(go[1]);
+			become(65534, READ_GID, NULL, 0);
+			fd = connect_client();
+			child_request(fd, "{\"command\":\"status\"}\n", b,
+				      sizeof b);
+			if (!expect(b, "{\"ok\":true}"))
+				_exit(17);
+			(void)write(ready[1], "r", 1);
+			(void)read(go[0], &x, 1);
+			child_request(fd, NULL, b, sizeof b);
+			_exit(expect(b, "permission denied: the control socket "
+					"is for root (no control-admin-group")
+				  ? 0
+				  : 18);
+		}
+		close(ready[1]);
+		close(go[0]);
+		wait_ready(ready[0]);
+		CHECK_INT(control_set_groups(c, &none, err, sizeof err), 0);
+		CHECK(stat(sock_path, &st) == 0 && st.st_gid == 0 &&
+		      (st.st_mode & 0777) == 0600);
+		CHECK(getxattr(sock_path, "system.posix_acl_access", value,
+			       sizeof value) < 0);
+		close(go[1]);
+		CHECK_INT(wait_child(pid), 0);
+		close(ready[0]);
+	}
+	control_free(c);
+}
+
+/* One user cannot hold more than its share of connections, nor ask
+ * faster than its rate; root gets in past a full house. */
+static void
+test_limits(void)
+{
+	struct control_groups g = {NULL, 0, "nogroup", READ_GID};
+	char err[256], buf[1024];
+	struct control *c;
+	int ready[2], go[2], fd, k;
+	pid_t pids[8];
+
+	if (geteuid() != 0)
+		return;
+	c = new_control(&g, err, sizeof err);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	chmod(sock_path, 0666); /* uids outside the group: by SO_PEERCRED */
+
+	/* The rate: 50 at once pass, the rest of 70 are refused. */
+	{
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			static char b[65536];
+			char req[70 * 32];
+			size_t got = 0;
+			int ok = 0, limited = 0, i;
+			char *p;
+
+			become(65534, READ_GID, NULL, 0);
+			fd = connect_client();
+			req[0] = '\0';
+			for (i = 0; i < 70; i++)
+				strcat(req, "{\"command\":\"status\"}\n");
+			(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
+			while (ok + limited < 70) {
+				struct pollfd pfd = {fd, POLLIN, 0};
+				ssize_t n;
+
+				if (poll(&pfd, 1, 5000) <= 0)
+					break;
+				n = recv(fd, b + got, sizeof b - 1 - got, 0);
+				if (n <= 0)
+					break;
+				got += (size_t)n;
+				b[got] = '\0';
+				ok = limited = 0;
+				for (p = b; (p = strchr(p, '\n')) != NULL; p++)
+					;
+				for (p = b; (p = strstr(p, "\"ok\"")) != NULL;
+				     p++)
+					ok++;
+				for (p = b; (p = strstr(p, "rate limit: more "
+							   "than 20 requests a "
+							   "second from uid "
+							   "65534")) != NULL;
+				     p++)
+					limited++;
+			}
+			fprintf(stderr, "rate: %d served, %d refused\n", ok,
+				limited);
+			_exit(ok >= 50 && ok <= 52 && ok + limited == 70 ? 0
+									 : 20);
+		}
+		CHECK_INT(wait_child(pid), 0);
+	}
+
+	/* Connections: 8 of one uid, the 9th to 20th refused; then 7 uids
+	 * with 8 each fill the house but for root's share. */
+	CHECK(pipe(ready) == 0 && pipe(go) == 0);
+	for (k = 0; k < 7; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			int fds[20], i, served = 0, refused = 0;
+			char b[512], x;
+
+			close(ready[0]);
+			close(go[1]);
+			become(OUTSIDER + 1 + (uid_t)k, READ_GID, NULL, 0);
+			for (i = 0; i < (k == 0 ? 20 : 8); i++) {
+				fds[i] = connect_client();
+				child_request(fds[i], "{\"command\":\"status\"}"
+						      "\n",
+					      b, sizeof b);
+				if (strstr(b, "{\"ok\":true}") != NULL)
+					served++;
+				else if (strstr(b, "connections open, the most "
+						   "one user may have") != NULL)
+					refused++;
+			}
+			(void)write(ready[1], "r", 1);
+			(void)read(go[0], &x, 1);
+			_exit(served == 8 && refused == (k == 0 ? 12 : 0) ? 0
+									  : 21);
+		}
+		wait_ready(ready[0]);
+	}
+	/* 56 are connected: another user is told the house is full... */
+	pids[7] = fork();
+	if (pids[7] == 0) {
+		become(OUTSIDER + 20, READ_GID, NULL, 0);
+		child_request(connect_client(), "{\"command\":\"status\"}\n",
+			      buf, sizeof buf);
+		_exit(expect(buf, "busy: 56 clients are connected") ? 0 : 22);
+	}
+	CHECK_INT(wait_child(pids[7]), 0);
+	/* ...and root is served. */
+	fd = connect_client();
+	CHECK_STR(exchange(fd, "{\"command\":\"status\"}\n", buf, sizeof buf),
+		  "{\"ok\":true}");
+	close(fd);
+	close(go[1]);
+	for (k = 0; k < 7; k++)
+		CHECK_INT(wait_child(pids[k]), 0);
+	close(go[0]);
+	close(ready[0]);
+	close(ready[1]);
+	control_free(c);
+}
+
+/* --- watchers ---------------------------------------------------------- */
+
+static struct control *watched;
+static int fills, gone;
+static uint64_t gone_id, last_peer_id;
+
+static int
+watch_handler(void *arg, const char *command, const char *request, size_t len,
+	      struct json_out *out, char *err, size_t errlen)
+{
+	const struct control_peer *p = control_peer(watched);
+
+	last_peer_id = p->id;
+	if (strcmp(command, "watch") == 0) {
+		CHECK_INT(control_watch(watched, "log"), 0);
+		json_key(out, "watching");
+		json_bool(out, true);
+		return 0;
+	}
+	if (strcmp(command, "watch-refused") == 0) {
+		CHECK_INT(control_watch(watched, "log"), 0);
+		snprintf(err, errlen, "no");
+		return -1; /* not a watcher then */
+	}
+	json_key(out, "uid");
+	json_uint(out, p->uid);
+	json_key(out, "admin");
+	json_bool(out, p->may_admin);
+	return 0;
+}
+
+static void
+on_watcher_gone(void *arg, const struct control_peer *peer)
+{
+	gone++;
+	gone_id = peer->id;
+}
+
+static int
+fill_event(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	static char pad[1001];
+
+	fills++;
+	memset(pad, 'p', sizeof pad - 1);
+	json_key(out, "event");
+	json_string(out, "query");
+	json_key(out, "n");
+	json_uint(out, *(unsigned *)arg);
+	json_key(out, "pad");
+	json_string(out, pad);
+	return 0;
+}
+
+/* Reads what is there on fd (non-blocking) into counts of event lines. */
+static void
+drain(int fd, size_t *events, uint64_t *dropped, char *tail, size_t *tlen)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			if (*tlen < 4095)
+				tail[(*tlen)++] = buf[i];
+			if (buf[i] != '\n')
+				continue;
+			tail[*tlen] = '\0';
+			if (strstr(tail, "\"event\":\"query\"") != NULL)
+				(*events)++;
+			else if (strncmp(tail, "{\"event\":\"dropped\",\"count\":",
+					 27) == 0)
+				*dropped += strtoull(tail + 27, NULL, 10);
+			*tlen = 0;
+		}
+	}
+}
+
+static void
+test_watchers(void)
+{
+	static const struct control_command wcommands[] = {
+		{"watch", CONTROL_READ, watch_handler},
+		{"watch-refused", CONTROL_READ, watch_handler},
+		{"whoami", CONTROL_READ, watch_handler},
+	};
+	struct control_options o;
+	char err[256], buf[8192], tail1[4096], tail2[4096];
+	size_t ev1 = 0, ev2 = 0, t1 = 0, t2 = 0;
+	uint64_t dr1 = 0, dr2 = 0, fast_id;
+	int w1, w2, w3, rounds;
+	unsigned i, total = 2000;
+
+	memset(&o, 0, sizeof o);
+	o.commands = wcommands;
+	o.n_commands = 3;
+	o.watcher_gone = on_watcher_gone;
+	watched = control_new(base, sock_path, &o, err, sizeof err);
+	CHECK(watched != NULL);
+	if (watched == NULL)
+		return;
+	/* Nobody watches: fill is never called. */
+	i = 0;
+	control_publish(watched, "log", fill_event, &i);
+	CHECK(!control_watched(watched, "log"));
+	CHECK_INT(fills, 0);
+	CHECK(control_peer(watched) == NULL);      /* outside a handler */
+	CHECK_INT(control_watch(watched, "log"), -1);
+	control_publish(NULL, "log", fill_event, &i);
+
+	w1 = connect_client();
+	w2 = connect_client();
+	w3 = connect_client();
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "{\"uid\":%ld,\"admin\":true}",
+			 (long)getuid());
+		CHECK_STR(exchange(w1, "{\"command\":\"whoami\"}\n", buf,
+				   sizeof buf),
+			  want);
+	}
+	fast_id = last_peer_id;
+	CHECK_STR(exchange(w1, "{\"command\":\"watch-refused\"}\n", buf,
+			   sizeof buf),
+		  "{\"error\":\"no\"}");
+	CHECK(!control_watched(watched, "log"));
+	CHECK_STR(exchange(w1, "{\"command\":\"watch\"}\n", buf, sizeof buf),
+		  "{\"watching\":true}");
+	CHECK_STR(exchange(w2, "{\"command\":\"watch\"}\n", buf, sizeof buf),
+		  "{\"watching\":true}");
+	CHECK_STR(exchange(w3, "{\"command\":\"watch\"}\n", buf, sizeof buf),
+		  "{\"watching\":true}");
+	CHECK(control_watched(watched, "log"));
+	CHECK(!control_watched(watched, "prompt"));
+	control_publish(watched, "prompt", fill_event, &i);
+	CHECK_INT(fills, 0);
+
+	/* One that goes: the callback says which. */
+	close(w3);
+	for (rounds = 0; rounds < 100 && gone == 0; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	CHECK_INT(gone, 1);
+	CHECK(gone_id != fast_id && gone_id != 0);
+
+	/* 2000 lines of 1 KB: w1 reads as they come, w2 never does. */
+	for (i = 0; i < total; i++) {
+		control_publish(watched, "log", fill_event, &i);
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		drain(w1, &ev1, &dr1, tail1, &t1);
+	}
+	CHECK_INT(fills, total); /* once a line, not once a watcher */
+	/* A watcher still asks on its connection. */
+	CHECK(send(w1, "{\"command\":\"whoami\"}\n", 21, 0) == 21);
+	for (rounds = 0; rounds < 200; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		drain(w1, &ev1, &dr1, tail1, &t1);
+		usleep(500);
+	}
+	CHECK_INT(ev1, total);
+	CHECK_INT(dr1, 0);
+	CHECK(last_peer_id == fast_id);
+	/* The slow one missed some, and is told how many once it reads. */
+	for (rounds = 0; rounds < 2000; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		drain(w2, &ev2, &dr2, tail2, &t2);
+		if (ev2 + dr2 == total)
+			break;
+		usleep(200);
+	}
+	fprintf(stderr, "slow watcher: %zu lines, %llu dropped\n", ev2,
+		(unsigned long long)dr2);
+	CHECK(dr2 > 0);
+	CHECK(ev2 < total);
+	CHECK_INT(ev2 + dr2, total);
+	close(w1);
+	close(w2);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	control_free(watched);
+	CHECK_INT(gone, 3);
+	watched = NULL;
+}
+
 int
 main(void)
 {
@@ -331,6 +977,9 @@ main(void)
 	test_flood();
 	test_stale_file();
 	test_deferred();
+	test_access();
+	test_limits();
+	test_watchers();
 	event_base_free(base);
 	rmdir(dir);
 	return check_exit();

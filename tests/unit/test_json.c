@@ -146,6 +146,109 @@ test_reader(void)
 	CHECK_INT(flat("{\"a\":\"x\\"), -1);
 }
 
+/* What a hostile client sends: each refused with a reason, never read
+ * past its length, never cut or rounded into something else. */
+static void
+test_hostile(void)
+{
+	static char text[70000];
+	const char *reason = NULL;
+	char out[64], name[8];
+	int64_t v = 7;
+	size_t i;
+
+	/* NUL bytes: inside a string, and between members. */
+	CHECK_INT(json_flat_check("{\"a\":\"x\0y\"}", 10, &reason), -1);
+	CHECK_STR(reason, "a control character inside a string");
+	CHECK_INT(json_flat_check("{\"a\":1\0}", 8, &reason), -1);
+	/* Deep nesting: refused at the first level, however deep. */
+	memcpy(text, "{\"a\":", 5);
+	memset(text + 5, '[', 65000);
+	CHECK_INT(json_flat_check(text, 65005, &reason), -1);
+	CHECK_STR(reason, "a request holds only strings, numbers, true, "
+			  "false and null");
+	/* Not UTF-8: a stray continuation byte, a cut sequence, an overlong
+	 * '/', a surrogate, past U+10FFFF; real UTF-8 passes as it is. */
+	CHECK_INT(flat("{\"a\":\"\x80\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xc3\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xc0\xaf\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xe0\x80\xaf\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xed\xa0\x80\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xf4\x90\x80\x80\"}"), -1);
+	CHECK_INT(flat("{\"a\":\"\xff\"}"), -1);
+	CHECK_INT(flat("{\"\xfe\":1}"), -1);
+	CHECK_INT(json_flat_check("{\"a\":\"\x80\"}", 10, &reason), -1);
+	CHECK_STR(reason, "a string that is not UTF-8");
+	CHECK_INT(flat("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac "
+		       "\xf0\x9f\x98\x80\"}"), 0);
+	CHECK_INT(json_flat_get_string("{\"a\":\"caf\xc3\xa9\"}", 13, "a",
+				       out, sizeof out), 0);
+	CHECK_STR(out, "caf\xc3\xa9");
+	/* Those are a request's rules (json_flat_check): a member of a
+	 * reply is read as it is, say an exe path that is not UTF-8, or a
+	 * record with more members than a request may have. */
+	CHECK_INT(json_flat_get_string("{\"exe\":\"/x/\xe9t\xe9\"}", 16,
+				       "exe", out, sizeof out), 0);
+	CHECK_STR(out, "/x/\xe9t\xe9");
+	/* A string with UTF-8 that does not fit: said so. */
+	CHECK_INT(json_flat_get_string("{\"a\":\"\xc3\xa9\xc3\xa9\"}", 12,
+				       "a", name, 4), -2);
+	/* Duplicate keys, also when spelled differently. */
+	CHECK_INT(json_flat_check("{\"command\":\"status\",\"command\":"
+				  "\"reload\"}", 40, &reason), -1);
+	CHECK_STR(reason, "a member named twice");
+	CHECK_INT(flat("{\"a\":1,\"\\u0061\":2}"), -1);
+	CHECK_INT(flat("{\"a\":1,\"b\":2}"), 0);
+	/* Too many members, too long a name. */
+	{
+		size_t at = 1, last = 0;
+
+		text[0] = '{';
+		for (i = 0; i < JSON_FLAT_MAX_MEMBERS + 1; i++) {
+			last = at;
+			at += (size_t)sprintf(text + at, "\"k%zu\":1,", i);
+		}
+		text[at - 1] = '}';
+		CHECK_INT(json_flat_check(text, at, &reason), -1);
+		CHECK_STR(reason, "more members than a request may have");
+		text[last - 1] = '}';
+		CHECK_INT(json_flat_check(text, last, &reason), 0);
+	}
+	text[0] = '{';
+	text[1] = '"';
+	memset(text + 2, 'n', JSON_FLAT_MAX_NAME + 1);
+	memcpy(text + 2 + JSON_FLAT_MAX_NAME + 1, "\":1}", 4);
+	CHECK_INT(json_flat_check(text, JSON_FLAT_MAX_NAME + 7, &reason), -1);
+	CHECK_STR(reason, "a member name longer than a request's names");
+
+	/* Numbers: exact integers in range, or -2; nothing is cut. */
+#define INT_OF(t, min, max) \
+	json_flat_get_int_range((t), strlen(t), "n", (min), (max), &v)
+	CHECK_INT(INT_OF("{\"n\":42}", 0, 100), 0);
+	CHECK_INT(v, 42);
+	CHECK_INT(INT_OF("{\"n\":-9223372036854775808}", INT64_MIN, 0), 0);
+	CHECK(v == INT64_MIN);
+	CHECK_INT(INT_OF("{\"n\":9223372036854775807}", 0, INT64_MAX), 0);
+	CHECK(v == INT64_MAX);
+	v = 7;
+	CHECK_INT(INT_OF("{\"n\":9223372036854775808}", 0, INT64_MAX), -2);
+	CHECK_INT(INT_OF("{\"n\":99999999999999999999999999}", 0, INT64_MAX),
+		  -2);
+	CHECK_INT(INT_OF("{\"n\":-9223372036854775809}", INT64_MIN, 0), -2);
+	CHECK_INT(INT_OF("{\"n\":101}", 0, 100), -2);
+	CHECK_INT(INT_OF("{\"n\":-1}", 0, 100), -2);
+	CHECK_INT(INT_OF("{\"n\":1.5}", 0, 100), -2);
+	CHECK_INT(INT_OF("{\"n\":1e2}", 0, 1000), -2);
+	CHECK_INT(INT_OF("{\"n\":1e999}", 0, 1000), -2);
+	CHECK_INT(INT_OF("{\"n\":\"1\"}", 0, 100), -2);
+	CHECK_INT(INT_OF("{\"n\":true}", 0, 100), -2);
+	CHECK_INT(v, 7); /* untouched by what was refused */
+	CHECK_INT(INT_OF("{\"m\":1}", 0, 100), -1);
+	CHECK_INT(INT_OF("{\"n\":-0}", -5, 5), 0);
+	CHECK_INT(v, 0);
+#undef INT_OF
+}
+
 static void
 test_pretty(void)
 {
@@ -253,6 +356,7 @@ main(void)
 {
 	test_writer();
 	test_reader();
+	test_hostile();
 	test_pretty();
 	test_numbers_and_records();
 	return check_exit();
