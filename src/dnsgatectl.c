@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/cgroup.h"
@@ -28,6 +29,7 @@
 #include "src/history_client.h"
 #include "src/ctl_rules.h"
 #include "src/json.h"
+#include "src/prompt_client.h"
 #include "src/nft_batch.h"
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
@@ -522,6 +524,149 @@ cmd_version(struct ctl *ctl, int argc, char **argv)
 }
 
 /* log: its options are history_client's (--json among them). */
+/* log -f: each record as it comes, those the options ask for. */
+struct follow {
+	const struct history_client *hc;
+	bool json;
+	bool header;
+	int status;
+};
+
+static int
+on_follow_line(void *arg, int fd, const char *line)
+{
+	struct follow *f = arg;
+	size_t len = strlen(line);
+	char event[32], why[1200];
+
+	(void)fd;
+	if (json_flat_get_string(line, len, "error", why, sizeof why) == 0) {
+		fprintf(stderr, "dnsgatectl: dnsgated says: %s\n", why);
+		f->status = error_exit_code(why);
+		return 1;
+	}
+	if (json_flat_get_string(line, len, "event", event, sizeof event) < 0)
+		return 0; /* the reply: following */
+	if (strcmp(event, "dropped") == 0) {
+		int64_t n = 0;
+
+		(void)json_flat_get_int(line, len, "count", &n);
+		fprintf(stderr, "dnsgatectl: %" PRId64 " records were not "
+			"shown: this terminal read them slower than they came\n",
+			n);
+		return 0;
+	}
+	if (strcmp(event, "record") != 0 ||
+	    !history_client_wants(f->hc, line, len))
+		return 0;
+	if (f->json) {
+		printf("%s\n", line);
+	} else {
+		if (!f->header)
+			history_client_print_header(stdout);
+		f->header = true;
+		history_client_print_record(stdout, line, len);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int
+follow_log(const struct ctl *ctl, const struct history_client *hc,
+	   const char *request)
+{
+	struct follow f = {hc, ctl->json, false, 0};
+	char err[512], *path = socket_to_ask(ctl);
+	int rc;
+
+	if (path == NULL)
+		return EXIT_UNREACHABLE;
+	rc = control_stream(path, request, on_follow_line, &f, err,
+			    sizeof err);
+	free(path);
+	if (rc < 0) {
+		fprintf(stderr, "dnsgatectl: %s\n", err);
+		return call_exit_code(rc);
+	}
+	return f.status;
+}
+
+static int
+cmd_prompt(struct ctl *ctl, int argc, char **argv)
+{
+	char *path = socket_to_ask(ctl), *args[16];
+	int n = 0, rc;
+
+	if (path == NULL)
+		return EXIT_UNREACHABLE;
+	if (argc > 14) {
+		free(path);
+		fprintf(stderr, "dnsgatectl: prompt: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	if (ctl->json)
+		args[n++] = (char *)"--json";
+	args[n] = NULL;
+	rc = prompt_client_main(path, n, args);
+	free(path);
+	return rc;
+}
+
+/* apps: a row per app, seen last first. */
+static int
+print_app_row(void *arg, const char *obj, size_t len)
+{
+	char app[600] = "?", bytes[32];
+	int64_t last = 0, queries = 0, blocked = 0, rejected = 0, b = 0;
+	time_t t;
+	struct tm tm;
+	char when[32] = "?";
+
+	(void)arg;
+	(void)json_flat_get_string(obj, len, "app", app, sizeof app);
+	(void)json_flat_get_int(obj, len, "last_seen_ms", &last);
+	(void)json_flat_get_int(obj, len, "queries", &queries);
+	(void)json_flat_get_int(obj, len, "blocked", &blocked);
+	(void)json_flat_get_int(obj, len, "rejected_packets", &rejected);
+	(void)json_flat_get_int(obj, len, "bytes", &b);
+	t = (time_t)(last / 1000);
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%-40s  %-19s  %8" PRId64 "  %8" PRId64 "  %8" PRId64 "  %s\n",
+	       app, when, queries, blocked, rejected,
+	       human_bytes((uint64_t)b, bytes, sizeof bytes));
+	return 0;
+}
+
+static int
+print_apps(FILE *out, const char *reply)
+{
+	(void)out;
+	printf("%-40s  %-19s  %8s  %8s  %8s  %s\n", "APP", "LAST SEEN",
+	       "QUERIES", "BLOCKED", "REJECTED", "SENT");
+	if (json_each_object(reply, strlen(reply), "apps", print_app_row,
+			     NULL) < 0) {
+		fprintf(stderr, "dnsgatectl: cannot read the reply\n");
+		return EXIT_ANSWERED_ERROR;
+	}
+	return 0;
+}
+
+static int
+cmd_apps(struct ctl *ctl, int argc, char **argv)
+{
+	const char *pairs[] = {"app", argc > 1 ? argv[1] : NULL};
+	char request[CONTROL_MAX_LINE + 1];
+
+	if (build_request(argv[0], pairs, 2, request, sizeof request) == NULL)
+		return too_long(argv[0]);
+	if (strcmp(argv[0], "apps") == 0)
+		human_printer = print_apps;
+	return call_and_print(ctl, request, 30000);
+}
+
 static int
 cmd_log(struct ctl *ctl, int argc, char **argv)
 {
@@ -536,6 +681,8 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	as_asked.json = ctl->json || hc.json;
+	if (hc.follow)
+		return follow_log(&as_asked, &hc, request);
 	log_table = as_asked.json ? NULL : &hc;
 	return call_and_print(&as_asked, request, 30000);
 }
@@ -604,11 +751,24 @@ static const struct ctl_command commands[] = {
 	 "the versions of dnsgatectl, dnsgated and their control protocol\n",
 	 0, 0, true, cmd_version},
 	{"log",
-	 "[--since T] [--until T] [--app A] [--name N] [--blocked] "
+	 "[-f] [--since T] [--until T] [--app A] [--name N] [--blocked] "
 	 "[--limit N]",
 	 "the history: queries and rejected connections; T as 'today',\n"
 	 "'last tuesday', '2 hours ago', '2026-12-01 14:30', ...\n",
 	 -1, -1, true, cmd_log},
+	{"apps", "",
+	 "every app seen since dnsgated started: when last, its queries,\n"
+	 "the blocked ones, its rejected connections, the bytes it sent\n",
+	 0, 0, true, cmd_apps},
+	{"app", "APP",
+	 "the apps whose key is APP or contains it, with the names each\n"
+	 "asked last and the destinations it sent bytes to\n",
+	 1, 1, true, cmd_apps},
+	{"prompt", "[--answer ANSWER] [--count N]",
+	 "show each ask rule's question as it comes and answer it: allow or\n"
+	 "block; once, app-exit, for TIME or forever; name, domain or app\n"
+	 "(answering needs root or control-admin-group)\n",
+	 -1, -1, true, cmd_prompt},
 	{"rules", "[list [--app A] | add RULE... | delete ID]",
 	 "the rules in force, with their ids and files; add a rule\n"
 	 "(dnsgate.rules(5)) to the file dnsgated owns, in force when it\n"

@@ -46,6 +46,7 @@
 #include "src/nft_watch.h"
 #include "src/nsswitch.h"
 #include "src/policy.h"
+#include "src/prompt_control.h"
 #include "src/query.h"
 #include "src/rejections.h"
 #include "src/reloader.h"
@@ -105,6 +106,9 @@ struct daemon {
 	struct rejections *rejections; /* the gate's, told every second */
 	struct event *rejections_timer;
 	int rejections_error; /* the last poll's error, said once */
+	struct prompt_control *prompts; /* ask rules' prompts, answered on
+					  the control socket */
+	struct event *prompt_sweep;     /* ends answers that ended */
 	struct grant_traffic *traffic; /* the grants' counters, for apps */
 	struct event *traffic_timer;
 	int traffic_error;    /* the last read's error, said once */
@@ -505,6 +509,8 @@ on_reload_built(void *arg, struct reload_result *r)
 			 (unsigned long long)r->ms);
 	answer_waiters(d, r);
 	r->policy = NULL; /* the engine's now */
+	/* Answers bridged to rules this build holds are the rules' now. */
+	prompt_control_sweep(d->prompts, (int64_t)r->build, d->cgroups);
 }
 
 /* A new copy of an https:// list is pending in the cache: a build reads
@@ -1237,6 +1243,22 @@ static int
 ctl_log(void *arg, const char *command, const char *request, size_t len,
 	struct json_out *out, char *err, size_t errlen)
 {
+	struct daemon *d = arg;
+	bool follow = false;
+
+	/* log -f: every record from now on, as it is made (the client
+	 * filters); the history is not needed for it. */
+	if (json_flat_get_bool(request, len, "follow", &follow) == 0 &&
+	    follow) {
+		if (control_watch(d->control, "log") < 0) {
+			snprintf(err, errlen, "this connection watches too "
+				 "many topics already: open another");
+			return -1;
+		}
+		json_key(out, "following");
+		json_bool(out, true);
+		return 0;
+	}
 	return control_log(arg, request, len, err, errlen);
 }
 
@@ -1275,6 +1297,94 @@ ctl_resume(void *arg, const char *command, const char *request, size_t len,
 	return control_resume(arg, out);
 }
 
+/* prompt_keep_rule_fn: a prompt's answer for a time or forever, into
+ * the owned rules file; the build that holds it is the next. */
+static int64_t
+keep_answer(void *arg, const char *rule, const char *note, char *err,
+	    size_t errlen)
+{
+	struct daemon *d = arg;
+	struct rules_file_ctx ctx = rules_ctx(d);
+	struct rules_store_change change;
+	char path[PATH_MAX];
+
+	rules_store_path(d->cfg, path, sizeof path);
+	if (rules_store_add(path, rule, strlen(rule), &ctx, note, &change, err,
+			    errlen) < 0) {
+		log_warn("a prompt's answer could not be kept as a rule in %s: "
+			 "%s; it holds until dnsgated restarts", path, err);
+		return -1;
+	}
+	if (change.existed)
+		return (int64_t)d->built; /* in force already */
+	return (int64_t)request_reload(d, "a prompt's answer became a rule");
+}
+
+static int
+ctl_prompt(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	return prompt_control_watch(d->prompts, out, err, errlen);
+}
+
+static int
+ctl_answer(void *arg, const char *command, const char *request, size_t len,
+	   struct json_out *out, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	return prompt_control_answer(d->prompts, request, len, out, err,
+				     errlen);
+}
+
+static void
+on_watcher_gone(void *arg, const struct control_peer *peer)
+{
+	struct daemon *d = arg;
+
+	(void)peer;
+	if (d->prompts != NULL)
+		prompt_control_watcher_gone(d->prompts);
+}
+
+/* Every 5 s: answers until an app exits end with its cgroup; answers
+ * for a time with their time. */
+static void
+on_prompt_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	prompt_control_sweep(d->prompts, (int64_t)d->built, d->cgroups);
+}
+
+/* log -f: each record as it is made, to the watchers of "log". */
+static int
+fill_log_line(void *arg, struct json_out *out, char *err, size_t errlen)
+{
+	const struct event_record *ev = arg;
+
+	(void)err;
+	(void)errlen;
+	json_key(out, "event");
+	json_string(out, "record");
+	history_record_members(out, ev);
+	return 0;
+}
+
+static void
+log_stream_sink(void *arg, const struct event_record *ev)
+{
+	struct daemon *d = arg;
+
+	if (d->control != NULL && control_watched(d->control, "log"))
+		control_publish(d->control, "log", fill_log_line,
+				(void *)ev);
+}
+
 static const struct control_command control_commands[] = {
 	{"status", CONTROL_READ, ctl_status},
 	{"lists", CONTROL_READ, ctl_lists},
@@ -1289,6 +1399,8 @@ static const struct control_command control_commands[] = {
 	{"rules-delete", CONTROL_ADMIN, ctl_rules_delete},
 	{"pause", CONTROL_ADMIN, ctl_pause},
 	{"resume", CONTROL_ADMIN, ctl_resume},
+	{"prompt", CONTROL_READ, ctl_prompt},
+	{"answer", CONTROL_ADMIN, ctl_answer},
 };
 
 /* The signals handled on the event loop, and what each does. They are
@@ -1619,12 +1731,25 @@ start(struct daemon *d)
 		co.commands = control_commands;
 		co.n_commands = N_OF(control_commands);
 		co.arg = d;
+		co.watcher_gone = on_watcher_gone;
 		control_groups_of(d->cfg, &co.groups);
 		d->control = control_new(d->base, d->cfg->control_socket, &co,
 					 err, sizeof err);
 		if (d->control == NULL)
 			fatal("%s", err);
 	}
+	d->prompts = prompt_control_new(d->base, d->cfg->prompt_timeout_ms,
+					keep_answer, d);
+	prompt_control_set_control(d->prompts, d->control);
+	d->engine.prompts = prompt_control_prompts(d->prompts);
+	d->prompt_sweep = event_new(d->base, -1, EV_PERSIST, on_prompt_sweep,
+				    d);
+	{
+		struct timeval five = {5, 0};
+
+		evtimer_add(d->prompt_sweep, &five);
+	}
+	(void)events_subscribe(&d->events, log_stream_sink, d);
 
 	/* Listen for changes before making the table: none is missed. */
 	d->watch = nft_watch_new(d->base, on_table_event, d, err, sizeof err);
@@ -1741,6 +1866,7 @@ stop(struct daemon *d)
 	 * NAT, and TCP answers get a moment to be written. Then the watcher
 	 * (the table's removal is our own doing) and the table, so DNS works
 	 * again at once. */
+	prompt_control_stop(d->prompts);
 	control_free(d->control);
 	d->control = NULL;
 	listener_pause(d->listener);
@@ -1786,6 +1912,12 @@ stop(struct daemon *d)
 		 (unsigned long long)d->engine.stats.queries,
 		 status == 0 ? "; table inet " GATE_TABLE_NAME " removed" : "");
 	query_engine_free(&d->engine);
+	d->engine.prompts = NULL;
+	if (d->prompt_sweep != NULL)
+		event_free(d->prompt_sweep);
+	prompt_control_free(d->prompts); /* no query holds on it now */
+	d->prompts = NULL;
+	events_unsubscribe(&d->events, log_stream_sink, d);
 	/* After the drain above: its records are written too. */
 	events_unsubscribe(&d->events, history_sink, d->history);
 	history_close(d->history);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "src/history_client.h"
@@ -42,11 +43,7 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 		} else if (strcmp(a, "--blocked") == 0) {
 			blocked = true;
 		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) {
-			snprintf(err, errlen,
-			         "log: %s (following new records) "
-			         "is not built yet",
-			         a);
-			return -1;
+			hc->follow = true;
 		} else if (strcmp(a, "--since") == 0 ||
 		           strcmp(a, "--until") == 0) {
 			bool is_since = a[2] == 's';
@@ -120,6 +117,13 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 		json_key(&j, "blocked");
 		json_bool(&j, true);
 	}
+	if (hc->follow) {
+		json_key(&j, "follow");
+		json_bool(&j, true);
+		hc->app = app;
+		hc->name = name;
+		hc->blocked = blocked;
+	}
 	json_key(&j, "limit");
 	json_int(&j, limit);
 	json_key(&j, "order");
@@ -171,6 +175,50 @@ member(const struct span *s, const char *key, char *buf, size_t len)
 
 static void
 print_record(FILE *out, const struct span *s);
+
+/* Whether value (a record's app or name) is what --app or --name asked,
+ * as the daemon's filter reads them. */
+static bool
+app_matches(const char *want, const char *app)
+{
+	return strchr(want, ':') != NULL ? strcmp(want, app) == 0
+					 : strstr(app, want) != NULL;
+}
+
+static bool
+name_matches(const char *want, const char *name)
+{
+	size_t n, w;
+
+	if (want[0] == '=')
+		return strcasecmp(want + 1, name) == 0;
+	n = strlen(name);
+	w = strlen(want);
+	return n >= w && strcasecmp(name + n - w, want) == 0 &&
+	       (n == w || name[n - w - 1] == '.');
+}
+
+bool
+history_client_wants(const struct history_client *hc, const char *text,
+		     size_t len)
+{
+	char app[600] = "", name[300] = "", decision[32] = "", kind[16] = "";
+
+	(void)json_flat_get_string(text, len, "app", app, sizeof app);
+	(void)json_flat_get_string(text, len, "name", name, sizeof name);
+	(void)json_flat_get_string(text, len, "decision", decision,
+				   sizeof decision);
+	(void)json_flat_get_string(text, len, "kind", kind, sizeof kind);
+	if (hc->app != NULL && !app_matches(hc->app, app))
+		return false;
+	if (hc->name != NULL && !name_matches(hc->name, name))
+		return false;
+	/* As the history's filter: blocked names and rejected connections. */
+	if (hc->blocked && strcmp(decision, "block") != 0 &&
+	    strcmp(kind, "rejected") != 0)
+		return false;
+	return true;
+}
 
 void
 history_client_print_header(FILE *out)

@@ -14,6 +14,9 @@
 struct history_client {
 	bool json;         /* --json: the reply as it came */
 	bool newest_first; /* asked newest first: the table reverses it */
+	bool follow;       /* -f: records as they come, filtered here */
+	const char *app, *name; /* -f: --app and --name (argv's) */
+	bool blocked;           /* -f: --blocked */
 };
 
 /* Reads the options after "log" (argv[0] is the first of them) into a
@@ -31,6 +34,9 @@ int history_client_print(const struct history_client *hc, FILE *out,
 /* The table's header, and one record (a flat object, len bytes) as its
  * row: for log -f, a record a line as they come. */
 void history_client_print_header(FILE *out);
+/* -f: whether a record (a flat object) is one the options asked for. */
+bool history_client_wants(const struct history_client *hc, const char *text,
+			  size_t len);
 void history_client_print_record(FILE *out, const char *text, size_t len);
 
 #endif

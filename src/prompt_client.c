@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 struct client {
 	bool json;
 	bool scripted;           /* --answer: every prompt the same way */
+	bool pending;            /* --pending: answer pending prompts too */
+	long skipped;            /* pending prompts not asked about */
 	struct prompt_answer answer;
 	long count;              /* answers to give before leaving; 0: all */
 	long answered;
@@ -49,6 +52,10 @@ usage(FILE *out)
 		"              forever (written as a rule)\n"
 		"    SCOPE     name (default), domain, app\n"
 		"  --answer ANSWER  answer every prompt so, without asking\n"
+		"  --pending        ask about pending prompts too (their apps "
+		"got\n"
+		"                   their defaults; an answer counts from now "
+		"on)\n"
 		"  --count N        leave after N answers\n"
 		"  --json           print the daemon's lines as they come\n");
 }
@@ -153,11 +160,11 @@ handle_prompt(struct client *cl, int fd, const char *obj, size_t len)
 {
 	char app[600], exe[600], name[300], domain[300], lists[600];
 	char qtype[16], line[256], err[256];
-	int64_t id, pid = -1, uid = -1, open = 1;
+	int64_t id, pid = -1, uid = -1;
 	struct prompt_answer a;
 	bool is_open;
 
-	if (json_flat_get_int(obj, len, "id", 1, INT64_MAX, &id) < 0)
+	if (json_flat_get_int(obj, len, "id", &id) < 0 || id < 1)
 		return 0;
 	get(obj, len, "app", app, sizeof app);
 	get(obj, len, "exe", exe, sizeof exe);
@@ -165,10 +172,13 @@ handle_prompt(struct client *cl, int fd, const char *obj, size_t len)
 	get(obj, len, "domain", domain, sizeof domain);
 	get(obj, len, "lists", lists, sizeof lists);
 	get(obj, len, "qtype", qtype, sizeof qtype);
-	(void)json_flat_get_int(obj, len, "pid", -1, INT64_MAX, &pid);
-	(void)json_flat_get_int(obj, len, "uid", -1, INT64_MAX, &uid);
+	(void)json_flat_get_int(obj, len, "pid", &pid);
+	(void)json_flat_get_int(obj, len, "uid", &uid);
 	is_open = strstr(obj, "\"open\":false") == NULL;
-	(void)open;
+	if (!is_open && !cl->pending) {
+		cl->skipped++; /* an app waits on open ones, not on these */
+		return 0;
+	}
 	if (!cl->json) {
 		printf("prompt %" PRId64 "%s: %s", id,
 		       is_open ? "" : " (pending: answered by the default; "
@@ -185,16 +195,26 @@ handle_prompt(struct client *cl, int fd, const char *obj, size_t len)
 		printf("  lists %s\n", lists[0] ? lists : "(none know it)");
 	}
 	if (cl->scripted) {
-		if (!is_open)
-			return 0; /* a script answers what waits, not history */
 		a = cl->answer;
 	} else {
 		for (;;) {
+			sigset_t stop, old;
+			char *got;
+
 			printf("answer (allow|block [once|app-exit|for TIME|"
 			       "forever] [name|domain|app], skip): ");
 			fflush(stdout);
-			if (fgets(line, sizeof line, stdin) == NULL)
-				return 1; /* stdin closed: done */
+			/* control_stream holds the stop signals outside its
+			 * wait: let them cut this read short. */
+			sigemptyset(&stop);
+			sigaddset(&stop, SIGINT);
+			sigaddset(&stop, SIGTERM);
+			sigaddset(&stop, SIGHUP);
+			sigprocmask(SIG_UNBLOCK, &stop, &old);
+			got = fgets(line, sizeof line, stdin);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (got == NULL)
+				return 1; /* stdin closed, or a signal: done */
 			if (strncmp(line, "skip", 4) == 0 || line[0] == '\n')
 				return 0;
 			if (prompt_client_parse_answer(line, &a, err,
@@ -255,7 +275,6 @@ on_line(void *arg, int fd, const char *line)
 	struct client *cl = arg;
 	size_t len = strlen(line);
 	char event[32], why[600];
-	const char *reason;
 
 	if (cl->json) {
 		printf("%s\n", line);
@@ -274,12 +293,18 @@ on_line(void *arg, int fd, const char *line)
 	}
 	if (strstr(line, "\"prompts\":[") != NULL &&
 	    strstr(line, "\"event\"") == NULL) {
+		int rc;
+
 		if (!cl->json)
 			fprintf(stderr, "dnsgatectl: watching for prompts\n");
-		return handle_list(cl, fd, line);
+		rc = handle_list(cl, fd, line);
+		if (cl->skipped > 0 && !cl->json)
+			fprintf(stderr, "dnsgatectl: %ld pending prompt%s (their "
+				"apps got their defaults): 'dnsgatectl prompt "
+				"--pending' answers them\n",
+				cl->skipped, cl->skipped == 1 ? "" : "s");
+		return rc;
 	}
-	if (json_flat_check(line, len, &reason) < 0)
-		return 0; /* not a flat line: nothing of ours */
 	if (json_flat_get_string(line, len, "event", event, sizeof event) < 0) {
 		/* The reply to an answer. */
 		if (cl->waiting_reply) {
@@ -306,7 +331,7 @@ on_line(void *arg, int fd, const char *line)
 
 		get(line, len, "name", name, sizeof name);
 		get(line, len, "app", app, sizeof app);
-		(void)json_flat_get_int(line, len, "id", 0, INT64_MAX, &id);
+		(void)json_flat_get_int(line, len, "id", &id);
 		if (json_flat_get_string(line, len, "by", by, sizeof by) == 0)
 			printf("prompt %" PRId64 " (%s, %s) closed: answered "
 			       "by %s\n", id, app, name, by);
@@ -325,6 +350,7 @@ prompt_client_main(const char *socket_path, int argc, char **argv)
 	    {"answer", required_argument, NULL, 'a'},
 	    {"count", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"pending", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -333,7 +359,7 @@ prompt_client_main(const char *socket_path, int argc, char **argv)
 	int ch, rc;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+a:n:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+a:n:jph", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (prompt_client_parse_answer(optarg, &cl.answer, err,
@@ -354,6 +380,9 @@ prompt_client_main(const char *socket_path, int argc, char **argv)
 			break;
 		case 'j':
 			cl.json = true;
+			break;
+		case 'p':
+			cl.pending = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -26,6 +26,7 @@ struct prompt_control {
 	uint32_t timeout_ms;
 	prompt_keep_rule_fn *keep_rule;
 	void *keep_arg;
+	bool stopping; /* the daemon stops: held queries are its to answer */
 };
 
 static const char *
@@ -247,7 +248,7 @@ hook_keep(void *arg, const struct prompt_info *p, const struct prompt_answer *a,
 	  char *err, size_t errlen)
 {
 	struct prompt_control *pc = arg;
-	char rule[4096];
+	char rule[4096], note[128];
 	int64_t build;
 
 	if (pc->keep_rule == NULL) {
@@ -256,7 +257,8 @@ hook_keep(void *arg, const struct prompt_info *p, const struct prompt_answer *a,
 	}
 	if (prompt_control_rule_text(p, a, rule, sizeof rule, err, errlen) < 0)
 		return -1;
-	build = pc->keep_rule(pc->keep_arg, rule, err, errlen);
+	snprintf(note, sizeof note, "answered at a prompt by %s", a->by);
+	build = pc->keep_rule(pc->keep_arg, rule, note, err, errlen);
 	if (build >= 0)
 		log_info("app=%s: the answer for %s is kept as the rule '%s'",
 			 p->app, p->name, rule);
@@ -297,8 +299,13 @@ void
 prompt_control_set_control(struct prompt_control *pc, struct control *c)
 {
 	pc->control = c;
-	if (c == NULL)
-		prompts_expire_open(pc->prompts);
+}
+
+void
+prompt_control_stop(struct prompt_control *pc)
+{
+	pc->control = NULL;
+	pc->stopping = true;
 }
 
 struct prompts *
@@ -353,7 +360,7 @@ prompt_control_answer(struct prompt_control *pc, const char *request,
 	char word[32], warn[512];
 	int64_t id, seconds = 0;
 
-	if (json_flat_get_int(request, len, "id", 1, INT64_MAX, &id) < 0) {
+	if (json_flat_get_int_range(request, len, "id", 1, INT64_MAX, &id) < 0) {
 		snprintf(err, errlen, "answer needs \"id\": the prompt's id");
 		return -1;
 	}
@@ -371,7 +378,7 @@ prompt_control_answer(struct prompt_control *pc, const char *request,
 		return -1;
 	}
 	if (a.duration == PROMPT_FOR) {
-		if (json_flat_get_int(request, len, "seconds", 1,
+		if (json_flat_get_int_range(request, len, "seconds", 1,
 				      366LL * 86400, &seconds) < 0) {
 			snprintf(err, errlen, "duration for needs \"seconds\": "
 				 "1 to 31622400");
@@ -414,7 +421,7 @@ prompt_control_answer(struct prompt_control *pc, const char *request,
 void
 prompt_control_watcher_gone(struct prompt_control *pc)
 {
-	if (!hook_has_prompters(pc))
+	if (!pc->stopping && !hook_has_prompters(pc))
 		prompts_expire_open(pc->prompts);
 }
 

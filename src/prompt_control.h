@@ -21,10 +21,10 @@ struct event_base;
 struct json_out;
 
 /* Writes rule (one line of the rules language) into the daemon's rules
- * file and asks for a reload: returns the number of the build that
+ * file, with note (who answered) beside it, and asks for a reload: returns the number of the build that
  * will hold it, or -1 with a reason in err. */
-typedef int64_t prompt_keep_rule_fn(void *arg, const char *rule, char *err,
-				    size_t errlen);
+typedef int64_t prompt_keep_rule_fn(void *arg, const char *rule,
+				    const char *note, char *err, size_t errlen);
 
 struct prompt_control;
 
@@ -36,6 +36,10 @@ void prompt_control_free(struct prompt_control *pc);
 
 /* The control socket prompters are on (NULL: none, yet or any more). */
 void prompt_control_set_control(struct prompt_control *pc, struct control *c);
+
+/* The daemon stops: the socket goes, and the queries still held are
+ * left for the engine's drain (no default sent upstream now). */
+void prompt_control_stop(struct prompt_control *pc);
 
 /* The table query.c holds asked queries on (engine->prompts). */
 struct prompts *prompt_control_prompts(struct prompt_control *pc);

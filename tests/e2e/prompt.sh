@@ -95,7 +95,7 @@ out=$(rcode "$SECOND" forever.ask.test)
 check "block forever: the held query is blocked ($out)" [ "$out" = NXDOMAIN ]
 OWNED=$E2E_TMP/rules.d/90-dnsgatectl.rules
 check_that "the answer is a rule in $OWNED" \
-	'grep -q "^block app=\"flatpak:org.example.Second\" name=\"\{0,1\}forever.ask.test" "$OWNED"'
+	'grep -q "^block app=\"\{0,1\}flatpak:org.example.Second\"\{0,1\} name=\"\{0,1\}forever.ask.test\"\{0,1\} .*# answered at a prompt by uid 0" "$OWNED"'
 stop_daemon
 start_daemon "$CONF"
 out=$(rcode "$SECOND" forever.ask.test)
