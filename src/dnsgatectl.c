@@ -545,8 +545,15 @@ on_follow_line(void *arg, int fd, const char *line)
 		f->status = error_exit_code(why);
 		return 1;
 	}
-	if (json_flat_get_string(line, len, "event", event, sizeof event) < 0)
-		return 0; /* the reply: following */
+	if (json_flat_get_string(line, len, "event", event, sizeof event) < 0) {
+		if (f->json) /* the reply: following */
+			printf("%s\n", line);
+		else
+			fprintf(stderr, "dnsgatectl: following the log (^C "
+				"ends)\n");
+		fflush(stdout);
+		return 0;
+	}
 	if (strcmp(event, "dropped") == 0) {
 		int64_t n = 0;
 

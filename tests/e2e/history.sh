@@ -91,6 +91,22 @@ check "a time it cannot read is named ($out)" \
 check_that "dnsgatectl status shows the history" \
 	'$CTL status --json | grep -q "\"history\":{\"path\":\"$HIST\""'
 
+# log -f: each record as it is made, those the options ask for.
+$CTL log -f --app firefox --json >"$E2E_TMP/follow.out" 2>&1 &
+FOLLOW=$!
+BACKGROUND_PIDS="$BACKGROUND_PIDS $FOLLOW"
+check "log -f follows" within 5 grep -q '"following":true' "$E2E_TMP/follow.out"
+dig_short "$SVC" b.test A >/dev/null
+dig_short "$FF" a.test A >/dev/null
+check "log -f shows firefox's new record at once" \
+	within 5 grep -q '"event":"record".*"name":"a.test"' "$E2E_TMP/follow.out"
+check "and not the other app's" \
+	[ "$(grep -c 'b.test' "$E2E_TMP/follow.out")" = 0 ]
+kill "$FOLLOW"
+wait "$FOLLOW" 2>/dev/null
+st=$?
+check "log -f ends on SIGTERM with exit 0 ($st)" [ "$st" = 0 ]
+
 # kill -9: what was committed survives, and the restarted daemon adds.
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null

@@ -45,6 +45,28 @@ check_that "the grant's byte counter grew by at least 1 MB ($before -> $after)" 
 	'[ -n "$after" ] && [ $((after - ${before:-0})) -ge 1000000 ]'
 check_that "dnsgatectl grants shows the bytes" \
 	'in_client "$DNSGATECTL" grants | grep -q "198.51.100.40 .* MB "'
+# The apps table reads the counters every 5 s: the bytes are the app's,
+# in all and for the destination.
+app_bytes() {
+	"$DNSGATECTL" -s "$CONTROL_SOCKET" app "$1" --json |
+		sed -n 's/^{"apps":\[{"app":"[^"]*",.*"packets":[0-9]*,"bytes":\([0-9]*\),"destinations".*/\1/p'
+}
+dest_bytes() {
+	"$DNSGATECTL" -s "$CONTROL_SOCKET" app "$1" --json |
+		sed -n "s/.*{\"address\":\"$2\",\"packets\":[0-9]*,\"bytes\":\([0-9]*\).*/\1/p"
+}
+b=0
+for _ in $(seq 60); do
+	b=$(app_bytes Bulk)
+	[ "${b:-0}" -ge 1000000 ] && break
+	sleep 0.2
+done
+check_that "dnsgatectl app shows the bytes the app sent, within 12 s ($b)" \
+	'[ "${b:-0}" -ge 1000000 ]'
+check_that "and per destination ($(dest_bytes Bulk 198.51.100.40))" \
+	'[ "$(dest_bytes Bulk 198.51.100.40)" -ge 1000000 ]'
+check_that "dnsgatectl apps has a row for it with its bytes" \
+	'"$DNSGATECTL" -s "$CONTROL_SOCKET" apps | grep "Bulk" | grep -q " MB$"'
 
 # 2. An app connects to an address without asking DNS: rejected, and the
 #    log names its app key, cgroup, a process still in it (here another
