@@ -92,6 +92,13 @@ kill "$(cat "$E2E_TMP/sleeper")"
 wait "$sleeper_job" 2>/dev/null
 check_that "the kernel counted it" \
 	'[ "$(in_client "$DNSGATECTL" rejected)" -ge 1 ]'
+# The same record in the history (dnsgatectl log), and in the apps table.
+check "dnsgatectl log shows the rejected connection with its app" \
+	within 5 sh -c '"$1" -s "$2" log --app Sneaky --blocked --json |
+		grep -q "\"kind\":\"rejected\",.*\"app\":\"app:org.example.Sneaky\".*\"dest\":\"203.0.113.7\",\"port\":80"' \
+	sh "$DNSGATECTL" "$CONTROL_SOCKET"
+check_that "dnsgatectl apps counts it for the app" \
+	'"$DNSGATECTL" -s "$CONTROL_SOCKET" app Sneaky --json | grep -q "\"rejected_packets\":[1-9]"'
 check_that "what was read was deleted from rejected4" \
 	'within 3 sh -c "! nsenter --net=/run/netns/$NS_CLIENT nft list set inet dnsgate rejected4 | grep -q 203.0.113.7"'
 
