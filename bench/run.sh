@@ -26,6 +26,10 @@
 #                dnsgated, while reloading; the EasyList + EasyPrivacy
 #                figures), and bench/matcher_bench's lookups against the
 #                matcher issue 14 replaced
+#   BENCH_HISTORY 1: in the rules figure's rounds, also dnsgated without
+#                its history (history off) against with it (the default,
+#                as installed): writing the history must not slow the
+#                answers (issue 15); 0: not
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -51,6 +55,7 @@ RULES=${RULES:-10000}
 BENCH_RULES=${BENCH_RULES:-1}
 BENCH_LIST=${BENCH_LIST:-}
 BENCH_PERF=${BENCH_PERF:-0}
+BENCH_HISTORY=${BENCH_HISTORY:-1}
 BENCH_KEEP=${BENCH_KEEP:-}
 
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
@@ -268,6 +273,12 @@ set-size 65536
 log-queries $DG_LOG
 control-socket $E2E_TMP/control.sock
 EOF
+		# The history as installed (on), in the test's own directory.
+		if [ "$DG_HISTORY" = on ]; then
+			echo "history $E2E_TMP/history.db" >>"$conf"
+		else
+			echo "history off" >>"$conf"
+		fi
 		DG_OUT=$RAW/dnsgated-$list-$DG_RULES-$DG_LOG.log
 		nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$conf" \
 			>>"$DG_OUT" 2>&1 &
@@ -539,6 +550,11 @@ bench_rules_one() {
 	d=dg-$w
 	DG_RULES=$w
 	[ "$w" = none ] && what="no rules" || what="$RULES rules"
+	if [ "$w" = nohist ]; then
+		DG_RULES=none
+		DG_HISTORY=off
+		what="no rules, history off"
+	fi
 	note "round $ROUND, dnsgate with $what: start with a 1-domain block list"
 	start_one dnsgate one
 	DG_RULES=none
@@ -572,6 +588,7 @@ bench_rules_one() {
 		perf_reports "$d"
 	fi
 	stop_one
+	DG_HISTORY=on
 }
 
 bench_daemon() {
@@ -731,7 +748,9 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 		if [ $((ROUND % 2)) = 1 ]; then
 			bench_rules_one none
 			bench_rules_one rules
+			[ "$BENCH_HISTORY" = 1 ] && bench_rules_one nohist
 		else
+			[ "$BENCH_HISTORY" = 1 ] && bench_rules_one nohist
 			bench_rules_one rules
 			bench_rules_one none
 		fi
@@ -936,6 +955,24 @@ rules_table() {
 	echo "The rules that decided, in that checking run (queries: line of the rules file):"
 	echo
 	sed 's/^# *//' "$RAW/rules-decided.txt"
+	if [ "$BENCH_HISTORY" = 1 ]; then
+		echo
+		echo "History figure: dnsgated with no rules, its history on (as" \
+			"installed; the rules figure's 'no rules' runs) against" \
+			"history off, cache hits as above, in the same rounds."
+		echo
+		echo "| figure | history on | history off | on/off |"
+		echo "| --- | ---: | ---: | ---: |"
+		for f in "cache hit: queries/s:hit_QPS" \
+			"cache hit: daemon CPU per query (µs):hit_CPU_US" \
+			"cache hit: 99th percentile latency (ms):hit_P99_MS" \
+			"peak RSS after the hit run, VmHWM (KiB):hwm"; do
+			a=$(median dg-none "${f##*:}")
+			o=$(median dg-nohist "${f##*:}")
+			printf '| %s | %s | %s | %s |\n' "${f%:*}" "$a" "$o" \
+				"$(ratio "$a" "$o")"
+		done
+	fi
 	q=$(ratio "$(median dg-rules hit_QPS)" "$(median dg-none hit_QPS)")
 	# The rounds' own ratios cancel what changed between rounds.
 	paired=$(round_ratios hit_QPS | tr ',' '\n' | sort -g | awk '{ v[NR] = $1 }
@@ -981,7 +1018,7 @@ rules_table() {
 } | tee "$RAW/table.md"
 
 if [ "$BENCH_PERF" = 1 ]; then
-	for kind in hit busy miss burst dg-none dg-rules; do
+	for kind in hit busy miss burst dg-none dg-rules dg-nohist; do
 		[ -f "$RAW/perf-$kind-self.txt" ] || continue
 		echo
 		echo "dnsgated under perf, $kind run: user-space functions, including" \
