@@ -48,6 +48,10 @@ enum rule_dest {
 			       name involved (allow only) */
 };
 
+/* The rules file dnsgated owns (rules_store.h), by its name: its allow
+ * rules answer ask rules as specific as they are (rules.h). */
+#define RULES_OWNED_FILE "90-dnsgatectl.rules"
+
 struct rule {
 	enum rule_action action;
 	bool is_default;     /* "default ACTION [APP]": no destination */

@@ -252,10 +252,29 @@ score_dest(enum rule_dest d, size_t sub)
 	return (uint64_t)tier << 44 | cap12(sub) << 32;
 }
 
+/* Block before ask before allow; but an allow in the rules file dnsgated
+ * owns (an answer at a prompt, dnsgatectl allow) answers an ask rule as
+ * specific as it: it is what the person said when asked. */
 static uint64_t
-score_action(enum rule_action a)
+score_action(const struct rule *rule)
 {
-	return (uint64_t)(a == RULE_BLOCK ? 2 : a == RULE_ASK ? 1 : 0) << 30;
+	const char *base;
+	unsigned s = 0;
+
+	switch (rule->action) {
+	case RULE_BLOCK:
+		s = 3;
+		break;
+	case RULE_ASK:
+		s = 1;
+		break;
+	case RULE_ALLOW:
+		base = rule->file != NULL ? strrchr(rule->file, '/') : NULL;
+		base = base != NULL ? base + 1 : rule->file;
+		s = base != NULL && strcmp(base, RULES_OWNED_FILE) == 0 ? 2 : 0;
+		break;
+	}
+	return (uint64_t)s << 30;
 }
 
 static uint32_t
@@ -379,7 +398,7 @@ rules_new(const struct rule_book *book, const struct list_filter *const *lists,
 		const struct rule *rule = &book->rules[i];
 		uint32_t g = group_for(r, rule);
 
-		r->app_score[i] = score_app(rule);
+		r->app_score[i] = score_app(rule) | score_action(rule);
 		if (rule->app == RULE_APP_KEY && strstr(rule->app_value, ":/"))
 			r->have_joined_keys = true;
 		index_rule(r, g, (uint32_t)i, r->next);
@@ -629,7 +648,7 @@ consider(struct pass *p, uint32_t ri, uint64_t dest, const char *name,
 	const struct rule *rule = &p->r->book->rules[ri];
 	struct cand c;
 
-	c.score = p->r->app_score[ri] | dest | score_action(rule->action);
+	c.score = p->r->app_score[ri] | dest; /* the action's rank in it */
 	c.rule = rule;
 	c.name = name;
 	c.entry = entry;
@@ -783,8 +802,7 @@ pick_default(struct pass *p, const struct rules_asker *a, struct cand *d)
 			const struct rule *rule = &p->r->book->rules[ri];
 			struct cand c;
 
-			c.score = p->r->app_score[ri] |
-				  score_action(rule->action);
+			c.score = p->r->app_score[ri];
 			c.rule = rule;
 			c.name = NULL;
 			c.entry = NULL;
@@ -849,8 +867,7 @@ group_could_change(const struct rules *r, const struct pass *asked,
 
 		if (rule->action == RULE_ASK || !live(rule, now))
 			continue;
-		c.score = r->app_score[grp->defaults.v[i]] |
-			  score_action(rule->action);
+		c.score = r->app_score[grp->defaults.v[i]];
 		c.rule = rule;
 		could = outranks(&c, d) && outcome_of(rule->action) != got;
 	}

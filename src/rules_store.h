@@ -25,7 +25,7 @@
 
 struct config;
 
-#define RULES_STORE_FILE "90-dnsgatectl.rules"
+#define RULES_STORE_FILE RULES_OWNED_FILE
 
 /* Where the owned file of cfg is: in the first directory the config's
  * rules name, else in rules.d beside the config file (then it is read

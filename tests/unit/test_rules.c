@@ -403,6 +403,55 @@ test_action_and_order(void)
 	       &evince, "x.example", RULES_ALLOW, 2);
 }
 
+/* An allow in the owned file (an answer at a prompt, dnsgatectl allow)
+ * answers an ask rule as specific as it; a block still beats it, and an
+ * allow of another file does not. */
+static void
+test_owned_answers_ask(void)
+{
+	struct rules_file_ctx ctx = {find_list, NULL, NOW};
+	const char *x = "x.example";
+	struct rules_verdict v;
+	struct rule_book book;
+	struct rules *r;
+	char err[256];
+
+	rule_book_init(&book);
+	CHECK(rules_file_parse(&book, "ask name=*\ndefault block\n", 25,
+			       "/etc/dnsgate/rules.d/10-ask.rules", &ctx, err,
+			       sizeof err) >= 0);
+	CHECK(rules_file_parse(&book, "allow name=*\n", 13,
+			       "/etc/dnsgate/rules.d/" RULES_OWNED_FILE, &ctx,
+			       err, sizeof err) >= 0);
+	r = rules_new(&book, lists, 3);
+	{
+		struct rules_asker *a = rules_asker_new(r, &evince, evince.uid);
+
+		CHECK_INT(rules_decide(r, a, &x, 1, 1, NOW, &v), RULES_ALLOW);
+		CHECK(!v.asked);
+		rules_asker_free(a);
+	}
+	rules_free(r);
+	rule_book_free(&book);
+	/* The same allow in another file: the ask decides (its default). */
+	EXPECT("ask name=*\ndefault block\nallow name=*\n", &evince, x,
+	       RULES_BLOCK, 1);
+	/* A block in the owned file still beats an allow there. */
+	rule_book_init(&book);
+	CHECK(rules_file_parse(&book, "allow name=*\nblock name=*\n", 26,
+			       "/x/" RULES_OWNED_FILE, &ctx, err,
+			       sizeof err) >= 0);
+	r = rules_new(&book, lists, 3);
+	{
+		struct rules_asker *a = rules_asker_new(r, &evince, evince.uid);
+
+		CHECK_INT(rules_decide(r, a, &x, 1, 1, NOW, &v), RULES_BLOCK);
+		rules_asker_free(a);
+	}
+	rules_free(r);
+	rule_book_free(&book);
+}
+
 static void
 test_defaults(void)
 {
@@ -936,6 +985,7 @@ main(void)
 	test_app_precedence();
 	test_dest_precedence();
 	test_action_and_order();
+	test_owned_answers_ask();
 	test_defaults();
 	test_expiry();
 	test_cname_chains();
