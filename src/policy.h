@@ -63,6 +63,8 @@ struct policy_stats {
 	size_t skipped[LIST_SKIP_KINDS]; /* lines of all lists, by reason */
 };
 
+struct list_cache_meta;
+
 /* What a build did with a subscription's copy pending (NAME.list.new,
  * list_cache.h). */
 enum policy_pending {
@@ -92,6 +94,8 @@ struct policy_list_info {
 	enum policy_pending pending; /* what this build did with its copy
 					pending */
 	const char *pending_reason;  /* why it refused it, or "" */
+	const struct list_cache_meta *judged; /* that copy's record; NULL:
+	                                         none, or unreadable */
 };
 
 /* Loads the public-suffix-list of cfg (missing or unreadable: one warning,
