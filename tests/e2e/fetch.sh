@@ -9,8 +9,10 @@
 # from it was accepted, so junk never reaches the copy a restart loads.
 # Each list is applied when its own download is done: a server that
 # hangs holds back no other list. A download whose list's URL changed
-# meanwhile is dropped, the new URL fetched. Queries are answered within
-# 500 ms while the write of a 20 MB list blocks for 3 s.
+# meanwhile is dropped, the new URL fetched. A refusal by a build that
+# began before the download was stored is that download's result.
+# Queries are answered within 500 ms while the write of a 20 MB list
+# blocks for 3 s.
 . "$(dirname "$0")/lib.sh"
 
 for tool in python3 openssl; do
@@ -30,6 +32,7 @@ fast1.ads.test. 300 IN A 198.51.100.55
 fast2.ads.test. 300 IN A 198.51.100.56
 slow1.ads.test. 300 IN A 198.51.100.57
 big1.huge.test. 300 IN A 198.51.100.58
+j1.junk.test. 300 IN A 198.51.100.59
 "
 
 e2e_setup
@@ -303,6 +306,33 @@ check "14 queries while the 20 MB list is written, each answered within 500 ms (
 check "the write blocked on the FIFO (and its fsync failed there)" \
 	logged "list big: download of https://lists.test/big.txt failed: downloaded, but not stored: cannot write $CACHE.5/big.list.new.tmp: Invalid argument"
 check "the big list is applied in the end" within 20 blocked big1.huge.test
+
+# 11. A build that began before a download was stored (a SIGHUP; a big
+# file list read first keeps it busy) is the one that judges the new
+# copy: its refusal is the download's result, not "the reload did not
+# read it" from the build asked for after.
+stop_daemon
+numbered 1 1000000 'n&.file.test' >"$E2E_TMP/big-file.txt"
+printf 'j1.junk.test\n' >"$WWW/files/junk.txt"
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.6
+ca-file $PKI/ca.pem
+blocklist $E2E_TMP/big-file.txt name=file
+blocklist https://lists.test/junk.txt name=junk refresh=1h"
+check "the junk list's first copy is in force" within 20 blocked j1.junk.test
+{ printf '[Adblock Plus 2.0]\n'; numbered 1 50 '||j&.junk.test^$third-party'; } \
+	>"$WWW/files/junk.txt"
+kill -HUP "$DAEMON_PID"
+out=$(ctl update junk)
+check_that "the refusal by the build before is the download's result ($out)" \
+	'has "$out" "result: the new copy gives 0 entries where the copy in force has 1 (it has rule lines, but none that dnsgate can use)"'
+check "the copy in force still blocks" blocked j1.junk.test
+check_that "no copy is left pending or claimed" \
+	'[ ! -e "$CACHE.6/junk.list.new" ] && [ ! -e "$CACHE.6/junk.list.judging" ]'
+check "the cached copy is the first one" grep -qx j1.junk.test "$CACHE.6/junk.list"
+grep ' reloaded: ' "$DAEMON_LOG" | tail -n 2 | sed 's/^/# /'
 
 # 7. http:// is refused with a reason.
 try_start "upstream 192.0.2.2
