@@ -10,7 +10,9 @@
 # Each list is applied when its own download is done: a server that
 # hangs holds back no other list. A download whose list's URL changed
 # meanwhile is dropped, the new URL fetched. A refusal by a build that
-# began before the download was stored is that download's result.
+# began before the download was stored is that download's result; a
+# copy a build that failed left is judged by the next one, and a download
+# stored meanwhile waits for the build after.
 # Queries are answered within 500 ms while the write of a 20 MB list
 # blocks for 3 s.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +35,9 @@ fast2.ads.test. 300 IN A 198.51.100.56
 slow1.ads.test. 300 IN A 198.51.100.57
 big1.huge.test. 300 IN A 198.51.100.58
 j1.junk.test. 300 IN A 198.51.100.59
+c1.two.test. 300 IN A 198.51.100.60
+c2.two.test. 300 IN A 198.51.100.61
+c3.two.test. 300 IN A 198.51.100.62
 "
 
 e2e_setup
@@ -333,6 +338,56 @@ check_that "no copy is left pending or claimed" \
 	'[ ! -e "$CACHE.6/junk.list.new" ] && [ ! -e "$CACHE.6/junk.list.judging" ]'
 check "the cached copy is the first one" grep -qx j1.junk.test "$CACHE.6/junk.list"
 grep ' reloaded: ' "$DAEMON_LOG" | tail -n 2 | sed 's/^/# /'
+
+# 12. A copy left claimed by a build that failed (a broken rules file)
+# is judged by the next build, a SIGHUP's, while the next download
+# (copy 3) is stored: that build puts copy 2 in force and in the cache,
+# and copy 3 waits for the build after, which puts it in force before
+# 'dnsgatectl update' replies. (Before, the build renamed whatever
+# NAME.list.new held when it ended, copy 3, never judged, over
+# NAME.list, and the update replied "in force" while copy 2 was.)
+stop_daemon
+numbered 1 2000000 'n&.file.test' >"$E2E_TMP/big-file.txt"
+mkdir -p "$E2E_TMP/rules12"
+printf 'c1.two.test\n' >"$WWW/files/two.txt"
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.7
+ca-file $PKI/ca.pem
+rules $E2E_TMP/rules12
+blocklist https://lists.test/two.txt name=two refresh=1h
+blocklist $E2E_TMP/big-file.txt name=file"
+check "copy 1 is in force" within 30 blocked c1.two.test
+printf 'c1.two.test\nc2.two.test\n' >"$WWW/files/two.txt"
+printf 'blok name=typo.test\n' >"$E2E_TMP/rules12/broken.rules"
+out=$(ctl update two)
+check_that "copy 2 is downloaded, its build fails ($out)" \
+	'has "$out" "downloaded, but the reload to apply it failed"'
+check "and it is left claimed" [ -e "$CACHE.7/two.list.judging" ]
+rm "$E2E_TMP/rules12/broken.rules"
+printf 'c1.two.test\nc2.two.test\nc3.two.test\n' >"$WWW/files/two.txt"
+echo /two.txt >"$WWW/hang"
+ctl update two >"$E2E_TMP/update12.out" 2>&1 &
+UPDATE=$!
+BACKGROUND_PIDS="$BACKGROUND_PIDS $UPDATE"
+within 10 grep -q '^/two.txt hang' "$WWW/requests.log"
+kill -HUP "$DAEMON_PID"
+sleep 0.05
+rm "$WWW/hang"
+wait "$UPDATE"
+out=$(cat "$E2E_TMP/update12.out")
+check_that "update replies with copy 3 in force ($out)" \
+	'has "$out" "ok: true" && has "$out" "new copy, 3 entries"'
+check "right after, copy 3's name is blocked" blocked c3.two.test
+check "the cached copy is copy 3" grep -qx c3.two.test "$CACHE.7/two.list"
+check_that "its record describes it" \
+	'grep -qx "size $(stat -c %s "$CACHE.7/two.list")" "$CACHE.7/two.meta"'
+check_that "nothing is left pending or claimed" \
+	'[ ! -e "$CACHE.7/two.list.new" ] && [ ! -e "$CACHE.7/two.list.judging" ] && [ ! -e "$CACHE.7/two.meta.judging" ]'
+check "copy 2 was judged by the SIGHUP's build, copy 3 by the next" \
+	sh -c "[ \$(grep -c 'list two (domains): [0-9]* entries from [0-9]* lines of its new copy' '$DAEMON_LOG') -ge 2 ]"
+grep 'list two\|reloaded: \|SIGHUP' "$DAEMON_LOG" | tail -n 8 | cut -c1-200 | sed 's/^/# /'
 
 # 7. http:// is refused with a reason.
 try_start "upstream 192.0.2.2
