@@ -434,10 +434,9 @@ cut_end(char *host)
  * run of characters, dots too, as AdGuard Home reads it; matched in
  * linear time (list_filter_glob_match). Runs of stars are one. */
 static int
-glob_pattern(char *host, const struct public_suffix *suffixes,
-             struct list_entry *e, struct list_adblock_note *note)
+glob_pattern(char *host, struct list_entry *e, struct list_adblock_note *note)
 {
-	char *r, *w, *last;
+	char *r, *w;
 	size_t n;
 
 	for (r = w = host; *r != '\0'; r++)
@@ -454,23 +453,30 @@ glob_pattern(char *host, const struct public_suffix *suffixes,
 		return fail(note, LIST_SKIP_UNSUPPORTED,
 		            "a '*' for the top-level domain ('example.*') is "
 		            "AdGuard's own syntax: not supported");
-	/* What follows the last star, and nothing fixed before the first:
-	 * "*.com", "*com" would block every site under a public suffix. */
-	last = strrchr(host, '*');
 	if (host[n - 1] == '.')
 		return fail(note, LIST_SKIP_UNSUPPORTED,
 		            "a pattern ending in '.' (any top-level domain) is "
 		            "not supported");
-	if (suffixes != NULL && host[0] == '*' && last[1] != '\0' &&
-	    public_suffix_is_suffix(suffixes,
-	                            last[1] == '.' ? last + 2 : last + 1))
-		return fail(note, LIST_SKIP_PUBLIC_SUFFIX,
-		            "a '*' pattern covering a whole public suffix: it "
-		            "would block every site under it");
 	e->scope = e->scope == LIST_SCOPE_EXACT ? LIST_SCOPE_GLOB_EXACT
 	                                        : LIST_SCOPE_GLOB_SUBTREE;
 	e->pattern = host;
 	return 0;
+}
+
+/* Whether a '*' pattern may match names of many owners: what follows its
+ * last star must be ".DOMAIN", DOMAIN a registrable name (one label or
+ * more over a public suffix, or a name under no listed suffix: a private
+ * zone), so that no star reaches into it. "ad*.example.com" keeps to
+ * example.com; "*om", "c*m", "*.c*m", "co*", "*o.uk", "*.co.uk" reach
+ * sites of anyone, or all of a public suffix. */
+static bool
+glob_is_loose(const char *pattern, const struct public_suffix *suffixes)
+{
+	const char *last = strrchr(pattern, '*');
+
+	return last != NULL &&
+	       (last[1] != '.' || last[2] == '\0' ||
+	        public_suffix_is_suffix(suffixes, last + 2));
 }
 
 /* Fills e's scope and pattern from rule (the text between "@@" and the
@@ -527,7 +533,7 @@ parse_pattern(char *rule, bool has_opts, const struct public_suffix *suffixes,
 		            "a '*' pattern inside URLs (no '||' anchor), not "
 		            "read as a host; write '||pattern^' for one");
 	if (strchr(host, '*') != NULL)
-		return glob_pattern(host, suffixes, e, note);
+		return glob_pattern(host, e, note);
 	if (host == rule) {
 		/* No anchor: "ads.example.com" is a host, "-468x60." a piece
 		 * of a URL. */
@@ -637,6 +643,14 @@ list_adblock_add_line(struct list_adblock *a, struct list_filter *f,
 		return fail(note, LIST_SKIP_PUBLIC_SUFFIX,
 		            "names a public suffix: it would block every site "
 		            "under it");
+	if (!exception && suffixes != NULL && e.n_denyallow == 0 &&
+	    (e.scope == LIST_SCOPE_GLOB_SUBTREE ||
+	     e.scope == LIST_SCOPE_GLOB_EXACT) &&
+	    glob_is_loose(e.pattern, suffixes))
+		return fail(note, LIST_SKIP_PUBLIC_SUFFIX,
+		            "a '*' pattern with no registrable domain after its "
+		            "last '*' (as in '||ad*.example.com^'): it would "
+		            "block sites of every owner under a public suffix");
 	rc = list_filter_add(f, &e, &skip, &note->reason);
 	if (rc < 0)
 		note->skip = skip;

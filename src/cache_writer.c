@@ -37,7 +37,19 @@ struct cache_writer {
 	pthread_t thread;
 	bool running;
 	bool threaded; /* running in thread (else it ran on the loop) */
+	cache_writer_store_fn *store;
 };
+
+static int
+store_in_cache(const char *dir, const char *name,
+               const struct list_cache_meta *m, const char *body, size_t len,
+               char *err, size_t errlen)
+{
+	if (body != NULL)
+		return list_cache_store_pending(dir, name, m, body, len, err,
+		                                errlen);
+	return list_cache_store(dir, name, m, NULL, 0, err, errlen);
+}
 
 static void *
 write_job(void *arg)
@@ -46,13 +58,8 @@ write_job(void *arg)
 	struct job *j = w->head;
 	char byte = 1;
 
-	if (j->body != NULL)
-		j->rc =
-		    list_cache_store_pending(j->dir, j->name, &j->meta, j->body,
-		                             j->len, j->err, sizeof j->err);
-	else
-		j->rc = list_cache_store(j->dir, j->name, &j->meta, NULL, 0,
-		                         j->err, sizeof j->err);
+	j->rc = w->store(j->dir, j->name, &j->meta, j->body, j->len, j->err,
+	                 sizeof j->err);
 	while (write(w->wake[1], &byte, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
@@ -127,10 +134,17 @@ cache_writer_new(struct event_base *base, char *err, size_t errlen)
 		free(w);
 		return NULL;
 	}
+	w->store = store_in_cache;
 	w->woken =
 	    event_new(base, w->wake[0], EV_READ | EV_PERSIST, on_woken, w);
 	event_add(w->woken, NULL);
 	return w;
+}
+
+void
+cache_writer_set_store(struct cache_writer *w, cache_writer_store_fn *fn)
+{
+	w->store = fn;
 }
 
 void

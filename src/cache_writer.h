@@ -21,9 +21,21 @@ struct cache_writer;
 typedef void cache_writer_done_fn(void *arg, uint64_t tag, int rc,
                                   const char *err);
 
+/* What writes one job, in the thread: by default list_cache_store_pending
+ * when body is not NULL, else list_cache_store. Returns 0, or -1 with a
+ * reason in err. */
+typedef int cache_writer_store_fn(const char *dir, const char *name,
+                                  const struct list_cache_meta *m,
+                                  const char *body, size_t len, char *err,
+                                  size_t errlen);
+
 /* NULL with a reason in err when the loop cannot be woken (no pipe). */
 struct cache_writer *cache_writer_new(struct event_base *base, char *err,
                                       size_t errlen);
+
+/* Another store function (the tests': one that takes its time, one that
+ * fails), before the first job. */
+void cache_writer_set_store(struct cache_writer *w, cache_writer_store_fn *fn);
 
 /* Waits for the job being written; the jobs not started are dropped,
  * their callbacks not called. NULL is accepted. */

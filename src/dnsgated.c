@@ -40,6 +40,7 @@
 #include "src/grant_traffic.h"
 #include "src/history.h"
 #include "src/json.h"
+#include "src/list_cache.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
 #include "src/nft_gate.h"
@@ -445,8 +446,9 @@ add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
 	d->n_waiters++;
 }
 
-static int pending_outcome(void *arg, const char *name, char *reason,
-			   size_t reasonlen);
+static int pending_outcome(void *arg, const char *name,
+                           struct list_cache_meta *copy, char *reason,
+                           size_t reasonlen);
 
 /* A build is done, on the loop: swap it in, or say why not. */
 static void
@@ -527,7 +529,8 @@ on_list_downloaded(void *arg, const char *name)
 
 /* What the policy just built did with list name's copy pending. */
 static int
-pending_outcome(void *arg, const char *name, char *reason, size_t reasonlen)
+pending_outcome(void *arg, const char *name, struct list_cache_meta *copy,
+                char *reason, size_t reasonlen)
 {
 	const struct policy *p = arg;
 	struct policy_list_info li;
@@ -536,6 +539,8 @@ pending_outcome(void *arg, const char *name, char *reason, size_t reasonlen)
 	for (i = 0; policy_list_info(p, i, &li) == 0; i++) {
 		if (strcmp(li.name, name) != 0)
 			continue;
+		if (li.judged != NULL)
+			*copy = *li.judged;
 		if (li.pending == POLICY_PENDING_TAKEN)
 			return 1;
 		if (li.pending == POLICY_PENDING_REFUSED) {

@@ -81,7 +81,9 @@ struct sub {
 	struct list_cache_meta pending_meta;
 	char pending_result[512]; /* last_result once it is in force */
 	uint64_t apply_build;     /* the build asked to read it */
-	bool taken_early;         /* a build took it while it was stored */
+	int judged_early; /* a build judged it while it was stored: 1 took
+	                     it, 0 refused it (early_reason), -1 none */
+	char early_reason[512];
 };
 
 struct waiter {
@@ -773,6 +775,23 @@ on_meta_stored(void *arg, uint64_t id, int rc, const char *err)
 		log_warn("list %s: %s", s != NULL ? s->name : "?", err);
 }
 
+/* Tells one download from another, across restarts too: the wall clock
+ * in nanoseconds, made to move forward within the process. */
+static uint64_t
+new_copy_id(void)
+{
+	static uint64_t last;
+	struct timespec ts;
+	uint64_t id;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	id = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (id <= last)
+		id = last + 1;
+	last = id;
+	return id;
+}
+
 /* A new copy is written as the copy pending: a build reads it. */
 static void
 on_stored(void *arg, uint64_t id, int rc, const char *err)
@@ -784,12 +803,15 @@ on_stored(void *arg, uint64_t id, int rc, const char *err)
 		return; /* dropped from the config meanwhile */
 	if (rc < 0) {
 		finish(s, false, "downloaded, but not stored: %s", err);
-	} else if (s->taken_early) {
+	} else if (s->judged_early == 1) {
 		/* A build running meanwhile found it whole and took it. */
-		s->taken_early = false;
+		s->judged_early = -1;
 		log_info("list %s: the new copy of %s is in force", s->name,
 		         s->meta.url);
 		finish(s, true, "%s", s->pending_result);
+	} else if (s->judged_early == 0) {
+		s->judged_early = -1;
+		finish(s, false, "%s", s->early_reason);
 	} else {
 		s->pending = true;
 		s->state = SUB_APPLYING;
@@ -877,6 +899,8 @@ done_transfer(struct sub *s, CURLcode result)
 	snprintf(m.last_modified, sizeof m.last_modified, "%s",
 	         s->last_modified);
 	m.fetched_at = m.checked_at;
+	m.copy_id = new_copy_id();
+	m.have_digest = false; /* the writer hashes it, off the loop */
 	m.entries = entries;
 	m.expires = fetch_check_expires(s->body, s->len);
 	log_info("list %s: downloaded %s: %zu bytes, %llu entries; it is put "
@@ -898,7 +922,7 @@ done_transfer(struct sub *s, CURLcode result)
 	s->body = NULL;
 	drop_easy(s);
 	s->state = SUB_STORING;
-	s->taken_early = false;
+	s->judged_early = -1;
 	cache_writer_store(f->writer, f->cache_dir, s->name, &m, body, len,
 	                   on_stored, f, s->id);
 }
@@ -955,47 +979,70 @@ settle(struct fetch *f)
 	}
 }
 
+/* Whether copy, which a build judged, is s's download now being stored
+ * or waiting for a build, or left pending by a build that failed. A
+ * build that claimed an older copy (it was pending when this one
+ * downloaded) judged not this one. */
+static bool
+judged_ours(const struct sub *s, const struct list_cache_meta *copy,
+            uint64_t build)
+{
+	bool in_flight =
+	    s->state == SUB_STORING || s->state == SUB_APPLYING || s->pending;
+
+	if (!in_flight)
+		return false;
+	if (copy->url[0] == '\0') /* its record was unreadable */
+		return s->state == SUB_APPLYING && build >= s->apply_build;
+	return list_cache_same_copy(copy, &s->pending_meta);
+}
+
 void
 fetch_build_done(struct fetch *f, uint64_t build, fetch_outcome_fn *outcome,
                  void *arg, const char *failed)
 {
+	struct list_cache_meta copy;
 	char reason[512];
 	size_t i;
 
 	for (i = 0; i < f->n_subs; i++) {
 		struct sub *s = f->subs[i];
-		int o = outcome != NULL
-		            ? outcome(arg, s->name, reason, sizeof reason)
-		            : -1;
+		int o;
 
-		if (o == 1) {
-			/* Taken: by the build asked to, or one before it (a
-			 * SIGHUP), or a copy left pending by a failed one. */
-			bool applying = s->state == SUB_APPLYING;
+		memset(&copy, 0, sizeof copy);
+		o = outcome != NULL
+		        ? outcome(arg, s->name, &copy, reason, sizeof reason)
+		        : -1;
+		if (o == 1 || o == 0) {
+			/* By the build asked to, or one before it (a SIGHUP),
+			 * or one after a build that failed; maybe a copy left
+			 * pending before a restart, or one older than the
+			 * download in flight, which stays so. */
+			bool ours = judged_ours(s, &copy, build);
 
-			if (s->state == SUB_STORING)
-				s->taken_early = true; /* see on_stored */
-
-			if (s->pending) {
-				s->meta = s->pending_meta;
+			if (o == 1) {
+				s->meta = copy;
 				s->have_copy = true;
-			} else {
-				load_meta(f, s); /* left from before a restart */
 			}
+			if (!ours)
+				continue;
 			s->pending = false;
-			if (applying) {
+			if (s->state == SUB_STORING) {
+				s->judged_early = o; /* see on_stored */
+				snprintf(s->early_reason,
+				         sizeof s->early_reason, "%s", reason);
+			} else if (s->state == SUB_APPLYING && o == 1) {
 				log_info("list %s: the new copy of %s is in force",
 				         s->name, s->meta.url);
 				finish(s, true, "%s", s->pending_result);
+			} else if (s->state == SUB_APPLYING) {
+				finish(s, false, "%s", reason);
 			}
 			continue;
 		}
 		if (s->state != SUB_APPLYING || build < s->apply_build)
 			continue;
-		if (o == 0) {
-			s->pending = false;
-			finish(s, false, "%s", reason);
-		} else if (outcome == NULL) {
+		if (outcome == NULL) {
 			/* The copy stays pending: the next build that
 			 * succeeds judges it. */
 			finish(s, false,
@@ -1040,6 +1087,16 @@ load_meta(struct fetch *f, struct sub *s)
 	path = list_cache_path(f->cache_dir, s->name, "list");
 	s->have_copy = access(path, R_OK) == 0;
 	free(path);
+	if (s->have_copy &&
+	    list_cache_check_copy(f->cache_dir, s->name, &s->meta, err,
+	                          sizeof err) < 0) {
+		/* Left by a crash between the two renames of an accept:
+		 * its ETag is another copy's, so no conditional request. */
+		log_warn("list %s: %s: its next download is a full one",
+		         s->name, err);
+		s->meta.etag[0] = '\0';
+		s->meta.last_modified[0] = '\0';
+	}
 }
 
 static void
@@ -1084,6 +1141,7 @@ fetch_set_lists(struct fetch *f, const struct config *cfg)
 			s = xcalloc(1, sizeof *s);
 			s->owner = f;
 			s->id = ++f->next_id;
+			s->judged_early = -1;
 			s->name = xstrdup(l->name);
 			s->timer = evtimer_new(f->o.base, on_refresh_timer, s);
 			f->subs = xreallocarray(f->subs, f->n_subs + 1,

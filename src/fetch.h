@@ -72,8 +72,12 @@ int fetch_update(struct fetch *f, const char *name, fetch_done_fn *done,
                  void *arg, char *err, size_t errlen);
 
 /* What build did with list name's copy pending: 1 took it, 0 refused it
- * (reason says why), -1 read none. */
-typedef int fetch_outcome_fn(void *arg, const char *name, char *reason,
+ * (reason says why), -1 read none. For 1 and 0, copy gets the record of
+ * the copy it judged (url "" when it was unreadable), which may be an
+ * older one than the download in flight: that one then stays pending. */
+struct list_cache_meta;
+typedef int fetch_outcome_fn(void *arg, const char *name,
+                             struct list_cache_meta *copy, char *reason,
                              size_t reasonlen);
 
 /* Build number build is over: outcome asked of each subscription; NULL

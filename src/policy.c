@@ -46,6 +46,8 @@ struct blocklist {
 	enum policy_pending pending; /* what this build did with its copy
 					pending */
 	char pending_reason[1536];
+	struct list_cache_meta judged; /* the record of that copy; url ""
+	                                  when it was unreadable */
 };
 
 /* Read once at start and shared by every policy after it. */
@@ -393,6 +395,19 @@ format_time(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* Lines of c that are rules (in force, or skipped for a reason). */
+static size_t
+rule_lines(const struct list_copy *c)
+{
+	const struct list_filter_stats *st = list_filter_stats(c->filter);
+	size_t n = st->entries + st->badfilters;
+	int i;
+
+	for (i = 0; i < LIST_SKIP_KINDS; i++)
+		n += st->skipped[i];
+	return n;
+}
+
 /* Why a new reading of a list looks broken next to the copy in use, or
  * NULL when it does not; see policy.h. A subscription's shrink was judged
  * by its own max-shrink= before it reached the cache (fetch_check). */
@@ -406,6 +421,10 @@ looks_broken(const struct list_copy *in_use, const struct list_copy *fresh,
 	size_t old_unused = list_filter_errors(list_filter_stats(in_use->filter));
 	size_t new_unused = list_filter_errors(list_filter_stats(fresh->filter));
 
+	/* Whatever is in force (nothing, before the first download): a
+	 * copy of rules of which dnsgate can use none is no list. */
+	if (subscription && new_count == 0 && rule_lines(fresh) > 0)
+		return "it has rule lines, but none that dnsgate can use";
 	if (new_count >= old_count)
 		return NULL;
 	/* The download's lines were counted before it was cached; what
@@ -486,26 +505,27 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 }
 
 /* A subscription on reload: its copy pending judged (policy.h), or the
- * copy in use kept as it is. */
+ * copy in use kept as it is, or read again when what it was read as
+ * changed (format=). */
 static void
 reload_subscription(struct policy *p, struct blocklist *bl,
 		    const struct blocklist *old)
 {
-	char *pending = list_cache_pending_path(bl->path);
+	char *judging;
 	size_t in_use = list_filter_count(old->copy->filter);
-	struct list_cache_meta m;
 	struct list_copy *fresh = NULL;
 	const char *why = NULL;
-	char when[32], notes[512], err[512];
-	struct stat st;
+	char when[32], notes[512], err[1024];
+	int claimed;
 
 	format_time(old->copy->loaded_at, when, sizeof when);
-	if (stat(pending, &st) < 0) {
-		free(pending);
-		if (old->copy->loaded_at == 0) {
+	claimed = list_cache_claim(bl->path, &bl->judged, err, sizeof err);
+	if (claimed == 0) {
+		if (old->copy->loaded_at == 0 || bl->format != old->format) {
 			/* Not downloaded yet at start: its copy may have come
 			 * since, as the file itself (a copy left by an older
-			 * dnsgated). */
+			 * dnsgated). Or format= changed: the copy in force
+			 * read otherwise. */
 			reload_list(p, bl, old);
 			return;
 		}
@@ -514,18 +534,20 @@ reload_subscription(struct policy *p, struct blocklist *bl,
 		bl->kept = old->kept;
 		return;
 	}
-	if (list_cache_read_pending_meta(bl->path, &m, err, sizeof err) < 0) {
+	judging = list_cache_judging_path(bl->path);
+	if (claimed < 0) {
 		snprintf(bl->pending_reason, sizeof bl->pending_reason,
-			 "the new copy's record is unreadable: %s", err);
-	} else if (strcmp(m.url, bl->url) != 0) {
+		         "the new copy is unusable: %s", err);
+	} else if (strcmp(bl->judged.url, bl->url) != 0) {
+		snprintf(
+		    bl->pending_reason, sizeof bl->pending_reason,
+		    "the new copy came from %.1024s, which is no longer the "
+		    "list's URL: dropped",
+		    bl->judged.url);
+	} else if ((fresh = copy_load_from(bl, judging, p)) == NULL) {
 		snprintf(bl->pending_reason, sizeof bl->pending_reason,
-			 "the new copy came from %.1024s, which is no longer the "
-			 "list's URL: dropped",
-			 m.url);
-	} else if ((fresh = copy_load_from(bl, pending, p)) == NULL) {
-		snprintf(bl->pending_reason, sizeof bl->pending_reason,
-			 "cannot read the new copy %s: %s", pending,
-			 strerror(errno));
+		         "cannot read the new copy %s: %s", judging,
+		         strerror(errno));
 	} else if ((why = looks_broken(old->copy, fresh, bl)) != NULL) {
 		snprintf(bl->pending_reason, sizeof bl->pending_reason,
 			 "the new copy gives %zu entries where the copy in "
@@ -534,6 +556,7 @@ reload_subscription(struct policy *p, struct blocklist *bl,
 		copy_release(fresh);
 		fresh = NULL;
 	}
+	free(judging);
 	if (fresh == NULL) {
 		log_warn("list %s: the new copy of %s is refused: %s; keeping "
 			 "the copy in force (read %s), which stays the cached "
@@ -542,25 +565,29 @@ reload_subscription(struct policy *p, struct blocklist *bl,
 			 bl->name, bl->url, bl->pending_reason, when, bl->name);
 		list_cache_discard(bl->path);
 		bl->pending = POLICY_PENDING_REFUSED;
+		if (old->copy->loaded_at == 0 || bl->format != old->format) {
+			reload_list(p, bl, old);
+			bl->kept = true;
+			return;
+		}
 		bl->copy = old->copy;
 		share(&bl->copy->refs);
 		bl->kept = true;
-		free(pending);
 		return;
 	}
 	bl->copy = fresh;
 	bl->pending = POLICY_PENDING_TAKEN;
 	log_info("list %s (%s): %zu entries from %zu lines of its new copy "
-		 "(were %zu)%s",
-		 bl->name, list_format_name(list_filter_format(fresh->filter)),
-		 list_filter_count(fresh->filter),
-		 list_filter_stats(fresh->filter)->lines, in_use,
-		 describe_unused(fresh->filter, notes, sizeof notes));
-	free(pending);
+	         "(were %zu)%s",
+	         bl->name, list_format_name(list_filter_format(fresh->filter)),
+	         list_filter_count(fresh->filter),
+	         list_filter_stats(fresh->filter)->lines, in_use,
+	         describe_unused(fresh->filter, notes, sizeof notes));
 }
 
 /* The copies pending this build took become the cached copies, once the
- * whole policy is built (a policy refused leaves them pending). */
+ * whole policy is built (a build that fails leaves them claimed, for the
+ * next one, unless a newer copy comes first). */
 static void
 accept_pending(const struct policy *p)
 {
@@ -812,6 +839,10 @@ policy_list_info(const struct policy *p, size_t i, struct policy_list_info *out)
 	out->loaded_at = (int64_t)bl->copy->loaded_at;
 	out->pending = bl->pending;
 	out->pending_reason = bl->pending_reason;
+	out->judged =
+	    bl->pending != POLICY_PENDING_NONE && bl->judged.url[0] != '\0'
+	        ? &bl->judged
+	        : NULL;
 	return 0;
 }
 

@@ -63,6 +63,8 @@ struct policy_stats {
 	size_t skipped[LIST_SKIP_KINDS]; /* lines of all lists, by reason */
 };
 
+struct list_cache_meta;
+
 /* What a build did with a subscription's copy pending (NAME.list.new,
  * list_cache.h). */
 enum policy_pending {
@@ -92,6 +94,8 @@ struct policy_list_info {
 	enum policy_pending pending; /* what this build did with its copy
 					pending */
 	const char *pending_reason;  /* why it refused it, or "" */
+	const struct list_cache_meta *judged; /* that copy's record; NULL:
+	                                         none, or unreadable */
 };
 
 /* Loads the public-suffix-list of cfg (missing or unreadable: one warning,
@@ -112,13 +116,17 @@ struct policy *policy_new(const struct config *cfg, char *err, size_t errlen);
  * (A subscription's shrink is judged by its max-shrink= when it is
  * downloaded, so only the second applies to it; one not downloaded yet is
  * served empty, at start too.)
- * A subscription is read again only when a new copy is pending in the
- * cache (NAME.list.new): judged as above and by its max-shrink= on the
- * entries it gives in force, and refused too when it was downloaded from
- * another URL than the list's now. Accepted, it replaces NAME.list once
- * the whole policy is built; refused, it is removed; so a restart loads
- * only copies once accepted. Without one, the copy in use is kept as it
- * is, not read again.
+ * A subscription is read again when a new copy is pending in the cache
+ * (NAME.list.new, or one a build that failed left claimed): the build
+ * claims it (list_cache_claim), and judges it as above and by its
+ * max-shrink= on the entries it gives in force; it is refused too when
+ * it gives no entry while it has rule lines (whatever is in force), or
+ * was downloaded from another URL than the list's now. Accepted, the
+ * copy claimed replaces NAME.list once the whole policy is built;
+ * refused, it is removed; so a restart loads only copies once accepted.
+ * Without one, the copy in use is kept as it is, not read again, unless
+ * the list's format= changed (then NAME.list is read again, as a file
+ * is).
  * Restarting dnsgated loads every list as it is. Returns NULL with err
  * only for a list that old does not have and that cannot be read. old is
  * left as it was; the caller frees it when no query uses it. */

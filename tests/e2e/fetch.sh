@@ -9,8 +9,12 @@
 # from it was accepted, so junk never reaches the copy a restart loads.
 # Each list is applied when its own download is done: a server that
 # hangs holds back no other list. A download whose list's URL changed
-# meanwhile is dropped, the new URL fetched. Queries are answered within
-# 500 ms while a 20 MB list is written to a disk that takes 3 s for it.
+# meanwhile is dropped, the new URL fetched. A refusal by a build that
+# began before the download was stored is that download's result; a
+# copy a build that failed left is judged by the next one, and a download
+# stored meanwhile waits for the build after.
+# Queries are answered within 500 ms while the write of a 20 MB list
+# blocks for 3 s.
 . "$(dirname "$0")/lib.sh"
 
 for tool in python3 openssl; do
@@ -30,6 +34,10 @@ fast1.ads.test. 300 IN A 198.51.100.55
 fast2.ads.test. 300 IN A 198.51.100.56
 slow1.ads.test. 300 IN A 198.51.100.57
 big1.huge.test. 300 IN A 198.51.100.58
+j1.junk.test. 300 IN A 198.51.100.59
+c1.two.test. 300 IN A 198.51.100.60
+c2.two.test. 300 IN A 198.51.100.61
+c3.two.test. 300 IN A 198.51.100.62
 "
 
 e2e_setup
@@ -263,18 +271,28 @@ check "the log says the old download was dropped" \
 	logged "list moved: download of https://lists.test/old.txt failed: the list's URL changed while it downloaded from https://lists.test/old.txt: dropped"
 check "the cached copy is the new URL's" grep -qx new1.moved.test "$CACHE.4/moved.list"
 
-# 10. A 20 MB list, written to a disk that takes 3 s (a FIFO stands in for
-# the file being written, read only after 3 s): queries are answered
-# within 500 ms all along, since the loop never writes (cache_writer).
+# 10. A 20 MB list whose write blocks for 3 s: a FIFO stands in for the
+# file being written, read only 3 s after the download is logged (so the
+# block falls within the queries below, however long the start and the
+# download took). Queries are answered within 500 ms all along, since the
+# loop never writes (cache_writer). fsync fails on a FIFO (EINVAL), so
+# that write fails and the next refresh stores the list: a slow write
+# that succeeds is tests/unit/test_cache_writer.c's.
 stop_daemon
 seq 1 1000000 | sed 's/.*/n&.big.test/' >"$WWW/files/big.txt"
 echo big1.huge.test >>"$WWW/files/big.txt"
 mkdir -p "$CACHE.5"
-for f in big.list.new.tmp big.list.tmp; do # (the name before .new too)
-	mkfifo "$CACHE.5/$f"
-	(sleep 3; exec cat "$CACHE.5/$f" >/dev/null) &
-	BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
-done
+mkfifo "$CACHE.5/big.list.new.tmp"
+(
+	until grep -q "list big: downloaded" "$E2E_TMP/dnsgated.log" \
+		2>/dev/null; do
+		sleep 0.05
+	done
+	sleep 3
+	exec cat "$CACHE.5/big.list.new.tmp" >/dev/null
+) &
+BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+: >"$E2E_TMP/dnsgated.log"
 OUT=$E2E_TMP/repeat.txt
 start_daemon "listen-port 5453
 upstream 192.0.2.2
@@ -290,7 +308,86 @@ wait "$CLIENT"
 answered=$(grep -c '^answer$' "$OUT")
 check "14 queries while the 20 MB list is written, each answered within 500 ms ($answered; $(grep -v '^answer$' "$OUT" | sort | uniq -c | tr '\n' ' '))" \
 	[ "$answered" = 14 ]
+check "the write blocked on the FIFO (and its fsync failed there)" \
+	logged "list big: download of https://lists.test/big.txt failed: downloaded, but not stored: cannot write $CACHE.5/big.list.new.tmp: Invalid argument"
 check "the big list is applied in the end" within 20 blocked big1.huge.test
+
+# 11. A build that began before a download was stored (a SIGHUP; a big
+# file list read first keeps it busy) is the one that judges the new
+# copy: its refusal is the download's result, not "the reload did not
+# read it" from the build asked for after.
+stop_daemon
+numbered 1 1000000 'n&.file.test' >"$E2E_TMP/big-file.txt"
+printf 'j1.junk.test\n' >"$WWW/files/junk.txt"
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.6
+ca-file $PKI/ca.pem
+blocklist $E2E_TMP/big-file.txt name=file
+blocklist https://lists.test/junk.txt name=junk refresh=1h"
+check "the junk list's first copy is in force" within 20 blocked j1.junk.test
+{ printf '[Adblock Plus 2.0]\n'; numbered 1 50 '||j&.junk.test^$third-party'; } \
+	>"$WWW/files/junk.txt"
+kill -HUP "$DAEMON_PID"
+out=$(ctl update junk)
+check_that "the refusal by the build before is the download's result ($out)" \
+	'has "$out" "result: the new copy gives 0 entries where the copy in force has 1 (it has rule lines, but none that dnsgate can use)"'
+check "the copy in force still blocks" blocked j1.junk.test
+check_that "no copy is left pending or claimed" \
+	'[ ! -e "$CACHE.6/junk.list.new" ] && [ ! -e "$CACHE.6/junk.list.judging" ]'
+check "the cached copy is the first one" grep -qx j1.junk.test "$CACHE.6/junk.list"
+grep ' reloaded: ' "$DAEMON_LOG" | tail -n 2 | sed 's/^/# /'
+
+# 12. A copy left claimed by a build that failed (a broken rules file)
+# is judged by the next build, a SIGHUP's, while the next download
+# (copy 3) is stored: that build puts copy 2 in force and in the cache,
+# and copy 3 waits for the build after, which puts it in force before
+# 'dnsgatectl update' replies. (Before, the build renamed whatever
+# NAME.list.new held when it ended, copy 3, never judged, over
+# NAME.list, and the update replied "in force" while copy 2 was.)
+stop_daemon
+numbered 1 2000000 'n&.file.test' >"$E2E_TMP/big-file.txt"
+mkdir -p "$E2E_TMP/rules12"
+printf 'c1.two.test\n' >"$WWW/files/two.txt"
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+public-suffix-list none
+list-cache $CACHE.7
+ca-file $PKI/ca.pem
+rules $E2E_TMP/rules12
+blocklist https://lists.test/two.txt name=two refresh=1h
+blocklist $E2E_TMP/big-file.txt name=file"
+check "copy 1 is in force" within 30 blocked c1.two.test
+printf 'c1.two.test\nc2.two.test\n' >"$WWW/files/two.txt"
+printf 'blok name=typo.test\n' >"$E2E_TMP/rules12/broken.rules"
+out=$(ctl update two)
+check_that "copy 2 is downloaded, its build fails ($out)" \
+	'has "$out" "downloaded, but the reload to apply it failed"'
+check "and it is left claimed" [ -e "$CACHE.7/two.list.judging" ]
+rm "$E2E_TMP/rules12/broken.rules"
+printf 'c1.two.test\nc2.two.test\nc3.two.test\n' >"$WWW/files/two.txt"
+echo /two.txt >"$WWW/hang"
+ctl update two >"$E2E_TMP/update12.out" 2>&1 &
+UPDATE=$!
+BACKGROUND_PIDS="$BACKGROUND_PIDS $UPDATE"
+within 10 grep -q '^/two.txt hang' "$WWW/requests.log"
+kill -HUP "$DAEMON_PID"
+sleep 0.05
+rm "$WWW/hang"
+wait "$UPDATE"
+out=$(cat "$E2E_TMP/update12.out")
+check_that "update replies with copy 3 in force ($out)" \
+	'has "$out" "ok: true" && has "$out" "new copy, 3 entries"'
+check "right after, copy 3's name is blocked" blocked c3.two.test
+check "the cached copy is copy 3" grep -qx c3.two.test "$CACHE.7/two.list"
+check_that "its record describes it" \
+	'grep -qx "size $(stat -c %s "$CACHE.7/two.list")" "$CACHE.7/two.meta"'
+check_that "nothing is left pending or claimed" \
+	'[ ! -e "$CACHE.7/two.list.new" ] && [ ! -e "$CACHE.7/two.list.judging" ] && [ ! -e "$CACHE.7/two.meta.judging" ]'
+check "copy 2 was judged by the SIGHUP's build, copy 3 by the next" \
+	sh -c "[ \$(grep -c 'list two (domains): [0-9]* entries from [0-9]* lines of its new copy' '$DAEMON_LOG') -ge 2 ]"
+grep 'list two\|reloaded: \|SIGHUP' "$DAEMON_LOG" | tail -n 8 | cut -c1-200 | sed 's/^/# /'
 
 # 7. http:// is refused with a reason.
 try_start "upstream 192.0.2.2

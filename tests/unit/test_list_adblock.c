@@ -328,6 +328,28 @@ test_public_suffixes(void)
 	expect_skip("||com^", LIST_SKIP_PUBLIC_SUFFIX);
 	expect_skip("||co.uk^", LIST_SKIP_PUBLIC_SUFFIX);
 	CHECK_INT(add("||example.co.uk^"), 1);
+	/* A '*' pattern keeps a registrable domain after its last star,
+	 * or it is refused: each of these would block www.google.com, or
+	 * all of a public suffix. */
+	expect_skip("||*om^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*m^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*.c*m^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||c*m^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*k^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*o.uk^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||co*^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*.com^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||*.co.uk^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("|ads*example.com^", LIST_SKIP_PUBLIC_SUFFIX);
+	expect_skip("||ads.ex*ample.com^", LIST_SKIP_PUBLIC_SUFFIX);
+	CHECK(!blocks("www.google.com", A, NULL));
+	CHECK_INT(add("||ad*.example.com^"), 1);
+	CHECK_INT(add("||*.example.co.uk^"), 1);
+	CHECK_INT(add("|cdn*.example^"), 1); /* under no listed suffix */
+	CHECK(blocks("ads1.example.com", A, NULL));
+	CHECK(blocks("x.example.co.uk", A, NULL));
+	CHECK_INT(add("@@||*om^"), 1); /* an exception: no danger */
+	CHECK_INT(add("||*om^$denyallow=example.com"), 1);
 	/* An exception of a suffix is no danger, nor a block that names
 	 * what stays reachable ($denyallow); other options narrow it only
 	 * in part: ||com^$dnstype=A would block every site's address. */

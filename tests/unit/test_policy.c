@@ -511,6 +511,18 @@ test_list_answer(void)
 	remove_file("b.test");
 }
 
+/* An adblock list whose every rule has an option dnsgate skips. */
+static void
+junk_text(char *buf, size_t len)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(buf, len, "[Adblock Plus 2.0]\n");
+	for (i = 0; i < 50 && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n,
+		                      "||d%zu.ads.test^$third-party\n", i);
+}
+
 /* A subscription's copy pending (NAME.list.new) is judged by the next
  * build: a good one is put in force and made the cached copy; junk (no
  * entries in force), or a copy from another URL, is removed and the copy
@@ -519,14 +531,13 @@ test_list_answer(void)
 static void
 test_subscription_pending(void)
 {
-	char text[512], err[256], cache[128], *list, *pending;
+	char text[512], err[256], cache[128], junk[2048], *list, *pending;
 	struct config *cfg;
 	struct policy *p;
 	struct policy_list_info li;
 	struct policy_verdict v;
 	struct list_cache_meta m;
 	FILE *f;
-	size_t i;
 
 	path_of(cache, sizeof cache, "cache");
 	snprintf(text, sizeof text,
@@ -578,17 +589,10 @@ test_subscription_pending(void)
 	}
 
 	/* Junk: text whose every rule is skipped. Refused and removed. */
-	CHECK_INT(list_cache_store_pending(cache, "ads", &m, "", 0, err,
-	                                   sizeof err),
+	junk_text(junk, sizeof junk);
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m, junk, strlen(junk),
+	                                   err, sizeof err),
 	          0);
-	f = fopen(pending, "w"); /* its text, longer than fits here */
-	CHECK(f != NULL);
-	if (f != NULL) {
-		fputs("[Adblock Plus 2.0]\n", f);
-		for (i = 0; i < 50; i++)
-			fprintf(f, "||d%zu.ads.test^$third-party\n", i);
-		fclose(f);
-	}
 	p = reload(p, cfg);
 	CHECK_INT(policy_list_info(p, 0, &li), 0);
 	CHECK_INT(li.pending, POLICY_PENDING_REFUSED);
@@ -631,6 +635,124 @@ out:
 	rmdir(cache);
 }
 
+/* A first download (nothing in force yet) whose every rule is skipped
+ * is refused, not taken as a list of 0 entries; the next build tells
+ * which copy it judged. */
+static void
+test_subscription_first_junk(void)
+{
+	char text[512], err[256], cache[128], junk[2048], *list;
+	struct config *cfg;
+	struct policy *p;
+	struct policy_list_info li;
+	struct list_cache_meta m;
+
+	path_of(cache, sizeof cache, "cache-first");
+	snprintf(text, sizeof text,
+	         "public-suffix-list none\nlist-cache %s\n"
+	         "blocklist https://lists.example/ads.txt name=ads\n",
+	         cache);
+	cfg = config_parse(text, "test.conf", err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	p = policy_new(cfg, err, sizeof err); /* no copy yet */
+	CHECK(p != NULL);
+	if (p == NULL)
+		goto out;
+	memset(&m, 0, sizeof m);
+	snprintf(m.url, sizeof m.url, "https://lists.example/ads.txt");
+	m.copy_id = 41;
+	junk_text(junk, sizeof junk);
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m, junk, strlen(junk),
+	                                   err, sizeof err),
+	          0);
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_REFUSED);
+	CHECK(strstr(li.pending_reason, "none that dnsgate can use") != NULL);
+	CHECK(li.judged != NULL && li.judged->copy_id == 41);
+	list = list_cache_path(cache, "ads", "list");
+	CHECK(access(list, F_OK) < 0); /* never the cached copy */
+	free(list);
+
+	/* A good one is taken, and its record given. */
+	m.copy_id = 42;
+	CHECK_INT(list_cache_store_pending(cache, "ads", &m, "a.ads.test\n", 11,
+	                                   err, sizeof err),
+	          0);
+	p = reload(p, cfg);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.pending, POLICY_PENDING_TAKEN);
+	CHECK(li.judged != NULL && list_cache_same_copy(li.judged, &m));
+	CHECK(li.judged != NULL && li.judged->have_digest &&
+	      li.judged->size == 11);
+	policy_free(p);
+out:
+	free(take_log());
+	config_free(cfg);
+	snprintf(text, sizeof text, "rm -rf '%s'", cache);
+	CHECK_INT(system(text), 0);
+}
+
+/* format= changed on reload: the copy in force is read again as the
+ * format now says, with no new download. */
+static void
+test_subscription_format_change(void)
+{
+	char text[512], err[256], cache[128];
+	struct config *cfg, *cfg2;
+	struct policy *p;
+	struct policy_list_info li;
+	struct policy_verdict v;
+	struct list_cache_meta m;
+
+	path_of(cache, sizeof cache, "cache-format");
+	snprintf(text, sizeof text,
+	         "public-suffix-list none\nlist-cache %s\n"
+	         "blocklist https://lists.example/ads.txt name=ads "
+	         "format=hosts\n",
+	         cache);
+	cfg = config_parse(text, "test.conf", err, sizeof err);
+	snprintf(text, sizeof text,
+	         "public-suffix-list none\nlist-cache %s\n"
+	         "blocklist https://lists.example/ads.txt name=ads "
+	         "format=adblock\n",
+	         cache);
+	cfg2 = config_parse(text, "test.conf", err, sizeof err);
+	CHECK(cfg != NULL && cfg2 != NULL);
+	if (cfg == NULL || cfg2 == NULL)
+		goto out;
+	memset(&m, 0, sizeof m);
+	snprintf(m.url, sizeof m.url, "https://lists.example/ads.txt");
+	CHECK_INT(list_cache_store(cache, "ads", &m,
+	                           "b.ads.test\n||a.ads.test^\n", 25, err,
+	                           sizeof err),
+	          0);
+	p = policy_new(cfg, err, sizeof err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		goto out;
+	CHECK(policy_check(p, "b.ads.test", &v));
+	CHECK(!policy_check(p, "a.ads.test", &v));
+	p = reload(p, cfg2);
+	CHECK_INT(policy_list_info(p, 0, &li), 0);
+	CHECK_INT(li.format, LIST_FORMAT_ADBLOCK);
+	CHECK_INT(li.pending, POLICY_PENDING_NONE);
+	CHECK(policy_check(p, "a.ads.test", &v));
+	CHECK(policy_check(p, "b.ads.test", &v));
+	/* The same format again: the copy in use, shared. */
+	p = reload(p, cfg2);
+	CHECK(policy_check(p, "a.ads.test", &v));
+	policy_free(p);
+out:
+	free(take_log());
+	config_free(cfg);
+	config_free(cfg2);
+	snprintf(text, sizeof text, "rm -rf '%s'", cache);
+	CHECK_INT(system(text), 0);
+}
+
 int
 main(void)
 {
@@ -650,6 +772,8 @@ main(void)
 	test_reload_new_list();
 	test_list_answer();
 	test_subscription_pending();
+	test_subscription_first_junk();
+	test_subscription_format_change();
 	log_set_file(NULL);
 	unlink(log_path);
 	rmdir(dir);
