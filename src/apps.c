@@ -381,6 +381,9 @@ apps_add_traffic(struct apps *a, const struct nft_grant *grants, size_t n)
 			dp = g->packets - s->packets;
 			db = g->bytes - s->bytes;
 		}
+		if (s == NULL && a->n_grants >= APPS_GRANTS)
+			continue; /* not followed: counting it whole on every
+				     read would count it again and again */
 		if (s == NULL && a->n_grants < APPS_GRANTS) {
 			s = xcalloc(1, sizeof *s);
 			s->cgroup_id = g->cgroup_id;
@@ -504,11 +507,16 @@ write_app(const struct app *p, bool names, struct json_out *out)
 	json_object_end(out);
 }
 
+/* Room kept after the apps for what ends the reply. */
+#define REPLY_TAIL 128
+
 size_t
 apps_json(const struct apps *a, const char *only, struct json_out *out)
 {
+	static char scratch[64 * 1024]; /* one app, measured first */
 	struct app **all = xcalloc(a->n ? a->n : 1, sizeof *all);
-	size_t n = 0, written = 0;
+	size_t n = 0, written = 0, matched = 0;
+	bool truncated = false;
 
 	for (size_t b = 0; b < APPS_BUCKETS; b++)
 		for (struct app *p = a->bucket[b]; p; p = p->next)
@@ -517,13 +525,30 @@ apps_json(const struct apps *a, const char *only, struct json_out *out)
 	json_key(out, "apps");
 	json_array_begin(out);
 	for (size_t i = 0; i < n; i++) {
+		struct json_out probe;
+
 		if (only != NULL && strcmp(all[i]->key, only) != 0 &&
 		    strstr(all[i]->key, only) == NULL)
 			continue;
+		matched++;
+		if (truncated)
+			continue;
+		/* Whole apps only, as many as the reply holds. */
+		json_out_init(&probe, scratch, sizeof scratch);
+		write_app(all[i], only != NULL, &probe);
+		if (!json_out_ok(&probe) ||
+		    out->len + probe.len + 2 + REPLY_TAIL >= out->size) {
+			truncated = true;
+			continue;
+		}
 		write_app(all[i], only != NULL, out);
 		written++;
 	}
 	json_array_end(out);
+	json_key(out, "truncated");
+	json_bool(out, truncated);
+	json_key(out, "matched");
+	json_uint(out, matched);
 	free(all);
-	return written;
+	return matched;
 }

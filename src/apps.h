@@ -43,7 +43,9 @@ size_t apps_count(const struct apps *a);
 
 /* Writes "apps": [...] into out (an object begun), the app seen last
  * first; with only non-NULL, just the apps whose key is only or
- * contains it, each with its recent names. Returns the number written. */
+ * contains it, each with its recent names and destinations. Whole apps
+ * only, as many as out holds with room to end it; then "truncated"
+ * (whether some did not fit) and "matched". Returns how many matched. */
 size_t apps_json(const struct apps *a, const char *only, struct json_out *out);
 
 #endif

@@ -625,7 +625,7 @@ cmd_prompt(struct ctl *ctl, int argc, char **argv)
 static int
 print_app_row(void *arg, const char *obj, size_t len)
 {
-	char app[600] = "?", bytes[32];
+	char app[1100] = "?", bytes[32];
 	int64_t last = 0, queries = 0, blocked = 0, rejected = 0, b = 0;
 	time_t t;
 	struct tm tm;
@@ -633,6 +633,9 @@ print_app_row(void *arg, const char *obj, size_t len)
 
 	(void)arg;
 	(void)json_flat_get_string(obj, len, "app", app, sizeof app);
+	for (unsigned char *s = (unsigned char *)app; *s; s++)
+		if (*s < 0x20 || *s == 0x7f) /* no escapes to the terminal */
+			*s = '?';
 	(void)json_flat_get_int(obj, len, "last_seen_ms", &last);
 	(void)json_flat_get_int(obj, len, "queries", &queries);
 	(void)json_flat_get_int(obj, len, "blocked", &blocked);
@@ -658,6 +661,9 @@ print_apps(FILE *out, const char *reply)
 		fprintf(stderr, "dnsgatectl: cannot read the reply\n");
 		return EXIT_ANSWERED_ERROR;
 	}
+	if (strstr(reply, "\"truncated\":true") != NULL)
+		printf("(more apps than one reply holds: dnsgatectl app PART "
+		       "narrows it)\n");
 	return 0;
 }
 

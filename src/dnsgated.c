@@ -1404,7 +1404,9 @@ static const struct control_command control_commands[] = {
 	{"rules-delete", CONTROL_ADMIN, ctl_rules_delete},
 	{"pause", CONTROL_ADMIN, ctl_pause},
 	{"resume", CONTROL_ADMIN, ctl_resume},
-	{"prompt", CONTROL_READ, ctl_prompt},
+	/* A prompter holds every asked query while it is connected: only
+	 * one who may answer may be one. */
+	{"prompt", CONTROL_ADMIN, ctl_prompt},
 	{"answer", CONTROL_ADMIN, ctl_answer},
 };
 

@@ -202,7 +202,7 @@ bool
 history_client_wants(const struct history_client *hc, const char *text,
 		     size_t len)
 {
-	char app[600] = "", name[300] = "", decision[32] = "", kind[16] = "";
+	char app[1100] = "", name[300] = "", decision[32] = "", kind[16] = "";
 
 	(void)json_flat_get_string(text, len, "app", app, sizeof app);
 	(void)json_flat_get_string(text, len, "name", name, sizeof name);

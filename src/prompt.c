@@ -21,9 +21,11 @@ struct prompt_wait {
 struct prompt {
 	uint64_t id;
 	bool open;
-	char app[PROMPT_FIELD_MAX], exe[PROMPT_FIELD_MAX];
+	char app[PROMPT_APP_MAX], exe[PROMPT_FIELD_MAX];
 	char cgroup[PROMPT_FIELD_MAX], lists[PROMPT_FIELD_MAX];
 	char name[256], domain[256];
+	int64_t last_ms;      /* wall clock of its latest query */
+	uint64_t timed_out_ms; /* clock_ms() when it last timed out; 0 */
 	uint64_t cgroup_id;
 	int64_t pid, uid;
 	uint16_t qtype;
@@ -36,7 +38,7 @@ struct prompt {
 };
 
 struct kept {
-	char app[PROMPT_FIELD_MAX];
+	char app[PROMPT_APP_MAX];
 	uint64_t cgroup_id; /* PROMPT_APP_EXIT: its cgroup; else 0 */
 	char target[256];   /* the name or the domain; "" the whole app */
 	struct prompt_answer answer;
@@ -196,6 +198,7 @@ again:
 	for (pr = p->prompts; pr; pr = pr->next)
 		if (pr->open && pr->deadline_ms <= now) {
 			pr->open = false; /* pending: answerable later */
+			pr->timed_out_ms = now;
 			resume_all(p, pr, NULL);
 			goto again;
 		}
@@ -211,6 +214,7 @@ again:
 	for (pr = p->prompts; pr; pr = pr->next)
 		if (pr->open) {
 			pr->open = false;
+			pr->timed_out_ms = clock_ms();
 			resume_all(p, pr, NULL);
 			goto again;
 		}
@@ -226,21 +230,34 @@ find_prompt(struct prompts *p, const char *app, const char *name)
 	return NULL;
 }
 
-/* Room for one more prompt: the oldest pending one goes. False when
- * every prompt is open. */
+/* Room for one more prompt of app: the oldest pending one of the app
+ * goes when it has PROMPT_PER_APP, else the oldest pending one of all
+ * when there are PROMPT_MAX. False when those are all open. */
 static bool
-make_room(struct prompts *p)
+make_room(struct prompts *p, const char *app)
 {
-	struct prompt *oldest = NULL;
+	struct prompt *oldest = NULL, *oldest_of_app = NULL;
 	struct prompt_info info;
+	size_t of_app = 0;
 
-	if (p->n_prompts < PROMPT_MAX)
+	for (struct prompt *pr = p->prompts; pr; pr = pr->next) {
+		if (strcmp(pr->app, app) != 0)
+			continue;
+		of_app++;
+		if (!pr->open && oldest_of_app == NULL)
+			oldest_of_app = pr;
+	}
+	if (of_app >= PROMPT_PER_APP) {
+		if (oldest_of_app == NULL)
+			return false;
+		oldest = oldest_of_app;
+	} else if (p->n_prompts < PROMPT_MAX) {
 		return true;
-	for (struct prompt *pr = p->prompts; pr; pr = pr->next)
-		if (!pr->open) {
+	}
+	for (struct prompt *pr = p->prompts; oldest == NULL && pr;
+	     pr = pr->next)
+		if (!pr->open)
 			oldest = pr;
-			break;
-		}
 	if (oldest == NULL)
 		return false;
 	unlink_prompt(p, oldest);
@@ -249,6 +266,15 @@ make_room(struct prompts *p)
 		p->hooks.closed(p->hooks.arg, &info, NULL);
 	free_prompt(oldest);
 	return true;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct prompt *
@@ -287,18 +313,31 @@ prompts_hold(struct prompts *p, const struct prompt_asker *asker,
 	struct prompt_wait *w;
 	struct prompt_info info;
 
+	if (strlen(asker->app) >= PROMPT_APP_MAX)
+		return NULL; /* a prompt for another (cut) key would be wrong */
 	if (pr == NULL) {
-		if (!make_room(p))
+		if (!make_room(p, asker->app))
 			return NULL;
 		pr = new_prompt(p, asker);
 	}
 	pr->repeats++;
-	/* The newest asker is the one shown: the same app and name, maybe
-	 * another process of it now. */
+	/* The newest asker is the one shown and answered for: the same app
+	 * and name, maybe another process or instance of it now. */
 	pr->pid = asker->pid;
+	pr->uid = asker->uid;
+	pr->cgroup_id = asker->cgroup_id;
+	pr->qtype = asker->qtype;
 	copy_field(pr->exe, sizeof pr->exe, asker->exe);
+	copy_field(pr->cgroup, sizeof pr->cgroup, asker->cgroup);
+	copy_field(pr->lists, sizeof pr->lists, asker->lists);
+	pr->last_ms = wall_ms();
 	if (!someone)
 		return NULL; /* pending, for a prompter to answer later */
+	if (!pr->open && pr->timed_out_ms != 0 &&
+	    clock_ms() - pr->timed_out_ms < PROMPT_QUIET_MS)
+		return NULL; /* asked a moment ago: not held again yet */
+	if (pr->n_waiting >= PROMPT_WAITERS_MAX)
+		return NULL;
 	if (!pr->open) {
 		pr->open = true;
 		pr->deadline_ms = clock_ms() + p->timeout_ms;
@@ -512,6 +551,21 @@ prompts_sweep(struct prompts *p, int64_t now_ms, int64_t built,
 	      bool (*alive)(void *arg, uint64_t cgroup_id), void *arg)
 {
 	struct kept **pp = &p->kept;
+	struct prompt *pr;
+
+	/* Pending prompts nobody answered within the hour. */
+again:
+	for (pr = p->prompts; pr; pr = pr->next)
+		if (!pr->open && now_ms - pr->last_ms > PROMPT_PENDING_MAX_MS) {
+			struct prompt_info info;
+
+			unlink_prompt(p, pr);
+			info_of(pr, &info);
+			if (p->hooks.closed != NULL)
+				p->hooks.closed(p->hooks.arg, &info, NULL);
+			free_prompt(pr);
+			goto again;
+		}
 
 	while (*pp != NULL) {
 		struct kept *k = *pp;

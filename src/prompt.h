@@ -19,11 +19,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/app_identity.h"
+
 #define PROMPT_MAX 256          /* open and pending prompts at once */
+#define PROMPT_PER_APP 16       /* of them, one app's */
+#define PROMPT_WAITERS_MAX 64   /* queries held on one prompt */
 #define PROMPT_ANSWERS_MAX 1024 /* answers kept in memory at once */
-#define PROMPT_TIMEOUT_DEFAULT_MS 4000 /* glibc retries after 5 s */
-#define PROMPT_TIMEOUT_MAX_MS 4500
-#define PROMPT_FIELD_MAX 512 /* app, exe, cgroup, lists: cut to fit */
+/* glibc and dig ask again after 5 s: the hold and the upstream's
+ * deadline (1.8 s) together stay under it. */
+#define PROMPT_TIMEOUT_DEFAULT_MS 3000
+#define PROMPT_TIMEOUT_MAX_MS 3000
+/* After a prompt timed out, its app and name are not held again for so
+ * long (a forgotten prompter must not slow every asked query). */
+#define PROMPT_QUIET_MS 30000
+/* A pending prompt nobody answered is forgotten after an hour. */
+#define PROMPT_PENDING_MAX_MS (3600 * 1000)
+#define PROMPT_APP_MAX APP_IDENTITY_KEY_MAX /* an app key, whole */
+#define PROMPT_FIELD_MAX 512 /* exe, cgroup, lists: cut to fit */
 
 struct event_base;
 struct prompts;
@@ -105,9 +117,11 @@ void prompts_free(struct prompts *p);
 
 /* Holds waiter on the prompt for (asker->app, asker->name), opening it
  * (or joining one open, or reopening one pending). Returns the handle,
- * or NULL when it cannot be held: nobody to ask, or PROMPT_MAX prompts
- * open; then the prompt is left pending (when there is room) and the
- * caller applies the default at once. */
+ * or NULL when it cannot be held: nobody to ask; PROMPT_MAX prompts, or
+ * PROMPT_PER_APP of the app's, open; PROMPT_WAITERS_MAX queries on it
+ * already; its prompt timed out less than PROMPT_QUIET_MS ago; an app
+ * key longer than PROMPT_APP_MAX. Then the prompt is left pending (when
+ * there is room) and the caller applies the default at once. */
 struct prompt_wait *prompts_hold(struct prompts *p,
 				 const struct prompt_asker *asker,
 				 void *waiter);

@@ -146,11 +146,17 @@ send_answer(int fd, uint64_t id, const struct prompt_answer *a)
 	return control_send_line(fd, json_out_text(&j));
 }
 
+/* A member for the terminal: what an app chose (its exe's path, its
+ * cgroup's name, the name it asked) may hold escape sequences or line
+ * breaks; each control byte is shown as '?'. */
 static void
 get(const char *obj, size_t len, const char *key, char *out, size_t outlen)
 {
 	if (json_flat_get_string(obj, len, key, out, outlen) < 0)
 		snprintf(out, outlen, "?");
+	for (unsigned char *s = (unsigned char *)out; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 /* One prompt (a flat object): shown, then answered. Returns 0 to go on,
@@ -158,7 +164,8 @@ get(const char *obj, size_t len, const char *key, char *out, size_t outlen)
 static int
 handle_prompt(struct client *cl, int fd, const char *obj, size_t len)
 {
-	char app[600], exe[600], name[300], domain[300], lists[600];
+	char app[APP_IDENTITY_KEY_MAX + 8], exe[600], name[300], domain[300];
+	char lists[600];
 	char qtype[16], line[256], err[256];
 	int64_t id, pid = -1, uid = -1;
 	struct prompt_answer a;
@@ -174,7 +181,7 @@ handle_prompt(struct client *cl, int fd, const char *obj, size_t len)
 	get(obj, len, "qtype", qtype, sizeof qtype);
 	(void)json_flat_get_int(obj, len, "pid", &pid);
 	(void)json_flat_get_int(obj, len, "uid", &uid);
-	is_open = strstr(obj, "\"open\":false") == NULL;
+	is_open = memmem(obj, len, "\"open\":false", 12) == NULL;
 	if (!is_open && !cl->pending) {
 		cl->skipped++; /* an app waits on open ones, not on these */
 		return 0;

@@ -136,7 +136,8 @@ fill_closed(void *arg, struct json_out *out, char *err, size_t errlen)
 		write_answer(out, s->a);
 	else {
 		json_key(out, "why");
-		json_string(out, "dropped to make room for newer prompts");
+		json_string(out, "dropped: room for newer prompts was "
+				 "needed, or it was pending for an hour");
 	}
 	return 0;
 }
@@ -217,7 +218,10 @@ prompt_control_rule_text(const struct prompt_info *p,
 		    a->scope == PROMPT_SCOPE_NAME ? p->name : p->domain;
 		char q[2 * 256 + 3];
 
+		/* A name with a '*' (a qname may be "*" or "*.x") would
+		 * read back as name=* or a wildcard: every name. */
 		if (target[0] == '\0' || strchr(target, '\\') != NULL ||
+		    strchr(target, '*') != NULL ||
 		    quote(target, q, sizeof q) < 0) {
 			snprintf(err, errlen, "the name %s cannot be written "
 				 "as a rule", target);
@@ -314,9 +318,14 @@ prompt_control_prompts(struct prompt_control *pc)
 	return pc->prompts;
 }
 
+/* The prompt command's reply lists so many prompts at most (open ones
+ * first): each may take a few KiB, and the reply is bounded. */
+#define LIST_MAX 32
+
 struct list_arg {
 	struct json_out *out;
 	uint32_t timeout_ms;
+	size_t listed, more;
 };
 
 static void
@@ -324,6 +333,11 @@ list_one(void *arg, const struct prompt_info *info)
 {
 	struct list_arg *l = arg;
 
+	if (l->listed >= LIST_MAX) {
+		l->more++;
+		return;
+	}
+	l->listed++;
 	json_object_begin(l->out);
 	write_prompt(l->out, info, l->timeout_ms);
 	json_object_end(l->out);
@@ -333,7 +347,7 @@ int
 prompt_control_watch(struct prompt_control *pc, struct json_out *out,
 		     char *err, size_t errlen)
 {
-	struct list_arg l = {out, pc->timeout_ms};
+	struct list_arg l = {out, pc->timeout_ms, 0, 0};
 
 	if (pc->control == NULL || control_watch(pc->control, TOPIC) < 0) {
 		snprintf(err, errlen, "this connection watches too many topics "
@@ -346,6 +360,8 @@ prompt_control_watch(struct prompt_control *pc, struct json_out *out,
 	json_array_begin(out);
 	prompts_each(pc->prompts, list_one, &l);
 	json_array_end(out);
+	json_key(out, "more"); /* not listed: shown as they open again */
+	json_uint(out, l.more);
 	return 0;
 }
 

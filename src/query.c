@@ -1038,8 +1038,10 @@ proceed(struct query *qr, enum rules_outcome o)
 		query_free(qr);
 		return;
 	}
-	if (charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
-	    0) {
+	/* A query held on a prompt took its share then. */
+	if (!qr->holds_pending &&
+	    charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
+		0) {
 		e->stats.refused[SHARE_PENDING]++;
 		snprintf(qr->detail, sizeof qr->detail,
 			 "pending=%u (%s its share of queries waiting for "
@@ -1099,7 +1101,11 @@ ask(struct query *qr, enum rules_outcome *o)
 	struct prompt_asker asker;
 	char domain[256], lists[PROMPT_FIELD_MAX];
 
-	if (e->prompts == NULL || *o == RULES_UNDECIDED)
+	bool by_user;
+
+	/* Paused: what would be asked is let through (decide said so for
+	 * a block; an allow default needs no question either). */
+	if (e->prompts == NULL || *o == RULES_UNDECIDED || e->paused)
 		return false;
 	if (prompts_answered(e->prompts, qr->app_key,
 			     who->found ? who->cgroup_id : 0, qr->q.qname,
@@ -1124,6 +1130,17 @@ ask(struct query *qr, enum rules_outcome *o)
 	    .lists = lists,
 	};
 	qr->asked_default = *o;
+	/* A held query counts as one waiting for upstream: an app flooding
+	 * one name while its prompt is open is bounded by its share. */
+	if (charge_take(e->shares, &qr->charge, SHARE_PENDING, 1, &by_user) <
+	    0) {
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(%s its share of queries waiting: not held on a "
+			 "prompt; the app's default)",
+			 by_user ? "this user's apps have" : "the app has");
+		return false;
+	}
+	qr->holds_pending = true;
 	qr->wait = prompts_hold(e->prompts, &asker, qr);
 	if (qr->wait == NULL) {
 		snprintf(qr->detail, sizeof qr->detail,

@@ -141,6 +141,19 @@ main(void)
 		apps_sink(a, &ev);
 	}
 	CHECK_INT(apps_count(a), APPS_MAX);
+	{ /* a reply holds whole apps only, and says some did not fit */
+		static char small[4096];
+		struct json_out j;
+
+		json_out_init(&j, small, sizeof small);
+		json_object_begin(&j);
+		CHECK_INT(apps_json(a, NULL, &j), APPS_MAX);
+		json_object_end(&j);
+		CHECK(json_out_ok(&j));
+		CHECK(strstr(json_out_text(&j), "},{") != NULL);
+		CHECK(strstr(json_out_text(&j),
+			     "],\"truncated\":true,\"matched\":4096}") != NULL);
+	}
 	dump(a, "app:two", &n);
 	CHECK_INT(n, 0); /* seen at 4000: the oldest but one */
 	dump(a, "app:one", &n);

@@ -1126,7 +1126,7 @@ test_blocked_answers(void)
 	CHECK_ERROR("blocked-answer NXDOMAIN\n", NAME ":1:16: ",
 		    "expected nxdomain");
 	CHECK_ERROR("doh-canary on\n", NAME ":1:12: ", "expected yes or no");
-	CHECK_ERROR("prompt-timeout 5000\n", NAME ":1:16: ", "4500");
+	CHECK_ERROR("prompt-timeout 3500\n", NAME ":1:16: ", "3000");
 	cfg = parse("prompt-timeout 1500\n");
 	CHECK(cfg != NULL && cfg->prompt_timeout_ms == 1500);
 	config_free(cfg);

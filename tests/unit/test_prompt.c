@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "src/prompt.h"
+#include "src/prompt_control.h"
 #include "tests/unit/check.h"
 
 static bool prompters;
@@ -104,6 +105,81 @@ answer(enum prompt_action act, enum prompt_duration d, enum prompt_scope s)
 {
 	return (struct prompt_answer){.action = act, .duration = d,
 				      .scope = s, .seconds = 60, .by = "test"};
+}
+
+/* A flood of one name is bounded per prompt; a prompt that timed out is
+ * not held again for a while; an app key cut to fit is never held. */
+static void
+test_bounds(struct event_base *base)
+{
+	struct prompt_hooks hooks = {has_prompters, on_shown, on_closed,
+				     on_keep, on_resume, NULL};
+	struct prompts *p = prompts_new(base, 30, &hooks);
+	static struct waiter w[PROMPT_WAITERS_MAX + 2];
+	struct prompt_asker a = asker("app:flood", "f.example", "f.example", 3);
+	static char long_key[PROMPT_APP_MAX + 10];
+	int held = 0;
+
+	prompters = true;
+	for (int i = 0; i < PROMPT_WAITERS_MAX + 2; i++)
+		held += prompts_hold(p, &a, &w[i]) != NULL;
+	CHECK_INT(held, PROMPT_WAITERS_MAX);
+	event_base_dispatch(base); /* times out: all held resumed */
+	CHECK_INT(w[0].resumed, 1);
+	CHECK_INT(w[PROMPT_WAITERS_MAX + 1].resumed, 0); /* never held */
+	/* Timed out a moment ago: the next query is not held. */
+	CHECK(prompts_hold(p, &a, &w[0]) == NULL);
+	CHECK_INT(prompts_count(p, false), 1);
+	/* A key longer than a prompt holds whole. */
+	memset(long_key, 'k', sizeof long_key - 1);
+	a = asker(long_key, "g.example", "g.example", 3);
+	CHECK(prompts_hold(p, &a, &w[1]) == NULL);
+	CHECK_INT(prompts_count(p, false), 1);
+	prompts_free(p);
+}
+
+/* The rule an answer is kept as: quoted, and never wider than asked. */
+static void
+test_rule_text(void)
+{
+	struct prompt_info info = {.app = "flatpak:org.example.A",
+				   .name = "ads.example.com",
+				   .domain = "example.com"};
+	struct prompt_answer ans = answer(PROMPT_ALLOW, PROMPT_FOREVER,
+					  PROMPT_SCOPE_NAME);
+	char buf[512], err[128];
+
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), 0);
+	CHECK_STR(buf, "allow app=\"flatpak:org.example.A\" "
+		       "name=\"ads.example.com\"");
+	ans = answer(PROMPT_BLOCK, PROMPT_FOR, PROMPT_SCOPE_DOMAIN);
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), 0);
+	CHECK_STR(buf, "block app=\"flatpak:org.example.A\" "
+		       "domain=\"example.com\" for=60s");
+	ans = answer(PROMPT_ALLOW, PROMPT_FOREVER, PROMPT_SCOPE_APP);
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), 0);
+	CHECK_STR(buf, "allow app=\"flatpak:org.example.A\" name=*");
+	/* A qname "*" (or "*.x") would read back as every name. */
+	info.name = "*";
+	ans = answer(PROMPT_ALLOW, PROMPT_FOREVER, PROMPT_SCOPE_NAME);
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), -1);
+	info.name = "*.example.com";
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), -1);
+	/* A key with a line break or a quote cannot start another rule. */
+	info.name = "ads.example.com";
+	info.app = "app:x\nallow name=*";
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), -1);
+	info.app = "app:x\" name=* \"";
+	CHECK_INT(prompt_control_rule_text(&info, &ans, buf, sizeof buf, err,
+					   sizeof err), 0);
+	CHECK_STR(buf, "allow app=\"app:x\\\" name=* \\\"\" "
+		       "name=\"ads.example.com\"");
 }
 
 int
@@ -231,16 +307,27 @@ main(void)
 	CHECK(!w4.answered);
 	CHECK_INT(w1.resumed, 1); /* from the domain answer above only */
 
-	/* PROMPT_MAX: the oldest pending prompt makes room. */
+	/* One app has PROMPT_PER_APP prompts at most: its own oldest
+	 * pending one makes room. */
 	prompters = false;
 	closed_unanswered = 0;
-	for (int i = 0; i < PROMPT_MAX + 3; i++) {
+	for (int i = 0; i < PROMPT_PER_APP + 5; i++) {
 		snprintf(name, sizeof name, "n%d.example", i);
 		a = asker("app:many", name, "", 9);
 		CHECK(prompts_hold(p, &a, &w1) == NULL);
 	}
+	CHECK_INT(prompts_count(p, false), PROMPT_PER_APP + 1);
+	CHECK_INT(closed_unanswered, 5);
+	/* PROMPT_MAX in all: the oldest pending prompt of any app goes. */
+	for (int i = 0; i < PROMPT_MAX + 3; i++) {
+		char app[32];
+
+		snprintf(app, sizeof app, "app:m%d", i);
+		a = asker(app, "x.example", "", 9);
+		CHECK(prompts_hold(p, &a, &w1) == NULL);
+	}
 	CHECK_INT(prompts_count(p, false), PROMPT_MAX);
-	CHECK(closed_unanswered >= 3);
+	CHECK(closed_unanswered >= 5 + PROMPT_PER_APP + 1 + 3);
 
 	CHECK(prompt_name_in("a.b.example", "b.example"));
 	CHECK(!prompt_name_in("ab.example", "b.example"));
@@ -252,6 +339,8 @@ main(void)
 		CHECK_INT(d, i);
 	}
 	prompts_free(p);
+	test_bounds(base);
+	test_rule_text();
 	event_base_free(base);
 	return check_exit();
 }
