@@ -4,6 +4,8 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,8 @@ struct control {
 	struct event_base *base;
 	struct evconnlistener *listener;
 	char *path;
+	dev_t file_dev; /* the socket file bind made: only it is changed */
+	ino_t file_ino;
 	const struct control_command *commands;
 	size_t n_commands;
 	void *arg;
@@ -83,9 +87,10 @@ struct control_client {
 	struct control_peer peer;
 	gid_t *groups; /* supplementary, at connect */
 	size_t n_groups;
-	uint64_t serial; /* a ticket of control_later */
-	bool waiting;    /* for control_answer: not read meanwhile */
-	bool closing;    /* refused: the reason is written, then it goes */
+	uint64_t serial;  /* a ticket of control_later */
+	bool waiting;     /* for control_answer: not read meanwhile */
+	bool closing;     /* refused: the reason is written, then it goes */
+	bool input_ended; /* it shut its write side: answered, then it goes */
 	char topics[CONTROL_MAX_TOPICS][CONTROL_TOPIC_MAX];
 	size_t n_topics;  /* asked for */
 	size_t n_active;  /* of them, in force (after the reply) */
@@ -252,11 +257,8 @@ client_close(struct control_client *cl)
 {
 	struct control *c = cl->owner;
 
-	if (cl->n_active > 0)
-		c->n_watching--;
-	if (cl->n_topics > 0 && c->watcher_gone != NULL && !c->stopping)
-		c->watcher_gone(c->arg, &cl->peer);
-	bufferevent_free(cl->bev);
+	/* Unlinked before the hook: it sees the clients without this one
+	 * (control_watched of its topics says whether another watches). */
 	if (cl->prev != NULL)
 		cl->prev->next = cl->next;
 	else
@@ -264,6 +266,11 @@ client_close(struct control_client *cl)
 	if (cl->next != NULL)
 		cl->next->prev = cl->prev;
 	c->n_clients--;
+	if (cl->n_active > 0)
+		c->n_watching--;
+	if (cl->n_topics > 0 && c->watcher_gone != NULL && !c->stopping)
+		c->watcher_gone(c->arg, &cl->peer);
+	bufferevent_free(cl->bev);
 	if (cl->peer.uid != 0)
 		find_user(c, cl->peer.uid)->connections--;
 	free(cl->groups);
@@ -513,6 +520,29 @@ answer(struct control *c, struct control_client *cl, const char *line,
 	activate_topics(c, cl);
 }
 
+/* Every request of a client that shut its write side is answered: it
+ * goes once the replies are written. Closed from the loop (the write
+ * callback), never from inside a request's handling. */
+static void
+finish(struct control_client *cl)
+{
+	cl->closing = true;
+	if (evbuffer_get_length(bufferevent_get_output(cl->bev)) == 0)
+		bufferevent_trigger(cl->bev, EV_WRITE,
+		                    BEV_TRIG_IGNORE_WATERMARKS |
+		                        BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Whether the peer closed both sides (POLLHUP), not only its write side
+ * (shutdown(SHUT_WR): socat, nc -N), which still reads the replies. */
+static bool
+peer_hung_up(struct bufferevent *bev)
+{
+	struct pollfd p = {bufferevent_getfd(bev), 0, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
 static void
 on_client_read(struct bufferevent *bev, void *arg)
 {
@@ -533,6 +563,10 @@ on_client_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (line == NULL && cl->input_ended) {
+			finish(cl);
+			return;
+		}
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > CONTROL_MAX_LINE)
 				send_error_and_close(cl, "a request line is "
@@ -562,6 +596,15 @@ on_client_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_enable(bev, EV_READ);
 		return;
 	}
+	/* End of input: what it asked is still answered, a reply given
+	 * later too. A client gone for real (hung up, reset, EPIPE) goes. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    !peer_hung_up(bev)) {
+		cl->input_ended = true;
+		bufferevent_disable(bev, EV_READ);
+		on_client_read(bev, cl);
+		return;
+	}
 	client_close(cl);
 }
 
@@ -587,6 +630,10 @@ on_client_written(struct bufferevent *bev, void *arg)
 	}
 	if (cl->dropped > 0)
 		send_dropped(cl);
+	if (cl->input_ended) {
+		on_client_read(bev, cl); /* the rest of its requests */
+		return;
+	}
 	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		on_client_read(bev, cl); /* what waited in the input */
@@ -608,6 +655,62 @@ refuse(int fd, const char *why)
 	close(fd);
 }
 
+/* Whether the house has room for one more at this level: the last
+ * CONTROL_ROOT_RESERVE slots are root's, the CONTROL_ADMIN_RESERVE before
+ * them the admin group's too, so readers cannot lock out who may mend. */
+static bool
+room_for(const struct control *c, uid_t uid, enum peer_level level, char *why,
+         size_t len)
+{
+	size_t most = CONTROL_MAX_CLIENTS;
+
+	if (uid != 0)
+		most -= CONTROL_ROOT_RESERVE;
+	if (uid != 0 && level != LEVEL_ADMIN)
+		most -= CONTROL_ADMIN_RESERVE;
+	if (c->n_clients < most)
+		return true;
+	if (most == CONTROL_MAX_CLIENTS)
+		snprintf(why, len,
+		         "busy: %zu clients are connected, the most there "
+		         "may be; try again later",
+		         c->n_clients);
+	else
+		snprintf(why, len,
+		         "busy: %zu clients are connected, the most for %s "
+		         "(the rest is kept for %s); try again later",
+		         c->n_clients,
+		         level == LEVEL_ADMIN ? "the admin group" : "readers",
+		         level == LEVEL_ADMIN ? "root"
+		                              : "root and the admin "
+		                                "group");
+	return false;
+}
+
+/* Why this peer may not come in now, in why; "" when it may. */
+static void
+why_refused(struct control *c, const struct control_client *cl,
+            enum peer_level level, char *why, size_t len)
+{
+	char who[256];
+
+	why[0] = '\0';
+	if (level == LEVEL_NONE) {
+		who_may_connect(c, who, sizeof who);
+		snprintf(why, len,
+		         "permission denied: the control socket is for %s",
+		         who);
+	} else if (room_for(c, cl->peer.uid, level, why, len)) {
+		if (cl->peer.uid != 0 &&
+		    find_user(c, cl->peer.uid)->connections >=
+		        CONTROL_MAX_PER_USER)
+			snprintf(why, len,
+			         "uid %ld has %d connections open, the most "
+			         "one user may have",
+			         (long)cl->peer.uid, CONTROL_MAX_PER_USER);
+	}
+}
+
 static void
 on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
           int salen, void *arg)
@@ -617,8 +720,8 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 	struct timeval idle = {CONTROL_IDLE_SECONDS, 0};
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	char why[512], who[256];
-	struct control_user *u = NULL;
+	char why[512];
+	enum peer_level level;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_warn("control socket: cannot tell who connected (%s): "
@@ -627,53 +730,26 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	/* Root may always get in: the last slots are kept for it. */
-	if (c->n_clients >= CONTROL_MAX_CLIENTS ||
-	    (cred.uid != 0 &&
-	     c->n_clients >= CONTROL_MAX_CLIENTS - CONTROL_ROOT_RESERVE)) {
-		snprintf(why, sizeof why,
-		         "busy: %zu clients are connected; "
-		         "try again later",
-		         c->n_clients);
-		log_refusal(c, cred.uid, why);
-		refuse(fd, why);
-		return;
-	}
-	if (cred.uid != 0) {
-		u = find_user(c, cred.uid);
-		if (u->connections >= CONTROL_MAX_PER_USER) {
-			snprintf(why, sizeof why,
-			         "uid %ld has %d connections "
-			         "open, the most one user may have",
-			         (long)cred.uid, CONTROL_MAX_PER_USER);
-			log_refusal(c, cred.uid, why);
-			refuse(fd, why);
-			return;
-		}
-	}
 	cl = xcalloc(1, sizeof *cl);
 	cl->owner = c;
-	cl->serial = ++c->next_serial;
-	cl->peer.id = cl->serial;
 	cl->peer.uid = cred.uid;
 	cl->peer.gid = cred.gid;
 	cl->peer.pid = cred.pid;
 	read_peer_groups(cl, fd);
-	if (peer_level(c, cl) == LEVEL_NONE) {
-		who_may_connect(c, who, sizeof who);
-		snprintf(why, sizeof why,
-		         "permission denied: the control "
-		         "socket is for %s",
-		         who);
+	level = peer_level(c, cl);
+	why_refused(c, cl, level, why, sizeof why);
+	if (why[0] != '\0') {
 		log_refusal(c, cred.uid, why);
 		refuse(fd, why);
 		free(cl->groups);
 		free(cl);
 		return;
 	}
-	cl->peer.may_admin = peer_level(c, cl) == LEVEL_ADMIN;
-	if (u != NULL)
-		u->connections++;
+	cl->serial = ++c->next_serial;
+	cl->peer.id = cl->serial;
+	cl->peer.may_admin = level == LEVEL_ADMIN;
+	if (cred.uid != 0)
+		find_user(c, cred.uid)->connections++;
 	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	cl->next = c->clients;
 	if (c->clients != NULL)
@@ -854,23 +930,90 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 	return 0;
 }
 
-/* The directory is searchable by all (0755): the socket file's own
- * owner, mode and ACL decide who may connect. */
-static void
-make_parent_dir(const char *path)
+/* The directory is made searchable by all (0755): the socket file's own
+ * owner, mode and ACL decide who may connect. One that is there must be
+ * root's and writable by root alone: whoever else may write in it could
+ * put another file in the socket's place before its mode is opened. */
+static int
+make_parent_dir(const char *path, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
 	char *slash;
 
 	snprintf(dir, sizeof dir, "%s", path);
 	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return;
+	if (slash == NULL)
+		return 0; /* the working directory: the operator's choice */
+	if (slash == dir)
+		slash++; /* "/" */
 	*slash = '\0';
-	if (mkdir(dir, 0755) == 0)
+	if (mkdir(dir, 0755) == 0) {
 		(void)chmod(dir, 0755); /* whatever the umask */
-	else if (errno != EEXIST)
-		log_debug("cannot create %s: %s", dir, strerror(errno));
+		return 0;
+	}
+	if (errno != EEXIST || stat(dir, &st) < 0) {
+		snprintf(err, errlen,
+		         "cannot make the control socket's directory %s: %s",
+		         dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+		         "control socket %s: %s is not a directory (set "
+		         "control-socket to a path in one)",
+		         path, dir);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+		         "control socket %s: its directory %s belongs to uid "
+		         "%ld, who could replace the socket; dnsgated will not "
+		         "listen there (chown root %s, or set control-socket "
+		         "to a path in a directory of root's)",
+		         path, dir, (long)st.st_uid, dir);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+		         "control socket %s: its directory %s is writable by "
+		         "%s (mode %04o), who could replace the socket; "
+		         "dnsgated will not listen there (chmod go-w %s, or "
+		         "set control-socket to a path in a directory only "
+		         "root may write)",
+		         path, dir,
+		         (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+		         (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The file at the path is still the socket bind made: one put in its
+ * place (a symbolic link, another file) is never changed. */
+static int
+check_socket_file(const struct control *c, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(c->path, &st) < 0) {
+		snprintf(err, errlen,
+		         "control socket %s is gone (%s): someone removed it; "
+		         "restart dnsgated to make it again",
+		         c->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != c->file_dev ||
+	    st.st_ino != c->file_ino) {
+		snprintf(err, errlen,
+		         "control socket %s was replaced by another file "
+		         "since dnsgated made it: dnsgated will not change "
+		         "that file's owner or mode (find who replaced it, "
+		         "then restart dnsgated)",
+		         c->path);
+		return -1;
+	}
+	return 0;
 }
 
 /* user::rw- group::rw- group:OTHER:rw- mask::rw- other::--- as the
@@ -895,10 +1038,11 @@ set_two_group_acl(const char *path, gid_t other)
 		    htole32(tags[i] == ACL_GROUP ? (uint32_t)other
 		                                 : (uint32_t)ACL_UNDEFINED_ID);
 	}
-	return setxattr(path, "system.posix_acl_access", &acl, sizeof acl, 0);
+	return lsetxattr(path, "system.posix_acl_access", &acl, sizeof acl, 0);
 }
 
-/* The file's owner, mode and ACL for the groups in c. */
+/* The file's owner, mode and ACL for the groups in c. No call follows a
+ * symbolic link, and the file is first checked to be the socket's. */
 static int
 apply_file_access(struct control *c, char *err, size_t errlen)
 {
@@ -908,9 +1052,11 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 
 	two = c->admin_name != NULL && c->read_name != NULL &&
 	      c->admin_gid != c->read_gid;
+	if (check_socket_file(c, err, errlen) < 0)
+		return -1;
 	/* Closed first, so it is never more open than asked meanwhile. */
-	if (chmod(path, 0600) < 0 ||
-	    (removexattr(path, "system.posix_acl_access") < 0 &&
+	if (fchmodat(AT_FDCWD, path, 0600, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (lremovexattr(path, "system.posix_acl_access") < 0 &&
 	     errno != ENODATA && errno != EOPNOTSUPP)) {
 		snprintf(err, errlen,
 		         "control socket %s: cannot set its "
@@ -924,7 +1070,8 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 		owner_group = c->admin_gid;
 	else
 		owner_group = getegid(); /* the daemon's own (root's), 0600 */
-	if (chown(path, (uid_t)-1, owner_group) < 0) {
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, owner_group,
+	             AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(err, errlen,
 		         "control socket %s: cannot give it to "
 		         "group %ld: %s",
@@ -949,7 +1096,7 @@ apply_file_access(struct control *c, char *err, size_t errlen)
 		         c->read_name);
 		two = false;
 	}
-	if (!two && chmod(path, 0660) < 0) {
+	if (!two && fchmodat(AT_FDCWD, path, 0660, AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(err, errlen,
 		         "control socket %s: cannot set its "
 		         "mode: %s",
@@ -1003,6 +1150,7 @@ control_new(struct event_base *base, const char *path,
 {
 	struct control *c;
 	struct sockaddr_un sun;
+	struct stat st;
 	mode_t old_mask;
 	int fd;
 
@@ -1016,7 +1164,8 @@ control_new(struct event_base *base, const char *path,
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
-	make_parent_dir(path);
+	if (make_parent_dir(path, err, errlen) < 0)
+		return NULL;
 	if (clear_stale(path, &sun, err, errlen) < 0)
 		return NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1036,7 +1185,17 @@ control_new(struct event_base *base, const char *path,
 		return NULL;
 	}
 	umask(old_mask);
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "control socket %s: not there after it was made: "
+		         "something replaced it",
+		         path);
+		close(fd);
+		return NULL;
+	}
 	c = xcalloc(1, sizeof *c);
+	c->file_dev = st.st_dev;
+	c->file_ino = st.st_ino;
 	c->base = base;
 	c->path = xstrdup(path);
 	c->commands = o->commands;
@@ -1064,6 +1223,7 @@ control_new(struct event_base *base, const char *path,
 void
 control_free(struct control *c)
 {
+	char err[512];
 	size_t i;
 
 	if (c == NULL)
@@ -1073,7 +1233,8 @@ control_free(struct control *c)
 		client_close(c->clients);
 	if (c->listener != NULL)
 		evconnlistener_free(c->listener);
-	unlink(c->path);
+	if (c->path != NULL && check_socket_file(c, err, sizeof err) == 0)
+		unlink(c->path); /* never a file put in its place */
 	free(c->path);
 	for (i = 0; i < CONTROL_NESTING; i++)
 		free(c->replies[i]);

@@ -6,7 +6,8 @@
  * nobody else gets in; the socket file's owner, mode and ACL say so to
  * the kernel, and each request's SO_PEERCRED/SO_PEERGROUPS say so here.
  * It bounds what a client may cost: a request's size, requests a second
- * per user, connections per user (with room kept for root), output
+ * per user, connections per user (with room kept for root and the
+ * admin group, so readers cannot lock them out), output
  * waiting for a slow reader. A malformed or refused request gets
  * {"error": "..."} with the reason; nothing a client sends can stop the
  * daemon or starve another client. Watchers (log -f, prompts) get one
@@ -25,11 +26,12 @@
 #define CONTROL_PROTOCOL 1    /* the version hello answers */
 #define CONTROL_MAX_LINE 4096 /* bytes of one request */
 #define CONTROL_REPLY_MAX (256 * 1024)
-#define CONTROL_MAX_CLIENTS 64 /* connections in all */
-#define CONTROL_ROOT_RESERVE 8 /* of them, only root may take these */
-#define CONTROL_MAX_PER_USER 8 /* connections of one uid but root */
-#define CONTROL_RATE 20        /* requests a second of one uid but root */
-#define CONTROL_BURST 50       /* ... at once, after a quiet while */
+#define CONTROL_MAX_CLIENTS 64  /* connections in all */
+#define CONTROL_ROOT_RESERVE 8  /* of them, only root may take these */
+#define CONTROL_ADMIN_RESERVE 8 /* and these, root and the admin group */
+#define CONTROL_MAX_PER_USER 8  /* connections of one uid but root */
+#define CONTROL_RATE 20         /* requests a second of one uid but root */
+#define CONTROL_BURST 50        /* ... at once, after a quiet while */
 #define CONTROL_WATCH_OUTPUT                                                   \
 	(256 * 1024)         /* a watcher's lines waiting;                     \
 	                        more are dropped, counted */
@@ -80,7 +82,8 @@ struct control_peer {
 };
 
 /* Told when a connection that watched a topic goes (prompts are then
- * given to another prompter). */
+ * given to another prompter). It is no longer among the clients then:
+ * control_watched says whether another still watches its topics. */
 typedef void control_watcher_gone_fn(void *arg,
                                      const struct control_peer *peer);
 
@@ -116,7 +119,9 @@ typedef int control_fill_fn(void *arg, struct json_out *out, char *err,
                             size_t errlen);
 
 /* Answers the request of ticket with what fill writes; nothing is sent
- * when its client has gone, or c is NULL (freed at shutdown). */
+ * when its client has gone, or c is NULL (freed at shutdown). A client
+ * that only shut its write side is still there: it gets the answer,
+ * then the daemon closes the connection. */
 void control_answer(struct control *c, uint64_t ticket, control_fill_fn *fill,
                     void *arg);
 
@@ -134,9 +139,11 @@ bool control_watched(const struct control *c, const char *topic);
 
 /* Listens on path. A socket file left by a daemon that is gone is
  * replaced; one that answers means another dnsgated runs, which is an
- * error. The parent directory is created (0755) if missing. The file is
- * root's, mode 0600, or 0660 for the groups (see control_set_groups).
- * Returns NULL with a reason in err. */
+ * error. The parent directory is created (0755) if missing; one that is
+ * there must be root's and writable by root alone (else another could
+ * swap the socket file), or it is an error that says what to fix. The
+ * file is root's, mode 0600, or 0660 for the groups (see
+ * control_set_groups). Returns NULL with a reason in err. */
 struct control *control_new(struct event_base *base, const char *path,
                             const struct control_options *options, char *err,
                             size_t errlen);
@@ -145,12 +152,15 @@ struct control *control_new(struct event_base *base, const char *path,
  * and ACL, and each request's check. With two groups the file gets a
  * POSIX ACL naming both; where the file system has none, only the read
  * group's members can connect (the admin group's members must then be
- * in it too), which is logged. Returns 0, or -1 with a reason in err
- * (the file is then root's alone: never more open than asked). */
+ * in it too), which is logged. Only the socket file control_new made is
+ * changed, never through a symbolic link: a file put in its place is
+ * left alone, and an error. Returns 0, or -1 with a reason in err (only
+ * root is then let in: never more open than asked). */
 int control_set_groups(struct control *c, const struct control_groups *groups,
                        char *err, size_t errlen);
 
-/* Closes every connection and removes the socket file. */
+/* Closes every connection and removes the socket file (not a file put
+ * in its place). */
 void control_free(struct control *c);
 
 #endif

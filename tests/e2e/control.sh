@@ -4,7 +4,9 @@
 # member of control-read-group reads status and is refused a reload, a
 # member of control-admin-group reloads, a user in neither is refused by
 # the socket file and, with the file opened up by the test, by
-# SO_PEERCRED; a reload that drops the read group shuts its members out.
+# SO_PEERCRED; a client that shuts its write side after a reload still
+# gets the reply; a reload that drops the read group shuts its members
+# out.
 # A read-group user sends a 1 MB line, garbage, and holds 1,000
 # connections open, while root and another user are still served, DNS is
 # answered, the refusals are logged in a few lines, and the daemon's
@@ -93,6 +95,12 @@ out=$(as "$ADMIN" $CTL reload 2>&1)
 rc=$?
 check_that "an admin-group user reloads, let in by the ACL (exit $rc: $out)" \
 	'[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -q "^reloaded: true"'
+# As socat and nc -N do: the request, the write side shut, then the reply
+# (a reload's is given later, when the new policy is built).
+out=$(as "$ADMIN" "$FLOOD" half-close "$SOCK" '{"command":"reload"}')
+check_that "a client that shuts its write side after a reload gets the reply, then is closed ($out)" \
+	'printf "%s\n" "$out" | head -n 1 | grep -q "\"reloaded\":true" &&
+	 [ "$(printf "%s\n" "$out" | tail -n 1)" = closed ]'
 out=$(as "$READER" $CTL rules 2>&1)
 check "a read-group user lists the rules (exit $?)" [ $? = 0 ]
 out=$(as "$READER" $CTL pause 1m 2>&1)

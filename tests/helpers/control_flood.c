@@ -6,11 +6,15 @@
  *       prints the reply and "closed" when the daemon then closed it
  *   control_flood garbage SOCKET    100 lines of hostile bytes (NULs,
  *       non-UTF-8, deep nesting, duplicate keys, control characters);
- *       prints "lines=100 errors=E" (E: the {"error": ...} replies) */
+ *       prints "lines=100 errors=E" (E: the {"error": ...} replies)
+ *   control_flood half-close SOCKET LINE  sends LINE, shuts its write
+ *       side (as socat and nc -N do), prints what comes until the daemon
+ *       closes (10 s at most), then "closed" or "open" */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +176,37 @@ garbage(void)
 	return 0;
 }
 
+static int
+half_close(const char *request)
+{
+	char buf[65536];
+	size_t got = 0;
+	int fd = connect_once();
+	bool closed = false;
+
+	if (fd < 0)
+		return 1;
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0 || shutdown(fd, SHUT_WR) < 0)
+		return 1;
+	while (got + 1 < sizeof buf) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 10000) <= 0)
+			break;
+		n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+		if (n <= 0) {
+			closed = n == 0;
+			break;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	printf("%s%s\n", buf, closed ? "closed" : "open");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,7 +218,9 @@ main(int argc, char **argv)
 		return line(strtoul(argv[3], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
 		return garbage();
+	if (argc == 4 && strcmp(argv[1], "half-close") == 0)
+		return half_close(argv[3]);
 	fprintf(stderr, "usage: control_flood hold SOCKET N | line SOCKET "
-	                "BYTES | garbage SOCKET\n");
+	                "BYTES | garbage SOCKET | half-close SOCKET LINE\n");
 	return 2;
 }

@@ -396,7 +396,8 @@ test_stale_file(void)
 		CHECK(control_new(base, "/nonexistent-dir/x/y.sock", &o, err,
 				  sizeof err) == NULL);
 	}
-	CHECK(strstr(err, "cannot listen on the control socket") != NULL);
+	CHECK(strstr(err, "cannot make the control socket's directory "
+			  "/nonexistent-dir/x: No such file") != NULL);
 }
 
 /* A reply given later; the client's next request waits for it, so the
@@ -431,6 +432,151 @@ test_deferred(void)
 	pending = 0;
 	control_free(deferring);
 	deferring = NULL;
+}
+
+/* Reads fd until the daemon closes it: 0 with what came in buf, or -1
+ * when it stays open. */
+static int
+read_to_eof(int fd, char *buf, size_t buflen)
+{
+	size_t got = 0;
+	int rounds;
+
+	buf[0] = '\0';
+	for (rounds = 0; rounds < 3000; rounds++) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (poll(&pfd, 1, 1) <= 0)
+			continue;
+		n = recv(fd, buf + got, buflen - 1 - got, 0);
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		got += (size_t)n;
+		buf[got] = '\0';
+	}
+	return -1;
+}
+
+/* A client that shuts its write side after its requests (socat, nc -N)
+ * gets every reply, one given later too, and then the daemon closes. */
+static void
+test_half_close(void)
+{
+	char err[256], buf[8192];
+	int fd, rounds;
+
+	deferring = new_control(NULL, err, sizeof err);
+	CHECK(deferring != NULL);
+	if (deferring == NULL)
+		return;
+	fd = connect_client();
+	CHECK(send(fd, "{\"command\":\"later\"}\n{\"command\":\"status\"}\n",
+		   42, 0) == 42);
+	CHECK(shutdown(fd, SHUT_WR) == 0);
+	for (rounds = 0; rounds < 200; rounds++) { /* the EOF is seen */
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(200);
+	}
+	CHECK(pending != 0);
+	control_answer(deferring, pending, fill_done, NULL);
+	pending = 0;
+	CHECK_INT(read_to_eof(fd, buf, sizeof buf), 0);
+	CHECK_STR(buf, "{\"done\":true}\n{\"ok\":true}\n");
+	close(fd);
+	/* Requests answered at once: their replies, then the end. */
+	fd = connect_client();
+	CHECK(send(fd, "{\"command\":\"status\"}\n{\"command\":\"fails\"}\n",
+		   42, 0) == 42);
+	CHECK(shutdown(fd, SHUT_WR) == 0);
+	CHECK_INT(read_to_eof(fd, buf, sizeof buf), 0);
+	CHECK_STR(buf, "{\"ok\":true}\n{\"error\":\"cannot do 'fails'\"}\n");
+	close(fd);
+	/* Nothing asked: closed at once. */
+	fd = connect_client();
+	CHECK(shutdown(fd, SHUT_WR) == 0);
+	CHECK_INT(read_to_eof(fd, buf, sizeof buf), 0);
+	CHECK_STR(buf, "");
+	close(fd);
+	control_free(deferring);
+	deferring = NULL;
+}
+
+/* The socket file is changed only where it is safe: a directory another
+ * may write is refused with what to do; a file put in the socket's place
+ * (a symbolic link to another file, another socket) is left alone. */
+static void
+test_socket_file(void)
+{
+	struct control_groups g = {NULL, 0, "nogroup", 65534};
+	char dir[128], sub[160], path[200], target[200], err[512];
+	struct sockaddr_un sun;
+	struct control_options o;
+	struct control *c;
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0)
+		return;
+	memset(&o, 0, sizeof o);
+	snprintf(dir, sizeof dir, "%s", sock_path);
+	*strrchr(dir, '/') = '\0';
+	snprintf(sub, sizeof sub, "%s/run", dir);
+	snprintf(path, sizeof path, "%s/control.sock", sub);
+	CHECK(mkdir(sub, 0755) == 0);
+	CHECK(chown(sub, 65534, 0) == 0);
+	CHECK(control_new(base, path, &o, err, sizeof err) == NULL);
+	CHECK(strstr(err, "belongs to uid 65534, who could replace the "
+			  "socket; dnsgated will not listen there (chown root") !=
+	      NULL);
+	CHECK(chown(sub, 0, 0) == 0 && chmod(sub, 0777) == 0);
+	CHECK(control_new(base, path, &o, err, sizeof err) == NULL);
+	CHECK(strstr(err, "is writable by everyone (mode 0777)") != NULL);
+	CHECK(chmod(sub, 0775) == 0);
+	CHECK(control_new(base, path, &o, err, sizeof err) == NULL);
+	CHECK(strstr(err, "is writable by its group (mode 0775)") != NULL);
+	CHECK(access(path, F_OK) != 0); /* never listened there */
+	CHECK(chmod(sub, 0755) == 0);
+	c = control_new(base, path, &o, err, sizeof err);
+	CHECK(c != NULL);
+	control_free(c);
+	CHECK(rmdir(sub) == 0);
+
+	/* A symbolic link in the socket's place: the file it names keeps
+	 * its owner and mode, and is not removed at the end either. */
+	snprintf(target, sizeof target, "%s/target", dir);
+	fd = open(target, O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0 && fchmod(fd, 0644) == 0);
+	close(fd);
+	c = new_control(NULL, err, sizeof err);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK(unlink(sock_path) == 0 && symlink(target, sock_path) == 0);
+	CHECK_INT(control_set_groups(c, &g, err, sizeof err), -1);
+	CHECK(strstr(err, "was replaced by another file since dnsgated made "
+			  "it: dnsgated will not change that file's owner") !=
+	      NULL);
+	CHECK(stat(target, &st) == 0 && (st.st_mode & 07777) == 0644 &&
+	      st.st_gid == 0);
+	/* Another socket there: the same. */
+	CHECK(unlink(sock_path) == 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0);
+	CHECK(chmod(sock_path, 0640) == 0);
+	CHECK_INT(control_set_groups(c, &g, err, sizeof err), -1);
+	CHECK(strstr(err, "was replaced") != NULL);
+	CHECK(lstat(sock_path, &st) == 0 && (st.st_mode & 0777) == 0640 &&
+	      st.st_gid == 0);
+	control_free(c);
+	CHECK(lstat(sock_path, &st) == 0); /* not ours: left there */
+	close(fd);
+	unlink(sock_path);
+	unlink(target);
 }
 
 /* --- clients forked as other users --------------------------------- */
@@ -654,16 +800,37 @@ test_access(void)
 	control_free(c);
 }
 
+/* A child as uid (in the admin group, or a reader) asks once: 0 when the
+ * reply has want. */
+static int
+probe(uid_t uid, bool admin, const char *want)
+{
+	static const gid_t admin_groups[] = {ADMIN_GID};
+	char buf[1024];
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		become(uid, admin ? uid : READ_GID, admin_groups, admin ? 1 : 0);
+		child_request(connect_client(), "{\"command\":\"status\"}\n",
+			      buf, sizeof buf);
+		_exit(expect(buf, want) ? 0 : 22);
+	}
+	return wait_child(pid);
+}
+
 /* One user cannot hold more than its share of connections, nor ask
- * faster than its rate; root gets in past a full house. */
+ * faster than its rate; readers cannot take the admin group's share,
+ * and root gets in past a full house. */
 static void
 test_limits(void)
 {
-	struct control_groups g = {NULL, 0, "nogroup", READ_GID};
+	struct control_groups g = {"dnsgate-admin", ADMIN_GID, "nogroup",
+				   READ_GID};
+	static const gid_t admin_groups[] = {ADMIN_GID};
 	char err[256], buf[1024];
 	struct control *c;
 	int ready[2], go[2], fd, k;
-	pid_t pids[8];
+	pid_t pids[7];
 
 	if (geteuid() != 0)
 		return;
@@ -722,10 +889,20 @@ test_limits(void)
 		CHECK_INT(wait_child(pid), 0);
 	}
 
-	/* Connections: 8 of one uid, the 9th to 20th refused; then 7 uids
-	 * with 8 each fill the house but for root's share. */
+	/* Connections: 8 of one uid, the 9th to 20th refused; then readers
+	 * fill the house but for the admin group's and root's share: 6 uids
+	 * with 8 each; then an admin with 8 fills it but for root's. */
 	CHECK(pipe(ready) == 0 && pipe(go) == 0);
 	for (k = 0; k < 7; k++) {
+		if (k == 6) {
+			/* 48 are connected: another reader is told the
+			 * house is full (for readers)... */
+			CHECK_INT(probe(OUTSIDER + 20, false,
+					"busy: 48 clients are connected, the "
+					"most for readers (the rest is kept for "
+					"root and the admin group)"),
+				  0);
+		}
 		pids[k] = fork();
 		if (pids[k] == 0) {
 			int fds[20], i, served = 0, refused = 0;
@@ -733,7 +910,10 @@ test_limits(void)
 
 			close(ready[0]);
 			close(go[1]);
-			become(OUTSIDER + 1 + (uid_t)k, READ_GID, NULL, 0);
+			/* the last is an admin, the others readers */
+			become(OUTSIDER + 1 + (uid_t)k,
+			       k == 6 ? OUTSIDER : READ_GID, admin_groups,
+			       k == 6 ? 1 : 0);
 			for (i = 0; i < (k == 0 ? 20 : 8); i++) {
 				fds[i] = connect_client();
 				child_request(fds[i], "{\"command\":\"status\"}"
@@ -752,15 +932,11 @@ test_limits(void)
 		}
 		wait_ready(ready[0]);
 	}
-	/* 56 are connected: another user is told the house is full... */
-	pids[7] = fork();
-	if (pids[7] == 0) {
-		become(OUTSIDER + 20, READ_GID, NULL, 0);
-		child_request(connect_client(), "{\"command\":\"status\"}\n",
-			      buf, sizeof buf);
-		_exit(expect(buf, "busy: 56 clients are connected") ? 0 : 22);
-	}
-	CHECK_INT(wait_child(pids[7]), 0);
+	/* 56: another admin is told it is full but for root... */
+	CHECK_INT(probe(OUTSIDER + 21, true,
+			"busy: 56 clients are connected, the most for the "
+			"admin group (the rest is kept for root)"),
+		  0);
 	/* ...and root is served. */
 	fd = connect_client();
 	CHECK_STR(exchange(fd, "{\"command\":\"status\"}\n", buf, sizeof buf),
@@ -794,6 +970,12 @@ watch_handler(void *arg, const char *command, const char *request, size_t len,
 		json_bool(out, true);
 		return 0;
 	}
+	if (strcmp(command, "watch-prompt") == 0) {
+		CHECK_INT(control_watch(watched, "prompt"), 0);
+		json_key(out, "watching");
+		json_bool(out, true);
+		return 0;
+	}
 	if (strcmp(command, "watch-refused") == 0) {
 		CHECK_INT(control_watch(watched, "log"), 0);
 		snprintf(err, errlen, "no");
@@ -806,11 +988,15 @@ watch_handler(void *arg, const char *command, const char *request, size_t len,
 	return 0;
 }
 
+static bool gone_saw_log, gone_saw_prompt; /* control_watched in the hook */
+
 static void
 on_watcher_gone(void *arg, const struct control_peer *peer)
 {
 	gone++;
 	gone_id = peer->id;
+	gone_saw_log = control_watched(watched, "log");
+	gone_saw_prompt = control_watched(watched, "prompt");
 }
 
 static int
@@ -962,6 +1148,57 @@ test_watchers(void)
 	watched = NULL;
 }
 
+/* The hook of a watcher gone sees the world without it: its topic is
+ * no longer watched, another's still is. */
+static void
+test_watcher_gone_alone(void)
+{
+	static const struct control_command wcommands[] = {
+		{"watch", CONTROL_READ, watch_handler},
+		{"watch-prompt", CONTROL_READ, watch_handler},
+	};
+	struct control_options o;
+	char err[256], buf[256];
+	int wl, wp, rounds;
+
+	memset(&o, 0, sizeof o);
+	o.commands = wcommands;
+	o.n_commands = 2;
+	o.watcher_gone = on_watcher_gone;
+	watched = control_new(base, sock_path, &o, err, sizeof err);
+	CHECK(watched != NULL);
+	if (watched == NULL)
+		return;
+	gone = 0;
+	wl = connect_client();
+	wp = connect_client();
+	CHECK_STR(exchange(wl, "{\"command\":\"watch\"}\n", buf, sizeof buf),
+		  "{\"watching\":true}");
+	CHECK_STR(exchange(wp, "{\"command\":\"watch-prompt\"}\n", buf,
+			   sizeof buf),
+		  "{\"watching\":true}");
+	CHECK(control_watched(watched, "log") &&
+	      control_watched(watched, "prompt"));
+	close(wl);
+	for (rounds = 0; rounds < 200 && gone == 0; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(500);
+	}
+	CHECK_INT(gone, 1);
+	CHECK(!gone_saw_log);
+	CHECK(gone_saw_prompt);
+	close(wp);
+	for (rounds = 0; rounds < 200 && gone == 1; rounds++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(500);
+	}
+	CHECK_INT(gone, 2);
+	CHECK(!gone_saw_log && !gone_saw_prompt);
+	control_free(watched);
+	watched = NULL;
+	gone = 0;
+}
+
 int
 main(void)
 {
@@ -971,15 +1208,19 @@ main(void)
 		return 99;
 	snprintf(sock_path, sizeof sock_path, "%s/control.sock", dir);
 	chmod(dir, 0755);
+	signal(SIGPIPE, SIG_IGN); /* as dnsgated: a client gone is an error */
 	base = event_base_new();
 	test_requests();
 	handled = 0;
 	test_flood();
 	test_stale_file();
 	test_deferred();
+	test_half_close();
+	test_socket_file();
 	test_access();
 	test_limits();
 	test_watchers();
+	test_watcher_gone_alone();
 	event_base_free(base);
 	rmdir(dir);
 	return check_exit();
