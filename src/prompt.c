@@ -502,6 +502,21 @@ prompts_answer(struct prompts *p, uint64_t id, const struct prompt_answer *a,
 	}
 	copy = *pr; /* what the answer was given to, after pr is freed */
 	copy.waiters = NULL;
+	/* Kept first, as a rule when it lasts: when the held queries are
+	 * answered, the rule is in the file already. */
+	if ((a->duration == PROMPT_FOR || a->duration == PROMPT_FOREVER) &&
+	    p->hooks.keep != NULL) {
+		info_of(&copy, &info);
+		build = p->hooks.keep(p->hooks.arg, &info, a, why, sizeof why);
+		if (build < 0) {
+			snprintf(err, errlen,
+				 "the answer holds until dnsgated restarts: %s",
+				 why);
+			build = 0;
+		}
+	}
+	if (a->duration != PROMPT_ONCE)
+		keep_in_memory(p, &copy, a, build);
 	close_prompt(p, pr, a);
 	/* Every other prompt of the app the answer covers. */
 	if (a->scope != PROMPT_SCOPE_NAME) {
@@ -515,20 +530,6 @@ prompts_answer(struct prompts *p, uint64_t id, const struct prompt_answer *a,
 				goto again;
 			}
 	}
-	if (a->duration == PROMPT_ONCE)
-		return 0;
-	if ((a->duration == PROMPT_FOR || a->duration == PROMPT_FOREVER) &&
-	    p->hooks.keep != NULL) {
-		info_of(&copy, &info);
-		build = p->hooks.keep(p->hooks.arg, &info, a, why, sizeof why);
-		if (build < 0) {
-			snprintf(err, errlen,
-				 "the answer holds until dnsgated restarts: %s",
-				 why);
-			build = 0;
-		}
-	}
-	keep_in_memory(p, &copy, a, build);
 	return 0;
 }
 
