@@ -413,6 +413,13 @@ cgroup_lookup_cached(struct cgroup_tree *tree, uint64_t id, char *path,
 	return lookup(tree, id, false, path, pathlen, level);
 }
 
+void
+cgroup_mark_gone(struct cgroup_tree *tree, uint64_t id)
+{
+	if (id != 0 && cache_find(&tree->cache, id) == NULL)
+		*missing_slot(tree, id) = id;
+}
+
 uint64_t
 cgroup_rescans(const struct cgroup_tree *tree)
 {

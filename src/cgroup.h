@@ -44,6 +44,11 @@ int cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path,
 int cgroup_lookup_cached(struct cgroup_tree *tree, uint64_t id, char *path,
                          size_t pathlen, unsigned *level);
 
+/* Remembers id as gone (cgroup_lookup then answers -ENOENT without a
+ * rescan): for a caller that saw id before a rescan that did not find
+ * it. An id the cache knows is left alone. */
+void cgroup_mark_gone(struct cgroup_tree *tree, uint64_t id);
+
 /* How many times the tree was scanned so far (for the tests). */
 uint64_t cgroup_rescans(const struct cgroup_tree *tree);
 

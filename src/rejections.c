@@ -56,6 +56,7 @@ struct rejections {
 	 * and what was told without looking. */
 	unsigned resolved_now;
 	bool rescanned_now;
+	uint64_t last_rescan_ms; /* 0: none yet */
 	uint64_t unresolved_now, unresolved_groups_now;
 	uint64_t resolved; /* ever: for the tests */
 	struct budget slots[BUDGET_SLOTS];
@@ -292,10 +293,18 @@ resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
 				  &level);
 	if (rc == -EAGAIN && r->rescanned_now) {
 		/* The cgroup sent its packet before the poll took it, and the
-		 * poll's rescan came after: it is gone. */
+		 * poll's rescan came after: it is gone, and stays so. */
+		cgroup_mark_gone(r->tree, cgroup_id);
 		rc = -ENOENT;
+	} else if (rc == -EAGAIN && r->last_rescan_ms != 0 &&
+		   now_ms - r->last_rescan_ms < REJECTIONS_RESCAN_MS) {
+		/* New cgroups, as fast as a user can make them, would cost a
+		 * scan of the whole tree each second. */
+		w->valid = false;
+		return not_looked_into(r, cgroup_id);
 	} else if (rc == -EAGAIN) {
 		r->rescanned_now = true;
+		r->last_rescan_ms = now_ms != 0 ? now_ms : 1;
 		rc = cgroup_lookup(r->tree, cgroup_id, w->path, sizeof w->path,
 				   &level);
 	}

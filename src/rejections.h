@@ -5,8 +5,8 @@
  * rules for); every second the daemon takes them (gate_take_rejected),
  * and this module finds the cgroup's path and app key (cgroup.h,
  * app_identity.h) and, while the cgroup still has processes, a pid and
- * its exe (for at most REJECTIONS_RESOLVE_MAX cgroups a poll, one
- * rescan of the tree), publishes one EVENT_REJECTED record per element on the bus
+ * its exe (for at most REJECTIONS_RESOLVE_MAX cgroups a poll, a rescan
+ * of the tree every REJECTIONS_RESCAN_MS at most), publishes one EVENT_REJECTED record per element on the bus
  * and logs it for a person, at most REJECTIONS_LOG_BUDGET lines per app
  * a minute (the rest are counted and said in one line). A set that was
  * full is logged once, until it is not full again. What can be known:
@@ -27,6 +27,9 @@
  * elements of others are told with what the cgroup cache knows, no pid
  * or exe, and logged in one line under this key's budget. */
 #define REJECTIONS_RESOLVE_MAX 64
+/* The cgroup tree is rescanned for ids it does not know at most once in
+ * this long; meanwhile they are told as not looked into. */
+#define REJECTIONS_RESCAN_MS 5000
 #define REJECTIONS_MANY_CGROUPS_APP "(cgroups not looked into)"
 #define REJECTIONS_WINDOW_MS 60000
 /* The app key of packets that had no socket (the kernel's own, or a
@@ -56,7 +59,8 @@ void rejections_set_full(struct rejections *r, bool full);
 
 /* What rejections_poll does with one poll's n elements: sorts els by
  * cgroup, and tells each, with at most REJECTIONS_RESOLVE_MAX cgroups
- * looked into and at most one rescan of the cgroup tree. */
+ * looked into and at most one rescan of the cgroup tree (none when the
+ * last was less than REJECTIONS_RESCAN_MS ago). */
 void rejections_tell_batch(struct rejections *r, struct nft_rejected *els,
 			   size_t n, uint64_t now_ms);
 

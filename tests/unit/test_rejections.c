@@ -184,7 +184,7 @@ main(void)
 
 	/* A cgroup that is gone. */
 	el = element(UINT64_C(0x7fffffffffff), IPPROTO_ICMP, 0);
-	rejections_tell(r, &el, 1000);
+	rejections_tell(r, &el, 1000 + REJECTIONS_RESCAN_MS);
 	CHECK_STR(seen.app, "?");
 	CHECK_STR(seen.cgroup, "?");
 	CHECK(seen.port == 0 && seen.protocol == IPPROTO_ICMP);
@@ -291,18 +291,35 @@ main(void)
 		free(text);
 
 		/* Unknown ids: one rescan for the poll, however many, each
-		 * told as gone; the next poll rescans once more at most. */
+		 * told as gone. */
 		for (i = 0; i < 2 * MANY; i++)
 			many[i] = element(UINT64_C(0x7ff000000000) + (uint64_t)i,
 					  IPPROTO_TCP, 80);
 		rescans = cgroup_rescans(tree);
-		rejections_tell_batch(r, many, 2 * MANY, 501000);
+		rejections_tell_batch(r, many, 2 * MANY,
+				      500000 + REJECTIONS_RESCAN_MS);
 		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 1);
 		CHECK_INT(seen.n, before + 4 * MANY);
 		CHECK_STR(seen.app, "?");
 		CHECK_STR(seen.cgroup, "?");
-		rejections_tell_batch(r, many, 2 * MANY, 502000);
-		CHECK((int)(cgroup_rescans(tree) - rescans) <= 2);
+		/* Gone ones are remembered: no rescan for them again. */
+		rejections_tell_batch(r, many, 2 * MANY,
+				      500000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 1);
+		CHECK_STR(seen.app, "?");
+		/* New cgroups: one rescan in REJECTIONS_RESCAN_MS; those
+		 * not found meanwhile are told as not looked into. */
+		for (i = 0; i < 2 * MANY; i++)
+			many[i] = element(UINT64_C(0x7fe000000000) + (uint64_t)i,
+					  IPPROTO_TCP, 80);
+		rejections_tell_batch(r, many, MANY,
+				      500000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 2);
+		rejections_tell_batch(r, many + MANY, MANY,
+				      501000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 2);
+		CHECK(strncmp(seen.cgroup, "cgroup id ", 10) == 0);
+		CHECK(seen.pid == -1);
 		free(many);
 		for (i = 0; i < MANY; i++) {
 			snprintf(sub, sizeof sub, "%s/c%d", path, i);
