@@ -33,8 +33,8 @@
 #define PRUNE_CHUNK 5000             /* rows deleted per transaction */
 #define RESULT_BYTES_MAX (2u * 1024 * 1024) /* strings of one result */
 #define DROP_LOG_EVERY_S 60
-#define BUDGET_SLOTS 256      /* apps whose rejected records are counted */
-#define BUDGET_KEY_MAX 256    /* bytes of the app key kept with its count */
+#define BUDGET_SLOTS 256   /* apps whose rejected records are counted */
+#define BUDGET_KEY_MAX 256 /* bytes of the app key kept with its count */
 
 enum {
 	S_APP,
@@ -69,8 +69,8 @@ struct rejected_budget {
 	uint64_t hash;
 	char app[BUDGET_KEY_MAX]; /* "" unused */
 	int64_t window_start_ms;
-	uint32_t kept;     /* in this window */
-	uint64_t over;     /* not kept, ever */
+	uint32_t kept; /* in this window */
+	uint64_t over; /* not kept, ever */
 	uint64_t over_logged;
 };
 
@@ -116,7 +116,7 @@ struct history {
 	char text[N_STRINGS][STRING_MAX + 1]; /* one record's strings */
 	char failure[256]; /* SQLite's message, before a rollback clears it */
 	uint64_t next_prune_ms;
-	bool sweeping;          /* the retention's sweep is under way */
+	bool sweeping;              /* the retention's sweep is under way */
 	uint64_t query_deadline_ms; /* the running query's (progress) */
 
 	/* The sink's, on the loop. */
@@ -614,12 +614,12 @@ prune(struct history *h)
 	if (!h->sweeping && mono_ms() >= h->next_prune_ms)
 		h->sweeping = true;
 	if (h->sweeping) {
-		snprintf(sql, sizeof sql,
-		         "DELETE FROM records WHERE id IN (SELECT id FROM "
-		         "records WHERE time_ms < %lld LIMIT %zu)",
-		         (long long)(wall_ms() -
-		                     (int64_t)h->days * 86400 * 1000),
-		         h->prune_chunk);
+		snprintf(
+		    sql, sizeof sql,
+		    "DELETE FROM records WHERE id IN (SELECT id FROM "
+		    "records WHERE time_ms < %lld LIMIT %zu)",
+		    (long long)(wall_ms() - (int64_t)h->days * 86400 * 1000),
+		    h->prune_chunk);
 		n = delete_chunk(h, sql);
 		if (n < 0)
 			return n;
@@ -922,10 +922,11 @@ write_turn(struct history *h, bool upkeep)
 		int64_t pruned = prune(h);
 
 		pthread_mutex_lock(&h->lock);
-		if (pruned < 0)
+		if (pruned < 0) {
+			h->sweeping = false; /* the writer waits again */
 			fail_locked(h, "cannot delete old records",
 			            (int)-pruned);
-		else
+		} else
 			h->stats.pruned += (uint64_t)pruned;
 		pthread_mutex_unlock(&h->lock);
 	}

@@ -42,14 +42,14 @@ struct event_base;
 struct history;
 
 struct history_options {
-	const char *path;     /* the database file; its directory is made
-	                         0700 when missing, the file is 0600 */
-	uint32_t days;        /* retention: older records are deleted */
-	size_t queue_bytes;   /* the queue's room; 0: 4 MiB */
-	uint32_t batch_ms;    /* the longest a record waits; 0: 1000 */
-	size_t batch_records; /* or this many wake the writer; 0: 512 */
-	uint64_t max_records; /* the newest this many are kept; 0: no cap */
-	size_t prune_chunk;   /* rows deleted per writer turn; 0: 5000 */
+	const char *path;         /* the database file; its directory is made
+	                             0700 when missing, the file is 0600 */
+	uint32_t days;            /* retention: older records are deleted */
+	size_t queue_bytes;       /* the queue's room; 0: 4 MiB */
+	uint32_t batch_ms;        /* the longest a record waits; 0: 1000 */
+	size_t batch_records;     /* or this many wake the writer; 0: 512 */
+	uint64_t max_records;     /* the newest this many are kept; 0: no cap */
+	size_t prune_chunk;       /* rows deleted per writer turn; 0: 5000 */
 	uint32_t query_budget_ms; /* 0: HISTORY_QUERY_BUDGET_MS */
 };
 
@@ -82,8 +82,8 @@ struct history_stats {
 	uint64_t pruned;  /* deleted by the retention or the cap */
 	uint64_t rejected_over_budget; /* rejected records not kept: their
 	                                  app was over its budget */
-	bool failed;      /* writing failed: the history is off */
-	char reason[400]; /* why, when failed */
+	bool failed;                   /* writing failed: the history is off */
+	char reason[400];              /* why, when failed */
 };
 
 void history_get_stats(struct history *h, struct history_stats *st);

@@ -32,7 +32,8 @@ printed(const char *reply)
 
 #define RECORD                                                                 \
 	"{\"kind\":\"rejected\",\"time_ms\":1796133600000,\"app\":\"app:a\","  \
-	"\"cgroup\":\"/a\",\"pid\":-1,\"uid\":-1,\"exe\":\"\",\"detail\":\"\"," \
+	"\"cgroup\":\"/"                                                       \
+	"a\",\"pid\":-1,\"uid\":-1,\"exe\":\"\",\"detail\":\"\","              \
 	"\"dest\":\"203.0.113.7\",\"port\":443,\"protocol\":\"tcp\","          \
 	"\"packets\":3}"
 
@@ -41,7 +42,8 @@ main(void)
 {
 	char *t;
 
-	t = printed("{\"ok\":true,\"records\":[" RECORD "],\"truncated\":true}");
+	t = printed("{\"ok\":true,\"records\":[" RECORD
+	            "],\"truncated\":true}");
 	CHECK(strstr(t, "203.0.113.7") != NULL);
 	CHECK(strstr(t, "more records match") != NULL);
 	CHECK(strstr(t, "ran out of its time") == NULL);
