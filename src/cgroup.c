@@ -25,9 +25,11 @@
 #define SCAN_MAX_DEPTH 128
 
 /* Ids that a fresh scan did not find. Ids are never reused and cgroup2
- * cannot rename, so such an id stays unknown: remembering a few keeps a
- * socket of a removed cgroup from costing a full scan per query. */
-#define MISSING_IDS 32
+ * cannot rename, so such an id stays unknown: remembering them keeps a
+ * socket of a removed cgroup from costing a full scan per query. Kept by
+ * id's hash (a newer id takes an older one's slot), so that a user who
+ * makes and removes many cgroups costs a lookup, not a search. */
+#define MISSING_IDS 1024
 
 struct cgroup_entry {
 	uint64_t id;
@@ -53,7 +55,7 @@ struct cgroup_tree {
 	unsigned root_level;
 	struct cgroup_cache cache;
 	uint64_t missing[MISSING_IDS];
-	unsigned missing_next;
+	uint64_t rescans;
 };
 
 /* Decodes the octal escapes (\040 for a space, ...) of a mountinfo field
@@ -333,6 +335,7 @@ cgroup_rescan(struct cgroup_tree *tree)
 	qsort(fresh.entries, fresh.count, sizeof *fresh.entries, entry_cmp);
 	cache_clear(&tree->cache);
 	tree->cache = fresh;
+	tree->rescans++;
 	return 0;
 }
 
@@ -354,21 +357,17 @@ cache_find(const struct cgroup_cache *cache, uint64_t id)
 	return NULL;
 }
 
-static bool
-known_missing(const struct cgroup_tree *tree, uint64_t id)
+static uint64_t *
+missing_slot(struct cgroup_tree *tree, uint64_t id)
 {
-	unsigned i;
-
-	for (i = 0; i < MISSING_IDS; i++) {
-		if (tree->missing[i] == id)
-			return true;
-	}
-	return false;
+	/* Ids are inode numbers, mostly consecutive: a multiplicative hash
+	 * spreads them. */
+	return &tree->missing[(id * UINT64_C(0x9e3779b97f4a7c15)) >> 54];
 }
 
-int
-cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path, size_t pathlen,
-              unsigned *level)
+static int
+lookup(struct cgroup_tree *tree, uint64_t id, bool may_rescan, char *path,
+       size_t pathlen, unsigned *level)
 {
 	const struct cgroup_entry *e;
 	const char *p;
@@ -379,16 +378,16 @@ cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path, size_t pathlen,
 	if (e == NULL) {
 		int ret;
 
-		if (known_missing(tree, id))
+		if (*missing_slot(tree, id) == id)
 			return -ENOENT;
+		if (!may_rescan)
+			return -EAGAIN;
 		ret = cgroup_rescan(tree);
 		if (ret < 0)
 			return ret;
 		e = cache_find(&tree->cache, id);
 		if (e == NULL) {
-			tree->missing[tree->missing_next] = id;
-			tree->missing_next =
-			    (tree->missing_next + 1) % MISSING_IDS;
+			*missing_slot(tree, id) = id;
 			return -ENOENT;
 		}
 	}
@@ -398,6 +397,33 @@ cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path, size_t pathlen,
 	strcpy(path, p);
 	*level = e->level;
 	return 0;
+}
+
+int
+cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path, size_t pathlen,
+              unsigned *level)
+{
+	return lookup(tree, id, true, path, pathlen, level);
+}
+
+int
+cgroup_lookup_cached(struct cgroup_tree *tree, uint64_t id, char *path,
+                     size_t pathlen, unsigned *level)
+{
+	return lookup(tree, id, false, path, pathlen, level);
+}
+
+void
+cgroup_mark_gone(struct cgroup_tree *tree, uint64_t id)
+{
+	if (id != 0 && cache_find(&tree->cache, id) == NULL)
+		*missing_slot(tree, id) = id;
+}
+
+uint64_t
+cgroup_rescans(const struct cgroup_tree *tree)
+{
+	return tree->rescans;
 }
 
 uint64_t

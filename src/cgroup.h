@@ -39,6 +39,19 @@ const char *cgroup_tree_mount(const struct cgroup_tree *tree);
 int cgroup_lookup(struct cgroup_tree *tree, uint64_t id, char *path,
 		  size_t pathlen, unsigned *level);
 
+/* Same, from the cache only: -EAGAIN when the cache does not know id
+ * (a rescan might), so that a caller can bound its rescans. */
+int cgroup_lookup_cached(struct cgroup_tree *tree, uint64_t id, char *path,
+                         size_t pathlen, unsigned *level);
+
+/* Remembers id as gone (cgroup_lookup then answers -ENOENT without a
+ * rescan): for a caller that saw id before a rescan that did not find
+ * it. An id the cache knows is left alone. */
+void cgroup_mark_gone(struct cgroup_tree *tree, uint64_t id);
+
+/* How many times the tree was scanned so far (for the tests). */
+uint64_t cgroup_rescans(const struct cgroup_tree *tree);
+
 /* The id (directory inode) of the cgroup at relative path ("/a/b" or
  * "a/b"), or 0 when there is no such directory. */
 uint64_t cgroup_id_of_path(const struct cgroup_tree *tree, const char *path);

@@ -83,6 +83,7 @@ config_new_default(void)
 	cfg->list_cache = xstrdup(LIST_CACHE_DEFAULT_DIR);
 	cfg->history = xstrdup(HISTORY_DEFAULT_PATH);
 	cfg->history_days = HISTORY_DEFAULT_DAYS;
+	cfg->history_max_records = HISTORY_DEFAULT_MAX_RECORDS;
 	return cfg;
 }
 
@@ -759,6 +760,9 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
 	} else if (strcmp(key, "history-days") == 0) {
 		return parse_uint(c, value, 1, 3650, &cfg->history_days);
+	} else if (strcmp(key, "history-max-records") == 0) {
+		return parse_uint(c, value, 0, 2000000000,
+				  &cfg->history_max_records);
 	} else if (strcmp(key, "log-file") == 0) {
 		free(cfg->log_file);
 		cfg->log_file = xstrdup(value);
@@ -995,6 +999,7 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "prompt-timeout %u\n", cfg->prompt_timeout_ms);
 	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
 	fprintf(out, "history-days %u\n", cfg->history_days);
+	fprintf(out, "history-max-records %u\n", cfg->history_max_records);
 }
 
 static void

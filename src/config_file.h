@@ -108,6 +108,8 @@ struct config {
 				       held on a prompt */
 	char *history;            /* history: the SQLite file; NULL = off */
 	uint32_t history_days;    /* history-days: retention */
+	uint32_t history_max_records; /* history-max-records: the newest
+					 kept; 0 = no cap */
 };
 
 /* A config with every default and no lists or upstreams. */

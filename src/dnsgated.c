@@ -1652,6 +1652,7 @@ open_history(struct daemon *d)
 	memset(&ho, 0, sizeof ho);
 	ho.path = d->cfg->history;
 	ho.days = d->cfg->history_days;
+	ho.max_records = d->cfg->history_max_records;
 	d->history = history_open(d->base, &ho, err, sizeof err);
 	if (d->history == NULL) {
 		log_warn("%s; the history is off until dnsgated restarts "
@@ -1662,9 +1663,16 @@ open_history(struct daemon *d)
 	}
 	(void)events_subscribe(&d->events, history_sink, d->history);
 	d->status.history = d->history;
-	log_info("history: every decision and rejected connection goes to "
-		 "%s, kept %u days (dnsgatectl log)",
-		 d->cfg->history, d->cfg->history_days);
+	if (d->cfg->history_max_records != 0)
+		log_info("history: every decision and rejected connection goes "
+			 "to %s, kept %u days, the newest %u at most "
+			 "(dnsgatectl log)",
+			 d->cfg->history, d->cfg->history_days,
+			 d->cfg->history_max_records);
+	else
+		log_info("history: every decision and rejected connection goes "
+			 "to %s, kept %u days (dnsgatectl log)",
+			 d->cfg->history, d->cfg->history_days);
 }
 
 /* One line per upstream server, for the exit log. */

@@ -33,6 +33,8 @@
 #define PRUNE_CHUNK 5000             /* rows deleted per transaction */
 #define RESULT_BYTES_MAX (2u * 1024 * 1024) /* strings of one result */
 #define DROP_LOG_EVERY_S 60
+#define BUDGET_SLOTS 256   /* apps whose rejected records are counted */
+#define BUDGET_KEY_MAX 256 /* bytes of the app key kept with its count */
 
 enum {
 	S_APP,
@@ -60,6 +62,18 @@ struct packed {
 	uint8_t rcode, cached, protocol;
 };
 
+/* An app's rejected records in its window (the sink's, on the loop). A
+ * slot is the app key's hash: a newer app takes an older one's slot,
+ * whose count stays in the total. */
+struct rejected_budget {
+	uint64_t hash;
+	char app[BUDGET_KEY_MAX]; /* "" unused */
+	int64_t window_start_ms;
+	uint32_t kept; /* in this window */
+	uint64_t over; /* not kept, ever */
+	uint64_t over_logged;
+};
+
 struct pending_query {
 	struct history_filter filter;
 	history_done_fn *done;
@@ -71,6 +85,9 @@ struct pending_query {
 struct history {
 	char *path;
 	uint32_t days;
+	uint64_t max_records;
+	size_t prune_chunk;
+	uint32_t query_budget_ms;
 	size_t batch_records;
 	uint32_t batch_ms;
 	sqlite3 *db;   /* the writer's */
@@ -99,6 +116,11 @@ struct history {
 	char text[N_STRINGS][STRING_MAX + 1]; /* one record's strings */
 	char failure[256]; /* SQLite's message, before a rollback clears it */
 	uint64_t next_prune_ms;
+	bool sweeping;              /* the retention's sweep is under way */
+	uint64_t query_deadline_ms; /* the running query's (progress) */
+
+	/* The sink's, on the loop. */
+	struct rejected_budget *budgets; /* BUDGET_SLOTS */
 
 	int wake_loop[2]; /* the thread writes a byte when queries finished */
 	struct event *finished_event;
@@ -139,6 +161,50 @@ cut_len(const char *s)
 	return n > STRING_MAX ? STRING_MAX : n;
 }
 
+static uint64_t
+hash_key(const char *s)
+{
+	uint64_t x = UINT64_C(14695981039346656037); /* FNV-1a */
+
+	while (*s != '\0')
+		x = (x ^ (unsigned char)*s++) * UINT64_C(1099511628211);
+	return x;
+}
+
+/* Whether ev, a rejected connection, is within its app's budget; counts
+ * it for the app when it is not. */
+static bool
+rejected_in_budget(struct history *h, const struct event_record *ev)
+{
+	const char *app = ev->app != NULL ? ev->app : "";
+	uint64_t hash = hash_key(app);
+	struct rejected_budget *b = &h->budgets[hash % BUDGET_SLOTS];
+
+	if (b->app[0] == '\0' || b->hash != hash ||
+	    strncmp(b->app, app, BUDGET_KEY_MAX - 1) != 0) {
+		b->hash = hash;
+		snprintf(b->app, sizeof b->app, "%.*s", BUDGET_KEY_MAX - 1,
+		         app[0] != '\0' ? app : "?");
+		b->window_start_ms = ev->time_ms;
+		b->kept = 0;
+		b->over = b->over_logged = 0;
+	}
+	if (ev->time_ms < b->window_start_ms ||
+	    ev->time_ms - b->window_start_ms >= HISTORY_REJECTED_WINDOW_MS) {
+		b->window_start_ms = ev->time_ms;
+		b->kept = 0;
+	}
+	if (b->kept < HISTORY_REJECTED_PER_APP) {
+		b->kept++;
+		return true;
+	}
+	b->over++;
+	pthread_mutex_lock(&h->lock);
+	h->stats.rejected_over_budget++;
+	pthread_mutex_unlock(&h->lock);
+	return false;
+}
+
 void
 history_sink(void *arg, const struct event_record *ev)
 {
@@ -149,6 +215,8 @@ history_sink(void *arg, const struct event_record *ev)
 	struct packed p;
 	size_t i, size = sizeof p;
 
+	if (ev->kind == EVENT_REJECTED && !rejected_in_budget(h, ev))
+		return;
 	memset(&p, 0, sizeof p);
 	for (i = 0; i < N_STRINGS; i++) {
 		p.len[i] = (uint16_t)cut_len(s[i]);
@@ -270,6 +338,8 @@ exec(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+static int on_progress(void *arg);
+
 /* The schema, made or checked. */
 static int
 db_setup(struct history *h, char *err, size_t errlen)
@@ -340,6 +410,7 @@ db_setup(struct history *h, char *err, size_t errlen)
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(h->read, 2000);
 		rc = exec(h->read, "PRAGMA query_only=1");
+		sqlite3_progress_handler(h->read, 1000, on_progress, h);
 	}
 	if (rc != SQLITE_OK) {
 		db_reason(err, errlen, h->path, "cannot open it for reading",
@@ -492,29 +563,83 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Deletes what is older than the retention, a chunk per transaction so
- * the sink's queue keeps draining. Returns rows deleted, or -rc. */
+/* One DELETE of at most a chunk; rows deleted, or -rc. */
+static int64_t
+delete_chunk(struct history *h, const char *sql)
+{
+	int rc = exec(h->db, sql);
+
+	if (rc != SQLITE_OK) {
+		snprintf(h->failure, sizeof h->failure, "%s",
+		         sqlite3_errmsg(h->db));
+		return -rc;
+	}
+	return sqlite3_changes(h->db);
+}
+
+/* Records beyond max_records, counted from the ids (they only grow;
+ * what was deleted is below the lowest), so no scan of the table. */
+static int64_t
+records_over_cap(struct history *h, int64_t *newest_id)
+{
+	sqlite3_stmt *st;
+	int64_t span = 0;
+
+	*newest_id = 0;
+	if (sqlite3_prepare_v2(h->db,
+	                       "SELECT (SELECT max(id) FROM records), "
+	                       "(SELECT min(id) FROM records)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*newest_id = sqlite3_column_int64(st, 0);
+		span = *newest_id - sqlite3_column_int64(st, 1) + 1;
+	}
+	sqlite3_finalize(st);
+	return span > (int64_t)h->max_records ? span - (int64_t)h->max_records
+	                                      : 0;
+}
+
+/* The upkeep of one writer turn: one chunk of the retention's sweep
+ * (hourly, and at start) and one chunk of what is over the cap, oldest
+ * first, so that the queue drains between chunks. Returns rows deleted,
+ * or -rc. */
 static int64_t
 prune(struct history *h)
 {
 	char sql[256];
-	int64_t cutoff = wall_ms() - (int64_t)h->days * 86400 * 1000, total = 0;
-	int rc, n;
+	int64_t total = 0, n, newest;
 
-	snprintf(sql, sizeof sql,
-	         "DELETE FROM records WHERE id IN (SELECT id FROM records "
-	         "WHERE time_ms < %lld LIMIT %d)",
-	         (long long)cutoff, PRUNE_CHUNK);
-	do {
-		rc = exec(h->db, sql);
-		if (rc != SQLITE_OK) {
-			snprintf(h->failure, sizeof h->failure, "%s",
-			         sqlite3_errmsg(h->db));
-			return -rc;
-		}
-		n = sqlite3_changes(h->db);
+	if (!h->sweeping && mono_ms() >= h->next_prune_ms)
+		h->sweeping = true;
+	if (h->sweeping) {
+		snprintf(
+		    sql, sizeof sql,
+		    "DELETE FROM records WHERE id IN (SELECT id FROM "
+		    "records WHERE time_ms < %lld LIMIT %zu)",
+		    (long long)(wall_ms() - (int64_t)h->days * 86400 * 1000),
+		    h->prune_chunk);
+		n = delete_chunk(h, sql);
+		if (n < 0)
+			return n;
 		total += n;
-	} while (n == PRUNE_CHUNK);
+		if ((size_t)n < h->prune_chunk) {
+			h->sweeping = false;
+			h->next_prune_ms = mono_ms() + PRUNE_EVERY_MS;
+		}
+	}
+	if (h->max_records != 0 && records_over_cap(h, &newest) > 0) {
+		snprintf(sql, sizeof sql,
+		         "DELETE FROM records WHERE id IN (SELECT id FROM "
+		         "records WHERE id <= %lld ORDER BY id LIMIT %zu)",
+		         (long long)(newest - (int64_t)h->max_records),
+		         h->prune_chunk);
+		n = delete_chunk(h, sql);
+		if (n < 0)
+			return n;
+		total += n;
+	}
 	return total;
 }
 
@@ -563,6 +688,16 @@ column_text(sqlite3_stmt *st, int col, size_t *bytes)
 	return s;
 }
 
+/* SQLite's progress callback on the read connection: a query past its
+ * budget is interrupted, so that it cannot hold the writer. */
+static int
+on_progress(void *arg)
+{
+	struct history *h = arg;
+
+	return mono_ms() > h->query_deadline_ms;
+}
+
 static void
 run_query(struct history *h, struct pending_query *q)
 {
@@ -574,6 +709,7 @@ run_query(struct history *h, struct pending_query *q)
 	int rc;
 
 	q->result = r;
+	h->query_deadline_ms = mono_ms() + h->query_budget_ms;
 	if (h->stats.failed) {
 		snprintf(r->error, sizeof r->error, "the history is off: %s",
 		         h->stats.reason);
@@ -646,9 +782,14 @@ run_query(struct history *h, struct pending_query *q)
 		ev->packets = (uint64_t)sqlite3_column_int64(st, 22);
 		ev->detail = column_text(st, 23, &bytes);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc == SQLITE_INTERRUPT) {
+		/* What was found by then is answered, and said to be cut. */
+		r->timed_out = true;
+		r->more = true;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(r->error, sizeof r->error, "cannot read %s: %s",
 		         h->path, sqlite3_errmsg(h->read));
+	}
 	sqlite3_finalize(st);
 }
 
@@ -757,6 +898,40 @@ write_queue(struct history *h, size_t *taken, uint64_t *upto)
 	return rc;
 }
 
+/* What the ring holds, written and counted; one chunk of the upkeep. */
+static void
+write_turn(struct history *h, bool upkeep)
+{
+	size_t n;
+	uint64_t upto;
+	int rc = write_queue(h, &n, &upto);
+
+	pthread_mutex_lock(&h->lock);
+	if (rc != 0)
+		fail_locked(h, "cannot write to it", rc);
+	if (h->stats.failed)
+		h->stats.dropped += n;
+	else
+		h->stats.written += n;
+	h->committed = upto;
+	pthread_cond_broadcast(&h->progress);
+	pthread_mutex_unlock(&h->lock);
+	if (!upkeep || h->stats.failed)
+		return;
+	{
+		int64_t pruned = prune(h);
+
+		pthread_mutex_lock(&h->lock);
+		if (pruned < 0) {
+			h->sweeping = false; /* the writer waits again */
+			fail_locked(h, "cannot delete old records",
+			            (int)-pruned);
+		} else
+			h->stats.pruned += (uint64_t)pruned;
+		pthread_mutex_unlock(&h->lock);
+	}
+}
+
 static void *
 writer(void *arg)
 {
@@ -767,13 +942,11 @@ writer(void *arg)
 	for (;;) {
 		struct timespec deadline;
 		struct pending_query *queries, *q;
-		size_t n;
-		uint64_t upto;
-		int rc;
 
 		add_ms(&deadline, h->batch_ms);
 		while (!h->stop && h->tail >= h->flush_upto &&
-		       h->queries == NULL && h->waiting < h->batch_records)
+		       h->queries == NULL && h->waiting < h->batch_records &&
+		       !h->sweeping)
 			if (pthread_cond_timedwait(&h->wake, &h->lock,
 			                           &deadline) == ETIMEDOUT)
 				break;
@@ -781,35 +954,15 @@ writer(void *arg)
 		h->queries = NULL;
 		pthread_mutex_unlock(&h->lock);
 
-		rc = write_queue(h, &n, &upto);
-
-		pthread_mutex_lock(&h->lock);
-		if (rc != 0)
-			fail_locked(h, "cannot write to it", rc);
-		if (h->stats.failed)
-			h->stats.dropped += n;
-		else
-			h->stats.written += n;
-		h->committed = upto;
-		pthread_cond_broadcast(&h->progress);
-		pthread_mutex_unlock(&h->lock);
-
-		/* The sweep before the queries: none shows what is due to
+		/* The upkeep before the queries: none shows what is due to
 		 * go. */
-		if (!h->stats.failed && mono_ms() >= h->next_prune_ms) {
-			int64_t pruned = prune(h);
-
-			h->next_prune_ms = mono_ms() + PRUNE_EVERY_MS;
-			pthread_mutex_lock(&h->lock);
-			if (pruned < 0)
-				fail_locked(h, "cannot delete old records",
-				            (int)-pruned);
-			else
-				h->stats.pruned += (uint64_t)pruned;
-			pthread_mutex_unlock(&h->lock);
-		}
-		for (q = queries; q != NULL; q = q->next)
+		write_turn(h, true);
+		for (q = queries; q != NULL; q = q->next) {
 			run_query(h, q);
+			/* Queries do not starve the writes. */
+			if (q->next != NULL)
+				write_turn(h, false);
+		}
 
 		pthread_mutex_lock(&h->lock);
 		if (queries != NULL) {
@@ -849,6 +1002,40 @@ on_finished(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The apps whose rejected connections were not all kept in the last
+ * minute, the busiest named. */
+static void
+say_over_budget(struct history *h)
+{
+	const struct rejected_budget *top = NULL;
+	uint64_t total = 0;
+	size_t i, apps = 0;
+
+	for (i = 0; i < BUDGET_SLOTS; i++) {
+		struct rejected_budget *b = &h->budgets[i];
+		uint64_t n = b->over - b->over_logged;
+
+		if (b->app[0] == '\0' || n == 0)
+			continue;
+		if (top == NULL || n > top->over - top->over_logged)
+			top = b;
+		total += n;
+		apps++;
+	}
+	if (top == NULL)
+		return;
+	log_warn("history: %llu rejected connections of %zu app%s not kept in "
+	         "the last minute (more than %d an app in %d s), most of "
+	         "%s (%llu): the gate rejected them all the same; "
+	         "'dnsgatectl rejected' counts them, 'dnsgatectl status' "
+	         "names the apps",
+	         (unsigned long long)total, apps, apps == 1 ? "" : "s",
+	         HISTORY_REJECTED_PER_APP, HISTORY_REJECTED_WINDOW_MS / 1000,
+	         top->app, (unsigned long long)(top->over - top->over_logged));
+	for (i = 0; i < BUDGET_SLOTS; i++)
+		h->budgets[i].over_logged = h->budgets[i].over;
+}
+
 /* At most once a minute: how many records the queue could not take. */
 static void
 on_drop_timer(evutil_socket_t fd, short what, void *arg)
@@ -869,6 +1056,7 @@ on_drop_timer(evutil_socket_t fd, short what, void *arg)
 		         "queries were answered all the same",
 		         (unsigned long long)dropped,
 		         (unsigned long long)queued, h->path);
+	say_over_budget(h);
 }
 
 static void
@@ -890,6 +1078,7 @@ free_history(struct history *h)
 	pthread_mutex_destroy(&h->lock);
 	free(h->ring);
 	free(h->batch);
+	free(h->budgets);
 	free(h->path);
 	free(h);
 }
@@ -906,6 +1095,11 @@ history_open(struct event_base *base, const struct history_options *o,
 
 	h->path = xstrdup(o->path);
 	h->days = o->days;
+	h->max_records = o->max_records;
+	h->prune_chunk = o->prune_chunk ? o->prune_chunk : PRUNE_CHUNK;
+	h->query_budget_ms =
+	    o->query_budget_ms ? o->query_budget_ms : HISTORY_QUERY_BUDGET_MS;
+	h->budgets = xcalloc(BUDGET_SLOTS, sizeof *h->budgets);
 	h->cap = o->queue_bytes ? o->queue_bytes : QUEUE_BYTES_DEFAULT;
 	h->batch_ms = o->batch_ms ? o->batch_ms : BATCH_MS_DEFAULT;
 	h->batch_records =
@@ -1027,6 +1221,7 @@ void
 history_status_json(struct history *h, struct json_out *j)
 {
 	struct history_stats st;
+	size_t i;
 
 	history_get_stats(h, &st);
 	json_key(j, "path");
@@ -1043,6 +1238,30 @@ history_status_json(struct history *h, struct json_out *j)
 	json_uint(j, st.dropped);
 	json_key(j, "records_pruned");
 	json_uint(j, st.pruned);
+	json_key(j, "max_records");
+	json_uint(j, h->max_records);
+	json_key(j, "rejected_per_app");
+	json_uint(j, HISTORY_REJECTED_PER_APP);
+	json_key(j, "rejected_window_ms");
+	json_uint(j, HISTORY_REJECTED_WINDOW_MS);
+	json_key(j, "rejected_over_budget");
+	json_uint(j, st.rejected_over_budget);
+	/* The apps whose slot still holds their count. */
+	json_key(j, "rejected_over_budget_apps");
+	json_array_begin(j);
+	for (i = 0; i < BUDGET_SLOTS; i++) {
+		const struct rejected_budget *b = &h->budgets[i];
+
+		if (b->app[0] == '\0' || b->over == 0)
+			continue;
+		json_object_begin(j);
+		json_key(j, "app");
+		json_string(j, b->app);
+		json_key(j, "not_kept");
+		json_uint(j, b->over);
+		json_object_end(j);
+	}
+	json_array_end(j);
 }
 
 /* --- the protocol's side ---------------------------------------------- */
@@ -1175,6 +1394,15 @@ history_result_json(struct json_out *j, const struct history_result *r)
 	json_array_end(j);
 	json_key(j, "truncated");
 	json_bool(j, truncated);
+	if (r->timed_out) {
+		json_key(j, "timed_out");
+		json_bool(j, true);
+		json_key(j, "reason");
+		json_string(j, "the query ran out of its time in the history's "
+		               "thread (a part of an app key scans every "
+		               "record): narrow it with --since/--until or a "
+		               "whole app key");
+	}
 }
 
 static int

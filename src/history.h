@@ -5,7 +5,10 @@
  * it drops the record and counts it. A thread of its own owns the
  * database: it writes the queue in batched transactions (WAL,
  * synchronous=NORMAL), prunes what is older than the retention, and
- * runs the queries on a read connection of its own; their results come
+ * keeps at most max_records (the oldest go first), a chunk per turn
+ * so the queue keeps draining, and
+ * runs the queries on a read connection of its own, each within a
+ * time budget and with the queue written between them; their results come
  * back to the loop through a pipe. A database that cannot be opened or
  * written turns the history off, with a reason: queries are answered
  * all the same. */
@@ -23,17 +26,31 @@
 #define HISTORY_DEFAULT_DAYS 30
 #define HISTORY_SCHEMA_VERSION 1
 #define HISTORY_QUERY_LIMIT_MAX 10000 /* records one query returns */
+/* history-max-records: a record takes about 420 bytes on disk with its
+ * indexes (README, "History"), so about 2 GB. */
+#define HISTORY_DEFAULT_MAX_RECORDS 5000000
+/* Rejected connections kept per app in a window; the rest are counted
+ * per app (status) and not written: one app sending to ever new ports
+ * would otherwise fill the disk with 8,192 records a second. */
+#define HISTORY_REJECTED_PER_APP 100
+#define HISTORY_REJECTED_WINDOW_MS 10000
+/* A query's time in the thread; then it is answered with what it found
+ * and says that it timed out. */
+#define HISTORY_QUERY_BUDGET_MS 250
 
 struct event_base;
 struct history;
 
 struct history_options {
-	const char *path;     /* the database file; its directory is made
-	                         0700 when missing, the file is 0600 */
-	uint32_t days;        /* retention: older records are deleted */
-	size_t queue_bytes;   /* the queue's room; 0: 4 MiB */
-	uint32_t batch_ms;    /* the longest a record waits; 0: 1000 */
-	size_t batch_records; /* or this many wake the writer; 0: 512 */
+	const char *path;         /* the database file; its directory is made
+	                             0700 when missing, the file is 0600 */
+	uint32_t days;            /* retention: older records are deleted */
+	size_t queue_bytes;       /* the queue's room; 0: 4 MiB */
+	uint32_t batch_ms;        /* the longest a record waits; 0: 1000 */
+	size_t batch_records;     /* or this many wake the writer; 0: 512 */
+	uint64_t max_records;     /* the newest this many are kept; 0: no cap */
+	size_t prune_chunk;       /* rows deleted per writer turn; 0: 5000 */
+	uint32_t query_budget_ms; /* 0: HISTORY_QUERY_BUDGET_MS */
 };
 
 /* Opens (or creates) the database, checks it and starts the writer.
@@ -49,7 +66,9 @@ void history_close(struct history *h);
 
 /* The events sink (events_subscribe(bus, history_sink, h)): copies ev
  * into the queue, or drops it when the queue is full or the history
- * failed. Never blocks on the disk. */
+ * failed, or counts it for its app when it is a rejected connection past
+ * HISTORY_REJECTED_PER_APP in its app's window (of ev->time_ms). Never
+ * blocks on the disk. Called on the loop only. */
 void history_sink(void *arg, const struct event_record *ev);
 
 /* Blocks until every record queued before the call is committed (or
@@ -60,9 +79,11 @@ struct history_stats {
 	uint64_t queued;  /* records the sink took */
 	uint64_t written; /* committed */
 	uint64_t dropped; /* the queue was full, or the history failed */
-	uint64_t pruned;  /* deleted by the retention */
-	bool failed;      /* writing failed: the history is off */
-	char reason[400]; /* why, when failed */
+	uint64_t pruned;  /* deleted by the retention or the cap */
+	uint64_t rejected_over_budget; /* rejected records not kept: their
+	                                  app was over its budget */
+	bool failed;                   /* writing failed: the history is off */
+	char reason[400];              /* why, when failed */
 };
 
 void history_get_stats(struct history *h, struct history_stats *st);
@@ -90,6 +111,8 @@ struct history_result {
 	struct event_record *records;
 	size_t n;
 	bool more;       /* more records matched than the limit */
+	bool timed_out;  /* the query ran out of its time; records holds
+	                    what it found by then */
 	char error[512]; /* "": none; else the query failed */
 };
 
@@ -114,7 +137,8 @@ void history_record_members(struct json_out *j, const struct event_record *ev);
 /* The members "records": [...] and "truncated": bool of a "log" reply,
  * into j (an object begun). The array holds whole records only, as many
  * as leave j room to be ended; truncated says that more matched (more
- * than fit, or than the query's limit). */
+ * than fit, or than the query's limit) or may have: a query that ran out
+ * of time adds "timed_out": true and a "reason". */
 void history_result_json(struct json_out *j, const struct history_result *r);
 
 /* Reads a "log" request's filter members (since_ms, until_ms, app,

@@ -287,12 +287,20 @@ print_record(FILE *out, const struct span *s)
 	        answer[0] ? answer : "-");
 }
 
+static void
+print_timed_out(FILE *out)
+{
+	fprintf(out, "(the query ran out of its time in dnsgated, so more "
+	             "records may match: narrow it with --since/--until, or "
+	             "give --app a whole app key, with its ':')\n");
+}
+
 int
 history_client_print(const struct history_client *hc, FILE *out,
                      const char *reply)
 {
 	struct spans s = {NULL, 0};
-	bool more = false;
+	bool more = false, timed_out;
 	size_t i;
 
 	if (json_each_object(reply, strlen(reply), "records", collect, &s) <
@@ -300,9 +308,16 @@ history_client_print(const struct history_client *hc, FILE *out,
 		free(s.v);
 		return -1;
 	}
+	/* The reply's flags are at its top level, after the array. */
+	timed_out = strstr(reply, "],\"truncated\":true,\"timed_out\":true") !=
+	            NULL;
 	if (s.n == 0) {
-		fprintf(out, "no records match\n");
+		fprintf(out, timed_out ? "no records found before the query ran "
+		                         "out of time\n"
+		                       : "no records match\n");
 		free(s.v);
+		if (timed_out)
+			print_timed_out(out);
 		return 0;
 	}
 	history_client_print_header(out);
@@ -315,7 +330,9 @@ history_client_print(const struct history_client *hc, FILE *out,
 
 		more = t != NULL;
 	}
-	if (more)
+	if (timed_out)
+		print_timed_out(out);
+	else if (more)
 		fprintf(out, "(more records match: narrow it with "
 		             "--since/--until, or raise --limit)\n");
 	return 0;

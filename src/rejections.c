@@ -31,8 +31,9 @@ struct budget {
 	uint64_t held_back; /* not logged in this window */
 };
 
-/* A cgroup resolved lately (resolve). */
-#define WHOM_SLOTS 8
+/* Cgroups resolved lately (resolve), kept by id's hash: a newer id
+ * takes an older one's slot. */
+#define WHOM_SLOTS 128
 #define WHOM_TTL_MS 1000
 
 struct whom {
@@ -48,9 +49,16 @@ struct rejections {
 	struct cgroup_tree *tree;
 	struct events *bus;
 	const char *proc_root;
-	struct whom whom[WHOM_SLOTS];
-	size_t next_whom;
+	struct whom *whom; /* WHOM_SLOTS */
+	struct whom spare; /* a cgroup not looked into */
 	struct app_identity identity; /* resolve's */
+	/* This poll's: cgroups looked into, whether the tree was rescanned,
+	 * and what was told without looking. */
+	unsigned resolved_now;
+	bool rescanned_now;
+	uint64_t last_rescan_ms; /* 0: none yet */
+	uint64_t unresolved_now, unresolved_groups_now;
+	uint64_t resolved; /* ever: for the tests */
 	struct budget slots[BUDGET_SLOTS];
 	bool full;          /* the last read found a full set */
 	uint64_t published, logged;
@@ -65,13 +73,23 @@ rejections_new(struct cgroup_tree *tree, struct events *bus,
 	r->tree = tree;
 	r->bus = bus;
 	r->proc_root = proc_root;
+	r->whom = xcalloc(WHOM_SLOTS, sizeof *r->whom);
 	return r;
 }
 
 void
 rejections_free(struct rejections *r)
 {
+	if (r == NULL)
+		return;
+	free(r->whom);
 	free(r);
+}
+
+uint64_t
+rejections_resolved(const struct rejections *r)
+{
+	return r->resolved;
 }
 
 uint64_t
@@ -200,24 +218,65 @@ find_process(struct rejections *r, const char *path, struct attribution *a)
 		memset(a, 0, sizeof *a);
 }
 
+/* The app key of a cgroup at path from its path alone (no process). */
+static void
+key_of_path(struct rejections *r, const char *path, char *app, size_t len)
+{
+	struct app_identity_source src;
+	char err[256];
+
+	memset(&src, 0, sizeof src);
+	src.cgroup_path = path;
+	src.uid = APP_IDENTITY_UID_UNKNOWN;
+	(void)app_identity_from(&src, &r->identity, err, sizeof err);
+	snprintf(app, len, "%s", r->identity.key);
+}
+
+/* A cgroup past this poll's budget: its path and key when the cache
+ * knows them, no process, nothing read. */
+static const struct whom *
+not_looked_into(struct rejections *r, uint64_t cgroup_id)
+{
+	struct whom *w = &r->spare;
+	unsigned level;
+
+	memset(&w->proc, 0, sizeof w->proc);
+	w->valid = false;
+	w->cgroup_id = cgroup_id;
+	if (cgroup_lookup_cached(r->tree, cgroup_id, w->path, sizeof w->path,
+				 &level) == 0) {
+		key_of_path(r, w->path, w->app, sizeof w->app);
+	} else {
+		snprintf(w->path, sizeof w->path, "cgroup id %" PRIu64,
+			 cgroup_id);
+		snprintf(w->app, sizeof w->app, "?");
+	}
+	snprintf(w->who, sizeof w->who, "%s (cgroup %s, not looked into)",
+		 w->app, w->path);
+	return w;
+}
+
 /* Who a cgroup is: its path, app key, a process and the words for the
  * log, resolved once a second at most per cgroup (a flood of rejections
- * from one app to many destinations reads /proc once). */
+ * from one app to many destinations reads /proc once), at most
+ * REJECTIONS_RESOLVE_MAX cgroups and one rescan of the tree a poll: a
+ * user who makes many cgroups (a delegated subtree) and sends a packet
+ * from each cannot make the loop read /proc for all of them. */
 static const struct whom *
 resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
 {
-	struct whom *w = NULL;
+	struct whom *w = &r->whom[(cgroup_id * UINT64_C(0x9e3779b97f4a7c15)) >>
+				  57]; /* 7 bits: WHOM_SLOTS */
 	struct app_identity_source src;
-	char err[256], who[sizeof r->whom[0].who];
+	char err[256], who[sizeof w->who];
 	unsigned level;
-	size_t i;
+	int rc;
 
-	for (i = 0; i < WHOM_SLOTS; i++)
-		if (r->whom[i].valid && r->whom[i].cgroup_id == cgroup_id &&
-		    now_ms - r->whom[i].at_ms < WHOM_TTL_MS)
-			return &r->whom[i];
-	w = &r->whom[r->next_whom];
-	r->next_whom = (r->next_whom + 1) % WHOM_SLOTS;
+	if (w->valid && w->cgroup_id == cgroup_id &&
+	    now_ms - w->at_ms < WHOM_TTL_MS)
+		return w;
+	if (cgroup_id != 0 && r->resolved_now >= REJECTIONS_RESOLVE_MAX)
+		return not_looked_into(r, cgroup_id);
 	memset(&w->proc, 0, sizeof w->proc);
 	w->valid = true;
 	w->cgroup_id = cgroup_id;
@@ -230,8 +289,26 @@ resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
 			 "socket closed)");
 		return w;
 	}
-	if (cgroup_lookup(r->tree, cgroup_id, w->path, sizeof w->path,
-			  &level) < 0) {
+	rc = cgroup_lookup_cached(r->tree, cgroup_id, w->path, sizeof w->path,
+				  &level);
+	if (rc == -EAGAIN && r->rescanned_now) {
+		/* The cgroup sent its packet before the poll took it, and the
+		 * poll's rescan came after: it is gone, and stays so. */
+		cgroup_mark_gone(r->tree, cgroup_id);
+		rc = -ENOENT;
+	} else if (rc == -EAGAIN && r->last_rescan_ms != 0 &&
+		   now_ms - r->last_rescan_ms < REJECTIONS_RESCAN_MS) {
+		/* New cgroups, as fast as a user can make them, would cost a
+		 * scan of the whole tree each second. */
+		w->valid = false;
+		return not_looked_into(r, cgroup_id);
+	} else if (rc == -EAGAIN) {
+		r->rescanned_now = true;
+		r->last_rescan_ms = now_ms != 0 ? now_ms : 1;
+		rc = cgroup_lookup(r->tree, cgroup_id, w->path, sizeof w->path,
+				   &level);
+	}
+	if (rc < 0) {
 		snprintf(w->path, sizeof w->path, "?");
 		snprintf(w->app, sizeof w->app, "?");
 		snprintf(w->who, sizeof w->who,
@@ -239,6 +316,8 @@ resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
 			 cgroup_id);
 		return w;
 	}
+	r->resolved_now++;
+	r->resolved++;
 	find_process(r, w->path, &w->proc);
 	memset(&src, 0, sizeof src);
 	src.cgroup_path = w->path;
@@ -264,9 +343,8 @@ resolve(struct rejections *r, uint64_t cgroup_id, uint64_t now_ms)
 	return w;
 }
 
-void
-rejections_tell(struct rejections *r, const struct nft_rejected *el,
-		uint64_t now_ms)
+static void
+tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 {
 	const struct whom *w = resolve(r, el->cgroup_id, now_ms);
 	struct event_record ev;
@@ -297,6 +375,10 @@ rejections_tell(struct rejections *r, const struct nft_rejected *el,
 		events_publish(r->bus, &ev);
 	r->published++;
 
+	if (w == &r->spare) {
+		r->unresolved_now++; /* said for the poll in one line */
+		return;
+	}
 	if (!spend(r, w->app, now_ms))
 		return;
 	if (el->cgroup_id == 0)
@@ -336,9 +418,66 @@ rejections_set_full(struct rejections *r, bool full)
 	r->full = full;
 }
 
+static void
+new_poll(struct rejections *r)
+{
+	r->resolved_now = 0;
+	r->rescanned_now = false;
+	r->unresolved_now = r->unresolved_groups_now = 0;
+}
+
+void
+rejections_tell(struct rejections *r, const struct nft_rejected *el,
+		uint64_t now_ms)
+{
+	new_poll(r);
+	tell_one(r, el, now_ms);
+}
+
+static int
+by_cgroup(const void *a, const void *b)
+{
+	const struct nft_rejected *x = a, *y = b;
+
+	return x->cgroup_id < y->cgroup_id ? -1 : x->cgroup_id > y->cgroup_id;
+}
+
+void
+rejections_tell_batch(struct rejections *r, struct nft_rejected *els, size_t n,
+		      uint64_t now_ms)
+{
+	size_t i;
+
+	/* Grouped by cgroup, so that each is resolved once. */
+	if (n > 1)
+		qsort(els, n, sizeof *els, by_cgroup);
+	new_poll(r);
+	for (i = 0; i < n; i++) {
+		uint64_t before = r->unresolved_now;
+
+		tell_one(r, &els[i], now_ms);
+		if (r->unresolved_now > before &&
+		    (i == 0 || els[i - 1].cgroup_id != els[i].cgroup_id))
+			r->unresolved_groups_now++;
+	}
+	if (r->unresolved_now > 0 &&
+	    spend(r, REJECTIONS_MANY_CGROUPS_APP, now_ms)) {
+		log_warn("rejected: %" PRIu64 " connection%s from %" PRIu64
+			 " cgroup%s not looked into: more than %d cgroups had "
+			 "rejected connections within a second (a user making "
+			 "many cgroups?); each is in the events and the "
+			 "history with its cgroup and app, without pid or exe",
+			 r->unresolved_now, r->unresolved_now == 1 ? "" : "s",
+			 r->unresolved_groups_now,
+			 r->unresolved_groups_now == 1 ? "" : "s",
+			 REJECTIONS_RESOLVE_MAX);
+		r->logged++;
+	}
+}
+
 struct poll_state {
-	struct rejections *r;
-	uint64_t now_ms;
+	struct nft_rejected *els;
+	size_t n, cap;
 };
 
 static void
@@ -346,18 +485,25 @@ on_element(const struct nft_rejected *el, void *arg)
 {
 	struct poll_state *st = arg;
 
-	rejections_tell(st->r, el, st->now_ms);
+	if (st->n == st->cap) {
+		st->cap = st->cap != 0 ? st->cap * 2 : 256;
+		st->els = xreallocarray(st->els, st->cap, sizeof *st->els);
+	}
+	st->els[st->n++] = *el;
 }
 
 int
 rejections_poll(struct rejections *r, struct gate *g, char *err,
 		size_t errlen)
 {
-	struct poll_state st = {r, clock_ms()};
+	struct poll_state st = {NULL, 0, 0};
+	uint64_t now_ms = clock_ms();
 	bool full = false;
 	int n = gate_take_rejected(g, on_element, &st, &full, err, errlen);
 
-	rejections_flush(r, st.now_ms);
+	rejections_tell_batch(r, st.els, st.n, now_ms);
+	free(st.els);
+	rejections_flush(r, now_ms);
 	if (n >= 0)
 		rejections_set_full(r, full);
 	return n;

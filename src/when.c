@@ -145,8 +145,23 @@ read_date(const char *s, const char *clock, int64_t *out)
 	return true;
 }
 
-/* "2h", "-90m": a span back from now. */
+/* count units of ms back from now, or false when that reaches before
+ * the epoch (the check comes before the product, which could overflow:
+ * twelve digits of weeks do). */
 static bool
+back_from(int64_t now_ms, int64_t count, int64_t ms, int64_t *out)
+{
+	if (now_ms < 0 || count > now_ms / ms)
+		return false;
+	*out = now_ms - count * ms;
+	return true;
+}
+
+#define SPAN_TOO_FAR (-2) /* one_word: a span reaching before 1970 */
+
+/* "2h", "-90m": a span back from now. Returns 1, 0 when s is no span,
+ * or SPAN_TOO_FAR. */
+static int
 read_span(const char *s, int64_t now_ms, int64_t *out)
 {
 	int64_t n, ms;
@@ -154,15 +169,15 @@ read_span(const char *s, int64_t now_ms, int64_t *out)
 	if (*s == '-')
 		s++;
 	if (!read_number(&s, &n) || (ms = unit_ms(s)) == 0)
-		return false;
-	*out = now_ms - n * ms;
-	return true;
+		return 0;
+	return back_from(now_ms, n, ms, out) ? 1 : SPAN_TOO_FAR;
 }
 
+/* Returns 0, -1 when w is no time, or SPAN_TOO_FAR. */
 static int
 one_word(const char *w, int64_t now_ms, int64_t *out)
 {
-	int day;
+	int day, span;
 
 	if (strcmp(w, "now") == 0) {
 		*out = now_ms;
@@ -189,8 +204,8 @@ one_word(const char *w, int64_t now_ms, int64_t *out)
 		*out = sec * 1000;
 		return 0;
 	}
-	if (read_span(w, now_ms, out))
-		return 0;
+	if ((span = read_span(w, now_ms, out)) != 0)
+		return span == 1 ? 0 : SPAN_TOO_FAR;
 	if (strchr(w, ':') != NULL && strchr(w, '-') == NULL) {
 		time_t t = (time_t)(now_ms / 1000);
 		struct tm tm;
@@ -248,8 +263,18 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 		return -1;
 	}
 	if (n == 1) {
-		if (one_word(words[0], now_ms, out) == 0)
+		int rc = one_word(words[0], now_ms, out);
+
+		if (rc == 0)
 			return 0;
+		if (rc == SPAN_TOO_FAR) {
+			snprintf(err, errlen,
+			         "'%s' reaches back before 1970 (the epoch, "
+			         "where the history begins): write a shorter "
+			         "span or a date",
+			         text);
+			return -1;
+		}
 		snprintf(err, errlen,
 		         "cannot read '%s' as a time: write now, today, "
 		         "yesterday, a weekday, 'last tuesday', '3 hours "
@@ -301,14 +326,21 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 			         words[1], text);
 			return -1;
 		}
-		*out = now_ms - count * ms;
+		if (!back_from(now_ms, count, ms, out)) {
+			snprintf(err, errlen,
+			         "'%s' reaches back before 1970 (the epoch, "
+			         "where the history begins): write a shorter "
+			         "span or a date",
+			         text);
+			return -1;
+		}
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		const char *q = words[i];
 		int64_t ignored;
 
-		if (one_word(words[i], now_ms, &ignored) < 0 &&
+		if (one_word(words[i], now_ms, &ignored) == -1 &&
 		    strcmp(words[i], "ago") != 0 && unit_ms(words[i]) == 0 &&
 		    !(read_number(&q, &ignored) && *q == '\0')) {
 			snprintf(err, errlen, "cannot read '%s' in '%s'",

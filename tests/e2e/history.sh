@@ -1,9 +1,10 @@
 #!/bin/sh
 # history.sh - the history in SQLite end to end: queries of two apps,
 # then dnsgatectl log filtered by --app (a part of a key, and a whole
-# key), --since/--until and --blocked; the records still there after a
-# kill -9 and a restart; a damaged history file turns the history off
-# with a warning while every query is still answered.
+# key), --since/--until and --blocked; history-max-records in the status;
+# the records still there after a kill -9 and a restart; a damaged
+# history file turns the history off with a warning while every query
+# is still answered.
 . "$(dirname "$0")/lib.sh"
 
 LOCAL_DATA="
@@ -25,7 +26,8 @@ CONF="listen-port 5453
 upstream 192.0.2.2
 blocklist $E2E_TMP/ads.txt name=ads
 history $HIST
-history-days 30"
+history-days 30
+history-max-records 200000"
 start_daemon "$CONF"
 CTL="$DNSGATECTL -s $CONTROL_SOCKET"
 
@@ -90,6 +92,8 @@ check "a time it cannot read is named ($out)" \
 	eval 'printf "%s" "$out" | grep -q "funday"'
 check_that "dnsgatectl status shows the history" \
 	'$CTL status --json | grep -q "\"history\":{\"path\":\"$HIST\""'
+check_that "the status shows the cap and the rejected records not kept" \
+	'$CTL status --json | grep -q "\"max_records\":200000,\"rejected_per_app\":100,\"rejected_window_ms\":10000,\"rejected_over_budget\":0,\"rejected_over_budget_apps\":\[\]"'
 
 # log -f: each record as it is made, those the options ask for.
 $CTL log -f --app firefox --json >"$E2E_TMP/follow.out" 2>&1 &

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "src/config_file.h"
+#include "src/history.h"
 #include "src/prompt.h"
 
 #include "tests/unit/check.h"
@@ -133,7 +134,8 @@ config_equal(const struct config *a, const struct config *b)
 	    !str_equal(a->log_file, b->log_file) ||
 	    !str_equal(a->control_socket, b->control_socket) ||
 	    !str_equal(a->history, b->history) ||
-	    a->history_days != b->history_days)
+	    a->history_days != b->history_days ||
+	    a->history_max_records != b->history_max_records)
 		return 0;
 	for (i = 0; i < a->n_upstreams; i++)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
@@ -177,6 +179,7 @@ check_defaults(const struct config *cfg)
 	CHECK(cfg->doh_canary);
 	CHECK_STR(cfg->history, "/var/lib/dnsgate/history.db");
 	CHECK_INT(cfg->history_days, 30);
+	CHECK_INT(cfg->history_max_records, HISTORY_DEFAULT_MAX_RECORDS);
 }
 
 static void
@@ -1147,12 +1150,14 @@ test_history(void)
 {
 	struct config *cfg, *back;
 
-	cfg = parse("history /srv/dg/h.db\nhistory-days 7\n");
+	cfg = parse("history /srv/dg/h.db\nhistory-days 7\n"
+		    "history-max-records 500000\n");
 	CHECK(cfg != NULL);
 	if (cfg == NULL)
 		return;
 	CHECK_STR(cfg->history, "/srv/dg/h.db");
 	CHECK_INT(cfg->history_days, 7);
+	CHECK_INT(cfg->history_max_records, 500000);
 	back = reprint(cfg);
 	CHECK(back != NULL && config_equal(cfg, back));
 	config_free(back);
@@ -1169,6 +1174,11 @@ test_history(void)
 	config_free(cfg);
 	CHECK_ERROR("history-days 0\n", NAME ":1:14: ", "");
 	CHECK_ERROR("history-days 4000\n", NAME ":1:14: ", "");
+	CHECK_ERROR("history-max-records -1\n", NAME ":1:21: ", "");
+	CHECK_ERROR("history-max-records 3000000000\n", NAME ":1:21: ", "");
+	cfg = parse("history-max-records 0\n");
+	CHECK(cfg != NULL && cfg->history_max_records == 0);
+	config_free(cfg);
 }
 
 /* https:// lists: read from their copy in list-cache, with their own

@@ -1,8 +1,10 @@
 /* test_history.c - the SQLite history: records of both kinds written
  * and read back whole, every filter of a query, the retention, a full
  * queue that drops and counts, a damaged or newer file refused with a
- * reason, the file's and directory's modes, and a "log" request's
- * members read with their errors. */
+ * reason, the file's and directory's modes, a "log" request's members
+ * read with their errors; the cap on records and the retention deleting
+ * a chunk per writer turn, the per-app budget of rejected records, and a
+ * query cut by its time budget. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -92,6 +94,45 @@ open_at(const char *name, uint32_t days, size_t queue_bytes, char *err,
 	o.batch_ms = queue_bytes ? 60000 : 50; /* a small queue: no timer */
 	o.batch_records = queue_bytes ? 1000000 : 0;
 	return history_open(base, &o, err, errlen);
+}
+
+/* With the options of open_at for a timer-driven writer, and these. */
+static struct history *
+open_with(const char *name, uint64_t max_records, size_t prune_chunk,
+          uint32_t query_budget_ms, uint32_t batch_ms)
+{
+	struct history_options o;
+	char path[512], err[512];
+	struct history *h;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	memset(&o, 0, sizeof o);
+	o.path = path;
+	o.days = 30;
+	o.batch_ms = batch_ms;
+	o.max_records = max_records;
+	o.prune_chunk = prune_chunk;
+	o.query_budget_ms = query_budget_ms;
+	h = history_open(base, &o, err, sizeof err);
+	if (h == NULL)
+		fprintf(stderr, "%s\n", err);
+	return h;
+}
+
+/* Waits (5 s at most) for the writer's pruned count to reach n. */
+static uint64_t
+wait_pruned(struct history *h, uint64_t n)
+{
+	struct history_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		history_get_stats(h, &st);
+		if (st.pruned >= n)
+			break;
+		usleep(10000);
+	}
+	return st.pruned;
 }
 
 struct answer {
@@ -520,6 +561,226 @@ test_request(void)
 	CHECK_INT(filter_of("{\"blocked\":\"yes\"}", &f, err, sizeof err), -1);
 }
 
+/* history-max-records: the newest N kept, the oldest deleted first,
+ * one chunk per writer turn (so the queue drains between them). */
+static void
+test_max_records(void)
+{
+	struct history *h = open_with("cap.db", 1000, 500, 0, 60000);
+	struct history_filter f;
+	struct history_result *r;
+	struct history_stats st;
+	struct event_record ev;
+	uint64_t last, now;
+	char name[64];
+	int i, steps = 0, worst = 0;
+
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof name, "n%d.example", i);
+		ev = query_record("app:a", name, NOW_MS + i, DECISION_ALLOW);
+		history_sink(h, &ev);
+	}
+	/* Chunk by chunk: no turn deletes more than one. The writer's
+	 * timer is a minute here, so a turn is what a query wakes, and it
+	 * does its upkeep before the query: the counts read after two
+	 * queries differ by one turn's upkeep. */
+	memset(&f, 0, sizeof f);
+	f.limit = 1;
+	history_result_free(ask(h, &f));
+	history_get_stats(h, &st);
+	last = st.pruned;
+	while (last < 4000 && steps < 100) {
+		ev = query_record("app:a", "tick.example", NOW_MS + 9999,
+		                  DECISION_ALLOW);
+		history_sink(h, &ev);
+		history_result_free(ask(h, &f));
+		history_get_stats(h, &st);
+		now = st.pruned;
+		if ((int)(now - last) > worst)
+			worst = (int)(now - last);
+		last = now;
+		steps++;
+	}
+	CHECK(last >= 4000);
+	CHECK(worst <= 500);
+	CHECK(steps >= 4);
+	memset(&f, 0, sizeof f);
+	f.limit = 10000;
+	f.oldest_first = true;
+	r = ask(h, &f);
+	CHECK(r->n <= 1000 && r->n >= 500);
+	/* The oldest went first. */
+	if (r->n > 0)
+		CHECK(r->records[0].time_ms >= NOW_MS + 4000);
+	history_result_free(r);
+	history_close(h);
+
+	/* 0: no cap. */
+	h = open_with("nocap.db", 0, 500, 0, 50);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 3000; i++) {
+		ev = query_record("app:a", "x.example", NOW_MS + i,
+		                  DECISION_ALLOW);
+		history_sink(h, &ev);
+	}
+	history_flush(h);
+	usleep(200000);
+	history_sink(h, &ev);
+	history_flush(h);
+	memset(&f, 0, sizeof f);
+	f.limit = 10000;
+	CHECK_INT(count(h, &f), 3001);
+	history_get_stats(h, &st);
+	CHECK_INT(st.pruned, 0);
+	history_close(h);
+}
+
+/* The retention's sweep is one chunk per turn too. */
+static void
+test_sweep_chunks(void)
+{
+	char err[512];
+	struct history *h = open_at("sweep.db", 3650, 0, err, sizeof err);
+	struct history_filter f;
+	struct event_record ev;
+	int i;
+
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 2000; i++) {
+		ev = query_record("app:a", "old.example",
+		                  NOW_MS - 400 * DAY_MS + i, DECISION_ALLOW);
+		history_sink(h, &ev);
+	}
+	history_flush(h);
+	history_close(h);
+	/* The sweep at open deletes 100 a turn: it takes 20 turns, one
+	 * after the other (not one a minute, the writer's timer here), and
+	 * the records sent meanwhile are written between them. */
+	h = open_with("sweep.db", 0, 100, 0, 60000);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	ev = query_record("app:a", "new.example", events_now_ms(),
+	                  DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	CHECK_INT(wait_pruned(h, 2000), 2000);
+	memset(&f, 0, sizeof f);
+	f.limit = 10000;
+	CHECK_INT(count(h, &f), 1);
+	history_close(h);
+}
+
+/* At most HISTORY_REJECTED_PER_APP rejected records per app in a
+ * window; the rest counted per app, in the status; queries never. */
+static void
+test_rejected_budget(void)
+{
+	struct history *h = open_with("budget.db", 0, 0, 0, 50);
+	struct history_filter f;
+	struct history_stats st;
+	struct event_record ev;
+	struct json_out j;
+	char buf[8192];
+	int i;
+
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 150; i++) {
+		ev = rejected_record("app:flood", NOW_MS + i);
+		ev.port = (uint16_t)(1000 + i);
+		history_sink(h, &ev);
+	}
+	for (i = 0; i < 50; i++) {
+		ev = rejected_record("app:quiet", NOW_MS + i);
+		history_sink(h, &ev);
+	}
+	for (i = 0; i < 150; i++) {
+		ev = query_record("app:flood", "q.example", NOW_MS + i,
+		                  DECISION_ALLOW);
+		history_sink(h, &ev);
+	}
+	/* A new window, a new budget. */
+	ev = rejected_record("app:flood", NOW_MS + HISTORY_REJECTED_WINDOW_MS);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK_INT(st.rejected_over_budget, 50);
+	CHECK_INT(st.written, HISTORY_REJECTED_PER_APP + 50 + 150 + 1);
+	memset(&f, 0, sizeof f);
+	f.limit = 10000;
+	f.kind = EVENT_REJECTED;
+	snprintf(f.app, sizeof f.app, "app:flood");
+	CHECK_INT(count(h, &f), HISTORY_REJECTED_PER_APP + 1);
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_status_json(h, &j);
+	json_object_end(&j);
+	CHECK(json_out_ok(&j));
+	CHECK(strstr(buf, "\"rejected_over_budget\":50") != NULL);
+	CHECK(strstr(buf, "\"rejected_over_budget_apps\":[{\"app\":"
+	                  "\"app:flood\",\"not_kept\":50}]") != NULL);
+	history_close(h);
+}
+
+/* A query past its time budget is answered with what it found and says
+ * so; the writer goes on. */
+static void
+test_query_budget(void)
+{
+	struct history *h = open_with("slow.db", 0, 0, 1, 50);
+	struct history_filter f;
+	struct history_stats st;
+	struct history_result *r;
+	struct event_record ev;
+	struct json_out j;
+	char buf[4096], name[64];
+	int i;
+
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 60000; i++) {
+		snprintf(name, sizeof name, "n%d.example", i);
+		ev = query_record("app:a", name, NOW_MS + i, DECISION_ALLOW);
+		history_sink(h, &ev);
+		if (i % 10000 == 9999)
+			history_flush(h);
+	}
+	history_flush(h);
+	/* A part of an app key scans every record: 60,000 take longer
+	 * than 1 ms. */
+	memset(&f, 0, sizeof f);
+	snprintf(f.app_contains, sizeof f.app_contains, "nomatch");
+	r = ask(h, &f);
+	CHECK_STR(r->error, "");
+	CHECK(r->timed_out);
+	CHECK(r->more);
+	json_out_init(&j, buf, sizeof buf);
+	json_object_begin(&j);
+	history_result_json(&j, r);
+	json_object_end(&j);
+	CHECK(strstr(buf,
+	             "\"truncated\":true,\"timed_out\":true,"
+	             "\"reason\":\"the query ran out of its time") != NULL);
+	history_result_free(r);
+	/* The writer went on: a record sent now is written. */
+	ev = query_record("app:b", "after.example", NOW_MS, DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	history_get_stats(h, &st);
+	CHECK_INT(st.written, 60001);
+	history_close(h);
+}
+
 int
 main(void)
 {
@@ -536,6 +797,10 @@ main(void)
 	test_request();
 	test_reply_limit();
 	test_write_failure();
+	test_max_records();
+	test_sweep_chunks();
+	test_rejected_budget();
+	test_query_budget();
 	event_base_free(base);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -97,6 +97,8 @@ start_child_in(const char *dir)
 	return pid;
 }
 
+#define MANY 100 /* cgroups with rejections in one poll */
+
 static int
 count(const char *text, const char *what)
 {
@@ -182,7 +184,7 @@ main(void)
 
 	/* A cgroup that is gone. */
 	el = element(UINT64_C(0x7fffffffffff), IPPROTO_ICMP, 0);
-	rejections_tell(r, &el, 1000);
+	rejections_tell(r, &el, 1000 + REJECTIONS_RESCAN_MS);
 	CHECK_STR(seen.app, "?");
 	CHECK_STR(seen.cgroup, "?");
 	CHECK(seen.port == 0 && seen.protocol == IPPROTO_ICMP);
@@ -243,6 +245,91 @@ main(void)
 	text = fixture_read_file(logpath);
 	CHECK_INT(count(text, "record of them was full"), 2);
 	free(text);
+
+	/* Many cgroups in one poll (a user with a delegated subtree makes
+	 * them): each element published, at most REJECTIONS_RESOLVE_MAX
+	 * cgroups looked into, the rest told with their path from the
+	 * cache and said in one line; one rescan for the poll. */
+	snprintf(path, sizeof path, "%s%s/dnsgate-rejections-many-%ld",
+		 cgroup_tree_mount(tree), strcmp(own, "/") == 0 ? "" : own,
+		 (long)getpid());
+	if (mkdir(path, 0755) == 0) {
+		struct nft_rejected *many = calloc(2 * MANY, sizeof *many);
+		uint64_t resolved = rejections_resolved(r);
+		uint64_t rescans = cgroup_rescans(tree);
+		char sub[1100];
+
+		CHECK(many != NULL);
+		for (i = 0; i < MANY; i++) {
+			snprintf(sub, sizeof sub, "%s/c%d", path, i);
+			CHECK(mkdir(sub, 0755) == 0 && stat(sub, &st) == 0);
+			/* Two elements each, apart: grouped before resolving. */
+			many[i] = element((uint64_t)st.st_ino, IPPROTO_UDP,
+					  (uint16_t)(5000 + i));
+			many[MANY + i] = element((uint64_t)st.st_ino,
+						 IPPROTO_UDP,
+						 (uint16_t)(6000 + i));
+		}
+		before = seen.n;
+		rejections_tell_batch(r, many, 2 * MANY, 500000);
+		CHECK_INT(seen.n, before + 2 * MANY);
+		CHECK_INT((int)(rejections_resolved(r) - resolved),
+			  REJECTIONS_RESOLVE_MAX);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 1);
+		/* The last (highest id) was not looked into: its path and
+		 * key from the cache, no pid. */
+		CHECK(strstr(seen.cgroup, "/dnsgate-rejections-many-") != NULL);
+		CHECK(seen.pid == -1 && seen.exe[0] == '\0');
+		CHECK(seen.app[0] != '\0' && strcmp(seen.app, "?") != 0);
+		text = fixture_read_file(logpath);
+		snprintf(sub, sizeof sub,
+			 "rejected: %d connections from %d cgroups not "
+			 "looked into: more than %d cgroups",
+			 2 * (MANY - REJECTIONS_RESOLVE_MAX),
+			 MANY - REJECTIONS_RESOLVE_MAX, REJECTIONS_RESOLVE_MAX);
+		CHECK(text != NULL && strstr(text, sub) != NULL);
+		free(text);
+
+		/* Unknown ids: one rescan for the poll, however many, each
+		 * told as gone. */
+		for (i = 0; i < 2 * MANY; i++)
+			many[i] = element(UINT64_C(0x7ff000000000) + (uint64_t)i,
+					  IPPROTO_TCP, 80);
+		rescans = cgroup_rescans(tree);
+		rejections_tell_batch(r, many, 2 * MANY,
+				      500000 + REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 1);
+		CHECK_INT(seen.n, before + 4 * MANY);
+		CHECK_STR(seen.app, "?");
+		CHECK_STR(seen.cgroup, "?");
+		/* Gone ones are remembered: no rescan for them again. */
+		rejections_tell_batch(r, many, 2 * MANY,
+				      500000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 1);
+		CHECK_STR(seen.app, "?");
+		/* New cgroups: one rescan in REJECTIONS_RESCAN_MS; those
+		 * not found meanwhile are told as not looked into. */
+		for (i = 0; i < 2 * MANY; i++)
+			many[i] = element(UINT64_C(0x7fe000000000) + (uint64_t)i,
+					  IPPROTO_TCP, 80);
+		rejections_tell_batch(r, many, MANY,
+				      500000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 2);
+		rejections_tell_batch(r, many + MANY, MANY,
+				      501000 + 3 * REJECTIONS_RESCAN_MS);
+		CHECK_INT((int)(cgroup_rescans(tree) - rescans), 2);
+		CHECK(strncmp(seen.cgroup, "cgroup id ", 10) == 0);
+		CHECK(seen.pid == -1);
+		free(many);
+		for (i = 0; i < MANY; i++) {
+			snprintf(sub, sizeof sub, "%s/c%d", path, i);
+			rmdir(sub);
+		}
+		rmdir(path);
+	} else {
+		fprintf(stderr, "note: cannot make %s, many-cgroups check "
+			"skipped\n", path);
+	}
 
 	CHECK(rejections_published(r) == (uint64_t)seen.n);
 	rejections_free(r);

@@ -84,6 +84,15 @@ main(void)
 	CHECK(strstr(refusal("24:00"), "'24:00'") != NULL);
 	CHECK(strstr(refusal("@12x"), "'@12x'") != NULL);
 	CHECK(strstr(refusal("3 hours hence"), "'hence'") != NULL);
+	/* A span whose product overflows, or reaches before 1970, is
+	 * refused with its reason, not read as some far year. */
+	CHECK(strstr(refusal("999999999999 weeks ago"), "before 1970") != NULL);
+	CHECK(strstr(refusal("999999999999w"), "before 1970") != NULL);
+	CHECK(strstr(refusal("-999999999999w"), "before 1970") != NULL);
+	CHECK(strstr(refusal("3000 weeks ago"), "before 1970") != NULL);
+	CHECK(strstr(refusal("30000d"), "before 1970") != NULL);
+	CHECK_INT(at("2900 weeks ago"), NOW - 2900 * 604800000LL);
+	CHECK_INT(at("1700000000s"), NOW - 1700000000000LL);
 	CHECK(refusal("")[0] != '\0');
 	CHECK(refusal("a b c d e")[0] != '\0');
 	return check_exit();
