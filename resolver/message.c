@@ -791,3 +791,23 @@ message_min_ttl(const uint8_t *wire, size_t len, uint32_t *ttl)
 	*ttl = st.min;
 	return 0;
 }
+
+const char *
+message_type_name(uint16_t type, char *buf, size_t len)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+
+	if (d != NULL && d->_name != NULL)
+		return d->_name;
+	snprintf(buf, len, "TYPE%u", type);
+	return buf;
+}
+
+const char *
+message_rcode_name(uint8_t rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+					    "NXDOMAIN", "NOTIMP", "REFUSED"};
+
+	return rcode < sizeof names / sizeof names[0] ? names[rcode] : "OTHER";
+}

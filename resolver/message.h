@@ -71,6 +71,11 @@ enum message_block_mode {
 	MESSAGE_BLOCK_REFUSED,  /* REFUSED */
 };
 
+/* A record type's mnemonic ("A", "AAAA"), or "TYPE65534" into buf. */
+const char *message_type_name(uint16_t type, char *buf, size_t len);
+/* "NOERROR" ... "REFUSED", or "OTHER". */
+const char *message_rcode_name(uint8_t rcode);
+
 /* "nxdomain", "null", "nodata", "refused": as the setting is written. */
 const char *message_block_mode_name(enum message_block_mode mode);
 /* Reads a mode by that name. Returns 0, or -1 for another word. */

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +97,24 @@ ip_addr_from_sockaddr(const struct sockaddr *sa, struct ip_addr *out)
 		return 0;
 	}
 	return -1;
+}
+
+const char *
+ip_protocol_name(uint8_t protocol, char *buf, size_t len)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	default:
+		snprintf(buf, len, "%u", protocol);
+		return buf;
+	}
 }

@@ -26,6 +26,9 @@ int ip_prefix_parse(const char *text, struct ip_prefix *out,
 		    const char **reason);
 
 /* Writes the textual form ("192.0.2.1", "2001:db8::1") into buf. */
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number into buf. */
+const char *ip_protocol_name(uint8_t protocol, char *buf, size_t len);
+
 const char *ip_addr_format(const struct ip_addr *addr, char *buf,
 			   size_t buflen);
 

@@ -19,6 +19,8 @@
 #include <ldns/ldns.h>
 #include <sqlite3.h>
 
+#include "resolver/message.h"
+#include "src/addr.h"
 #include "src/history.h"
 #include "src/log.h"
 #include "src/xmalloc.h"
@@ -1266,46 +1268,6 @@ history_status_json(struct history *h, struct json_out *j)
 
 /* --- the protocol's side ---------------------------------------------- */
 
-static const char *
-type_word(uint16_t type, char *buf, size_t len)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-
-	if (d != NULL && d->_name != NULL)
-		return d->_name;
-	snprintf(buf, len, "TYPE%u", type);
-	return buf;
-}
-
-static const char *
-rcode_word(uint8_t rcode)
-{
-	static const char *const names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
-	                                    "NXDOMAIN", "NOTIMP",  "REFUSED"};
-
-	return rcode < sizeof names / sizeof names[0] ? names[rcode] : "OTHER";
-}
-
-static const char *
-protocol_word(uint8_t protocol, char *buf, size_t len)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case IPPROTO_SCTP:
-		return "sctp";
-	default:
-		snprintf(buf, len, "%u", protocol);
-		return buf;
-	}
-}
-
 static void
 member_string(struct json_out *j, const char *key, const char *value)
 {
@@ -1343,21 +1305,21 @@ history_record_members(struct json_out *j, const struct event_record *ev)
 		json_key(j, "port");
 		json_uint(j, ev->port);
 		member_string(j, "protocol",
-		              protocol_word(ev->protocol, buf, sizeof buf));
+		              ip_protocol_name(ev->protocol, buf, sizeof buf));
 		json_key(j, "packets");
 		json_uint(j, ev->packets);
 	} else {
 		json_key(j, "id");
 		json_uint(j, ev->id);
 		member_string(j, "name", ev->name);
-		member_string(j, "type", type_word(ev->qtype, buf, sizeof buf));
+		member_string(j, "type", message_type_name(ev->qtype, buf, sizeof buf));
 		member_string(j, "decision", query_decision_name(ev->decision));
 		member_string(j, "reason", query_reason_name(ev->reason));
 		member_string(j, "rule", ev->rule);
 		member_string(j, "list", ev->list);
 		member_string(j, "entry", ev->entry);
 		member_string(j, "answer", ev->answer);
-		member_string(j, "rcode", rcode_word(ev->rcode));
+		member_string(j, "rcode", message_rcode_name(ev->rcode));
 		json_key(j, "cached");
 		json_bool(j, ev->cached);
 		json_key(j, "latency_us");

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ldns/ldns.h>
-
+#include "resolver/message.h"
 #include "src/cgroup.h"
 #include "src/control.h"
 #include "src/events.h"
@@ -28,17 +27,6 @@ struct prompt_control {
 	void *keep_arg;
 	bool stopping; /* the daemon stops: held queries are its to answer */
 };
-
-static const char *
-qtype_name(uint16_t type, char *buf, size_t len)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-
-	if (d != NULL && d->_name != NULL)
-		return d->_name;
-	snprintf(buf, len, "TYPE%u", type);
-	return buf;
-}
 
 /* The members of a prompt, as shown and as listed. */
 static void
@@ -64,7 +52,7 @@ write_prompt(struct json_out *out, const struct prompt_info *p,
 	json_key(out, "name");
 	json_string(out, p->name);
 	json_key(out, "qtype");
-	json_string(out, qtype_name(p->qtype, tbuf, sizeof tbuf));
+	json_string(out, message_type_name(p->qtype, tbuf, sizeof tbuf));
 	json_key(out, "domain");
 	json_string(out, p->domain);
 	json_key(out, "lists"); /* comma-separated: a prompt stays flat */

@@ -144,26 +144,6 @@ struct query {
 };
 
 static const char *
-type_name(uint16_t type, char *buf, size_t len)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-
-	if (d != NULL && d->_name != NULL)
-		return d->_name;
-	snprintf(buf, len, "TYPE%u", type);
-	return buf;
-}
-
-static const char *
-rcode_name(uint8_t rcode)
-{
-	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
-					    "NXDOMAIN", "NOTIMP", "REFUSED"};
-
-	return rcode < sizeof names / sizeof names[0] ? names[rcode] : "OTHER";
-}
-
-static const char *
 protocol_name(int protocol)
 {
 	return protocol == IPPROTO_TCP ? "tcp" : "udp";
@@ -422,7 +402,7 @@ conclude(struct query *qr, const struct outcome *o)
 		format_app(who, qr->app_key, app, sizeof app);
 		format_why(v, why, sizeof why);
 		log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s",
-			  app, ev.name, type_name(ev.qtype, tbuf, sizeof tbuf),
+			  app, ev.name, message_type_name(ev.qtype, tbuf, sizeof tbuf),
 			  protocol_name(qr->req->protocol),
 			  query_decision_name(ev.decision), why,
 			  o->tail != NULL ? o->tail : "",
@@ -884,7 +864,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
-		 rcode_name(info->rcode), addrs,
+		 message_rcode_name(info->rcode), addrs,
 		 from_cache ? (qr->stale ? " stale" : " cached") : "",
 		 qr->stale ? " upstream=\"" : "", qr->stale ? qr->stale : "",
 		 qr->stale ? "\"" : "");

@@ -174,26 +174,6 @@ spend(struct rejections *r, const char *app, uint64_t now_ms)
 	return false;
 }
 
-static const char *
-protocol_name(uint8_t protocol, char *buf, size_t len)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case IPPROTO_SCTP:
-		return "sctp";
-	default:
-		snprintf(buf, len, "protocol %u", protocol);
-		return buf;
-	}
-}
-
 /* The first process of the cgroup at path, with its exe and argv, or
  * found false when it has none. */
 static void
@@ -352,7 +332,7 @@ tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 	const char *proto, *s = el->packets == 1 ? "" : "s";
 
 	ip_addr_format(&el->addr, dest, sizeof dest);
-	proto = protocol_name(el->protocol, proto_buf, sizeof proto_buf);
+	proto = ip_protocol_name(el->protocol, proto_buf, sizeof proto_buf);
 	if (el->port != 0)
 		snprintf(port, sizeof port, " port %u", el->port);
 

@@ -325,9 +325,21 @@ test_from_sockaddr(void)
 	CHECK_INT(ip_addr_from_sockaddr((const struct sockaddr *)&ss, &a), -1);
 }
 
+static void
+test_protocol_names(void)
+{
+	char buf[16];
+
+	CHECK_STR(ip_protocol_name(6, buf, sizeof buf), "tcp");
+	CHECK_STR(ip_protocol_name(17, buf, sizeof buf), "udp");
+	CHECK_STR(ip_protocol_name(58, buf, sizeof buf), "icmpv6");
+	CHECK_STR(ip_protocol_name(253, buf, sizeof buf), "253");
+}
+
 int
 main(void)
 {
+	test_protocol_names();
 	test_parse_v4();
 	test_parse_v6();
 	test_parse_bad_length();

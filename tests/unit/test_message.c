@@ -2069,9 +2069,21 @@ test_block_mode_names(void)
 	CHECK_INT(message_block_mode_parse("0.0.0.0", &m), -1);
 }
 
+static void
+test_names(void)
+{
+	char buf[16];
+
+	CHECK_STR(message_type_name(28, buf, sizeof buf), "AAAA");
+	CHECK_STR(message_type_name(65534, buf, sizeof buf), "TYPE65534");
+	CHECK_STR(message_rcode_name(3), "NXDOMAIN");
+	CHECK_STR(message_rcode_name(9), "OTHER");
+}
+
 int
 main(void)
 {
+	test_names();
 	test_block_modes();
 	test_block_ede_bytes();
 	test_block_sizes();
