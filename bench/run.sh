@@ -250,6 +250,7 @@ without_pid() { echo "$BACKGROUND_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' 
 # START_RSS, START_HWM (KiB). dnsgated reads the rules file $DG_RULES
 # (none or rules, see the data) and logs queries when DG_LOG=yes.
 DG_RULES=none
+DG_HISTORY=on # off: the history figure's other half
 DG_LOG=no
 start_one() {
 	name=$1
