@@ -108,6 +108,11 @@ struct config {
 				       held on a prompt */
 	char *history;            /* history: the SQLite file; NULL = off */
 	uint32_t history_days;    /* history-days: retention */
+	char *geoip_country;      /* geoip-country: an MMDB file; NULL = off */
+	char *geoip_asn;          /* geoip-asn: an MMDB file; NULL = off */
+	bool geoip_lookup_documentation; /* geoip-lookup-documentation: look
+					    up the documentation ranges
+					    (for tests) */
 };
 
 /* A config with every default and no lists or upstreams. */
