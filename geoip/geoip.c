@@ -152,11 +152,13 @@ geoip_open(const struct geoip_settings *s, const struct geoip *previous,
 }
 
 struct geoip *
-geoip_ref(struct geoip *g)
+geoip_ref(const struct geoip *g)
 {
-	if (g != NULL)
-		share(&g->refs);
-	return g;
+	struct geoip *held = (struct geoip *)g;
+
+	if (held != NULL)
+		share(&held->refs);
+	return held;
 }
 
 void
@@ -449,4 +451,98 @@ geoip_format_tag(const struct geoip_place *p, char *buf, size_t len)
 	else if (len > 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+const char *
+geoip_format_entry(const struct ip_addr *a, const struct geoip_place *p,
+		   char *buf, size_t len)
+{
+	char text[64], asn[16] = "", *c;
+	int n;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	ip_addr_format(a, text, sizeof text);
+	if (p->label != NULL) {
+		snprintf(buf, len, "%s=%s", text, p->label);
+		return buf;
+	}
+	if (!p->country[0] && !p->asn)
+		return buf;
+	if (p->asn)
+		snprintf(asn, sizeof asn, "AS%u", p->asn);
+	n = snprintf(buf, len, "%s=%s/%s/", text, p->country, asn);
+	if (n < 0 || (size_t)n >= len)
+		return buf;
+	snprintf(buf + n, len - (size_t)n, "%s", p->as_org);
+	for (c = buf + n; *c; c++)
+		if (*c == ';')
+			*c = ',';
+	return buf;
+}
+
+/* addr's entry in geo: its value (after "ADDR=") and length, or NULL. */
+static const char *
+find_entry(const char *geo, const char *addr, size_t *len)
+{
+	size_t n = strlen(addr);
+	const char *at = geo, *end;
+
+	while (at != NULL && *at) {
+		end = strchr(at, ';');
+		if (strncmp(at, addr, n) == 0 && at[n] == '=') {
+			*len = (end != NULL ? (size_t)(end - at)
+					    : strlen(at)) -
+			       n - 1;
+			return at + n + 1;
+		}
+		at = end != NULL ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+const char *
+geoip_entry_tag(const char *geo, const char *addr, char *tag, size_t len)
+{
+	size_t n = 0;
+	const char *v = geo != NULL ? find_entry(geo, addr, &n) : NULL;
+	const char *slash, *slash2;
+
+	if (len == 0)
+		return tag;
+	tag[0] = '\0';
+	if (v == NULL)
+		return tag;
+	slash = memchr(v, '/', n);
+	if (slash == NULL) { /* a label */
+		snprintf(tag, len, "%.*s", (int)n, v);
+		return tag;
+	}
+	slash2 = memchr(slash + 1, '/', n - (size_t)(slash + 1 - v));
+	if (slash2 == NULL)
+		slash2 = v + n;
+	snprintf(tag, len, "%.*s%s%.*s", (int)(slash - v), v,
+		 slash > v && slash2 > slash + 1 ? "," : "",
+		 (int)(slash2 - slash - 1), slash + 1);
+	return tag;
+}
+
+const char *
+geoip_entry_org(const char *geo, const char *addr, char *org, size_t len)
+{
+	size_t n = 0;
+	const char *v = geo != NULL ? find_entry(geo, addr, &n) : NULL;
+	const char *slash, *slash2;
+
+	if (len == 0)
+		return org;
+	org[0] = '\0';
+	if (v == NULL || (slash = memchr(v, '/', n)) == NULL)
+		return org;
+	slash2 = memchr(slash + 1, '/', n - (size_t)(slash + 1 - v));
+	if (slash2 != NULL)
+		snprintf(org, len, "%.*s", (int)(v + n - slash2 - 1),
+			 slash2 + 1);
+	return org;
 }

@@ -51,8 +51,9 @@ struct geoip *geoip_open(const struct geoip_settings *s,
                          const struct geoip *previous, char *warn,
                          size_t warnlen);
 
-/* Another holder of g. */
-struct geoip *geoip_ref(struct geoip *g);
+/* Another holder of g (its count is not part of its value: a const
+ * handle may be held). NULL accepted. */
+struct geoip *geoip_ref(const struct geoip *g);
 
 /* Drops a holder; the files are closed with the last. NULL accepted. */
 void geoip_free(struct geoip *g);
@@ -75,5 +76,23 @@ void geoip_lookup(const struct geoip *g, const struct ip_addr *a,
  * the label ("private"), or "" when nothing is known. Returns buf. */
 const char *geoip_format_tag(const struct geoip_place *p, char *buf,
                              size_t len);
+
+/* The place of a as the event records hold it (events.h):
+ * "ADDR=CC/ASN/ORG" with an unknown part empty, or "ADDR=LABEL"; ';' in
+ * the organisation is written ','. "" when nothing is known. Returns
+ * buf. */
+const char *geoip_format_entry(const struct ip_addr *a,
+			       const struct geoip_place *p, char *buf,
+			       size_t len);
+
+/* The short tag (as geoip_format_tag writes it) of addr's entry in geo,
+ * a record's places joined by ';' (events.h): "NL,AS64500", "private";
+ * "" when geo has no entry for addr. Returns tag. */
+const char *geoip_entry_tag(const char *geo, const char *addr, char *tag,
+			    size_t len);
+
+/* The organisation of addr's entry in geo, "" none. Returns org. */
+const char *geoip_entry_org(const char *geo, const char *addr, char *org,
+			    size_t len);
 
 #endif

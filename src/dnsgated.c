@@ -493,6 +493,9 @@ on_reload_built(void *arg, struct reload_result *r)
 	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = r->policy;
+	if (d->rejections != NULL)
+		rejections_set_geoip(d->rejections,
+				     policy_geoip(d->engine.policy));
 	resync_standing(d);
 	if (d->fetch != NULL)
 		fetch_build_done(d->fetch, r->build, pending_outcome,
@@ -1781,6 +1784,7 @@ start(struct daemon *d)
 	d->engine.standing = d->standing;
 	resync_standing(d);
 	d->rejections = rejections_new(d->cgroups, &d->events, "/proc");
+	rejections_set_geoip(d->rejections, policy_geoip(d->engine.policy));
 	d->rejections_timer = event_new(d->base, -1, EV_PERSIST,
 					on_rejections_timer, d);
 	{

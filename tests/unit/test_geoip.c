@@ -288,6 +288,49 @@ test_reopen(void)
 	geoip_free(next);
 }
 
+/* The record's form and its short tag read back from it. */
+static void
+test_entries(void)
+{
+	struct geoip_place p;
+	struct ip_addr a = addr("198.51.100.7");
+	char buf[192], t[GEOIP_TAG_MAX], org[96];
+	const char *geo = "198.51.100.7=NL/AS64500/Ex; Org/2;"
+			  "10.0.0.1=private;2001:db8::5=JP//;"
+			  "203.0.113.5=/AS64501/Transit";
+
+	memset(&p, 0, sizeof p);
+	memcpy(p.country, "NL", 3);
+	p.asn = 64500;
+	snprintf(p.as_org, sizeof p.as_org, "Ex; Org/2");
+	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
+		  "198.51.100.7=NL/AS64500/Ex, Org/2");
+	p.asn = 0;
+	p.as_org[0] = '\0';
+	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
+		  "198.51.100.7=NL//");
+	p.country[0] = '\0';
+	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf), "");
+	p.label = "documentation";
+	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
+		  "198.51.100.7=documentation");
+
+	CHECK_STR(geoip_entry_tag(geo, "198.51.100.7", t, sizeof t),
+		  "NL,AS64500");
+	CHECK_STR(geoip_entry_org(geo, "198.51.100.7", org, sizeof org),
+		  "Ex");
+	CHECK_STR(geoip_entry_tag(geo, "10.0.0.1", t, sizeof t), "private");
+	CHECK_STR(geoip_entry_org(geo, "10.0.0.1", org, sizeof org), "");
+	CHECK_STR(geoip_entry_tag(geo, "2001:db8::5", t, sizeof t), "JP");
+	CHECK_STR(geoip_entry_tag(geo, "203.0.113.5", t, sizeof t), "AS64501");
+	CHECK_STR(geoip_entry_org(geo, "203.0.113.5", org, sizeof org),
+		  "Transit");
+	CHECK_STR(geoip_entry_tag(geo, "198.51.100.70", t, sizeof t), "");
+	CHECK_STR(geoip_entry_tag(geo, "198.51.100", t, sizeof t), "");
+	CHECK_STR(geoip_entry_tag("", "10.0.0.1", t, sizeof t), "");
+	CHECK_STR(geoip_entry_tag(NULL, "10.0.0.1", t, sizeof t), "");
+}
+
 int
 main(void)
 {
@@ -303,6 +346,7 @@ main(void)
 	snprintf(asn, sizeof asn, "%s/asn.mmdb", dir);
 	snprintf(flat, sizeof flat, "%s/flat-country.mmdb", dir);
 	test_labels();
+	test_entries();
 	snprintf(cmd, sizeof cmd, "perl %s/tests/helpers/make_mmdb.pl %s",
 	         srcdir != NULL ? srcdir : ".", dir);
 	if (system(cmd) != 0) {
