@@ -61,6 +61,7 @@ BENCH_LIST=${BENCH_LIST:-}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_HISTORY=${BENCH_HISTORY:-1}
 BENCH_GEOIP=${BENCH_GEOIP:-1}
+DG_HISTORY=on # the history as installed; the history figure turns it off
 DG_GEOIP=off
 BENCH_KEEP=${BENCH_KEEP:-}
 
