@@ -77,9 +77,12 @@ static void
 add_warning(char *warn, size_t warnlen, const char *what, const char *path,
             const char *reason)
 {
-	size_t used = strlen(warn);
+	size_t used;
 
-	if (used >= warnlen)
+	if (warn == NULL || warnlen == 0)
+		return;
+	used = strlen(warn);
+	if (used + 1 >= warnlen)
 		return;
 	snprintf(warn + used, warnlen - used,
 	         "%sgeoip-%s %s cannot be used (%s): no %s are shown until it "
@@ -139,7 +142,7 @@ geoip_open(const struct geoip_settings *s, const struct geoip *previous,
 {
 	struct geoip *g = xcalloc(1, sizeof *g);
 
-	if (warnlen > 0)
+	if (warn != NULL && warnlen > 0)
 		warn[0] = '\0';
 	g->refs = 1;
 	g->lookup_documentation = s->lookup_documentation;

@@ -45,7 +45,8 @@ struct geoip_place {
  * file with the same path whose device, inode, modification time and
  * size are unchanged is shared from it, not reopened (nor warned about
  * again). A missing, unreadable or corrupt file is off, with a reason
- * in warn ("" when every file opened, or was warned about before).
+ * in warn ("" when every file opened, or was warned about before;
+ * warn may be NULL with warnlen 0).
  * Never NULL; the caller frees it with geoip_free. */
 struct geoip *geoip_open(const struct geoip_settings *s,
                          const struct geoip *previous, char *warn,
