@@ -40,7 +40,7 @@ compare_doubles(const void *a, const void *b)
 /* The median ns a lookup over ROUNDS rounds of lookups of addrs. */
 static double
 measure(const struct geoip *g, const struct ip_addr *addrs, size_t n,
-	size_t lookups, size_t *known)
+        size_t lookups, size_t *known)
 {
 	double ns[ROUNDS];
 	struct geoip_place p;
@@ -73,7 +73,7 @@ main(int argc, char **argv)
 
 	if (argc < 3 || lookups == 0) {
 		fprintf(stderr, "usage: geoip_bench COUNTRY.mmdb ASN.mmdb "
-				"[LOOKUPS]\n");
+		                "[LOOKUPS]\n");
 		return 2;
 	}
 	s.country_path = argv[1];

@@ -458,7 +458,7 @@ geoip_format_tag(const struct geoip_place *p, char *buf, size_t len)
 
 const char *
 geoip_format_entry(const struct ip_addr *a, const struct geoip_place *p,
-		   char *buf, size_t len)
+                   char *buf, size_t len)
 {
 	char text[64], asn[16] = "", *c;
 	int n;
@@ -495,8 +495,7 @@ find_entry(const char *geo, const char *addr, size_t *len)
 	while (at != NULL && *at) {
 		end = strchr(at, ';');
 		if (strncmp(at, addr, n) == 0 && at[n] == '=') {
-			*len = (end != NULL ? (size_t)(end - at)
-					    : strlen(at)) -
+			*len = (end != NULL ? (size_t)(end - at) : strlen(at)) -
 			       n - 1;
 			return at + n + 1;
 		}
@@ -526,8 +525,8 @@ geoip_entry_tag(const char *geo, const char *addr, char *tag, size_t len)
 	if (slash2 == NULL)
 		slash2 = v + n;
 	snprintf(tag, len, "%.*s%s%.*s", (int)(slash - v), v,
-		 slash > v && slash2 > slash + 1 ? "," : "",
-		 (int)(slash2 - slash - 1), slash + 1);
+	         slash > v && slash2 > slash + 1 ? "," : "",
+	         (int)(slash2 - slash - 1), slash + 1);
 	return tag;
 }
 
@@ -546,6 +545,6 @@ geoip_entry_org(const char *geo, const char *addr, char *org, size_t len)
 	slash2 = memchr(slash + 1, '/', n - (size_t)(slash + 1 - v));
 	if (slash2 != NULL)
 		snprintf(org, len, "%.*s", (int)(v + n - slash2 - 1),
-			 slash2 + 1);
+		         slash2 + 1);
 	return org;
 }

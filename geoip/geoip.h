@@ -83,17 +83,17 @@ const char *geoip_format_tag(const struct geoip_place *p, char *buf,
  * the organisation is written ','. "" when nothing is known. Returns
  * buf. */
 const char *geoip_format_entry(const struct ip_addr *a,
-			       const struct geoip_place *p, char *buf,
-			       size_t len);
+                               const struct geoip_place *p, char *buf,
+                               size_t len);
 
 /* The short tag (as geoip_format_tag writes it) of addr's entry in geo,
  * a record's places joined by ';' (events.h): "NL,AS64500", "private";
  * "" when geo has no entry for addr. Returns tag. */
 const char *geoip_entry_tag(const char *geo, const char *addr, char *tag,
-			    size_t len);
+                            size_t len);
 
 /* The organisation of addr's entry in geo, "" none. Returns org. */
 const char *geoip_entry_org(const char *geo, const char *addr, char *org,
-			    size_t len);
+                            size_t len);
 
 #endif

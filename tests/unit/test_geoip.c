@@ -296,35 +296,34 @@ test_entries(void)
 	struct ip_addr a = addr("198.51.100.7");
 	char buf[192], t[GEOIP_TAG_MAX], org[96];
 	const char *geo = "198.51.100.7=NL/AS64500/Ex; Org/2;"
-			  "10.0.0.1=private;2001:db8::5=JP//;"
-			  "203.0.113.5=/AS64501/Transit";
+	                  "10.0.0.1=private;2001:db8::5=JP//;"
+	                  "203.0.113.5=/AS64501/Transit";
 
 	memset(&p, 0, sizeof p);
 	memcpy(p.country, "NL", 3);
 	p.asn = 64500;
 	snprintf(p.as_org, sizeof p.as_org, "Ex; Org/2");
 	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
-		  "198.51.100.7=NL/AS64500/Ex, Org/2");
+	          "198.51.100.7=NL/AS64500/Ex, Org/2");
 	p.asn = 0;
 	p.as_org[0] = '\0';
 	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
-		  "198.51.100.7=NL//");
+	          "198.51.100.7=NL//");
 	p.country[0] = '\0';
 	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf), "");
 	p.label = "documentation";
 	CHECK_STR(geoip_format_entry(&a, &p, buf, sizeof buf),
-		  "198.51.100.7=documentation");
+	          "198.51.100.7=documentation");
 
 	CHECK_STR(geoip_entry_tag(geo, "198.51.100.7", t, sizeof t),
-		  "NL,AS64500");
-	CHECK_STR(geoip_entry_org(geo, "198.51.100.7", org, sizeof org),
-		  "Ex");
+	          "NL,AS64500");
+	CHECK_STR(geoip_entry_org(geo, "198.51.100.7", org, sizeof org), "Ex");
 	CHECK_STR(geoip_entry_tag(geo, "10.0.0.1", t, sizeof t), "private");
 	CHECK_STR(geoip_entry_org(geo, "10.0.0.1", org, sizeof org), "");
 	CHECK_STR(geoip_entry_tag(geo, "2001:db8::5", t, sizeof t), "JP");
 	CHECK_STR(geoip_entry_tag(geo, "203.0.113.5", t, sizeof t), "AS64501");
 	CHECK_STR(geoip_entry_org(geo, "203.0.113.5", org, sizeof org),
-		  "Transit");
+	          "Transit");
 	CHECK_STR(geoip_entry_tag(geo, "198.51.100.70", t, sizeof t), "");
 	CHECK_STR(geoip_entry_tag(geo, "198.51.100", t, sizeof t), "");
 	CHECK_STR(geoip_entry_tag("", "10.0.0.1", t, sizeof t), "");
