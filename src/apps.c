@@ -10,8 +10,8 @@
 #include "src/addr.h"
 #include "src/apps.h"
 #include "src/clock.h"
-#include "src/nft_dump.h"
 #include "src/json.h"
+#include "src/nft_dump.h"
 #include "src/siphash.h"
 #include "src/xmalloc.h"
 
@@ -440,7 +440,7 @@ by_last_seen(const void *x, const void *y)
  * address. Nothing when GeoIP is off. */
 static void
 write_place(const struct geoip *geo, const struct ip_addr *addr,
-	    struct json_out *out)
+            struct json_out *out)
 {
 	struct geoip_place place;
 
@@ -466,7 +466,7 @@ write_place(const struct geoip *geo, const struct ip_addr *addr,
 
 static void
 write_app(const struct app *p, bool names, const struct geoip *geo,
-	  struct json_out *out)
+          struct json_out *out)
 {
 	json_object_begin(out);
 	json_key(out, "app");
@@ -544,7 +544,7 @@ write_app(const struct app *p, bool names, const struct geoip *geo,
 
 size_t
 apps_json(const struct apps *a, const char *only, const struct geoip *geo,
-	  struct json_out *out)
+          struct json_out *out)
 {
 	static char scratch[64 * 1024]; /* one app, measured first */
 	struct app **all = xcalloc(a->n ? a->n : 1, sizeof *all);
@@ -608,7 +608,7 @@ by_country_then_bytes(const void *x, const void *y)
 
 size_t
 apps_by_country_json(const struct apps *a, const struct geoip *geo,
-		     struct json_out *out)
+                     struct json_out *out)
 {
 	size_t cap = 64, n = 0, countries = 0, i, j;
 
@@ -625,12 +625,13 @@ apps_by_country_json(const struct apps *a, const struct geoip *geo,
 				const char *where;
 
 				geoip_lookup(geoip_enabled(geo) ? geo : NULL,
-					     &d->addr, &place);
+				             &d->addr, &place);
 				where = place.label != NULL ? place.label
-					: place.country[0]  ? place.country
-							    : "unknown";
+				        : place.country[0]  ? place.country
+				                            : "unknown";
 				for (j = first; j < n; j++)
-					if (strcmp(pairs[j].country, where) == 0)
+					if (strcmp(pairs[j].country, where) ==
+					    0)
 						break;
 				if (j == n) {
 					if (n == cap) {
@@ -640,11 +641,11 @@ apps_by_country_json(const struct apps *a, const struct geoip *geo,
 					}
 					memset(&pairs[n], 0, sizeof pairs[n]);
 					snprintf(pairs[n].country,
-						 sizeof pairs[n].country, "%s",
-						 where);
+					         sizeof pairs[n].country, "%s",
+					         where);
 					snprintf(pairs[n].country_name,
-						 sizeof pairs[n].country_name,
-						 "%s", place.country_name);
+					         sizeof pairs[n].country_name,
+					         "%s", place.country_name);
 					pairs[n].app = p;
 					n++;
 				}
@@ -659,7 +660,7 @@ apps_by_country_json(const struct apps *a, const struct geoip *geo,
 	json_array_begin(out);
 	for (i = 0; i < n; i++) {
 		if (out->len + 300 + 2 * strlen(pairs[i].app->key) +
-			REPLY_TAIL >=
+		        REPLY_TAIL >=
 		    out->size) {
 			truncated = true;
 			break;

@@ -50,7 +50,7 @@ size_t apps_count(const struct apps *a);
  * only, as many as out holds with room to end it; then "truncated"
  * (whether some did not fit) and "matched". Returns how many matched. */
 size_t apps_json(const struct apps *a, const char *only,
-		 const struct geoip *geo, struct json_out *out);
+                 const struct geoip *geo, struct json_out *out);
 
 /* Writes "countries": [...] into out (an object begun): which apps sent
  * to which countries, from each app's destinations (as app NAME shows
@@ -61,6 +61,6 @@ size_t apps_json(const struct apps *a, const char *only,
  * then each country's apps by bytes sent; then "truncated". geo NULL:
  * GeoIP off. Returns how many countries were written. */
 size_t apps_by_country_json(const struct apps *a, const struct geoip *geo,
-			    struct json_out *out);
+                            struct json_out *out);
 
 #endif

@@ -1012,10 +1012,10 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
 	fprintf(out, "history-days %u\n", cfg->history_days);
 	fprintf(out, "geoip-country %s\n",
-		cfg->geoip_country ? cfg->geoip_country : "off");
+	        cfg->geoip_country ? cfg->geoip_country : "off");
 	fprintf(out, "geoip-asn %s\n", cfg->geoip_asn ? cfg->geoip_asn : "off");
 	fprintf(out, "geoip-lookup-documentation %s\n",
-		cfg->geoip_lookup_documentation ? "yes" : "no");
+	        cfg->geoip_lookup_documentation ? "yes" : "no");
 }
 
 static void

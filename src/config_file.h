@@ -111,8 +111,8 @@ struct config {
 	char *geoip_country;      /* geoip-country: an MMDB file; NULL = off */
 	char *geoip_asn;          /* geoip-asn: an MMDB file; NULL = off */
 	bool geoip_lookup_documentation; /* geoip-lookup-documentation: look
-					    up the documentation ranges
-					    (for tests) */
+	                                    up the documentation ranges
+	                                    (for tests) */
 };
 
 /* A config with every default and no lists or upstreams. */

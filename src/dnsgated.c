@@ -495,7 +495,7 @@ on_reload_built(void *arg, struct reload_result *r)
 	d->engine.policy = r->policy;
 	if (d->rejections != NULL)
 		rejections_set_geoip(d->rejections,
-				     policy_geoip(d->engine.policy));
+		                     policy_geoip(d->engine.policy));
 	resync_standing(d);
 	if (d->fetch != NULL)
 		fetch_build_done(d->fetch, r->build, pending_outcome,
@@ -791,11 +791,12 @@ control_apps(struct daemon *d, bool one, const char *request, size_t len,
 	char app[APP_IDENTITY_KEY_MAX], by[16];
 	const struct geoip *geo = policy_geoip(d->engine.policy);
 
-	if (!one && json_flat_get_string(request, len, "by", by, sizeof by) ==
-			0) {
+	if (!one &&
+	    json_flat_get_string(request, len, "by", by, sizeof by) == 0) {
 		if (strcmp(by, "country") != 0) {
-			snprintf(err, errlen, "apps: \"by\" can only be "
-				 "\"country\"");
+			snprintf(err, errlen,
+			         "apps: \"by\" can only be "
+			         "\"country\"");
 			return -1;
 		}
 		apps_by_country_json(d->apps, geo, out);

@@ -250,11 +250,12 @@ with_places(const char *answer, const char *geo, char *out, size_t len)
 	while (*at && used + 1 < len) {
 		end = strchr(at, ',');
 		snprintf(addr, sizeof addr, "%.*s",
-			 (int)(end != NULL ? (size_t)(end - at) : strlen(at)),
-			 at);
+		         (int)(end != NULL ? (size_t)(end - at) : strlen(at)),
+		         at);
 		geoip_entry_tag(geo, addr, tag, sizeof tag);
-		n = snprintf(out + used, len - used, tag[0] ? "%s%s[%s]" : "%s%s%s",
-			     used ? "," : "", addr, tag);
+		n = snprintf(out + used, len - used,
+		             tag[0] ? "%s%s[%s]" : "%s%s%s", used ? "," : "",
+		             addr, tag);
 		if (n < 0)
 			break;
 		used += (size_t)n;

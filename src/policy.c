@@ -14,10 +14,10 @@
 #include "lists/list_filter.h"
 #include "lists/list_hosts.h"
 #include "lists/public_suffix.h"
+#include "src/app_identity.h"
 #include "src/config_file.h"
 #include "src/list_cache.h"
 #include "src/log.h"
-#include "src/app_identity.h"
 #include "src/policy.h"
 #include "src/rules.h"
 #include "src/rules_file.h"
@@ -353,7 +353,7 @@ build_rules(struct policy *p, const struct config *cfg, char *err,
  * a file that cannot be used is one warning, and the rest works. */
 static void
 open_geoip(struct policy *p, const struct config *cfg,
-	   const struct geoip *previous)
+           const struct geoip *previous)
 {
 	struct geoip_settings s = {
 	    .country_path = cfg->geoip_country,

@@ -126,10 +126,10 @@ main(void)
 		json_object_end(&j);
 		CHECK(json_out_ok(&j));
 		CHECK(strstr(json_out_text(&j),
-			     "\"countries\":[{\"country\":\"reserved\","
-			     "\"country_name\":\"\",\"app\":\"app:two\","
-			     "\"destinations\":2,\"packets\":9,"
-			     "\"bytes\":12795,") != NULL);
+		             "\"countries\":[{\"country\":\"reserved\","
+		             "\"country_name\":\"\",\"app\":\"app:two\","
+		             "\"destinations\":2,\"packets\":9,"
+		             "\"bytes\":12795,") != NULL);
 		CHECK(strstr(json_out_text(&j), "\"truncated\":false") != NULL);
 		json_out_init(&j, buf, sizeof buf);
 		json_object_begin(&j);

@@ -111,8 +111,7 @@ config_equal(const struct config *a, const struct config *b)
 	size_t i;
 
 	if (a->listen_port != b->listen_port ||
-	    a->n_upstreams != b->n_upstreams ||
-	    a->n_lists != b->n_lists ||
+	    a->n_upstreams != b->n_upstreams || a->n_lists != b->n_lists ||
 	    a->n_exempt != b->n_exempt ||
 	    a->grant_ttl_min != b->grant_ttl_min ||
 	    a->grant_ttl_max != b->grant_ttl_max ||
@@ -1189,7 +1188,7 @@ test_geoip(void)
 	}
 	config_free(cfg);
 	cfg = parse("geoip-country /g/c.mmdb\ngeoip-asn /g/a.mmdb\n"
-		    "geoip-lookup-documentation yes\n");
+	            "geoip-lookup-documentation yes\n");
 	CHECK(cfg != NULL);
 	if (cfg == NULL)
 		return;

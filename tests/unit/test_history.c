@@ -212,10 +212,12 @@ test_write_and_filters(void)
 		CHECK_INT(q->latency_us, 1500);
 		CHECK_STR(q->detail, "a detail");
 		CHECK_STR(r->records[4].answer, "2001:db8::1,2001:db8::2");
-		CHECK_STR(r->records[4].geo,
-		          "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//");
+		CHECK_STR(
+		    r->records[4].geo,
+		    "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//");
 		CHECK_STR(q->geo, "");
-		CHECK_STR(x->geo, "203.0.113.7=US/AS64501/Documentation Transit");
+		CHECK_STR(x->geo,
+		          "203.0.113.7=US/AS64501/Documentation Transit");
 
 		/* As the control socket sends it: the verdict's words. */
 		{
@@ -407,7 +409,8 @@ test_migration(void)
 	static const char v1[] =
 	    "CREATE TABLE records (id INTEGER PRIMARY KEY,"
 	    " kind INTEGER NOT NULL, query_id INTEGER NOT NULL,"
-	    " time_ms INTEGER NOT NULL, app TEXT NOT NULL, cgroup TEXT NOT NULL,"
+	    " time_ms INTEGER NOT NULL, app TEXT NOT NULL, cgroup TEXT NOT "
+	    "NULL,"
 	    " pid INTEGER NOT NULL, uid INTEGER NOT NULL, exe TEXT NOT NULL,"
 	    " name TEXT NOT NULL, rname TEXT NOT NULL, qtype INTEGER NOT NULL,"
 	    " decision INTEGER NOT NULL, reason INTEGER NOT NULL,"

@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "src/cgroup.h"
 #include "geoip/geoip.h"
+#include "src/cgroup.h"
 #include "src/events.h"
 #include "src/log.h"
 #include "src/rejections.h"
@@ -258,8 +258,8 @@ main(void)
 		struct geoip *g;
 
 		snprintf(cmd, sizeof cmd,
-			 "perl %s/tests/helpers/make_mmdb.pl %s 2>/dev/null",
-			 src != NULL ? src : ".", dir);
+		         "perl %s/tests/helpers/make_mmdb.pl %s 2>/dev/null",
+		         src != NULL ? src : ".", dir);
 		snprintf(country, sizeof country, "%s/country.mmdb", dir);
 		snprintf(asn, sizeof asn, "%s/asn.mmdb", dir);
 		if (system(cmd) == 0) {
@@ -267,20 +267,24 @@ main(void)
 			rejections_set_geoip(r, g);
 			geoip_free(g); /* r holds it */
 			el = element(0, IPPROTO_TCP, 443);
-			rejections_tell(r, &el, 2000 + 3 * REJECTIONS_WINDOW_MS);
+			rejections_tell(r, &el,
+			                2000 + 3 * REJECTIONS_WINDOW_MS);
 			CHECK_STR(seen.dest, "203.0.113.7");
-			CHECK_STR(seen.geo,
-				  "203.0.113.7=US/AS64501/Documentation Transit");
+			CHECK_STR(
+			    seen.geo,
+			    "203.0.113.7=US/AS64501/Documentation Transit");
 			text = fixture_read_file(logpath);
 			CHECK(strstr(text, " to 203.0.113.7[US,AS64501] port "
-					   "443 (tcp)") != NULL);
+			                   "443 (tcp)") != NULL);
 			free(text);
 			rejections_set_geoip(r, NULL);
-			rejections_tell(r, &el, 2000 + 3 * REJECTIONS_WINDOW_MS);
+			rejections_tell(r, &el,
+			                2000 + 3 * REJECTIONS_WINDOW_MS);
 			CHECK_STR(seen.geo, "");
 		} else {
-			fprintf(stderr, "skipping the GeoIP case: "
-					"libmaxmind-db-writer-perl is missing\n");
+			fprintf(stderr,
+			        "skipping the GeoIP case: "
+			        "libmaxmind-db-writer-perl is missing\n");
 		}
 		for (i = 0; i < 4; i++) {
 			snprintf(file, sizeof file, "%s/%s", dir, files[i]);
