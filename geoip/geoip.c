@@ -26,6 +26,7 @@ struct geoip_db {
 	struct timespec mtime;
 	off_t size;
 	bool open;
+	char error[256]; /* why it is not open */
 	MMDB_s mmdb;
 };
 
@@ -113,7 +114,9 @@ db_open(const char *path, struct geoip_db *previous, const char *what,
 	db->path = xstrdup(path);
 	db->stat_errno = stat_errno;
 	if (stat_errno != 0) {
-		add_warning(warn, warnlen, what, path, strerror(stat_errno));
+		snprintf(db->error, sizeof db->error, "%s",
+		         strerror(stat_errno));
+		add_warning(warn, warnlen, what, path, db->error);
 		return db;
 	}
 	db->dev = st.st_dev;
@@ -124,12 +127,10 @@ db_open(const char *path, struct geoip_db *previous, const char *what,
 	 * the file's; a lookup that still meets bad data gets an error. */
 	rc = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
 	if (rc != MMDB_SUCCESS) {
-		char reason[160];
-
-		snprintf(reason, sizeof reason, "%s%s%s", MMDB_strerror(rc),
-		         rc == MMDB_IO_ERROR ? ": " : "",
+		snprintf(db->error, sizeof db->error, "%s%s%s",
+		         MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
 		         rc == MMDB_IO_ERROR ? strerror(errno) : "");
-		add_warning(warn, warnlen, what, path, reason);
+		add_warning(warn, warnlen, what, path, db->error);
 		return db;
 	}
 	db->open = true;
@@ -172,6 +173,29 @@ geoip_free(struct geoip *g)
 	db_release(g->country);
 	db_release(g->asn);
 	free(g);
+}
+
+void
+geoip_file_info(const struct geoip *g, bool asn, struct geoip_file_info *out)
+{
+	const struct geoip_db *db = g == NULL ? NULL
+	                            : asn     ? g->asn
+	                                      : g->country;
+
+	memset(out, 0, sizeof *out);
+	out->error = "";
+	out->type = "";
+	if (db == NULL)
+		return;
+	out->path = db->path;
+	out->open = db->open;
+	out->error = db->error;
+	if (db->open) {
+		out->type = db->mmdb.metadata.database_type != NULL
+		                ? db->mmdb.metadata.database_type
+		                : "";
+		out->build_epoch = db->mmdb.metadata.build_epoch;
+	}
 }
 
 bool

@@ -59,6 +59,20 @@ struct geoip *geoip_ref(const struct geoip *g);
 /* Drops a holder; the files are closed with the last. NULL accepted. */
 void geoip_free(struct geoip *g);
 
+/* What dnsgatectl status says of one file. */
+struct geoip_file_info {
+	const char *path;     /* NULL: not configured */
+	bool open;            /* in use */
+	const char *error;    /* why not, "" when open */
+	const char *type;     /* its metadata's database_type, "" */
+	uint64_t build_epoch; /* when it was built, Unix seconds; 0 */
+};
+
+/* The country file (asn false) or the ASN file of g, borrowed from g.
+ * g NULL: neither configured. */
+void geoip_file_info(const struct geoip *g, bool asn,
+                     struct geoip_file_info *out);
+
 /* A country or an ASN file is open (NULL: false). */
 bool geoip_enabled(const struct geoip *g);
 

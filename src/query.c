@@ -771,24 +771,27 @@ format_addresses(const struct answer_info *info, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-/* Appends text to buf (used so far: *used), whole or not at all. */
-static void
+/* Appends text to buf (used so far: *used), whole or not at all;
+ * false when it did not fit. */
+static bool
 append(char *buf, size_t len, size_t *used, const char *sep,
        const char *text)
 {
 	size_t need = strlen(sep) + strlen(text);
 
 	if (*used + need + 1 > len)
-		return;
+		return false;
 	memcpy(buf + *used, sep, strlen(sep));
 	memcpy(buf + *used + strlen(sep), text, strlen(text) + 1);
 	*used += need;
+	return true;
 }
 
 /* The answer's addresses with their places for the log line
  * ("198.51.100.7[NL,AS64500],..."; an address with nothing known bare)
  * and for the record (geo, events.h). GeoIP off: the addresses alone,
- * geo "". Both bounded by their buffers. */
+ * geo "". Both bounded by their buffers: the lookups stop with the
+ * first address the line cannot hold (an answer may have 4096). */
 static void
 format_places(const struct geoip *g, const struct answer_info *info,
 	      char *shown, size_t shown_len, char *geo, size_t geo_len)
@@ -809,7 +812,8 @@ format_places(const struct geoip *g, const struct answer_info *info,
 		ip_addr_format(&info->addrs[i], a, sizeof a);
 		geoip_format_tag(&place, tag, sizeof tag);
 		snprintf(word, sizeof word, tag[0] ? "%s[%s]" : "%s%s", a, tag);
-		append(shown, shown_len, &used, i ? "," : "", word);
+		if (!append(shown, shown_len, &used, i ? "," : "", word))
+			break;
 		geoip_format_entry(&info->addrs[i], &place, entry, sizeof entry);
 		if (entry[0])
 			append(geo, geo_len, &geo_used, geo_used ? ";" : "",

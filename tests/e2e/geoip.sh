@@ -147,6 +147,8 @@ start_daemon "$CONF"
 check "a corrupt country file is one warning naming it" \
 	within 5 sh -c '[ "$(grep -c "geoip-country .*in-use.mmdb cannot be used" "$1")" = 1 ]' \
 	sh "$DAEMON_LOG"
+check_that "dnsgatectl status says the country file is unusable, the ASN open" \
+	'$CTL status --json | grep -q "\"geoip\":{\"country\":{\"state\":\"unusable\",\"path\":\"$GEO/in-use.mmdb\",\"error\":\"[^\"]*\"},\"asn\":{\"state\":\"open\",\"path\":\"$GEO/asn.mmdb\",\"type\":\"dnsgate-Test-ASN\","'
 check "queries are answered all the same" \
 	[ "$(dig_short "$APP" nl.geo.test A)" = 198.51.100.7 ]
 check "with the ASN alone" logged nl.geo.test. "answer=198.51.100.7[AS64500]"

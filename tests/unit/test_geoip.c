@@ -127,6 +127,19 @@ test_lookups(void)
 
 	CHECK_STR(warn, "");
 	CHECK(geoip_enabled(g));
+	{
+		struct geoip_file_info fi;
+
+		geoip_file_info(g, false, &fi);
+		CHECK_STR(fi.path, country);
+		CHECK(fi.open);
+		CHECK_STR(fi.type, "dnsgate-Test-Country");
+		CHECK(fi.build_epoch > 1700000000);
+		geoip_file_info(g, true, &fi);
+		CHECK_STR(fi.type, "dnsgate-Test-ASN");
+		geoip_file_info(NULL, true, &fi);
+		CHECK_STR(fi.path, NULL);
+	}
 	lookup(g, "198.51.100.7", &p);
 	CHECK_STR(p.label, NULL);
 	CHECK_STR(p.country, "NL");
@@ -229,6 +242,15 @@ test_bad_files(void)
 	g = open_both(path, NULL, true, NULL, warn, sizeof warn);
 	CHECK(strstr(warn, "corrupt.mmdb cannot be used") != NULL);
 	CHECK(!geoip_enabled(g));
+	{
+		struct geoip_file_info fi;
+
+		geoip_file_info(g, false, &fi);
+		CHECK(!fi.open);
+		CHECK(fi.error[0] != '\0' && strstr(warn, fi.error) != NULL);
+		geoip_file_info(g, true, &fi);
+		CHECK_STR(fi.path, NULL);
+	}
 	CHECK_STR(tag(g, "198.51.100.7"), "");
 	geoip_free(g);
 
