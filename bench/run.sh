@@ -30,6 +30,10 @@
 #                its history (history off) against with it (the default,
 #                as installed): writing the history must not slow the
 #                answers (issue 15); 0: not
+#   BENCH_GEOIP  1: in the rules figure's rounds, also dnsgated with its
+#                GeoIP on (the tests' country and ASN files, every answer
+#                looked up) against off, and bench/geoip_bench's lookups
+#                a second against those files (issue 16); 0: not
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -56,6 +60,9 @@ BENCH_RULES=${BENCH_RULES:-1}
 BENCH_LIST=${BENCH_LIST:-}
 BENCH_PERF=${BENCH_PERF:-0}
 BENCH_HISTORY=${BENCH_HISTORY:-1}
+BENCH_GEOIP=${BENCH_GEOIP:-1}
+DG_HISTORY=on # the history as installed; the history figure turns it off
+DG_GEOIP=off
 BENCH_KEEP=${BENCH_KEEP:-}
 
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
@@ -94,6 +101,7 @@ fi
 # make does not build).
 make -C "$top_builddir" tests/helpers/dns_client >/dev/null || exit 1
 make -C "$top_builddir" bench/matcher_bench >/dev/null || exit 1
+make -C "$top_builddir" bench/geoip_bench >/dev/null || exit 1
 # The real adblock lists: EasyList and EasyPrivacy as uBlock Origin's
 # Debian package ships them (under /usr/share).
 EASYLIST=$(dpkg -L webext-ublock-origin-firefox | grep '/easylist/easylist\.txt$' | head -n 1)
@@ -133,6 +141,10 @@ APP=$(new_app bench-client)
 DATA=$E2E_TMP/data
 RAW=$E2E_TMP/raw
 mkdir "$DATA" "$RAW"
+if [ "$BENCH_GEOIP" = 1 ]; then
+	mkdir "$DATA/geo"
+	perl "$top_srcdir/tests/helpers/make_mmdb.pl" "$DATA/geo" || exit 1
+fi
 
 awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "h%d.bench.test A\n", i }' \
 	>"$DATA/hits.txt"
@@ -280,7 +292,14 @@ EOF
 		else
 			echo "history off" >>"$conf"
 		fi
-		DG_OUT=$RAW/dnsgated-$list-$DG_RULES-$DG_LOG.log
+		# GeoIP: the tests' files, which place every hit's answer
+		# (198.51.100.0/24, 203.0.113.0/24).
+		if [ "$DG_GEOIP" = on ]; then
+			printf 'geoip-country %s\ngeoip-asn %s\n%s\n' \
+				"$DATA/geo/country.mmdb" "$DATA/geo/asn.mmdb" \
+				"geoip-lookup-documentation yes" >>"$conf"
+		fi
+		DG_OUT=$RAW/dnsgated-$list-$DG_RULES-$DG_LOG-geoip-$DG_GEOIP.log
 		nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$conf" \
 			>>"$DG_OUT" 2>&1 &
 		CUR_PID=$!
@@ -556,6 +575,11 @@ bench_rules_one() {
 		DG_HISTORY=off
 		what="no rules, history off"
 	fi
+	if [ "$w" = geoip ]; then
+		DG_RULES=none
+		DG_GEOIP=on
+		what="no rules, GeoIP on"
+	fi
 	note "round $ROUND, dnsgate with $what: start with a 1-domain block list"
 	start_one dnsgate one
 	DG_RULES=none
@@ -588,8 +612,18 @@ bench_rules_one() {
 		BACKGROUND_PIDS=$(without_pid "$perf_pid")
 		perf_reports "$d"
 	fi
+	# The lookups were made: the records (the history) have places.
+	if [ "$w" = geoip ]; then
+		last=$("$DNSGATECTL" -s "$E2E_TMP/control.sock" log --limit 50 \
+			--json 2>&1)
+		printf '%s\n' "$last" |
+			grep -q '"geo":"[0-9.]*=[A-Z][A-Z]/AS645' ||
+			die "$d: GeoIP on, but none of its last 50 records has a country" \
+				"and ASN: $last"
+	fi
 	stop_one
 	DG_HISTORY=on
+	DG_GEOIP=off
 }
 
 bench_daemon() {
@@ -750,7 +784,9 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 			bench_rules_one none
 			bench_rules_one rules
 			[ "$BENCH_HISTORY" = 1 ] && bench_rules_one nohist
+			[ "$BENCH_GEOIP" = 1 ] && bench_rules_one geoip
 		else
+			[ "$BENCH_GEOIP" = 1 ] && bench_rules_one geoip
 			[ "$BENCH_HISTORY" = 1 ] && bench_rules_one nohist
 			bench_rules_one rules
 			bench_rules_one none
@@ -973,6 +1009,31 @@ rules_table() {
 			printf '| %s | %s | %s | %s |\n' "${f%:*}" "$a" "$o" \
 				"$(ratio "$a" "$o")"
 		done
+	fi
+	if [ "$BENCH_GEOIP" = 1 ]; then
+		echo
+		echo "GeoIP figure: dnsgated with no rules, GeoIP on (the tests'" \
+			"country and ASN files; every answer address looked up and" \
+			"logged with its place) against off (the rules figure's" \
+			"'no rules' runs), cache hits as above, in the same rounds."
+		echo
+		echo "| figure | GeoIP on | GeoIP off | on/off |"
+		echo "| --- | ---: | ---: | ---: |"
+		for f in "cache hit: queries/s:hit_QPS" \
+			"cache hit: daemon CPU per query (µs):hit_CPU_US" \
+			"cache hit: 99th percentile latency (ms):hit_P99_MS" \
+			"peak RSS after the hit run, VmHWM (KiB):hwm"; do
+			a=$(median dg-geoip "${f##*:}")
+			o=$(median dg-none "${f##*:}")
+			printf '| %s | %s | %s | %s |\n' "${f%:*}" "$a" "$o" \
+				"$(ratio "$a" "$o")"
+		done
+		echo
+		echo "Lookups, bench/geoip_bench (geoip/geoip.c, country and ASN" \
+			"per address, a third IPv6, the same files; median of 5 rounds):"
+		echo
+		"$top_builddir/bench/geoip_bench" "$DATA/geo/country.mmdb" \
+			"$DATA/geo/asn.mmdb" | sed 's/^/    /'
 	fi
 	q=$(ratio "$(median dg-rules hit_QPS)" "$(median dg-none hit_QPS)")
 	# The rounds' own ratios cancel what changed between rounds.

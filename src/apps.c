@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geoip/geoip.h"
 #include "src/addr.h"
 #include "src/apps.h"
 #include "src/clock.h"
-#include "src/nft_dump.h"
 #include "src/json.h"
+#include "src/nft_dump.h"
 #include "src/siphash.h"
 #include "src/xmalloc.h"
 
@@ -434,8 +435,38 @@ by_last_seen(const void *x, const void *y)
 	return p->last_ms < q->last_ms ? 1 : p->last_ms > q->last_ms ? -1 : 0;
 }
 
+/* Where d is, as its members: "country", "country_name", "continent",
+ * "asn", "as_org" (what is known), or "label" for a private or special
+ * address. Nothing when GeoIP is off. */
 static void
-write_app(const struct app *p, bool names, struct json_out *out)
+write_place(const struct geoip *geo, const struct ip_addr *addr,
+            struct json_out *out)
+{
+	struct geoip_place place;
+
+	if (!geoip_enabled(geo))
+		return;
+	geoip_lookup(geo, addr, &place);
+	if (place.label != NULL) {
+		json_key(out, "label");
+		json_string(out, place.label);
+		return;
+	}
+	json_key(out, "country");
+	json_string(out, place.country);
+	json_key(out, "country_name");
+	json_string(out, place.country_name);
+	json_key(out, "continent");
+	json_string(out, place.continent);
+	json_key(out, "asn");
+	json_uint(out, place.asn);
+	json_key(out, "as_org");
+	json_string(out, place.as_org);
+}
+
+static void
+write_app(const struct app *p, bool names, const struct geoip *geo,
+          struct json_out *out)
 {
 	json_object_begin(out);
 	json_key(out, "app");
@@ -481,6 +512,7 @@ write_app(const struct app *p, bool names, struct json_out *out)
 			json_uint(out, d->bytes);
 			json_key(out, "last_ms");
 			json_int(out, d->last_ms);
+			write_place(geo, &d->addr, out);
 			json_object_end(out);
 		}
 		json_array_end(out);
@@ -511,7 +543,8 @@ write_app(const struct app *p, bool names, struct json_out *out)
 #define REPLY_TAIL 128
 
 size_t
-apps_json(const struct apps *a, const char *only, struct json_out *out)
+apps_json(const struct apps *a, const char *only, const struct geoip *geo,
+          struct json_out *out)
 {
 	static char scratch[64 * 1024]; /* one app, measured first */
 	struct app **all = xcalloc(a->n ? a->n : 1, sizeof *all);
@@ -535,13 +568,13 @@ apps_json(const struct apps *a, const char *only, struct json_out *out)
 			continue;
 		/* Whole apps only, as many as the reply holds. */
 		json_out_init(&probe, scratch, sizeof scratch);
-		write_app(all[i], only != NULL, &probe);
+		write_app(all[i], only != NULL, geo, &probe);
 		if (!json_out_ok(&probe) ||
 		    out->len + probe.len + 2 + REPLY_TAIL >= out->size) {
 			truncated = true;
 			continue;
 		}
-		write_app(all[i], only != NULL, out);
+		write_app(all[i], only != NULL, geo, out);
 		written++;
 	}
 	json_array_end(out);
@@ -551,4 +584,109 @@ apps_json(const struct apps *a, const char *only, struct json_out *out)
 	json_uint(out, matched);
 	free(all);
 	return matched;
+}
+
+/* One (country, app) pair of apps_by_country_json. */
+struct country_app {
+	char country[16]; /* ISO code, a label, or "unknown" */
+	char country_name[64];
+	const struct app *app;
+	uint64_t destinations, packets, bytes;
+	int64_t last_ms;
+};
+
+static int
+by_country_then_bytes(const void *x, const void *y)
+{
+	const struct country_app *p = x, *q = y;
+	int c = strcmp(p->country, q->country);
+
+	if (c != 0)
+		return c;
+	return p->bytes < q->bytes ? 1 : p->bytes > q->bytes ? -1 : 0;
+}
+
+size_t
+apps_by_country_json(const struct apps *a, const struct geoip *geo,
+                     struct json_out *out)
+{
+	size_t cap = 64, n = 0, countries = 0, i, j;
+
+	struct country_app *pairs = xcalloc(cap, sizeof *pairs);
+	struct geoip_place place;
+	bool truncated = false;
+
+	/* An app's pairs are together at the end: each destination is
+	 * matched against its own app's few (APPS_DESTS at most). */
+	for (size_t b = 0; b < APPS_BUCKETS; b++)
+		for (struct app *p = a->bucket[b]; p; p = p->next)
+			for (size_t first = n, k = 0; k < p->n_dests; k++) {
+				const struct app_dest *d = &p->dests[k];
+				const char *where;
+
+				geoip_lookup(geoip_enabled(geo) ? geo : NULL,
+				             &d->addr, &place);
+				where = place.label != NULL ? place.label
+				        : place.country[0]  ? place.country
+				                            : "unknown";
+				for (j = first; j < n; j++)
+					if (strcmp(pairs[j].country, where) ==
+					    0)
+						break;
+				if (j == n) {
+					if (n == cap) {
+						cap *= 2;
+						pairs = xreallocarray(
+						    pairs, cap, sizeof *pairs);
+					}
+					memset(&pairs[n], 0, sizeof pairs[n]);
+					snprintf(pairs[n].country,
+					         sizeof pairs[n].country, "%s",
+					         where);
+					snprintf(pairs[n].country_name,
+					         sizeof pairs[n].country_name,
+					         "%s", place.country_name);
+					pairs[n].app = p;
+					n++;
+				}
+				pairs[j].destinations++;
+				pairs[j].packets += d->packets;
+				pairs[j].bytes += d->bytes;
+				if (d->last_ms > pairs[j].last_ms)
+					pairs[j].last_ms = d->last_ms;
+			}
+	qsort(pairs, n, sizeof *pairs, by_country_then_bytes);
+	json_key(out, "countries");
+	json_array_begin(out);
+	for (i = 0; i < n; i++) {
+		if (out->len + 300 + 2 * strlen(pairs[i].app->key) +
+		        REPLY_TAIL >=
+		    out->size) {
+			truncated = true;
+			break;
+		}
+		if (i == 0 || strcmp(pairs[i].country, pairs[i - 1].country))
+			countries++;
+		json_object_begin(out);
+		json_key(out, "country");
+		json_string(out, pairs[i].country);
+		json_key(out, "country_name");
+		json_string(out, pairs[i].country_name);
+		json_key(out, "app");
+		json_string(out, pairs[i].app->key);
+		json_key(out, "destinations");
+		json_uint(out, pairs[i].destinations);
+		json_key(out, "packets");
+		json_uint(out, pairs[i].packets);
+		json_key(out, "bytes");
+		json_uint(out, pairs[i].bytes);
+		json_key(out, "last_ms");
+		json_int(out, pairs[i].last_ms);
+		json_object_end(out);
+	}
+	json_array_end(out);
+	json_key(out, "truncated");
+	json_bool(out, truncated);
+	free(pairs);
+	return countries;
 }

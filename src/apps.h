@@ -21,6 +21,7 @@
 #define APPS_GRANTS 262144   /* grants whose counters are followed */
 
 struct apps;
+struct geoip;
 struct json_out;
 
 struct apps *apps_new(void);
@@ -43,9 +44,23 @@ size_t apps_count(const struct apps *a);
 
 /* Writes "apps": [...] into out (an object begun), the app seen last
  * first; with only non-NULL, just the apps whose key is only or
- * contains it, each with its recent names and destinations. Whole apps
+ * contains it, each with its recent names and destinations, and where
+ * each destination is from geo (write nothing of it when geo is NULL
+ * or has no file open). Whole apps
  * only, as many as out holds with room to end it; then "truncated"
  * (whether some did not fit) and "matched". Returns how many matched. */
-size_t apps_json(const struct apps *a, const char *only, struct json_out *out);
+size_t apps_json(const struct apps *a, const char *only,
+                 const struct geoip *geo, struct json_out *out);
+
+/* Writes "countries": [...] into out (an object begun): which apps sent
+ * to which countries, from each app's destinations (as app NAME shows
+ * them), one flat element per country and app ("country", its
+ * "country_name", "app", "destinations", "packets", "bytes",
+ * "last_ms"), by country code (a private or special address by its
+ * label, one nowhere known as "unknown"; all "unknown" with GeoIP off),
+ * then each country's apps by bytes sent; then "truncated". geo NULL:
+ * GeoIP off. Returns how many countries were written. */
+size_t apps_by_country_json(const struct apps *a, const struct geoip *geo,
+                            struct json_out *out);
 
 #endif

@@ -117,6 +117,8 @@ config_free(struct config *cfg)
 	free(cfg->control_admin_group);
 	free(cfg->control_read_group);
 	free(cfg->history);
+	free(cfg->geoip_country);
+	free(cfg->geoip_asn);
 	free(cfg);
 }
 
@@ -758,6 +760,16 @@ apply_line(struct config *cfg, const struct cursor *c, char *key,
 		free(cfg->history);
 		cfg->history =
 		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "geoip-country") == 0) {
+		free(cfg->geoip_country);
+		cfg->geoip_country =
+		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "geoip-asn") == 0) {
+		free(cfg->geoip_asn);
+		cfg->geoip_asn =
+		    strcmp(value, "off") == 0 ? NULL : xstrdup(value);
+	} else if (strcmp(key, "geoip-lookup-documentation") == 0) {
+		return parse_bool(c, value, &cfg->geoip_lookup_documentation);
 	} else if (strcmp(key, "history-days") == 0) {
 		return parse_uint(c, value, 1, 3650, &cfg->history_days);
 	} else if (strcmp(key, "history-max-records") == 0) {
@@ -919,6 +931,10 @@ config_load(const char *path, char *err, size_t errlen)
 			make_relative_to(path, &cfg->history);
 		if (cfg->public_suffix_list != NULL)
 			make_relative_to(path, &cfg->public_suffix_list);
+		if (cfg->geoip_country != NULL)
+			make_relative_to(path, &cfg->geoip_country);
+		if (cfg->geoip_asn != NULL)
+			make_relative_to(path, &cfg->geoip_asn);
 		make_relative_to(path, &cfg->resolv_conf);
 	}
 	return cfg;
@@ -1000,6 +1016,11 @@ config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "history %s\n", cfg->history ? cfg->history : "off");
 	fprintf(out, "history-days %u\n", cfg->history_days);
 	fprintf(out, "history-max-records %u\n", cfg->history_max_records);
+	fprintf(out, "geoip-country %s\n",
+	        cfg->geoip_country ? cfg->geoip_country : "off");
+	fprintf(out, "geoip-asn %s\n", cfg->geoip_asn ? cfg->geoip_asn : "off");
+	fprintf(out, "geoip-lookup-documentation %s\n",
+	        cfg->geoip_lookup_documentation ? "yes" : "no");
 }
 
 static void

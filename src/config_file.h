@@ -110,6 +110,11 @@ struct config {
 	uint32_t history_days;    /* history-days: retention */
 	uint32_t history_max_records; /* history-max-records: the newest
 					 kept; 0 = no cap */
+	char *geoip_country;      /* geoip-country: an MMDB file; NULL = off */
+	char *geoip_asn;          /* geoip-asn: an MMDB file; NULL = off */
+	bool geoip_lookup_documentation; /* geoip-lookup-documentation: look
+	                                    up the documentation ranges
+	                                    (for tests) */
 };
 
 /* A config with every default and no lists or upstreams. */

@@ -667,15 +667,72 @@ print_apps(FILE *out, const char *reply)
 	return 0;
 }
 
+/* apps --by country: a row per country and app, the country's apps by
+ * bytes sent. */
+static int
+print_country(void *arg, const char *obj, size_t len)
+{
+	char country[16] = "?", name[64] = "", where[96], app[1100] = "?";
+	char bytes[32];
+	int64_t dests = 0, b = 0;
+
+	(void)arg;
+	(void)json_flat_get_string(obj, len, "country", country,
+				   sizeof country);
+	(void)json_flat_get_string(obj, len, "country_name", name,
+				   sizeof name);
+	(void)json_flat_get_string(obj, len, "app", app, sizeof app);
+	(void)json_flat_get_int(obj, len, "destinations", &dests);
+	(void)json_flat_get_int(obj, len, "bytes", &b);
+	snprintf(where, sizeof where, name[0] ? "%s (%s)" : "%s%s", country,
+		 name);
+	for (unsigned char *p = (unsigned char *)where; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) /* no escapes to the terminal */
+			*p = '?';
+	for (unsigned char *p = (unsigned char *)app; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	printf("%-28s  %-40s  %12" PRId64 "  %s\n", where, app, dests,
+	       human_bytes((uint64_t)b, bytes, sizeof bytes));
+	return 0;
+}
+
+static int
+print_countries(FILE *out, const char *reply)
+{
+	(void)out;
+	printf("%-28s  %-40s  %12s  %s\n", "COUNTRY", "APP", "DESTINATIONS",
+	       "SENT");
+	if (json_each_object(reply, strlen(reply), "countries", print_country,
+			     NULL) < 0) {
+		fprintf(stderr, "dnsgatectl: cannot read the reply\n");
+		return EXIT_ANSWERED_ERROR;
+	}
+	if (strstr(reply, "\"truncated\":true") != NULL)
+		printf("(more than one reply holds)\n");
+	return 0;
+}
+
 static int
 cmd_apps(struct ctl *ctl, int argc, char **argv)
 {
-	const char *pairs[] = {"app", argc > 1 ? argv[1] : NULL};
+	bool by = strcmp(argv[0], "apps") == 0 && argc == 3 &&
+		  strcmp(argv[1], "--by") == 0;
+	const char *pairs[] = {by ? "by" : "app",
+			       argc == 2 || by ? argv[argc - 1] : NULL};
 	char request[CONTROL_MAX_LINE + 1];
 
+	if (strcmp(argv[0], "apps") == 0 && argc > 1 &&
+	    (!by || strcmp(argv[2], "country") != 0)) {
+		fprintf(stderr, "dnsgatectl apps: the only listing by is "
+			"'--by country'\n");
+		return EXIT_USAGE;
+	}
 	if (build_request(argv[0], pairs, 2, request, sizeof request) == NULL)
 		return too_long(argv[0]);
-	if (strcmp(argv[0], "apps") == 0)
+	if (by)
+		human_printer = print_countries;
+	else if (strcmp(argv[0], "apps") == 0)
 		human_printer = print_apps;
 	return call_and_print(ctl, request, 30000);
 }
@@ -769,10 +826,11 @@ static const struct ctl_command commands[] = {
 	 "the history: queries and rejected connections; T as 'today',\n"
 	 "'last tuesday', '2 hours ago', '2026-12-01 14:30', ...\n",
 	 -1, -1, true, cmd_log},
-	{"apps", "",
+	{"apps", "[--by country]",
 	 "every app seen since dnsgated started: when last, its queries,\n"
-	 "the blocked ones, its rejected connections, the bytes it sent\n",
-	 0, 0, true, cmd_apps},
+	 "the blocked ones, its rejected connections, the bytes it sent;\n"
+	 "--by country: which apps sent to which countries (GeoIP)\n",
+	 0, 2, true, cmd_apps},
 	{"app", "APP",
 	 "the apps whose key is APP or contains it, with the names each\n"
 	 "asked last and the destinations it sent bytes to\n",
@@ -973,6 +1031,12 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0 ||
 		    strcmp(argv[i], "-j") == 0) {
 			ctl.json = true;
+			continue;
+		}
+		if (cmd->run == cmd_apps && strcmp(argv[i], "--by") == 0 &&
+		    i + 1 < argc) { /* apps --by country: its word kept */
+			argv[n++] = argv[i++];
+			argv[n++] = argv[i];
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {

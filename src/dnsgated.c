@@ -493,6 +493,9 @@ on_reload_built(void *arg, struct reload_result *r)
 	r->cfg = NULL;
 	policy_free(d->engine.policy); /* queries in flight hold it */
 	d->engine.policy = r->policy;
+	if (d->rejections != NULL)
+		rejections_set_geoip(d->rejections,
+		                     policy_geoip(d->engine.policy));
 	resync_standing(d);
 	if (d->fetch != NULL)
 		fetch_build_done(d->fetch, r->build, pending_outcome,
@@ -777,21 +780,35 @@ control_update(struct daemon *d, const char *request, size_t len, char *err,
 	return CONTROL_LATER;
 }
 
-/* {"command": "apps"}: every app seen; {"command": "app", "app": KEY}:
- * the apps whose key is KEY or contains it, with their recent names. */
+/* {"command": "apps"}: every app seen; {"command": "apps", "by":
+ * "country"}: which apps sent to which countries; {"command": "app",
+ * "app": KEY}: the apps whose key is KEY or contains it, with their
+ * recent names and destinations (where each is, with GeoIP). */
 static int
 control_apps(struct daemon *d, bool one, const char *request, size_t len,
 	     struct json_out *out, char *err, size_t errlen)
 {
-	char app[APP_IDENTITY_KEY_MAX];
+	char app[APP_IDENTITY_KEY_MAX], by[16];
+	const struct geoip *geo = policy_geoip(d->engine.policy);
 
+	if (!one &&
+	    json_flat_get_string(request, len, "by", by, sizeof by) == 0) {
+		if (strcmp(by, "country") != 0) {
+			snprintf(err, errlen,
+			         "apps: \"by\" can only be "
+			         "\"country\"");
+			return -1;
+		}
+		apps_by_country_json(d->apps, geo, out);
+		return 0;
+	}
 	if (one && json_flat_get_string(request, len, "app", app,
 					sizeof app) < 0) {
 		snprintf(err, errlen, "app needs \"app\": an app key or a "
 			 "part of one (dnsgatectl apps lists them)");
 		return -1;
 	}
-	if (apps_json(d->apps, one ? app : NULL, out) == 0 && one) {
+	if (apps_json(d->apps, one ? app : NULL, geo, out) == 0 && one) {
 		snprintf(err, errlen, "no app seen whose key contains '%s' "
 			 "(dnsgatectl apps lists them)", app);
 		return -1;
@@ -1789,6 +1806,7 @@ start(struct daemon *d)
 	d->engine.standing = d->standing;
 	resync_standing(d);
 	d->rejections = rejections_new(d->cgroups, &d->events, "/proc");
+	rejections_set_geoip(d->rejections, policy_geoip(d->engine.policy));
 	d->rejections_timer = event_new(d->base, -1, EV_PERSIST,
 					on_rejections_timer, d);
 	{

@@ -56,6 +56,16 @@ struct event_record {
 	const char *detail;
 
 	uint64_t cgroup_id; /* the asker's cgroup; 0: not known */
+
+	/* Where the addresses are (geoip.h), "" when GeoIP is off or
+	 * nothing is known: EVENT_QUERY one entry per answer address,
+	 * EVENT_REJECTED the destination's, each "ADDR=CC/ASN/ORG" (an
+	 * unknown part empty: "ADDR=NL//", "ADDR=/AS64500/Org") or
+	 * "ADDR=LABEL" ("10.0.0.1=private"), joined by ';'. One string, not
+	 * arrays: the record's strings are borrowed and copied by the sinks
+	 * that keep them, the history keeps it as one column, and a reader
+	 * splits it without knowing how many addresses came. NULL is "". */
+	const char *geo;
 };
 
 typedef void events_sink_fn(void *arg, const struct event_record *ev);

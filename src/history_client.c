@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "geoip/geoip.h"
 #include "src/history_client.h"
 #include "src/json.h"
 #include "src/when.h"
@@ -235,11 +236,41 @@ history_client_print_record(FILE *out, const char *text, size_t len)
 	print_record(out, &s);
 }
 
+/* The answer's addresses with their places, as the query log shows them:
+ * "198.51.100.7[NL,AS64500],2001:db8::5[JP,AS64502]". */
+static void
+with_places(const char *answer, const char *geo, char *out, size_t len)
+{
+	char addr[64], tag[GEOIP_TAG_MAX];
+	const char *at = answer, *end;
+	size_t used = 0;
+	int n;
+
+	out[0] = '\0';
+	while (*at && used + 1 < len) {
+		end = strchr(at, ',');
+		snprintf(addr, sizeof addr, "%.*s",
+		         (int)(end != NULL ? (size_t)(end - at) : strlen(at)),
+		         at);
+		geoip_entry_tag(geo, addr, tag, sizeof tag);
+		n = snprintf(out + used, len - used,
+		             tag[0] ? "%s%s[%s]" : "%s%s%s", used ? "," : "",
+		             addr, tag);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+		if (end == NULL)
+			break;
+		at = end + 1;
+	}
+}
+
 static void
 print_record(FILE *out, const struct span *s)
 {
 	char app[256], name[256], type[16], decision[16], rule[256], list[128],
-	    answer[512], kind[16], dest[64], proto[16], when[32];
+	    answer[512], kind[16], dest[96], proto[16], when[32], geo[2048],
+	    shown[1024], tag[GEOIP_TAG_MAX];
 	int64_t ms = 0, port = 0, packets = 0;
 	struct tm tm;
 	time_t t;
@@ -258,6 +289,13 @@ print_record(FILE *out, const struct span *s)
 		json_flat_get_int(s->text, s->len, "packets", &packets);
 		member(s, "dest", dest, sizeof dest);
 		member(s, "protocol", proto, sizeof proto);
+		member(s, "geo", geo, sizeof geo);
+		geoip_entry_tag(geo, dest, tag, sizeof tag);
+		if (tag[0]) { /* "198.51.100.7[NL,AS64500]" */
+			size_t n = strlen(dest);
+
+			snprintf(dest + n, sizeof dest - n, "[%s]", tag);
+		}
 		if (port != 0)
 			snprintf(where, sizeof where, "%s port %" PRId64 "/%s",
 			         dest, port, proto);
@@ -276,6 +314,8 @@ print_record(FILE *out, const struct span *s)
 	member(s, "rule", rule, sizeof rule);
 	member(s, "list", list, sizeof list);
 	member(s, "answer", answer, sizeof answer);
+	member(s, "geo", geo, sizeof geo);
+	with_places(answer, geo, shown, sizeof shown);
 	if (list[0] != '\0') {
 		size_t n = strlen(rule);
 
@@ -284,7 +324,7 @@ print_record(FILE *out, const struct span *s)
 	}
 	fprintf(out, "%-19s  %-28s  %-30s  %-5s  %-8s  %-20s  %s\n", when, app,
 	        name, type, decision, rule[0] ? rule : "-",
-	        answer[0] ? answer : "-");
+	        shown[0] ? shown : "-");
 }
 
 static void

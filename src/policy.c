@@ -10,13 +10,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "geoip/geoip.h"
 #include "lists/list_filter.h"
 #include "lists/list_hosts.h"
 #include "lists/public_suffix.h"
+#include "src/app_identity.h"
 #include "src/config_file.h"
 #include "src/list_cache.h"
 #include "src/log.h"
-#include "src/app_identity.h"
 #include "src/policy.h"
 #include "src/rules.h"
 #include "src/rules_file.h"
@@ -66,6 +67,7 @@ struct policy {
 	struct rules *rules;
 	size_t file_rules;      /* rules read from rules files */
 	size_t rule_files;      /* files they came from */
+	struct geoip *geoip;    /* never NULL; shared across reloads */
 };
 
 /* Copies and the suffixes are shared between a policy the loop uses and
@@ -347,6 +349,24 @@ build_rules(struct policy *p, const struct config *cfg, char *err,
 	return 0;
 }
 
+/* The geoip-* files of cfg, sharing from previous what did not change;
+ * a file that cannot be used is one warning, and the rest works. */
+static void
+open_geoip(struct policy *p, const struct config *cfg,
+           const struct geoip *previous)
+{
+	struct geoip_settings s = {
+	    .country_path = cfg->geoip_country,
+	    .asn_path = cfg->geoip_asn,
+	    .lookup_documentation = cfg->geoip_lookup_documentation,
+	};
+	char warn[1200];
+
+	p->geoip = geoip_open(&s, previous, warn, sizeof warn);
+	if (warn[0])
+		log_warn("%s", warn);
+}
+
 struct policy *
 policy_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -354,6 +374,7 @@ policy_new(const struct config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	load_suffixes(p, cfg);
+	open_geoip(p, cfg, NULL);
 	p->refs = 1;
 	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
 	for (i = 0; i < cfg->n_lists; i++) {
@@ -612,6 +633,7 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 	p->suffixes = old->suffixes;
 	if (p->suffixes != NULL)
 		share(&p->suffixes->refs);
+	open_geoip(p, cfg, old->geoip);
 	p->refs = 1;
 	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
 	for (i = 0; i < cfg->n_lists; i++) {
@@ -658,6 +680,7 @@ policy_free(struct policy *p)
 	if (p == NULL || --p->refs > 0)
 		return;
 	rules_free(p->rules);
+	geoip_free(p->geoip);
 	rule_book_free(&p->book);
 	free(p->filters);
 	for (i = 0; i < p->n_lists; i++) {
@@ -734,6 +757,12 @@ long
 policy_find_list(void *policy, const char *name)
 {
 	return find_list_named(policy, name);
+}
+
+const struct geoip *
+policy_geoip(const struct policy *p)
+{
+	return p->geoip;
 }
 
 const struct rules *

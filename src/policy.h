@@ -40,6 +40,7 @@
 
 struct app_identity;
 struct config;
+struct geoip;
 struct policy;
 
 /* The verdict for any app whose exe is not known (tests, tools). */
@@ -156,6 +157,12 @@ enum rules_outcome policy_explain(const struct policy *p,
 				  struct rules_verdict *v);
 
 const struct rules *policy_rules(const struct policy *p);
+
+/* Where addresses are (geoip.h): the geoip-* files as this policy was
+ * built (at start, or on the reload that built it: a file changed on
+ * disk is opened again, an unchanged one shared). Never NULL; lookups
+ * on a file that could not be used know nothing. */
+const struct geoip *policy_geoip(const struct policy *p);
 
 /* Every rule of p, in reading order (the config's blocklist rules, then
  * the rules files'), for `dnsgatectl rules`. */

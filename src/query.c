@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <ldns/ldns.h>
 
+#include "geoip/geoip.h"
 #include "resolver/cache.h"
 #include "resolver/listener.h"
 #include "resolver/message.h"
@@ -339,6 +340,7 @@ format_why(const struct query_verdict *v, char *buf, size_t len)
  * " rcode=.. answer=.."). */
 struct outcome {
 	const char *addrs;
+	const char *geo; /* their places (events.h); NULL: "" */
 	uint8_t rcode;
 	bool cached;
 	const char *tail;
@@ -380,6 +382,7 @@ conclude(struct query *qr, const struct outcome *o)
 		.dest = "",
 		.detail = qr->detail,
 		.cgroup_id = who->found ? who->cgroup_id : 0,
+		.geo = o->geo != NULL ? o->geo : "",
 	};
 
 	switch (v->decision) { /* the counters, from the same values */
@@ -748,6 +751,58 @@ format_addresses(const struct answer_info *info, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* Appends text to buf (used so far: *used), whole or not at all;
+ * false when it did not fit. */
+static bool
+append(char *buf, size_t len, size_t *used, const char *sep,
+       const char *text)
+{
+	size_t need = strlen(sep) + strlen(text);
+
+	if (*used + need + 1 > len)
+		return false;
+	memcpy(buf + *used, sep, strlen(sep));
+	memcpy(buf + *used + strlen(sep), text, strlen(text) + 1);
+	*used += need;
+	return true;
+}
+
+/* The answer's addresses with their places for the log line
+ * ("198.51.100.7[NL,AS64500],..."; an address with nothing known bare)
+ * and for the record (geo, events.h). GeoIP off: the addresses alone,
+ * geo "". Both bounded by their buffers: the lookups stop with the
+ * first address the line cannot hold (an answer may have 4096). */
+static void
+format_places(const struct geoip *g, const struct answer_info *info,
+	      char *shown, size_t shown_len, char *geo, size_t geo_len)
+{
+	struct geoip_place place;
+	char a[64], tag[GEOIP_TAG_MAX], word[64 + GEOIP_TAG_MAX + 2];
+	char entry[64 + 128];
+	size_t i, used = 0, geo_used = 0;
+
+	geo[0] = '\0';
+	if (!geoip_enabled(g)) {
+		format_addresses(info, shown, shown_len);
+		return;
+	}
+	shown[0] = '\0';
+	for (i = 0; i < info->n_addrs; i++) {
+		geoip_lookup(g, &info->addrs[i], &place);
+		ip_addr_format(&info->addrs[i], a, sizeof a);
+		geoip_format_tag(&place, tag, sizeof tag);
+		snprintf(word, sizeof word, tag[0] ? "%s[%s]" : "%s%s", a, tag);
+		if (!append(shown, shown_len, &used, i ? "," : "", word))
+			break;
+		geoip_format_entry(&info->addrs[i], &place, entry, sizeof entry);
+		if (entry[0])
+			append(geo, geo_len, &geo_used, geo_used ? ";" : "",
+			       entry);
+	}
+	if (info->n_addrs == 0)
+		snprintf(shown, shown_len, "-");
+}
+
 /* --- the path ---------------------------------------------------------- */
 
 static void
@@ -808,7 +863,7 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	const char *names[1 + MESSAGE_MAX_CHAIN];
 	enum rules_outcome o;
 	const char *reason;
-	char addrs[1024], answer[2300];
+	char addrs[1024], shown[2048], geo[2048], answer[2400];
 	size_t i;
 
 	qr->state = QUERY_GRANTING;
@@ -863,12 +918,15 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	}
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
+	format_places(policy_geoip(qr->policy), info, shown, sizeof shown,
+		      geo, sizeof geo);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
-		 message_rcode_name(info->rcode), addrs,
+		 message_rcode_name(info->rcode), shown,
 		 from_cache ? (qr->stale ? " stale" : " cached") : "",
 		 qr->stale ? " upstream=\"" : "", qr->stale ? qr->stale : "",
 		 qr->stale ? "\"" : "");
 	conclude(qr, &(struct outcome){.addrs = info->n_addrs ? addrs : "",
+				       .geo = geo,
 				       .rcode = info->rcode,
 				       .cached = from_cache,
 				       .tail = answer});

@@ -16,6 +16,7 @@
 #include "src/clock.h"
 #include "src/log.h"
 #include "src/nft_gate.h"
+#include "geoip/geoip.h"
 #include "src/rejections.h"
 #include "src/xmalloc.h"
 
@@ -48,6 +49,7 @@ struct whom {
 struct rejections {
 	struct cgroup_tree *tree;
 	struct events *bus;
+	struct geoip *geoip; /* held; NULL: none */
 	const char *proc_root;
 	struct whom *whom; /* WHOM_SLOTS */
 	struct whom spare; /* a cgroup not looked into */
@@ -83,7 +85,17 @@ rejections_free(struct rejections *r)
 	if (r == NULL)
 		return;
 	free(r->whom);
+	geoip_free(r->geoip);
 	free(r);
+}
+
+void
+rejections_set_geoip(struct rejections *r, const struct geoip *g)
+{
+	struct geoip *held = geoip_ref(g);
+
+	geoip_free(r->geoip);
+	r->geoip = held;
 }
 
 uint64_t
@@ -328,10 +340,20 @@ tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 {
 	const struct whom *w = resolve(r, el->cgroup_id, now_ms);
 	struct event_record ev;
-	char dest[64], proto_buf[32], port[16] = "";
+	struct geoip_place place;
+	char dest[64 + GEOIP_TAG_MAX + 2], proto_buf[32], port[16] = "";
+	char addr[64], tag[GEOIP_TAG_MAX], geo[64 + 128] = "";
 	const char *proto, *s = el->packets == 1 ? "" : "s";
 
-	ip_addr_format(&el->addr, dest, sizeof dest);
+	ip_addr_format(&el->addr, addr, sizeof addr);
+	tag[0] = '\0';
+	if (geoip_enabled(r->geoip)) {
+		geoip_lookup(r->geoip, &el->addr, &place);
+		geoip_format_tag(&place, tag, sizeof tag);
+		geoip_format_entry(&el->addr, &place, geo, sizeof geo);
+	}
+	/* The log's destination with its place: "198.51.100.7[NL,AS64500]". */
+	snprintf(dest, sizeof dest, tag[0] ? "%s[%s]" : "%s%s", addr, tag);
 	proto = ip_protocol_name(el->protocol, proto_buf, sizeof proto_buf);
 	if (el->port != 0)
 		snprintf(port, sizeof port, " port %u", el->port);
@@ -346,7 +368,8 @@ tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 	ev.exe = w->proc.found ? w->proc.exe : "";
 	ev.name = "";
 	ev.rule = ev.list = ev.entry = ev.answer = "";
-	ev.dest = dest;
+	ev.dest = addr;
+	ev.geo = geo;
 	ev.port = el->port;
 	ev.protocol = el->protocol;
 	ev.packets = el->packets;
@@ -365,7 +388,7 @@ tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 		log_warn("rejected: %s to %s%s (%s), %" PRIu64 " packet%s: "
 			 "nothing to attribute it to; if it must pass, put %s "
 			 "in 'exempt'",
-			 w->who, dest, port, proto, el->packets, s, dest);
+			 w->who, dest, port, proto, el->packets, s, addr);
 	else if (strcmp(w->app, "?") == 0)
 		log_warn("rejected: %s connected to %s%s (%s), %" PRIu64
 			 " packet%s: it connected without asking DNS, or to an "
@@ -378,7 +401,7 @@ tell_one(struct rejections *r, const struct nft_rejected *el, uint64_t now_ms)
 			 "let it look the name up through dnsgate ('dnsgatectl "
 			 "explain %s NAME' says what the policy would do) or "
 			 "give it a net= rule",
-			 w->who, dest, port, proto, el->packets, s, dest,
+			 w->who, dest, port, proto, el->packets, s, addr,
 			 w->app);
 	r->logged++;
 }

@@ -37,6 +37,7 @@
 #define REJECTIONS_UNKNOWN_APP "unknown"
 
 struct gate;
+struct geoip;
 struct rejections;
 
 /* Borrows tree and bus (bus may be NULL: log only); proc_root is "/proc"
@@ -44,6 +45,10 @@ struct rejections;
 struct rejections *rejections_new(struct cgroup_tree *tree, struct events *bus,
 				  const char *proc_root);
 void rejections_free(struct rejections *r);
+
+/* Where destinations are looked up from now (geoip.h): held until the
+ * next call or rejections_free. NULL: not looked up. */
+void rejections_set_geoip(struct rejections *r, const struct geoip *g);
 
 /* Takes what the gate recorded and tells it. Returns the number of
  * elements told, or -errno with a reason in err. */

@@ -5,8 +5,10 @@
 
 #include <unistd.h>
 
+#include "geoip/geoip.h"
 #include "resolver/cache.h"
 #include "resolver/upstream.h"
+#include "src/clock.h"
 #include "src/grant_table.h"
 #include "src/history.h"
 #include "src/log.h"
@@ -14,7 +16,6 @@
 #include "src/policy.h"
 #include "src/query.h"
 #include "src/shares.h"
-#include "src/clock.h"
 #include "src/status.h"
 
 /* The counters that are not in query_stats, read in one place for the
@@ -104,6 +105,34 @@ list_json(struct json_out *j, const struct policy *p, size_t i)
 	json_key(j, "age_seconds"); /* of the copy in force; -1: none yet */
 	json_int(j, info.loaded_at > 0 ? (int64_t)time(NULL) - info.loaded_at
 				       : -1);
+	json_object_end(j);
+}
+
+/* "country" or "asn": {"path", "state": "open"|"unusable"|"off", and
+ * the file's "type" and "built" (Unix seconds), or the "error"}. */
+static void
+geoip_json(struct json_out *j, const struct geoip *g, bool asn)
+{
+	struct geoip_file_info fi;
+
+	geoip_file_info(g, asn, &fi);
+	json_key(j, asn ? "asn" : "country");
+	json_object_begin(j);
+	json_key(j, "state");
+	json_string(j, fi.path == NULL ? "off" : fi.open ? "open" : "unusable");
+	if (fi.path != NULL) {
+		json_key(j, "path");
+		json_string(j, fi.path);
+	}
+	if (fi.open) {
+		json_key(j, "type");
+		json_string(j, fi.type);
+		json_key(j, "built");
+		json_uint(j, fi.build_epoch);
+	} else if (fi.path != NULL) {
+		json_key(j, "error");
+		json_string(j, fi.error);
+	}
 	json_object_end(j);
 }
 
@@ -266,6 +295,12 @@ status_json(const struct status_sources *s, struct json_out *j)
 	for (i = 0; i < r.policy.lists; i++)
 		list_json(j, e->policy, i);
 	json_array_end(j);
+	json_object_end(j);
+
+	json_key(j, "geoip");
+	json_object_begin(j);
+	geoip_json(j, policy_geoip(e->policy), false);
+	geoip_json(j, policy_geoip(e->policy), true);
 	json_object_end(j);
 
 	json_key(j, "history");

@@ -8,6 +8,7 @@
 
 #include "src/nft_dump.h"
 
+#include "geoip/geoip.h"
 #include "src/apps.h"
 #include "src/json.h"
 #include "tests/unit/check.h"
@@ -33,7 +34,7 @@ dump(struct apps *a, const char *only, size_t *n)
 
 	json_out_init(&j, buf, sizeof buf);
 	json_object_begin(&j);
-	*n = apps_json(a, only, &j);
+	*n = apps_json(a, only, NULL, &j);
 	json_object_end(&j);
 	CHECK(json_out_ok(&j));
 	return json_out_text(&j);
@@ -113,6 +114,31 @@ main(void)
 	CHECK(strstr(text, "{\"address\":\"192.0.0.8\",\"packets\":3,"
 			   "\"bytes\":450") != NULL);
 
+	{ /* by country: without files, special addresses by their label
+	     (192.0.0.0/24 is reserved), and no place in app NAME */
+		struct geoip_settings none = {NULL, NULL, false};
+		struct geoip *g = geoip_open(&none, NULL, NULL, 0);
+		struct json_out j;
+
+		json_out_init(&j, buf, sizeof buf);
+		json_object_begin(&j);
+		CHECK_INT(apps_by_country_json(a, g, &j), 1);
+		json_object_end(&j);
+		CHECK(json_out_ok(&j));
+		CHECK(strstr(json_out_text(&j),
+		             "\"countries\":[{\"country\":\"reserved\","
+		             "\"country_name\":\"\",\"app\":\"app:two\","
+		             "\"destinations\":2,\"packets\":9,"
+		             "\"bytes\":12795,") != NULL);
+		CHECK(strstr(json_out_text(&j), "\"truncated\":false") != NULL);
+		json_out_init(&j, buf, sizeof buf);
+		json_object_begin(&j);
+		CHECK_INT(apps_json(a, "app:two", g, &j), 1);
+		json_object_end(&j);
+		CHECK(strstr(json_out_text(&j), "\"label\"") == NULL);
+		geoip_free(g);
+	}
+
 	text = dump(a, "one", &n);
 	CHECK_INT(n, 1);
 	CHECK(strstr(text, "\"queries\":3,\"allowed\":1,\"blocked\":1,"
@@ -147,7 +173,7 @@ main(void)
 
 		json_out_init(&j, small, sizeof small);
 		json_object_begin(&j);
-		CHECK_INT(apps_json(a, NULL, &j), APPS_MAX);
+		CHECK_INT(apps_json(a, NULL, NULL, &j), APPS_MAX);
 		json_object_end(&j);
 		CHECK(json_out_ok(&j));
 		CHECK(strstr(json_out_text(&j), "},{") != NULL);

@@ -112,8 +112,7 @@ config_equal(const struct config *a, const struct config *b)
 	size_t i;
 
 	if (a->listen_port != b->listen_port ||
-	    a->n_upstreams != b->n_upstreams ||
-	    a->n_lists != b->n_lists ||
+	    a->n_upstreams != b->n_upstreams || a->n_lists != b->n_lists ||
 	    a->n_exempt != b->n_exempt ||
 	    a->grant_ttl_min != b->grant_ttl_min ||
 	    a->grant_ttl_max != b->grant_ttl_max ||
@@ -135,7 +134,10 @@ config_equal(const struct config *a, const struct config *b)
 	    !str_equal(a->control_socket, b->control_socket) ||
 	    !str_equal(a->history, b->history) ||
 	    a->history_days != b->history_days ||
-	    a->history_max_records != b->history_max_records)
+	    a->history_max_records != b->history_max_records ||
+	    !str_equal(a->geoip_country, b->geoip_country) ||
+	    !str_equal(a->geoip_asn, b->geoip_asn) ||
+	    a->geoip_lookup_documentation != b->geoip_lookup_documentation)
 		return 0;
 	for (i = 0; i < a->n_upstreams; i++)
 		if (!str_equal(a->upstreams[i], b->upstreams[i]))
@@ -1181,6 +1183,38 @@ test_history(void)
 	config_free(cfg);
 }
 
+/* geoip-country, geoip-asn PATH|off, geoip-lookup-documentation. */
+static void
+test_geoip(void)
+{
+	struct config *cfg, *back;
+
+	cfg = parse("");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_STR(cfg->geoip_country, NULL);
+		CHECK_STR(cfg->geoip_asn, NULL);
+		CHECK(!cfg->geoip_lookup_documentation);
+	}
+	config_free(cfg);
+	cfg = parse("geoip-country /g/c.mmdb\ngeoip-asn /g/a.mmdb\n"
+	            "geoip-lookup-documentation yes\n");
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_STR(cfg->geoip_country, "/g/c.mmdb");
+	CHECK_STR(cfg->geoip_asn, "/g/a.mmdb");
+	CHECK(cfg->geoip_lookup_documentation);
+	back = reprint(cfg);
+	CHECK(back != NULL && config_equal(cfg, back));
+	config_free(back);
+	config_free(cfg);
+	cfg = parse("geoip-country /g/c.mmdb\ngeoip-country off\n");
+	CHECK(cfg != NULL && cfg->geoip_country == NULL);
+	config_free(cfg);
+	CHECK_ERROR("geoip-lookup-documentation maybe\n", NAME ":1:28: ", "");
+}
+
 /* https:// lists: read from their copy in list-cache, with their own
  * refresh, size and shrink limits; other schemes refused. */
 static void
@@ -1292,5 +1326,6 @@ main(void)
 	test_lists();
 	test_subscriptions();
 	test_history();
+	test_geoip();
 	return check_exit();
 }

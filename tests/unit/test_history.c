@@ -54,6 +54,9 @@ query_record(const char *app, const char *name, int64_t time_ms,
 	ev.latency_us = 1500;
 	ev.dest = "";
 	ev.detail = "a detail";
+	ev.geo = decision == DECISION_ALLOW
+	             ? "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//"
+	             : "";
 	return ev;
 }
 
@@ -76,6 +79,7 @@ rejected_record(const char *app, int64_t time_ms)
 	ev.port = 443;
 	ev.protocol = IPPROTO_TCP;
 	ev.packets = 3;
+	ev.geo = "203.0.113.7=US/AS64501/Documentation Transit";
 	return ev;
 }
 
@@ -249,6 +253,12 @@ test_write_and_filters(void)
 		CHECK_INT(q->latency_us, 1500);
 		CHECK_STR(q->detail, "a detail");
 		CHECK_STR(r->records[4].answer, "2001:db8::1,2001:db8::2");
+		CHECK_STR(
+		    r->records[4].geo,
+		    "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//");
+		CHECK_STR(q->geo, "");
+		CHECK_STR(x->geo,
+		          "203.0.113.7=US/AS64501/Documentation Transit");
 
 		/* As the control socket sends it: the verdict's words. */
 		{
@@ -430,6 +440,77 @@ test_refused_files(void)
 	h = open_at("no/such/dir/history.db", 30, 0, err, sizeof err);
 	CHECK(h == NULL);
 	CHECK(strstr(err, "cannot make its directory") != NULL);
+}
+
+/* A history of schema 1 (before the places) is brought to schema 2: its
+ * records kept, with no places, and new ones written with theirs. */
+static void
+test_migration(void)
+{
+	static const char v1[] =
+	    "CREATE TABLE records (id INTEGER PRIMARY KEY,"
+	    " kind INTEGER NOT NULL, query_id INTEGER NOT NULL,"
+	    " time_ms INTEGER NOT NULL, app TEXT NOT NULL, cgroup TEXT NOT "
+	    "NULL,"
+	    " pid INTEGER NOT NULL, uid INTEGER NOT NULL, exe TEXT NOT NULL,"
+	    " name TEXT NOT NULL, rname TEXT NOT NULL, qtype INTEGER NOT NULL,"
+	    " decision INTEGER NOT NULL, reason INTEGER NOT NULL,"
+	    " rule TEXT NOT NULL, list TEXT NOT NULL, entry TEXT NOT NULL,"
+	    " answer TEXT NOT NULL, rcode INTEGER NOT NULL,"
+	    " cached INTEGER NOT NULL, latency_us INTEGER NOT NULL,"
+	    " dest TEXT NOT NULL, port INTEGER NOT NULL,"
+	    " protocol INTEGER NOT NULL, packets INTEGER NOT NULL,"
+	    " detail TEXT NOT NULL);"
+	    "CREATE INDEX records_time ON records(time_ms);"
+	    "CREATE INDEX records_app ON records(app, time_ms);"
+	    "CREATE INDEX records_rname ON records(rname, time_ms);"
+	    "INSERT INTO records VALUES (1, 1, 7, 1700000000000, 'app:old', '',"
+	    " -1, -1, '', 'old.example', 'example.old.', 1, 1, 1, '', '', '',"
+	    " '192.0.2.1', 0, 0, 10, '', 0, 0, 0, '');"
+	    "PRAGMA user_version=1;";
+	struct history *h;
+	struct history_filter f;
+	struct history_result *r;
+	struct event_record ev;
+	char err[512], path[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int version = -1;
+
+	snprintf(path, sizeof path, "%s/v1.db", dir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	h = open_at("v1.db", 3650, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	ev = query_record("app:new", "new.example", NOW_MS, DECISION_ALLOW);
+	history_sink(h, &ev);
+	history_flush(h);
+	memset(&f, 0, sizeof f);
+	f.oldest_first = true;
+	r = ask(h, &f);
+	CHECK_INT(r->n, 2);
+	if (r->n == 2) {
+		CHECK_STR(r->records[0].app, "app:old");
+		CHECK_STR(r->records[0].answer, "192.0.2.1");
+		CHECK_STR(r->records[0].geo, "");
+		CHECK_STR(r->records[1].app, "app:new");
+		CHECK_STR(r->records[1].geo, ev.geo);
+	}
+	history_result_free(r);
+	history_close(h);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	      SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK_INT(version, 2);
 }
 
 /* A reply under its limit ends with whole records and says so. */
@@ -794,6 +875,7 @@ main(void)
 	test_retention();
 	test_full_queue();
 	test_refused_files();
+	test_migration();
 	test_request();
 	test_reply_limit();
 	test_write_failure();

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "geoip/geoip.h"
 #include "src/cgroup.h"
 #include "src/events.h"
 #include "src/log.h"
@@ -25,7 +26,7 @@
 
 struct seen {
 	int n;
-	char app[256], cgroup[512], exe[512], dest[64];
+	char app[256], cgroup[512], exe[512], dest[64], geo[256];
 	int64_t pid;
 	uint16_t port;
 	uint8_t protocol;
@@ -44,6 +45,7 @@ sink(void *arg, const struct event_record *ev)
 	snprintf(s->cgroup, sizeof s->cgroup, "%s", ev->cgroup);
 	snprintf(s->exe, sizeof s->exe, "%s", ev->exe);
 	snprintf(s->dest, sizeof s->dest, "%s", ev->dest);
+	snprintf(s->geo, sizeof s->geo, "%s", ev->geo ? ev->geo : "");
 	s->pid = ev->pid;
 	s->port = ev->port;
 	s->protocol = ev->protocol;
@@ -329,6 +331,52 @@ main(void)
 	} else {
 		fprintf(stderr, "note: cannot make %s, many-cgroups check "
 			"skipped\n", path);
+	}
+
+	/* With GeoIP: the destination's place in the record and the line
+	 * (the test databases place 203.0.113.7 in the US, AS64501). */
+	{
+		static const char *const files[] = {
+		    "country.mmdb", "country-v2.mmdb", "flat-country.mmdb",
+		    "asn.mmdb"};
+		char cmd[700], country[300], asn[300], file[300];
+		const char *src = getenv("top_srcdir");
+		struct geoip_settings gs = {country, asn, true};
+		struct geoip *g;
+
+		snprintf(cmd, sizeof cmd,
+		         "perl %s/tests/helpers/make_mmdb.pl %s 2>/dev/null",
+		         src != NULL ? src : ".", dir);
+		snprintf(country, sizeof country, "%s/country.mmdb", dir);
+		snprintf(asn, sizeof asn, "%s/asn.mmdb", dir);
+		if (system(cmd) == 0) {
+			g = geoip_open(&gs, NULL, NULL, 0);
+			rejections_set_geoip(r, g);
+			geoip_free(g); /* r holds it */
+			el = element(0, IPPROTO_TCP, 443);
+			rejections_tell(r, &el,
+			                2000 + 3 * REJECTIONS_WINDOW_MS);
+			CHECK_STR(seen.dest, "203.0.113.7");
+			CHECK_STR(
+			    seen.geo,
+			    "203.0.113.7=US/AS64501/Documentation Transit");
+			text = fixture_read_file(logpath);
+			CHECK(strstr(text, " to 203.0.113.7[US,AS64501] port "
+			                   "443 (tcp)") != NULL);
+			free(text);
+			rejections_set_geoip(r, NULL);
+			rejections_tell(r, &el,
+			                2000 + 3 * REJECTIONS_WINDOW_MS);
+			CHECK_STR(seen.geo, "");
+		} else {
+			fprintf(stderr,
+			        "skipping the GeoIP case: "
+			        "libmaxmind-db-writer-perl is missing\n");
+		}
+		for (i = 0; i < 4; i++) {
+			snprintf(file, sizeof file, "%s/%s", dir, files[i]);
+			unlink(file);
+		}
 	}
 
 	CHECK(rejections_published(r) == (uint64_t)seen.n);
