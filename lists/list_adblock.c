@@ -463,20 +463,24 @@ glob_pattern(char *host, struct list_entry *e, struct list_adblock_note *note)
 	return 0;
 }
 
-/* Whether a '*' pattern may match names of many owners: what follows its
- * last star must be ".DOMAIN", DOMAIN a registrable name (one label or
- * more over a public suffix, or a name under no listed suffix: a private
- * zone), so that no star reaches into it. "ad*.example.com" keeps to
- * example.com; "*om", "c*m", "*.c*m", "co*", "*o.uk", "*.co.uk" reach
- * sites of anyone, or all of a public suffix. */
+/* Whether a '*' pattern may match names of many owners: after its last
+ * star, from the first dot on, there must be ".DOMAIN", DOMAIN a
+ * registrable name (one label or more over a public suffix, or two
+ * labels or more under no listed suffix: a private zone), so that no star
+ * reaches into it. "ad*.example.com", "*ads.example.com" and "ad*-cdn.example.com"
+ * keep to example.com; "*om", "c*m", "*.c*m", "co*", "*o.uk", "*.co.uk",
+ * "*-x.com" reach sites of anyone, or all of a public suffix. */
 static bool
 glob_is_loose(const char *pattern, const struct public_suffix *suffixes)
 {
-	const char *last = strrchr(pattern, '*');
+	const char *last = strrchr(pattern, '*'), *dot;
 
-	return last != NULL &&
-	       (last[1] != '.' || last[2] == '\0' ||
-	        public_suffix_is_suffix(suffixes, last + 2));
+	if (last == NULL)
+		return false;
+	dot = strchr(last, '.');
+	/* One label alone is a top-level domain, listed or not. */
+	return dot == NULL || dot[1] == '\0' || strchr(dot + 1, '.') == NULL ||
+	       public_suffix_is_suffix(suffixes, dot + 1);
 }
 
 /* Fills e's scope and pattern from rule (the text between "@@" and the

@@ -343,9 +343,18 @@ test_public_suffixes(void)
 	expect_skip("|ads*example.com^", LIST_SKIP_PUBLIC_SUFFIX);
 	expect_skip("||ads.ex*ample.com^", LIST_SKIP_PUBLIC_SUFFIX);
 	CHECK(!blocks("www.google.com", A, NULL));
+	expect_skip("||*-x.com^", LIST_SKIP_PUBLIC_SUFFIX);
 	CHECK_INT(add("||ad*.example.com^"), 1);
 	CHECK_INT(add("||*.example.co.uk^"), 1);
-	CHECK_INT(add("|cdn*.example^"), 1); /* under no listed suffix */
+	/* A star inside the first label of a registrable domain is fine:
+	 * every name these match ends in .example.com. */
+	CHECK_INT(add("||*ads.example.com^"), 1);
+	CHECK_INT(add("||*-ads.example.com^"), 1);
+	CHECK_INT(add("||ad*-cdn.example.com^"), 1);
+	CHECK(blocks("my-ads.example.com", A, NULL));
+	CHECK(blocks("ad7-cdn.example.com", A, NULL));
+	CHECK_INT(add("|cdn*.example.test^"), 1); /* under no listed suffix */
+	expect_skip("|cdn*.example^", LIST_SKIP_PUBLIC_SUFFIX); /* a TLD */
 	CHECK(blocks("ads1.example.com", A, NULL));
 	CHECK(blocks("x.example.co.uk", A, NULL));
 	CHECK_INT(add("@@||*om^"), 1); /* an exception: no danger */
