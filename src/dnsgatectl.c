@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "geoip/geoip.h"
 #include "src/cgroup.h"
 #include "src/config_file.h"
 #include "src/control.h"
@@ -50,6 +51,7 @@ struct ctl {
 
 struct list_state {
 	struct cgroup_tree *tree;
+	struct geoip *geoip; /* the config's files; NULL: no places */
 	bool json;
 	bool first; /* of the JSON array being written */
 };
@@ -85,13 +87,20 @@ static void
 print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
-	char path[512] = "?", addr[64], bytes[32];
+	char path[512] = "?", addr[64 + GEOIP_TAG_MAX + 2], bytes[32];
+	char place[GEOIP_TAG_MAX];
+	struct geoip_place where;
 	unsigned level;
 
 	if (st->tree != NULL)
 		cgroup_lookup(st->tree, el->cgroup_id, path, sizeof path,
 			      &level);
 	ip_addr_format(&el->addr, addr, sizeof addr);
+	place[0] = '\0';
+	if (st->geoip != NULL && geoip_enabled(st->geoip)) {
+		geoip_lookup(st->geoip, &el->addr, &where);
+		geoip_format_tag(&where, place, sizeof place);
+	}
 	if (st->json) {
 		char buf[1024];
 		struct json_out j;
@@ -104,6 +113,8 @@ print_grant(const struct nft_grant *el, void *arg)
 		json_uint(&j, el->cgroup_id);
 		json_key(&j, "address");
 		json_string(&j, addr);
+		json_key(&j, "place"); /* "NL,AS64500", a label, or "" */
+		json_string(&j, place);
 		json_key(&j, "expires_s");
 		json_uint(&j, el->expires_ms / 1000);
 		json_key(&j, "packets");
@@ -113,6 +124,11 @@ print_grant(const struct nft_grant *el, void *arg)
 		json_object_end(&j);
 		print_json_element(st, &j);
 		return;
+	}
+	if (place[0] != '\0') { /* "198.51.100.7[NL,AS64500]" */
+		size_t n = strlen(addr);
+
+		snprintf(addr + n, sizeof addr - n, "[%s]", place);
 	}
 	printf("%-40s %-39s %6" PRIu64 "s %10s %8" PRIu64
 	       " pkts  cgroup-id=%" PRIu64 "\n",
@@ -169,6 +185,36 @@ print_standing(const struct nft_standing_element *el, void *arg)
 
 /* The grants and what each carried; with json, one JSON object
  * {"grants": [...], "standing": [...]}. */
+/* The GeoIP files the config names, for where grants go (the kernel's
+ * sets hold addresses only): NULL when there is no config to read or it
+ * names none. A file that does not open is said once, and left out. */
+static struct geoip *
+open_geoip(const struct ctl *ctl)
+{
+	struct geoip_settings gs;
+	struct config *cfg;
+	struct geoip *g;
+	char err[512], warn[512];
+
+	if (!ctl->config_given && access(ctl->config_path, R_OK) != 0)
+		return NULL;
+	cfg = config_load(ctl->config_path, err, sizeof err);
+	if (cfg == NULL)
+		return NULL; /* grants are told without places */
+	if (cfg->geoip_country == NULL && cfg->geoip_asn == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	gs.country_path = cfg->geoip_country;
+	gs.asn_path = cfg->geoip_asn;
+	gs.lookup_documentation = cfg->geoip_lookup_documentation;
+	g = geoip_open(&gs, NULL, warn, sizeof warn);
+	if (warn[0] != '\0')
+		fprintf(stderr, "dnsgatectl: %s\n", warn);
+	config_free(cfg);
+	return g;
+}
+
 static int
 cmd_grants(struct ctl *ctl, int argc, char **argv)
 {
@@ -178,6 +224,7 @@ cmd_grants(struct ctl *ctl, int argc, char **argv)
 
 	memset(&st, 0, sizeof st);
 	st.tree = cgroup_tree_open(err, sizeof err);
+	st.geoip = open_geoip(ctl);
 	st.json = ctl->json;
 	st.first = true;
 	if (st.json)
@@ -199,6 +246,7 @@ cmd_grants(struct ctl *ctl, int argc, char **argv)
 	if (st.json)
 		printf("]}\n");
 	cgroup_tree_free(st.tree);
+	geoip_free(st.geoip);
 	if (n == -ENOENT) {
 		fprintf(stderr, "dnsgatectl: no table inet %s here: is dnsgated "
 			"running?\n", GATE_TABLE_NAME);

@@ -95,6 +95,14 @@ check_that "the app sends to the NL address ($sent)" '[ "$sent" = "sent 20000" ]
 sent=$(as_app "$APP" "$E2E_TMP/bpid" "$TCP_PROBE" --send 30000 \
 	2001:db8:100::5 9000)
 check_that "and to the JP address ($sent)" '[ "$sent" = "sent 30000" ]'
+# dnsgatectl grants reads the kernel's sets and the config's GeoIP files
+# (no daemon needed): each grant's place.
+check_that "dnsgatectl grants shows where each grant goes" \
+	'in_client "$DNSGATECTL" -c "$DAEMON_CONF" grants | grep -q " 198.51.100.7\[NL,AS64500\] "'
+check_that "and grants --json, for IPv6 too" \
+	'in_client "$DNSGATECTL" -c "$DAEMON_CONF" grants --json | grep -q "\"address\":\"2001:db8:100::5\",\"place\":\"JP,AS64502\""'
+check_that "without the config's files, no places" \
+	'! in_client "$DNSGATECTL" -c /nonexistent grants 2>/dev/null | grep -q "\[NL"'
 check "dnsgatectl app shows the NL destination's country and ASN" \
 	within 15 sh -c '"$1" -s "$2" app Atlas --json | grep -q "{\"address\":\"198.51.100.7\",[^}]*\"country\":\"NL\",\"country_name\":\"Netherlands\",\"continent\":\"EU\",\"asn\":64500,\"as_org\":\"Example Org\"}"' \
 	sh "$DNSGATECTL" "$CONTROL_SOCKET"
