@@ -86,6 +86,11 @@ history_client_request(int argc, char **argv, int64_t now_ms,
 			return -1;
 		}
 	}
+	if (hc->follow && (since_given || until != 0)) {
+		snprintf(err, errlen, "log -f follows from now: --since and "
+			 "--until are for the history (drop -f)");
+		return -1;
+	}
 	if (since_given && until != 0 && until <= since) {
 		snprintf(err, errlen, "log: --until is not after --since");
 		return -1;

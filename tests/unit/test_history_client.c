@@ -37,10 +37,44 @@ printed(const char *reply)
 	"\"dest\":\"203.0.113.7\",\"port\":443,\"protocol\":\"tcp\","          \
 	"\"packets\":3}"
 
+/* log -f: the request follows, the filters are kept for the client, and
+ * a time range is refused (it follows from now). */
+static void
+test_follow(void)
+{
+	struct history_client hc;
+	char buf[1024], err[256];
+	char a0[] = "-f", a1[] = "--app", a2[] = "firefox", a3[] = "--blocked",
+	     a4[] = "--since", a5[] = "today";
+	char *argv[] = {a0, a1, a2, a3, a4, a5};
+	const char rec_ff[] = "{\"kind\":\"query\",\"app\":\"flatpak:org."
+			      "mozilla.firefox\",\"name\":\"ads.example\","
+			      "\"decision\":\"block\"}";
+	const char rec_ok[] = "{\"kind\":\"query\",\"app\":\"flatpak:org."
+			      "mozilla.firefox\",\"name\":\"a.example\","
+			      "\"decision\":\"allow\"}";
+	const char rec_other[] = "{\"kind\":\"rejected\",\"app\":\"app:curl\","
+				 "\"name\":\"\"}";
+
+	CHECK_INT(history_client_request(4, argv, 1796133600000LL, &hc, buf,
+					 sizeof buf, err, sizeof err), 0);
+	CHECK(hc.follow && hc.blocked);
+	CHECK_STR(hc.app, "firefox");
+	CHECK(strstr(buf, "\"follow\":true") != NULL);
+	CHECK(history_client_wants(&hc, rec_ff, strlen(rec_ff)));
+	CHECK(!history_client_wants(&hc, rec_ok, strlen(rec_ok)));
+	CHECK(!history_client_wants(&hc, rec_other, strlen(rec_other)));
+	CHECK_INT(history_client_request(6, argv, 1796133600000LL, &hc, buf,
+					 sizeof buf, err, sizeof err), -1);
+	CHECK(strstr(err, "follows from now") != NULL);
+}
+
 int
 main(void)
 {
 	char *t;
+
+	test_follow();
 
 	t = printed("{\"ok\":true,\"records\":[" RECORD
 	            "],\"truncated\":true}");
