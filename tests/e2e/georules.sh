@@ -85,6 +85,11 @@ check "another app gets both addresses (the cache keeps them)" \
 check_that "and its line drops nothing" \
 	'! grep "app=app:org.example.Other " "$DAEMON_LOG" | grep "qname=mixed" | grep -q dropped='
 
+check "the record in the history carries the address dropped" \
+	within 5 sh -c '"$1" -s "$2" log --app Atlas --name mixed.place.test --json |
+		grep -qF "\"dropped\":\"203.0.113.9=$3:1\""' \
+	sh "$DNSGATECTL" "$CONTROL_SOCKET" "$RULES"
+
 # 3. An ASN rule: AS64500 blocked for one app, though its country is
 #    allowed (a network is narrower than a country).
 check "the app denied AS64500 gets NXDOMAIN for a name in it" \
