@@ -213,10 +213,9 @@ void
 history_sink(void *arg, const struct event_record *ev)
 {
 	struct history *h = arg;
-	const char *s[N_STRINGS] = {ev->app,  ev->cgroup, ev->exe,   ev->name,
-	                            ev->rule, ev->list,   ev->entry, ev->answer,
-	                            ev->dest, ev->detail, ev->geo,
-	                            ev->dropped};
+	const char *s[N_STRINGS] = {
+	    ev->app,   ev->cgroup, ev->exe,  ev->name,   ev->rule, ev->list,
+	    ev->entry, ev->answer, ev->dest, ev->detail, ev->geo,  ev->dropped};
 	struct packed p;
 	size_t i, size = sizeof p;
 

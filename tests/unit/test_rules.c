@@ -983,8 +983,8 @@ test_many_apps(void)
  * who: outcome by the rule of line `line' (0: none). */
 static void
 place_at(int at, const char *text, const struct app_identity *who,
-	 const char *country, const char *continent, uint32_t asn,
-	 int64_t now, enum rules_outcome outcome, unsigned line)
+         const char *country, const char *continent, uint32_t asn, int64_t now,
+         enum rules_outcome outcome, unsigned line)
 {
 	struct engine e;
 	struct rules_asker *a;
@@ -1026,17 +1026,12 @@ test_places(void)
 	      1);
 	PLACE("block country=CN\n", &firefox, "NL", "EU", 64500, RULES_ALLOW,
 	      0);
-	PLACE("block country=ru,CN\n", &firefox, "CN", "AS", 0, RULES_BLOCK,
-	      1);
-	PLACE("block country=RU,CN\n", &firefox, "RU", "EU", 0, RULES_BLOCK,
-	      1);
-	PLACE("block country=RU,CN\n", &firefox, "UA", "EU", 0, RULES_ALLOW,
-	      0);
-	PLACE("block continent=AS\n", &firefox, "JP", "AS", 0, RULES_BLOCK,
-	      1);
+	PLACE("block country=ru,CN\n", &firefox, "CN", "AS", 0, RULES_BLOCK, 1);
+	PLACE("block country=RU,CN\n", &firefox, "RU", "EU", 0, RULES_BLOCK, 1);
+	PLACE("block country=RU,CN\n", &firefox, "UA", "EU", 0, RULES_ALLOW, 0);
+	PLACE("block continent=AS\n", &firefox, "JP", "AS", 0, RULES_BLOCK, 1);
 	PLACE("block asn=AS64501\n", &firefox, "", "", 64501, RULES_BLOCK, 1);
-	PLACE("block asn=64501\n", &firefox, "NL", "EU", 64500, RULES_ALLOW,
-	      0);
+	PLACE("block asn=64501\n", &firefox, "NL", "EU", 64500, RULES_ALLOW, 0);
 	/* Nothing known matches nothing. */
 	PLACE("block country=CN\nblock asn=1\n", &firefox, "", "", 0,
 	      RULES_ALLOW, 0);
@@ -1055,10 +1050,10 @@ test_places(void)
 	PLACE("allow country=CN\nblock uid=1000 country=CN\n", &firefox, "CN",
 	      "AS", 0, RULES_BLOCK, 2);
 	/* Then an ASN before a country before a continent. */
-	PLACE("block continent=AS\nallow country=JP\n", &firefox, "JP", "AS",
-	      0, RULES_ALLOW, 2);
-	PLACE("block continent=AS\nallow country=JP\n", &firefox, "CN", "AS",
-	      0, RULES_BLOCK, 1);
+	PLACE("block continent=AS\nallow country=JP\n", &firefox, "JP", "AS", 0,
+	      RULES_ALLOW, 2);
+	PLACE("block continent=AS\nallow country=JP\n", &firefox, "CN", "AS", 0,
+	      RULES_BLOCK, 1);
 	PLACE("allow country=CN\nblock asn=64501\n", &firefox, "CN", "AS",
 	      64501, RULES_BLOCK, 2);
 	PLACE("block country=CN\nallow asn=64501\n", &firefox, "CN", "AS",
@@ -1090,10 +1085,10 @@ test_places(void)
 		CHECK_INT(decide(&e, &firefox, names, 1, NOW, &v), RULES_BLOCK);
 		CHECK(v.rule != NULL && v.rule->line == 2);
 		CHECK(rules_have_places(e.r));
-		CHECK_INT(rules_place(e.r, a, &(struct rules_place){"NL", "EU",
-								    0},
-				      NOW, &rule),
-			  RULES_ALLOW);
+		CHECK_INT(rules_place(e.r, a,
+		                      &(struct rules_place){"NL", "EU", 0}, NOW,
+		                      &rule),
+		          RULES_ALLOW);
 		CHECK(rule == NULL);
 		rules_asker_free(a);
 		engine_free(&e);
