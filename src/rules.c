@@ -1135,6 +1135,66 @@ rules_place(const struct rules *r, const struct rules_asker *a,
 							  : RULES_ALLOW;
 }
 
+struct place_entry {
+	const struct rule *rule;
+	uint64_t score;
+};
+
+static int
+compare_places(const void *x, const void *y)
+{
+	const struct place_entry *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->rule->order < b->rule->order   ? -1
+	       : a->rule->order > b->rule->order ? 1
+						 : 0;
+}
+
+static void
+list_group(const struct rules *r, const struct group *grp, bool blocks_only,
+	   struct place_entry **v, size_t *n, size_t *cap)
+{
+	size_t i;
+
+	for (i = 0; i < grp->places.n; i++) {
+		uint32_t ri = grp->places.v[i];
+		const struct rule *rule = &r->book->rules[ri];
+
+		if (blocks_only && rule->action != RULE_BLOCK)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 16;
+			*v = xreallocarray(*v, *cap, sizeof **v);
+		}
+		(*v)[*n].rule = rule;
+		(*v)[(*n)++].score = r->app_score[ri] | score_place(rule->dest);
+	}
+}
+
+void
+rules_places(const struct rules *r, const struct rules_asker *a, int64_t now,
+	     rules_place_fn *fn, void *arg)
+{
+	struct place_entry *v = NULL;
+	size_t n = 0, cap = 0, i;
+
+	if (!r->have_places)
+		return;
+	for (i = 0; i < a->n; i++)
+		list_group(r, &r->groups[a->groups[i]], false, &v, &n, &cap);
+	for (i = a->n; i < a->n + a->n_joined; i++)
+		list_group(r, &r->groups[a->groups[i]], true, &v, &n, &cap);
+	if (a->exe_unknown)
+		list_group(r, &r->groups[GROUP_EXE_ALL], true, &v, &n, &cap);
+	if (n > 1)
+		qsort(v, n, sizeof *v, compare_places);
+	for (i = 0; i < n; i++)
+		fn(arg, v[i].rule, !live(v[i].rule, now));
+	free(v);
+}
+
 bool
 rules_have_places(const struct rules *r)
 {

@@ -138,6 +138,14 @@ enum rules_outcome rules_place(const struct rules *r,
 			       const struct rules_place *pl, int64_t now,
 			       const struct rule **rule);
 
+/* Every place rule rules_place would weigh for the asker, in its order
+ * of precedence (no lookup: for explain), each with whether it is past
+ * its until=. */
+typedef void rules_place_fn(void *arg, const struct rule *rule,
+			    bool expired);
+void rules_places(const struct rules *r, const struct rules_asker *a,
+		  int64_t now, rules_place_fn *fn, void *arg);
+
 /* Whether any rule names a place: only then are answers judged by place. */
 bool rules_have_places(const struct rules *r);
 

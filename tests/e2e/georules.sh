@@ -110,7 +110,18 @@ check "logged with the JP address dropped by the continent rule" \
 check "another app gets both" \
 	[ "$(sorted "$OTHER" six.place.test AAAA)" = "2001:db8:100::5 2001:db8:8000::5 " ]
 
-# 5. A rule file with a bad place is refused with its reason.
+# 5. explain lists the app's place rules, in the order they are weighed.
+out=$($DNSGATECTL -s "$CONTROL_SOCKET" explain app:org.example.Atlas \
+	mixed.place.test --json)
+check_that "explain lists the place rules of the app, country first ($out)" \
+	'printf "%s" "$out" | grep -qF "\"places\":[{\"rule\":\"block app=app:org.example.Atlas country=US\",\"origin\":\"$RULES:1\",\"id\":" &&
+	 printf "%s" "$out" | grep -qF "{\"rule\":\"block app=app:org.example.Atlas continent=AS\",\"origin\":\"$RULES:2\""'
+out=$($DNSGATECTL -s "$CONTROL_SOCKET" explain app:org.example.Other \
+	mixed.place.test --json)
+check_that "and none for an app they do not name" \
+	'printf "%s" "$out" | grep -qF "\"places\":[]"'
+
+# 6. A rule file with a bad place is refused with its reason.
 printf 'ask country=CN\n' >"$E2E_TMP/rules.d/20-bad.rules"
 out=$($DNSGATECTL -s "$CONTROL_SOCKET" reload 2>&1)
 check_that "ask with a place is refused by the reload ($out)" \

@@ -1014,6 +1014,16 @@ place_at(int at, const char *text, const struct app_identity *who,
 #define PLACE(text, who, cc, cont, asn, outcome, line)                         \
 	place_at(__LINE__, text, who, cc, cont, asn, NOW, outcome, line)
 
+/* Appends "LINE " (x: expired) to the string arg. */
+static void
+on_place_line(void *arg, const struct rule *rule, bool expired)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 64 - strlen(out), "%u%s ", rule->line,
+	         expired ? "x" : "");
+}
+
 static void
 test_places(void)
 {
@@ -1096,6 +1106,21 @@ test_places(void)
 	if (engine_load(&e, "block country=CN\n")) {
 		CHECK_INT(decide(&e, &firefox, names, 1, NOW, &v), RULES_ALLOW);
 		CHECK(v.rule == NULL);
+		engine_free(&e);
+	}
+	/* Listed for explain in the order they are weighed. */
+	if (engine_load(&e, "block continent=AS\n"
+	                    "allow app=flatpak:org.mozilla.firefox country=CN\n"
+	                    "block app=app:org.gnome.Evince country=CN\n"
+	                    "allow asn=64500\n"
+	                    "block country=RU until=2026-01-01\n"
+	                    "block name=*\n")) {
+		struct rules_asker *a = rules_asker_new(e.r, &firefox, 1000);
+		char order[64] = "";
+
+		rules_places(e.r, a, NOW, on_place_line, order);
+		CHECK_STR(order, "2 4 5x 1 ");
+		rules_asker_free(a);
 		engine_free(&e);
 	}
 	if (engine_load(&e, "block name=*\n")) {
