@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -810,4 +811,254 @@ message_rcode_name(uint8_t rcode)
 					    "NXDOMAIN", "NOTIMP", "REFUSED"};
 
 	return rcode < sizeof names / sizeof names[0] ? names[rcode] : "OTHER";
+}
+
+/* --- dropping addresses from an answer ------------------------------------ */
+
+/* Where names sit in the RDATA of the types whose names may be
+ * compressed (RFC 1035, and those RFC 3597 section 4 lets a receiver
+ * decompress): skip bytes, then count names one after another. */
+static bool
+rdata_names(uint16_t type, unsigned *skip, unsigned *count)
+{
+	*skip = 0;
+	*count = 1;
+	switch (type) {
+	case 2:  /* NS */
+	case 3:  /* MD */
+	case 4:  /* MF */
+	case 5:  /* CNAME */
+	case 7:  /* MB */
+	case 8:  /* MG */
+	case 9:  /* MR */
+	case 12: /* PTR */
+	case 39: /* DNAME */
+		return true;
+	case 6:  /* SOA: MNAME, RNAME */
+	case 14: /* MINFO */
+	case 17: /* RP */
+		*count = 2;
+		return true;
+	case 15: /* MX */
+	case 18: /* AFSDB */
+	case 21: /* RT */
+	case 36: /* KX */
+		*skip = 2;
+		return true;
+	case 26: /* PX */
+		*skip = 2;
+		*count = 2;
+		return true;
+	case 33: /* SRV */
+		*skip = 6;
+		return true;
+	}
+	return false;
+}
+
+/* The byte ranges of the records being dropped, in message order. */
+struct drop_state {
+	const struct ip_addr *drop;
+	size_t n_drop;
+	size_t (*ranges)[2]; /* [start, end) */
+	size_t n_ranges, cap_ranges;
+	size_t next;         /* the offset after the last record walked */
+	size_t dropped;      /* answer records dropped */
+	bool write;          /* fix the pointers (else only check them) */
+	const char *bad;
+};
+
+static bool
+dropped_address(const struct drop_state *st, const uint8_t *wire,
+		const struct record *rr)
+{
+	size_t i, n = rr->type == DNS_TYPE_A ? 4 : 16;
+	int family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
+
+	if (rr->section != SECTION_ANSWER || rr->rdlen != n ||
+	    (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA))
+		return false;
+	for (i = 0; i < st->n_drop; i++)
+		if (st->drop[i].family == family &&
+		    memcmp(st->drop[i].bytes, wire + rr->rdata, n) == 0)
+			return true;
+	return false;
+}
+
+static int
+find_dropped(const uint8_t *wire, const struct record *rr, void *arg)
+{
+	struct drop_state *st = arg;
+
+	if (!dropped_address(st, wire, rr))
+		return 0;
+	if (st->n_ranges == st->cap_ranges) {
+		size_t cap = st->cap_ranges ? 2 * st->cap_ranges : 16;
+		void *more = realloc(st->ranges, cap * sizeof *st->ranges);
+
+		if (more == NULL) {
+			st->bad = "out of memory";
+			return 1;
+		}
+		st->ranges = more;
+		st->cap_ranges = cap;
+	}
+	st->ranges[st->n_ranges][0] = rr->owner;
+	st->ranges[st->n_ranges][1] = rr->rdata + rr->rdlen;
+	st->n_ranges++;
+	st->dropped++;
+	return 0;
+}
+
+/* How many bytes the dropped ranges hold before offset t; -1 when t is
+ * inside one. */
+static long
+dropped_before(const struct drop_state *st, size_t t)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < st->n_ranges && st->ranges[i][0] <= t; i++) {
+		if (t < st->ranges[i][1])
+			return -1;
+		sum += st->ranges[i][1] - st->ranges[i][0];
+	}
+	return (long)sum;
+}
+
+/* The name at pos, ending by limit: its compression pointer (a name has
+ * at most one, at its end) checked, and moved when st->write. Sets *end
+ * past the name. Returns 0 or -1 (st->bad says why). */
+static int
+fix_name(uint8_t *wire, size_t pos, size_t limit, struct drop_state *st,
+	 size_t *end)
+{
+	unsigned labels = 0;
+
+	for (;;) {
+		uint8_t c;
+		size_t target;
+		long before;
+
+		if (pos >= limit) {
+			st->bad = "a name runs past its record";
+			return -1;
+		}
+		c = wire[pos];
+		if (c == 0) {
+			*end = pos + 1;
+			return 0;
+		}
+		if ((c & 0xc0) != 0xc0) {
+			if ((c & 0xc0) != 0 || ++labels > 127) {
+				st->bad = "a name has a bad label";
+				return -1;
+			}
+			pos += 1 + (size_t)c;
+			continue;
+		}
+		if (pos + 2 > limit) {
+			st->bad = "a name runs past its record";
+			return -1;
+		}
+		target = (size_t)(c & 0x3f) << 8 | wire[pos + 1];
+		if (target >= pos) {
+			st->bad = "a compression pointer points forward";
+			return -1;
+		}
+		before = dropped_before(st, target);
+		if (before < 0) {
+			st->bad = "a name kept points into a record dropped";
+			return -1;
+		}
+		if (st->write)
+			put16(wire + pos, (uint16_t)(0xc000 | (target -
+							       (size_t)before)));
+		*end = pos + 2;
+		return 0;
+	}
+}
+
+static int
+fix_record(const uint8_t *cwire, const struct record *rr, void *arg)
+{
+	struct drop_state *st = arg;
+	uint8_t *wire = (uint8_t *)cwire;
+	unsigned skip, count, i;
+	size_t pos, end;
+
+	st->next = rr->rdata + rr->rdlen;
+	if (dropped_address(st, wire, rr))
+		return 0; /* going */
+	if (fix_name(wire, rr->owner, rr->ttl - 4, st, &end) < 0)
+		return 1;
+	if (!rdata_names(rr->type, &skip, &count))
+		return 0;
+	pos = rr->rdata + skip;
+	for (i = 0; i < count; i++) {
+		if (fix_name(wire, pos, rr->rdata + rr->rdlen, st, &end) < 0)
+			return 1;
+		pos = end;
+	}
+	return 0;
+}
+
+/* The question's names may be compressed too (they never are in
+ * practice: nothing is before them to point at). */
+static int
+fix_question(uint8_t *wire, size_t len, struct drop_state *st)
+{
+	size_t pos = DNS_HEADER_SIZE, end;
+	unsigned i, qd = get16(wire + 4);
+
+	for (i = 0; i < qd; i++) {
+		if (fix_name(wire, pos, len, st, &end) < 0)
+			return -1;
+		pos = end + 4;
+	}
+	return 0;
+}
+
+ssize_t
+message_drop_addresses(uint8_t *wire, size_t len, const struct ip_addr *drop,
+		       size_t n_drop, size_t *dropped, const char **reason)
+{
+	struct drop_state st = {.drop = drop, .n_drop = n_drop};
+	size_t out, from, to, i;
+
+	*dropped = 0;
+	if (walk_records(wire, len, NULL, NULL) != 0) {
+		*reason = "the answer cannot be walked";
+		return -1;
+	}
+	if (walk_records(wire, len, find_dropped, &st) != 0) {
+		*reason = st.bad;
+		free(st.ranges);
+		return -1;
+	}
+	if (st.n_ranges == 0)
+		return (ssize_t)len;
+	/* Check every pointer first: the message is left as it was when
+	 * one cannot be kept. */
+	for (i = 0; i < 2; i++) {
+		st.write = i == 1;
+		if (fix_question(wire, len, &st) < 0 ||
+		    walk_records(wire, len, fix_record, &st) != 0) {
+			*reason = st.bad;
+			free(st.ranges);
+			return -1;
+		}
+	}
+	/* Bytes after the last record (none in a sound message) stay. */
+	out = st.ranges[0][0];
+	for (i = 0; i < st.n_ranges; i++) {
+		from = st.ranges[i][1];
+		to = i + 1 < st.n_ranges ? st.ranges[i + 1][0] : len;
+
+		memmove(wire + out, wire + from, to - from);
+		out += to - from;
+	}
+	put16(wire + 6, (uint16_t)(get16(wire + 6) - st.dropped));
+	*dropped = st.dropped;
+	free(st.ranges);
+	return (ssize_t)out;
 }

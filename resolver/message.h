@@ -156,6 +156,18 @@ struct answer_info {
 int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 			 struct answer_info *out, const char **reason);
 
+/* Drops from wire's answer section every A and AAAA record whose
+ * address is one of drop[0..n_drop), in place: the records go whole,
+ * ANCOUNT is lowered, every other record (CNAMEs, authority,
+ * additional, OPT) stays as it was, and the compression pointers of the
+ * names kept are moved with the bytes they point to. Returns the new
+ * length (len when nothing was dropped) with *dropped the records
+ * dropped, or -1 with *reason, the message unchanged, when it cannot be
+ * walked or a name kept points into a record to be dropped. */
+ssize_t message_drop_addresses(uint8_t *wire, size_t len,
+			       const struct ip_addr *drop, size_t n_drop,
+			       size_t *dropped, const char **reason);
+
 /* Lowers every TTL in the message (answer, authority, additional; not
  * EDNS OPT) by elapsed seconds, not below 0. Returns 0 or -1 when the
  * message is malformed (then it is left as it was). */

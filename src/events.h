@@ -66,6 +66,11 @@ struct event_record {
 	 * that keep them, the history keeps it as one column, and a reader
 	 * splits it without knowing how many addresses came. NULL is "". */
 	const char *geo;
+
+	/* EVENT_QUERY: the answer's addresses a place rule (country=,
+	 * continent=, asn=) took out, each "ADDR=FILE:LINE" (the rule),
+	 * joined by ';'. NULL is "". */
+	const char *dropped;
 };
 
 typedef void events_sink_fn(void *arg, const struct event_record *ev);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/attribution.h"
 #include "src/explain.h"
@@ -208,6 +209,28 @@ on_match(void *arg, const struct rule *rule, const char *name,
 	json_object_end(t->out);
 }
 
+static void
+on_place(void *arg, const struct rule *rule, bool expired)
+{
+	struct trail *t = arg;
+	char text[PATH_MAX + 512], origin[PATH_MAX + 32];
+
+	json_object_begin(t->out);
+	json_key(t->out, "rule");
+	json_string(t->out, rule_format(rule, text, sizeof text));
+	json_key(t->out, "origin");
+	json_string(t->out, rule_origin(rule, origin, sizeof origin));
+	if (rule->id != 0) {
+		char id[RULE_ID_TEXT_MAX];
+
+		json_key(t->out, "id");
+		json_string(t->out, rule_id_format(rule->id, id, sizeof id));
+	}
+	json_key(t->out, "expired");
+	json_bool(t->out, expired);
+	json_object_end(t->out);
+}
+
 static const char *
 known_of(const struct app_identity *id, int64_t uid, char *buf, size_t len)
 {
@@ -259,5 +282,11 @@ explain_json(const struct policy *p, const struct app_identity *id,
 		    json_string(out, buf);
 	else
 		json_string(out, rule_origin(v.rule, origin, sizeof origin));
+	/* What then judges each address of an allowed answer, in order:
+	 * the places themselves are known only once it is in. */
+	json_key(out, "places");
+	json_array_begin(out);
+	rules_places(policy_rules(p), a, (int64_t)time(NULL), on_place, &t);
+	json_array_end(out);
 	rules_asker_free(a);
 }

@@ -50,6 +50,7 @@ enum {
 	S_DEST,
 	S_DETAIL,
 	S_GEO,
+	S_DROPPED,
 	N_STRINGS
 };
 
@@ -212,9 +213,9 @@ void
 history_sink(void *arg, const struct event_record *ev)
 {
 	struct history *h = arg;
-	const char *s[N_STRINGS] = {ev->app,  ev->cgroup, ev->exe,   ev->name,
-	                            ev->rule, ev->list,   ev->entry, ev->answer,
-	                            ev->dest, ev->detail, ev->geo};
+	const char *s[N_STRINGS] = {
+	    ev->app,   ev->cgroup, ev->exe,  ev->name,   ev->rule, ev->list,
+	    ev->entry, ev->answer, ev->dest, ev->detail, ev->geo,  ev->dropped};
 	struct packed p;
 	size_t i, size = sizeof p;
 
@@ -276,7 +277,8 @@ static const char schema[] =
     " dest TEXT NOT NULL, port INTEGER NOT NULL,"
     " protocol INTEGER NOT NULL, packets INTEGER NOT NULL,"
     " detail TEXT NOT NULL,"
-    " geo TEXT NOT NULL DEFAULT '');"
+    " geo TEXT NOT NULL DEFAULT '',"
+    " dropped TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX records_time ON records(time_ms);"
     "CREATE INDEX records_app ON records(app, time_ms);"
     "CREATE INDEX records_rname ON records(rname, time_ms);";
@@ -284,7 +286,7 @@ static const char schema[] =
 #define COLUMNS                                                                \
 	"kind, query_id, time_ms, app, cgroup, pid, uid, exe, name, qtype, "   \
 	"decision, reason, rule, list, entry, answer, rcode, cached, "         \
-	"latency_us, dest, port, protocol, packets, detail, geo"
+	"latency_us, dest, port, protocol, packets, detail, geo, dropped"
 
 /* name's labels in reverse order, lower case, each followed by a dot:
  * "www.Example.com." -> "com.example.www.". A suffix's names all begin
@@ -399,15 +401,22 @@ db_setup(struct history *h, char *err, size_t errlen)
 			exec(h->db, "ROLLBACK");
 			return -1;
 		}
-	} else if (version == 1) {
-		/* Schema 2 added the places of the addresses (geo): the
-		 * records before it have none. */
-		rc = exec(h->db, "BEGIN; ALTER TABLE records ADD COLUMN geo "
-		                 "TEXT NOT NULL DEFAULT ''; "
-		                 "PRAGMA user_version=2; COMMIT;");
+	} else if (version < HISTORY_SCHEMA_VERSION) {
+		/* Schema 2 added the places of the addresses (geo), schema 3
+		 * the addresses place rules dropped: the records before them
+		 * have none. */
+		rc = exec(h->db,
+		          version == 1
+		              ? "BEGIN; ALTER TABLE records ADD COLUMN geo "
+		                "TEXT NOT NULL DEFAULT ''; ALTER TABLE records "
+		                "ADD COLUMN dropped TEXT NOT NULL DEFAULT ''; "
+		                "PRAGMA user_version=3; COMMIT;"
+		              : "BEGIN; ALTER TABLE records ADD COLUMN dropped "
+		                "TEXT NOT NULL DEFAULT ''; "
+		                "PRAGMA user_version=3; COMMIT;");
 		if (rc != SQLITE_OK) {
 			db_reason(err, errlen, h->path,
-			          "cannot bring it to schema 2",
+			          "cannot bring it to schema 3",
 			          db_message(h->db), rc);
 			exec(h->db, "ROLLBACK");
 			return -1;
@@ -416,7 +425,7 @@ db_setup(struct history *h, char *err, size_t errlen)
 	rc = sqlite3_prepare_v2(
 	    h->db,
 	    "INSERT INTO records (" COLUMNS ", rname) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    -1, &h->insert, NULL);
 	if (rc != SQLITE_OK) {
 		db_reason(err, errlen, h->path, "cannot use its tables",
@@ -523,7 +532,8 @@ insert_one(struct history *h, const unsigned char *rec)
 	sqlite3_bind_int64(st, 23, (sqlite3_int64)p.packets);
 	sqlite3_bind_text(st, 24, text[S_DETAIL], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 25, text[S_GEO], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 26, rname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 26, text[S_DROPPED], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 27, rname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;
@@ -800,6 +810,7 @@ run_query(struct history *h, struct pending_query *q)
 		ev->packets = (uint64_t)sqlite3_column_int64(st, 22);
 		ev->detail = column_text(st, 23, &bytes);
 		ev->geo = column_text(st, 24, &bytes);
+		ev->dropped = column_text(st, 25, &bytes);
 	}
 	if (rc == SQLITE_INTERRUPT) {
 		/* What was found by then is answered, and said to be cut. */
@@ -833,6 +844,7 @@ history_result_free(struct history_result *r)
 		free((char *)ev->dest);
 		free((char *)ev->detail);
 		free((char *)ev->geo);
+		free((char *)ev->dropped);
 	}
 	free(r->records);
 	free(r);
@@ -1339,6 +1351,8 @@ history_record_members(struct json_out *j, const struct event_record *ev)
 		member_string(j, "entry", ev->entry);
 		member_string(j, "answer", ev->answer);
 		member_string(j, "geo", ev->geo != NULL ? ev->geo : "");
+		member_string(j, "dropped",
+		              ev->dropped != NULL ? ev->dropped : "");
 		member_string(j, "rcode", message_rcode_name(ev->rcode));
 		json_key(j, "cached");
 		json_bool(j, ev->cached);

@@ -24,7 +24,7 @@
 
 #define HISTORY_DEFAULT_PATH "/var/lib/dnsgate/history.db"
 #define HISTORY_DEFAULT_DAYS 30
-#define HISTORY_SCHEMA_VERSION 2
+#define HISTORY_SCHEMA_VERSION 3
 #define HISTORY_QUERY_LIMIT_MAX 10000 /* records one query returns */
 /* history-max-records: a record takes about 420 bytes on disk with its
  * indexes (README, "History"), so about 2 GB. */

@@ -141,6 +141,10 @@ struct query {
 	const char *stale;  /* answered from an expired cache entry (RFC
 			       8767): why upstream failed; else NULL */
 	char detail[512];   /* what the verdict's values cannot say */
+	/* The addresses place rules took out of its answer (NULL: none):
+	 * for the log line (" dropped=ADDR[TAG] rule=FILE:LINE" each), and
+	 * for the record (events.h). */
+	char *dropped_log, *dropped_rec;
 	struct query *prev, *next; /* in engine->live */
 };
 
@@ -383,6 +387,7 @@ conclude(struct query *qr, const struct outcome *o)
 		.detail = qr->detail,
 		.cgroup_id = who->found ? who->cgroup_id : 0,
 		.geo = o->geo != NULL ? o->geo : "",
+		.dropped = qr->dropped_rec != NULL ? qr->dropped_rec : "",
 	};
 
 	switch (v->decision) { /* the counters, from the same values */
@@ -404,11 +409,12 @@ conclude(struct query *qr, const struct outcome *o)
 	     may_log(e, qr->charge.app, note, sizeof note))) {
 		format_app(who, qr->app_key, app, sizeof app);
 		format_why(v, why, sizeof why);
-		log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s",
+		log_query("%s qname=%s qtype=%s proto=%s decision=%s%s%s%s%s%s%s",
 			  app, ev.name, message_type_name(ev.qtype, tbuf, sizeof tbuf),
 			  protocol_name(qr->req->protocol),
 			  query_decision_name(ev.decision), why,
 			  o->tail != NULL ? o->tail : "",
+			  qr->dropped_log != NULL ? qr->dropped_log : "",
 			  qr->detail[0] ? " " : "", qr->detail, note);
 	}
 	if (e->events != NULL)
@@ -446,6 +452,8 @@ query_free(struct query *qr)
 		charge_give_back(e->shares, &qr->charge, SHARE_PENDING, 1);
 	rules_asker_free(qr->asker);
 	policy_free(qr->policy);
+	free(qr->dropped_log);
+	free(qr->dropped_rec);
 	if (qr->prev != NULL)
 		qr->prev->next = qr->next;
 	else
@@ -803,6 +811,92 @@ format_places(const struct geoip *g, const struct answer_info *info,
 		snprintf(shown, shown_len, "-");
 }
 
+/* --- places ------------------------------------------------------------- */
+
+/* Appends to a growing string (*buf NULL: empty). */
+static void
+grow_append(char **buf, const char *sep, const char *text)
+{
+	size_t have = *buf != NULL ? strlen(*buf) : 0;
+	size_t need = have + strlen(sep) + strlen(text) + 1;
+
+	*buf = xrealloc(*buf, need);
+	snprintf(*buf + have, need - have, "%s%s", have ? sep : "", text);
+}
+
+/* The place rules of the app judge each address of an allowed answer
+ * (rules.h: rules_place). The addresses they block are taken out of
+ * wire (*len shortened) and info parsed again, so they get no grant and
+ * are not sent. Returns 0 to go on (info holds what is left), or -1
+ * when every address went, or the answer could not be rewritten: the
+ * verdict is then the block's, for finish_block. */
+static int
+filter_places(struct query *qr, uint8_t *wire, size_t *len,
+	      struct answer_info *info)
+{
+	const struct rules *rules = policy_rules(qr->policy);
+	const struct geoip *g = policy_geoip(qr->policy);
+	int64_t now = (int64_t)clock_seconds();
+	struct ip_addr *drop = NULL;
+	const struct rule *last = NULL;
+	size_t i, n_drop = 0, dropped;
+	const char *reason;
+	ssize_t n;
+
+	if (!rules_have_places(rules) || info->n_addrs == 0 ||
+	    !geoip_enabled(g) || qr->engine->paused)
+		return 0;
+	for (i = 0; i < info->n_addrs; i++) {
+		struct geoip_place place;
+		const struct rule *rule;
+		char a[64], tag[GEOIP_TAG_MAX], origin[PATH_MAX + 32];
+		char word[sizeof a + sizeof tag + sizeof origin + 32];
+
+		geoip_lookup(g, &info->addrs[i], &place);
+		if (place.label != NULL)
+			continue; /* private, documentation...: nowhere */
+		if (rules_place(rules, qr->asker,
+				&(struct rules_place){place.country,
+						      place.continent,
+						      place.asn},
+				now, &rule) != RULES_BLOCK)
+			continue;
+		if (drop == NULL)
+			drop = xcalloc(info->n_addrs, sizeof *drop);
+		drop[n_drop++] = info->addrs[i];
+		last = rule;
+		ip_addr_format(&info->addrs[i], a, sizeof a);
+		geoip_format_tag(&place, tag, sizeof tag);
+		rule_origin(rule, origin, sizeof origin);
+		snprintf(word, sizeof word, " dropped=%s[%s] rule=%s", a, tag,
+			 origin);
+		grow_append(&qr->dropped_log, "", word);
+		snprintf(word, sizeof word, "%s=%s", a, origin);
+		grow_append(&qr->dropped_rec, ";", word);
+	}
+	if (n_drop == 0)
+		return 0;
+	n = message_drop_addresses(wire, *len, drop, n_drop, &dropped,
+				   &reason);
+	free(drop);
+	if (n > 0 && message_parse_answer(wire, (size_t)n, qr->q.qname, info,
+					  &reason) < 0)
+		n = -1;
+	if (n < 0)
+		snprintf(qr->detail, sizeof qr->detail,
+			 "(the answer could not be rewritten without the "
+			 "addresses dropped: %s; the name is blocked)",
+			 reason);
+	if (n < 0 || info->n_addrs == 0) {
+		memset(&qr->verdict, 0, sizeof qr->verdict);
+		qr->verdict.rule = last;
+		qr->verdict.reason = REASON_PLACE;
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
 /* --- the path ---------------------------------------------------------- */
 
 static void
@@ -910,6 +1004,10 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 			 "first %d are granted to %s",
 			 qr->q.qname, MESSAGE_MAX_ADDRS, MESSAGE_MAX_ADDRS,
 			 qr->who.cgroup_path);
+	}
+	if (filter_places(qr, wire, &len, info) < 0) {
+		finish_block(qr);
+		return;
 	}
 	if (grant_addresses(qr, info) < 0) {
 		finish_rcode(qr, qr->verdict.decision, qr->verdict.reason,

@@ -106,8 +106,21 @@ rule_dest_name(enum rule_dest d)
 		return "name";
 	case RULE_DEST_NET:
 		return "net";
+	case RULE_DEST_CONTINENT:
+		return "continent";
+	case RULE_DEST_COUNTRY:
+		return "country";
+	case RULE_DEST_ASN:
+		return "asn";
 	}
 	return "?";
+}
+
+bool
+rule_dest_is_place(enum rule_dest d)
+{
+	return d == RULE_DEST_CONTINENT || d == RULE_DEST_COUNTRY ||
+	       d == RULE_DEST_ASN;
 }
 
 /* A value as the file would hold it: quoted when it has to be. */
@@ -172,6 +185,9 @@ rule_format(const struct rule *r, char *buf, size_t len)
 			ip_addr_format(&r->net.addr, a, sizeof a);
 			snprintf(tmp, sizeof tmp, " net=%s/%u", a,
 				 r->net.length);
+			put(buf, len, &used, tmp);
+		} else if (r->dest == RULE_DEST_ASN) {
+			snprintf(tmp, sizeof tmp, " asn=AS%u", r->asn);
 			put(buf, len, &used, tmp);
 		} else {
 			snprintf(tmp, sizeof tmp, " %s=",

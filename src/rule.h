@@ -46,7 +46,15 @@ enum rule_dest {
 	RULE_DEST_NAME,     /* name=www.example.com: that name alone */
 	RULE_DEST_NET,      /* net=203.0.113.0/24: a standing grant, no
 			       name involved (allow only) */
+	/* Places (geoip.h): not a name but each address of an answer the
+	 * names allowed (rules.h: rules_place). From the least specific. */
+	RULE_DEST_CONTINENT, /* continent=EU or EU,AS */
+	RULE_DEST_COUNTRY,   /* country=CN or CN,RU: ISO 3166-1 alpha-2 */
+	RULE_DEST_ASN,       /* asn=64500, asn=AS64500 */
 };
+
+/* d is a place: continent=, country= or asn=. */
+bool rule_dest_is_place(enum rule_dest d);
 
 /* The rules file dnsgated owns (rules_store.h), by its name: its allow
  * rules answer ask rules as specific as they are (rules.h). */
@@ -61,10 +69,13 @@ struct rule {
 	uint32_t uid;        /* RULE_APP_UID */
 	enum rule_dest dest;
 	char *dest_value;    /* the name, domain, pattern or list name,
-				lower case; NULL for any and net */
+				lower case; a place rule's codes, upper
+				case, joined by ',' ("CN,RU"); NULL for
+				any, net and asn */
 	size_t list;         /* RULE_DEST_LIST: index of the list in the
 				policy's lists */
 	struct ip_prefix net; /* RULE_DEST_NET */
+	uint32_t asn;        /* RULE_DEST_ASN */
 	int64_t until;       /* expires then (Unix seconds); 0: never */
 	const char *file;    /* where it was written, owned by the book */
 	unsigned line;       /* a blocklist's rule: the config's line */

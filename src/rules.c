@@ -45,6 +45,7 @@ struct group {
 	const char *value; /* the app as rules name it (a glob's pattern) */
 	char *owned;       /* value, when the index made it (a uid) */
 	struct vec wildcards, lists, any, nets, defaults;
+	struct vec places; /* country=, continent=, asn= */
 };
 
 struct slot {
@@ -72,7 +73,7 @@ struct rules {
 	uint32_t *next;     /* per rule and chain: the next rule of it */
 	uint32_t *next_exe; /* the same, for the chains of GROUP_EXE_ALL */
 	uint64_t *app_score; /* per rule: its app's rank, shifted */
-	bool have_exe, have_nets;
+	bool have_exe, have_nets, have_places;
 	bool have_joined_keys; /* app= keys with a program in them */
 };
 
@@ -373,6 +374,12 @@ index_rule(struct rules *r, uint32_t g, uint32_t i, uint32_t *next)
 		vec_push(&grp->nets, i);
 		r->have_nets = true;
 		break;
+	case RULE_DEST_CONTINENT:
+	case RULE_DEST_COUNTRY:
+	case RULE_DEST_ASN:
+		vec_push(&grp->places, i);
+		r->have_places = true;
+		break;
 	}
 }
 
@@ -419,6 +426,7 @@ group_free(struct group *g)
 	free(g->any.v);
 	free(g->nets.v);
 	free(g->defaults.v);
+	free(g->places.v);
 }
 
 void
@@ -1030,4 +1038,165 @@ bool
 rules_need_exe(const struct rules *r)
 {
 	return r->have_exe || r->have_joined_keys;
+}
+
+/* --- places --------------------------------------------------------------- */
+
+/* code is one of list's codes ("CN,RU"). */
+static bool
+code_listed(const char *list, const char *code)
+{
+	const char *p;
+
+	if (code[0] == '\0')
+		return false;
+	for (p = list; p[0] != '\0'; p += p[2] != '\0' ? 3 : 2)
+		if (p[0] == code[0] && p[1] == code[1])
+			return true;
+	return false;
+}
+
+static bool
+place_matches(const struct rule *rule, const struct rules_place *pl)
+{
+	switch (rule->dest) {
+	case RULE_DEST_ASN:
+		return pl->asn != 0 && rule->asn == pl->asn;
+	case RULE_DEST_COUNTRY:
+		return code_listed(rule->dest_value, pl->country);
+	case RULE_DEST_CONTINENT:
+		return code_listed(rule->dest_value, pl->continent);
+	default:
+		return false;
+	}
+}
+
+/* A network is narrower than a country, a country than a continent. */
+static uint64_t
+score_place(enum rule_dest d)
+{
+	unsigned tier = d == RULE_DEST_ASN       ? 3
+			: d == RULE_DEST_COUNTRY ? 2
+						 : 1;
+
+	return (uint64_t)tier << 44;
+}
+
+static void
+place_group(const struct rules *r, const struct group *grp,
+	    const struct rules_place *pl, int64_t now, bool blocks_only,
+	    const struct rule **best, uint64_t *best_score)
+{
+	size_t i;
+
+	for (i = 0; i < grp->places.n; i++) {
+		uint32_t ri = grp->places.v[i];
+		const struct rule *rule = &r->book->rules[ri];
+		uint64_t score;
+
+		if (!live(rule, now) || !place_matches(rule, pl) ||
+		    (blocks_only && rule->action != RULE_BLOCK))
+			continue;
+		score = r->app_score[ri] | score_place(rule->dest);
+		if (*best == NULL || score > *best_score ||
+		    (score == *best_score && rule->order < (*best)->order)) {
+			*best = rule;
+			*best_score = score;
+		}
+	}
+}
+
+enum rules_outcome
+rules_place(const struct rules *r, const struct rules_asker *a,
+	    const struct rules_place *pl, int64_t now,
+	    const struct rule **rule)
+{
+	const struct rule *best = NULL;
+	uint64_t score = 0;
+	size_t i;
+
+	*rule = NULL;
+	if (!r->have_places)
+		return RULES_ALLOW;
+	for (i = 0; i < a->n; i++)
+		place_group(r, &r->groups[a->groups[i]], pl, now, false, &best,
+			    &score);
+	/* An exe not known: a block that names a program could be this
+	 * one's, and is taken (the address is not granted); an allow
+	 * naming one is not. */
+	for (i = a->n; i < a->n + a->n_joined; i++)
+		place_group(r, &r->groups[a->groups[i]], pl, now, true, &best,
+			    &score);
+	if (a->exe_unknown)
+		place_group(r, &r->groups[GROUP_EXE_ALL], pl, now, true, &best,
+			    &score);
+	*rule = best;
+	return best != NULL && best->action == RULE_BLOCK ? RULES_BLOCK
+							  : RULES_ALLOW;
+}
+
+struct place_entry {
+	const struct rule *rule;
+	uint64_t score;
+};
+
+static int
+compare_places(const void *x, const void *y)
+{
+	const struct place_entry *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->rule->order < b->rule->order   ? -1
+	       : a->rule->order > b->rule->order ? 1
+						 : 0;
+}
+
+static void
+list_group(const struct rules *r, const struct group *grp, bool blocks_only,
+	   struct place_entry **v, size_t *n, size_t *cap)
+{
+	size_t i;
+
+	for (i = 0; i < grp->places.n; i++) {
+		uint32_t ri = grp->places.v[i];
+		const struct rule *rule = &r->book->rules[ri];
+
+		if (blocks_only && rule->action != RULE_BLOCK)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 16;
+			*v = xreallocarray(*v, *cap, sizeof **v);
+		}
+		(*v)[*n].rule = rule;
+		(*v)[(*n)++].score = r->app_score[ri] | score_place(rule->dest);
+	}
+}
+
+void
+rules_places(const struct rules *r, const struct rules_asker *a, int64_t now,
+	     rules_place_fn *fn, void *arg)
+{
+	struct place_entry *v = NULL;
+	size_t n = 0, cap = 0, i;
+
+	if (!r->have_places)
+		return;
+	for (i = 0; i < a->n; i++)
+		list_group(r, &r->groups[a->groups[i]], false, &v, &n, &cap);
+	for (i = a->n; i < a->n + a->n_joined; i++)
+		list_group(r, &r->groups[a->groups[i]], true, &v, &n, &cap);
+	if (a->exe_unknown)
+		list_group(r, &r->groups[GROUP_EXE_ALL], true, &v, &n, &cap);
+	if (n > 1)
+		qsort(v, n, sizeof *v, compare_places);
+	for (i = 0; i < n; i++)
+		fn(arg, v[i].rule, !live(v[i].rule, now));
+	free(v);
+}
+
+bool
+rules_have_places(const struct rules *r)
+{
+	return r->have_places;
 }

@@ -115,6 +115,40 @@ typedef void rules_net_fn(void *arg, const struct rule *rule,
 void rules_nets(const struct rules *r, const struct rules_asker *a,
 		int64_t now, rules_net_fn *fn, void *arg);
 
+/* Where one address of an answer is (geoip.h), as place rules read
+ * it: "" or 0 for what is not known. */
+struct rules_place {
+	const char *country;   /* "CN" */
+	const char *continent; /* "AS" */
+	uint32_t asn;
+};
+
+/* The place rules (country=, continent=, asn=) judge each address of an
+ * answer whose names were allowed (rules_decide comes first: a name
+ * blocked is blocked wherever it is). Of the live place rules naming the
+ * app and pl, the one that decides is the one whose app is most
+ * specific (as for names); then asn= before country= before continent=;
+ * then block before allow; then the one read first. An asker whose exe
+ * is not known is held to every block naming a program (never an allow
+ * naming one). Returns RULES_BLOCK (the address is dropped) or
+ * RULES_ALLOW, with *rule the rule that decided (NULL: none names the
+ * place: allowed). Allocates nothing. */
+enum rules_outcome rules_place(const struct rules *r,
+			       const struct rules_asker *a,
+			       const struct rules_place *pl, int64_t now,
+			       const struct rule **rule);
+
+/* Every place rule rules_place would weigh for the asker, in its order
+ * of precedence (no lookup: for explain), each with whether it is past
+ * its until=. */
+typedef void rules_place_fn(void *arg, const struct rule *rule,
+			    bool expired);
+void rules_places(const struct rules *r, const struct rules_asker *a,
+		  int64_t now, rules_place_fn *fn, void *arg);
+
+/* Whether any rule names a place: only then are answers judged by place. */
+bool rules_have_places(const struct rules *r);
+
 /* Whether any rule has a net= destination. */
 bool rules_have_nets(const struct rules *r);
 

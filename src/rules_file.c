@@ -428,6 +428,81 @@ parse_name(const struct cursor *c, struct field *f)
 	return 0;
 }
 
+/* country=CN,RU or continent=EU: codes of two letters, upper-cased,
+ * joined by ','; a continent one of the seven MaxMind's databases
+ * name. */
+static int
+parse_places(const struct cursor *c, struct field *f, bool continent)
+{
+	static const char continents[] = "AF AN AS EU NA OC SA";
+	char *p = f->value;
+
+	if (check_text(c, f, 256, false) < 0)
+		return -1;
+	for (;;) {
+		if (!isalpha((unsigned char)p[0]) ||
+		    !isalpha((unsigned char)p[1]) ||
+		    (p[2] != '\0' && p[2] != ','))
+			return fail(c, f->value_at + (p - f->value),
+				    continent
+					? "continent= takes codes of two "
+					  "letters (%s), by commas: "
+					  "continent=EU,AS"
+					  : "country= takes ISO 3166-1 codes "
+					    "of two letters, by commas: "
+					    "country=CN,RU%s",
+				    continent ? continents : "");
+		p[0] = (char)toupper((unsigned char)p[0]);
+		p[1] = (char)toupper((unsigned char)p[1]);
+		if (continent) {
+			char code[3] = {p[0], p[1], '\0'};
+
+			if (strstr(continents, code) == NULL)
+				return fail(c, f->value_at + (p - f->value),
+					    "continent=%s: no such continent "
+					    "(%s)",
+					    code, continents);
+		}
+		if (p[2] == '\0')
+			return 0;
+		p += 3;
+	}
+}
+
+/* asn=64500 or asn=AS64500: 1 to 4294967295. */
+static int
+parse_asn(const struct cursor *c, const struct field *f, uint32_t *asn)
+{
+	const char *p = f->value;
+	uint64_t v = 0;
+
+	if (check_text(c, f, 32, false) < 0)
+		return -1;
+	if ((p[0] == 'A' || p[0] == 'a') && (p[1] == 'S' || p[1] == 's'))
+		p += 2;
+	if (*p == '\0')
+		goto bad;
+	for (; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT32_MAX)
+			return fail(c, f->value_at,
+				    "asn=%s: an AS number is at most "
+				    "4294967295",
+				    f->value);
+	}
+	if (v == 0)
+		return fail(c, f->value_at,
+			    "asn=%s: AS 0 is reserved, no network has it",
+			    f->value);
+	*asn = (uint32_t)v;
+	return 0;
+bad:
+	return fail(c, f->value_at,
+		    "asn= takes an AS number: asn=64500 or asn=AS64500");
+}
+
 static int
 parse_wildcard(const struct cursor *c, struct field *f)
 {
@@ -495,6 +570,17 @@ parse_dest(const struct cursor *c, const struct rules_file_ctx *ctx,
 				    reason);
 		r->dest = RULE_DEST_NET;
 		return 0;
+	} else if (strcmp(k, "country") == 0 || strcmp(k, "continent") == 0) {
+		bool continent = strcmp(k, "continent") == 0;
+
+		if (parse_places(c, f, continent) < 0)
+			return -1;
+		r->dest = continent ? RULE_DEST_CONTINENT : RULE_DEST_COUNTRY;
+	} else if (strcmp(k, "asn") == 0) {
+		if (parse_asn(c, f, &r->asn) < 0)
+			return -1;
+		r->dest = RULE_DEST_ASN;
+		return 0;
 	} else {
 		return 1;
 	}
@@ -542,7 +628,8 @@ is_dest_key(const char *k)
 {
 	return strcmp(k, "name") == 0 || strcmp(k, "domain") == 0 ||
 	       strcmp(k, "wildcard") == 0 || strcmp(k, "list") == 0 ||
-	       strcmp(k, "net") == 0;
+	       strcmp(k, "net") == 0 || strcmp(k, "country") == 0 ||
+	       strcmp(k, "continent") == 0 || strcmp(k, "asn") == 0;
 }
 
 static const char *
@@ -555,7 +642,8 @@ app_fields(void)
 static const char *
 dest_fields(void)
 {
-	return "name=, domain=, wildcard=, list=, net=";
+	return "name=, domain=, wildcard=, list=, net=, country=, "
+	       "continent=, asn=";
 }
 
 /* One line with at least one field: fills r. */
@@ -652,6 +740,13 @@ parse_rule(const struct cursor *c, const struct rules_file_ctx *ctx,
 			    "a rule needs a destination: %s (name=* for "
 			    "every name)",
 			    dest_fields());
+	if (rule_dest_is_place(r->dest) && r->action == RULE_ASK)
+		return fail(c, f[0].at,
+			    "ask cannot name a place (%s=): the place is "
+			    "known only once the answer is in, for each of "
+			    "its addresses, and there is no prompt for "
+			    "those; write block or allow",
+			    dest->key);
 	if (r->dest == RULE_DEST_NET) {
 		if (r->action != RULE_ALLOW)
 			return fail(c, dest->at,

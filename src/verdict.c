@@ -71,6 +71,8 @@ query_reason_name(enum query_reason r)
 		return "answered";
 	case REASON_PAUSED:
 		return "paused";
+	case REASON_PLACE:
+		return "place";
 	}
 	return "?";
 }

@@ -57,8 +57,11 @@ enum query_reason {
 				     (rule, list and entry say which), and
 				     blocking is paused (dnsgatectl pause):
 				     allowed */
+	REASON_PLACE,             /* every address of the answer was in a
+				     place a rule blocks (country=,
+				     continent=, asn=): blocked */
 };
-#define VERDICT_REASON_LAST REASON_PAUSED
+#define VERDICT_REASON_LAST REASON_PLACE
 
 /* Pointers into the policy the query holds, valid while it is live. */
 struct query_verdict {

@@ -57,6 +57,9 @@ query_record(const char *app, const char *name, int64_t time_ms,
 	ev.geo = decision == DECISION_ALLOW
 	             ? "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//"
 	             : "";
+	ev.dropped = decision == DECISION_ALLOW
+	                 ? "2001:db8::9=rules.d/20-places.rules:4"
+	                 : "";
 	return ev;
 }
 
@@ -256,6 +259,9 @@ test_write_and_filters(void)
 		CHECK_STR(
 		    r->records[4].geo,
 		    "2001:db8::1=JP/AS64502/Example Six;2001:db8::2=JP//");
+		CHECK_STR(r->records[4].dropped,
+		          "2001:db8::9=rules.d/20-places.rules:4");
+		CHECK_STR(q->dropped, "");
 		CHECK_STR(q->geo, "");
 		CHECK_STR(x->geo,
 		          "203.0.113.7=US/AS64501/Documentation Transit");
@@ -271,6 +277,10 @@ test_write_and_filters(void)
 			CHECK(strstr(buf, "\"reason\":\"listed\"") != NULL);
 			CHECK(strstr(buf, "\"type\":\"AAAA\"") != NULL);
 			CHECK(strstr(buf, "\"rcode\":\"NXDOMAIN\"") != NULL);
+			json_out_init(&j, buf, sizeof buf);
+			history_record_json(&j, &r->records[4]);
+			CHECK(strstr(buf, "\"dropped\":\"2001:db8::9=rules.d/"
+			                  "20-places.rules:4\"") != NULL);
 			json_out_init(&j, buf, sizeof buf);
 			history_record_json(&j, x);
 			CHECK(strstr(buf, "\"kind\":\"rejected\"") != NULL);
@@ -500,6 +510,8 @@ test_migration(void)
 		CHECK_STR(r->records[0].geo, "");
 		CHECK_STR(r->records[1].app, "app:new");
 		CHECK_STR(r->records[1].geo, ev.geo);
+		CHECK_STR(r->records[0].dropped, "");
+		CHECK_STR(r->records[1].dropped, ev.dropped);
 	}
 	history_result_free(r);
 	history_close(h);
@@ -510,7 +522,7 @@ test_migration(void)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	CHECK_INT(version, 2);
+	CHECK_INT(version, 3);
 }
 
 /* A reply under its limit ends with whole records and says so. */

@@ -977,6 +977,265 @@ test_set_id(void)
 	CHECK_INT(buf[1], 0xfe);
 }
 
+/* ----- message_drop_addresses ------------------------------------------ */
+
+static struct ip_addr
+addr_of(const char *text)
+{
+	struct ip_addr a;
+
+	memset(&a, 0, sizeof a);
+	a.family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	inet_pton(a.family, text, a.bytes);
+	return a;
+}
+
+/* Drops drop (comma-separated) from wire; the answer left, read back by
+ * ldns (a message it cannot read is no answer), as its answer section's
+ * records one a line, into out. Returns the records dropped, or -1. */
+static long
+drop_and_show(uint8_t *wire, size_t *len, const char *drop, char *out,
+	      size_t outlen)
+{
+	struct ip_addr d[8];
+	size_t n = 0, dropped, i;
+	char list[256], *tok, *save;
+	const char *reason = NULL;
+	ssize_t got;
+	ldns_pkt *pkt = NULL;
+
+	snprintf(list, sizeof list, "%s", drop);
+	for (tok = strtok_r(list, ",", &save); tok != NULL && n < 8;
+	     tok = strtok_r(NULL, ",", &save))
+		d[n++] = addr_of(tok);
+	got = message_drop_addresses(wire, *len, d, n, &dropped, &reason);
+	out[0] = '\0';
+	if (got < 0) {
+		CHECK(reason != NULL && reason[0] != '\0');
+		return -1;
+	}
+	*len = (size_t)got;
+	if (ldns_wire2pkt(&pkt, wire, *len) != LDNS_STATUS_OK) {
+		snprintf(out, outlen, "unreadable");
+		return (long)dropped;
+	}
+	for (i = 0; i < ldns_pkt_ancount(pkt); i++) {
+		char *t = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(pkt), i));
+		size_t used = strlen(out);
+
+		snprintf(out + used, outlen - used, "%s", t);
+		free(t);
+	}
+	{
+		size_t used = strlen(out);
+
+		snprintf(out + used, outlen - used, "ns=%zu ar=%zu",
+			 (size_t)ldns_pkt_nscount(pkt),
+			 (size_t)ldns_pkt_arcount(pkt));
+	}
+	ldns_pkt_free(pkt);
+	return (long)dropped;
+}
+
+static void
+test_drop_addresses(void)
+{
+	static uint8_t wire[65536];
+	char shown[4096];
+	size_t len;
+	ldns_pkt *pkt;
+
+	/* IPv4: one of two goes, the other stays whole. */
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 300 IN A 192.0.2.1");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 300 IN A 203.0.113.9");
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  1);
+	CHECK_STR(shown, "www.example.com.\t300\tIN\tA\t192.0.2.1\n"
+			 "ns=0 ar=0");
+	CHECK_INT(fixture_get16(wire + 6), 1);
+
+	/* Nothing named: the message as it was. */
+	{
+		size_t before = len;
+
+		CHECK_INT(drop_and_show(wire, &len, "198.51.100.1", shown,
+					sizeof shown),
+			  0);
+		CHECK_INT(len, before);
+	}
+
+	/* IPv6 and mixed: the AAAA named goes, the A and other AAAA stay;
+	 * authority and additional records (an OPT too) are kept. */
+	pkt = fixture_answer_new("www.example.com. IN AAAA", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN AAAA 2001:db8::9");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN A 192.0.2.7");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN AAAA 2001:db8::1");
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY,
+		       "example.com. 60 IN NS ns.example.com.");
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+		       "ns.example.com. 60 IN A 203.0.113.53");
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "2001:db8::9", shown,
+				sizeof shown),
+		  1);
+	CHECK_STR(shown, "www.example.com.\t60\tIN\tA\t192.0.2.7\n"
+			 "www.example.com.\t60\tIN\tAAAA\t2001:db8::1\n"
+			 "ns=1 ar=1");
+
+	/* An additional record's address is not the answer's: kept. */
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.53", shown,
+				sizeof shown),
+		  0);
+
+	/* Every address: NODATA with the CNAME chain kept; names after
+	 * the dropped records (compressed against the CNAME's target)
+	 * still read. */
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN CNAME cdn.example.net.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "cdn.example.net. 60 IN A 203.0.113.9");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "cdn.example.net. 60 IN A 203.0.113.10");
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY,
+		       "example.net. 60 IN NS a.ns.example.net.");
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9,203.0.113.10",
+				shown, sizeof shown),
+		  2);
+	CHECK_STR(shown, "www.example.com.\t60\tIN\tCNAME\tcdn.example.net.\n"
+			 "ns=1 ar=0");
+	{
+		struct answer_info *info = malloc(sizeof *info);
+		const char *reason;
+
+		CHECK_INT(message_parse_answer(wire, len, "www.example.com",
+					       info, &reason),
+			  0);
+		CHECK_INT(info->n_chain, 1);
+		CHECK_INT(info->n_addrs, 0);
+		free(info);
+	}
+
+	/* A chain whose middle address goes: what follows is moved. */
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 60 IN CNAME a.example.org.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "a.example.org. 60 IN A 203.0.113.9");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "a.example.org. 60 IN CNAME b.example.org.");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "b.example.org. 60 IN AAAA 2001:db8::5");
+	fixture_add_rr(pkt, LDNS_SECTION_AUTHORITY,
+		       "example.org. 60 IN SOA ns.example.org. "
+		       "host.example.org. 1 2 3 4 5");
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  1);
+	CHECK_STR(shown,
+		  "www.example.com.\t60\tIN\tCNAME\ta.example.org.\n"
+		  "a.example.org.\t60\tIN\tCNAME\tb.example.org.\n"
+		  "b.example.org.\t60\tIN\tAAAA\t2001:db8::5\n"
+		  "ns=1 ar=0");
+}
+
+/* Hand-made compression: a pointer past a dropped record moves back by
+ * its length; a pointer into it cannot be kept, and the message is left
+ * as it was. */
+static void
+test_drop_addresses_pointers(void)
+{
+	uint8_t wire[256], copy[256];
+	char shown[1024];
+	size_t n, len;
+	/* After the question (12..33): www A 203.0.113.9 at 33..49; www
+	 * CNAME cdn.net at 49..70 (its data at 61); cdn.net (pointer to
+	 * 61) A 192.0.2.1. */
+	static const uint8_t tail[] = {
+		0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 9,
+		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 9, 3, 'c', 'd', 'n',
+		3, 'n', 'e', 't', 0,
+		0xc0, 61, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+	/* cdn.example.com A 203.0.113.9 at 33..53, its owner written out;
+	 * then a record whose owner points at it (33). */
+	static const uint8_t into[] = {
+		3, 'c', 'd', 'n', 0xc0, 16, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+		203, 0, 113, 9,
+		0xc0, 33, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+
+	n = raw_header(wire, 1, 3, 0, 0);
+	wire[2] |= 0x80; /* a response */
+	memcpy(wire + n, www_question, sizeof www_question);
+	n += sizeof www_question;
+	memcpy(wire + n, tail, sizeof tail);
+	len = n + sizeof tail;
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  1);
+	CHECK_INT(len, n + sizeof tail - 16);
+	CHECK_INT(wire[len - 16 + 1], 61 - 16); /* the pointer moved */
+	CHECK_STR(shown, "www.example.com.\t60\tIN\tCNAME\tcdn.net.\n"
+			 "cdn.net.\t60\tIN\tA\t192.0.2.1\n"
+			 "ns=0 ar=0");
+
+	n = raw_header(wire, 1, 2, 0, 0);
+	wire[2] |= 0x80;
+	memcpy(wire + n, www_question, sizeof www_question);
+	n += sizeof www_question;
+	memcpy(wire + n, into, sizeof into);
+	len = n + sizeof into;
+	memcpy(copy, wire, len);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  -1);
+	CHECK(memcmp(copy, wire, len) == 0);
+	CHECK_INT(len, n + sizeof into);
+	/* The second may go: nothing points into it. */
+	CHECK_INT(drop_and_show(wire, &len, "192.0.2.1", shown,
+				sizeof shown),
+		  1);
+	CHECK_STR(shown, "cdn.example.com.\t60\tIN\tA\t203.0.113.9\n"
+			 "ns=0 ar=0");
+
+	/* Cut short, or a count past the records: refused, unchanged. */
+	n = raw_header(wire, 1, 3, 0, 0);
+	wire[2] |= 0x80;
+	memcpy(wire + n, www_question, sizeof www_question);
+	n += sizeof www_question;
+	memcpy(wire + n, tail, sizeof tail);
+	for (len = n; len < n + sizeof tail; len++) {
+		size_t l = len;
+
+		memcpy(copy, wire, len);
+		CHECK_INT(drop_and_show(wire, &l, "203.0.113.9", shown,
+					sizeof shown),
+			  -1);
+		CHECK(memcmp(copy, wire, len) == 0);
+	}
+	/* A pointer that points forward is refused. */
+	len = n + sizeof tail;
+	wire[len - 16 + 1] = 80;
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  -1);
+	/* A header alone, or less. */
+	len = 5;
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  -1);
+}
+
 /* ----- message_parse_answer ------------------------------------------- */
 
 static int
@@ -2117,5 +2376,7 @@ main(void)
 	test_age_ttls();
 	test_age_ttls_malformed();
 	test_min_ttl();
+	test_drop_addresses();
+	test_drop_addresses_pointers();
 	return check_exit();
 }

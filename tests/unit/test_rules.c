@@ -977,6 +977,158 @@ test_many_apps(void)
 	free(text);
 }
 
+/* --- places ------------------------------------------------------------- */
+
+/* The place rules of text judge an address at country/continent/asn for
+ * who: outcome by the rule of line `line' (0: none). */
+static void
+place_at(int at, const char *text, const struct app_identity *who,
+         const char *country, const char *continent, uint32_t asn, int64_t now,
+         enum rules_outcome outcome, unsigned line)
+{
+	struct engine e;
+	struct rules_asker *a;
+	const struct rule *rule;
+	struct rules_place pl = {country, continent, asn};
+	enum rules_outcome got;
+	unsigned got_line;
+
+	if (!engine_load(&e, text))
+		return;
+	a = rules_asker_new(e.r, who, who->uid);
+	got = rules_place(e.r, a, &pl, now, &rule);
+	got_line = rule ? rule->line : 0;
+	check_count++;
+	if (got != outcome || got_line != line) {
+		check_failures++;
+		fprintf(stderr,
+		        "%s:%d: %s at %s/%s/AS%u: %s by line %u, expected %s "
+		        "by line %u; rules:\n%s\n",
+		        __FILE__, at, who->key, country, continent,
+		        (unsigned)asn, outcome_name(got), got_line,
+		        outcome_name(outcome), line, text);
+	}
+	rules_asker_free(a);
+	engine_free(&e);
+}
+#define PLACE(text, who, cc, cont, asn, outcome, line)                         \
+	place_at(__LINE__, text, who, cc, cont, asn, NOW, outcome, line)
+
+/* Appends "LINE " (x: expired) to the string arg. */
+static void
+on_place_line(void *arg, const struct rule *rule, bool expired)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 64 - strlen(out), "%u%s ", rule->line,
+	         expired ? "x" : "");
+}
+
+static void
+test_places(void)
+{
+	const char *names[] = {"www.example.com"};
+	struct engine e;
+	struct rules_verdict v;
+
+	/* A country, a list of them, a continent, an ASN. */
+	PLACE("block country=CN\n", &firefox, "CN", "AS", 64501, RULES_BLOCK,
+	      1);
+	PLACE("block country=CN\n", &firefox, "NL", "EU", 64500, RULES_ALLOW,
+	      0);
+	PLACE("block country=ru,CN\n", &firefox, "CN", "AS", 0, RULES_BLOCK, 1);
+	PLACE("block country=RU,CN\n", &firefox, "RU", "EU", 0, RULES_BLOCK, 1);
+	PLACE("block country=RU,CN\n", &firefox, "UA", "EU", 0, RULES_ALLOW, 0);
+	PLACE("block continent=AS\n", &firefox, "JP", "AS", 0, RULES_BLOCK, 1);
+	PLACE("block asn=AS64501\n", &firefox, "", "", 64501, RULES_BLOCK, 1);
+	PLACE("block asn=64501\n", &firefox, "NL", "EU", 64500, RULES_ALLOW, 0);
+	/* Nothing known matches nothing. */
+	PLACE("block country=CN\nblock asn=1\n", &firefox, "", "", 0,
+	      RULES_ALLOW, 0);
+	/* Per app: another app is not held to it. */
+	PLACE("block app=flatpak:org.mozilla.firefox country=CN\n", &firefox,
+	      "CN", "AS", 0, RULES_BLOCK, 1);
+	PLACE("block app=flatpak:org.mozilla.firefox country=CN\n", &evince,
+	      "CN", "AS", 0, RULES_ALLOW, 0);
+	/* The most specific app first, whatever the action or order. */
+	PLACE("block country=CN\nallow app=flatpak:org.mozilla.firefox "
+	      "country=CN\n",
+	      &firefox, "CN", "AS", 0, RULES_ALLOW, 2);
+	PLACE("allow app=flatpak:org.mozilla.firefox continent=AS\n"
+	      "block country=CN\n",
+	      &firefox, "CN", "AS", 0, RULES_ALLOW, 1);
+	PLACE("allow country=CN\nblock uid=1000 country=CN\n", &firefox, "CN",
+	      "AS", 0, RULES_BLOCK, 2);
+	/* Then an ASN before a country before a continent. */
+	PLACE("block continent=AS\nallow country=JP\n", &firefox, "JP", "AS", 0,
+	      RULES_ALLOW, 2);
+	PLACE("block continent=AS\nallow country=JP\n", &firefox, "CN", "AS", 0,
+	      RULES_BLOCK, 1);
+	PLACE("allow country=CN\nblock asn=64501\n", &firefox, "CN", "AS",
+	      64501, RULES_BLOCK, 2);
+	PLACE("block country=CN\nallow asn=64501\n", &firefox, "CN", "AS",
+	      64501, RULES_ALLOW, 2);
+	/* Then block before allow. */
+	PLACE("allow country=CN\nblock country=CN\n", &firefox, "CN", "AS", 0,
+	      RULES_BLOCK, 2);
+	/* until= as for names. */
+	PLACE("block country=CN until=2026-01-01\n", &firefox, "CN", "AS", 0,
+	      RULES_ALLOW, 0);
+	PLACE("block country=CN until=2027-01-01\n", &firefox, "CN", "AS", 0,
+	      RULES_BLOCK, 1);
+	/* An exe not known: a block naming a program holds, an allow naming
+	 * one does not. */
+	PLACE("block exe=/usr/bin/curl country=CN\n", &session_no_exe, "CN",
+	      "AS", 0, RULES_BLOCK, 1);
+	PLACE("block country=CN\nallow exe=/usr/bin/curl country=CN\n",
+	      &session_no_exe, "CN", "AS", 0, RULES_BLOCK, 1);
+	PLACE("block country=CN\nallow exe=/usr/bin/curl country=CN\n",
+	      &session, "CN", "AS", 0, RULES_ALLOW, 2);
+	PLACE("block exe=/usr/bin/curl country=CN\n", &evince, "CN", "AS", 0,
+	      RULES_ALLOW, 0);
+
+	/* Place rules never decide a name, nor a name rule a place. */
+	if (engine_load(&e, "block country=CN\nblock name=*\n")) {
+		struct rules_asker *a = rules_asker_new(e.r, &firefox, 1000);
+		const struct rule *rule;
+
+		CHECK_INT(decide(&e, &firefox, names, 1, NOW, &v), RULES_BLOCK);
+		CHECK(v.rule != NULL && v.rule->line == 2);
+		CHECK(rules_have_places(e.r));
+		CHECK_INT(rules_place(e.r, a,
+		                      &(struct rules_place){"NL", "EU", 0}, NOW,
+		                      &rule),
+		          RULES_ALLOW);
+		CHECK(rule == NULL);
+		rules_asker_free(a);
+		engine_free(&e);
+	}
+	if (engine_load(&e, "block country=CN\n")) {
+		CHECK_INT(decide(&e, &firefox, names, 1, NOW, &v), RULES_ALLOW);
+		CHECK(v.rule == NULL);
+		engine_free(&e);
+	}
+	/* Listed for explain in the order they are weighed. */
+	if (engine_load(&e, "block continent=AS\n"
+	                    "allow app=flatpak:org.mozilla.firefox country=CN\n"
+	                    "block app=app:org.gnome.Evince country=CN\n"
+	                    "allow asn=64500\n"
+	                    "block country=RU until=2026-01-01\n"
+	                    "block name=*\n")) {
+		struct rules_asker *a = rules_asker_new(e.r, &firefox, 1000);
+		char order[64] = "";
+
+		rules_places(e.r, a, NOW, on_place_line, order);
+		CHECK_STR(order, "2 4 5x 1 ");
+		rules_asker_free(a);
+		engine_free(&e);
+	}
+	if (engine_load(&e, "block name=*\n")) {
+		CHECK(!rules_have_places(e.r));
+		engine_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -994,6 +1146,7 @@ main(void)
 	test_nets();
 	test_names();
 	test_many_apps();
+	test_places();
 	list_filter_free(ads);
 	list_filter_free(short_list);
 	list_filter_free(long_list);

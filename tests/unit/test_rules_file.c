@@ -1213,6 +1213,80 @@ test_random(void)
 	}
 }
 
+/* --- places ------------------------------------------------------------- */
+
+static void
+test_places(void)
+{
+	const struct rule *r;
+	char buf[256];
+
+	r = ACCEPT("block country=cn");
+	if (r != NULL) {
+		CHECK_INT(r->dest, RULE_DEST_COUNTRY);
+		CHECK_STR(r->dest_value, "CN");
+		CHECK_STR(rule_format(r, buf, sizeof buf), "block country=CN");
+	}
+	r = ACCEPT("block app=flatpak:org.mozilla.firefox country=CN,ru,Ir "
+		   "for=2h");
+	if (r != NULL) {
+		CHECK_INT(r->app, RULE_APP_KEY);
+		CHECK_STR(r->dest_value, "CN,RU,IR");
+		CHECK_INT(r->until, MTIME + 7200);
+	}
+	r = ACCEPT("allow uid=1000 continent=eu,NA");
+	if (r != NULL) {
+		CHECK_INT(r->dest, RULE_DEST_CONTINENT);
+		CHECK_STR(r->dest_value, "EU,NA");
+		CHECK_STR(rule_format(r, buf, sizeof buf),
+			  "allow uid=1000 continent=EU,NA");
+	}
+	r = ACCEPT("block asn=AS64501");
+	if (r != NULL) {
+		CHECK_INT(r->dest, RULE_DEST_ASN);
+		CHECK_INT(r->asn, 64501);
+		CHECK(r->dest_value == NULL);
+		CHECK_STR(rule_format(r, buf, sizeof buf), "block asn=AS64501");
+	}
+	r = ACCEPT("block asn=as4294967295");
+	if (r != NULL)
+		CHECK_INT(r->asn, 4294967295u);
+	r = ACCEPT("allow exe=/usr/bin/curl asn=64500 until=2027-01-01");
+	if (r != NULL)
+		CHECK_INT(r->asn, 64500);
+
+	/* Hostile or mistaken input: a reason, at its column. */
+	REFUSED("ask country=CN\n", 1, "ask", "ask cannot name a place");
+	REFUSED_COL("block country=\n", 1, 15, "needs a value");
+	REFUSED("block country=C\n", 1, "C", "two letters");
+	REFUSED("block country=CHN\n", 1, "CHN", "two letters");
+	REFUSED_COL("block country=CN,\n", 1, 18, "two letters");
+	REFUSED("block country=,CN\n", 1, ",CN", "two letters");
+	REFUSED("block country=CN,,RU\n", 1, ",RU", "two letters");
+	REFUSED("block country=C1\n", 1, "C1", "two letters");
+	REFUSED("block country=CN;RU\n", 1, "CN;", "two letters");
+	REFUSED("block country=\"CN RU\"\n", 1, "\"CN", "blank");
+	REFUSED("block country=\xc3\xa9\xc3\xa9\n", 1, "\xc3", "two letters");
+	REFUSED("block continent=XX\n", 1, "XX", "no such continent");
+	REFUSED("block continent=EU,ZZ\n", 1, "ZZ", "no such continent");
+	REFUSED("block continent=EUR\n", 1, "EUR", "continent=");
+	REFUSED_COL("block asn=\n", 1, 11, "needs a value");
+	REFUSED("block asn=AS\n", 1, "AS", "an AS number");
+	REFUSED("block asn=0\n", 1, "0", "reserved");
+	REFUSED("block asn=-1\n", 1, "-1", "an AS number");
+	REFUSED("block asn=4294967296\n", 1, "4294967296", "at most");
+	REFUSED("block asn=99999999999999999999999\n", 1, "999", "at most");
+	REFUSED("block asn=64500x\n", 1, "64500x", "an AS number");
+	REFUSED("block asn=0x10\n", 1, "0x10", "an AS number");
+	REFUSED("block country=CN asn=64500\n", 1, "asn",
+		"one destination");
+	REFUSED("block name=a.example country=CN\n", 1, "country",
+		"one destination");
+	REFUSED("default block country=CN\n", 1, "country",
+		"names no destination");
+	REFUSED("block countries=CN\n", 1, "countries", "country=");
+}
+
 int
 main(void)
 {
@@ -1230,6 +1304,7 @@ main(void)
 	test_load();
 	test_many_rules();
 	test_huge_line();
+	test_places();
 	test_random();
 	rule_book_free(&book);
 	return check_exit();
