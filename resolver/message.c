@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 
 #include "resolver/message.h"
+#include "src/xmalloc.h"
 
 #define DNS_TYPE_A 1
 #define DNS_TYPE_CNAME 5
@@ -858,9 +859,10 @@ rdata_names(uint16_t type, unsigned *skip, unsigned *count)
 
 /* The byte ranges of the records being dropped, in message order. */
 struct drop_state {
-	const struct ip_addr *drop;
+	const struct ip_addr *drop; /* sorted (compare_drop) */
 	size_t n_drop;
-	size_t (*ranges)[2]; /* [start, end) */
+	size_t (*ranges)[2]; /* [start, end), in the message's order */
+	size_t *before;      /* before[i]: the bytes of ranges[0..i) */
 	size_t n_ranges, cap_ranges;
 	size_t next;         /* the offset after the last record walked */
 	size_t dropped;      /* answer records dropped */
@@ -868,21 +870,33 @@ struct drop_state {
 	const char *bad;
 };
 
+static int
+compare_drop(const void *x, const void *y)
+{
+	const struct ip_addr *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
 static bool
 dropped_address(const struct drop_state *st, const uint8_t *wire,
 		const struct record *rr)
 {
-	size_t i, n = rr->type == DNS_TYPE_A ? 4 : 16;
-	int family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
+	size_t n = rr->type == DNS_TYPE_A ? 4 : 16;
+	struct ip_addr key;
 
 	if (rr->section != SECTION_ANSWER || rr->rdlen != n ||
 	    (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA))
 		return false;
-	for (i = 0; i < st->n_drop; i++)
-		if (st->drop[i].family == family &&
-		    memcmp(st->drop[i].bytes, wire + rr->rdata, n) == 0)
-			return true;
-	return false;
+	memset(&key, 0, sizeof key);
+	key.family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
+	memcpy(key.bytes, wire + rr->rdata, n);
+	/* A sorted list: a hostile answer of 4,096 addresses costs a few
+	 * comparisons each, not 4,096. */
+	return bsearch(&key, st->drop, st->n_drop, sizeof *st->drop,
+		       compare_drop) != NULL;
 }
 
 static int
@@ -915,14 +929,20 @@ find_dropped(const uint8_t *wire, const struct record *rr, void *arg)
 static long
 dropped_before(const struct drop_state *st, size_t t)
 {
-	size_t i, sum = 0;
+	size_t lo = 0, hi = st->n_ranges;
 
-	for (i = 0; i < st->n_ranges && st->ranges[i][0] <= t; i++) {
-		if (t < st->ranges[i][1])
-			return -1;
-		sum += st->ranges[i][1] - st->ranges[i][0];
+	/* The ranges are in order: the first whose start is past t. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->ranges[mid][0] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return (long)sum;
+	if (lo > 0 && t < st->ranges[lo - 1][1])
+		return -1;
+	return (long)st->before[lo];
 }
 
 /* The name at pos, ending by limit: its compression pointer (a name has
@@ -1018,11 +1038,33 @@ fix_question(uint8_t *wire, size_t len, struct drop_state *st)
 	return 0;
 }
 
+static ssize_t drop_sorted(uint8_t *wire, size_t len, struct drop_state *stp,
+			   size_t *dropped, const char **reason);
+
 ssize_t
 message_drop_addresses(uint8_t *wire, size_t len, const struct ip_addr *drop,
 		       size_t n_drop, size_t *dropped, const char **reason)
 {
-	struct drop_state st = {.drop = drop, .n_drop = n_drop};
+	struct ip_addr *sorted = xcalloc(n_drop ? n_drop : 1, sizeof *sorted);
+	struct drop_state st = {.drop = sorted, .n_drop = n_drop};
+	ssize_t n;
+
+	memcpy(sorted, drop, n_drop * sizeof *drop);
+	for (size_t i = 0; i < n_drop; i++) /* compared whole */
+		if (sorted[i].family == AF_INET)
+			memset(sorted[i].bytes + 4, 0, sizeof sorted[i].bytes - 4);
+	qsort(sorted, n_drop, sizeof *sorted, compare_drop);
+	n = drop_sorted(wire, len, &st, dropped, reason);
+	free(st.before);
+	free(sorted);
+	return n;
+}
+
+static ssize_t
+drop_sorted(uint8_t *wire, size_t len, struct drop_state *stp,
+	    size_t *dropped, const char **reason)
+{
+	struct drop_state st = *stp;
 	size_t out, from, to, i;
 
 	*dropped = 0;
@@ -1037,6 +1079,11 @@ message_drop_addresses(uint8_t *wire, size_t len, const struct ip_addr *drop,
 	}
 	if (st.n_ranges == 0)
 		return (ssize_t)len;
+	st.before = xcalloc(st.n_ranges + 1, sizeof *st.before);
+	stp->before = st.before; /* freed by the caller */
+	for (i = 0; i < st.n_ranges; i++)
+		st.before[i + 1] = st.before[i] + st.ranges[i][1] -
+				   st.ranges[i][0];
 	/* Check every pointer first: the message is left as it was when
 	 * one cannot be kept. */
 	for (i = 0; i < 2; i++) {
@@ -1061,4 +1108,20 @@ message_drop_addresses(uint8_t *wire, size_t len, const struct ip_addr *drop,
 	*dropped = st.dropped;
 	free(st.ranges);
 	return (ssize_t)out;
+}
+
+void
+message_keep_addresses(struct answer_info *info, struct ip_addr *allowed,
+		       size_t n)
+{
+	size_t w = 0;
+
+	qsort(allowed, n, sizeof *allowed, compare_drop);
+	for (size_t i = 0; i < info->n_addrs; i++)
+		if (bsearch(&info->addrs[i], allowed, n, sizeof *allowed,
+			    compare_drop) != NULL) {
+			info->addr_ttls[w] = info->addr_ttls[i];
+			info->addrs[w++] = info->addrs[i];
+		}
+	info->n_addrs = w;
 }

@@ -156,6 +156,14 @@ struct answer_info {
 int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 			 struct answer_info *out, const char **reason);
 
+/* Keeps in info only the addresses that are in allowed (n of them;
+ * sorted here): after an answer was rewritten and parsed again, what
+ * that parse finds beyond what was judged (past MESSAGE_MAX_ADDRS, or a
+ * name a hostile answer made read otherwise after the rewrite) is no
+ * address to grant. Their TTLs go with them. */
+void message_keep_addresses(struct answer_info *info, struct ip_addr *allowed,
+			    size_t n);
+
 /* Drops from wire's answer section every A and AAAA record whose
  * address is one of drop[0..n_drop), in place: the records go whole,
  * ANCOUNT is lowered, every other record (CNAMEs, authority,

@@ -824,6 +824,16 @@ grow_append(char **buf, const char *sep, const char *text)
 	snprintf(*buf + have, need - have, "%s%s", have ? sep : "", text);
 }
 
+/* Addresses dropped that the log line and the record name one by one. */
+#define DROPPED_SHOWN 20
+
+/* Whether a is in list (n addresses, sorted by compare_addr). */
+static bool
+in_list(const struct ip_addr *list, size_t n, const struct ip_addr *a)
+{
+	return bsearch(a, list, n, sizeof *list, compare_addr) != NULL;
+}
+
 /* The place rules of the app judge each address of an allowed answer
  * (rules.h: rules_place). The addresses they block are taken out of
  * wire (*len shortened) and info parsed again, so they get no grant and
@@ -837,9 +847,9 @@ filter_places(struct query *qr, uint8_t *wire, size_t *len,
 	const struct rules *rules = policy_rules(qr->policy);
 	const struct geoip *g = policy_geoip(qr->policy);
 	int64_t now = (int64_t)clock_seconds();
-	struct ip_addr *drop = NULL;
+	struct ip_addr *drop = NULL, *kept;
 	const struct rule *last = NULL;
-	size_t i, n_drop = 0, dropped;
+	size_t i, n_drop = 0, n_kept = 0, dropped;
 	const char *reason;
 	ssize_t n;
 
@@ -865,6 +875,9 @@ filter_places(struct query *qr, uint8_t *wire, size_t *len,
 			drop = xcalloc(info->n_addrs, sizeof *drop);
 		drop[n_drop++] = info->addrs[i];
 		last = rule;
+		if (n_drop > DROPPED_SHOWN) /* the log and the record say how
+					       many more at the end */
+			continue;
 		ip_addr_format(&info->addrs[i], a, sizeof a);
 		geoip_format_tag(&place, tag, sizeof tag);
 		rule_origin(rule, origin, sizeof origin);
@@ -876,12 +889,35 @@ filter_places(struct query *qr, uint8_t *wire, size_t *len,
 	}
 	if (n_drop == 0)
 		return 0;
+	if (n_drop > DROPPED_SHOWN) {
+		char more[64];
+
+		snprintf(more, sizeof more, " dropped-more=%zu",
+			 n_drop - DROPPED_SHOWN);
+		grow_append(&qr->dropped_log, "", more);
+		snprintf(more, sizeof more, "and %zu more",
+			 n_drop - DROPPED_SHOWN);
+		grow_append(&qr->dropped_rec, ";", more);
+	}
+	/* What was judged and kept: the only addresses that may be
+	 * granted. The rewritten answer is parsed again, but what that
+	 * parse finds beyond them (past the cap of addresses read, or a
+	 * name a hostile answer made read otherwise after the rewrite) was
+	 * never judged: it gets no grant. */
+	qsort(drop, n_drop, sizeof *drop, compare_addr);
+	kept = xcalloc(info->n_addrs, sizeof *kept);
+	for (i = 0; i < info->n_addrs; i++)
+		if (!in_list(drop, n_drop, &info->addrs[i]))
+			kept[n_kept++] = info->addrs[i];
 	n = message_drop_addresses(wire, *len, drop, n_drop, &dropped,
 				   &reason);
 	free(drop);
 	if (n > 0 && message_parse_answer(wire, (size_t)n, qr->q.qname, info,
 					  &reason) < 0)
 		n = -1;
+	if (n > 0)
+		message_keep_addresses(info, kept, n_kept);
+	free(kept);
 	if (n < 0)
 		snprintf(qr->detail, sizeof qr->detail,
 			 "(the answer could not be rewritten without the "

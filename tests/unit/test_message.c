@@ -2328,6 +2328,56 @@ test_block_mode_names(void)
 	CHECK_INT(message_block_mode_parse("0.0.0.0", &m), -1);
 }
 
+/* A hostile answer: a CNAME to the root and more A records owned by it
+ * than are read. After 300 are dropped, a new parse reads 270 never
+ * judged: message_keep_addresses keeps only what was. */
+static void
+test_keep_judged(void)
+{
+	static uint8_t w[65535];
+	static struct answer_info info;
+	static struct ip_addr kept[MESSAGE_MAX_ADDRS], drop[300];
+	size_t p = 12, n_kept = 0, dropped;
+	unsigned n = 0;
+	const char *r;
+	ssize_t m;
+
+	memcpy(w + p, "\003www\007example", 13); /* with its root label */
+	p += 13;
+	w[p++] = 0, w[p++] = 1, w[p++] = 0, w[p++] = 1;
+	w[p++] = 0xc0, w[p++] = 12; /* www.example CNAME . */
+	memcpy(w + p, "\0\5\0\1\0\0\0\74\0\1\0", 11);
+	p += 11;
+	n++;
+	while (p + 15 <= sizeof w) {
+		uint8_t rr[] = {0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0,
+				(uint8_t)(n >> 8), (uint8_t)n};
+
+		memcpy(w + p, rr, sizeof rr);
+		p += sizeof rr;
+		n++;
+	}
+	w[2] = 0x81, w[3] = 0x80, w[5] = 1, w[6] = n >> 8, w[7] = n & 0xff;
+	CHECK_INT(message_parse_answer(w, p, "www.example", &info, &r), 0);
+	CHECK(info.addrs_cut);
+	CHECK_INT(info.n_addrs, MESSAGE_MAX_ADDRS);
+	for (size_t i = 0; i < info.n_addrs; i++)
+		if (i < 300)
+			drop[i] = info.addrs[i];
+		else
+			kept[n_kept++] = info.addrs[i];
+	m = message_drop_addresses(w, p, drop, 300, &dropped, &r);
+	CHECK(m > 0);
+	CHECK_INT(dropped, 300);
+	CHECK_INT(message_parse_answer(w, (size_t)m, "www.example", &info, &r),
+		  0);
+	CHECK(info.n_addrs > MESSAGE_MAX_ADDRS - 300); /* 270 never judged */
+	message_keep_addresses(&info, kept, n_kept);
+	CHECK_INT(info.n_addrs, MESSAGE_MAX_ADDRS - 300);
+	CHECK(info.addrs[info.n_addrs - 1].bytes[2] ==
+	      kept[n_kept - 1].bytes[2]);
+}
+
 static void
 test_names(void)
 {
@@ -2343,6 +2393,7 @@ int
 main(void)
 {
 	test_names();
+	test_keep_judged();
 	test_block_modes();
 	test_block_ede_bytes();
 	test_block_sizes();
