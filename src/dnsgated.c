@@ -66,8 +66,8 @@ struct rules_change_reply;
 struct reload_waiter {
 	uint64_t ticket; /* control_later's */
 	uint64_t build;  /* reloader_request's */
-	struct update_request *update; /* NULL: a reload's reply */
-	struct rules_change_reply *change; /* dnsgatectl rules add/delete */
+	struct rules_change_reply *change; /* dnsgatectl rules add/delete;
+					      NULL: a reload's reply */
 };
 
 struct daemon {
@@ -390,9 +390,6 @@ fill_reload_reply(void *arg, struct json_out *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int fill_update(void *arg, struct json_out *out, char *err,
-		       size_t errlen);
-
 static int fill_rules_change(void *arg, struct json_out *out, char *err,
 			     size_t errlen);
 
@@ -421,10 +418,6 @@ answer_waiters(struct daemon *d, struct reload_result *r)
 			control_answer(d->control, w->ticket,
 				       fill_rules_change, w->change);
 			free(w->change);
-		} else if (w->update != NULL) {
-			control_answer(d->control, w->ticket, fill_update,
-				       w->update);
-			free(w->update);
 		} else {
 			control_answer(d->control, w->ticket, fill_reload_reply,
 				       r);
@@ -435,14 +428,13 @@ answer_waiters(struct daemon *d, struct reload_result *r)
 
 static void
 add_waiter(struct daemon *d, uint64_t ticket, uint64_t build,
-	   struct update_request *update)
+	   struct rules_change_reply *change)
 {
 	d->waiters = xreallocarray(d->waiters, d->n_waiters + 1,
 				   sizeof *d->waiters);
 	d->waiters[d->n_waiters].ticket = ticket;
 	d->waiters[d->n_waiters].build = build;
-	d->waiters[d->n_waiters].update = update;
-	d->waiters[d->n_waiters].change = NULL;
+	d->waiters[d->n_waiters].change = change;
 	d->n_waiters++;
 }
 
@@ -1032,8 +1024,7 @@ answer_after_reload(struct daemon *d, struct rules_change_reply *c,
 		 rule_id_format(c->change.id, id, sizeof id), c->what,
 		 c->change.text, c->path, c->change.line);
 	build = request_reload(d, why);
-	add_waiter(d, control_later(d->control), build, NULL);
-	d->waiters[d->n_waiters - 1].change = c;
+	add_waiter(d, control_later(d->control), build, c);
 	return CONTROL_LATER;
 }
 
@@ -1959,10 +1950,8 @@ stop(struct daemon *d)
 	apps_free(d->apps);
 	cache_free(d->engine.cache);
 	reloader_free(d->reloader); /* waits for a build in progress */
-	for (i = 0; i < d->n_waiters; i++) {
-		free(d->waiters[i].update);
+	for (i = 0; i < d->n_waiters; i++)
 		free(d->waiters[i].change);
-	}
 	free(d->waiters);
 	policy_free(d->engine.policy);
 	attr_free(d->attr);
