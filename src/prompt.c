@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "src/clock.h"
+#include "src/events.h"
 #include "src/prompt.h"
 #include "src/xmalloc.h"
 
@@ -268,20 +269,10 @@ make_room(struct prompts *p, const char *app)
 	return true;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct prompt *
 new_prompt(struct prompts *p, const struct prompt_asker *a)
 {
 	struct prompt *pr = xcalloc(1, sizeof *pr), **tail;
-	struct timespec ts;
 
 	pr->id = ++p->next_id;
 	copy_field(pr->app, sizeof pr->app, a->app);
@@ -294,8 +285,7 @@ new_prompt(struct prompts *p, const struct prompt_asker *a)
 	pr->pid = a->pid;
 	pr->uid = a->uid;
 	pr->qtype = a->qtype;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	pr->asked_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pr->asked_ms = events_now_ms();
 	for (tail = &p->prompts; *tail; tail = &(*tail)->next)
 		;
 	*tail = pr;
@@ -330,7 +320,7 @@ prompts_hold(struct prompts *p, const struct prompt_asker *asker,
 	copy_field(pr->exe, sizeof pr->exe, asker->exe);
 	copy_field(pr->cgroup, sizeof pr->cgroup, asker->cgroup);
 	copy_field(pr->lists, sizeof pr->lists, asker->lists);
-	pr->last_ms = wall_ms();
+	pr->last_ms = events_now_ms();
 	if (!someone)
 		return NULL; /* pending, for a prompter to answer later */
 	if (!pr->open && pr->timed_out_ms != 0 &&
@@ -425,7 +415,6 @@ keep_in_memory(struct prompts *p, const struct prompt *pr,
 	       const struct prompt_answer *a, int64_t bridge_build)
 {
 	struct kept *k = xcalloc(1, sizeof *k);
-	struct timespec ts;
 
 	copy_field(k->app, sizeof k->app, pr->app);
 	k->cgroup_id = a->duration == PROMPT_APP_EXIT ? pr->cgroup_id : 0;
@@ -435,10 +424,7 @@ keep_in_memory(struct prompts *p, const struct prompt *pr,
 						     : "");
 	k->answer = *a;
 	if (a->duration == PROMPT_FOR) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		k->expires_ms = (int64_t)ts.tv_sec * 1000 +
-				ts.tv_nsec / 1000000 +
-				(int64_t)a->seconds * 1000;
+		k->expires_ms = events_now_ms() + (int64_t)a->seconds * 1000;
 	}
 	k->bridge_build = bridge_build;
 	k->next = p->kept;
