@@ -21,6 +21,7 @@
 
 #include "resolver/message.h"
 #include "src/addr.h"
+#include "src/clock.h"
 #include "src/history.h"
 #include "src/log.h"
 #include "src/xmalloc.h"
@@ -573,24 +574,6 @@ insert_batch(struct history *h, size_t n)
 	return rc;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* One DELETE of at most a chunk; rows deleted, or -rc. */
 static int64_t
 delete_chunk(struct history *h, const char *sql)
@@ -639,14 +622,14 @@ prune(struct history *h)
 	char sql[256];
 	int64_t total = 0, n, newest;
 
-	if (!h->sweeping && mono_ms() >= h->next_prune_ms)
+	if (!h->sweeping && clock_ms() >= h->next_prune_ms)
 		h->sweeping = true;
 	if (h->sweeping) {
 		snprintf(
 		    sql, sizeof sql,
 		    "DELETE FROM records WHERE id IN (SELECT id FROM "
 		    "records WHERE time_ms < %lld LIMIT %zu)",
-		    (long long)(wall_ms() - (int64_t)h->days * 86400 * 1000),
+		    (long long)(events_now_ms() - (int64_t)h->days * 86400 * 1000),
 		    h->prune_chunk);
 		n = delete_chunk(h, sql);
 		if (n < 0)
@@ -654,7 +637,7 @@ prune(struct history *h)
 		total += n;
 		if ((size_t)n < h->prune_chunk) {
 			h->sweeping = false;
-			h->next_prune_ms = mono_ms() + PRUNE_EVERY_MS;
+			h->next_prune_ms = clock_ms() + PRUNE_EVERY_MS;
 		}
 	}
 	if (h->max_records != 0 && records_over_cap(h, &newest) > 0) {
@@ -723,7 +706,7 @@ on_progress(void *arg)
 {
 	struct history *h = arg;
 
-	return mono_ms() > h->query_deadline_ms;
+	return clock_ms() > h->query_deadline_ms;
 }
 
 static void
@@ -737,7 +720,7 @@ run_query(struct history *h, struct pending_query *q)
 	int rc;
 
 	q->result = r;
-	h->query_deadline_ms = mono_ms() + h->query_budget_ms;
+	h->query_deadline_ms = clock_ms() + h->query_budget_ms;
 	if (h->stats.failed) {
 		snprintf(r->error, sizeof r->error, "the history is off: %s",
 		         h->stats.reason);
