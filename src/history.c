@@ -28,7 +28,15 @@
 
 #define QUEUE_BYTES_DEFAULT (4u * 1024 * 1024)
 #define BATCH_MS_DEFAULT 1000
-#define BATCH_RECORDS_DEFAULT 512
+/* The writer wakes every batch_ms, or once half the queue is used (or
+ * batch_records wait, when set): few, large transactions. Each one
+ * rewrites the index pages its records land on, which are spread over
+ * the name and app indexes; when a transaction holds a second of
+ * records, a name asked again and again costs its page once. Measured
+ * with 300,000 records in the file and 5,000 a second (1,000 names):
+ * 50 µs of the thread's CPU a record when it woke every 512 records,
+ * 28 µs a second at a time. */
+#define BATCH_TAKE 512               /* records of one copy, with the lock */
 #define BATCH_BYTES (512u * 1024)    /* a batch's copy; a record is < 48 KiB */
 #define TRANSACTION_RECORDS 16384    /* then the queries get their turn */
 #define STRING_MAX 4095              /* bytes of one string kept */
@@ -253,7 +261,8 @@ history_sink(void *arg, const struct event_record *ev)
 	for (i = 0; i < N_STRINGS; i++)
 		ring_put(h, s[i] != NULL ? s[i] : "", p.len[i]);
 	h->stats.queued++;
-	if (++h->waiting >= h->batch_records)
+	if (++h->waiting >= h->batch_records ||
+	    h->head - h->tail >= h->cap / 2)
 		pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->lock);
 }
@@ -856,7 +865,7 @@ take_batch(struct history *h, size_t *bytes)
 	size_t n = 0;
 
 	*bytes = 0;
-	while (h->head > h->tail && n < h->batch_records) {
+	while (h->head > h->tail && n < BATCH_TAKE) {
 		struct packed p;
 		uint64_t at = h->tail;
 
@@ -961,7 +970,7 @@ writer(void *arg)
 		add_ms(&deadline, h->batch_ms);
 		while (!h->stop && h->tail >= h->flush_upto &&
 		       h->queries == NULL && h->waiting < h->batch_records &&
-		       !h->sweeping)
+		       h->head - h->tail < h->cap / 2 && !h->sweeping)
 			if (pthread_cond_timedwait(&h->wake, &h->lock,
 			                           &deadline) == ETIMEDOUT)
 				break;
@@ -1117,8 +1126,7 @@ history_open(struct event_base *base, const struct history_options *o,
 	h->budgets = xcalloc(BUDGET_SLOTS, sizeof *h->budgets);
 	h->cap = o->queue_bytes ? o->queue_bytes : QUEUE_BYTES_DEFAULT;
 	h->batch_ms = o->batch_ms ? o->batch_ms : BATCH_MS_DEFAULT;
-	h->batch_records =
-	    o->batch_records ? o->batch_records : BATCH_RECORDS_DEFAULT;
+	h->batch_records = o->batch_records ? o->batch_records : SIZE_MAX;
 	h->wake_loop[0] = h->wake_loop[1] = -1;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_init(&ca);

@@ -47,7 +47,8 @@ struct history_options {
 	uint32_t days;            /* retention: older records are deleted */
 	size_t queue_bytes;       /* the queue's room; 0: 4 MiB */
 	uint32_t batch_ms;        /* the longest a record waits; 0: 1000 */
-	size_t batch_records;     /* or this many wake the writer; 0: 512 */
+	size_t batch_records;     /* or this many wake the writer; 0: only
+	                             the time and a queue half full do */
 	uint64_t max_records;     /* the newest this many are kept; 0: no cap */
 	size_t prune_chunk;       /* rows deleted per writer turn; 0: 5000 */
 	uint32_t query_budget_ms; /* 0: HISTORY_QUERY_BUDGET_MS */

@@ -3,8 +3,9 @@
  * queue that drops and counts, a damaged or newer file refused with a
  * reason, the file's and directory's modes, a "log" request's members
  * read with their errors; the cap on records and the retention deleting
- * a chunk per writer turn, the per-app budget of rejected records, and a
- * query cut by its time budget. */
+ * a chunk per writer turn, the per-app budget of rejected records, a
+ * query cut by its time budget, and a writer woken by a queue half
+ * full. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -415,6 +416,39 @@ test_full_queue(void)
 	history_get_stats(h, &st);
 	CHECK_INT(st.queued + st.dropped, 101);
 	CHECK_INT(st.queued, st.written + 1);
+	history_close(h);
+}
+
+/* The writer waits for its timer (60 s here) while the queue fills,
+ * and wakes once half of it is used: few large transactions, and no
+ * record dropped for want of room. */
+static void
+test_half_full_wakes(void)
+{
+	struct history *h;
+	struct history_stats st;
+	struct event_record ev;
+	char err[512];
+	int i;
+
+	h = open_at("half.db", 30, 64 * 1024, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	ev = query_record("app:steady", "www.example.com", NOW_MS,
+	                  DECISION_ALLOW);
+	for (i = 0; i < 10; i++)
+		history_sink(h, &ev);
+	usleep(200000);
+	history_get_stats(h, &st);
+	CHECK_INT(st.written, 0); /* 3 KB of 64 KiB: it waits */
+	for (i = 10; i < 1000 && st.written == 0; i++) {
+		history_sink(h, &ev);
+		usleep(2000);
+		history_get_stats(h, &st);
+	}
+	CHECK(st.written > 0);
+	CHECK_INT(st.dropped, 0);
 	history_close(h);
 }
 
@@ -886,6 +920,7 @@ main(void)
 	test_write_and_filters();
 	test_retention();
 	test_full_queue();
+	test_half_full_wakes();
 	test_refused_files();
 	test_migration();
 	test_request();
