@@ -19,6 +19,7 @@
 #define DNS_TYPE_SOA 6
 #define DNS_TYPE_AAAA 28
 #define DNS_TYPE_OPT 41
+#define DNS_TYPE_RRSIG 46
 #define DNS_TYPE_TSIG 250
 
 static uint16_t
@@ -857,15 +858,24 @@ rdata_names(uint16_t type, unsigned *skip, unsigned *count)
 	return false;
 }
 
+/* An RRset an address was dropped from: its owner and type. */
+struct trimmed {
+	uint16_t type;
+	char owner[DNS_MAX_NAME];
+};
+
 /* The byte ranges of the records being dropped, in message order. */
 struct drop_state {
 	const struct ip_addr *drop; /* sorted (compare_drop) */
 	size_t n_drop;
+	struct trimmed *trimmed; /* sorted (compare_trimmed) */
+	size_t n_trimmed, cap_trimmed;
 	size_t (*ranges)[2]; /* [start, end), in the message's order */
 	size_t *before;      /* before[i]: the bytes of ranges[0..i) */
 	size_t n_ranges, cap_ranges;
 	size_t next;         /* the offset after the last record walked */
-	size_t dropped;      /* answer records dropped */
+	size_t dropped;      /* records dropped */
+	size_t dropped_in[3]; /* of them, per section (enum section) */
 	bool write;          /* fix the pointers (else only check them) */
 	const char *bad;
 };
@@ -887,7 +897,7 @@ dropped_address(const struct drop_state *st, const uint8_t *wire,
 	size_t n = rr->type == DNS_TYPE_A ? 4 : 16;
 	struct ip_addr key;
 
-	if (rr->section != SECTION_ANSWER || rr->rdlen != n ||
+	if (rr->rdlen != n ||
 	    (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA))
 		return false;
 	memset(&key, 0, sizeof key);
@@ -900,11 +910,83 @@ dropped_address(const struct drop_state *st, const uint8_t *wire,
 }
 
 static int
+compare_trimmed(const void *x, const void *y)
+{
+	const struct trimmed *a = x, *b = y;
+
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return strcmp(a->owner, b->owner);
+}
+
+/* Notes the RRset of each address dropped (walk_records). */
+static int
+find_trimmed(const uint8_t *wire, const struct record *rr, void *arg)
+{
+	struct drop_state *st = arg;
+	struct trimmed *t;
+
+	if (!dropped_address(st, wire, rr))
+		return 0;
+	if (st->n_trimmed == st->cap_trimmed) {
+		size_t cap = st->cap_trimmed ? 2 * st->cap_trimmed : 4;
+		void *more = realloc(st->trimmed, cap * sizeof *st->trimmed);
+
+		if (more == NULL) {
+			st->bad = "out of memory";
+			return 1;
+		}
+		st->trimmed = more;
+		st->cap_trimmed = cap;
+	}
+	t = &st->trimmed[st->n_trimmed];
+	t->type = rr->type;
+	if (read_name(wire, rr->rdata, rr->owner, t->owner,
+		      sizeof t->owner) < 0) {
+		st->bad = "an address record's owner cannot be read";
+		return 1;
+	}
+	st->n_trimmed++;
+	return 0;
+}
+
+/* Whether rr is a signature over an RRset an address was dropped from:
+ * it no longer matches what is left, so it goes too (a validating
+ * client finds the RRset unsigned, not signed wrongly). */
+static bool
+trimmed_signature(const struct drop_state *st, const uint8_t *wire,
+		  const struct record *rr)
+{
+	struct trimmed key;
+
+	if (rr->type != DNS_TYPE_RRSIG || rr->rdlen < 18 || st->n_trimmed == 0)
+		return false;
+	key.type = get16(wire + rr->rdata); /* the type covered */
+	if (key.type != DNS_TYPE_A && key.type != DNS_TYPE_AAAA)
+		return false;
+	if (read_name(wire, rr->rdata, rr->owner, key.owner,
+		      sizeof key.owner) < 0)
+		return false;
+	return bsearch(&key, st->trimmed, st->n_trimmed, sizeof key,
+		       compare_trimmed) != NULL;
+}
+
+/* Whether rr goes: an address dropped, in any section, or a signature
+ * over its RRset. */
+static bool
+going(const struct drop_state *st, const uint8_t *wire,
+      const struct record *rr)
+{
+	return dropped_address(st, wire, rr) ||
+	       trimmed_signature(st, wire, rr);
+}
+
+static int
 find_dropped(const uint8_t *wire, const struct record *rr, void *arg)
 {
 	struct drop_state *st = arg;
 
-	if (!dropped_address(st, wire, rr))
+	if (!going(st, wire, rr))
 		return 0;
 	if (st->n_ranges == st->cap_ranges) {
 		size_t cap = st->cap_ranges ? 2 * st->cap_ranges : 16;
@@ -921,6 +1003,7 @@ find_dropped(const uint8_t *wire, const struct record *rr, void *arg)
 	st->ranges[st->n_ranges][1] = rr->rdata + rr->rdlen;
 	st->n_ranges++;
 	st->dropped++;
+	st->dropped_in[rr->section]++;
 	return 0;
 }
 
@@ -1007,8 +1090,8 @@ fix_record(const uint8_t *cwire, const struct record *rr, void *arg)
 	size_t pos, end;
 
 	st->next = rr->rdata + rr->rdlen;
-	if (dropped_address(st, wire, rr))
-		return 0; /* going */
+	if (going(st, wire, rr))
+		return 0;
 	if (fix_name(wire, rr->owner, rr->ttl - 4, st, &end) < 0)
 		return 1;
 	if (!rdata_names(rr->type, &skip, &count))
@@ -1056,6 +1139,7 @@ message_drop_addresses(uint8_t *wire, size_t len, const struct ip_addr *drop,
 	qsort(sorted, n_drop, sizeof *sorted, compare_drop);
 	n = drop_sorted(wire, len, &st, dropped, reason);
 	free(st.before);
+	free(st.trimmed);
 	free(sorted);
 	return n;
 }
@@ -1071,6 +1155,23 @@ drop_sorted(uint8_t *wire, size_t len, struct drop_state *stp,
 	if (walk_records(wire, len, NULL, NULL) != 0) {
 		*reason = "the answer cannot be walked";
 		return -1;
+	}
+	if (walk_records(wire, len, find_trimmed, &st) != 0) {
+		*reason = st.bad;
+		stp->trimmed = st.trimmed; /* freed by the caller */
+		return -1;
+	}
+	stp->trimmed = st.trimmed;
+	if (st.n_trimmed > 1) {
+		size_t w = 1;
+
+		qsort(st.trimmed, st.n_trimmed, sizeof *st.trimmed,
+		      compare_trimmed);
+		for (i = 1; i < st.n_trimmed; i++) /* one of each */
+			if (compare_trimmed(&st.trimmed[w - 1],
+					    &st.trimmed[i]) != 0)
+				st.trimmed[w++] = st.trimmed[i];
+		st.n_trimmed = w;
 	}
 	if (walk_records(wire, len, find_dropped, &st) != 0) {
 		*reason = st.bad;
@@ -1104,7 +1205,12 @@ drop_sorted(uint8_t *wire, size_t len, struct drop_state *stp,
 		memmove(wire + out, wire + from, to - from);
 		out += to - from;
 	}
-	put16(wire + 6, (uint16_t)(get16(wire + 6) - st.dropped));
+	put16(wire + 6, (uint16_t)(get16(wire + 6) -
+				   st.dropped_in[SECTION_ANSWER]));
+	put16(wire + 8, (uint16_t)(get16(wire + 8) -
+				   st.dropped_in[SECTION_AUTHORITY]));
+	put16(wire + 10, (uint16_t)(get16(wire + 10) -
+				    st.dropped_in[SECTION_ADDITIONAL]));
 	*dropped = st.dropped;
 	free(st.ranges);
 	return (ssize_t)out;

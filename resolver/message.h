@@ -164,14 +164,17 @@ int message_parse_answer(const uint8_t *wire, size_t len, const char *qname,
 void message_keep_addresses(struct answer_info *info, struct ip_addr *allowed,
 			    size_t n);
 
-/* Drops from wire's answer section every A and AAAA record whose
- * address is one of drop[0..n_drop), in place: the records go whole,
- * ANCOUNT is lowered, every other record (CNAMEs, authority,
- * additional, OPT) stays as it was, and the compression pointers of the
- * names kept are moved with the bytes they point to. Returns the new
- * length (len when nothing was dropped) with *dropped the records
- * dropped, or -1 with *reason, the message unchanged, when it cannot be
- * walked or a name kept points into a record to be dropped. */
+/* Drops from wire every A and AAAA record whose address is one of
+ * drop[0..n_drop), in any section (the app is sent no copy of it), and
+ * every RRSIG over an RRset one went from (it would no longer match
+ * what is left), in place: the records go whole, the sections' counts
+ * are lowered, every other record (CNAMEs, NS, OPT, other signatures)
+ * stays as it was, and the compression pointers of the names kept are
+ * moved with the bytes they point to. Returns the new length (len when
+ * nothing was dropped) with *dropped the records dropped, or -1 with
+ * *reason, the message unchanged, when it cannot be walked, an address
+ * record's owner cannot be read, or a name kept points into a record to
+ * be dropped. */
 ssize_t message_drop_addresses(uint8_t *wire, size_t len,
 			       const struct ip_addr *drop, size_t n_drop,
 			       size_t *dropped, const char **reason);

@@ -1091,10 +1091,14 @@ test_drop_addresses(void)
 			 "www.example.com.\t60\tIN\tAAAA\t2001:db8::1\n"
 			 "ns=1 ar=1");
 
-	/* An additional record's address is not the answer's: kept. */
+	/* A copy of an address dropped goes from every section: the
+	 * additional record too. */
 	CHECK_INT(drop_and_show(wire, &len, "203.0.113.53", shown,
 				sizeof shown),
-		  0);
+		  1);
+	CHECK_STR(shown, "www.example.com.\t60\tIN\tA\t192.0.2.7\n"
+			 "www.example.com.\t60\tIN\tAAAA\t2001:db8::1\n"
+			 "ns=1 ar=0");
 
 	/* Every address: NODATA with the CNAME chain kept; names after
 	 * the dropped records (compressed against the CNAME's target)
@@ -1148,6 +1152,60 @@ test_drop_addresses(void)
 		  "a.example.org.\t60\tIN\tCNAME\tb.example.org.\n"
 		  "b.example.org.\t60\tIN\tAAAA\t2001:db8::5\n"
 		  "ns=1 ar=0");
+}
+
+/* A signature over an RRset an address went from goes with it (it no
+ * longer matches), whatever the case of its owner; one over another
+ * type or another owner stays. A copy in the additional section goes. */
+static void
+test_drop_addresses_signatures(void)
+{
+	static uint8_t wire[65536];
+	char shown[4096];
+	size_t len;
+	ldns_pkt *pkt;
+	const char *sig = " 13 3 300 20270101000000 20261201000000 12345 "
+			  "example.com. AAECAwQFBgcICQoLDA0ODw==";
+	char rr[256];
+
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 300 IN A 192.0.2.1");
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 300 IN A 203.0.113.9");
+	snprintf(rr, sizeof rr, "WWW.Example.com. 300 IN RRSIG A%s", sig);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	snprintf(rr, sizeof rr, "www.example.com. 300 IN RRSIG AAAA%s", sig);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+		       "mirror.example.net. 300 IN A 203.0.113.9");
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL,
+		       "other.example.com. 300 IN A 192.0.2.8");
+	snprintf(rr, sizeof rr, "other.example.com. 300 IN RRSIG A%s", sig);
+	fixture_add_rr(pkt, LDNS_SECTION_ADDITIONAL, rr);
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  3);
+	CHECK(strstr(shown, "www.example.com.\t300\tIN\tA\t192.0.2.1\n") ==
+	      shown);
+	CHECK(strstr(shown, "RRSIG\tAAAA") != NULL);
+	CHECK(strstr(shown, "RRSIG\tA ") == NULL);
+	CHECK(strstr(shown, "ns=0 ar=2") != NULL);
+	CHECK_INT(fixture_get16(wire + 6), 2);
+	CHECK_INT(fixture_get16(wire + 10), 2);
+
+	/* Nothing dropped: every signature stays. */
+	pkt = fixture_answer_new("www.example.com. IN A", 0);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER,
+		       "www.example.com. 300 IN A 192.0.2.1");
+	snprintf(rr, sizeof rr, "www.example.com. 300 IN RRSIG A%s", sig);
+	fixture_add_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	len = fixture_pkt_to_buf(pkt, wire, sizeof wire);
+	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+				sizeof shown),
+		  0);
+	CHECK(strstr(shown, "RRSIG\tA ") != NULL);
 }
 
 /* Hand-made compression: a pointer past a dropped record moves back by
@@ -2428,6 +2486,7 @@ main(void)
 	test_age_ttls_malformed();
 	test_min_ttl();
 	test_drop_addresses();
+	test_drop_addresses_signatures();
 	test_drop_addresses_pointers();
 	return check_exit();
 }
