@@ -367,6 +367,34 @@ open_geoip(struct policy *p, const struct config *cfg,
 		log_warn("%s", warn);
 }
 
+/* Place rules whose file is not in use drop nothing (geo features are
+ * off, every answer goes out whole): said once per policy built, so a
+ * user who blocked a country knows that the block is not in force. */
+static void
+warn_places_off(const struct policy *p)
+{
+	struct geoip_file_info country, asn;
+	bool need_country, need_asn;
+
+	rules_place_needs(p->rules, &need_country, &need_asn);
+	geoip_file_info(p->geoip, false, &country);
+	geoip_file_info(p->geoip, true, &asn);
+	if (need_country && !country.open)
+		log_warn("rules: the country= and continent= rules drop nothing: "
+		         "%s; configure geoip-country with a country database "
+		         "(README, \"GeoIP\") and reload",
+		         country.path == NULL ? "no geoip-country is set"
+		                              : "the geoip-country file cannot "
+		                                "be used (the warning above)");
+	if (need_asn && !asn.open)
+		log_warn("rules: the asn= rules drop nothing: %s; configure "
+		         "geoip-asn with an ASN database (README, \"GeoIP\") "
+		         "and reload",
+		         asn.path == NULL ? "no geoip-asn is set"
+		                          : "the geoip-asn file cannot be used "
+		                            "(the warning above)");
+}
+
 struct policy *
 policy_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -391,6 +419,7 @@ policy_new(const struct config *cfg, char *err, size_t errlen)
 		policy_free(p);
 		return NULL;
 	}
+	warn_places_off(p);
 	return p;
 }
 
@@ -661,6 +690,7 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 		policy_free(p);
 		return NULL;
 	}
+	warn_places_off(p);
 	accept_pending(p);
 	return p;
 }

@@ -74,6 +74,7 @@ struct rules {
 	uint32_t *next_exe; /* the same, for the chains of GROUP_EXE_ALL */
 	uint64_t *app_score; /* per rule: its app's rank, shifted */
 	bool have_exe, have_nets, have_places;
+	bool have_countries, have_asns; /* of the places */
 	bool have_joined_keys; /* app= keys with a program in them */
 };
 
@@ -379,6 +380,10 @@ index_rule(struct rules *r, uint32_t g, uint32_t i, uint32_t *next)
 	case RULE_DEST_ASN:
 		vec_push(&grp->places, i);
 		r->have_places = true;
+		if (rule->dest == RULE_DEST_ASN)
+			r->have_asns = true;
+		else
+			r->have_countries = true;
 		break;
 	}
 }
@@ -1199,4 +1204,11 @@ bool
 rules_have_places(const struct rules *r)
 {
 	return r->have_places;
+}
+
+void
+rules_place_needs(const struct rules *r, bool *country, bool *asn)
+{
+	*country = r->have_countries;
+	*asn = r->have_asns;
 }

@@ -149,6 +149,10 @@ void rules_places(const struct rules *r, const struct rules_asker *a,
 /* Whether any rule names a place: only then are answers judged by place. */
 bool rules_have_places(const struct rules *r);
 
+/* Whether some rule names a country or a continent (the country file's
+ * part), and some an AS (the ASN file's). */
+void rules_place_needs(const struct rules *r, bool *country, bool *asn);
+
 /* Whether any rule has a net= destination. */
 bool rules_have_nets(const struct rules *r);
 

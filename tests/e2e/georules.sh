@@ -7,7 +7,8 @@
 # another app can; an answer with addresses in an allowed and a denied
 # country keeps only the allowed one, for that app only (the cache holds
 # upstream's answer whole); an ASN rule; IPv6 by continent; the log says
-# which address was dropped by which rule.
+# which address was dropped by which rule; without a usable country file
+# the country rules drop nothing, and the log says so.
 . "$(dirname "$0")/lib.sh"
 
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
@@ -128,5 +129,27 @@ check_that "ask with a place is refused by the reload ($out)" \
 	'printf "%s" "$out" | grep -qF "20-bad.rules:1:1: ask cannot name a place"'
 check "the rules in use stay" \
 	[ "$(sorted "$ATLAS" mixed.place.test A)" = "198.51.100.8 " ]
+rm "$E2E_TMP/rules.d/20-bad.rules"
+
+# 7. No usable country file: the country and continent rules drop
+#    nothing (geo features off, every query answered), and the log says
+#    so; the ASN rules still work.
+stop_daemon
+head -c 300 "$GEO/country.mmdb" >"$GEO/broken.mmdb"
+start_daemon "listen-port 5453
+upstream 192.0.2.2
+geoip-country $GEO/broken.mmdb
+geoip-asn $GEO/asn.mmdb
+geoip-lookup-documentation yes
+rules $E2E_TMP/rules.d"
+check "the log says the country rules drop nothing, and why" \
+	within 5 grep -q "rules: the country= and continent= rules drop nothing: the geoip-country file cannot be used" \
+	"$DAEMON_LOG"
+check_that "and nothing of the asn= rules, whose file is open" \
+	'! grep -q "the asn= rules drop nothing" "$DAEMON_LOG"'
+check "the US-only name is answered to the app denied the US" \
+	[ "$(sorted "$ATLAS" us.place.test A)" = "203.0.113.9 " ]
+check "the ASN rule still drops the NL address" \
+	[ "$(sorted "$NET" mixed.place.test A)" = "203.0.113.9 " ]
 
 e2e_finish
