@@ -25,19 +25,24 @@
  * its newest. */
 #define ATTR_MAX_PIDS 8192
 
-/* The last process found holding a DNS socket, per cgroup: an app's
- * queries mostly come from one process (a browser's network process),
- * which is then tried first. */
+/* The last process found holding a DNS socket, per cgroup, and the
+ * descriptor it held it on: an app's queries mostly come from one
+ * process (a browser's network process), which is then tried first, at
+ * that descriptor first (a new socket takes the lowest free number, so
+ * the next one is often the same): one link read instead of every link
+ * of a process with hundreds of files open. */
 #define ATTR_MEMO_SLOTS 256
 
 struct holder_memo {
 	uint64_t cgroup_id;
 	pid_t pid;
+	int fd; /* -1: not known */
 };
 
 struct attr_ctx {
 	struct sockdiag *sd;
 	struct cgroup_tree *tree;
+	uint64_t links_read;
 	struct holder_memo memo[ATTR_MEMO_SLOTS];
 	pid_t pids[ATTR_MAX_PIDS];
 };
@@ -83,14 +88,42 @@ attr_parse_socket_link(const char *target, uint64_t *inode)
 	return 0;
 }
 
-/* Whether the process whose /proc directory is piddir has a descriptor
- * for socket inode. A process that exits meanwhile simply has none. */
+/* What a search for a holder costs and finds, for find_holder. */
+struct holder_search {
+	unsigned budget;  /* links (and processes) it may still read */
+	uint64_t *links;  /* links read, counted */
+	int fd;           /* the descriptor found */
+};
+
+/* Whether the link name (a descriptor number) under fddir is socket
+ * inode. */
 static bool
-process_holds_socket(int piddir, uint64_t inode, unsigned *budget)
+link_is_socket(int fddir, const char *name, uint64_t inode,
+               struct holder_search *hs)
+{
+	char target[64];
+	ssize_t len;
+	uint64_t ino;
+
+	--hs->budget;
+	++*hs->links;
+	len = readlinkat(fddir, name, target, sizeof target - 1);
+	if (len <= 0)
+		return false; /* closed meanwhile, or gone */
+	target[len] = '\0';
+	return attr_parse_socket_link(target, &ino) == 0 && ino == inode;
+}
+
+/* Whether the process whose /proc directory is piddir has a descriptor
+ * for socket inode (at hint first, when not -1; hs->fd says where). A
+ * process that exits meanwhile simply has none. */
+static bool
+process_holds_socket(int piddir, uint64_t inode, int hint,
+                     struct holder_search *hs)
 {
 	/* getdents64 into a fixed buffer: opendir would allocate. */
 	char buf[4096] __attribute__((aligned(8)));
-	char target[64];
+	char name[16];
 	bool found = false;
 	ssize_t n;
 	int fddir;
@@ -98,28 +131,28 @@ process_holds_socket(int piddir, uint64_t inode, unsigned *budget)
 	fddir = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fddir < 0)
 		return false;
+	if (hint >= 0 && hs->budget > 0) {
+		snprintf(name, sizeof name, "%d", hint);
+		if (link_is_socket(fddir, name, inode, hs)) {
+			hs->fd = hint;
+			close(fddir);
+			return true;
+		}
+	}
 	while (!found && (n = getdents64(fddir, buf, sizeof buf)) > 0) {
 		ssize_t off = 0;
 
 		while (off < n) {
 			const struct dirent64 *de =
 			    (const struct dirent64 *)(buf + off);
-			ssize_t len;
-			uint64_t ino;
 
 			off += de->d_reclen;
 			if (de->d_name[0] == '.')
 				continue;
-			if (*budget == 0)
+			if (hs->budget == 0)
 				goto out;
-			--*budget;
-			len = readlinkat(fddir, de->d_name, target,
-			                 sizeof target - 1);
-			if (len <= 0)
-				continue; /* closed meanwhile, or gone */
-			target[len] = '\0';
-			if (attr_parse_socket_link(target, &ino) == 0 &&
-			    ino == inode) {
+			if (link_is_socket(fddir, de->d_name, inode, hs)) {
+				hs->fd = atoi(de->d_name);
 				found = true;
 				break;
 			}
@@ -227,24 +260,25 @@ process_in_cgroup(int piddir, const char *path)
 }
 
 /* The /proc/PID directory of pid under root, open, if it holds inode
- * (and, when cgroup_path is not NULL, is in that cgroup); else -1. */
+ * (trying descriptor hint first, when not -1; and, when cgroup_path is
+ * not NULL, if it is in that cgroup); else -1. */
 static int
 open_if_holder(int root, pid_t pid, uint64_t inode, const char *cgroup_path,
-               unsigned *budget)
+               int hint, struct holder_search *hs)
 {
 	char name[16];
 	int piddir;
 
 	/* Each process costs its opens too, whatever its descriptors. */
-	if (*budget == 0)
+	if (hs->budget == 0)
 		return -1;
-	--*budget;
+	--hs->budget;
 	snprintf(name, sizeof name, "%ld", (long)pid);
 	piddir = openat(root, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (piddir < 0)
 		return -1; /* exited */
 	if ((cgroup_path == NULL || process_in_cgroup(piddir, cgroup_path)) &&
-	    process_holds_socket(piddir, inode, budget))
+	    process_holds_socket(piddir, inode, hint, hs))
 		return piddir;
 	close(piddir);
 	return -1;
@@ -254,27 +288,32 @@ open_if_holder(int root, pid_t pid, uint64_t inode, const char *cgroup_path,
  * in *piddir_out (the caller closes it). Reading exe and cmdline through
  * that descriptor cannot reach another process that reused the pid: once
  * the process is gone, lookups under it fail.
- * first, when not 0, is tried before the others, if it is still in the
- * cgroup at cgroup_path; then the cgroup's processes, newest first (a
- * short-lived tool that just joined a long-lived scope is likelier to be
- * asking than the scope's oldest members). At most ATTR_LINK_BUDGET fd
- * links are read. Returns the pid, 0 when none was found, or -errno. */
+ * first, when not 0, is tried before the others (at its descriptor
+ * first_fd first, when not -1), if it is still in the cgroup at
+ * cgroup_path; then the cgroup's processes, newest first (a short-lived
+ * tool that just joined a long-lived scope is likelier to be asking than
+ * the scope's oldest members). At most ATTR_LINK_BUDGET fd links are
+ * read, counted in *links. Returns the pid with *fd_out its descriptor,
+ * 0 when none was found, or -errno. */
 static pid_t
 find_holder(const char *cgroup_dir, const char *cgroup_path, uint64_t inode,
-            const char *proc_root, pid_t first, pid_t *pids, int *piddir_out)
+            const char *proc_root, pid_t first, int first_fd, pid_t *pids,
+            uint64_t *links, int *piddir_out, int *fd_out)
 {
-	unsigned budget = ATTR_LINK_BUDGET;
+	struct holder_search hs = {ATTR_LINK_BUDGET, links, -1};
 	int root, count, kept, k;
 
 	*piddir_out = -1;
+	*fd_out = -1;
 	root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
 	if (first > 0) {
-		*piddir_out =
-		    open_if_holder(root, first, inode, cgroup_path, &budget);
+		*piddir_out = open_if_holder(root, first, inode, cgroup_path,
+		                             first_fd, &hs);
 		if (*piddir_out >= 0) {
 			close(root);
+			*fd_out = hs.fd;
 			return first;
 		}
 	}
@@ -284,14 +323,15 @@ find_holder(const char *cgroup_dir, const char *cgroup_path, uint64_t inode,
 		return count;
 	}
 	kept = count < ATTR_MAX_PIDS ? count : ATTR_MAX_PIDS;
-	for (k = 1; k <= kept && budget > 0; k++) {
+	for (k = 1; k <= kept && hs.budget > 0; k++) {
 		pid_t pid = pids[(count - k) % ATTR_MAX_PIDS]; /* newest first */
 
 		if (pid == first)
 			continue;
-		*piddir_out = open_if_holder(root, pid, inode, NULL, &budget);
+		*piddir_out = open_if_holder(root, pid, inode, NULL, -1, &hs);
 		if (*piddir_out >= 0) {
 			close(root);
+			*fd_out = hs.fd;
 			return pid;
 		}
 	}
@@ -303,9 +343,10 @@ pid_t
 attr_find_pid(const char *cgroup_dir, uint64_t inode, const char *proc_root)
 {
 	pid_t *pids = xmalloc(ATTR_MAX_PIDS * sizeof *pids);
-	int piddir;
-	pid_t pid = find_holder(cgroup_dir, NULL, inode, proc_root, 0, pids,
-	                        &piddir);
+	uint64_t links = 0;
+	int piddir, fd;
+	pid_t pid = find_holder(cgroup_dir, NULL, inode, proc_root, 0, -1,
+	                        pids, &links, &piddir, &fd);
 
 	free(pids);
 	if (piddir >= 0)
@@ -483,7 +524,8 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 	struct holder_memo *memo;
 	char cgroup_dir[PATH_MAX];
 	const char *relative;
-	int ret, piddir;
+	bool remembered;
+	int ret, piddir, fd;
 	pid_t pid;
 	ssize_t len;
 
@@ -498,13 +540,16 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 	/* None of the processes in its cgroup holds it, or the cgroup went
 	 * away meanwhile: the socket is known, its process is not. */
 	memo = &ctx->memo[out->cgroup_id % ATTR_MEMO_SLOTS];
+	remembered = memo->cgroup_id == out->cgroup_id && memo->pid > 0;
 	pid = find_holder(cgroup_dir, out->cgroup_path, out->inode, "/proc",
-	                  memo->cgroup_id == out->cgroup_id ? memo->pid : 0,
-	                  ctx->pids, &piddir);
+	                  remembered ? memo->pid : 0,
+	                  remembered ? memo->fd : -1, ctx->pids,
+	                  &ctx->links_read, &piddir, &fd);
 	if (pid <= 0)
 		return 0;
 	memo->cgroup_id = out->cgroup_id;
 	memo->pid = pid;
+	memo->fd = fd;
 	out->pid = pid;
 	len = readlinkat(piddir, "exe", out->exe, sizeof out->exe - 1);
 	out->exe[len > 0 ? len : 0] = '\0';
@@ -512,4 +557,10 @@ attr_lookup(struct attr_ctx *ctx, int protocol, const struct sockaddr *client,
 			   &out->argv_len);
 	close(piddir);
 	return 0;
+}
+
+uint64_t
+attr_links_read(const struct attr_ctx *ctx)
+{
+	return ctx->links_read;
 }

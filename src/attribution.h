@@ -2,8 +2,8 @@
  * cgroup, pid, exe and command line.
  * The socket is found with SOCK_DIAG (uid, inode, cgroup id); the pid by
  * scanning only that cgroup's cgroup.procs for a process holding the
- * inode: the process that last asked from that cgroup first, then the
- * newest members first, reading at most 4096 descriptor links per query
+ * inode: the process that last asked from that cgroup first (at the
+ * descriptor it asked from last, first), then the newest members first, reading at most 4096 descriptor links per query
  * (one thread serves every app's DNS; a cgroup full of open files must
  * not stall it). A socket that no process in its cgroup holds any more,
  * or one not found within that budget, gives uid and cgroup with pid 0
@@ -58,6 +58,10 @@ int attr_lookup(struct attr_ctx *ctx, int protocol,
 int attr_lookup_owner(struct attr_ctx *ctx, int protocol,
 		      const struct sockaddr *client,
 		      const struct sockaddr *server, struct attribution *out);
+
+/* The /proc/PID/fd links read so far, by every lookup: what finding
+ * the processes costs (status). */
+uint64_t attr_links_read(const struct attr_ctx *ctx);
 
 /* Pieces with logic of their own, exposed for the unit tests. */
 

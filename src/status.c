@@ -8,6 +8,7 @@
 #include "geoip/geoip.h"
 #include "resolver/cache.h"
 #include "resolver/upstream.h"
+#include "src/attribution.h"
 #include "src/clock.h"
 #include "src/grant_table.h"
 #include "src/history.h"
@@ -241,6 +242,9 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->no_process);
 	json_key(j, "exe_unknown");
 	json_uint(j, st->exe_unknown);
+	/* What finding the processes cost: links of /proc/PID/fd read. */
+	json_key(j, "fd_links_read");
+	json_uint(j, attr_links_read(e->attr));
 	json_object_end(j);
 	json_key(j, "prompted");
 	json_uint(j, st->prompted);

@@ -428,6 +428,35 @@ test_busy_cgroup(struct attr_ctx *ctx, struct cgroup_tree *tree)
 		  0);
 	CHECK_INT(out->pid, asker->pid);
 
+	/* A process with 300 files open asks twice: the second lookup
+	 * reads the one link it asked from last, not the 300 before it. */
+	{
+		struct child *many = start_child_fds(mount, deep, NULL, 300);
+		uint64_t before;
+
+		CHECK(many != NULL);
+		if (many == NULL)
+			goto out;
+		client = fixture_loopback(many->report.port);
+		before = attr_links_read(ctx);
+		CHECK_INT(attr_lookup(ctx, IPPROTO_UDP,
+				      (struct sockaddr *)&client, NULL, out),
+			  0);
+		CHECK_INT(out->pid, many->pid);
+		CHECK(attr_links_read(ctx) - before >= 300);
+		before = attr_links_read(ctx);
+		CHECK_INT(attr_lookup(ctx, IPPROTO_UDP,
+				      (struct sockaddr *)&client, NULL, out),
+			  0);
+		CHECK_INT(out->pid, many->pid);
+		CHECK_INT(attr_links_read(ctx) - before, 1);
+		/* Gone before the next check, which needs deep to itself. */
+		close(many->hold);
+		kill(many->pid, SIGKILL);
+		waitpid(many->pid, NULL, 0);
+		child_count--; /* the last one started */
+	}
+
 	/* A socket behind 4200 other descriptors: over the budget, so the
 	 * pid is unknown, while uid and cgroup are still the kernel's. */
 	hidden = start_child_fds(mount, deep, NULL, 4200);
