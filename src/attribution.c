@@ -564,3 +564,9 @@ attr_links_read(const struct attr_ctx *ctx)
 {
 	return ctx->links_read;
 }
+
+const struct sockdiag *
+attr_sockdiag(const struct attr_ctx *ctx)
+{
+	return ctx->sd;
+}

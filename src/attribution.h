@@ -63,6 +63,9 @@ int attr_lookup_owner(struct attr_ctx *ctx, int protocol,
  * the processes costs (status). */
 uint64_t attr_links_read(const struct attr_ctx *ctx);
 
+/* The SOCK_DIAG handle ctx borrows (its counters, for status). */
+const struct sockdiag *attr_sockdiag(const struct attr_ctx *ctx);
+
 /* Pieces with logic of their own, exposed for the unit tests. */
 
 /* Parses a /proc/PID/fd/N link target "socket:[12345]". Returns 0 with

@@ -27,10 +27,23 @@
 #define STATE_TCP_LISTEN 10
 #define STATE_TCP_NEW_SYN_RECV 12
 
+/* The port-53 servers UDP clients were last found connected to, most
+ * recent first: a UDP socket is looked up by its 4-tuple, in one hash
+ * lookup, before the table is dumped (nearly every client on a host
+ * asks the nameserver of its resolv.conf). */
+#define SOCKDIAG_REMOTES 2
+
+struct remote {
+	int family; /* 0: empty slot */
+	uint8_t addr[16];
+};
+
 struct sockdiag {
 	struct mnl_socket *nl;
 	unsigned portid;
 	unsigned seq;
+	struct remote remotes[SOCKDIAG_REMOTES];
+	struct sockdiag_stats stats;
 	/* Request and reply share this buffer: no allocation per lookup. */
 	char buf[SOCKDIAG_BUFFER_SIZE] __attribute__((aligned(8)));
 };
@@ -44,6 +57,8 @@ struct sockdiag_match {
 	bool ipv4_client; /* an IPv6 socket must not be IPv6-only */
 	int rank;         /* 0 nothing, 1 wildcard, 2 exact */
 	struct sock_owner owner;
+	uint16_t peer_port_be; /* of the socket found: its remote end */
+	uint8_t peer[16];
 	/* The remote end the client socket must have, when known. */
 	int protocol;
 	bool has_server;
@@ -217,6 +232,8 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0)
 		return MNL_CB_OK; /* cannot have sent an IPv4 packet */
 	m->rank = rank;
+	m->peer_port_be = msg->id.idiag_dport;
+	memcpy(m->peer, msg->id.idiag_dst, sizeof m->peer);
 	m->owner.uid = msg->idiag_uid;
 	m->owner.inode = msg->idiag_inode;
 	m->owner.cgroup_id = tb[INET_DIAG_CGROUP_ID] != NULL
@@ -303,6 +320,157 @@ sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
 	return ret < 0 ? ret : -EIO;
 }
 
+/* What an exact lookup looks for and found. */
+struct exact_match {
+	uint16_t port_be; /* the client's port */
+	bool found;
+	struct sock_owner owner;
+};
+
+static int
+exact_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct exact_match *x = data;
+	const struct inet_diag_msg *msg;
+	const struct nlattr *tb[INET_DIAG_MAX + 1] = {NULL};
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof *msg)
+		return MNL_CB_OK;
+	msg = mnl_nlmsg_get_payload(nlh);
+	if (msg->id.idiag_sport != x->port_be ||
+	    mnl_attr_parse(nlh, sizeof *msg, attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	x->found = true;
+	x->owner.uid = msg->idiag_uid;
+	x->owner.inode = msg->idiag_inode;
+	x->owner.cgroup_id = tb[INET_DIAG_CGROUP_ID] != NULL
+	                         ? mnl_attr_get_u64(tb[INET_DIAG_CGROUP_ID])
+	                         : 0;
+	return MNL_CB_OK;
+}
+
+/* Asks the kernel for the UDP socket that a datagram from remote (port
+ * 53; NULL: from anywhere, which only an unconnected socket takes) to
+ * the client's address and port would reach: one hash lookup, where the
+ * dump walks the whole table. family and the addresses are as the
+ * socket table has them (4 or 16 bytes). Returns 1 with *out set, 0
+ * when no such socket exists, or -errno. */
+static int
+exact_udp(struct sockdiag *sd, int family, const uint8_t *client,
+          uint16_t port_be, uint32_t scope, const uint8_t *remote,
+          struct sock_owner *out)
+{
+	struct exact_match x = {port_be, false, {0, 0, 0}};
+	size_t alen = family == AF_INET ? 4 : 16;
+	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh;
+	unsigned seq;
+	ssize_t n;
+	int ret;
+
+	if (sd->nl == NULL) {
+		sockdiag_reset(sd);
+		if (sd->nl == NULL)
+			return -ENOTCONN;
+	}
+	nlh = mnl_nlmsg_put_header(sd->buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST; /* one socket, no dump */
+	nlh->nlmsg_seq = seq = ++sd->seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
+	req->sdiag_family = (uint8_t)family;
+	req->sdiag_protocol = IPPROTO_UDP;
+	req->idiag_states = ~0U;
+	/* For UDP the kernel reads the id as the datagram's: src is the
+	 * remote end, dst the socket's own (udp_diag.c: "src and dst are
+	 * swapped for historical reasons"). */
+	if (remote != NULL) {
+		req->id.idiag_sport = htons(53);
+		memcpy(req->id.idiag_src, remote, alen);
+	}
+	req->id.idiag_dport = port_be;
+	memcpy(req->id.idiag_dst, client, alen);
+	req->id.idiag_if = scope;
+	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	while (mnl_socket_sendto(sd->nl, nlh, nlh->nlmsg_len) < 0) {
+		if (errno == EINTR)
+			continue;
+		ret = -errno;
+		sockdiag_reset(sd);
+		return ret;
+	}
+	do
+		n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof sd->buf);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		ret = -errno;
+		sockdiag_reset(sd);
+		return ret;
+	}
+	ret = mnl_cb_run(sd->buf, (size_t)n, seq, sd->portid, exact_cb, &x);
+	if (ret < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			return 0;
+		sockdiag_reset(sd);
+		return ret;
+	}
+	if (!x.found)
+		return 0;
+	*out = x.owner;
+	return 1;
+}
+
+/* Notes the remote end of a UDP client socket a dump found: a port-53
+ * server (an IPv6 socket's v4-mapped one as IPv4), moved to the front. */
+static void
+learn_remote(struct sockdiag *sd, const struct sockdiag_match *m)
+{
+	struct remote r;
+	size_t i;
+
+	if (m->peer_port_be != htons(53))
+		return;
+	memset(&r, 0, sizeof r);
+	if (m->family == AF_INET6 && memcmp(m->peer, v4mapped_prefix, 12) == 0) {
+		r.family = AF_INET;
+		memcpy(r.addr, m->peer + 12, 4);
+	} else {
+		r.family = m->family;
+		memcpy(r.addr, m->peer, m->family == AF_INET ? 4 : 16);
+	}
+	for (i = 0; i < SOCKDIAG_REMOTES - 1; i++)
+		if (memcmp(&sd->remotes[i], &r, sizeof r) == 0)
+			break;
+	memmove(&sd->remotes[1], &sd->remotes[0], i * sizeof r);
+	sd->remotes[0] = r;
+}
+
+/* The exact lookups of a UDP client (family and address as its socket
+ * table has them): at each server remembered, then unconnected. Returns
+ * 1 found, 0 not, -errno. */
+static int
+exact_udp_all(struct sockdiag *sd, int family, const uint8_t *client,
+              uint16_t port_be, uint32_t scope, struct sock_owner *out)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < SOCKDIAG_REMOTES; i++) {
+		if (sd->remotes[i].family != family)
+			continue;
+		sd->stats.exact++;
+		ret = exact_udp(sd, family, client, port_be, scope,
+		                sd->remotes[i].addr, out);
+		if (ret != 0)
+			return ret;
+	}
+	sd->stats.exact++;
+	return exact_udp(sd, family, client, port_be, scope, NULL, out);
+}
+
 /* Reads server into m as an IPv4 (4 bytes) or IPv6 (16 bytes) address;
  * a v4-mapped IPv6 address counts as IPv4. */
 static int
@@ -374,6 +542,25 @@ sockdiag_lookup(struct sockdiag *sd, int protocol,
 		return -EAFNOSUPPORT;
 	}
 
+	/* UDP: the socket a reply would reach, in one lookup (an IPv4 one
+	 * finds dual-stack IPv6 sockets too); else the dump, which also
+	 * learns the server a connected socket has. */
+	if (protocol == IPPROTO_UDP) {
+		uint32_t scope = client->sa_family == AF_INET6
+		    ? ((const struct sockaddr_in6 *)client)->sin6_scope_id
+		    : 0;
+
+		/* An error (a kernel that refuses the request) leaves the
+		 * dump to answer. */
+		ret = exact_udp_all(sd, m.ipv4_client ? AF_INET : AF_INET6,
+		                    m.want, m.port_be, m.ipv4_client ? 0 : scope,
+		                    out);
+		if (ret == 1) {
+			sd->stats.exact_found++;
+			return 0;
+		}
+	}
+	sd->stats.dumps++;
 	if (m.ipv4_client) {
 		m.family = AF_INET;
 		m.want_len = 4;
@@ -381,6 +568,8 @@ sockdiag_lookup(struct sockdiag *sd, int protocol,
 		if (ret < 0)
 			return ret;
 		if (m.rank != RANK_NONE) {
+			if (protocol == IPPROTO_UDP)
+				learn_remote(sd, &m);
 			*out = m.owner;
 			return 0;
 		}
@@ -399,6 +588,14 @@ sockdiag_lookup(struct sockdiag *sd, int protocol,
 		return ret;
 	if (m.rank == RANK_NONE)
 		return -ENOENT;
+	if (protocol == IPPROTO_UDP)
+		learn_remote(sd, &m);
 	*out = m.owner;
 	return 0;
+}
+
+void
+sockdiag_get_stats(const struct sockdiag *sd, struct sockdiag_stats *out)
+{
+	*out = sd->stats;
 }

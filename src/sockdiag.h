@@ -15,6 +15,13 @@ struct sock_owner {
 	uint64_t cgroup_id; /* INET_DIAG_CGROUP_ID; 0 if the kernel has none */
 };
 
+/* How the lookups went. */
+struct sockdiag_stats {
+	uint64_t exact;       /* one-socket lookups asked (UDP) */
+	uint64_t exact_found; /* lookups one of them answered */
+	uint64_t dumps;       /* lookups that dumped the table */
+};
+
 struct sockdiag *sockdiag_open(char *err, size_t errlen);
 void sockdiag_close(struct sockdiag *sd);
 
@@ -38,9 +45,15 @@ void sockdiag_close(struct sockdiag *sd);
  * server (the redirect rewrote the destination). NULL: any peer.
  * Returns 0, -ENOENT when no such socket exists (any more),
  * -EAFNOSUPPORT / -EPROTONOSUPPORT for another family or protocol, or
- * -errno from netlink (the handle stays usable). */
+ * -errno from netlink (the handle stays usable).
+ * A UDP socket is first asked for by its 4-tuple, one hash lookup in
+ * the kernel: connected to one of the last port-53 servers a dump found
+ * a client connected to, then unconnected; only when neither finds it
+ * is the table dumped (and its server learned). */
 int sockdiag_lookup(struct sockdiag *sd, int protocol,
 		    const struct sockaddr *client, const struct sockaddr *server,
 		    struct sock_owner *out);
+
+void sockdiag_get_stats(const struct sockdiag *sd, struct sockdiag_stats *out);
 
 #endif

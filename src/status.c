@@ -242,9 +242,19 @@ status_json(const struct status_sources *s, struct json_out *j)
 	json_uint(j, st->no_process);
 	json_key(j, "exe_unknown");
 	json_uint(j, st->exe_unknown);
-	/* What finding the processes cost: links of /proc/PID/fd read. */
+	/* What finding the processes cost: links of /proc/PID/fd read;
+	 * and the sockets: found by their 4-tuple, or by a table dump. */
 	json_key(j, "fd_links_read");
 	json_uint(j, attr_links_read(e->attr));
+	{
+		struct sockdiag_stats sds;
+
+		sockdiag_get_stats(attr_sockdiag(e->attr), &sds);
+		json_key(j, "sockets_by_tuple");
+		json_uint(j, sds.exact_found);
+		json_key(j, "socket_table_dumps");
+		json_uint(j, sds.dumps);
+	}
 	json_object_end(j);
 	json_key(j, "prompted");
 	json_uint(j, st->prompted);

@@ -153,7 +153,7 @@ kill "$JOINED" 2>/dev/null; wait "$JOINED" 2>/dev/null
 st=$($CTL status --json)
 check_that "status counts the prompted queries" \
 	'printf "%s" "$st" | grep -q "\"prompted\":[1-9]"'
-check_that "status says how attribution went" \
-	'printf "%s" "$st" | grep -q "\"attribution\":{\"socket_gone\":0,\"no_process\":[0-9]*,\"exe_unknown\":0}"'
+check_that "status says how attribution went, dig's sockets found by their 4-tuple" \
+	'printf "%s" "$st" | grep -q "\"attribution\":{\"socket_gone\":0,\"no_process\":[0-9]*,\"exe_unknown\":0,\"fd_links_read\":[1-9][0-9]*,\"sockets_by_tuple\":[1-9][0-9]*,\"socket_table_dumps\":[0-9]*}"'
 
 e2e_finish

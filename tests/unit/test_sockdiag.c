@@ -130,6 +130,52 @@ test_udp_connected(void)
 	close(fd);
 }
 
+/* A UDP socket is found by its 4-tuple, one lookup, when it is
+ * unconnected or connected to a port-53 server a dump found a client
+ * connected to before; the table is dumped only for the first. */
+static void
+test_udp_exact(void)
+{
+	struct sockaddr_in server = fixture_ipv4("127.0.0.1", 53);
+	struct sockaddr_in any = fixture_ipv4("127.0.0.1", 0);
+	struct sockaddr_in sin;
+	struct sockdiag_stats before, after;
+	int fd, fd2;
+
+	/* Unconnected: found without a dump. */
+	fd = bound_socket(AF_INET, SOCK_DGRAM, &any, sizeof any);
+	CHECK(fd >= 0);
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
+	sockdiag_get_stats(sd, &before);
+	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
+	sockdiag_get_stats(sd, &after);
+	CHECK_INT(after.dumps - before.dumps, 0);
+	CHECK_INT(after.exact_found - before.exact_found, 1);
+	close(fd);
+
+	/* Connected to a nameserver (nothing is sent): the first lookup
+	 * dumps and learns it, the next socket connected to it is found
+	 * at once. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK_INT(connect(fd, (struct sockaddr *)&server, sizeof server), 0);
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd));
+	expect_owner(IPPROTO_UDP, &sin, fd, __LINE__);
+	fd2 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd2 >= 0);
+	CHECK_INT(connect(fd2, (struct sockaddr *)&server, sizeof server), 0);
+	sin = fixture_ipv4("127.0.0.1", fixture_local_port(fd2));
+	sockdiag_get_stats(sd, &before);
+	expect_owner(IPPROTO_UDP, &sin, fd2, __LINE__);
+	sockdiag_get_stats(sd, &after);
+	CHECK_INT(after.dumps - before.dumps, 0);
+	CHECK_INT(after.exact_found - before.exact_found, 1);
+	/* The socket closed: not found, by the lookups nor the dump. */
+	close(fd2);
+	expect_none(IPPROTO_UDP, &sin);
+	close(fd);
+}
+
 static void
 test_udp_wildcard(void)
 {
@@ -360,6 +406,7 @@ main(void)
 
 	test_udp_unconnected();
 	test_udp_connected();
+	test_udp_exact();
 	test_udp_wildcard();
 	test_gone();
 	test_tcp();
