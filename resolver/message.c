@@ -870,6 +870,8 @@ struct drop_state {
 	size_t n_drop;
 	struct trimmed *trimmed; /* sorted (compare_trimmed) */
 	size_t n_trimmed, cap_trimmed;
+	bool trimmed_unknown; /* an owner was unreadable: every A and AAAA
+	                         signature goes */
 	size_t (*ranges)[2]; /* [start, end), in the message's order */
 	size_t *before;      /* before[i]: the bytes of ranges[0..i) */
 	size_t n_ranges, cap_ranges;
@@ -943,8 +945,8 @@ find_trimmed(const uint8_t *wire, const struct record *rr, void *arg)
 	t->type = rr->type;
 	if (read_name(wire, rr->rdata, rr->owner, t->owner,
 		      sizeof t->owner) < 0) {
-		st->bad = "an address record's owner cannot be read";
-		return 1;
+		st->trimmed_unknown = true; /* the record still goes */
+		return 0;
 	}
 	st->n_trimmed++;
 	return 0;
@@ -959,11 +961,14 @@ trimmed_signature(const struct drop_state *st, const uint8_t *wire,
 {
 	struct trimmed key;
 
-	if (rr->type != DNS_TYPE_RRSIG || rr->rdlen < 18 || st->n_trimmed == 0)
+	if (rr->type != DNS_TYPE_RRSIG || rr->rdlen < 18 ||
+	    (st->n_trimmed == 0 && !st->trimmed_unknown))
 		return false;
 	key.type = get16(wire + rr->rdata); /* the type covered */
 	if (key.type != DNS_TYPE_A && key.type != DNS_TYPE_AAAA)
 		return false;
+	if (st->trimmed_unknown)
+		return true;
 	if (read_name(wire, rr->rdata, rr->owner, key.owner,
 		      sizeof key.owner) < 0)
 		return false;
@@ -1090,7 +1095,9 @@ fix_record(const uint8_t *cwire, const struct record *rr, void *arg)
 	size_t pos, end;
 
 	st->next = rr->rdata + rr->rdlen;
-	if (going(st, wire, rr))
+	/* Going: decided once, by the walk that found the ranges (the
+	 * names of this pass may read through pointers already moved). */
+	if (dropped_before(st, rr->owner) < 0)
 		return 0;
 	if (fix_name(wire, rr->owner, rr->ttl - 4, st, &end) < 0)
 		return 1;

@@ -1155,8 +1155,10 @@ test_drop_addresses(void)
 }
 
 /* A signature over an RRset an address went from goes with it (it no
- * longer matches), whatever the case of its owner; one over another
- * type or another owner stays. A copy in the additional section goes. */
+ * longer matches); one over another type or another owner stays. A copy
+ * in the additional section goes. (ldns compresses the RRSIG's
+ * upper-case owner against the question, so its case is not tested
+ * here: names are compared as read_name writes them, lower case.) */
 static void
 test_drop_addresses_signatures(void)
 {
@@ -1292,6 +1294,47 @@ test_drop_addresses_pointers(void)
 	CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
 				sizeof shown),
 		  -1);
+
+	/* What goes is decided once. An RRSIG's owner (x.cdn.example.com)
+	 * reads through the pointer of a record kept after a dropped one;
+	 * once that pointer is moved, the unmoved message would read it
+	 * as x.www.example.com, an RRset an address goes from (in the
+	 * additional section): the signature must stay, its pointer
+	 * moved. After the question (12..33): www A 203.0.113.9 (33..49,
+	 * goes), cdn.example.com A 192.0.2.1 (49..69), x.cdn.example.com
+	 * (pointer to 49) A 192.0.2.2 (69..87), its RRSIG A (pointer to
+	 * 69; 87..122); additional: x.www.example.com A 203.0.113.9
+	 * (goes). */
+	{
+		static const uint8_t signed_tail[] = {
+			0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+			203, 0, 113, 9,
+			3, 'c', 'd', 'n', 0xc0, 16, 0, 1, 0, 1, 0, 0, 0, 60,
+			0, 4, 192, 0, 2, 1,
+			1, 'x', 0xc0, 49, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+			192, 0, 2, 2,
+			0xc0, 69, 0, 46, 0, 1, 0, 0, 0, 60, 0, 23,
+			0, 1, 13, 3, 0, 0, 0, 60, 0x6b, 0, 0, 0, 0x6a, 0,
+			0, 0, 0x30, 0x39, 0, 0xde, 0xad, 0xbe, 0xef,
+			1, 'x', 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+			203, 0, 113, 9};
+
+		n = raw_header(wire, 1, 4, 0, 1);
+		wire[2] |= 0x80;
+		memcpy(wire + n, www_question, sizeof www_question);
+		n += sizeof www_question;
+		memcpy(wire + n, signed_tail, sizeof signed_tail);
+		len = n + sizeof signed_tail;
+		CHECK_INT(drop_and_show(wire, &len, "203.0.113.9", shown,
+					sizeof shown),
+			  2);
+		CHECK_INT(len, n + sizeof signed_tail - 16 - 18);
+		CHECK(strstr(shown, "cdn.example.com.\t60\tIN\tA\t192.0.2.1\n"
+				    "x.cdn.example.com.\t60\tIN\tA\t192.0.2.2\n"
+				    "x.cdn.example.com.\t60\tIN\tRRSIG\tA ") ==
+		      shown);
+		CHECK(strstr(shown, "ns=0 ar=0") != NULL);
+	}
 }
 
 /* ----- message_parse_answer ------------------------------------------- */
