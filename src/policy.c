@@ -381,18 +381,22 @@ warn_places_off(const struct policy *p)
 	geoip_file_info(p->geoip, true, &asn);
 	if (need_country && !country.open)
 		log_warn("rules: the country= and continent= rules drop nothing: "
-		         "%s; configure geoip-country with a country database "
-		         "(README, \"GeoIP\") and reload",
+		         "%s%s%s%s; configure geoip-country with a country "
+		         "database (README, \"GeoIP\") and reload",
 		         country.path == NULL ? "no geoip-country is set"
-		                              : "the geoip-country file cannot "
-		                                "be used (the warning above)");
+		                              : "the geoip-country file ",
+		         country.path == NULL ? "" : country.path,
+		         country.path == NULL ? "" : " cannot be used: ",
+		         country.path == NULL ? "" : country.error);
 	if (need_asn && !asn.open)
-		log_warn("rules: the asn= rules drop nothing: %s; configure "
+		log_warn("rules: the asn= rules drop nothing: %s%s%s%s; configure "
 		         "geoip-asn with an ASN database (README, \"GeoIP\") "
 		         "and reload",
 		         asn.path == NULL ? "no geoip-asn is set"
-		                          : "the geoip-asn file cannot be used "
-		                            "(the warning above)");
+		                          : "the geoip-asn file ",
+		         asn.path == NULL ? "" : asn.path,
+		         asn.path == NULL ? "" : " cannot be used: ",
+		         asn.path == NULL ? "" : asn.error);
 }
 
 struct policy *

@@ -143,7 +143,7 @@ geoip-asn $GEO/asn.mmdb
 geoip-lookup-documentation yes
 rules $E2E_TMP/rules.d"
 check "the log says the country rules drop nothing, and why" \
-	within 5 grep -q "rules: the country= and continent= rules drop nothing: the geoip-country file cannot be used" \
+	within 5 grep -q "rules: the country= and continent= rules drop nothing: the geoip-country file $GEO/broken.mmdb cannot be used: ." \
 	"$DAEMON_LOG"
 check_that "and nothing of the asn= rules, whose file is open" \
 	'! grep -q "the asn= rules drop nothing" "$DAEMON_LOG"'
