@@ -46,7 +46,9 @@ struct history_options {
 	                             0700 when missing, the file is 0600 */
 	uint32_t days;            /* retention: older records are deleted */
 	size_t queue_bytes;       /* the queue's room; 0: 4 MiB */
-	uint32_t batch_ms;        /* the longest a record waits; 0: 1000 */
+	uint32_t batch_ms;        /* how long a record waits to be written
+	                             when the queue stays under half (up to
+	                             twice that behind a long turn); 0: 1000 */
 	size_t batch_records;     /* or this many wake the writer; 0: only
 	                             the time and a queue half full do */
 	uint64_t max_records;     /* the newest this many are kept; 0: no cap */
