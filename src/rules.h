@@ -73,7 +73,8 @@ void rules_free(struct rules *r);
 /* Who asks, as the engine sees it: the groups of rules naming this app,
  * found once per query and used for every name of it. The caller owns
  * it; free with rules_asker_free. uid < 0: not known. exe comes from
- * id->exe ("" when not known). */
+ * id->exe ("" when not known). Called on one thread at a time (the
+ * loop): it remembers which exe globs the last programs matched. */
 struct rules_asker;
 
 struct rules_asker *rules_asker_new(const struct rules *r,

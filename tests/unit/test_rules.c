@@ -621,6 +621,47 @@ test_cname_chains(void)
 }
 
 /* The exe is not known (no pid): exe= rules cannot be judged. */
+/* The exe globs a program matched are remembered per exe: asked again,
+ * in between by others (some in the same memo slot, 40 programs for
+ * its 16), every asker gets the decision a fresh engine gives. */
+static void
+test_exe_glob_memo(void)
+{
+	static const char text[] =
+	    "block exe=/usr/bin/cur* name=a.example\n"
+	    "allow exe=/usr/*/curl name=a.example\n"
+	    "block exe=/usr/lib/* name=b.example\n"
+	    "block exe=/opt/p1? name=c.example\n";
+	struct engine e;
+	struct app_identity id;
+	struct rules_verdict v;
+	const char *a = "a.example", *b = "b.example", *c = "c.example";
+	char exe[64];
+	int round, k;
+
+	if (!engine_load(&e, text))
+		return;
+	for (round = 0; round < 3; round++) {
+		CHECK_INT(decide(&e, &session, &a, 1, NOW, &v), RULES_BLOCK);
+		CHECK_INT(v.rule != NULL ? v.rule->line : 0, 1);
+		for (k = 0; k < 40; k++) {
+			snprintf(exe, sizeof exe, "/opt/p%d", k);
+			make_id(&id, "/user.slice/user-1000.slice/session-2.scope",
+			        exe, 1000);
+			CHECK_INT(decide(&e, &id, &c, 1, NOW, &v),
+			          k >= 10 && k < 20 ? RULES_BLOCK : RULES_ALLOW);
+			CHECK_INT(decide(&e, &id, &a, 1, NOW, &v), RULES_ALLOW);
+		}
+		make_id(&id, "/user.slice/user-1000.slice/session-2.scope",
+		        "/usr/lib/curl", 1000);
+		CHECK_INT(decide(&e, &id, &a, 1, NOW, &v), RULES_ALLOW);
+		CHECK_INT(v.rule != NULL ? v.rule->line : 0, 2);
+		CHECK_INT(decide(&e, &id, &b, 1, NOW, &v), RULES_BLOCK);
+		CHECK_INT(decide(&e, &evince, &b, 1, NOW, &v), RULES_ALLOW);
+	}
+	engine_free(&e);
+}
+
 static void
 test_exe_unknown(void)
 {
@@ -1142,6 +1183,7 @@ main(void)
 	test_expiry();
 	test_cname_chains();
 	test_exe_unknown();
+	test_exe_glob_memo();
 	test_explain();
 	test_nets();
 	test_names();
