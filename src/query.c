@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "src/clock.h"
 #include "src/config_file.h"
 #include "src/events.h"
+#include "src/exe_check.h"
 #include "src/grant_table.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -176,22 +176,6 @@ format_app(const struct attribution *who, const char *key, char *buf,
 		 who->cgroup_path);
 }
 
-/* Whether /proc/PID/exe is the very file exe names in dnsgated's own
- * mount namespace (same device and inode), and not deleted. */
-static bool
-exe_verified(pid_t pid, const char *exe)
-{
-	struct stat running, named;
-	char proc[64];
-
-	if (pid <= 0 || strstr(exe, " (deleted)") != NULL)
-		return false;
-	snprintf(proc, sizeof proc, "/proc/%ld/exe", (long)pid);
-	if (stat(proc, &running) < 0 || stat(exe, &named) < 0)
-		return false;
-	return running.st_dev == named.st_dev && running.st_ino == named.st_ino;
-}
-
 /* Who asked, as people and rules name it: the app key (app_identity.h,
  * "?" when nobody is known) and the asker the policy's rules see. */
 static void
@@ -209,7 +193,8 @@ identify(struct query *qr)
 	 * deleted one any file that was there. */
 	if (src.exe != NULL && src.exe[0] != '\0' &&
 	    rules_need_exe(policy_rules(qr->policy)) &&
-	    !exe_verified(who->pid, src.exe)) {
+	    !exe_check_verified(qr->engine->exe_check, who->pid, src.exe,
+				clock_ms())) {
 		qr->exe_unverified = true;
 		src.exe = NULL;
 		src.argv = NULL;
@@ -1574,6 +1559,7 @@ query_engine_start(struct query_engine *e, struct event_base *base)
 	e->shares = shares_new(limits, user_limits);
 	e->fresh_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->fresh_buf);
 	e->grants = grant_table_new();
+	e->exe_check = exe_check_new();
 	e->answer = xmalloc(sizeof *e->answer);
 	e->grant_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->grant_buf);
 	e->sweep = event_new(base, -1, EV_PERSIST, on_sweep, e);
@@ -1606,6 +1592,7 @@ query_engine_free(struct query_engine *e)
 	while (e->live != NULL)
 		query_free(e->live);
 	grant_table_free(e->grants);
+	exe_check_free(e->exe_check);
 	shares_free(e->shares);
 	free(e->answer);
 	free(e->grant_buf);

@@ -32,6 +32,7 @@ struct event_base;
 struct gate;
 struct gate_grant;
 struct gate_standing;
+struct exe_check;
 struct grant_table;
 struct listener_request;
 struct policy;
@@ -91,6 +92,7 @@ struct query_engine {
 	/* Owned by the engine. */
 	struct shares *shares;
 	struct grant_table *grants;
+	struct exe_check *exe_check; /* exe= rules' trust in an exe */
 	struct event *sweep; /* expires grants, reports suppressed lines */
 	struct query *live;  /* every query not answered yet */
 	/* Scratch for the answer being granted (one at a time: granting
