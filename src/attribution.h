@@ -3,9 +3,9 @@
  * The socket is found with SOCK_DIAG (uid, inode, cgroup id); the pid by
  * scanning only that cgroup's cgroup.procs for a process holding the
  * inode: the process that last asked from that cgroup first (at the
- * descriptor it asked from last, first), then the newest members first, reading at most 4096 descriptor links per query
- * (one thread serves every app's DNS; a cgroup full of open files must
- * not stall it). A socket that no process in its cgroup holds any more,
+ * descriptor it asked from last, first), then the newest members first,
+ * reading at most 4096 descriptor links per query (one thread serves
+ * every app's DNS; a cgroup full of open files must not stall it). A socket that no process in its cgroup holds any more,
  * or one not found within that budget, gives uid and cgroup with pid 0
  * ("unknown"), never a guessed pid. */
 #ifndef DNSGATE_ATTRIBUTION_H
@@ -41,8 +41,8 @@ struct attr_ctx;
 struct attr_ctx *attr_new(struct sockdiag *sd, struct cgroup_tree *tree);
 void attr_free(struct attr_ctx *ctx);
 
-/* Fills out for the client socket; server as for sockdiag_lookup. Returns 0 when the socket was found
- * (out->found true, pid possibly 0), -ENOENT when it was not (out->found
+/* Fills out for the client socket; server as for sockdiag_lookup.
+ * Returns 0 when the socket was found (out->found true, pid possibly 0), -ENOENT when it was not (out->found
  * false), or -errno on a netlink failure. When the socket's cgroup is
  * unknown (removed since) cgroup_path is "?" and pid 0. exe and cmdline
  * are read through the holder's /proc directory, so a pid reused

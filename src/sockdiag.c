@@ -43,6 +43,7 @@ struct sockdiag {
 	unsigned portid;
 	unsigned seq;
 	struct remote remotes[SOCKDIAG_REMOTES];
+	bool no_tuple; /* the tests' switch: dumps only */
 	struct sockdiag_stats stats;
 	/* Request and reply share this buffer: no allocation per lookup. */
 	char buf[SOCKDIAG_BUFFER_SIZE] __attribute__((aligned(8)));
@@ -322,7 +323,7 @@ sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
 
 /* What an exact lookup looks for and found. */
 struct exact_match {
-	uint16_t port_be; /* the client's port */
+	const struct sockdiag_match *m; /* the client, as the dump sees it */
 	bool found;
 	struct sock_owner owner;
 };
@@ -331,15 +332,33 @@ static int
 exact_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct exact_match *x = data;
+	const struct sockdiag_match *m = x->m;
 	const struct inet_diag_msg *msg;
 	const struct nlattr *tb[INET_DIAG_MAX + 1] = {NULL};
+	struct sockdiag_match as = *m;
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof *msg)
 		return MNL_CB_OK;
 	msg = mnl_nlmsg_get_payload(nlh);
-	if (msg->id.idiag_sport != x->port_be ||
+	if (msg->id.idiag_sport != m->port_be ||
 	    mnl_attr_parse(nlh, sizeof *msg, attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	/* The dump's checks too, not the kernel's choice alone (an
+	 * sk_lookup program may pick any socket): a local address that
+	 * fits, and an IPv4 client's socket not IPv6-only. */
+	if (msg->idiag_family == AF_INET6 && m->ipv4_client) {
+		as.want_len = 16;
+		memcpy(as.want, v4mapped_prefix, 12);
+		memcpy(as.want + 12, m->want, 4);
+		if (tb[INET_DIAG_SKV6ONLY] != NULL &&
+		    mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0)
+			return MNL_CB_OK;
+	} else if ((msg->idiag_family == AF_INET) != m->ipv4_client) {
+		return MNL_CB_OK;
+	}
+	if (address_rank(&as, (const uint8_t *)msg->id.idiag_src) ==
+	    RANK_NONE)
 		return MNL_CB_OK;
 	x->found = true;
 	x->owner.uid = msg->idiag_uid;
@@ -357,11 +376,10 @@ exact_cb(const struct nlmsghdr *nlh, void *data)
  * socket table has them (4 or 16 bytes). Returns 1 with *out set, 0
  * when no such socket exists, or -errno. */
 static int
-exact_udp(struct sockdiag *sd, int family, const uint8_t *client,
-          uint16_t port_be, uint32_t scope, const uint8_t *remote,
-          struct sock_owner *out)
+exact_udp(struct sockdiag *sd, const struct sockdiag_match *m, int family,
+          uint32_t scope, const uint8_t *remote, struct sock_owner *out)
 {
-	struct exact_match x = {port_be, false, {0, 0, 0}};
+	struct exact_match x = {m, false, {0, 0, 0}};
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct inet_diag_req_v2 *req;
 	struct nlmsghdr *nlh;
@@ -389,8 +407,8 @@ exact_udp(struct sockdiag *sd, int family, const uint8_t *client,
 		req->id.idiag_sport = htons(53);
 		memcpy(req->id.idiag_src, remote, alen);
 	}
-	req->id.idiag_dport = port_be;
-	memcpy(req->id.idiag_dst, client, alen);
+	req->id.idiag_dport = m->port_be;
+	memcpy(req->id.idiag_dst, m->want, alen);
 	req->id.idiag_if = scope;
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
@@ -452,9 +470,10 @@ learn_remote(struct sockdiag *sd, const struct sockdiag_match *m)
  * table has them): at each server remembered, then unconnected. Returns
  * 1 found, 0 not, -errno. */
 static int
-exact_udp_all(struct sockdiag *sd, int family, const uint8_t *client,
-              uint16_t port_be, uint32_t scope, struct sock_owner *out)
+exact_udp_all(struct sockdiag *sd, const struct sockdiag_match *m,
+              uint32_t scope, struct sock_owner *out)
 {
+	int family = m->ipv4_client ? AF_INET : AF_INET6;
 	size_t i;
 	int ret;
 
@@ -462,13 +481,12 @@ exact_udp_all(struct sockdiag *sd, int family, const uint8_t *client,
 		if (sd->remotes[i].family != family)
 			continue;
 		sd->stats.exact++;
-		ret = exact_udp(sd, family, client, port_be, scope,
-		                sd->remotes[i].addr, out);
+		ret = exact_udp(sd, m, family, scope, sd->remotes[i].addr, out);
 		if (ret != 0)
 			return ret;
 	}
 	sd->stats.exact++;
-	return exact_udp(sd, family, client, port_be, scope, NULL, out);
+	return exact_udp(sd, m, family, scope, NULL, out);
 }
 
 /* Reads server into m as an IPv4 (4 bytes) or IPv6 (16 bytes) address;
@@ -545,16 +563,17 @@ sockdiag_lookup(struct sockdiag *sd, int protocol,
 	/* UDP: the socket a reply would reach, in one lookup (an IPv4 one
 	 * finds dual-stack IPv6 sockets too); else the dump, which also
 	 * learns the server a connected socket has. */
-	if (protocol == IPPROTO_UDP) {
-		uint32_t scope = client->sa_family == AF_INET6
+	if (protocol == IPPROTO_UDP && !sd->no_tuple) {
+		uint32_t scope = client->sa_family == AF_INET6 && !m.ipv4_client
 		    ? ((const struct sockaddr_in6 *)client)->sin6_scope_id
 		    : 0;
 
 		/* An error (a kernel that refuses the request) leaves the
-		 * dump to answer. */
-		ret = exact_udp_all(sd, m.ipv4_client ? AF_INET : AF_INET6,
-		                    m.want, m.port_be, m.ipv4_client ? 0 : scope,
-		                    out);
+		 * dump to answer. Among sockets sharing a port (SO_REUSEADDR,
+		 * SO_REUSEPORT) the kernel picks as it would deliver a reply
+		 * (connected first), where the dump takes the first. */
+		m.want_len = m.ipv4_client ? 4 : 16;
+		ret = exact_udp_all(sd, &m, scope, out);
 		if (ret == 1) {
 			sd->stats.exact_found++;
 			return 0;
@@ -598,4 +617,10 @@ void
 sockdiag_get_stats(const struct sockdiag *sd, struct sockdiag_stats *out)
 {
 	*out = sd->stats;
+}
+
+void
+sockdiag_use_tuple_lookups(struct sockdiag *sd, bool on)
+{
+	sd->no_tuple = !on;
 }

@@ -4,6 +4,7 @@
 #ifndef DNSGATE_SOCKDIAG_H
 #define DNSGATE_SOCKDIAG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -55,5 +56,10 @@ int sockdiag_lookup(struct sockdiag *sd, int protocol,
 		    struct sock_owner *out);
 
 void sockdiag_get_stats(const struct sockdiag *sd, struct sockdiag_stats *out);
+
+/* Whether UDP sockets are asked for by their 4-tuple first (the
+ * default); off, every lookup dumps the table: for the tests, which run
+ * both ways. */
+void sockdiag_use_tuple_lookups(struct sockdiag *sd, bool on);
 
 #endif

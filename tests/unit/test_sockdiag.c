@@ -404,16 +404,31 @@ main(void)
 	own_cgroup_id = cgroup_id_of_self();
 	CHECK(own_cgroup_id != 0);
 
-	test_udp_unconnected();
-	test_udp_connected();
-	test_udp_exact();
-	test_udp_wildcard();
-	test_gone();
-	test_tcp();
-	test_ipv6();
-	test_many();
-	test_other_uid();
-	test_bad_arguments();
+	/* Every case both ways: UDP sockets asked for by their 4-tuple
+	 * first (as the daemon does), and by dumps alone (what a miss
+	 * falls back to: the multi-datagram dump of test_many, the
+	 * ranking of test_udp_wildcard). */
+	for (int tuple = 1; tuple >= 0; tuple--) {
+		struct sockdiag_stats before, after;
+
+		sockdiag_use_tuple_lookups(sd, tuple);
+		sockdiag_get_stats(sd, &before);
+		test_udp_unconnected();
+		test_udp_connected();
+		if (tuple)
+			test_udp_exact();
+		test_udp_wildcard();
+		test_gone();
+		test_tcp();
+		test_ipv6();
+		test_many();
+		test_other_uid();
+		test_bad_arguments();
+		sockdiag_get_stats(sd, &after);
+		if (!tuple)
+			CHECK_INT(after.exact - before.exact, 0);
+		CHECK(after.dumps > before.dumps);
+	}
 
 	sockdiag_close(sd);
 	return check_exit();
