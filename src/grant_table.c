@@ -160,6 +160,19 @@ grant_table_has(const struct grant_table *t, uint64_t cgroup_id,
 	return s != NULL && s->expires > now;
 }
 
+uint64_t
+grant_table_expires(const struct grant_table *t, uint64_t cgroup_id,
+		    const struct ip_addr *addr)
+{
+	const struct grant_slot *s;
+	uint8_t family, bytes[16];
+
+	key_of(addr, &family, bytes);
+	s = find(t, hash_key(t, cgroup_id, family, bytes), cgroup_id, family,
+		 bytes);
+	return s != NULL ? s->expires : 0;
+}
+
 int
 grant_table_put(struct grant_table *t, uint64_t cgroup_id, uint32_t uid,
 		const struct ip_addr *addr, uint64_t now, uint32_t timeout)

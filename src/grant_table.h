@@ -23,6 +23,11 @@ void grant_table_free(struct grant_table *t);
 bool grant_table_has(const struct grant_table *t, uint64_t cgroup_id,
 		     const struct ip_addr *addr, uint64_t now);
 
+/* When (cgroup_id . addr) runs out, its expiry as put; 0 when it is not
+ * held (or was swept). */
+uint64_t grant_table_expires(const struct grant_table *t, uint64_t cgroup_id,
+			     const struct ip_addr *addr);
+
 /* Records the grant until now + timeout, made for the user uid (whose
  * share it is charged to). Returns 1 when it is new, 0 when it renewed a
  * live one (its expiry is then the new one, as in the kernel's set; the

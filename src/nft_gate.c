@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 /* After netinet/in.h, which the kernel's headers defer to. */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -32,7 +33,20 @@ struct gate {
 	struct nft_rules_places places; /* where new level rules go */
 	struct nft_rejected *taken; /* gate_take_rejected's elements */
 	size_t n_taken, cap_taken;
+	bool renew_by_delete; /* the kernel ignores an element added again */
 };
+
+/* Whether the running kernel is at least major.minor (uname). */
+static bool
+kernel_at_least(unsigned major, unsigned minor)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) != 2)
+		return false;
+	return a > major || (a == major && b >= minor);
+}
 
 static int
 check_options(const struct gate_options *opts, char *err, size_t errlen)
@@ -76,6 +90,9 @@ gate_new(const struct gate_options *opts, char *err, size_t errlen)
 	g->params.upstream_mark = opts->upstream_mark;
 	g->params.max_level = opts->max_level;
 	g->level = opts->max_level;
+	g->renew_by_delete = opts->renew == GATE_RENEW_DELETE ||
+			     (opts->renew == GATE_RENEW_AUTO &&
+			      !kernel_at_least(6, 12));
 	g->batch = nft_batch_new(err, errlen);
 	if (g->batch == NULL) {
 		free(g);
@@ -281,16 +298,21 @@ grants_message_end(struct nft_batch *b, struct nlmsghdr *nlh,
 	nft_batch_next(b);
 }
 
-/* The grants of one family as NEWSETELEM messages, built straight into the
- * batch buffer with libmnl: this is the per-query path. */
+/* The grants of one family as NEWSETELEM messages (or, with held_only,
+ * the held ones as DELSETELEM), built straight into the batch buffer
+ * with libmnl: this is the per-query path. */
 static void
 batch_grants(struct nft_batch *b, uint64_t cgroup_id,
-	     const struct gate_grant *grants, size_t n, int family)
+	     const struct gate_grant *grants, size_t n, int family,
+	     bool held_only)
 {
 	const char *set = family == AF_INET ? NFT_SET_ALLOW4 : NFT_SET_ALLOW6;
-	const char *label = family == AF_INET
-				    ? "adding grants to " NFT_SET_ALLOW4
-				    : "adding grants to " NFT_SET_ALLOW6;
+	const char *label =
+	    held_only ? (family == AF_INET
+			     ? "renewing grants in " NFT_SET_ALLOW4
+			     : "renewing grants in " NFT_SET_ALLOW6)
+		      : (family == AF_INET ? "adding grants to " NFT_SET_ALLOW4
+					   : "adding grants to " NFT_SET_ALLOW6);
 	struct nlmsghdr *nlh = NULL;
 	struct nlattr *list = NULL;
 	size_t i, in_message = 0;
@@ -301,11 +323,12 @@ batch_grants(struct nft_batch *b, uint64_t cgroup_id,
 		uint8_t key[NFT_CGROUP_ID_LEN + 16];
 		struct nlattr *elem, *nest;
 
-		if (grant->addr.family != family)
+		if (grant->addr.family != family || (held_only && !grant->held))
 			continue;
 		if (nlh == NULL) {
-			nlh = nft_batch_message(b, NFT_MSG_NEWSETELEM,
-						NLM_F_CREATE, label);
+			nlh = nft_batch_message(
+			    b, held_only ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			    held_only ? 0 : NLM_F_CREATE, label);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
 					  NFT_TABLE_NAME);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
@@ -320,9 +343,16 @@ batch_grants(struct nft_batch *b, uint64_t cgroup_id,
 			     key);
 		mnl_attr_nest_end(nlh, nest);
 		/* Without NLM_F_EXCL, an element already present takes this
-		 * timeout and expires anew (checked on Linux 6.18). */
-		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT,
-				 htobe64((uint64_t)grant->timeout_sec * 1000));
+		 * timeout, and expires anew only when told its expiration
+		 * (Linux 6.12 and later; checked on 6.18: with the same
+		 * timeout alone it kept its old time). */
+		if (!held_only) {
+			uint64_t ms = (uint64_t)grant->timeout_sec * 1000;
+
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(ms));
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+					 htobe64(ms));
+		}
 		mnl_attr_nest_end(nlh, elem);
 		if (++in_message == NFT_BATCH_ELEMENTS_PER_MESSAGE) {
 			grants_message_end(b, nlh, list);
@@ -355,9 +385,27 @@ gate_allow(struct gate *g, uint64_t cgroup_id, const struct gate_grant *grants,
 	}
 	if (n == 0)
 		return 0;
+	for (i = 0; g->renew_by_delete && i < n && !grants[i].held; i++)
+		;
+	if (i < n) {
+		int ret;
+
+		/* An older kernel: the held ones go and come back, in the
+		 * same transaction (no moment without them). */
+		nft_batch_start(g->batch, 2 * n * NFT_BATCH_ELEMENT_BYTES);
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET, true);
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, true);
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET, false);
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, false);
+		ret = nft_batch_send(g->batch, err, errlen);
+		if (ret != -ENOENT)
+			return ret;
+		/* One timed out meanwhile: nothing was applied; add them
+		 * all, which a missing one needs and a present one takes. */
+	}
 	nft_batch_start(g->batch, n * NFT_BATCH_ELEMENT_BYTES);
-	batch_grants(g->batch, cgroup_id, grants, n, AF_INET);
-	batch_grants(g->batch, cgroup_id, grants, n, AF_INET6);
+	batch_grants(g->batch, cgroup_id, grants, n, AF_INET, false);
+	batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, false);
 	return nft_batch_send(g->batch, err, errlen);
 }
 
@@ -471,10 +519,15 @@ batch_standing(struct nft_batch *b, const struct gate_standing *s, size_t n,
 		put_key(nlh, NFTA_SET_ELEM_KEY, key, len);
 		standing_key(&s[i], true, key);
 		put_key(nlh, NFTA_SET_ELEM_KEY_END, key, len);
-		if (s[i].timeout_sec != 0)
-			mnl_attr_put_u64(
-				nlh, NFTA_SET_ELEM_TIMEOUT,
-				htobe64((uint64_t)s[i].timeout_sec * 1000));
+		if (s[i].timeout_sec != 0) {
+			uint64_t ms = (uint64_t)s[i].timeout_sec * 1000;
+
+			/* The expiration too, so that one present expires
+			 * anew (Linux 6.12 and later). */
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(ms));
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+					 htobe64(ms));
+		}
 		mnl_attr_nest_end(nlh, elem);
 		if (++in_message == NFT_BATCH_ELEMENTS_PER_MESSAGE) {
 			grants_message_end(b, nlh, list);

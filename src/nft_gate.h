@@ -75,6 +75,16 @@
 
 #define GATE_TABLE_NAME NFT_TABLE_NAME
 
+/* How an element already in an allow set gets its time again. Through
+ * Linux 6.11 the kernel ignores an element added again (its old time
+ * stands); since 6.12 it takes the new timeout and expiration. */
+enum gate_renew {
+	GATE_RENEW_AUTO = 0, /* by the running kernel's version */
+	GATE_RENEW_UPDATE,   /* added again, with its expiration */
+	GATE_RENEW_DELETE,   /* deleted and added in one batch (its
+				counters start again) */
+};
+
 struct gate_options {
 	uint16_t dns_port;      /* where DNS is redirected to */
 	uint32_t upstream_mark; /* SO_MARK of the daemon's upstream sockets */
@@ -84,6 +94,7 @@ struct gate_options {
 	unsigned max_level;     /* create gate rules for levels 1..max_level */
 	uint32_t max_grant_sec; /* the longest grant (grant-ttl-max); 0: no
 				   limit. gate_adopt distrusts longer ones */
+	enum gate_renew renew;  /* how a held grant is renewed */
 };
 
 struct gate;
@@ -147,11 +158,15 @@ int gate_ensure_level(struct gate *g, unsigned level);
 struct gate_grant {
 	struct ip_addr addr;
 	uint32_t timeout_sec; /* > 0 */
+	bool held;            /* the element is in the set (a renewal) */
 };
 
 /* Adds (cgroup_id . addr) with its timeout for each grant, in one batch,
  * and waits for the kernel's ack. An element already present gets the new
- * timeout, longer or shorter, and does not count against a full set.
+ * timeout, longer or shorter, and expires anew (renewed as the options
+ * say: a held one deleted first on an older kernel; should it be gone
+ * already, the batch is sent again as additions), and does not count
+ * against a full set.
  * Returns 0; -ENFILE when a set is full (nothing of the batch is applied);
  * -EINVAL for a grant without address family or timeout; or another
  * -errno, with a reason in err. Allocates nothing once warmed up. */

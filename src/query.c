@@ -572,6 +572,10 @@ answer_itself(struct query *qr)
 
 /* --- grants ------------------------------------------------------------ */
 
+/* A held grant is written again only once a tenth of its time has gone
+ * (grant_addresses). */
+#define GRANT_RENEW_SLACK 10
+
 static uint32_t
 grant_timeout(const struct config *cfg, uint32_t ttl)
 {
@@ -638,7 +642,7 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 	uint32_t fresh = 0;
 	bool by_user;
 	char err[256];
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
 	if (info->n_addrs == 0 || e->gate == NULL)
@@ -657,12 +661,23 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 		return 0;
 	}
 	grant_table_expire(e->grants, now, on_grant_expired, e);
+	/* Only what is new or would run out sooner than it should is
+	 * written: a grant renewed within the last tenth of its time
+	 * already lasts long enough (an app asking for a name again and
+	 * again, as on every cache hit, costs no netlink batch). */
 	for (i = 0; i < info->n_addrs; i++) {
-		grants[i].addr = info->addrs[i];
-		grants[i].timeout_sec =
-			grant_timeout(e->cfg, info->addr_ttls[i]);
-		if (!grant_table_has(e->grants, cgroup, &info->addrs[i], now))
+		uint32_t timeout = grant_timeout(e->cfg, info->addr_ttls[i]);
+		uint64_t expires =
+		    grant_table_expires(e->grants, cgroup, &info->addrs[i]);
+
+		if (expires <= now)
 			fresh++;
+		if (expires >= now + timeout - timeout / GRANT_RENEW_SLACK)
+			continue;
+		grants[n].addr = info->addrs[i];
+		grants[n].timeout_sec = timeout;
+		grants[n].held = expires > now;
+		n++;
 	}
 	/* Only new elements cost: renewing what the app holds never fails
 	 * for quota, so its cached names keep working at its limit. */
@@ -687,10 +702,11 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 			 by_user ? "user-grant-quota" : "app-grant-quota");
 		return -1;
 	}
+	if (n == 0)
+		return 0; /* every one held, for long enough */
 	rc = gate_ensure_level(e->gate, qr->who.cgroup_level);
 	if (rc == 0)
-		rc = gate_allow(e->gate, cgroup, grants, info->n_addrs, err,
-				sizeof err);
+		rc = gate_allow(e->gate, cgroup, grants, n, err, sizeof err);
 	else
 		snprintf(err, sizeof err, "cannot add the gate rule for cgroup "
 			 "level %u: %s", qr->who.cgroup_level, strerror(-rc));
@@ -714,13 +730,13 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 		qr->verdict.reason = REASON_GATE_ERROR;
 		return -1;
 	}
-	for (i = 0; i < info->n_addrs; i++) {
+	for (i = 0; i < n; i++) {
 		if (grant_table_put(e->grants, cgroup, qr->charge.uid,
 				    &grants[i].addr, now,
 				    grants[i].timeout_sec) == 1)
 			charge_add(e->shares, &qr->charge, SHARE_GRANTS, 1);
 	}
-	e->stats.grants += info->n_addrs;
+	e->stats.grants += n;
 	return 0;
 }
 

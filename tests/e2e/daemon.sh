@@ -10,6 +10,7 @@ short.app.test. 30 IN A 198.51.100.40
 long.app.test. 3600 IN A 198.51.100.41
 cached.app.test. 300 IN A 198.51.100.42
 again.app.test. 300 IN A 198.51.100.43
+tiny.app.test. 5 IN A 198.51.100.44
 tracker.ads.test. 300 IN A 198.51.100.44
 $BIG
 "
@@ -107,6 +108,20 @@ check "a 30 s TTL is granted for grant-ttl-min 600 s (left: ${left}s)" \
 left=$(echo "$grants" | awk '$2 == "198.51.100.41" { sub("s", "", $3); print $3 }')
 check "a 3600 s TTL is granted for 3600 s (left: ${left}s)" \
 	between "$left" 3590 3600
+
+# Asked again at once, the grant held is long enough: no element is
+# written (a renewal waits for a tenth of its time, 60 s here), and the
+# grant keeps its time.
+written() { "$DNSGATECTL" -s "$CONTROL_SOCKET" status --json |
+	sed -n 's/.*"grants":{"written":\([0-9]*\).*/\1/p'; }
+before=$(written)
+dig_short "$APP_A" short.app.test >/dev/null
+after=$(written)
+left=$(in_client "$DNSGATECTL" grants |
+	awk '$2 == "198.51.100.40" { sub("s", "", $3); print $3 }')
+check_that "asked again at once, nothing is written ($before, then $after)" \
+	'[ -n "$before" ] && [ "$before" = "$after" ]'
+check "and the grant keeps its time (left: ${left}s)" between "$left" 585 600
 
 # The cache answers the second asker, and still grants to that asker.
 dig_short "$APP_A" cached.app.test >/dev/null
@@ -280,6 +295,24 @@ ans=$(dig_short "$APP_A" again.app.test)
 out=$(connect "$APP_A" 198.51.100.43)
 check_that "after the restart the path works again ($ans, $out)" \
 	'[ "$ans" = 198.51.100.43 ] && [ "$out" = connected ]'
+
+# 4b. A grant is renewed once a tenth of its time has gone: with
+#     grant-ttl-min 10, asked again 2.5 s later (the clock counts whole
+#     seconds) it is written again and has its whole time again (else 7 s
+#     would be left).
+stop_daemon
+start_daemon "$(printf '%s\n' "$CONF" | sed 's/^grant-ttl-min 600$/grant-ttl-min 10/')"
+dig_short "$APP_A" tiny.app.test >/dev/null
+before=$(written)
+sleep 2.5
+dig_short "$APP_A" tiny.app.test >/dev/null
+after=$(written)
+
+left=$(in_client "$DNSGATECTL" grants |
+	awk '$2 == "198.51.100.44" { sub("s", "", $3); print $3 }')
+check_that "asked again after a tenth of its time, it is written ($before, then $after)" \
+	'[ -n "$before" ] && [ "$after" -gt "$before" ]'
+check "and has its whole time again (left: ${left}s)" between "$left" 8 10
 
 # 5. Every upstream fails: SERVFAIL, logged with the reason.
 for pid in $BACKGROUND_PIDS; do

@@ -1016,6 +1016,48 @@ test_large(void)
 	free(grants);
 }
 
+/* A grant asked again with the same timeout expires anew, whichever way
+ * the gate renews it (the kernel's own way, added again with its
+ * expiration, or deleted and added); a held one that is gone meanwhile
+ * is added all the same. */
+static void
+test_renewal(enum gate_renew how)
+{
+	struct gate_options opts = test_options();
+	struct gate_grant grants[2];
+	const struct nft_grant *e;
+	struct timespec wait = {1, 600 * 1000 * 1000};
+	struct listed l;
+	struct gate *g;
+	char err[256];
+
+	opts.renew = how;
+	g = gate_open(&opts, err, sizeof err);
+	CHECK(g != NULL);
+	if (g == NULL) {
+		fprintf(stderr, "gate_open: %s\n", err);
+		return;
+	}
+	grants[0] = grant("192.0.2.20", 10);
+	grants[1] = grant("2001:db8::20", 10);
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err), 0);
+	nanosleep(&wait, NULL);
+	grants[0].held = grants[1].held = true;
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 2, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 2);
+	e = find_element(&l, CGROUP_A, "192.0.2.20");
+	CHECK(e != NULL && e->expires_ms > 9000 && e->expires_ms <= 10000);
+	e = find_element(&l, CGROUP_A, "2001:db8::20");
+	CHECK(e != NULL && e->expires_ms > 9000 && e->expires_ms <= 10000);
+	/* Held, the mirror says, but gone from the set. */
+	grants[0] = grant("192.0.2.21", 10);
+	grants[0].held = true;
+	CHECK_INT(gate_allow(g, CGROUP_A, grants, 1, err, sizeof err), 0);
+	CHECK_INT(list_grants(&l), 3);
+	CHECK(find_element(&l, CGROUP_A, "192.0.2.21") != NULL);
+	CHECK_INT(gate_close(g, true, err, sizeof err), 0);
+}
+
 /* --- adoption ----------------------------------------------------------- */
 
 /* A table left by a dnsgated that died, with things another program
@@ -1495,6 +1537,9 @@ main(void)
 	}
 
 	test_large();
+	test_renewal(GATE_RENEW_AUTO);
+	test_renewal(GATE_RENEW_UPDATE);
+	test_renewal(GATE_RENEW_DELETE);
 	test_adopt_keeps_grants();
 	test_adopt_vouched();
 	test_adopt_replaces();
