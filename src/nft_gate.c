@@ -298,17 +298,17 @@ grants_message_end(struct nft_batch *b, struct nlmsghdr *nlh,
 	nft_batch_next(b);
 }
 
-/* The grants of one family as NEWSETELEM messages (or, with held_only,
- * the held ones as DELSETELEM), built straight into the batch buffer
- * with libmnl: this is the per-query path. */
+/* The grants of one family as NEWSETELEM messages (or, with delete, as
+ * DELSETELEM), built straight into the batch buffer with libmnl: this
+ * is the per-query path. */
 static void
 batch_grants(struct nft_batch *b, uint64_t cgroup_id,
 	     const struct gate_grant *grants, size_t n, int family,
-	     bool held_only)
+	     bool delete)
 {
 	const char *set = family == AF_INET ? NFT_SET_ALLOW4 : NFT_SET_ALLOW6;
 	const char *label =
-	    held_only ? (family == AF_INET
+	    delete ? (family == AF_INET
 			     ? "renewing grants in " NFT_SET_ALLOW4
 			     : "renewing grants in " NFT_SET_ALLOW6)
 		      : (family == AF_INET ? "adding grants to " NFT_SET_ALLOW4
@@ -323,12 +323,12 @@ batch_grants(struct nft_batch *b, uint64_t cgroup_id,
 		uint8_t key[NFT_CGROUP_ID_LEN + 16];
 		struct nlattr *elem, *nest;
 
-		if (grant->addr.family != family || (held_only && !grant->held))
+		if (grant->addr.family != family)
 			continue;
 		if (nlh == NULL) {
 			nlh = nft_batch_message(
-			    b, held_only ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-			    held_only ? 0 : NLM_F_CREATE, label);
+			    b, delete ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			    delete ? 0 : NLM_F_CREATE, label);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
 					  NFT_TABLE_NAME);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
@@ -346,7 +346,7 @@ batch_grants(struct nft_batch *b, uint64_t cgroup_id,
 		 * timeout, and expires anew only when told its expiration
 		 * (Linux 6.12 and later; checked on 6.18: with the same
 		 * timeout alone it kept its old time). */
-		if (!held_only) {
+		if (!delete) {
 			uint64_t ms = (uint64_t)grant->timeout_sec * 1000;
 
 			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(ms));
@@ -385,25 +385,20 @@ gate_allow(struct gate *g, uint64_t cgroup_id, const struct gate_grant *grants,
 	}
 	if (n == 0)
 		return 0;
-	for (i = 0; g->renew_by_delete && i < n && !grants[i].held; i++)
-		;
-	if (i < n) {
-		int ret;
-
-		/* An older kernel: the held ones go and come back, in the
-		 * same transaction (no moment without them). */
-		nft_batch_start(g->batch, 2 * n * NFT_BATCH_ELEMENT_BYTES);
-		batch_grants(g->batch, cgroup_id, grants, n, AF_INET, true);
-		batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, true);
+	if (g->renew_by_delete) {
+		/* An older kernel ignores an element added again: each one
+		 * is added (made if missing, so that the delete finds it),
+		 * deleted and added anew, in one transaction (no moment
+		 * without it, and no ENOENT whatever the kernel's set holds
+		 * now). */
+		nft_batch_start(g->batch, 3 * n * NFT_BATCH_ELEMENT_BYTES);
 		batch_grants(g->batch, cgroup_id, grants, n, AF_INET, false);
 		batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, false);
-		ret = nft_batch_send(g->batch, err, errlen);
-		if (ret != -ENOENT)
-			return ret;
-		/* One timed out meanwhile: nothing was applied; add them
-		 * all, which a missing one needs and a present one takes. */
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET, true);
+		batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, true);
+	} else {
+		nft_batch_start(g->batch, n * NFT_BATCH_ELEMENT_BYTES);
 	}
-	nft_batch_start(g->batch, n * NFT_BATCH_ELEMENT_BYTES);
 	batch_grants(g->batch, cgroup_id, grants, n, AF_INET, false);
 	batch_grants(g->batch, cgroup_id, grants, n, AF_INET6, false);
 	return nft_batch_send(g->batch, err, errlen);

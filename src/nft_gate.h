@@ -81,8 +81,8 @@
 enum gate_renew {
 	GATE_RENEW_AUTO = 0, /* by the running kernel's version */
 	GATE_RENEW_UPDATE,   /* added again, with its expiration */
-	GATE_RENEW_DELETE,   /* deleted and added in one batch (its
-				counters start again) */
+	GATE_RENEW_DELETE,   /* added, deleted and added in one batch
+				(its counters start again) */
 };
 
 struct gate_options {
@@ -94,7 +94,7 @@ struct gate_options {
 	unsigned max_level;     /* create gate rules for levels 1..max_level */
 	uint32_t max_grant_sec; /* the longest grant (grant-ttl-max); 0: no
 				   limit. gate_adopt distrusts longer ones */
-	enum gate_renew renew;  /* how a held grant is renewed */
+	enum gate_renew renew;  /* how a grant present is renewed */
 };
 
 struct gate;
@@ -158,15 +158,14 @@ int gate_ensure_level(struct gate *g, unsigned level);
 struct gate_grant {
 	struct ip_addr addr;
 	uint32_t timeout_sec; /* > 0 */
-	bool held;            /* the element is in the set (a renewal) */
 };
 
-/* Adds (cgroup_id . addr) with its timeout for each grant, in one batch,
- * and waits for the kernel's ack. An element already present gets the new
- * timeout, longer or shorter, and expires anew (renewed as the options
- * say: a held one deleted first on an older kernel; should it be gone
- * already, the batch is sent again as additions), and does not count
- * against a full set.
+/* Adds (cgroup_id . addr) with its timeout for each grant (no address
+ * twice), in one batch, and waits for the kernel's ack. An element
+ * already present gets the new timeout, longer or shorter, and expires
+ * anew (as the options say: on an older kernel every element is added,
+ * deleted and added again in the batch), and does not count against a
+ * full set.
  * Returns 0; -ENFILE when a set is full (nothing of the batch is applied);
  * -EINVAL for a grant without address family or timeout; or another
  * -errno, with a reason in err. Allocates nothing once warmed up. */

@@ -629,6 +629,35 @@ count_fresh_distinct(struct query_engine *e, const struct answer_info *info,
 	return distinct;
 }
 
+static int
+compare_grant(const void *a, const void *b)
+{
+	const struct gate_grant *x = a, *y = b;
+
+	return compare_addr(&x->addr, &y->addr);
+}
+
+/* Each address once (an answer may hold one twice, through its chain),
+ * with the longest of its timeouts. Returns how many are left. */
+static size_t
+unique_grants(struct gate_grant *g, size_t n)
+{
+	size_t i, w = 0;
+
+	if (n < 2)
+		return n;
+	qsort(g, n, sizeof *g, compare_grant);
+	for (i = 0; i < n; i++) {
+		if (w > 0 && compare_grant(&g[w - 1], &g[i]) == 0) {
+			if (g[i].timeout_sec > g[w - 1].timeout_sec)
+				g[w - 1].timeout_sec = g[i].timeout_sec;
+			continue;
+		}
+		g[w++] = g[i];
+	}
+	return w;
+}
+
 /* Writes the answer's addresses for the asking cgroup, within its share
  * of the set. Returns 0 when the answer may be sent, -1 when it must not
  * (the verdict says why). */
@@ -662,23 +691,26 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 	}
 	grant_table_expire(e->grants, now, on_grant_expired, e);
 	/* Only what is new or would run out sooner than it should is
-	 * written: a grant renewed within the last tenth of its time
-	 * already lasts long enough (an app asking for a name again and
+	 * written: a grant that outlasts the answer's TTL (as long as the
+	 * app may keep the answer) and was renewed within the last tenth of
+	 * its time lasts long enough (an app asking for a name again and
 	 * again, as on every cache hit, costs no netlink batch). */
 	for (i = 0; i < info->n_addrs; i++) {
-		uint32_t timeout = grant_timeout(e->cfg, info->addr_ttls[i]);
+		uint32_t ttl = info->addr_ttls[i];
+		uint32_t timeout = grant_timeout(e->cfg, ttl);
 		uint64_t expires =
 		    grant_table_expires(e->grants, cgroup, &info->addrs[i]);
 
 		if (expires <= now)
 			fresh++;
-		if (expires >= now + timeout - timeout / GRANT_RENEW_SLACK)
+		if (expires >= now + (ttl < timeout ? ttl : timeout) &&
+		    expires >= now + timeout - timeout / GRANT_RENEW_SLACK)
 			continue;
 		grants[n].addr = info->addrs[i];
 		grants[n].timeout_sec = timeout;
-		grants[n].held = expires > now;
 		n++;
 	}
+	n = unique_grants(grants, n);
 	/* Only new elements cost: renewing what the app holds never fails
 	 * for quota, so its cached names keep working at its limit. */
 	if (fresh > 0 &&
@@ -1621,8 +1653,12 @@ static void
 adopt_grant(const struct nft_grant *g, void *arg)
 {
 	struct query_engine *e = arg;
-	uint64_t left = (g->expires_ms + 999) / 1000;
+	/* Rounded down: the mirror must never outlive the kernel's
+	 * element (a grant it believes long enough is not written again). */
+	uint64_t left = g->expires_ms / 1000;
 
+	if (left == 0)
+		return; /* gone within the second */
 	/* Who asked is not in the set: charged to the app alone. */
 	if (grant_table_put(e->grants, g->cgroup_id, 0, &g->addr,
 			    clock_seconds(),

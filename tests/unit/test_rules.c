@@ -620,7 +620,6 @@ test_cname_chains(void)
 	}
 }
 
-/* The exe is not known (no pid): exe= rules cannot be judged. */
 /* The exe globs a program matched are remembered per exe: asked again,
  * in between by others (some in the same memo slot, 40 programs for
  * its 16), every asker gets the decision a fresh engine gives. */
@@ -662,6 +661,7 @@ test_exe_glob_memo(void)
 	engine_free(&e);
 }
 
+/* The exe is not known (no pid): exe= rules cannot be judged. */
 static void
 test_exe_unknown(void)
 {
