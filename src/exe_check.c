@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "src/exe_check.h"
+#include "src/hash.h"
 #include "src/xmalloc.h"
 
 #define MEMO_SLOTS 16
@@ -42,22 +43,12 @@ exe_check_free(struct exe_check *c)
 	free(c);
 }
 
-static uint64_t
-hash_path(const char *p)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return h;
-}
-
 /* The stat of path, from the memo when fresh. */
 static const struct named *
 named_stat(struct exe_check *c, const char *path, uint64_t now_ms)
 {
-	uint64_t h = hash_path(path);
-	struct named *n = &c->memo[h % MEMO_SLOTS];
+	uint64_t h = hash_string(path);
+	struct named *n = &c->memo[hash_fold(h) % MEMO_SLOTS];
 	struct stat st;
 
 	if (n->path != NULL && n->hash == h && strcmp(n->path, path) == 0 &&

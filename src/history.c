@@ -22,6 +22,7 @@
 #include "resolver/message.h"
 #include "src/addr.h"
 #include "src/clock.h"
+#include "src/hash.h"
 #include "src/history.h"
 #include "src/log.h"
 #include "src/xmalloc.h"
@@ -166,24 +167,14 @@ cut_len(const char *s)
 	return n > STRING_MAX ? STRING_MAX : n;
 }
 
-static uint64_t
-hash_key(const char *s)
-{
-	uint64_t x = UINT64_C(14695981039346656037); /* FNV-1a */
-
-	while (*s != '\0')
-		x = (x ^ (unsigned char)*s++) * UINT64_C(1099511628211);
-	return x;
-}
-
 /* Whether ev, a rejected connection, is within its app's budget; counts
  * it for the app when it is not. */
 static bool
 rejected_in_budget(struct history *h, const struct event_record *ev)
 {
 	const char *app = ev->app != NULL ? ev->app : "";
-	uint64_t hash = hash_key(app);
-	struct rejected_budget *b = &h->budgets[hash % BUDGET_SLOTS];
+	uint64_t hash = hash_string(app);
+	struct rejected_budget *b = &h->budgets[hash_fold(hash) % BUDGET_SLOTS];
 
 	if (b->app[0] == '\0' || b->hash != hash ||
 	    strncmp(b->app, app, BUDGET_KEY_MAX - 1) != 0) {

@@ -15,6 +15,7 @@
 #include "lists/list_filter.h"
 #include "lists/name_table.h"
 #include "src/app_identity.h"
+#include "src/hash.h"
 #include "src/rules.h"
 #include "src/xmalloc.h"
 
@@ -525,14 +526,10 @@ probe_str(const struct rules *r, struct asker_build *b, enum rule_app kind,
 static void
 add_glob_groups(const struct rules *r, struct asker_build *b, const char *exe)
 {
-	uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
-	struct glob_memo *m;
-	const char *c;
+	uint64_t hash = hash_string(exe);
+	struct glob_memo *m = &r->glob_memo[hash_fold(hash) % GLOB_MEMO_SLOTS];
 	size_t i;
 
-	for (c = exe; *c; c++)
-		hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
-	m = &r->glob_memo[hash % GLOB_MEMO_SLOTS];
 	if (m->exe != NULL && m->hash == hash && strcmp(m->exe, exe) == 0) {
 		for (i = 0; i < m->n; i++)
 			add_group(b, m->groups[i]);
