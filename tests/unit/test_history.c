@@ -8,6 +8,7 @@
  * full. */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -460,6 +461,69 @@ test_half_full_wakes(void)
 	}
 	CHECK(st.written > 0);
 	CHECK_INT(st.dropped, 0);
+	history_close(h);
+}
+
+/* The nice value of the threads of this process other than the main
+ * one, the highest; -100 when none is read. */
+static int
+highest_thread_nice(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int best = -100;
+
+	if (d == NULL)
+		return best;
+	while ((de = readdir(d)) != NULL) {
+		char path[300], buf[1024], *close_paren;
+		int nice_value = 0, k;
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/stat",
+		         de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(buf, sizeof buf, f) != NULL &&
+		    (close_paren = strrchr(buf, ')')) != NULL) {
+			char *tok = strtok(close_paren + 2, " ");
+
+			/* Field 3 is the state; the nice value is field 19. */
+			for (k = 3; tok != NULL && k < 19; k++)
+				tok = strtok(NULL, " ");
+			if (tok != NULL) {
+				nice_value = atoi(tok);
+				if (nice_value > best)
+					best = nice_value;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return best;
+}
+
+/* The writer runs below the loop: its thread's nice value is 10. */
+static void
+test_writer_nice(void)
+{
+	struct history *h;
+	char err[512];
+	int i, got = -100;
+
+	h = open_at("nice.db", 30, 0, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	for (i = 0; i < 100 && got != 10; i++) {
+		got = highest_thread_nice();
+		if (got != 10)
+			usleep(10000);
+	}
+	CHECK_INT(got, 10);
 	history_close(h);
 }
 
@@ -932,6 +996,7 @@ main(void)
 	test_retention();
 	test_full_queue();
 	test_half_full_wakes();
+	test_writer_nice();
 	test_refused_files();
 	test_migration();
 	test_request();
