@@ -367,6 +367,25 @@ open_geoip(struct policy *p, const struct config *cfg,
 		log_warn("%s", warn);
 }
 
+/* One kind of place rule whose file (setting, what it holds) is not in
+ * use: it drops nothing. */
+static void
+warn_kind_off(const char *rules, const char *setting, const char *holds,
+              const struct geoip_file_info *f)
+{
+	if (f->open)
+		return;
+	if (f->path == NULL)
+		log_warn("rules: the %s rules drop nothing: no %s is set; "
+		         "configure %s with %s (README, \"GeoIP\") and reload",
+		         rules, setting, setting, holds);
+	else
+		log_warn("rules: the %s rules drop nothing: the %s file %s "
+		         "cannot be used: %s; configure %s with %s (README, "
+		         "\"GeoIP\") and reload",
+		         rules, setting, f->path, f->error, setting, holds);
+}
+
 /* Place rules whose file is not in use drop nothing (geo features are
  * off, every answer goes out whole): said once per policy built, so a
  * user who blocked a country knows that the block is not in force. */
@@ -379,24 +398,11 @@ warn_places_off(const struct policy *p)
 	rules_place_needs(p->rules, &need_country, &need_asn);
 	geoip_file_info(p->geoip, false, &country);
 	geoip_file_info(p->geoip, true, &asn);
-	if (need_country && !country.open)
-		log_warn("rules: the country= and continent= rules drop nothing: "
-		         "%s%s%s%s; configure geoip-country with a country "
-		         "database (README, \"GeoIP\") and reload",
-		         country.path == NULL ? "no geoip-country is set"
-		                              : "the geoip-country file ",
-		         country.path == NULL ? "" : country.path,
-		         country.path == NULL ? "" : " cannot be used: ",
-		         country.path == NULL ? "" : country.error);
-	if (need_asn && !asn.open)
-		log_warn("rules: the asn= rules drop nothing: %s%s%s%s; configure "
-		         "geoip-asn with an ASN database (README, \"GeoIP\") "
-		         "and reload",
-		         asn.path == NULL ? "no geoip-asn is set"
-		                          : "the geoip-asn file ",
-		         asn.path == NULL ? "" : asn.path,
-		         asn.path == NULL ? "" : " cannot be used: ",
-		         asn.path == NULL ? "" : asn.error);
+	if (need_country)
+		warn_kind_off("country= and continent=", "geoip-country",
+		              "a country database", &country);
+	if (need_asn)
+		warn_kind_off("asn=", "geoip-asn", "an ASN database", &asn);
 }
 
 struct policy *

@@ -243,6 +243,47 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A SOCK_DIAG_BY_FAMILY request begun in sd->buf (the socket opened
+ * again first when an earlier failure closed it), its sequence number in
+ * *seq. NULL: no socket. */
+static struct inet_diag_req_v2 *
+request_begin(struct sockdiag *sd, uint16_t flags, int family, int protocol,
+              struct nlmsghdr **nlh, unsigned *seq)
+{
+	struct inet_diag_req_v2 *req;
+
+	if (sd->nl == NULL) {
+		sockdiag_reset(sd);
+		if (sd->nl == NULL)
+			return NULL;
+	}
+	*nlh = mnl_nlmsg_put_header(sd->buf);
+	(*nlh)->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	(*nlh)->nlmsg_flags = flags;
+	(*nlh)->nlmsg_seq = *seq = ++sd->seq;
+	req = mnl_nlmsg_put_extra_header(*nlh, sizeof *req);
+	req->sdiag_family = (uint8_t)family;
+	req->sdiag_protocol = (uint8_t)protocol;
+	return req;
+}
+
+/* Sends the request; on failure the socket is reset. Returns 0 or
+ * -errno. */
+static int
+request_send(struct sockdiag *sd, const struct nlmsghdr *nlh)
+{
+	int ret;
+
+	while (mnl_socket_sendto(sd->nl, nlh, nlh->nlmsg_len) < 0) {
+		if (errno == EINTR)
+			continue;
+		ret = -errno;
+		sockdiag_reset(sd);
+		return ret;
+	}
+	return 0;
+}
+
 /* Dumps the sockets of one family and protocol whose local port is the
  * client's and keeps the best fit in m. Returns 0 or -errno. */
 static int
@@ -258,19 +299,10 @@ sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
 	ssize_t n;
 	int ret;
 
-	if (sd->nl == NULL) {
-		sockdiag_reset(sd);
-		if (sd->nl == NULL)
-			return -ENOTCONN;
-	}
-
-	nlh = mnl_nlmsg_put_header(sd->buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq = ++sd->seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
-	req->sdiag_family = (uint8_t)m->family;
-	req->sdiag_protocol = (uint8_t)protocol;
+	req = request_begin(sd, NLM_F_REQUEST | NLM_F_DUMP, m->family,
+	                    protocol, &nlh, &seq);
+	if (req == NULL)
+		return -ENOTCONN;
 	if (protocol == IPPROTO_TCP)
 		/* A client socket is never listening, and a time-wait or
 		 * request socket has no owner to report. */
@@ -291,14 +323,9 @@ sockdiag_dump(struct sockdiag *sd, int protocol, struct sockdiag_match *m)
 	bc.cond.prefix_len = 0;
 	bc.cond.port = ntohs(m->port_be);
 	mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, sizeof bc, &bc);
-
-	while (mnl_socket_sendto(sd->nl, nlh, nlh->nlmsg_len) < 0) {
-		if (errno == EINTR)
-			continue;
-		ret = -errno;
-		sockdiag_reset(sd);
+	ret = request_send(sd, nlh);
+	if (ret < 0)
 		return ret;
-	}
 
 	for (;;) {
 		n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof sd->buf);
@@ -387,18 +414,10 @@ exact_udp(struct sockdiag *sd, const struct sockdiag_match *m, int family,
 	ssize_t n;
 	int ret;
 
-	if (sd->nl == NULL) {
-		sockdiag_reset(sd);
-		if (sd->nl == NULL)
-			return -ENOTCONN;
-	}
-	nlh = mnl_nlmsg_put_header(sd->buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST; /* one socket, no dump */
-	nlh->nlmsg_seq = seq = ++sd->seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
-	req->sdiag_family = (uint8_t)family;
-	req->sdiag_protocol = IPPROTO_UDP;
+	/* One socket, no dump. */
+	req = request_begin(sd, NLM_F_REQUEST, family, IPPROTO_UDP, &nlh, &seq);
+	if (req == NULL)
+		return -ENOTCONN;
 	req->idiag_states = ~0U;
 	/* For UDP the kernel reads the id as the datagram's: src is the
 	 * remote end, dst the socket's own (udp_diag.c: "src and dst are
@@ -412,13 +431,9 @@ exact_udp(struct sockdiag *sd, const struct sockdiag_match *m, int family,
 	req->id.idiag_if = scope;
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	while (mnl_socket_sendto(sd->nl, nlh, nlh->nlmsg_len) < 0) {
-		if (errno == EINTR)
-			continue;
-		ret = -errno;
-		sockdiag_reset(sd);
+	ret = request_send(sd, nlh);
+	if (ret < 0)
 		return ret;
-	}
 	do
 		n = mnl_socket_recvfrom(sd->nl, sd->buf, sizeof sd->buf);
 	while (n < 0 && errno == EINTR);
