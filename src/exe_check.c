@@ -21,8 +21,18 @@ struct named {
 	ino_t ino;
 };
 
+/* A process's verdict: pid running exe, verified or not at at_ms. */
+struct running {
+	pid_t pid;      /* 0: empty */
+	uint64_t hash;  /* of exe */
+	char *exe;
+	uint64_t at_ms;
+	bool verified;
+};
+
 struct exe_check {
 	struct named memo[MEMO_SLOTS];
+	struct running procs[MEMO_SLOTS];
 };
 
 struct exe_check *
@@ -38,9 +48,17 @@ exe_check_free(struct exe_check *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < MEMO_SLOTS; i++)
+	for (i = 0; i < MEMO_SLOTS; i++) {
 		free(c->memo[i].path);
+		free(c->procs[i].exe);
+	}
 	free(c);
+}
+
+static bool
+fresh(uint64_t at_ms, uint64_t now_ms)
+{
+	return now_ms >= at_ms && now_ms - at_ms < EXE_CHECK_MEMO_MS;
 }
 
 /* The stat of path, from the memo when fresh. */
@@ -52,7 +70,7 @@ named_stat(struct exe_check *c, const char *path, uint64_t now_ms)
 	struct stat st;
 
 	if (n->path != NULL && n->hash == h && strcmp(n->path, path) == 0 &&
-	    now_ms >= n->at_ms && now_ms - n->at_ms < EXE_CHECK_MEMO_MS)
+	    fresh(n->at_ms, now_ms))
 		return n;
 	if (n->path == NULL || n->hash != h || strcmp(n->path, path) != 0) {
 		free(n->path);
@@ -70,16 +88,31 @@ bool
 exe_check_verified(struct exe_check *c, pid_t pid, const char *exe,
                    uint64_t now_ms)
 {
+	uint64_t h;
+	struct running *r;
 	const struct named *n;
 	struct stat running;
 	char proc[64];
 
 	if (pid <= 0 || exe[0] == '\0' || strstr(exe, " (deleted)") != NULL)
 		return false;
+	/* The same process asking again within the second (a pid is not
+	 * reused that fast: pid_max is 4,194,304 on 64-bit systems). */
+	h = hash_string(exe);
+	r = &c->procs[(hash_fold(h) ^ (uint32_t)pid) % MEMO_SLOTS];
+	if (r->pid == pid && r->hash == h && strcmp(r->exe, exe) == 0 &&
+	    fresh(r->at_ms, now_ms))
+		return r->verified;
 	snprintf(proc, sizeof proc, "/proc/%ld/exe", (long)pid);
 	if (stat(proc, &running) < 0)
 		return false;
 	n = named_stat(c, exe, now_ms);
-	return n->exists && running.st_dev == n->dev &&
-	       running.st_ino == n->ino;
+	free(r->exe);
+	r->pid = pid;
+	r->hash = h;
+	r->exe = xstrdup(exe);
+	r->at_ms = now_ms;
+	r->verified = n->exists && running.st_dev == n->dev &&
+		      running.st_ino == n->ino;
+	return r->verified;
 }

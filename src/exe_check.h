@@ -3,11 +3,13 @@
  * not deleted: what a rule naming a program may trust. A process in a
  * mount namespace of its own can show any path (a bind mount over
  * /usr/bin/firefox), and a deleted one any file that was there.
- * The path's own stat is remembered for EXE_CHECK_MEMO_MS per path (a
- * few paths): a busy app then costs one stat, of /proc/PID/exe, a query.
- * For that long after a program file is replaced, a process started
- * from the new file reads as unverified (its query may be retried) and
- * one still running the old file as verified. Loop only. */
+ * A process's verdict (pid and exe) and the path's own stat are
+ * remembered for EXE_CHECK_MEMO_MS (a few of each): a busy app costs no
+ * stat at all within that time. For that long after a program file is
+ * replaced, a process started from the new file reads as unverified (its
+ * query may be retried) and one still running the old file as verified;
+ * a process that exits is still verified for that long under its pid
+ * (which the kernel does not hand out again that fast). Loop only. */
 #ifndef DNSGATE_EXE_CHECK_H
 #define DNSGATE_EXE_CHECK_H
 

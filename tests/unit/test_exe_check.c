@@ -1,10 +1,12 @@
 /* test_exe_check.c - a running program against the file its path names:
  * this test's own binary by a hard link to it, a path naming another
- * file, a deleted one; and the path's stat remembered for a second, no
- * longer. */
+ * file, a deleted one; the path's stat remembered for a second, no
+ * longer; a process's verdict likewise. */
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,26 @@ main(void)
 	CHECK(!exe_check_verified(c, getpid(), link_path, 2500));
 	/* A clock that went back is not trusted with the memo. */
 	CHECK(!exe_check_verified(c, getpid(), link_path, 500));
+
+	/* A process's verdict is remembered for the second: a child that
+	 * exits is still verified under its pid within it, not after. */
+	{
+		pid_t child = fork();
+		int status;
+
+		if (child == 0) {
+			pause();
+			_exit(0);
+		}
+		CHECK(child > 0);
+		if (child > 0) {
+			CHECK(exe_check_verified(c, child, self, 5000));
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+			CHECK(exe_check_verified(c, child, self, 5999));
+			CHECK(!exe_check_verified(c, child, self, 6000));
+		}
+	}
 
 	unlink(link_path);
 	exe_check_free(c);
