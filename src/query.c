@@ -24,6 +24,7 @@
 #include "src/config_file.h"
 #include "src/events.h"
 #include "src/exe_check.h"
+#include "src/place_memo.h"
 #include "src/grant_table.h"
 #include "src/log.h"
 #include "src/nft_dump.h"
@@ -814,12 +815,11 @@ append(char *buf, size_t len, size_t *used, const char *sep,
  * geo "". Both bounded by their buffers: the lookups stop with the
  * first address the line cannot hold (an answer may have 4096). */
 static void
-format_places(const struct geoip *g, const struct answer_info *info,
-	      char *shown, size_t shown_len, char *geo, size_t geo_len)
+format_places(struct place_memo *memo, const struct geoip *g,
+	      const struct answer_info *info, char *shown, size_t shown_len,
+	      char *geo, size_t geo_len)
 {
-	struct geoip_place place;
-	char a[64], tag[GEOIP_TAG_MAX], word[64 + GEOIP_TAG_MAX + 2];
-	char entry[64 + 128];
+	char a[64], word[64 + GEOIP_TAG_MAX + 2];
 	size_t i, used = 0, geo_used = 0;
 
 	geo[0] = '\0';
@@ -829,16 +829,17 @@ format_places(const struct geoip *g, const struct answer_info *info,
 	}
 	shown[0] = '\0';
 	for (i = 0; i < info->n_addrs; i++) {
-		geoip_lookup(g, &info->addrs[i], &place);
+		const struct place_memo_entry *p =
+		    place_memo_get(memo, g, &info->addrs[i]);
+
 		ip_addr_format(&info->addrs[i], a, sizeof a);
-		geoip_format_tag(&place, tag, sizeof tag);
-		snprintf(word, sizeof word, tag[0] ? "%s[%s]" : "%s%s", a, tag);
+		snprintf(word, sizeof word, p->tag[0] ? "%s[%s]" : "%s%s", a,
+			 p->tag);
 		if (!append(shown, shown_len, &used, i ? "," : "", word))
 			break;
-		geoip_format_entry(&info->addrs[i], &place, entry, sizeof entry);
-		if (entry[0])
+		if (p->entry[0])
 			append(geo, geo_len, &geo_used, geo_used ? ";" : "",
-			       entry);
+			       p->entry);
 	}
 	if (info->n_addrs == 0)
 		snprintf(shown, shown_len, "-");
@@ -890,18 +891,18 @@ filter_places(struct query *qr, uint8_t *wire, size_t *len,
 	    !geoip_enabled(g) || qr->engine->paused)
 		return 0;
 	for (i = 0; i < info->n_addrs; i++) {
-		struct geoip_place place;
+		const struct place_memo_entry *p =
+		    place_memo_get(qr->engine->places, g, &info->addrs[i]);
 		const struct rule *rule;
-		char a[64], tag[GEOIP_TAG_MAX], origin[PATH_MAX + 32];
-		char word[sizeof a + sizeof tag + sizeof origin + 32];
+		char a[64], origin[PATH_MAX + 32];
+		char word[sizeof a + GEOIP_TAG_MAX + sizeof origin + 32];
 
-		geoip_lookup(g, &info->addrs[i], &place);
-		if (place.label != NULL)
+		if (p->place.label != NULL)
 			continue; /* private, documentation...: nowhere */
 		if (rules_place(rules, qr->asker,
-				&(struct rules_place){place.country,
-						      place.continent,
-						      place.asn},
+				&(struct rules_place){p->place.country,
+						      p->place.continent,
+						      p->place.asn},
 				now, &rule) != RULES_BLOCK)
 			continue;
 		if (drop == NULL)
@@ -912,9 +913,8 @@ filter_places(struct query *qr, uint8_t *wire, size_t *len,
 					       many more at the end */
 			continue;
 		ip_addr_format(&info->addrs[i], a, sizeof a);
-		geoip_format_tag(&place, tag, sizeof tag);
 		rule_origin(rule, origin, sizeof origin);
-		snprintf(word, sizeof word, " dropped=%s[%s] rule=%s", a, tag,
+		snprintf(word, sizeof word, " dropped=%s[%s] rule=%s", a, p->tag,
 			 origin);
 		grow_append(&qr->dropped_log, "", word);
 		snprintf(word, sizeof word, "%s=%s", a, origin);
@@ -1085,7 +1085,8 @@ finish_with_answer(struct query *qr, uint8_t *wire, size_t len,
 	}
 	qr->verdict.decision = DECISION_ALLOW;
 	format_addresses(info, addrs, sizeof addrs);
-	format_places(policy_geoip(qr->policy), info, shown, sizeof shown,
+	format_places(qr->engine->places, policy_geoip(qr->policy), info,
+		      shown, sizeof shown,
 		      geo, sizeof geo);
 	snprintf(answer, sizeof answer, " rcode=%s answer=%s%s%s%s%s",
 		 message_rcode_name(info->rcode), shown,
@@ -1608,6 +1609,7 @@ query_engine_start(struct query_engine *e, struct event_base *base)
 	e->fresh_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->fresh_buf);
 	e->grants = grant_table_new();
 	e->exe_check = exe_check_new();
+	e->places = place_memo_new();
 	e->answer = xmalloc(sizeof *e->answer);
 	e->grant_buf = xcalloc(MESSAGE_MAX_ADDRS, sizeof *e->grant_buf);
 	e->sweep = event_new(base, -1, EV_PERSIST, on_sweep, e);
@@ -1641,6 +1643,7 @@ query_engine_free(struct query_engine *e)
 		query_free(e->live);
 	grant_table_free(e->grants);
 	exe_check_free(e->exe_check);
+	place_memo_free(e->places);
 	shares_free(e->shares);
 	free(e->answer);
 	free(e->grant_buf);

@@ -33,6 +33,7 @@ struct gate;
 struct gate_grant;
 struct gate_standing;
 struct exe_check;
+struct place_memo;
 struct grant_table;
 struct listener_request;
 struct policy;
@@ -93,6 +94,7 @@ struct query_engine {
 	struct shares *shares;
 	struct grant_table *grants;
 	struct exe_check *exe_check; /* exe= rules' trust in an exe */
+	struct place_memo *places;   /* where the last addresses are */
 	struct event *sweep; /* expires grants, reports suppressed lines */
 	struct query *live;  /* every query not answered yet */
 	/* Scratch for the answer being granted (one at a time: granting
