@@ -34,6 +34,12 @@
 #                GeoIP on (the tests' country and ASN files, every answer
 #                looked up) against off, and bench/geoip_bench's lookups
 #                a second against those files (issue 16); 0: not
+#   BENCH_PIN    1: each daemon runs on CPU 0 and dnsperf on CPU 1 (the
+#                default, with 2 cores or more); 0: where the scheduler
+#                puts them. Unpinned, one 2-core VM gave each daemon
+#                started either about 10,500 or about 12,500 cache hits a
+#                second, by where its threads and dnsperf's landed: a
+#                spread larger than the figures compare
 #   BENCH_PERF=1 also profile dnsgated with perf (extra runs, not counted)
 #   BENCH_KEEP=DIR  keep the raw outputs (dnsperf, logs, configs, perf) there
 # Nothing runs in this machine's own network namespace: each daemon runs
@@ -64,6 +70,13 @@ BENCH_GEOIP=${BENCH_GEOIP:-1}
 DG_HISTORY=on # the history as installed; the history figure turns it off
 DG_GEOIP=off
 BENCH_KEEP=${BENCH_KEEP:-}
+BENCH_PIN=${BENCH_PIN:-1}
+DAEMON_CPU=
+CLIENT_CPU=
+if [ "$BENCH_PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	DAEMON_CPU="taskset -c 0"
+	CLIENT_CPU="taskset -c 1"
+fi
 
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 [ "$(id -u)" = 0 ] || { echo "run.sh needs root: sudo bench/run.sh" >&2; exit 1; }
@@ -307,7 +320,8 @@ EOF
 				"geoip-lookup-documentation yes" >>"$conf"
 		fi
 		DG_OUT=$RAW/dnsgated-$list-$DG_RULES-$DG_LOG-geoip-$DG_GEOIP.log
-		nsenter --net=/run/netns/"$NS_CLIENT" "$DNSGATED" -c "$conf" \
+		# shellcheck disable=SC2086
+		nsenter --net=/run/netns/"$NS_CLIENT" $DAEMON_CPU "$DNSGATED" -c "$conf" \
 			>>"$DG_OUT" 2>&1 &
 		CUR_PID=$!
 		DAEMON_PID=$CUR_PID # lib.sh's cleanup stops it with SIGTERM
@@ -326,7 +340,8 @@ cache-size=10000
 pid-file=$E2E_TMP/dnsmasq.pid
 conf-file=$DATA/block-$list.dnsmasq
 EOF
-		nsenter --net=/run/netns/"$NS_CLIENT" dnsmasq -k -C "$conf" \
+		# shellcheck disable=SC2086
+		nsenter --net=/run/netns/"$NS_CLIENT" $DAEMON_CPU dnsmasq -k -C "$conf" \
 			--log-facility=- >>"$RAW/dnsmasq-$list.log" 2>&1 &
 		CUR_PID=$!
 		BACKGROUND_PIDS="$BACKGROUND_PIDS $CUR_PID"
@@ -357,7 +372,8 @@ forward-zone:
 remote-control:
 	control-enable: no
 EOF
-		nsenter --net=/run/netns/"$NS_CLIENT" unbound -d -c "$conf" \
+		# shellcheck disable=SC2086
+		nsenter --net=/run/netns/"$NS_CLIENT" $DAEMON_CPU unbound -d -c "$conf" \
 			>>"$RAW/unbound-$list.out" 2>&1 &
 		CUR_PID=$!
 		BACKGROUND_PIDS="$BACKGROUND_PIDS $CUR_PID"
@@ -425,7 +441,8 @@ perf_run() {
 	out=$1
 	shift
 	c0=$(cpu_ticks "$CUR_PID")
-	as_app "${RUN_APP:-$APP}" "$E2E_TMP/dnsperf.pid" dnsperf \
+	# shellcheck disable=SC2086
+	as_app "${RUN_APP:-$APP}" "$E2E_TMP/dnsperf.pid" $CLIENT_CPU dnsperf \
 		-s "$SERVER" -p 53 -q "$OUTSTANDING" -t 5 -v "$@" >"$out" 2>&1
 	c1=$(cpu_ticks "$CUR_PID")
 	SENT=$(awk '/Queries sent:/ { print $3 }' "$out")
@@ -1064,6 +1081,11 @@ rules_table() {
 		"unbound $(unbound -V | sed -n 's/^Version //p')," \
 		"dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p');" \
 		"$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, Linux $(uname -r)"
+	if [ -n "$DAEMON_CPU" ]; then
+		echo "Each daemon on CPU 0, dnsperf on CPU 1 (BENCH_PIN=1)."
+	else
+		echo "Daemons and dnsperf not pinned (BENCH_PIN=0, or 1 core)."
+	fi
 	[ "$BENCH_RULES" = only ] && echo "Medians of $ROUNDS rounds. dnsperf:" \
 		"$DURATION s runs, $OUTSTANDING queries in flight, 1 client socket." \
 		"Hits: $NAMES names after one warm pass. Only the rules figure." \
