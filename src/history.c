@@ -31,10 +31,13 @@
 
 #define QUEUE_BYTES_DEFAULT (4u * 1024 * 1024)
 #define BATCH_MS_DEFAULT 1000
-#define BATCH_TAKE 512               /* records of one copy, with the lock */
-#define BATCH_BYTES (512u * 1024)    /* a batch's copy; a record is < 48 KiB */
+/* One copy with the lock: small, as the sink on the loop waits for the
+ * lock, and the writer runs at a lower priority (a preempted writer
+ * holding it would hold the loop). */
+#define BATCH_TAKE 64                /* records of one copy */
+#define BATCH_BYTES (64u * 1024)     /* a batch's copy; a record is < 48 KiB */
 #define TRANSACTION_RECORDS 16384    /* then the queries get their turn */
-#define HISTORY_WRITER_NICE 10       /* the writer thread's nice value */
+#define HISTORY_WRITER_NICE 10       /* the writer's nice, above the loop's */
 #define STRING_MAX 4095              /* bytes of one string kept */
 #define PRUNE_EVERY_MS (3600 * 1000) /* the retention's sweep */
 #define PRUNE_CHUNK 5000             /* rows deleted per transaction */
@@ -175,7 +178,9 @@ cut_len(const char *s)
 static bool
 rejected_in_budget(struct history *h, const struct event_record *ev)
 {
-	const char *app = ev->app != NULL ? ev->app : "";
+	/* A rejected connection of no known app counts as "?". */
+	const char *app =
+	    ev->app != NULL && ev->app[0] != '\0' ? ev->app : "?";
 	uint64_t hash = hash_string(app);
 	struct rejected_budget *b = &h->budgets[hash_fold(hash) % BUDGET_SLOTS];
 
@@ -183,7 +188,7 @@ rejected_in_budget(struct history *h, const struct event_record *ev)
 	    strncmp(b->app, app, BUDGET_KEY_MAX - 1) != 0) {
 		b->hash = hash;
 		snprintf(b->app, sizeof b->app, "%.*s", BUDGET_KEY_MAX - 1,
-		         app[0] != '\0' ? app : "?");
+		         app);
 		b->window_start_ms = ev->time_ms;
 		b->kept = 0;
 		b->over = b->over_logged = 0;
@@ -964,8 +969,18 @@ writer(void *arg)
 	 * is left (the queue holds 4 MiB meanwhile; what overflows it is
 	 * dropped and counted, never waited for). Linux sets a thread's own
 	 * nice value by its thread id. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	                  HISTORY_WRITER_NICE);
+	{
+		id_t self = (id_t)syscall(SYS_gettid);
+		int now;
+
+		errno = 0;
+		now = getpriority(PRIO_PROCESS, self);
+		if (errno == 0)
+			(void)setpriority(PRIO_PROCESS, self,
+			                  now + HISTORY_WRITER_NICE > 19
+			                      ? 19
+			                      : now + HISTORY_WRITER_NICE);
+	}
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
 		struct timespec deadline;

@@ -704,7 +704,10 @@ grant_addresses(struct query *qr, const struct answer_info *info)
 
 		if (expires <= now)
 			fresh++;
-		if (expires >= now + (ttl < timeout ? ttl : timeout) &&
+		/* Whole seconds: expires > now + ttl covers the fraction of
+		 * the second now stands for. A TTL beyond grant-ttl-max is
+		 * cut to it: the slack alone decides then. */
+		if ((ttl > timeout || expires > now + ttl) &&
 		    expires >= now + timeout - timeout / GRANT_RENEW_SLACK)
 			continue;
 		grants[n].addr = info->addrs[i];

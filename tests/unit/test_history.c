@@ -913,10 +913,16 @@ test_rejected_budget(void)
 	/* A new window, a new budget. */
 	ev = rejected_record("app:flood", NOW_MS + HISTORY_REJECTED_WINDOW_MS);
 	history_sink(h, &ev);
+	/* Connections of no known app share one budget, as "?". */
+	for (i = 0; i < 120; i++) {
+		ev = rejected_record("", NOW_MS + i);
+		history_sink(h, &ev);
+	}
 	history_flush(h);
 	history_get_stats(h, &st);
-	CHECK_INT(st.rejected_over_budget, 50);
-	CHECK_INT(st.written, HISTORY_REJECTED_PER_APP + 50 + 150 + 1);
+	CHECK_INT(st.rejected_over_budget, 50 + 20);
+	CHECK_INT(st.written, HISTORY_REJECTED_PER_APP + 50 + 150 + 1 +
+	                          HISTORY_REJECTED_PER_APP);
 	memset(&f, 0, sizeof f);
 	f.limit = 10000;
 	f.kind = EVENT_REJECTED;
@@ -927,9 +933,10 @@ test_rejected_budget(void)
 	history_status_json(h, &j);
 	json_object_end(&j);
 	CHECK(json_out_ok(&j));
-	CHECK(strstr(buf, "\"rejected_over_budget\":50") != NULL);
+	CHECK(strstr(buf, "\"rejected_over_budget\":70") != NULL);
 	CHECK(strstr(buf, "\"rejected_over_budget_apps\":[{\"app\":"
-	                  "\"app:flood\",\"not_kept\":50}]") != NULL);
+	                  "\"app:flood\",\"not_kept\":50},{\"app\":\"?\","
+	                  "\"not_kept\":20}]") != NULL);
 	history_close(h);
 }
 
