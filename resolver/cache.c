@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "resolver/cache.h"
+#include "src/siphash.h"
 #include "src/xmalloc.h"
 
 struct entry {
@@ -28,21 +29,25 @@ struct cache {
 	struct entry *lru_head, *lru_tail;
 	uint32_t max_stale;
 	uint64_t stale_answers;
+	/* Names are what apps ask: keyed, so that no app can choose names
+	 * that share a bucket and make every lookup and eviction in it
+	 * walk thousands of entries (an unkeyed FNV let it). */
+	struct siphash_key key;
 };
 
 static uint64_t
-key_hash(const struct dns_question *q)
+key_hash(const struct cache *c, const struct dns_question *q)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const unsigned char *p;
+	uint8_t buf[DNS_MAX_NAME + 5];
+	size_t n = strnlen(q->qname, DNS_MAX_NAME);
 
-	for (p = (const unsigned char *)q->qname; *p != '\0'; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	h = (h ^ q->qtype) * 1099511628211ULL;
-	h = (h ^ q->qclass) * 1099511628211ULL;
-	h = (h ^ (unsigned)(q->edns << 2 | q->do_bit << 1 | q->cd_bit)) *
-	    1099511628211ULL;
-	return h;
+	memcpy(buf, q->qname, n);
+	buf[n] = (uint8_t)(q->qtype >> 8);
+	buf[n + 1] = (uint8_t)q->qtype;
+	buf[n + 2] = (uint8_t)(q->qclass >> 8);
+	buf[n + 3] = (uint8_t)q->qclass;
+	buf[n + 4] = (uint8_t)(q->edns << 2 | q->do_bit << 1 | q->cd_bit);
+	return siphash24(&c->key, buf, n + 5);
 }
 
 static bool
@@ -64,6 +69,7 @@ cache_new(size_t max_entries)
 	while (c->n_buckets < max_entries && c->n_buckets < (1u << 24))
 		c->n_buckets <<= 1;
 	c->buckets = xcalloc(c->n_buckets, sizeof *c->buckets);
+	siphash_key_random(&c->key);
 	return c;
 }
 
@@ -156,7 +162,7 @@ void
 cache_put(struct cache *c, const struct dns_question *q, const uint8_t *wire,
 	  size_t len, uint32_t ttl, time_t now)
 {
-	uint64_t hash = key_hash(q);
+	uint64_t hash = key_hash(c, q);
 	struct entry *e;
 
 	if (c->max_entries == 0 || ttl == 0)
@@ -207,7 +213,7 @@ size_t
 cache_get(struct cache *c, const struct dns_question *q, uint8_t *out,
 	  size_t outlen, time_t now)
 {
-	uint64_t hash = key_hash(q);
+	uint64_t hash = key_hash(c, q);
 	struct entry *e = find(c, q, hash);
 	size_t n;
 
@@ -228,7 +234,7 @@ size_t
 cache_get_stale(struct cache *c, const struct dns_question *q, uint8_t *out,
 		size_t outlen, time_t now)
 {
-	uint64_t hash = key_hash(q);
+	uint64_t hash = key_hash(c, q);
 	struct entry *e = find(c, q, hash);
 	size_t n;
 
@@ -243,4 +249,21 @@ cache_get_stale(struct cache *c, const struct dns_question *q, uint8_t *out,
 		return 0;
 	c->stale_answers++;
 	return n;
+}
+
+size_t
+cache_longest_chain(const struct cache *c)
+{
+	size_t i, longest = 0;
+
+	for (i = 0; i < c->n_buckets; i++) {
+		size_t n = 0;
+
+		for (const struct entry *e = c->buckets[i]; e != NULL;
+		     e = e->hash_next)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }

@@ -56,4 +56,8 @@ uint64_t cache_stale_answers(const struct cache *c);
 
 size_t cache_count(const struct cache *c);
 
+/* The most entries one bucket holds: a few, whatever names apps ask (the
+ * buckets are chosen by a keyed hash). For the tests. */
+size_t cache_longest_chain(const struct cache *c);
+
 #endif

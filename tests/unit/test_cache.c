@@ -511,6 +511,52 @@ test_stale(void)
 	cache_free(c);
 }
 
+/* The cache's old hash, unkeyed FNV-1a over the name, type, class and
+ * flags: what an app could compute to pick names for one bucket. */
+static uint64_t
+fnv_key(const struct dns_question *q)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)q->qname; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ q->qtype) * 1099511628211ULL;
+	h = (h ^ q->qclass) * 1099511628211ULL;
+	h = (h ^ (unsigned)(q->edns << 2 | q->do_bit << 1 | q->cd_bit)) *
+	    1099511628211ULL;
+	return h;
+}
+
+/* 200 names an app chose to share a bucket of an unkeyed hash spread
+ * over the keyed one's buckets: no chain of them. */
+static void
+test_colliding_names(void)
+{
+	struct cache *c = cache_new(256); /* 256 buckets */
+	uint8_t wire[BUFSIZE];
+	char name[64];
+	size_t n;
+	int found = 0;
+	long i;
+
+	n = make_answer(wire, sizeof wire, "flood.example", 300, "192.0.2.9");
+	for (i = 0; found < 200 && i < 10000000; i++) {
+		struct dns_question q;
+
+		snprintf(name, sizeof name, "c%ld.flood.example", i);
+		q = question(name, 1, 1);
+		if ((fnv_key(&q) & 255) != 0)
+			continue;
+		cache_put(c, &q, wire, n, 300, T0);
+		found++;
+	}
+	CHECK_INT(found, 200);
+	CHECK_INT(cache_count(c), 200);
+	CHECK(cache_longest_chain(c) < 16);
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -524,5 +570,6 @@ main(void)
 	test_stores_nothing();
 	test_small_out();
 	test_stale();
+	test_colliding_names();
 	return check_exit();
 }
