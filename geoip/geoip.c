@@ -13,6 +13,7 @@
 
 #include "geoip/geoip.h"
 #include "src/addr.h"
+#include "src/refcount.h"
 #include "src/xmalloc.h"
 
 /* One file, as it was when opened: shared by every handle that names it
@@ -38,21 +39,9 @@ struct geoip {
 };
 
 static void
-share(unsigned *refs)
-{
-	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
-}
-
-static bool
-unshare(unsigned *refs)
-{
-	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
-}
-
-static void
 db_release(struct geoip_db *db)
 {
-	if (db == NULL || !unshare(&db->refs))
+	if (db == NULL || !refcount_unshare(&db->refs))
 		return;
 	if (db->open)
 		MMDB_close(&db->mmdb);
@@ -106,7 +95,7 @@ db_open(const char *path, struct geoip_db *previous, const char *what,
 	if (stat(path, &st) < 0)
 		stat_errno = errno != 0 ? errno : EIO;
 	if (same_file(previous, path, stat_errno, &st)) {
-		share(&previous->refs);
+		refcount_share(&previous->refs);
 		return previous;
 	}
 	db = xcalloc(1, sizeof *db);
@@ -161,14 +150,14 @@ geoip_ref(const struct geoip *g)
 	struct geoip *held = (struct geoip *)g;
 
 	if (held != NULL)
-		share(&held->refs);
+		refcount_share(&held->refs);
 	return held;
 }
 
 void
 geoip_free(struct geoip *g)
 {
-	if (g == NULL || !unshare(&g->refs))
+	if (g == NULL || !refcount_unshare(&g->refs))
 		return;
 	db_release(g->country);
 	db_release(g->asn);

@@ -19,6 +19,7 @@
 #include "src/list_cache.h"
 #include "src/log.h"
 #include "src/policy.h"
+#include "src/refcount.h"
 #include "src/rules.h"
 #include "src/rules_file.h"
 #include "src/rules_store.h"
@@ -74,21 +75,9 @@ struct policy {
  * the next one, built in a thread (src/reloader.c): their counts are
  * atomic. The policies' own counts are the loop's alone. */
 static void
-share(unsigned *refs)
-{
-	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
-}
-
-static bool
-unshare(unsigned *refs)
-{
-	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
-}
-
-static void
 copy_release(struct list_copy *c)
 {
-	if (c == NULL || !unshare(&c->refs))
+	if (c == NULL || !refcount_unshare(&c->refs))
 		return;
 	list_filter_free(c->filter);
 	free(c);
@@ -552,7 +541,7 @@ reload_list(struct policy *p, struct blocklist *bl, const struct blocklist *old)
 	}
 	if (fresh == NULL) {
 		bl->copy = old->copy;
-		share(&bl->copy->refs);
+		refcount_share(&bl->copy->refs);
 		bl->kept = true;
 		return;
 	}
@@ -590,7 +579,7 @@ reload_subscription(struct policy *p, struct blocklist *bl,
 			return;
 		}
 		bl->copy = old->copy;
-		share(&bl->copy->refs);
+		refcount_share(&bl->copy->refs);
 		bl->kept = old->kept;
 		return;
 	}
@@ -631,7 +620,7 @@ reload_subscription(struct policy *p, struct blocklist *bl,
 			return;
 		}
 		bl->copy = old->copy;
-		share(&bl->copy->refs);
+		refcount_share(&bl->copy->refs);
 		bl->kept = true;
 		return;
 	}
@@ -671,7 +660,7 @@ policy_reload(const struct policy *old, const struct config *cfg, char *err,
 
 	p->suffixes = old->suffixes;
 	if (p->suffixes != NULL)
-		share(&p->suffixes->refs);
+		refcount_share(&p->suffixes->refs);
 	open_geoip(p, cfg, old->geoip);
 	p->refs = 1;
 	p->lists = xcalloc(cfg->n_lists, sizeof *p->lists);
@@ -730,7 +719,7 @@ policy_free(struct policy *p)
 		copy_release(p->lists[i].copy);
 	}
 	free(p->lists);
-	if (p->suffixes != NULL && unshare(&p->suffixes->refs)) {
+	if (p->suffixes != NULL && refcount_unshare(&p->suffixes->refs)) {
 		public_suffix_free(p->suffixes->list);
 		free(p->suffixes);
 	}
