@@ -517,6 +517,21 @@ find_entry(const char *geo, const char *addr, size_t *len)
 	return NULL;
 }
 
+/* An entry's value "CC/ASN/ORG" (n bytes at v) at its slashes: *slash
+ * the first, *slash2 the second (v + n when there is none). false for a
+ * label, which has none. */
+static bool
+split_entry(const char *v, size_t n, const char **slash, const char **slash2)
+{
+	*slash = memchr(v, '/', n);
+	if (*slash == NULL)
+		return false;
+	*slash2 = memchr(*slash + 1, '/', n - (size_t)(*slash + 1 - v));
+	if (*slash2 == NULL)
+		*slash2 = v + n;
+	return true;
+}
+
 const char *
 geoip_entry_tag(const char *geo, const char *addr, char *tag, size_t len)
 {
@@ -529,14 +544,10 @@ geoip_entry_tag(const char *geo, const char *addr, char *tag, size_t len)
 	tag[0] = '\0';
 	if (v == NULL)
 		return tag;
-	slash = memchr(v, '/', n);
-	if (slash == NULL) { /* a label */
+	if (!split_entry(v, n, &slash, &slash2)) { /* a label */
 		snprintf(tag, len, "%.*s", (int)n, v);
 		return tag;
 	}
-	slash2 = memchr(slash + 1, '/', n - (size_t)(slash + 1 - v));
-	if (slash2 == NULL)
-		slash2 = v + n;
 	snprintf(tag, len, "%.*s%s%.*s", (int)(slash - v), v,
 	         slash > v && slash2 > slash + 1 ? "," : "",
 	         (int)(slash2 - slash - 1), slash + 1);
@@ -553,10 +564,9 @@ geoip_entry_org(const char *geo, const char *addr, char *org, size_t len)
 	if (len == 0)
 		return org;
 	org[0] = '\0';
-	if (v == NULL || (slash = memchr(v, '/', n)) == NULL)
+	if (v == NULL || !split_entry(v, n, &slash, &slash2))
 		return org;
-	slash2 = memchr(slash + 1, '/', n - (size_t)(slash + 1 - v));
-	if (slash2 != NULL)
+	if (slash2 < v + n)
 		snprintf(org, len, "%.*s", (int)(v + n - slash2 - 1),
 		         slash2 + 1);
 	return org;
