@@ -174,24 +174,33 @@ struct trail {
 	struct json_out *out;
 };
 
+/* A rule's members: its text, where it is written, and its id when it
+ * has one (what dnsgatectl rules delete takes). */
+static void
+write_rule(struct json_out *out, const struct rule *rule)
+{
+	char text[PATH_MAX + 512], origin[PATH_MAX + 32];
+
+	json_key(out, "rule");
+	json_string(out, rule_format(rule, text, sizeof text));
+	json_key(out, "origin");
+	json_string(out, rule_origin(rule, origin, sizeof origin));
+	if (rule->id != 0) {
+		char id[RULE_ID_TEXT_MAX];
+
+		json_key(out, "id");
+		json_string(out, rule_id_format(rule->id, id, sizeof id));
+	}
+}
+
 static void
 on_match(void *arg, const struct rule *rule, const char *name,
 	 const char *entry, bool expired, bool decided)
 {
 	struct trail *t = arg;
-	char text[PATH_MAX + 512], origin[PATH_MAX + 32];
 
 	json_object_begin(t->out);
-	json_key(t->out, "rule");
-	json_string(t->out, rule_format(rule, text, sizeof text));
-	json_key(t->out, "origin");
-	json_string(t->out, rule_origin(rule, origin, sizeof origin));
-	if (rule->id != 0) { /* what dnsgatectl rules delete takes */
-		char id[RULE_ID_TEXT_MAX];
-
-		json_key(t->out, "id");
-		json_string(t->out, rule_id_format(rule->id, id, sizeof id));
-	}
+	write_rule(t->out, rule);
 	if (name != NULL) {
 		json_key(t->out, "name");
 		json_string(t->out, name);
@@ -213,19 +222,9 @@ static void
 on_place(void *arg, const struct rule *rule, bool expired)
 {
 	struct trail *t = arg;
-	char text[PATH_MAX + 512], origin[PATH_MAX + 32];
 
 	json_object_begin(t->out);
-	json_key(t->out, "rule");
-	json_string(t->out, rule_format(rule, text, sizeof text));
-	json_key(t->out, "origin");
-	json_string(t->out, rule_origin(rule, origin, sizeof origin));
-	if (rule->id != 0) {
-		char id[RULE_ID_TEXT_MAX];
-
-		json_key(t->out, "id");
-		json_string(t->out, rule_id_format(rule->id, id, sizeof id));
-	}
+	write_rule(t->out, rule);
 	json_key(t->out, "expired");
 	json_bool(t->out, expired);
 	json_object_end(t->out);
