@@ -230,6 +230,17 @@ one_word(const char *w, int64_t now_ms, int64_t *out)
 	return read_date(w, NULL, out) ? 0 : -1;
 }
 
+/* A span back from now past the epoch: the error, -1. */
+static int
+too_far(const char *text, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+	         "'%s' reaches back before 1970 (the epoch, where the history "
+	         "begins): write a shorter span or a date",
+	         text);
+	return -1;
+}
+
 int
 when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
            size_t errlen)
@@ -267,14 +278,8 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 
 		if (rc == 0)
 			return 0;
-		if (rc == SPAN_TOO_FAR) {
-			snprintf(err, errlen,
-			         "'%s' reaches back before 1970 (the epoch, "
-			         "where the history begins): write a shorter "
-			         "span or a date",
-			         text);
-			return -1;
-		}
+		if (rc == SPAN_TOO_FAR)
+			return too_far(text, err, errlen);
 		snprintf(err, errlen,
 		         "cannot read '%s' as a time: write now, today, "
 		         "yesterday, a weekday, 'last tuesday', '3 hours "
@@ -326,14 +331,8 @@ when_parse(const char *text, int64_t now_ms, int64_t *out, char *err,
 			         words[1], text);
 			return -1;
 		}
-		if (!back_from(now_ms, count, ms, out)) {
-			snprintf(err, errlen,
-			         "'%s' reaches back before 1970 (the epoch, "
-			         "where the history begins): write a shorter "
-			         "span or a date",
-			         text);
-			return -1;
-		}
+		if (!back_from(now_ms, count, ms, out))
+			return too_far(text, err, errlen);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
