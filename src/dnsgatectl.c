@@ -83,18 +83,40 @@ print_json_element(struct list_state *st, const struct json_out *j)
 	st->first = false;
 }
 
+/* A grant's cgroup, as the tree names it ("?" unknown), into path. */
+static void
+cgroup_of(const struct list_state *st, uint64_t cgroup_id, char *path,
+	  size_t len)
+{
+	unsigned level;
+
+	snprintf(path, len, "?");
+	if (st->tree != NULL)
+		cgroup_lookup(st->tree, cgroup_id, path, len, &level);
+}
+
+/* A JSON element begun in buf with the members every grant has. */
+static void
+element_begin(struct json_out *j, char *buf, size_t len, const char *path,
+	      uint64_t cgroup_id)
+{
+	json_out_init(j, buf, len);
+	json_object_begin(j);
+	json_key(j, "cgroup");
+	json_string(j, path);
+	json_key(j, "cgroup_id");
+	json_uint(j, cgroup_id);
+}
+
 static void
 print_grant(const struct nft_grant *el, void *arg)
 {
 	struct list_state *st = arg;
-	char path[512] = "?", addr[64 + GEOIP_TAG_MAX + 2], bytes[32];
+	char path[512], addr[64 + GEOIP_TAG_MAX + 2], bytes[32];
 	char place[GEOIP_TAG_MAX];
 	struct geoip_place where;
-	unsigned level;
 
-	if (st->tree != NULL)
-		cgroup_lookup(st->tree, el->cgroup_id, path, sizeof path,
-			      &level);
+	cgroup_of(st, el->cgroup_id, path, sizeof path);
 	ip_addr_format(&el->addr, addr, sizeof addr);
 	place[0] = '\0';
 	if (st->geoip != NULL && geoip_enabled(st->geoip)) {
@@ -105,12 +127,7 @@ print_grant(const struct nft_grant *el, void *arg)
 		char buf[1024];
 		struct json_out j;
 
-		json_out_init(&j, buf, sizeof buf);
-		json_object_begin(&j);
-		json_key(&j, "cgroup");
-		json_string(&j, path);
-		json_key(&j, "cgroup_id");
-		json_uint(&j, el->cgroup_id);
+		element_begin(&j, buf, sizeof buf, path, el->cgroup_id);
 		json_key(&j, "address");
 		json_string(&j, addr);
 		json_key(&j, "place"); /* "NL,AS64500", a label, or "" */
@@ -143,12 +160,9 @@ static void
 print_standing(const struct nft_standing_element *el, void *arg)
 {
 	struct list_state *st = arg;
-	char path[512] = "?", first[64], last[64], range[132], left[32];
-	unsigned level;
+	char path[512], first[64], last[64], range[132], left[32];
 
-	if (st->tree != NULL)
-		cgroup_lookup(st->tree, el->cgroup_id, path, sizeof path,
-			      &level);
+	cgroup_of(st, el->cgroup_id, path, sizeof path);
 	ip_addr_format(&el->first, first, sizeof first);
 	ip_addr_format(&el->last, last, sizeof last);
 	if (strcmp(first, last) == 0)
@@ -159,12 +173,7 @@ print_standing(const struct nft_standing_element *el, void *arg)
 		char buf[1024];
 		struct json_out j;
 
-		json_out_init(&j, buf, sizeof buf);
-		json_object_begin(&j);
-		json_key(&j, "cgroup");
-		json_string(&j, path);
-		json_key(&j, "cgroup_id");
-		json_uint(&j, el->cgroup_id);
+		element_begin(&j, buf, sizeof buf, path, el->cgroup_id);
 		json_key(&j, "first");
 		json_string(&j, first);
 		json_key(&j, "last");
@@ -183,8 +192,6 @@ print_standing(const struct nft_standing_element *el, void *arg)
 	       range, left, el->cgroup_id);
 }
 
-/* The grants and what each carried; with json, one JSON object
- * {"grants": [...], "standing": [...]}. */
 /* The GeoIP files the config names, for where grants go (the kernel's
  * sets hold addresses only): NULL when there is no config to read or it
  * names none. A file that does not open is said once, and left out. */
@@ -215,6 +222,8 @@ open_geoip(const struct ctl *ctl)
 	return g;
 }
 
+/* The grants and what each carried; with json, one JSON object
+ * {"grants": [...], "standing": [...]}. */
 static int
 cmd_grants(struct ctl *ctl, int argc, char **argv)
 {
